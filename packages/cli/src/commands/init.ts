@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { Command, Flags } from '@oclif/core'
+import { fail } from '../exit.js'
+
+const TEMPLATE = `// cdcb benchmark config. Run it with: npx cdcb run
+// Docs: https://www.npmjs.com/package/cdcb — every field below is optional except source and sink.
+import { defineConfig, memory } from '@cdcb/core'
+
+export default defineConfig({
+  name: 'my-pipeline',
+  // Where cdcb writes changes. The built-in memory pipeline needs no server: swap in
+  // postgres({ url: process.env.SOURCE_URL }) from @cdcb/plugin-postgres, kafka(...) from @cdcb/plugin-kafka, …
+  source: memory({ delay: { median: '20ms', p99: '80ms' } }),
+  // Where cdcb watches the changes arrive.
+  sink: memory(),
+  // Compare the expected final state with the target after the run.
+  verify: memory(),
+  load: {
+    rate: 5_000, // operations per second (open model: a slow target never slows the schedule)
+    duration: '30s',
+    warmup: '5s', // excluded from the results
+    mix: { insert: 70, update: 20, delete: 10 },
+    keys: 100_000,
+  },
+  // Checked at the end: exit code 1 when one fails.
+  slo: {
+    'e2e.p95': '< 2s',
+    'e2e.p99': '< 5s',
+    throughput: '>= 4900/s',
+    errors: '< 0.1%',
+    lost: '== 0',
+    verified: '>= 99.9%',
+  },
+  reporters: [['json', { file: 'cdcb-result.json' }]],
+})
+`
+
+export default class Init extends Command {
+  static override summary = 'Write a commented bench.config.ts to start from.'
+  static override description =
+    'The config uses the built-in memory pipeline, so `cdcb run` works right away; swap the source and sink for your systems.'
+  static override flags = {
+    file: Flags.string({ description: 'Where to write the config.', default: 'bench.config.ts' }),
+    force: Flags.boolean({ description: 'Overwrite an existing file.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Init)
+    const file = path.resolve(flags.file)
+    if (existsSync(file) && !flags.force) {
+      fail(2, `${flags.file} already exists — pass --force to overwrite it, or --file to write elsewhere`)
+    }
+    await writeFile(file, TEMPLATE)
+    this.log(`wrote ${path.relative(process.cwd(), file) || file} — run it with: npx cdcb run`)
+  }
+}

@@ -1,0 +1,71 @@
+import { Command, Flags } from '@oclif/core'
+import { exitWithError, fail } from '../exit.js'
+
+export default class Run extends Command {
+  static override summary =
+    'Run a benchmark: write changes at a planned rate, watch them arrive, check the SLOs.'
+  static override description =
+    `Looks for cdcb.config.{ts,mjs,js,json,yaml} or bench.config.* in the current directory unless --config is given.
+
+Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing was written), 3 runtime failure (target unreachable, plugin crashed), 130 interrupted (the partial report is still written).`
+
+  static override examples = [
+    '<%= config.bin %> run',
+    '<%= config.bin %> run --config bench.config.ts --out result.json',
+    '<%= config.bin %> run --rate 20000 --duration 2m --no-tui',
+  ]
+
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'Config file (TypeScript, JavaScript, JSON or YAML).' }),
+    out: Flags.string({ char: 'o', description: 'Write the result as JSON (schemaVersion 1) to this file.' }),
+    junit: Flags.string({ description: 'Write the SLO checks as JUnit XML to this file.' }),
+    rate: Flags.string({ description: 'Operations per second; overrides load.rate and load.stages.' }),
+    duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
+    workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
+    seed: Flags.string({ description: 'Seed for kinds, keys and payloads; overrides load.seed.' }),
+    tui: Flags.boolean({
+      description: 'Live dashboard at a terminal; --no-tui prints one line per interval instead.',
+      default: true,
+      allowNo: true,
+    }),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'No live output; only the final summary.',
+      default: false,
+    }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Run)
+    try {
+      const { runFromCli } = await import('../run-benchmark.js')
+      const exitCode = await runFromCli({
+        config: flags.config,
+        out: flags.out,
+        junit: flags.junit,
+        rate: numberFlag('--rate', flags.rate),
+        duration: flags.duration,
+        workers: integerFlag('--workers', flags.workers),
+        seed: integerFlag('--seed', flags.seed),
+        tui: flags.tui,
+        quiet: flags.quiet,
+      })
+      process.exit(exitCode)
+    } catch (error) {
+      exitWithError(error)
+    }
+  }
+}
+
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) fail(2, `${name}: expected a positive number, got "${value}"`)
+  return n
+}
+
+function integerFlag(name: string, value: string | undefined): number | undefined {
+  const n = numberFlag(name, value)
+  if (n !== undefined && !Number.isInteger(n)) fail(2, `${name}: expected a whole number, got "${value}"`)
+  return n
+}

@@ -1,0 +1,121 @@
+/**
+ * What `cdcb run` does once its flags are parsed: find and resolve the config,
+ * choose the live output, wire Ctrl-C, run, and return the exit code. Loaded
+ * lazily so `cdcb --version` and `--help` never pay for the runtime.
+ */
+import path from 'node:path'
+import type { Reporter } from '@cdcb/core'
+import { ConfigError } from '@cdcb/core'
+import {
+  builtInReporters,
+  CONFIG_SEARCH_PLACES,
+  findConfigFile,
+  importPlugin,
+  loadConfigFile,
+  type ReporterOutput,
+  type ResolvedConfig,
+  RunControl,
+  resolveConfig,
+  runBenchmark,
+} from '@cdcb/core/runtime'
+
+export interface RunFlags {
+  config?: string
+  out?: string
+  junit?: string
+  rate?: number
+  duration?: string
+  workers?: number
+  seed?: number
+  tui: boolean
+  quiet: boolean
+}
+
+export async function runFromCli(flags: RunFlags): Promise<number> {
+  const configPath = flags.config ? path.resolve(flags.config) : await findConfigFile(process.cwd())
+  if (!configPath) {
+    throw new ConfigError(
+      `no config found in ${process.cwd()} (looked for ${CONFIG_SEARCH_PLACES.slice(0, 2).join(', ')}, …) — run: cdcb init, or pass --config FILE`,
+    )
+  }
+  const raw = await loadConfigFile(configPath)
+  const config = await resolveConfig(raw, {
+    configPath,
+    overrides: { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed },
+  })
+  return runResolved(config, flags)
+}
+
+/** Runs a resolved config with the CLI's reporters and Ctrl-C handling; returns the exit code. */
+export async function runResolved(config: ResolvedConfig, flags: RunFlags): Promise<number> {
+  const interactive = process.stdout.isTTY === true && !process.env.CI
+  const color = interactive && !process.env.NO_COLOR
+  const output: ReporterOutput = { line: (text) => process.stdout.write(`${text}\n`), color }
+  const reporters: Reporter[] = []
+
+  const useTui = interactive && flags.tui && !flags.quiet
+  const tui = useTui ? await loadTui() : undefined
+  if (tui) reporters.push(tui)
+  else if (!flags.quiet) reporters.push(builtInReporters.plain({}, output))
+  if (!tui) reporters.push(builtInReporters.summary({}, output))
+  else reporters.push(builtInReporters.summary({}, { ...output, line: () => {} }))
+
+  for (const spec of config.reporters) {
+    if (spec.kind === 'plugin') {
+      const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
+      reporters.push(
+        await plugin.createReporter!(spec.plugin.options, {
+          runId: '',
+          name: config.name,
+          seed: config.load.seed,
+          shards: config.workers,
+          signal: new AbortController().signal,
+          log: (message) => process.stderr.write(`cdcb: ${message}\n`),
+        }),
+      )
+    } else if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
+      // Live output and the summary are chosen above from the terminal and the flags.
+    } else {
+      reporters.push(builtInReporters[spec.name as 'json' | 'junit'](spec.options, output))
+    }
+  }
+  if (flags.out) reporters.push(builtInReporters.json({ file: flags.out }, output))
+  if (flags.junit) reporters.push(builtInReporters.junit({ file: flags.junit }, output))
+
+  const control = new RunControl()
+  const onSigint = () => {
+    if (control.reason === 'interrupted') {
+      process.stderr.write('cdcb: interrupted again — exiting now without a report\n')
+      process.exit(130)
+    }
+    process.stderr.write(
+      '\ncdcb: stopping — draining for up to 5s, then writing the partial report (Ctrl-C again to quit now)\n',
+    )
+    control.stop('interrupted')
+  }
+  process.on('SIGINT', onSigint)
+  process.on('SIGTERM', onSigint)
+  try {
+    const result = await runBenchmark(config, { reporters, control })
+    return result.exitCode
+  } catch (error) {
+    if (control.reason === 'interrupted') {
+      process.stderr.write('cdcb: interrupted before the run started; nothing was measured\n')
+      return 130
+    }
+    throw error
+  } finally {
+    process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigint)
+  }
+}
+
+/** The Ink dashboard, when @cdcb/tui is installed; otherwise the plain lines. */
+async function loadTui(): Promise<Reporter | undefined> {
+  try {
+    const module = (await import('@cdcb/tui' as string)) as { createTuiReporter?: () => Reporter }
+    return module.createTuiReporter?.()
+  } catch {
+    return undefined
+  }
+}

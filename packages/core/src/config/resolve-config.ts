@@ -1,0 +1,228 @@
+import { availableParallelism } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ConfigError } from '../errors.js'
+import type { Mix } from '../load/keyspace.js'
+import { createSchedule, type Schedule, type StagePlan } from '../load/schedule.js'
+import { MAX_SEQ } from '../metrics/tracker.js'
+import type { Slot } from '../plugin.js'
+import { parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
+import { parseDurationMicros } from '../units.js'
+import { checkSlot, importPlugin, resolvePluginModule, validateOptions } from './plugin-loader.js'
+import { type ParsedConfig, parseUserConfig } from './schema.js'
+
+/** A plugin in a slot, resolved to a module URL every worker can import, with validated options. */
+export interface ResolvedPlugin {
+  /** The name as the config wrote it. */
+  readonly name: string
+  readonly moduleUrl: string
+  readonly options: unknown
+}
+
+/** A reporter: a built-in by name, or a plugin. */
+export type ResolvedReporter =
+  | { readonly kind: 'builtin'; readonly name: string; readonly options: Record<string, unknown> }
+  | { readonly kind: 'plugin'; readonly plugin: ResolvedPlugin }
+
+export interface ResolvedLoad {
+  readonly model: 'open' | 'closed'
+  /** Open model: the whole schedule, warmup first. Closed model: one segment of rate 0 giving the duration. */
+  readonly schedule: Schedule
+  readonly warmupMicros: number
+  /** Length of the load phase, warmup included. */
+  readonly totalMicros: number
+  readonly concurrency: number
+  readonly maxInFlight: number
+  readonly batchSize: number
+  readonly mix: Mix
+  readonly keys: number
+  readonly payloadSize: number
+  readonly seed: number
+  readonly drainTimeoutMicros: number
+  readonly lateAfterMicros: number
+}
+
+/** A config after validation and defaults; built once by `resolveConfig`, read-only after. */
+export interface ResolvedConfig {
+  readonly name: string
+  readonly configPath: string | undefined
+  readonly source: ResolvedPlugin
+  readonly sink: ResolvedPlugin
+  readonly verify: ResolvedPlugin | undefined
+  readonly verifySample: number
+  readonly load: ResolvedLoad
+  readonly workers: number
+  readonly intervalMicros: number
+  readonly slo: readonly SloExpression[]
+  readonly abortOnFail: boolean
+  readonly reporters: readonly ResolvedReporter[]
+}
+
+/** Command-line flags that override the config. */
+export interface ConfigOverrides {
+  rate?: number
+  duration?: string
+  workers?: number
+  seed?: number
+}
+
+/** Names of the reporters built into cdcb (the CLI adds `tui`). */
+export const BUILT_IN_REPORTERS = ['plain', 'summary', 'json', 'junit', 'tui'] as const
+
+const DEFAULT_MIX = { insert: 70, update: 20, delete: 10 }
+
+/**
+ * Validates a config object and applies defaults and overrides; imports each
+ * plugin once to validate its options. Throws ConfigError naming the first problem.
+ */
+export async function resolveConfig(
+  raw: unknown,
+  options: { configPath?: string; origin?: string; overrides?: ConfigOverrides } = {},
+): Promise<ResolvedConfig> {
+  const origin = options.origin ?? (options.configPath ? path.basename(options.configPath) : 'config')
+  const config = applyOverrides(parseUserConfig(raw, origin), options.overrides ?? {}, origin)
+  const configDir = options.configPath ? path.dirname(options.configPath) : process.cwd()
+  const searchFrom = [configDir, process.cwd(), path.dirname(fileURLToPath(import.meta.url))]
+
+  const resolvePlugin = async (slot: Slot, where: string, ref: { plugin: string; options?: unknown }) => {
+    const moduleUrl = resolvePluginModule(ref.plugin, searchFrom)
+    const plugin = await importPlugin(moduleUrl, ref.plugin)
+    checkSlot(plugin, slot, ref.plugin)
+    const validated = await validateOptions(plugin, ref.options, where)
+    return { name: ref.plugin, moduleUrl, options: validated }
+  }
+
+  const load = resolveLoad(config, origin)
+  const workers = config.workers ?? Math.max(1, availableParallelism())
+  if (load.keys < workers) {
+    throw new ConfigError(
+      `${origin}: load.keys (${load.keys}) must be at least workers (${workers}) — raise load.keys`,
+    )
+  }
+  const slo = sloExpressions(config.slo ?? {}).map(parseSlo)
+
+  const source = await resolvePlugin('source', 'source', config.source)
+  const sink = await resolvePlugin('sink', 'sink', config.sink)
+  const verify = config.verify ? await resolvePlugin('verify', 'verify', config.verify) : undefined
+
+  const reporters: ResolvedReporter[] = []
+  for (const [index, spec] of (config.reporters ?? []).entries()) {
+    const [name, reporterOptions] =
+      typeof spec === 'string' ? [spec, {}] : Array.isArray(spec) ? spec : [undefined, {}]
+    if (name !== undefined) {
+      if (!(BUILT_IN_REPORTERS as readonly string[]).includes(name)) {
+        throw new ConfigError(
+          `${origin}: reporters.${index}: unknown reporter "${name}" (built in: ${BUILT_IN_REPORTERS.join(', ')}; or use { plugin: "<package>" })`,
+        )
+      }
+      reporters.push({ kind: 'builtin', name, options: reporterOptions as Record<string, unknown> })
+    } else {
+      const ref = spec as { plugin: string; options?: unknown }
+      reporters.push({ kind: 'plugin', plugin: await resolvePlugin('reporter', `reporters.${index}`, ref) })
+    }
+  }
+
+  return {
+    name:
+      config.name ??
+      (options.configPath ? path.basename(options.configPath).replace(/\.[^.]+$/, '') : 'cdcb'),
+    configPath: options.configPath,
+    source,
+    sink,
+    verify,
+    verifySample: config.verifySample ?? 1,
+    load,
+    workers,
+    intervalMicros: micros(config.interval, 1e6),
+    slo,
+    abortOnFail: config.abortOnFail ?? false,
+    reporters,
+  }
+}
+
+function applyOverrides(config: ParsedConfig, overrides: ConfigOverrides, origin: string): ParsedConfig {
+  const load = { ...config.load }
+  if (overrides.rate !== undefined) {
+    if (!(overrides.rate > 0))
+      throw new ConfigError(`--rate: expected a positive number, got ${overrides.rate}`)
+    load.rate = overrides.rate
+    delete load.stages
+    delete load.concurrency
+  }
+  if (overrides.duration !== undefined) {
+    if (parseDurationMicros(overrides.duration) === undefined) {
+      throw new ConfigError(
+        `--duration: expected a duration such as "30s" or "2m", got "${overrides.duration}"`,
+      )
+    }
+    load.duration = overrides.duration
+    delete load.stages
+  }
+  if (overrides.seed !== undefined) load.seed = overrides.seed
+  if (load.concurrency !== undefined && load.stages !== undefined) {
+    throw new ConfigError(
+      `${origin}: load.concurrency (closed model) cannot be combined with load.stages (open model)`,
+    )
+  }
+  return { ...config, load, workers: overrides.workers ?? config.workers }
+}
+
+function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {
+  const load = config.load ?? {}
+  const warmupMicros = micros(load.warmup, 0)
+  const rate = load.rate ?? 1000
+  const durationMicros = micros(load.duration, 30e6)
+  const model = load.concurrency !== undefined ? 'closed' : 'open'
+
+  let stages: StagePlan[]
+  if (model === 'closed') {
+    stages = [{ durationMicros: warmupMicros + durationMicros, rate: 0 }]
+  } else if (load.stages) {
+    const first = load.stages[0]!
+    const initialRate = load.rate ?? first.rate ?? first.target ?? rate
+    stages = load.stages.map((s) => {
+      const stageMicros = micros(s.duration, 0)
+      return s.rate !== undefined
+        ? { durationMicros: stageMicros, rate: s.rate }
+        : { durationMicros: stageMicros, target: s.target! }
+    })
+    if (warmupMicros > 0) stages.unshift({ durationMicros: warmupMicros, rate: initialRate })
+  } else {
+    stages = [{ durationMicros: warmupMicros + durationMicros, rate }]
+  }
+  if (stages.some((s) => s.durationMicros <= 0) && model === 'open') {
+    throw new ConfigError(`${origin}: load: every stage and the duration must be longer than 0`)
+  }
+  // Ramps start from load.rate, or from 0 as in k6; a warmup holds the first stage's level.
+  const schedule = createSchedule(model === 'open' ? (load.rate ?? 0) : 0, stages)
+  if (schedule.plannedOperations > MAX_SEQ) {
+    throw new ConfigError(
+      `${origin}: load plans ${schedule.plannedOperations} operations, more than one run can track (${MAX_SEQ}) — shorten the duration or lower the rate`,
+    )
+  }
+  const mix = load.mix ?? DEFAULT_MIX
+  const totalShare = (mix.insert ?? 0) + (mix.update ?? 0) + (mix.delete ?? 0)
+  return {
+    model,
+    schedule,
+    warmupMicros,
+    totalMicros: schedule.totalMicros,
+    concurrency: load.concurrency ?? 0,
+    maxInFlight: load.maxInFlight ?? 10_000,
+    batchSize: load.batchSize ?? 1000,
+    mix: {
+      insert: (mix.insert ?? 0) / totalShare,
+      update: (mix.update ?? 0) / totalShare,
+      delete: (mix.delete ?? 0) / totalShare,
+    },
+    keys: load.keys ?? 100_000,
+    payloadSize: load.payloadSize ?? 100,
+    seed: load.seed ?? Math.floor(Math.random() * 0x7fffffff),
+    drainTimeoutMicros: micros(load.drainTimeout, 30e6),
+    lateAfterMicros: micros(load.lateAfter, 10e3),
+  }
+}
+
+function micros(value: string | number | undefined, fallback: number): number {
+  return value === undefined ? fallback : parseDurationMicros(value)!
+}

@@ -1,0 +1,190 @@
+import { z } from 'zod'
+import { ConfigError } from '../errors.js'
+import { parseDurationMicros } from '../units.js'
+
+const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
+  error: 'expected a duration such as "30s", "500ms" or "2m"',
+})
+
+const positive = z
+  .number({ error: 'expected a positive number' })
+  .positive({ error: 'expected a positive number' })
+const positiveInt = z
+  .number({ error: 'expected a positive whole number' })
+  .int({ error: 'expected a positive whole number' })
+  .positive({ error: 'expected a positive whole number' })
+const nonNegative = z
+  .number({ error: 'expected a number ≥ 0' })
+  .nonnegative({ error: 'expected a number ≥ 0' })
+
+const pluginRef = z.strictObject({
+  plugin: z.string({ error: 'expected a plugin name such as "memory" or "postgres"' }).min(1),
+  options: z.record(z.string(), z.unknown(), { error: 'expected an object of options' }).optional(),
+})
+
+const stage = z
+  .strictObject({
+    duration,
+    rate: positive.optional(),
+    target: nonNegative.optional(),
+  })
+  .refine((s) => (s.rate === undefined) !== (s.target === undefined), {
+    error: 'a stage takes either "rate" (hold) or "target" (ramp to), not both or neither',
+  })
+
+const mix = z
+  .strictObject({
+    insert: nonNegative.optional(),
+    update: nonNegative.optional(),
+    delete: nonNegative.optional(),
+  })
+  .refine((m) => (m.insert ?? 0) + (m.update ?? 0) + (m.delete ?? 0) > 0, {
+    error: 'the mix needs at least one kind with a share above 0',
+  })
+
+const load = z.strictObject({
+  rate: positive.optional(),
+  duration: duration.optional(),
+  warmup: duration.optional(),
+  stages: z.array(stage).min(1, { error: 'expected at least one stage' }).optional(),
+  concurrency: positiveInt.optional(),
+  maxInFlight: positiveInt.optional(),
+  batchSize: positiveInt.optional(),
+  mix: mix.optional(),
+  keys: positiveInt.optional(),
+  payloadSize: z.number().int().nonnegative().max(1_000_000).optional(),
+  seed: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).optional(),
+  drainTimeout: duration.optional(),
+  lateAfter: duration.optional(),
+})
+
+const sloCondition = z.string({ error: 'expected an SLO condition such as "< 2s"' })
+const slo = z.union(
+  [z.array(z.string()), z.record(z.string(), z.union([sloCondition, z.array(sloCondition)]))],
+  { error: 'expected a map such as { "e2e.p99": "< 2s" } or a list of expressions' },
+)
+
+const reporter = z.union([z.string(), z.tuple([z.string(), z.record(z.string(), z.unknown())]), pluginRef], {
+  error: 'expected a reporter name, [name, options] or { plugin, options }',
+})
+
+/** The schema of a config file; see `UserConfig` for what each field means. */
+export const userConfigSchema = z.strictObject({
+  name: z.string().optional(),
+  source: pluginRef,
+  sink: pluginRef,
+  verify: z.union([pluginRef, z.literal(false)]).optional(),
+  verifySample: z.number().positive().max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
+  load: load.optional(),
+  workers: positiveInt.max(256).optional(),
+  interval: duration.optional(),
+  slo: slo.optional(),
+  abortOnFail: z.boolean({ error: 'expected true or false' }).optional(),
+  reporters: z.array(reporter).optional(),
+})
+
+export type ParsedConfig = z.infer<typeof userConfigSchema>
+
+/** Validates a config object; the first problem becomes a ConfigError naming its path. */
+export function parseUserConfig(value: unknown, origin: string): ParsedConfig {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(
+      `${origin}: expected the config to be an object (export default defineConfig({ ... })), got ${describe(value)}`,
+    )
+  }
+  const result = userConfigSchema.safeParse(value, { reportInput: true })
+  if (result.success) return result.data
+  throw new ConfigError(`${origin}: ${formatIssue(result.error.issues[0]!, value)}`)
+}
+
+type Issue = z.core.$ZodIssue
+
+/** `load.rate: expected a positive number, got "fast"`; unknown keys get a did-you-mean. */
+export function formatIssue(issue: Issue, root: unknown): string {
+  const path = issue.path.map(String).join('.')
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!
+    const where = path ? `${path}.${key}` : key
+    const known = knownKeys(issue.path)
+    const suggestion = closest(key, known)
+    const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ')}`
+    return `${where}: unknown key — ${hint}`
+  }
+  const where = path || '(config)'
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return `${where}: is required — ${issue.message.replace(/^Invalid input: /, '')}`
+  }
+  const input = 'input' in issue ? issue.input : valueAt(root, issue.path)
+  const got = input === undefined ? '' : `, got ${describe(input)}`
+  return `${where}: ${issue.message.replace(/^Invalid input: /, '')}${got}`
+}
+
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = userConfigSchema
+  for (const segment of path) {
+    const shape = shapeOf(schema)
+    if (!shape || typeof segment !== 'string' || !(segment in shape)) return []
+    schema = shape[segment]
+  }
+  return Object.keys(shapeOf(schema) ?? {})
+}
+
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let current = schema as {
+    shape?: Record<string, unknown>
+    unwrap?: () => unknown
+    def?: { type?: string; in?: unknown }
+  }
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current.shape) return current.shape
+    if (typeof current.unwrap === 'function') current = current.unwrap() as typeof current
+    else if (current.def?.type === 'pipe') current = current.def.in as typeof current
+    else return undefined
+  }
+  return undefined
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined
+    current = (current as Record<PropertyKey, unknown>)[key]
+  }
+  return current
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (Array.isArray(value)) return 'a list'
+  if (value === null) return 'null'
+  if (typeof value === 'object') return 'an object'
+  return String(value)
+}
+
+/** The known word closest to `word` by edit distance, if it is close enough to be a typo. */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1
+  for (const candidate of known) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
+      previous = current
+    }
+  }
+  return row[b.length]!
+}

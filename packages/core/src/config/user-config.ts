@@ -1,0 +1,102 @@
+import type { PluginRef } from '../plugin.js'
+import type { Duration } from '../units.js'
+
+/** A stage of the open-model schedule: hold `rate`, or ramp linearly from the previous rate to `target`. */
+export type Stage = { duration: Duration; rate: number } | { duration: Duration; target: number }
+
+/** How much load to apply, and how. */
+export interface LoadConfig {
+  /**
+   * Operations per second (open model): the schedule fixes when each operation
+   * should start, whatever the target does.
+   * @default 1000
+   */
+  rate?: number
+  /**
+   * How long to apply `rate`, after the warmup. Ignored when `stages` is given.
+   * @default "30s"
+   */
+  duration?: Duration
+  /**
+   * Load applied at the initial rate before measuring; excluded from latencies and rates.
+   * @default 0
+   */
+  warmup?: Duration
+  /** Stages instead of a constant rate, e.g. a burst: `[{duration:'1m',rate:100},{duration:'2m',rate:5000},{duration:'1m',rate:100}]`. */
+  stages?: Stage[]
+  /** Closed model instead: this many writers in all, each sending its next operation when the last is acknowledged. */
+  concurrency?: number
+  /**
+   * Operations a worker may have written but not yet acknowledged; beyond it, operations wait and are sent late.
+   * @default 10000
+   */
+  maxInFlight?: number
+  /**
+   * Most operations handed to one `Source.write` call.
+   * @default 1000
+   */
+  batchSize?: number
+  /**
+   * Shares of each kind of operation.
+   * @default { insert: 70, update: 20, delete: 10 }
+   */
+  mix?: { insert?: number; update?: number; delete?: number }
+  /**
+   * Size of the key space; updates and deletes pick keys that exist.
+   * @default 100000
+   */
+  keys?: number
+  /**
+   * Characters of payload per insert or update.
+   * @default 100
+   */
+  payloadSize?: number
+  /**
+   * Seed for kinds, keys, payloads and the memory plugin's faults.
+   * @default a random seed, printed in the result
+   */
+  seed?: number
+  /**
+   * After the load, how long to wait for events still in the pipeline before declaring them lost.
+   * @default "30s"
+   */
+  drainTimeout?: Duration
+  /**
+   * An operation sent more than this after its intended time counts as late.
+   * @default "10ms"
+   */
+  lateAfter?: Duration
+}
+
+/** A built-in reporter's name (`plain`, `summary`, `json`, `junit`, `tui`), `[name, options]`, or a plugin. */
+export type ReporterSpec = string | [string, Record<string, unknown>] | PluginRef
+
+/** A benchmark config, as `cdcb.config.ts` exports it. Only `source` and `sink` are required. */
+export interface UserConfig {
+  /** Shown in reports. @default the config file's name */
+  name?: string
+  /** Writes the changes: a plugin with a source. */
+  source: PluginRef
+  /** Observes the far end: a plugin with a sink. */
+  sink: PluginRef
+  /** Compares the expected final state with the target after the drain; `false` for none. @default none */
+  verify?: PluginRef | false
+  /** Fraction of touched keys the verifier checks. @default 1 */
+  verifySample?: number
+  load?: LoadConfig
+  /** Worker threads; each owns a shard of seqs and keys. @default the number of CPU cores */
+  workers?: number
+  /** How often workers report and the live output updates. @default "1s" */
+  interval?: Duration
+  /** Checks evaluated at the end, e.g. `{ 'e2e.p99': '< 2s', lost: '== 0' }`. */
+  slo?: Record<string, string | string[]> | string[]
+  /** Stop the run as soon as a latency, throughput or error SLO fails. @default false */
+  abortOnFail?: boolean
+  /** Where results go besides the summary. @default ["plain"] when not a TTY, ["tui"] at a terminal */
+  reporters?: ReporterSpec[]
+}
+
+/** Identity helper that gives a config its types. */
+export function defineConfig(config: UserConfig): UserConfig {
+  return config
+}

@@ -1,0 +1,52 @@
+/**
+ * Errors a user can act on. The CLI prints `message` as one line and exits with
+ * `exitCode`; anything else is a bug and keeps its stack trace.
+ */
+export class CdcbError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 2 | 3,
+  ) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+/** A mistake in the config, the command line or a plugin's options (exit 2; nothing was written anywhere). */
+export class ConfigError extends CdcbError {
+  constructor(message: string) {
+    super(message, 2)
+  }
+}
+
+/** The target or a plugin failed while running (exit 3). */
+export class RuntimeFailure extends CdcbError {
+  constructor(message: string) {
+    super(message, 3)
+  }
+}
+
+/** Best one-line description of anything thrown, for messages and error-by-kind counters. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const message = error.message || error.name
+    return message.split('\n')[0]!
+  }
+  return String(error)
+}
+
+/** A short, stable kind for an error, used to group errors in counters (`ECONNREFUSED`, `TimeoutError`, …). */
+export function errorKind(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string' && code) return code
+    const name = (error as { name?: unknown }).name
+    if (typeof name === 'string' && name && name !== 'Error') return name
+  }
+  return 'Error'
+}
+
+/** Hide the password in a connection URL (`postgres://user:***@host/db`) so it never reaches a log or report. */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/\s]*@/gi, '$1***@')
+}

@@ -1,0 +1,43 @@
+/**
+ * @cdcb/core: the plugin API, config helpers and the runtime that benchmarks a
+ * change-data-capture pipeline end to end.
+ */
+
+export { nowMicros } from './clock.js'
+export {
+  defineConfig,
+  type LoadConfig,
+  type ReporterSpec,
+  type Stage,
+  type UserConfig,
+} from './config/user-config.js'
+export { CdcbError, ConfigError, describeError, errorKind, RuntimeFailure, redactUrl } from './errors.js'
+export { digestOf, payloadFor } from './load/payload.js'
+export { decodeMarker, encodeMarker } from './marker.js'
+export {
+  definePlugin,
+  type ExpectedRow,
+  type Marker,
+  type Mismatch,
+  type Observer,
+  type Operation,
+  type OperationKind,
+  type PluginContext,
+  type PluginDefinition,
+  type PluginRef,
+  type Preparation,
+  pluginRef,
+  type Reporter,
+  type RunContext,
+  type RunStartInfo,
+  type Sink,
+  type Slot,
+  type Source,
+  type StandardSchema,
+  type VerificationReport,
+  type Verifier,
+} from './plugin.js'
+export { type MemoryOptions, memory } from './plugins/memory.js'
+export type * from './result.js'
+export { LATENCY_METRICS } from './result.js'
+export { type Duration, formatCount, formatMicros, formatRate, parseDurationMicros } from './units.js'

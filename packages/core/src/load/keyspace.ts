@@ -1,0 +1,104 @@
+import type { OperationKind } from '../plugin.js'
+import { hash2, uniform } from './random.js'
+
+/** Shares of each kind of operation, normalised to sum to 1. */
+export interface Mix {
+  readonly insert: number
+  readonly update: number
+  readonly delete: number
+}
+
+/**
+ * One shard's keys and what the run did to them. A shard owns the keys with
+ * `key % shards === shard`, so all changes to a key come from one worker, in
+ * seq order. Keys start absent; inserts take an absent key, updates and deletes
+ * a present one (a kind with no candidate key falls back to one that has), so
+ * every operation is valid on a table with a primary key.
+ *
+ * Memory: a few integers per key, bounded by `load.keys`, never by run length.
+ */
+export class KeySpace {
+  /** Present keys first (`[0, presentCount)`), absent after; `position` is the inverse. */
+  private readonly keys: Int32Array
+  private readonly position: Int32Array
+  private presentCount = 0
+  /** Seq + 1 of the last operation per local key (0: never touched); Float64 to hold any seq. */
+  private readonly lastSeq: Float64Array
+  private readonly insertBelow: number
+  private readonly updateBelow: number
+  readonly counts: Record<OperationKind, number> = { insert: 0, update: 0, delete: 0 }
+
+  constructor(
+    totalKeys: number,
+    private readonly shard: number,
+    private readonly shards: number,
+    private readonly seed: number,
+    mix: Mix,
+  ) {
+    const local = shard < totalKeys ? Math.ceil((totalKeys - shard) / shards) : 0
+    this.keys = new Int32Array(local)
+    this.position = new Int32Array(local)
+    this.lastSeq = new Float64Array(local)
+    for (let i = 0; i < local; i++) {
+      this.keys[i] = i
+      this.position[i] = i
+    }
+    this.insertBelow = mix.insert
+    this.updateBelow = mix.insert + mix.update
+  }
+
+  /** Number of keys this shard owns. */
+  get size(): number {
+    return this.keys.length
+  }
+
+  /** Chooses the kind and key of operation `seq` and applies it to the expected state. */
+  next(seq: number): { kind: OperationKind; key: number } {
+    if (this.keys.length === 0)
+      throw new RangeError('this shard owns no keys: load.keys must be at least workers')
+    const roll = uniform(this.seed, seq)
+    let kind: OperationKind =
+      roll < this.insertBelow ? 'insert' : roll < this.updateBelow ? 'update' : 'delete'
+    if (kind === 'insert' && this.presentCount === this.keys.length) kind = 'update'
+    else if (kind !== 'insert' && this.presentCount === 0) kind = 'insert'
+    const pick = hash2(this.seed + 1, seq)
+    let local: number
+    if (kind === 'insert') {
+      local = this.keys[this.presentCount + (pick % (this.keys.length - this.presentCount))]!
+      this.swap(local, this.presentCount)
+      this.presentCount++
+    } else {
+      local = this.keys[pick % this.presentCount]!
+      if (kind === 'delete') {
+        this.presentCount--
+        this.swap(local, this.presentCount)
+      }
+    }
+    this.lastSeq[local] = seq + 1
+    this.counts[kind]++
+    return { kind, key: local * this.shards + this.shard }
+  }
+
+  /** The expected final state of every key touched, or of a deterministic sample of them. */
+  *expected(sample = 1): Generator<{ key: number; exists: boolean; seq: number }> {
+    for (let local = 0; local < this.keys.length; local++) {
+      const last = this.lastSeq[local]!
+      if (last === 0) continue
+      if (sample < 1 && uniform(this.seed + 2, local) >= sample) continue
+      yield {
+        key: local * this.shards + this.shard,
+        exists: this.position[local]! < this.presentCount,
+        seq: last - 1,
+      }
+    }
+  }
+
+  private swap(local: number, toIndex: number): void {
+    const from = this.position[local]!
+    const other = this.keys[toIndex]!
+    this.keys[from] = other
+    this.position[other] = from
+    this.keys[toIndex] = local
+    this.position[local] = toIndex
+  }
+}

@@ -1,0 +1,83 @@
+import hdr from 'hdr-histogram-js'
+import { LATENCY_METRICS, type LatencyMetric, type LatencySummaries, type LatencySummary } from '../result.js'
+
+export type Histogram = ReturnType<typeof hdr.build>
+
+/** One hour in microseconds: the largest latency kept exactly; larger values are clamped to it. */
+export const HIGHEST_TRACKABLE_MICROS = 3_600_000_000
+
+/** A histogram of microsecond values with 3 significant digits, as every worker and the main thread use. */
+export function createHistogram(): Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_TRACKABLE_MICROS,
+    numberOfSignificantValueDigits: 3,
+    bitBucketSize: 32,
+    autoResize: false,
+  })
+}
+
+/** Records a latency in microseconds; negative values (clock steps) count as 0, huge ones are clamped. */
+export function recordMicros(histogram: Histogram, micros: number, count = 1): void {
+  const value =
+    micros < 0 ? 0 : micros > HIGHEST_TRACKABLE_MICROS ? HIGHEST_TRACKABLE_MICROS : Math.round(micros)
+  histogram.recordValueWithCount(value, count)
+}
+
+/** Encodes a histogram to cross a thread or go into a result file; decoding and adding it is lossless. */
+export function encodeHistogram(histogram: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(histogram)
+}
+
+/** Adds an encoded histogram into `into` (lossless merge: counts are added bucket by bucket). */
+export function addEncoded(into: Histogram, encoded: string): void {
+  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false)
+  into.add(decoded)
+  decoded.destroy()
+}
+
+/** Decodes a histogram written by `encodeHistogram`, e.g. from an earlier result file. */
+export function decodeHistogram(encoded: string): Histogram {
+  const histogram = createHistogram()
+  addEncoded(histogram, encoded)
+  return histogram
+}
+
+const EMPTY: LatencySummary = { count: 0, p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0 }
+
+/** Percentiles of a microsecond histogram, in milliseconds (µs precision kept). */
+export function summarize(histogram: Histogram): LatencySummary {
+  if (histogram.totalCount === 0) return EMPTY
+  const ms = (micros: number) => Math.round(micros) / 1e3
+  return {
+    count: histogram.totalCount,
+    p50: ms(histogram.getValueAtPercentile(50)),
+    p95: ms(histogram.getValueAtPercentile(95)),
+    p99: ms(histogram.getValueAtPercentile(99)),
+    p999: ms(histogram.getValueAtPercentile(99.9)),
+    max: ms(histogram.maxValue),
+    mean: ms(histogram.mean),
+  }
+}
+
+/** One histogram per latency metric (main thread). */
+export type HistogramSet = Record<LatencyMetric, Histogram>
+
+export function createHistogramSet(): HistogramSet {
+  return Object.fromEntries(LATENCY_METRICS.map((metric) => [metric, createHistogram()])) as HistogramSet
+}
+
+export function encodeHistogramSet(set: HistogramSet): Record<LatencyMetric, string> {
+  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, encodeHistogram(set[m])])) as Record<
+    LatencyMetric,
+    string
+  >
+}
+
+export function summarizeSet(set: HistogramSet): LatencySummaries {
+  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, summarize(set[m])])) as LatencySummaries
+}
+
+export function resetSet(set: HistogramSet): void {
+  for (const m of LATENCY_METRICS) set[m].reset()
+}

@@ -1,0 +1,145 @@
+/**
+ * Loss, duplicate and ordering tracking shared by all workers.
+ *
+ * A sink in any worker may see any event (a Kafka consumer gets whole
+ * partitions, not one shard's seqs), so the state lives in SharedArrayBuffers
+ * updated with Atomics: two bits per event (acknowledged, seen) and the last
+ * seen seq per key. Memory grows with the run by two bits per event and with
+ * the key space, never by an object per event (DESIGN.md, Correctness).
+ */
+
+/** The buffers behind a tracker; sent to every worker at start. */
+export interface TrackerBuffers {
+  readonly acked: SharedArrayBuffer
+  readonly seen: SharedArrayBuffer
+  readonly lastSeqByKey: SharedArrayBuffer
+}
+
+/** Largest seq a run can use: per-key state stores seq + 1 in an Int32. */
+export const MAX_SEQ = 0x7ffffffe
+
+const MAX_BITSET_BYTES = Math.ceil((MAX_SEQ + 1) / 32) * 4
+
+export function createTrackerBuffers(expectedEvents: number, keys: number): TrackerBuffers {
+  const initialBytes = Math.min(MAX_BITSET_BYTES, Math.ceil(Math.max(expectedEvents, 1024) / 32) * 4)
+  const growable = () => new SharedArrayBuffer(initialBytes, { maxByteLength: MAX_BITSET_BYTES })
+  return { acked: growable(), seen: growable(), lastSeqByKey: new SharedArrayBuffer(keys * 4) }
+}
+
+/** What observing one event found. */
+export enum Seen {
+  First = 0,
+  Duplicate = 1,
+  OutOfOrder = 2,
+}
+
+export class Tracker {
+  private acked: Int32Array
+  private seen: Int32Array
+  private readonly lastSeqByKey: Int32Array
+
+  constructor(private readonly buffers: TrackerBuffers) {
+    this.acked = new Int32Array(buffers.acked)
+    this.seen = new Int32Array(buffers.seen)
+    this.lastSeqByKey = new Int32Array(buffers.lastSeqByKey)
+  }
+
+  /** Makes room for seqs below `seqLimit`; any worker may call it, concurrently. */
+  ensureCapacity(seqLimit: number): void {
+    const words = (seqLimit >>> 5) + 1
+    if (this.seen.length >= words) return
+    const bytes = Math.min(MAX_BITSET_BYTES, Math.max(words * 4, this.buffers.seen.byteLength * 2))
+    for (const buffer of [this.buffers.acked, this.buffers.seen]) {
+      // Another worker may have grown it past `bytes` already; growing never shrinks.
+      if (buffer.byteLength < bytes) {
+        try {
+          buffer.grow(bytes)
+        } catch {
+          if (buffer.byteLength < words * 4) throw new RangeError(`cannot track more than ${MAX_SEQ} events`)
+        }
+      }
+    }
+    this.acked = new Int32Array(this.buffers.acked)
+    this.seen = new Int32Array(this.buffers.seen)
+  }
+
+  markAcked(seq: number): void {
+    Atomics.or(this.acked, seq >>> 5, 1 << (seq & 31))
+  }
+
+  /** Records an observation of `seq` on `key`; says whether it was new, a duplicate, or behind a later seq of its key. */
+  markSeen(seq: number, key: number): Seen {
+    const word = seq >>> 5
+    if (word >= this.seen.length) this.ensureCapacity(seq + 1)
+    const bit = 1 << (seq & 31)
+    if ((Atomics.or(this.seen, word, bit) & bit) !== 0) return Seen.Duplicate
+    if (key < 0 || key >= this.lastSeqByKey.length) return Seen.First
+    const stored = seq + 1
+    let previous = Atomics.load(this.lastSeqByKey, key)
+    while (stored > previous) {
+      const swapped = Atomics.compareExchange(this.lastSeqByKey, key, previous, stored)
+      if (swapped === previous) return Seen.First
+      previous = swapped
+    }
+    return Seen.OutOfOrder
+  }
+
+  /** Was `seq` seen? */
+  wasSeen(seq: number): boolean {
+    const word = seq >>> 5
+    return word < this.seen.length && (Atomics.load(this.seen, word) & (1 << (seq & 31))) !== 0
+  }
+
+  /** Counts acknowledged events below `seqLimit` that were never seen: the loss, once the drain is over. */
+  countUnseenAcked(seqLimit: number): number {
+    return this.scanUnseenAcked(seqLimit).unseen
+  }
+
+  /**
+   * Counts acknowledged-but-unseen events from word `fromWord` on, and returns the
+   * first word that still has one, so a drain can poll from there instead of from 0.
+   */
+  scanUnseenAcked(seqLimit: number, fromWord = 0): { unseen: number; firstWord: number } {
+    this.refresh(seqLimit)
+    let unseen = 0
+    let firstWord = -1
+    const words = Math.min(this.acked.length, Math.ceil(seqLimit / 32))
+    for (let i = fromWord; i < words; i++) {
+      const missing = Atomics.load(this.acked, i) & ~Atomics.load(this.seen, i)
+      if (missing !== 0) {
+        unseen += popcount(missing)
+        if (firstWord < 0) firstWord = i
+      }
+    }
+    return { unseen, firstWord: firstWord < 0 ? words : firstWord }
+  }
+
+  /** The first `max` acknowledged seqs below `seqLimit` that were never seen, for the report. */
+  unseenAcked(seqLimit: number, max: number): number[] {
+    const found: number[] = []
+    const words = Math.min(this.acked.length, Math.ceil(seqLimit / 32))
+    for (let i = 0; i < words && found.length < max; i++) {
+      let missing = Atomics.load(this.acked, i) & ~Atomics.load(this.seen, i)
+      while (missing !== 0 && found.length < max) {
+        const bit = 31 - Math.clz32(missing & -missing)
+        found.push(i * 32 + bit)
+        missing &= missing - 1
+      }
+    }
+    return found
+  }
+
+  private refresh(seqLimit: number): void {
+    // The buffers are growable and shared: another thread may have grown them.
+    if (this.seen.length * 32 <= seqLimit || this.seen.length * 4 < this.buffers.seen.byteLength) {
+      this.acked = new Int32Array(this.buffers.acked)
+      this.seen = new Int32Array(this.buffers.seen)
+    }
+  }
+}
+
+function popcount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555)
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333)
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24
+}

@@ -1,0 +1,247 @@
+/**
+ * The plugin API. A plugin is an npm package whose default export is made with
+ * `definePlugin`. Each worker thread imports it by name and asks it for the part
+ * its config slot names: `source`, `sink` or `verify`; `reporters` run on the
+ * main thread. Every hook is optional except the one that makes a part work.
+ */
+import type { RunResult, RunSnapshot } from './result.js'
+
+/** What kind of change an operation makes. */
+export type OperationKind = 'insert' | 'update' | 'delete'
+
+/** One change cdcb makes at the head of the pipeline. Times are epoch microseconds. */
+export interface Operation {
+  /** Global sequence number, dense from 0; the run's identity for this change. */
+  readonly seq: number
+  /** The key the change applies to: an integer below `load.keys`. */
+  readonly key: number
+  readonly kind: OperationKind
+  /** When the schedule says this operation should start; every latency counts from here. */
+  readonly intendedAt: number
+}
+
+/**
+ * What cdcb embeds in every record it writes so that a sink recognises its own
+ * events among others' and can measure them without any shared state.
+ */
+export interface Marker {
+  readonly runId: string
+  readonly seq: number
+  /** Epoch microseconds. */
+  readonly intendedAt: number
+  /** Digest of the payload (see `PluginContext.digest`); empty for deletes. */
+  readonly digest: string
+}
+
+/** Where a worker's plugin parts report to; passed to the factories. */
+export interface PluginContext {
+  readonly runId: string
+  /** This worker's index, 0-based; it owns the seqs and keys with `n % shards === shard`. */
+  readonly shard: number
+  readonly shards: number
+  readonly seed: number
+  /** Bytes of payload per insert or update. */
+  readonly payloadSize: number
+  /** Epoch microseconds at which the schedule started; undefined before the start. */
+  startedAt(): number | undefined
+  /** Aborted when the run stops; long waits inside plugins should listen to it. */
+  readonly signal: AbortSignal
+  /** The payload of operation `seq`, derived from `(seed, seq)`. */
+  payload(seq: number): string
+  /** Digest of the payload of operation `seq` (8 hex characters). */
+  digest(seq: number): string
+  /** The marker for an operation. */
+  marker(op: Operation): Marker
+  /** Reads a marker from its compact string form (`encodeMarker`); undefined for foreign or malformed text. */
+  parseMarker(text: string): Marker | undefined
+  /** A one-line message for the user (shown above the live output); never put a secret in it. */
+  log(message: string): void
+}
+
+/** Writes operations into the system at the head of the pipeline. Created once per worker. */
+export interface Source {
+  /** Called once before the schedule starts; connect here. Throwing fails the run with exit 3. */
+  open?(): Promise<void>
+  /**
+   * Writes a batch of operations; resolves when the target acknowledged all of them.
+   * Called from the worker's scheduler; calls overlap up to `load.maxInFlight` operations.
+   * Operations on one key arrive in seq order; keep them in that order (route by key).
+   * Rejecting counts every operation of the batch as an error, by the error's kind.
+   */
+  write(ops: readonly Operation[]): Promise<void>
+  /** Called once after the load phase and drain; disconnect here. */
+  close?(): Promise<void>
+  /** Counts the source wants in the result, e.g. what a fault injector did. Called once at the end. */
+  stats?(): Record<string, number>
+}
+
+/** Receives what a sink saw. Calls are synchronous and cheap; call it once per change seen. */
+export interface Observer {
+  /**
+   * Records one change seen at the far end: its seq and key, and `intendedAt`
+   * from the marker. `committedAt` is when the change became visible at the
+   * target, stamped by the target (omit it when the target has no such stamp:
+   * `observedAt` is used); `observedAt` defaults to now. All epoch microseconds.
+   */
+  observe(seq: number, key: number, intendedAt: number, committedAt?: number, observedAt?: number): void
+  /** Counts a record that carried a marker of this run but could not be read (wrong digest, bad shape). */
+  corrupt(seq: number, reason: string): void
+}
+
+/** Watches the far end of the pipeline. Created once per worker. */
+export interface Sink {
+  /**
+   * Starts observing and resolves once the sink is ready to see changes made from
+   * now on; the schedule starts after every worker's sink has started. Each worker
+   * has a sink: a sink that must run only once per run observes on shard 0 only.
+   */
+  start(observer: Observer): Promise<void>
+  /** Stops observing; called once after the drain. Observations after it resolves are ignored. */
+  stop?(): Promise<void>
+  /** Which time base `committedAt` uses, shown in the report (e.g. "target apply time (trigger)"). */
+  readonly timeBase?: string
+}
+
+/** The final state cdcb expects at the target for one key. */
+export interface ExpectedRow {
+  readonly key: number
+  /** False when the last operation deleted the key. */
+  readonly exists: boolean
+  /** Seq of the last operation on the key. */
+  readonly seq: number
+}
+
+/** One difference between the expected and the actual final state. */
+export interface Mismatch {
+  readonly key: number
+  readonly problem: 'missing' | 'unexpected' | 'content'
+  readonly detail?: string
+}
+
+/** What a verifier found for one shard's keys. */
+export interface VerificationReport {
+  readonly checked: number
+  readonly mismatched: number
+  /** At most a few dozen examples; `mismatched` has the full count. */
+  readonly mismatches: readonly Mismatch[]
+}
+
+/** Compares the expected final state with what the target holds. Created once per worker, after the drain. */
+export interface Verifier {
+  /** Checks every row given (the worker's keys, or the configured sample). */
+  verify(expected: readonly ExpectedRow[]): Promise<VerificationReport>
+  /** Disconnect here. */
+  close?(): Promise<void>
+}
+
+/** Run-level context given to main-thread hooks. */
+export interface RunContext {
+  readonly runId: string
+  /** The config's name, or the config file's base name. */
+  readonly name: string
+  readonly seed: number
+  readonly shards: number
+  /** Aborted on Ctrl-C; a long prepare step should stop when it is. */
+  readonly signal: AbortSignal
+  log(message: string): void
+}
+
+/** Main-thread resources a plugin makes once per run (tables, topics, slots) and removes after it. */
+export interface Preparation {
+  /** Called once after the run, also after Ctrl-C or a failure. */
+  teardown?(): Promise<void>
+}
+
+/**
+ * Receives the run's progress on the main thread. Hooks never overlap; a slow
+ * reporter delays only other reporters, never the workers.
+ */
+export interface Reporter {
+  /** Called once before the schedule starts. */
+  onRunStart?(info: RunStartInfo): void | Promise<void>
+  /** Called every interval with the merged snapshot of all workers. */
+  onSnapshot?(snapshot: RunSnapshot): void | Promise<void>
+  /** A one-line message from cdcb or a plugin. */
+  onLog?(message: string): void | Promise<void>
+  /** Called once with the final result, also for an interrupted run. */
+  onRunEnd?(result: RunResult): void | Promise<void>
+}
+
+/** What reporters learn before the run starts. */
+export interface RunStartInfo {
+  readonly runId: string
+  readonly name: string
+  readonly workers: number
+  /** Planned schedule, for progress bars: warmup and measured phase in seconds (Infinity when open-ended). */
+  readonly warmupSeconds: number
+  readonly measureSeconds: number
+  readonly slo: readonly string[]
+  readonly source: string
+  readonly sink: string
+}
+
+/** A validator in the Standard Schema shape (zod, valibot, arktype all provide it). */
+export interface StandardSchema<Output = unknown> {
+  readonly '~standard': {
+    readonly version: 1
+    readonly vendor: string
+    validate(value: unknown): StandardResult<Output> | Promise<StandardResult<Output>>
+  }
+}
+
+type StandardResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | {
+      readonly issues: ReadonlyArray<{
+        readonly message: string
+        readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>
+      }>
+    }
+
+/** Which config slot a plugin part is used in. */
+export type Slot = 'source' | 'sink' | 'verify' | 'reporter'
+
+/** What a plugin package exports by default. `Options` is what its schema accepts. */
+export interface PluginDefinition<Options = Record<string, unknown>> {
+  /** Short name, e.g. `postgres`; matches the package `@cdcb/plugin-<name>` or `cdcb-plugin-<name>`. */
+  readonly name: string
+  /** Semver range of `@cdcb/core` this plugin works with, e.g. `^0.1.0`. */
+  readonly core: string
+  /** Validates options for every slot; issues are shown with the slot and path (`source.options.url: …`). */
+  readonly options?: StandardSchema<Options>
+  /** Called once per worker when the plugin is in the `source` slot. */
+  createSource?(options: Options, context: PluginContext): Source | Promise<Source>
+  /** Called once per worker when the plugin is in the `sink` slot. */
+  createSink?(options: Options, context: PluginContext): Sink | Promise<Sink>
+  /** Called once per worker after the drain when the plugin is in the `verify` slot. */
+  createVerifier?(options: Options, context: PluginContext): Verifier | Promise<Verifier>
+  /** Called on the main thread when the plugin is listed in `reporters`. */
+  createReporter?(options: Options, context: RunContext): Reporter | Promise<Reporter>
+  /**
+   * Called once on the main thread before any worker starts, for each slot the
+   * plugin fills: create tables, topics, slots here (only objects cdcb owns).
+   * Throwing stops the run before anything is written.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a prepare step that makes nothing simply returns
+  prepare?(slot: Slot, options: Options, context: RunContext): Promise<Preparation | void>
+}
+
+/** Identity helper that gives a plugin definition its types. */
+export function definePlugin<Options>(plugin: PluginDefinition<Options>): PluginDefinition<Options> {
+  return plugin
+}
+
+/**
+ * A plugin as a config names it: plain data, because functions cannot cross into
+ * worker threads. Plugin packages export a factory returning one, e.g.
+ * `postgres({ url })` → `{ plugin: '@cdcb/plugin-postgres', options: { url } }`.
+ */
+export interface PluginRef<Options = Record<string, unknown>> {
+  readonly plugin: string
+  readonly options?: Options
+}
+
+/** Makes the typed factory a plugin package exports next to its definition. */
+export function pluginRef<Options>(plugin: string): (options?: Options) => PluginRef<Options> {
+  return (options) => (options === undefined ? { plugin } : { plugin, options })
+}

@@ -1,0 +1,396 @@
+/**
+ * The `memory` plugin: an in-process pipeline for demos, tests and plugin
+ * authors. Its source "commits" a write and its sink sees the change after a
+ * configurable delay, with faults injected on purpose. It counts exactly what
+ * it dropped, duplicated and reordered, so tests can compare cdcb's findings
+ * with the truth.
+ *
+ * Source and sink meet in the worker that created them: each worker has its own
+ * pipeline for its shard. Options go on the source; the sink takes none.
+ */
+import { z } from 'zod'
+import { nowMicros } from '../clock.js'
+import { createRandom, normal, uniform } from '../load/random.js'
+import { definePlugin, type Observer, type Operation, type PluginContext, pluginRef } from '../plugin.js'
+import { parseDurationMicros } from '../units.js'
+
+const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
+  error: 'expected a duration such as "50ms" or "1s"',
+})
+const rate = z
+  .number()
+  .min(0, { error: 'expected a rate from 0 to 1' })
+  .max(1, { error: 'expected a rate from 0 to 1' })
+const window = z.strictObject({ at: duration, for: duration })
+
+const optionsSchema = z.strictObject({
+  /** Delivery delay: fixed ("50ms") or log-normal with the given median and p99. */
+  delay: z.union([duration, z.strictObject({ median: duration, p99: duration })]).optional(),
+  /** Share of writes dropped by the pipeline (acknowledged, never delivered). */
+  loss: rate.optional(),
+  /** Share of writes delivered twice. */
+  duplicate: rate.optional(),
+  /** Share of writes held back until the next change of the same key was delivered. */
+  reorder: rate.optional(),
+  /** Source acknowledgements hang from `at` (after the start) for `for`. */
+  writeStall: window.optional(),
+  /** Delivery pauses from `at` for `for`; changes queue up and arrive after it. */
+  pipelineStall: window.optional(),
+  /** Most deliveries per second for the whole pipeline; beyond it changes queue up. */
+  maxThroughput: z.number().positive().optional(),
+  /** Seed for the faults; defaults to the run's seed. */
+  seed: z.number().int().optional(),
+})
+
+export type MemoryOptions = z.infer<typeof optionsSchema>
+
+/** Config helper: `memory({ delay: '50ms' })` for the source slot, `memory()` for the sink. */
+export const memory = pluginRef<MemoryOptions>('memory')
+
+/** How long a held-back change waits for a later change of its key before it is delivered anyway. */
+const HOLD_LIMIT_MICROS = 200_000
+
+interface Delivery {
+  readonly seq: number
+  readonly key: number
+  readonly kind: Operation['kind']
+  readonly intendedAt: number
+  deliverAt: number
+  /** Set when the change is held back for reordering. */
+  heldSince?: number
+}
+
+/** The per-worker pipeline between a memory source and a memory sink. */
+class Pipeline {
+  private observer: Observer | undefined
+  private readonly queue = new DeliveryQueue()
+  private timer: NodeJS.Timeout | undefined
+  private immediate: NodeJS.Immediate | undefined
+  private armedFor = Number.POSITIVE_INFINITY
+  private nextSlot = 0
+  private readonly held = new Map<number, Delivery>()
+  private readonly lastDeliveredByKey = new Map<number, number>()
+  private readonly lastDeliverAtByKey = new Map<number, number>()
+  private readonly delivered = new GrowableBitset()
+  private readonly random: () => number
+  /** Final state as the pipeline applied it, in delivery order: key → last seq, or -(seq + 1) when deleted. */
+  readonly store = new Map<number, number>()
+  readonly stats = { dropped: 0, duplicated: 0, reordered: 0, stalledWrites: 0, delivered: 0 }
+
+  constructor(
+    private readonly options: MemoryOptions,
+    private readonly context: PluginContext,
+  ) {
+    this.random = createRandom((options.seed ?? context.seed) ^ (context.shard * 0x9e3779b1))
+  }
+
+  attach(observer: Observer | undefined): void {
+    this.observer = observer
+  }
+
+  /** Acknowledges a batch (after a write stall, if one is on) and queues its deliveries. */
+  async write(ops: readonly Operation[]): Promise<void> {
+    const stall = this.window(this.options.writeStall)
+    let ackAt = nowMicros()
+    if (stall && ackAt >= stall.from && ackAt < stall.to) {
+      this.stats.stalledWrites += ops.length
+      await sleepUntil(stall.to)
+      ackAt = nowMicros()
+    }
+    const seed = this.options.seed ?? this.context.seed
+    const loss = this.options.loss ?? 0
+    const duplicate = this.options.duplicate ?? 0
+    const reorder = this.options.reorder ?? 0
+    for (const op of ops) {
+      const roll = loss + duplicate + reorder > 0 ? uniform(seed ^ 0x2545f491, op.seq) : 1
+      if (roll < loss) {
+        this.stats.dropped++
+        continue
+      }
+      const delivery: Delivery = {
+        seq: op.seq,
+        key: op.key,
+        kind: op.kind,
+        intendedAt: op.intendedAt,
+        deliverAt: this.deliveryTime(op.key, ackAt),
+      }
+      this.queue.push(delivery)
+      if (roll < loss + duplicate) this.queue.push({ ...delivery })
+      else if (roll < loss + duplicate + reorder) (delivery as { hold?: boolean }).hold = true
+    }
+    this.arm()
+  }
+
+  private deliveryTime(key: number, ackAt: number): number {
+    let at = ackAt + this.sampleDelay()
+    // Like a partitioned log, the pipeline keeps each key's changes in order even when delays vary;
+    // only the reorder option breaks that order.
+    if (typeof this.options.delay === 'object') {
+      at = Math.max(at, this.lastDeliverAtByKey.get(key) ?? 0)
+      this.lastDeliverAtByKey.set(key, at)
+    }
+    const stall = this.window(this.options.pipelineStall)
+    if (stall && at >= stall.from && at < stall.to) at = stall.to
+    if (this.options.maxThroughput) {
+      const perShard = this.options.maxThroughput / this.context.shards
+      at = Math.max(at, this.nextSlot)
+      this.nextSlot = at + 1e6 / perShard
+    }
+    return at
+  }
+
+  private sampleDelay(): number {
+    const delay = this.options.delay
+    if (delay === undefined) return 0
+    if (typeof delay !== 'object') return parseDurationMicros(delay)!
+    const median = parseDurationMicros(delay.median)!
+    const p99 = parseDurationMicros(delay.p99)!
+    const sigma = median > 0 && p99 > median ? Math.log(p99 / median) / 2.326 : 0
+    return median * Math.exp(sigma * normal(this.random))
+  }
+
+  private window(stall: { at: string | number; for: string | number } | undefined) {
+    const startedAt = this.context.startedAt()
+    if (!stall || startedAt === undefined) return undefined
+    const from = startedAt + parseDurationMicros(stall.at)!
+    return { from, to: from + parseDurationMicros(stall.for)! }
+  }
+
+  /** Makes sure a timer will fire for the earliest pending delivery. */
+  private arm(): void {
+    const next = this.queue.peekTime()
+    if (next === undefined || next >= this.armedFor) return
+    this.clearTimers()
+    this.armedFor = next
+    const wait = next - nowMicros()
+    if (wait <= 500) this.immediate = setImmediate(() => this.flush())
+    else this.timer = setTimeout(() => this.flush(), wait / 1e3)
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer)
+    if (this.immediate) clearImmediate(this.immediate)
+    this.timer = undefined
+    this.immediate = undefined
+  }
+
+  private flush(): void {
+    this.timer = undefined
+    this.immediate = undefined
+    this.armedFor = Number.POSITIVE_INFINITY
+    const now = nowMicros()
+    // Deliver what is due, up to a bound so a burst cannot starve the scheduler.
+    for (let n = 0; n < 50_000; n++) {
+      const next = this.queue.peekTime()
+      if (next === undefined || next > now + 200) break
+      const delivery = this.queue.shift()!
+      if ((delivery as { hold?: boolean }).hold) {
+        ;(delivery as { hold?: boolean }).hold = false
+        this.holdBack(delivery, now)
+        continue
+      }
+      this.deliver(delivery, now)
+      const waiting = this.held.get(delivery.key)
+      if (waiting && waiting.seq < delivery.seq) {
+        this.held.delete(delivery.key)
+        this.release(waiting, now)
+      }
+    }
+    this.releaseExpiredHolds(now)
+    this.arm()
+    if (this.held.size > 0 && !this.timer && !this.immediate) {
+      this.armedFor = now + HOLD_LIMIT_MICROS
+      this.timer = setTimeout(() => this.flush(), HOLD_LIMIT_MICROS / 1e3)
+    }
+  }
+
+  private holdBack(delivery: Delivery, now: number): void {
+    const already = this.held.get(delivery.key)
+    if (already) this.release(already, now)
+    delivery.heldSince = now
+    this.held.set(delivery.key, delivery)
+  }
+
+  private releaseExpiredHolds(now: number): void {
+    for (const [key, delivery] of this.held) {
+      if (now - delivery.heldSince! >= HOLD_LIMIT_MICROS) {
+        this.held.delete(key)
+        this.release(delivery, now)
+      }
+    }
+  }
+
+  /** Delivers a held-back change: it became visible now, not when first due. */
+  private release(delivery: Delivery, now: number): void {
+    delivery.deliverAt = now
+    this.deliver(delivery, now)
+  }
+
+  private deliver(delivery: Delivery, now: number): void {
+    if (!this.observer) return
+    if (this.delivered.testAndSet(delivery.seq)) this.stats.duplicated++
+    else {
+      const last = this.lastDeliveredByKey.get(delivery.key)
+      if (last !== undefined && last > delivery.seq) this.stats.reordered++
+      else this.lastDeliveredByKey.set(delivery.key, delivery.seq)
+      this.stats.delivered++
+    }
+    this.store.set(delivery.key, delivery.kind === 'delete' ? -(delivery.seq + 1) : delivery.seq)
+    this.observer.observe(delivery.seq, delivery.key, delivery.intendedAt, delivery.deliverAt, now)
+  }
+
+  close(): void {
+    this.clearTimers()
+    this.observer = undefined
+  }
+}
+
+/** Deliveries ordered by time: a FIFO while times arrive in order, a binary heap once they do not. */
+class DeliveryQueue {
+  private items: Delivery[] = []
+  private head = 0
+  private heap = false
+
+  push(item: Delivery): void {
+    if (!this.heap) {
+      const last = this.items[this.items.length - 1]
+      if (this.items.length === this.head || !last || last.deliverAt <= item.deliverAt) {
+        this.items.push(item)
+        return
+      }
+      this.items = this.items.slice(this.head)
+      this.head = 0
+      this.heap = true
+      this.items.sort((a, b) => a.deliverAt - b.deliverAt)
+    }
+    const items = this.items
+    items.push(item)
+    let i = items.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (items[parent]!.deliverAt <= item.deliverAt) break
+      items[i] = items[parent]!
+      i = parent
+    }
+    items[i] = item
+  }
+
+  peekTime(): number | undefined {
+    return this.heap ? this.items[0]?.deliverAt : this.items[this.head]?.deliverAt
+  }
+
+  shift(): Delivery | undefined {
+    if (!this.heap) {
+      const item = this.items[this.head]
+      if (item === undefined) return undefined
+      this.head++
+      if (this.head > 4096 && this.head * 2 > this.items.length) {
+        this.items = this.items.slice(this.head)
+        this.head = 0
+      }
+      return item
+    }
+    const items = this.items
+    const top = items[0]
+    const last = items.pop()
+    if (top === undefined || last === undefined) return undefined
+    if (items.length > 0) {
+      let i = 0
+      for (;;) {
+        const left = 2 * i + 1
+        if (left >= items.length) break
+        const right = left + 1
+        const child = right < items.length && items[right]!.deliverAt < items[left]!.deliverAt ? right : left
+        if (items[child]!.deliverAt >= last.deliverAt) break
+        items[i] = items[child]!
+        i = child
+      }
+      items[i] = last
+    }
+    if (items.length === 0) this.heap = false
+    return top
+  }
+}
+
+/** One bit per seq, growing as seqs grow: a few bits per event, as DESIGN.md allows. */
+class GrowableBitset {
+  private words = new Uint32Array(1024)
+
+  testAndSet(index: number): boolean {
+    const word = index >>> 5
+    if (word >= this.words.length) {
+      const grown = new Uint32Array(Math.max(word + 1, this.words.length * 2))
+      grown.set(this.words)
+      this.words = grown
+    }
+    const bit = 1 << (index & 31)
+    const was = (this.words[word]! & bit) !== 0
+    this.words[word]! |= bit
+    return was
+  }
+}
+
+function sleepUntil(epochMicros: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, (epochMicros - nowMicros()) / 1e3)))
+}
+
+/** Pipelines by worker: the module is imported once per worker thread, so one entry per run. */
+const pipelines = new Map<string, Pipeline>()
+
+function pipelineFor(context: PluginContext, options?: MemoryOptions): Pipeline {
+  const id = `${context.runId}:${context.shard}`
+  let pipeline = pipelines.get(id)
+  if (!pipeline) {
+    pipeline = new Pipeline(options ?? {}, context)
+    pipelines.set(id, pipeline)
+  }
+  return pipeline
+}
+
+export default definePlugin<MemoryOptions>({
+  name: 'memory',
+  core: '*',
+  options: optionsSchema,
+  createSource(options, context) {
+    const pipeline = pipelineFor(context, options)
+    return {
+      write: (ops) => pipeline.write(ops),
+      stats: () => ({ ...pipeline.stats }),
+      close: async () => {
+        pipeline.close()
+        pipelines.delete(`${context.runId}:${context.shard}`)
+      },
+    }
+  },
+  createSink(_options, context) {
+    return {
+      timeBase: 'memory pipeline delivery time',
+      start: async (observer) => pipelineFor(context).attach(observer),
+      stop: async () => pipelineFor(context).attach(undefined),
+    }
+  },
+  createVerifier(_options, context) {
+    return {
+      async verify(expected) {
+        const store = pipelineFor(context).store
+        let mismatched = 0
+        const mismatches: { key: number; problem: 'missing' | 'unexpected' | 'content'; detail?: string }[] =
+          []
+        for (const row of expected) {
+          const actual = store.get(row.key)
+          const exists = actual !== undefined && actual >= 0
+          let problem: 'missing' | 'unexpected' | 'content' | undefined
+          if (row.exists && !exists) problem = 'missing'
+          else if (!row.exists && exists) problem = 'unexpected'
+          else if (row.exists && actual !== row.seq) problem = 'content'
+          if (problem) {
+            mismatched++
+            if (mismatches.length < 20)
+              mismatches.push({ key: row.key, problem, detail: `expected seq ${row.seq}, got ${actual}` })
+          }
+        }
+        return { checked: expected.length, mismatched, mismatches }
+      },
+    }
+  },
+})

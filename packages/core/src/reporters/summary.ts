@@ -1,0 +1,75 @@
+import type { Reporter } from '../plugin.js'
+import { LATENCY_METRICS, type RunResult } from '../result.js'
+import { formatCount, formatRate } from '../units.js'
+
+/** The end-of-run summary table, as plain text. */
+export function formatSummary(result: RunResult, color = false): string {
+  const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
+  const lines: string[] = []
+  const verdict =
+    result.status === 'passed'
+      ? paint(32, 'PASSED')
+      : result.status === 'interrupted'
+        ? paint(33, 'INTERRUPTED')
+        : paint(31, 'FAILED')
+  lines.push(
+    `cdcb ${result.runId} "${result.name}" — ${verdict}${result.reason ? ` (${result.reason})` : ''}`,
+  )
+  lines.push(
+    `${result.source} → ${result.sink}, ${result.workers} workers, measured ${result.measuredSeconds}s; time base: ${result.timeBase}`,
+  )
+  lines.push('')
+  lines.push(`  latency (ms)       p50       p95       p99     p99.9       max      mean     count`)
+  for (const metric of LATENCY_METRICS) {
+    const s = result.metrics[metric]
+    const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => num(v).padStart(10))
+    lines.push(`  ${metric.padEnd(12)}${cells.join('')}${formatCount(s.count).padStart(10)}`)
+  }
+  lines.push('')
+  const r = result.rate
+  lines.push(
+    `  rate         target ${formatRate(r.target)}, sent ${formatRate(r.sent)}, achieved at sink ${formatRate(r.achieved)}`,
+  )
+  const e = result.events
+  lines.push(
+    `  events       sent ${formatCount(e.sent)}, acked ${formatCount(e.acked)}, observed ${formatCount(e.observed)}, lost ${formatCount(e.lost)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}, late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}%), errors ${formatCount(e.errors)}`,
+  )
+  if (result.verification) {
+    const v = result.verification
+    lines.push(
+      `  verification checked ${formatCount(v.checked)} keys, ${formatCount(v.mismatched)} mismatched`,
+    )
+    for (const m of v.mismatches.slice(0, 5))
+      lines.push(`    key ${m.key}: ${m.problem}${m.detail ? ` (${m.detail})` : ''}`)
+  }
+  for (const err of result.errors.slice(0, 5))
+    lines.push(`  error        ${err.kind} ×${formatCount(err.count)}: ${err.lastMessage}`)
+  if (result.slo.checks.length) {
+    lines.push('')
+    lines.push('  SLO')
+    for (const check of result.slo.checks) {
+      const mark = check.passed ? paint(32, '✓ pass') : paint(31, '✗ FAIL')
+      lines.push(
+        `  ${mark}  ${check.expression.padEnd(28)} actual ${check.actual === null ? 'no data' : num(check.actual)}`,
+      )
+    }
+  }
+  for (const warning of result.warnings) lines.push(`  ${paint(33, 'warning')}: ${warning}`)
+  return lines.join('\n')
+}
+
+function num(value: number): string {
+  if (value === 0) return '0'
+  if (Math.abs(value) >= 1000) return value.toFixed(0)
+  if (Math.abs(value) >= 10) return value.toFixed(1)
+  return value.toFixed(3)
+}
+
+/** Prints the summary when the run ends. */
+export function createSummaryReporter(write: (text: string) => void, color = false): Reporter {
+  return {
+    onRunEnd(result) {
+      write(formatSummary(result, color))
+    },
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Messages between the main thread and the workers, over one MessagePort per
+ * worker. One direction for data (workers report, the main thread merges);
+ * the main thread only sends phase changes.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { ResolvedLoad, ResolvedPlugin } from '../config/resolve-config.js'
+import type { TrackerBuffers } from '../metrics/tracker.js'
+import type { VerificationReport } from '../plugin.js'
+import type { LatencyMetric } from '../result.js'
+
+/** Everything a worker needs, sent as the piscina task. */
+export interface WorkerInit {
+  readonly runId: string
+  readonly shard: number
+  readonly shards: number
+  readonly source: ResolvedPlugin
+  readonly sink: ResolvedPlugin
+  readonly verify: ResolvedPlugin | undefined
+  readonly verifySample: number
+  readonly load: ResolvedLoad
+  readonly intervalMicros: number
+  readonly tracker: TrackerBuffers
+  readonly port: MessagePort
+}
+
+/** Counters a worker keeps, cumulative since the start. */
+export interface WorkerCounters {
+  sent: number
+  acked: number
+  errors: number
+  observed: number
+  duplicates: number
+  outOfOrder: number
+  late: number
+  corrupt: number
+  inFlight: number
+  /** Sent operations whose intended time is in the measured window. */
+  sentMeasured: number
+  /** Distinct events observed while the measured window was open. */
+  observedInWindow: number
+  /** Seq + 1 of the highest operation this worker assigned; bounds the loss scan. */
+  seqLimit: number
+  /** Operations by kind. */
+  inserts: number
+  updates: number
+  deletes: number
+}
+
+export interface ErrorTally {
+  readonly kind: string
+  count: number
+  lastMessage: string
+}
+
+export type EncodedHistograms = Record<LatencyMetric, string>
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly shard: number; readonly timeBase: string | undefined }
+  | { readonly type: 'failed'; readonly shard: number; readonly message: string }
+  | { readonly type: 'log'; readonly message: string }
+  | {
+      readonly type: 'snapshot'
+      readonly shard: number
+      /** Latencies of measured-window events recorded since the last snapshot. */
+      readonly measured: EncodedHistograms
+      /** Latencies of warmup events recorded since the last snapshot. */
+      readonly warmup: EncodedHistograms
+      readonly counters: WorkerCounters
+      readonly errors: readonly ErrorTally[]
+    }
+  | { readonly type: 'loadDone'; readonly shard: number }
+
+export type MainMessage =
+  | { readonly type: 'start'; readonly startAt: number }
+  /** End the schedule now (Ctrl-C, abortOnFail, a failed worker). */
+  | { readonly type: 'stop' }
+  /** The drain is over: stop the sink, verify if asked, close and return. */
+  | { readonly type: 'finish'; readonly verify: boolean }
+
+/** What a worker's task resolves with. */
+export interface WorkerResult {
+  readonly shard: number
+  readonly verification: VerificationReport | null
+  readonly sourceStats: Record<string, number>
+}

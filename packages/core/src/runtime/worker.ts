@@ -1,0 +1,441 @@
+/**
+ * One shard of a run, as a long piscina task. The worker owns the hot path:
+ * the open-model scheduler, its Source and Sink, the shared tracker and its own
+ * HDR recorders. It reports encoded histograms and counters every interval and
+ * never waits for the main thread on the hot path.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import { everyAligned, nowMicros } from '../clock.js'
+import { importPlugin } from '../config/plugin-loader.js'
+import { describeError, errorKind, redactUrl } from '../errors.js'
+import { KeySpace } from '../load/keyspace.js'
+import { digestOf, payloadFor } from '../load/payload.js'
+import { intendedOffset, segmentIndexOf } from '../load/schedule.js'
+import { decodeMarker } from '../marker.js'
+import { Recorder } from '../metrics/recorder.js'
+import { Seen, Tracker } from '../metrics/tracker.js'
+import type {
+  ExpectedRow,
+  Observer,
+  Operation,
+  PluginContext,
+  Sink,
+  Source,
+  VerificationReport,
+} from '../plugin.js'
+import { LATENCY_METRICS, type LatencyMetric } from '../result.js'
+import type {
+  EncodedHistograms,
+  ErrorTally,
+  MainMessage,
+  WorkerCounters,
+  WorkerInit,
+  WorkerMessage,
+  WorkerResult,
+} from './messages.js'
+
+type RecorderSet = Record<LatencyMetric, Recorder>
+
+function createRecorderSet(): RecorderSet {
+  return { e2e: new Recorder(), ack: new Recorder(), lag: new Recorder(), detect: new Recorder() }
+}
+
+function takeEncoded(set: RecorderSet): EncodedHistograms {
+  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, set[m].takeEncoded()])) as EncodedHistograms
+}
+
+const MAX_ERROR_KINDS = 20
+/** Sleep granularity while an operation is due within a couple of milliseconds (see `waitForNext`). */
+const SHORT_SLEEP_MICROS = 250
+const sleepCell = new Int32Array(new SharedArrayBuffer(4))
+
+export default async function runShard(init: WorkerInit): Promise<WorkerResult> {
+  const shard = new Shard(init)
+  return shard.run()
+}
+
+class Shard {
+  private readonly port: MessagePort
+  private readonly tracker: Tracker
+  private readonly keySpace: KeySpace
+  private readonly measured: RecorderSet = createRecorderSet()
+  private readonly warmup: RecorderSet = createRecorderSet()
+  private readonly counters: WorkerCounters = {
+    sent: 0,
+    acked: 0,
+    errors: 0,
+    observed: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    late: 0,
+    corrupt: 0,
+    inFlight: 0,
+    sentMeasured: 0,
+    observedInWindow: 0,
+    seqLimit: 0,
+    inserts: 0,
+    updates: 0,
+    deletes: 0,
+  }
+  private readonly errors = new Map<string, ErrorTally>()
+  private readonly abort = new AbortController()
+  private source!: Source
+  private sink!: Sink
+  private startAt: number | undefined
+  private measureStart = Number.POSITIVE_INFINITY
+  private loadEnd = Number.POSITIVE_INFINITY
+  private stopRequested = false
+  private observing = false
+  private capacityWaiter: (() => void) | undefined
+  private readonly inbox = new Inbox()
+
+  constructor(private readonly init: WorkerInit) {
+    this.port = init.port
+    this.tracker = new Tracker(init.tracker)
+    const { load } = init
+    this.keySpace = new KeySpace(load.keys, init.shard, init.shards, load.seed, load.mix)
+    this.port.on('message', (message: MainMessage) => {
+      if (message.type === 'stop') {
+        this.stopRequested = true
+        this.capacityWaiter?.()
+      }
+      this.inbox.push(message)
+    })
+  }
+
+  async run(): Promise<WorkerResult> {
+    const context = this.createContext()
+    try {
+      const sourcePlugin = await importPlugin(this.init.source.moduleUrl, this.init.source.name)
+      const sinkPlugin = await importPlugin(this.init.sink.moduleUrl, this.init.sink.name)
+      this.source = await sourcePlugin.createSource!(this.init.source.options, context)
+      this.sink = await sinkPlugin.createSink!(this.init.sink.options, context)
+      await this.source.open?.()
+      this.observing = true
+      await this.sink.start(this.createObserver())
+    } catch (error) {
+      this.post({ type: 'failed', shard: this.init.shard, message: redactUrl(describeError(error)) })
+      await this.closeQuietly()
+      this.port.close()
+      return { shard: this.init.shard, verification: null, sourceStats: {} }
+    }
+    this.post({ type: 'ready', shard: this.init.shard, timeBase: this.sink.timeBase })
+
+    const start = await this.inbox.next()
+    if (start.type !== 'start') return this.finishEarly()
+    this.startAt = start.startAt
+    this.measureStart = start.startAt + this.init.load.warmupMicros
+    this.loadEnd = start.startAt + this.init.load.totalMicros
+    const stopReporting = everyAligned(start.startAt, this.init.intervalMicros, 0, () => this.postSnapshot())
+
+    try {
+      if (this.init.load.model === 'open') await this.runOpenModel()
+      else await this.runClosedModel()
+    } catch (error) {
+      this.recordError(error, 0)
+    }
+    await this.waitForInFlight()
+    this.postSnapshot()
+    this.post({ type: 'loadDone', shard: this.init.shard })
+
+    let finish = await this.inbox.next()
+    while (finish.type !== 'finish') finish = await this.inbox.next()
+    this.observing = false
+    await this.stopSink()
+    stopReporting()
+    this.postSnapshot()
+
+    let verification: VerificationReport | null = null
+    if (finish.verify && this.init.verify) verification = await this.verify(context)
+    const sourceStats = this.source.stats?.() ?? {}
+    await this.closeQuietly()
+    this.abort.abort()
+    this.port.close()
+    return { shard: this.init.shard, verification, sourceStats }
+  }
+
+  // ---- scheduling -------------------------------------------------------
+
+  /** Sends each of this shard's operations at its intended time; late ones go as soon as there is room. */
+  private async runOpenModel(): Promise<void> {
+    const { schedule, batchSize, maxInFlight } = this.init.load
+    const planned = schedule.plannedOperations
+    const stride = this.init.shards
+    const startAt = this.startAt!
+    this.tracker.ensureCapacity(planned)
+    let seq = this.init.shard
+    let hint = 0
+    let nextIntended =
+      seq < planned ? startAt + intendedOffset(schedule, seq, hint) : Number.POSITIVE_INFINITY
+
+    while (seq < planned && !this.stopRequested) {
+      if (this.counters.inFlight >= maxInFlight) {
+        await this.waitForCapacity()
+        continue
+      }
+      const now = nowMicros()
+      if (nextIntended > now) {
+        await waitUntil(nextIntended)
+        continue
+      }
+      const room = Math.min(batchSize, maxInFlight - this.counters.inFlight)
+      const batch: Operation[] = []
+      while (batch.length < room && seq < planned && nextIntended <= now) {
+        batch.push(this.createOperation(seq, nextIntended))
+        seq += stride
+        if (seq < planned) {
+          hint = segmentIndexOf(schedule, seq, hint)
+          nextIntended = startAt + intendedOffset(schedule, seq, hint)
+        }
+      }
+      this.counters.seqLimit = seq - stride + 1
+      this.dispatch(batch)
+    }
+  }
+
+  /** Closed model: `concurrency` writers in all, each sending its next operation when the last is acknowledged. */
+  private async runClosedModel(): Promise<void> {
+    const { concurrency } = this.init.load
+    const { shard, shards } = this.init
+    const writers = Math.floor(concurrency / shards) + (shard < concurrency % shards ? 1 : 0)
+    let seq = shard
+    const writer = async () => {
+      while (!this.stopRequested && nowMicros() < this.loadEnd) {
+        const mine = seq
+        seq += shards
+        this.tracker.ensureCapacity(mine + 1)
+        this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
+        await this.dispatch([this.createOperation(mine, nowMicros())])
+      }
+    }
+    await Promise.all(Array.from({ length: writers }, writer))
+  }
+
+  private createOperation(seq: number, intendedAt: number): Operation {
+    const { kind, key } = this.keySpace.next(seq)
+    if (kind === 'insert') this.counters.inserts++
+    else if (kind === 'update') this.counters.updates++
+    else this.counters.deletes++
+    return { seq, key, kind, intendedAt }
+  }
+
+  /** Hands a batch to the source and accounts for it when it is acknowledged or fails. */
+  private dispatch(batch: Operation[]): Promise<void> {
+    const sentAt = nowMicros()
+    const { lateAfterMicros } = this.init.load
+    const counters = this.counters
+    for (const op of batch) {
+      const lag = sentAt - op.intendedAt
+      const measured = op.intendedAt >= this.measureStart
+      const recorders = measured ? this.measured : this.warmup
+      recorders.lag.record(lag)
+      if (lag > lateAfterMicros) counters.late++
+      if (measured && op.intendedAt < this.loadEnd) counters.sentMeasured++
+    }
+    counters.sent += batch.length
+    counters.inFlight += batch.length
+    let written: Promise<void>
+    try {
+      written = this.source.write(batch)
+    } catch (error) {
+      written = Promise.reject(error)
+    }
+    return written.then(
+      () => {
+        const ackAt = nowMicros()
+        const set = batch[0]!.intendedAt >= this.measureStart ? this.measured : this.warmup
+        set.ack.record(ackAt - sentAt, batch.length)
+        for (const op of batch) this.tracker.markAcked(op.seq)
+        counters.acked += batch.length
+        this.settled(batch.length)
+      },
+      (error: unknown) => {
+        this.recordError(error, batch.length)
+        this.settled(batch.length)
+      },
+    )
+  }
+
+  private settled(count: number): void {
+    this.counters.inFlight -= count
+    const waiter = this.capacityWaiter
+    if (waiter) {
+      this.capacityWaiter = undefined
+      waiter()
+    }
+  }
+
+  private waitForCapacity(): Promise<void> {
+    return new Promise((resolve) => {
+      this.capacityWaiter = resolve
+    })
+  }
+
+  private async waitForInFlight(): Promise<void> {
+    while (this.counters.inFlight > 0) await this.waitForCapacity()
+  }
+
+  private recordError(error: unknown, operations: number): void {
+    this.counters.errors += operations
+    let kind = errorKind(error)
+    if (!this.errors.has(kind) && this.errors.size >= MAX_ERROR_KINDS) kind = 'other'
+    const tally = this.errors.get(kind) ?? { kind, count: 0, lastMessage: '' }
+    tally.count += operations
+    tally.lastMessage = redactUrl(describeError(error))
+    this.errors.set(kind, tally)
+  }
+
+  // ---- observing --------------------------------------------------------
+
+  private createObserver(): Observer {
+    const counters = this.counters
+    const tracker = this.tracker
+    return {
+      observe: (seq, key, intendedAt, committedAt, observedAt) => {
+        if (!this.observing) return
+        const seenAt = observedAt ?? nowMicros()
+        const seen = tracker.markSeen(seq, key)
+        if (seen === Seen.Duplicate) {
+          counters.duplicates++
+          return
+        }
+        if (seen === Seen.OutOfOrder) counters.outOfOrder++
+        counters.observed++
+        if (seenAt >= this.measureStart && seenAt <= this.loadEnd) counters.observedInWindow++
+        const set = intendedAt >= this.measureStart ? this.measured : this.warmup
+        if (committedAt === undefined) {
+          set.e2e.record(seenAt - intendedAt)
+        } else {
+          set.e2e.record(committedAt - intendedAt)
+          set.detect.record(seenAt - committedAt)
+        }
+      },
+      corrupt: (_seq, reason) => {
+        if (!this.observing) return
+        counters.corrupt++
+        this.recordError({ name: 'Corrupt', message: reason }, 0)
+      },
+    }
+  }
+
+  // ---- the rest ---------------------------------------------------------
+
+  private async verify(context: PluginContext): Promise<VerificationReport> {
+    const verifyRef = this.init.verify!
+    try {
+      const plugin = await importPlugin(verifyRef.moduleUrl, verifyRef.name)
+      const verifier = await plugin.createVerifier!(verifyRef.options, context)
+      try {
+        const expected: ExpectedRow[] = [...this.keySpace.expected(this.init.verifySample)]
+        return await verifier.verify(expected)
+      } finally {
+        await verifier.close?.()
+      }
+    } catch (error) {
+      this.post({ type: 'log', message: `verify: ${redactUrl(describeError(error))}` })
+      return { checked: 0, mismatched: 0, mismatches: [] }
+    }
+  }
+
+  private createContext(): PluginContext {
+    const { runId, shard, shards } = this.init
+    const { seed, payloadSize } = this.init.load
+    return {
+      runId,
+      shard,
+      shards,
+      seed,
+      payloadSize,
+      signal: this.abort.signal,
+      startedAt: () => this.startAt,
+      payload: (seq) => payloadFor(seed, seq, payloadSize),
+      digest: (seq) => digestOf(payloadFor(seed, seq, payloadSize)),
+      marker: (op) => ({
+        runId,
+        seq: op.seq,
+        intendedAt: op.intendedAt,
+        digest: op.kind === 'delete' ? '' : digestOf(payloadFor(seed, op.seq, payloadSize)),
+      }),
+      parseMarker: (text) => {
+        const marker = decodeMarker(text)
+        return marker && marker.runId === runId ? marker : undefined
+      },
+      log: (message) => this.post({ type: 'log', message: redactUrl(message) }),
+    }
+  }
+
+  private postSnapshot(): void {
+    this.post({
+      type: 'snapshot',
+      shard: this.init.shard,
+      measured: takeEncoded(this.measured),
+      warmup: takeEncoded(this.warmup),
+      counters: { ...this.counters },
+      errors: [...this.errors.values()].map((e) => ({ ...e })),
+    })
+  }
+
+  private async stopSink(): Promise<void> {
+    try {
+      await this.sink?.stop?.()
+    } catch (error) {
+      this.post({ type: 'log', message: `sink: stop failed: ${redactUrl(describeError(error))}` })
+    }
+  }
+
+  private async closeQuietly(): Promise<void> {
+    await this.stopSink()
+    try {
+      await this.source?.close?.()
+    } catch (error) {
+      this.post({ type: 'log', message: `source: close failed: ${redactUrl(describeError(error))}` })
+    }
+  }
+
+  private async finishEarly(): Promise<WorkerResult> {
+    this.observing = false
+    await this.closeQuietly()
+    this.abort.abort()
+    this.port.close()
+    return { shard: this.init.shard, verification: null, sourceStats: {} }
+  }
+
+  private post(message: WorkerMessage): void {
+    this.port.postMessage(message)
+  }
+}
+
+/**
+ * Waits until an epoch-microsecond time with sub-millisecond precision without
+ * spinning: timers for the long part (they fire up to ~1 ms late), then short
+ * Atomics.wait sleeps, yielding to the event loop between them so acks and
+ * observations keep flowing.
+ */
+function waitUntil(target: number): Promise<void> {
+  const remaining = target - nowMicros()
+  if (remaining > 2000) return new Promise((resolve) => setTimeout(resolve, (remaining - 1500) / 1e3))
+  if (remaining > 0) Atomics.wait(sleepCell, 0, 0, Math.min(remaining, SHORT_SLEEP_MICROS) / 1e3)
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** A queue of messages from the main thread that can be awaited one at a time. */
+class Inbox {
+  private readonly queue: MainMessage[] = []
+  private waiter: ((message: MainMessage) => void) | undefined
+
+  push(message: MainMessage): void {
+    const waiter = this.waiter
+    if (waiter) {
+      this.waiter = undefined
+      waiter(message)
+    } else this.queue.push(message)
+  }
+
+  next(): Promise<MainMessage> {
+    const queued = this.queue.shift()
+    if (queued) return Promise.resolve(queued)
+    return new Promise((resolve) => {
+      this.waiter = resolve
+    })
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * SLO expressions, k6-thresholds style.
+ *
+ * Grammar (whitespace allowed between tokens):
+ *
+ *   check      ::= metric comparator value
+ *   metric     ::= latency "." statistic | counter
+ *   latency    ::= "e2e" | "ack" | "lag" | "detect"
+ *   statistic  ::= "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "mean"
+ *   counter    ::= "throughput" | "errors" | "lost" | "duplicates" | "outOfOrder"
+ *                | "late" | "corrupt" | "verified"
+ *   comparator ::= "<" | "<=" | ">" | ">=" | "==" | "!="
+ *   value      ::= number [ unit ]
+ *   number     ::= digit { digit } [ "." digit { digit } ]
+ *   unit       ::= "us" | "ms" | "s" | "%" | "/s"
+ *
+ * Units by metric: latencies take us, ms (the default) or s; throughput takes /s;
+ * errors, late and verified are percentages (% optional); lost, duplicates,
+ * outOfOrder and corrupt are counts without a unit.
+ */
+import { ConfigError } from '../errors.js'
+
+export const LATENCY_NAMES = ['e2e', 'ack', 'lag', 'detect'] as const
+export const STATISTICS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const
+export const COUNTERS = [
+  'throughput',
+  'errors',
+  'lost',
+  'duplicates',
+  'outOfOrder',
+  'late',
+  'corrupt',
+  'verified',
+] as const
+
+export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!='
+export type Statistic = (typeof STATISTICS)[number]
+export type Counter = (typeof COUNTERS)[number]
+
+export type SloMetric =
+  | { readonly kind: 'latency'; readonly name: (typeof LATENCY_NAMES)[number]; readonly statistic: Statistic }
+  | { readonly kind: 'counter'; readonly name: Counter }
+
+/** A parsed SLO check; `threshold` is in the metric's base unit (ms, events/s, %, count). */
+export interface SloExpression {
+  readonly source: string
+  readonly metric: SloMetric
+  readonly comparator: Comparator
+  readonly threshold: number
+}
+
+const PERCENT_COUNTERS: readonly string[] = ['errors', 'late', 'verified']
+const PLAIN_COUNTERS: readonly string[] = ['lost', 'duplicates', 'outOfOrder', 'corrupt']
+
+/** Parses one expression such as `e2e.p95 < 2s`; throws ConfigError with a caret under the bad token. */
+export function parseSlo(source: string): SloExpression {
+  let pos = 0
+  const fail = (message: string, at: number, length = 1): never => {
+    const caret = `${' '.repeat(at)}${'^'.repeat(Math.max(1, length))}`
+    throw new ConfigError(`slo: ${message} in "${source}"\n  ${source}\n  ${caret}`)
+  }
+  const skipSpace = () => {
+    while (pos < source.length && /\s/.test(source[pos]!)) pos++
+  }
+
+  skipSpace()
+  const metricMatch = /^[A-Za-z0-9_.]+/.exec(source.slice(pos))
+  if (!metricMatch) return fail('expected a metric name such as e2e.p95 or throughput', pos)
+  const metricStart = pos
+  const metricText = metricMatch[0]
+  pos += metricText.length
+  const metric = parseMetric(metricText, (message) => fail(message, metricStart, metricText.length))
+
+  skipSpace()
+  const comparatorMatch = /^(<=|>=|==|!=|<|>)/.exec(source.slice(pos))
+  if (!comparatorMatch) return fail('expected a comparator (<, <=, >, >=, ==, !=)', pos)
+  const comparator = comparatorMatch[0] as Comparator
+  pos += comparator.length
+
+  skipSpace()
+  const numberMatch = /^\d+(\.\d+)?/.exec(source.slice(pos))
+  if (!numberMatch) return fail('expected a number', pos)
+  const number = Number(numberMatch[0])
+  pos += numberMatch[0].length
+
+  skipSpace()
+  const unitStart = pos
+  const unitText = source.slice(pos).trimEnd()
+  const threshold = applyUnit(metric, number, unitText, (message) =>
+    fail(message, unitStart, Math.max(1, unitText.length)),
+  )
+  return { source: source.trim(), metric, comparator, threshold }
+}
+
+function parseMetric(text: string, fail: (message: string) => never): SloMetric {
+  const [name, statistic, extra] = text.split('.')
+  if ((LATENCY_NAMES as readonly string[]).includes(name!)) {
+    if (!statistic || extra !== undefined || !(STATISTICS as readonly string[]).includes(statistic))
+      fail(`"${text}" needs one statistic: ${name}.${STATISTICS.join(`|`)}`)
+    return { kind: 'latency', name: name as SloMetric['name'] & 'e2e', statistic: statistic as Statistic }
+  }
+  if ((COUNTERS as readonly string[]).includes(text)) return { kind: 'counter', name: text as Counter }
+  return fail(
+    `unknown metric "${text}" (use ${LATENCY_NAMES.join('|')}.<statistic> or ${COUNTERS.join(', ')})`,
+  )
+}
+
+function applyUnit(metric: SloMetric, value: number, unit: string, fail: (message: string) => never): number {
+  if (metric.kind === 'latency') {
+    if (unit === '' || unit === 'ms') return value
+    if (unit === 'us' || unit === 'µs') return value / 1e3
+    if (unit === 's') return value * 1e3
+    return fail(`unit "${unit}" is not a time unit (use us, ms or s)`)
+  }
+  if (metric.name === 'throughput') {
+    if (unit === '' || unit === '/s') return value
+    return fail(`throughput takes events per second, e.g. ">= 10000/s", not "${unit}"`)
+  }
+  if (PERCENT_COUNTERS.includes(metric.name)) {
+    if (unit === '' || unit === '%') return value
+    return fail(`${metric.name} is a percentage, e.g. "< 0.1%", not "${unit}"`)
+  }
+  if (PLAIN_COUNTERS.includes(metric.name) && unit === '') return value
+  return fail(`${metric.name} is a count and takes no unit`)
+}
+
+/** Normalises the config's `slo` (a map of metric to condition(s), or a list of expressions) into expressions. */
+export function sloExpressions(
+  slo: Record<string, string | readonly string[]> | readonly string[],
+): string[] {
+  if (Array.isArray(slo)) return [...slo]
+  const out: string[] = []
+  for (const [metric, conditions] of Object.entries(slo)) {
+    for (const condition of typeof conditions === 'string' ? [conditions] : conditions) {
+      out.push(`${metric} ${condition.trim()}`)
+    }
+  }
+  return out
+}

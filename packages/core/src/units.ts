@@ -1,0 +1,37 @@
+/** A duration as written in a config: `"50ms"`, `"1.5s"`, `"2m"`, `"1h"`, or a number of milliseconds. */
+export type Duration = string | number
+
+const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)\s*$/
+const MICROS_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 }
+
+/** Parses a duration into microseconds, or returns undefined when it is not one. */
+export function parseDurationMicros(value: Duration): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1e3 : undefined
+  const match = DURATION.exec(value)
+  if (!match) return undefined
+  return Number(match[1]) * MICROS_PER_UNIT[match[2]!]!
+}
+
+/** Human form of a duration given in microseconds: `850us`, `12.3ms`, `4.20s`, `3m05s`. */
+export function formatMicros(micros: number): string {
+  if (!Number.isFinite(micros)) return '-'
+  const abs = Math.abs(micros)
+  if (abs < 1e3) return `${Math.round(micros)}us`
+  if (abs < 1e6) return `${(micros / 1e3).toFixed(abs < 1e4 ? 2 : 1)}ms`
+  if (abs < 60e6) return `${(micros / 1e6).toFixed(2)}s`
+  const totalSeconds = Math.round(micros / 1e6)
+  return `${Math.floor(totalSeconds / 60)}m${String(totalSeconds % 60).padStart(2, '0')}s`
+}
+
+/** Human form of a rate: `950/s`, `12.3k/s`, `1.02M/s`. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return '-'
+  if (perSecond < 1e4) return `${Math.round(perSecond)}/s`
+  if (perSecond < 1e6) return `${(perSecond / 1e3).toFixed(1)}k/s`
+  return `${(perSecond / 1e6).toFixed(2)}M/s`
+}
+
+/** Thousands separators for counts. */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US')
+}
