@@ -33,17 +33,38 @@ export interface RunFlags {
 
 export async function runFromCli(flags: RunFlags): Promise<number> {
   const configPath = flags.config ? path.resolve(flags.config) : await findConfigFile(process.cwd())
-  if (!configPath) {
-    throw new ConfigError(
-      `no config found in ${process.cwd()} (looked for ${CONFIG_SEARCH_PLACES.slice(0, 2).join(', ')}, …) — run: cdcb init, or pass --config FILE`,
-    )
-  }
+  if (!configPath) return runQuickstart(flags)
   const raw = await loadConfigFile(configPath)
   const config = await resolveConfig(raw, {
     configPath,
     overrides: { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed },
   })
   return runResolved(config, flags)
+}
+
+/** No config: benchmark the embedded PostgreSQL logical-replication pipeline, then remove it. */
+async function runQuickstart(flags: RunFlags): Promise<number> {
+  const { startQuickstart } = await import('@cdcb/plugin-postgres/quickstart')
+  const log = (line: string) => process.stderr.write(`cdcb: ${line}\n`)
+  const quickstart = await startQuickstart({ log })
+  if (!quickstart) {
+    throw new ConfigError(
+      `no config found in ${process.cwd()} (looked for ${CONFIG_SEARCH_PLACES.slice(0, 2).join(', ')}, …) — run: cdcb init, or pass --config FILE`,
+    )
+  }
+  const stopOnSignal = () => void quickstart.stop()
+  process.once('exit', stopOnSignal)
+  try {
+    log(quickstart.description)
+    const config = await resolveConfig(quickstart.config, {
+      origin: 'quickstart',
+      overrides: { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed },
+    })
+    return await runResolved(config, flags)
+  } finally {
+    process.off('exit', stopOnSignal)
+    await quickstart.stop()
+  }
 }
 
 /** Runs a resolved config with the CLI's reporters and Ctrl-C handling; returns the exit code. */
@@ -53,8 +74,20 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   const output: ReporterOutput = { line: (text) => process.stdout.write(`${text}\n`), color }
   const reporters: Reporter[] = []
 
+  const control = new RunControl()
+  const onSigint = () => {
+    if (control.reason === 'interrupted') {
+      process.stderr.write('cdcb: interrupted again — exiting now without a report\n')
+      process.exit(130)
+    }
+    process.stderr.write(
+      '\ncdcb: stopping — draining for up to 5s, then writing the partial report (Ctrl-C again to quit now)\n',
+    )
+    control.stop('interrupted')
+  }
+
   const useTui = interactive && flags.tui && !flags.quiet
-  const tui = useTui ? await loadTui() : undefined
+  const tui = useTui ? await loadTui(onSigint) : undefined
   if (tui) reporters.push(tui)
   else if (!flags.quiet) reporters.push(builtInReporters.plain({}, output))
   if (!tui) reporters.push(builtInReporters.summary({}, output))
@@ -82,17 +115,6 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   if (flags.out) reporters.push(builtInReporters.json({ file: flags.out }, output))
   if (flags.junit) reporters.push(builtInReporters.junit({ file: flags.junit }, output))
 
-  const control = new RunControl()
-  const onSigint = () => {
-    if (control.reason === 'interrupted') {
-      process.stderr.write('cdcb: interrupted again — exiting now without a report\n')
-      process.exit(130)
-    }
-    process.stderr.write(
-      '\ncdcb: stopping — draining for up to 5s, then writing the partial report (Ctrl-C again to quit now)\n',
-    )
-    control.stop('interrupted')
-  }
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigint)
   try {
@@ -110,12 +132,8 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   }
 }
 
-/** The Ink dashboard, when @cdcb/tui is installed; otherwise the plain lines. */
-async function loadTui(): Promise<Reporter | undefined> {
-  try {
-    const module = (await import('@cdcb/tui' as string)) as { createTuiReporter?: () => Reporter }
-    return module.createTuiReporter?.()
-  } catch {
-    return undefined
-  }
+/** The Ink dashboard; undefined (plain lines instead) when it cannot run here. */
+async function loadTui(onQuit: () => void): Promise<Reporter | undefined> {
+  const { createTuiReporter } = await import('@cdcb/tui')
+  return createTuiReporter({ onQuit })
 }
