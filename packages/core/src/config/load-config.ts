@@ -63,10 +63,18 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     return result.config
   } catch (error) {
     if (error instanceof ConfigError) throw error
-    throw new ConfigError(`${name}: cannot load: ${oneLine(describeError(error))}`)
+    const loc = (error as { loc?: { line?: number; column?: number } }).loc
+    const where = loc?.line ? ` (line ${loc.line}, column ${(loc.column ?? 0) + 1})` : ''
+    throw new ConfigError(
+      `${name}: cannot load: ${oneLine(describeError(error))}${where} — fix the file and run again`,
+    )
   }
 }
 
 function oneLine(message: string): string {
-  return message.replace(/\s+/g, ' ').trim().slice(0, 300)
+  return message
+    .replace(/^\w*Error: /, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300)
 }

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { RunResult } from '@cdcb/core'
+
+export const CLI = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+
+export interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built `cdcb` binary as a user would, without a TTY. */
+export function runCli(
+  args: string[],
+  options: {
+    cwd?: string
+    env?: Record<string, string>
+    onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void
+  } = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? tempDir(),
+      env: { ...process.env, CI: '1', NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      options.onStdout?.(stdout, (signal) => child.kill(signal))
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+export function tempDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'cdcb-test-'))
+}
+
+/** Writes a JSON config into a fresh directory and returns its path. */
+export function writeConfig(config: unknown, name = 'bench.config.json'): string {
+  const file = path.join(tempDir(), name)
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config))
+  return file
+}
+
+export function readResult(file: string): RunResult {
+  return JSON.parse(readFileSync(file, 'utf8')) as RunResult
+}

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { readResult, runCli, tempDir, writeConfig } from './helpers.js'
+
+const longRun = {
+  source: { plugin: 'memory', options: { delay: '10ms' } },
+  sink: { plugin: 'memory' },
+  workers: 2,
+  load: { rate: 1000, duration: '60s' },
+  slo: { 'e2e.p99': '< 1s' },
+}
+
+describe('interrupting a run', () => {
+  it('first Ctrl-C stops the schedule, drains, writes the partial report and exits 130', async () => {
+    const file = writeConfig(longRun)
+    const out = path.join(path.dirname(file), 'result.json')
+    let signalled = false
+    const started = Date.now()
+    const run = await runCli(['run', '--config', file, '--out', out], {
+      onStdout: (text, kill) => {
+        if (!signalled && (text.match(/\| measure/g) ?? []).length >= 2) {
+          signalled = true
+          kill('SIGINT')
+        }
+      },
+    })
+    expect(run.code).toBe(130)
+    expect(Date.now() - started).toBeLessThan(20_000)
+    expect(run.stderr).toMatch(/stopping — draining for up to 5s/)
+    const result = readResult(out)
+    expect(result.status).toBe('interrupted')
+    expect(result.exitCode).toBe(130)
+    expect(result.events.sent).toBeGreaterThan(1000)
+    expect(result.events.sent).toBeLessThan(20_000)
+    expect(result.events.lost).toBe(0)
+    expect(run.stdout).toMatch(/INTERRUPTED/)
+  })
+
+  it('a second Ctrl-C exits at once', async () => {
+    const file = writeConfig({
+      ...longRun,
+      load: { ...longRun.load, drainTimeout: '60s' },
+      source: { plugin: 'memory', options: { pipelineStall: { at: '0s', for: '60s' } } },
+    })
+    let signals = 0
+    const run = await runCli(['run', '--config', file], {
+      onStdout: (text, kill) => {
+        if (signals === 0 && text.includes('| measure')) {
+          signals++
+          kill('SIGINT')
+          setTimeout(() => kill('SIGINT'), 300)
+        }
+      },
+    })
+    expect(run.code).toBe(130)
+    expect(run.stderr).toMatch(/interrupted again — exiting now/)
+  })
+})
+
+describe('cdcb init', () => {
+  it('writes a config that runs as it is, and refuses to overwrite it', async () => {
+    const cwd = tempDir()
+    const init = await runCli(['init'], { cwd })
+    expect(init.code).toBe(0)
+    const config = readFileSync(path.join(cwd, 'bench.config.ts'), 'utf8')
+    expect(config).toMatch(/defineConfig/)
+    const again = await runCli(['init'], { cwd })
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/already exists — pass --force/)
+
+    const run = await runCli(['run', '--duration', '2s', '--rate', '2000'], { cwd })
+    expect(run.stderr).toBe('')
+    expect(run.stdout).toMatch(/cdcb run \w+ "my-pipeline"/)
+    expect(run.stdout).toMatch(/✓ pass\s+e2e\.p95 < 2s/)
+    expect(existsSync(path.join(cwd, 'cdcb-result.json'))).toBe(true)
+    // The template's throughput SLO assumes its own 5,000/s rate, so at 2,000/s it fails: exit 1, named.
+    expect(run.stdout).toMatch(/✗ FAIL\s+throughput >= 4900\/s/)
+    expect(run.code).toBe(1)
+  })
+
+  it('--version and --help work', async () => {
+    const version = await runCli(['--version'])
+    expect(version.stdout).toMatch(/^cdcb\/\d+\.\d+\.\d+ /)
+    const help = await runCli(['run', '--help'])
+    expect(help.stdout).toMatch(/--no-tui/)
+    expect(help.stdout).toMatch(/130\s+interrupted/)
+  })
+})

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { parseUserConfig } from '../../src/config/schema.js'
+
+const base = { source: { plugin: 'memory' }, sink: { plugin: 'memory' } }
+
+describe('config validation messages', () => {
+  it.each([
+    [
+      { ...base, load: { rate: 'fast' } },
+      'bench.config.ts: load.rate: expected a positive number, got "fast"',
+    ],
+    [{ ...base, load: { rate: -5 } }, 'bench.config.ts: load.rate: expected a positive number, got -5'],
+    [{ ...base, load: { rat: 5 } }, 'bench.config.ts: load.rat: unknown key — did you mean "rate"?'],
+    [{ ...base, lod: {} }, 'bench.config.ts: lod: unknown key — did you mean "load"?'],
+    [{ sink: { plugin: 'memory' } }, 'bench.config.ts: source: is required'],
+    [
+      { ...base, load: { duration: 'forever' } },
+      'bench.config.ts: load.duration: expected a duration such as "30s", "500ms" or "2m", got "forever"',
+    ],
+    [
+      { ...base, load: { stages: [{ duration: '1s', rate: 5, target: 9 }] } },
+      'a stage takes either "rate" (hold) or "target" (ramp to)',
+    ],
+    [{ ...base, workers: 1.5 }, 'bench.config.ts: workers: expected a positive whole number, got 1.5'],
+  ])('names the path and what was expected', (config, message) => {
+    expect(() => parseUserConfig(config, 'bench.config.ts')).toThrowError(message)
+  })
+
+  it('rejects a config that is not an object', () => {
+    expect(() => parseUserConfig([], 'x.json')).toThrowError('x.json: expected the config to be an object')
+  })
+})

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { KeySpace } from '../../src/load/keyspace.js'
+
+describe('KeySpace', () => {
+  it('only inserts absent keys and only updates or deletes present ones, per shard', () => {
+    const shards = 3
+    const space = new KeySpace(50, 1, shards, 42, { insert: 0.5, update: 0.3, delete: 0.2 })
+    const present = new Set<number>()
+    for (let seq = 1; seq < 30_000; seq += shards) {
+      const { kind, key } = space.next(seq)
+      expect(key % shards).toBe(1)
+      if (kind === 'insert') {
+        expect(present.has(key)).toBe(false)
+        present.add(key)
+      } else {
+        expect(present.has(key)).toBe(true)
+        if (kind === 'delete') present.delete(key)
+      }
+    }
+    const expected = [...space.expected()]
+    expect(
+      expected
+        .filter((row) => row.exists)
+        .map((row) => row.key)
+        .sort(),
+    ).toEqual([...present].sort())
+    const { insert, update, delete: deletes } = space.counts
+    expect(insert + update + deletes).toBe(10_000)
+    expect(update / 10_000).toBeGreaterThan(0.2)
+  })
+
+  it('is deterministic for a seed', () => {
+    const a = new KeySpace(1000, 0, 2, 7, { insert: 0.7, update: 0.2, delete: 0.1 })
+    const b = new KeySpace(1000, 0, 2, 7, { insert: 0.7, update: 0.2, delete: 0.1 })
+    for (let seq = 0; seq < 2000; seq += 2) expect(a.next(seq)).toEqual(b.next(seq))
+  })
+
+  it('samples the expected state deterministically', () => {
+    const space = new KeySpace(10_000, 0, 1, 3, { insert: 1, update: 0, delete: 0 })
+    for (let seq = 0; seq < 10_000; seq++) space.next(seq)
+    const sample = [...space.expected(0.1)]
+    expect(sample.length).toBeGreaterThan(800)
+    expect(sample.length).toBeLessThan(1200)
+  })
+})

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest'
+import { evaluateSlo } from '../../src/slo/evaluate.js'
+import { parseSlo, sloExpressions } from '../../src/slo/parser.js'
+
+describe('parseSlo', () => {
+  it.each([
+    ['e2e.p95 < 2s', 'latency', '<', 2000],
+    ['e2e.p99<=500ms', 'latency', '<=', 500],
+    ['ack.p50 < 800us', 'latency', '<', 0.8],
+    ['lag.max < 5', 'latency', '<', 5],
+    ['throughput >= 10000/s', 'counter', '>=', 10000],
+    ['errors < 0.1%', 'counter', '<', 0.1],
+    ['lost == 0', 'counter', '==', 0],
+    ['verified > 99.9%', 'counter', '>', 99.9],
+  ])('parses %s', (source, kind, comparator, threshold) => {
+    const expression = parseSlo(source)
+    expect(expression.metric.kind).toBe(kind)
+    expect(expression.comparator).toBe(comparator)
+    expect(expression.threshold).toBeCloseTo(threshold)
+  })
+
+  it.each([
+    ['e2e.p95 < 2 parsecs', 'unit "parsecs" is not a time unit', '            ^^^^^^^'],
+    ['e2e.p42 < 2s', '"e2e.p42" needs one statistic', '^^^^^^^'],
+    ['latency < 2s', 'unknown metric "latency"', '^^^^^^^'],
+    ['e2e.p95 ~ 2s', 'expected a comparator', '        ^'],
+    ['lost == many', 'expected a number', '        ^'],
+    ['lost == 3%', 'lost is a count', '         ^'],
+    ['throughput > 5ms', 'throughput takes events per second', '              ^^'],
+  ])('rejects %s with a caret under the bad token', (source, message, caret) => {
+    expect(() => parseSlo(source)).toThrowError(message)
+    try {
+      parseSlo(source)
+    } catch (error) {
+      const lines = (error as Error).message.split('\n')
+      expect(lines[1]).toBe(`  ${source}`)
+      expect(lines[2]).toBe(`  ${caret}`)
+    }
+  })
+
+  it('turns the map form into expressions', () => {
+    expect(sloExpressions({ 'e2e.p99': ['< 5s', '> 0ms'], lost: '== 0' })).toEqual([
+      'e2e.p99 < 5s',
+      'e2e.p99 > 0ms',
+      'lost == 0',
+    ])
+  })
+})
+
+describe('evaluateSlo', () => {
+  const events = {
+    sent: 1000,
+    acked: 1000,
+    observed: 998,
+    inFlight: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    late: 0,
+    errors: 2,
+    corrupt: 0,
+    lost: 2,
+  }
+  const inputs = {
+    latency: (_name: string, statistic: string) => (statistic === 'p99' ? 1500 : null),
+    events,
+    achievedRate: 9990,
+    verification: { checked: 100, mismatched: 1 },
+  }
+
+  it('compares each metric in its unit and fails checks without data', () => {
+    const checks = evaluateSlo(
+      [
+        'e2e.p99 < 2s',
+        'e2e.p99 < 1s',
+        'e2e.p50 < 1s',
+        'errors < 0.1%',
+        'lost == 2',
+        'verified >= 99%',
+        'throughput >= 10000/s',
+      ].map(parseSlo),
+      inputs,
+    )
+    expect(checks.map((c) => [c.expression, c.actual, c.passed])).toEqual([
+      ['e2e.p99 < 2s', 1500, true],
+      ['e2e.p99 < 1s', 1500, false],
+      ['e2e.p50 < 1s', null, false],
+      ['errors < 0.1%', 0.2, false],
+      ['lost == 2', 2, true],
+      ['verified >= 99%', 99, true],
+      ['throughput >= 10000/s', 9990, false],
+    ])
+  })
+})
