@@ -1,0 +1,70 @@
+/**
+ * Connecting with messages a user can act on: unreachable host, wrong password,
+ * missing database, and `wal_level` for logical replication. Messages never
+ * carry the password (core redacts URLs too, as a second line of defence).
+ */
+import { describeError, RuntimeFailure, redactUrl } from '@cdcb/core'
+import pg from 'pg'
+import { clientConfig, describeTarget, type PostgresOptions } from './options.js'
+
+/** Opens one connection; throws a RuntimeFailure with a one-line message. */
+export async function connect(
+  options: PostgresOptions,
+  role: string,
+  extra: Partial<pg.ClientConfig> = {},
+  url = options.url,
+): Promise<pg.Client> {
+  const config = { ...clientConfig(options, url), ...extra }
+  const client = new pg.Client(config)
+  // An idle client whose server goes away emits 'error'; the next query reports it instead.
+  client.on('error', () => {})
+  try {
+    await client.connect()
+  } catch (error) {
+    await client.end().catch(() => {})
+    throw new RuntimeFailure(`${role}: ${explainConnectError(error, describeTarget(options, url), config)}`)
+  }
+  return client
+}
+
+function explainConnectError(error: unknown, where: string, config: pg.ClientConfig): string {
+  const code = (error as { code?: string }).code
+  const message = redactUrl(describeError(error))
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `cannot reach PostgreSQL at ${where}: connection refused — is the server running and listening there?`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot reach PostgreSQL at ${where}: host not found`
+    case '28P01':
+    case '28000':
+      return `PostgreSQL at ${where} refused the login: ${message} — check the user and password`
+    case '3D000':
+      return `PostgreSQL at ${where}: ${message} — create it first (CREATE DATABASE) or fix the database name`
+  }
+  if (/timeout/i.test(message)) {
+    return `cannot reach PostgreSQL at ${where}: no answer within ${(config.connectionTimeoutMillis ?? 0) / 1000}s (connectTimeout)`
+  }
+  return `cannot connect to PostgreSQL at ${where}: ${message}`
+}
+
+/** Fails unless the server can decode its WAL for logical replication. */
+export async function requireLogicalWal(client: pg.Client, role: string, where: string): Promise<void> {
+  const { rows } = await client.query<{ wal_level: string }>('SHOW wal_level')
+  if (rows[0]?.wal_level !== 'logical') {
+    throw new RuntimeFailure(
+      `${role}: PostgreSQL at ${where} has wal_level=${rows[0]?.wal_level}, logical replication needs wal_level=logical — ` +
+        `run ALTER SYSTEM SET wal_level = logical; and restart the server (or use mode: 'poll')`,
+    )
+  }
+}
+
+/** Quotes a SQL identifier. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+/** `"schema"."table"` */
+export function qualified(schema: string, table: string): string {
+  return `${ident(schema)}.${ident(table)}`
+}

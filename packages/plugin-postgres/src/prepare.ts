@@ -1,0 +1,311 @@
+/**
+ * Main-thread setup and teardown (the plugin's `prepare` hook): the tables cdcb
+ * writes and observes, the sink's publication and slot, and optionally the
+ * native logical-replication pipeline under test. cdcb creates and drops only
+ * objects it created: tables carry a comment starting with `cdcb:owned`, and
+ * slots, publications and subscriptions are named `cdcb_<runId>_…` and created
+ * by this run. A table that exists without that comment is refused.
+ */
+import {
+  ConfigError,
+  describeError,
+  type Preparation,
+  type RunContext,
+  redactUrl,
+  type Slot,
+} from '@cdcb/core'
+import type pg from 'pg'
+import { connect, ident, qualified, requireLogicalWal } from './connect.js'
+import { DEFAULTS, describeTarget, type PostgresOptions, tableOf } from './options.js'
+
+const OWNED = 'cdcb:owned'
+
+/** Names of the replication objects of a run; workers derive them from the run id too. */
+export function objectNames(runId: string) {
+  return { sinkSlot: `cdcb_${runId}_sink`, sinkPublication: `cdcb_${runId}_sink`, pipe: `cdcb_${runId}_pipe` }
+}
+
+export function tombstoneTable(table: string): string {
+  return `${table}_cdcb_tombstones`
+}
+
+type TableState = 'absent' | 'owned' | 'foreign'
+
+async function tableState(client: pg.Client, schema: string, table: string): Promise<TableState> {
+  const { rows } = await client.query<{ comment: string | null }>(
+    `SELECT obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, table],
+  )
+  if (rows.length === 0) return 'absent'
+  return rows[0]!.comment?.startsWith(OWNED) ? 'owned' : 'foreign'
+}
+
+function refuse(slot: string, options: PostgresOptions, schema: string, table: string): never {
+  throw new ConfigError(
+    `${slot}: table ${schema}.${table} at ${describeTarget(options)} exists and was not created by cdcb — ` +
+      `cdcb writes only into tables it creates and has not touched it; set ${slot}.options.table to another name`,
+  )
+}
+
+const MARKER_COLUMNS = `run_id text NOT NULL,
+  key bigint NOT NULL,
+  seq bigint NOT NULL,
+  op "char" NOT NULL,
+  intended_at bigint NOT NULL,
+  digest text NOT NULL,
+  payload text NOT NULL`
+
+function ownedComment(context: RunContext, what: string): string {
+  return `${OWNED}: ${what} created by cdcb run ${context.runId} at ${new Date().toISOString()}; cdcb drops it after the run`
+}
+
+export async function prepare(
+  slot: Slot,
+  options: PostgresOptions,
+  context: RunContext,
+): Promise<Preparation | undefined> {
+  if (slot === 'source') return prepareSource(options, context)
+  if (slot === 'sink') return prepareSink(options, context)
+  return undefined
+}
+
+async function prepareSource(options: PostgresOptions, context: RunContext): Promise<Preparation> {
+  const { schema, table } = tableOf(options)
+  const client = await connect(options, 'source')
+  try {
+    const state = await tableState(client, schema, table)
+    if (state === 'foreign') refuse('source', options, schema, table)
+    let created = false
+    if (state === 'absent') {
+      await client.query('BEGIN')
+      await client.query(
+        `CREATE TABLE ${qualified(schema, table)} (${MARKER_COLUMNS}, PRIMARY KEY (run_id, key))`,
+      )
+      await client.query(
+        `COMMENT ON TABLE ${qualified(schema, table)} IS ${client.escapeLiteral(ownedComment(context, 'source table'))}`,
+      )
+      await client.query('COMMIT')
+      created = true
+    }
+    return {
+      teardown: async () => {
+        if (created) await dropOwnedTables(options, 'source', schema, [table])
+      },
+    }
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/** The target table: the marker columns, an apply-time stamp and a tombstone for each delete. */
+async function createTargetTable(client: pg.Client, schema: string, table: string, context: RunContext) {
+  const t = qualified(schema, table)
+  const tomb = qualified(schema, tombstoneTable(table))
+  const stampFn = qualified(schema, `${table}_cdcb_stamp`)
+  const tombFn = qualified(schema, `${table}_cdcb_tombstone`)
+  // Microseconds since the epoch by the target's clock, taken while the change is applied.
+  const now = `(extract(epoch from clock_timestamp()) * 1000000)::bigint`
+  await client.query('BEGIN')
+  await client.query(
+    `CREATE TABLE ${t} (${MARKER_COLUMNS}, cdcb_applied_at bigint, PRIMARY KEY (run_id, key))`,
+  )
+  // Deletes in the target's change stream carry the whole old row, marker included.
+  await client.query(`ALTER TABLE ${t} REPLICA IDENTITY FULL`)
+  await client.query(`CREATE INDEX ${ident(`${table}_cdcb_applied`)} ON ${t} (run_id, cdcb_applied_at)`)
+  await client.query(
+    `CREATE TABLE ${tomb} (run_id text NOT NULL, key bigint NOT NULL, seq bigint NOT NULL, intended_at bigint NOT NULL, cdcb_applied_at bigint NOT NULL)`,
+  )
+  await client.query(
+    `CREATE INDEX ${ident(`${tombstoneTable(table)}_applied`)} ON ${tomb} (run_id, cdcb_applied_at)`,
+  )
+  await client.query(
+    `CREATE FUNCTION ${stampFn}() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN NEW.cdcb_applied_at := ${now}; RETURN NEW; END $$`,
+  )
+  await client.query(
+    `CREATE FUNCTION ${tombFn}() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN INSERT INTO ${tomb} VALUES (OLD.run_id, OLD.key, OLD.seq, OLD.intended_at, ${now}); RETURN OLD; END $$`,
+  )
+  await client.query(
+    `CREATE TRIGGER cdcb_stamp BEFORE INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${stampFn}()`,
+  )
+  await client.query(
+    `CREATE TRIGGER cdcb_tombstone AFTER DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${tombFn}()`,
+  )
+  // ALWAYS: also when a replication apply worker writes the row (session_replication_role = replica).
+  await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER cdcb_stamp`)
+  await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER cdcb_tombstone`)
+  const comment = client.escapeLiteral(ownedComment(context, 'target table'))
+  await client.query(`COMMENT ON TABLE ${t} IS ${comment}`)
+  await client.query(`COMMENT ON TABLE ${tomb} IS ${comment}`)
+  await client.query(`COMMENT ON FUNCTION ${stampFn}() IS ${comment}`)
+  await client.query(`COMMENT ON FUNCTION ${tombFn}() IS ${comment}`)
+  await client.query('COMMIT')
+}
+
+async function prepareSink(options: PostgresOptions, context: RunContext): Promise<Preparation> {
+  const { schema, table } = tableOf(options)
+  const mode = options.mode ?? DEFAULTS.mode
+  const names = objectNames(context.runId)
+  const where = describeTarget(options)
+  const undo: Array<() => Promise<void>> = []
+  const teardown = async () => {
+    for (const step of undo.reverse()) {
+      try {
+        await step()
+      } catch (error) {
+        context.log(`postgres: teardown step failed: ${redactUrl(describeError(error))}`)
+      }
+    }
+    undo.length = 0
+  }
+
+  const target = await connect(options, 'sink')
+  let publisher: pg.Client | undefined
+  try {
+    if (mode === 'logical') await requireLogicalWal(target, 'sink', where)
+    const state = await tableState(target, schema, table)
+    if (state === 'foreign') refuse('sink', options, schema, table)
+    if (options.replicateFrom) {
+      publisher = await connect(options, 'sink.options.replicateFrom', {}, options.replicateFrom)
+      await requireLogicalWal(
+        publisher,
+        'sink.options.replicateFrom',
+        describeTarget(options, options.replicateFrom),
+      )
+      if ((await tableState(publisher, schema, table)) === 'absent') {
+        throw new ConfigError(
+          `sink.options.replicateFrom: no table ${schema}.${table} at ${describeTarget(options, options.replicateFrom)} — ` +
+            'native logical replication matches tables by name; give source and sink the same schema and table',
+        )
+      }
+    }
+    if (state === 'absent') {
+      await createTargetTable(target, schema, table, context)
+      undo.push(() => dropOwnedTables(options, 'sink', schema, [table, tombstoneTable(table)], true))
+    }
+
+    if (options.replicateFrom && publisher) {
+      const pub = publisher
+      await pub.query(`CREATE PUBLICATION ${ident(names.pipe)} FOR TABLE ${qualified(schema, table)}`)
+      undo.push(() => pub.query(`DROP PUBLICATION IF EXISTS ${ident(names.pipe)}`).then(() => {}))
+      await pub.query(
+        `COMMENT ON PUBLICATION ${ident(names.pipe)} IS ${pub.escapeLiteral(ownedComment(context, 'publication'))}`,
+      )
+      // Created here rather than by CREATE SUBSCRIPTION, which would wait forever when both
+      // databases share one server.
+      await pub.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.pipe])
+      undo.push(() => dropSlot(pub, names.pipe))
+      await target.query(
+        `CREATE SUBSCRIPTION ${ident(names.pipe)} CONNECTION ${target.escapeLiteral(options.replicateFrom)}
+         PUBLICATION ${ident(names.pipe)} WITH (create_slot = false, slot_name = ${target.escapeLiteral(names.pipe)}, copy_data = false)`,
+      )
+      undo.push(() => dropSubscription(target, names.pipe))
+      await target.query(
+        `COMMENT ON SUBSCRIPTION ${ident(names.pipe)} IS ${target.escapeLiteral(ownedComment(context, 'subscription'))}`,
+      )
+      await waitForSubscription(pub, names.pipe, context)
+    }
+
+    if (mode === 'logical') {
+      await target.query(
+        `CREATE PUBLICATION ${ident(names.sinkPublication)} FOR TABLE ${qualified(schema, table)}`,
+      )
+      undo.push(() =>
+        target.query(`DROP PUBLICATION IF EXISTS ${ident(names.sinkPublication)}`).then(() => {}),
+      )
+      await target.query(
+        `COMMENT ON PUBLICATION ${ident(names.sinkPublication)} IS ${target.escapeLiteral(ownedComment(context, 'publication'))}`,
+      )
+      await target.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.sinkSlot])
+      undo.push(() => dropSlot(target, names.sinkSlot))
+    }
+  } catch (error) {
+    await teardown()
+    await target.end().catch(() => {})
+    await publisher?.end().catch(() => {})
+    throw error
+  }
+  return {
+    teardown: async () => {
+      await teardown()
+      await target.end().catch(() => {})
+      await publisher?.end().catch(() => {})
+    },
+  }
+}
+
+/** Waits until the subscription's walsender streams from the slot, so the run starts with the pipeline live. */
+async function waitForSubscription(publisher: pg.Client, slot: string, context: RunContext): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline && !context.signal.aborted) {
+    const { rows } = await publisher.query<{ active: boolean }>(
+      'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    )
+    if (rows[0]?.active) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  context.log('postgres: the subscription is not streaming yet after 15s; starting anyway')
+}
+
+async function dropSubscription(target: pg.Client, name: string): Promise<void> {
+  const exists = await target.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [name])
+  if (exists.rowCount === 0) return
+  await target.query(`ALTER SUBSCRIPTION ${ident(name)} DISABLE`)
+  // The slot lives on the publisher and is dropped there by cdcb.
+  await target.query(`ALTER SUBSCRIPTION ${ident(name)} SET (slot_name = NONE)`)
+  await target.query(`DROP SUBSCRIPTION ${ident(name)}`)
+}
+
+/** Drops a slot this run created, ending its walsender first if it is still attached. */
+async function dropSlot(client: pg.Client, slot: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { rows } = await client.query<{ active_pid: number | null }>(
+      'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    )
+    if (rows.length === 0) return
+    const pid = rows[0]!.active_pid
+    if (pid === null) {
+      try {
+        await client.query('SELECT pg_drop_replication_slot($1)', [slot])
+        return
+      } catch (error) {
+        if ((error as { code?: string }).code !== '55006') throw error
+      }
+    } else if (attempt >= 10) {
+      await client.query('SELECT pg_terminate_backend($1)', [pid])
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(
+    `replication slot ${slot} is still in use; drop it with SELECT pg_drop_replication_slot('${slot}')`,
+  )
+}
+
+/** Drops tables (and the target's trigger functions) if they still carry cdcb's comment. */
+async function dropOwnedTables(
+  options: PostgresOptions,
+  role: string,
+  schema: string,
+  tables: string[],
+  withFunctions = false,
+): Promise<void> {
+  const client = await connect(options, role)
+  try {
+    for (const table of tables) {
+      if ((await tableState(client, schema, table)) === 'owned') {
+        await client.query(`DROP TABLE ${qualified(schema, table)}`)
+      }
+    }
+    if (withFunctions) {
+      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_tombstone`]) {
+        await client.query(`DROP FUNCTION IF EXISTS ${qualified(schema, fn)}()`)
+      }
+    }
+  } finally {
+    await client.end().catch(() => {})
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The sink: watches the target table and reports each change of this run.
+ *
+ * Time base. `committedAt` is the target's apply stamp: the column
+ * `cdcb_applied_at`, set by a trigger (`ENABLE ALWAYS`, so it fires for
+ * replication apply workers and for updates) from `clock_timestamp()` while the
+ * change is applied at the target, corrected by the target's clock offset
+ * (Cristian's method). Neither `pg_xact_commit_timestamp(xmin)` nor the commit
+ * time in a subscriber's change stream can serve: for a change applied by
+ * native logical replication both give the publisher's commit time. Deletes
+ * carry the stamp of the marker update made in the same transaction (logical)
+ * or of the tombstone row (poll).
+ *
+ * Shards. One sink per run observes: the one on shard 0. The change stream of
+ * a slot cannot be split, and one reader per run keeps the poll load constant.
+ */
+import {
+  digestOf,
+  nowMicros,
+  type Observer,
+  type PluginContext,
+  parseDurationMicros,
+  type Sink,
+} from '@cdcb/core'
+import type pg from 'pg'
+import { connect, qualified } from './connect.js'
+import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
+import { decodeFrame, decodeLogical, formatLsn, type Relation, statusUpdate } from './pgoutput.js'
+import { objectNames, tombstoneTable } from './prepare.js'
+
+/** The target clock minus ours, in microseconds, and the uncertainty (half the best round trip). */
+export interface ClockOffset {
+  readonly offsetMicros: number
+  readonly uncertaintyMicros: number
+}
+
+/** Cristian's method: the sample with the shortest round trip bounds the offset best. */
+export async function estimateClockOffset(client: pg.Client, samples = 7): Promise<ClockOffset> {
+  let best: ClockOffset | undefined
+  for (let i = 0; i < samples; i++) {
+    const sent = nowMicros()
+    const { rows } = await client.query<{ t: string }>(
+      'SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint AS t',
+    )
+    const received = nowMicros()
+    const server = Number(rows[0]!.t)
+    const sample = { offsetMicros: server - (sent + received) / 2, uncertaintyMicros: (received - sent) / 2 }
+    if (!best || sample.uncertaintyMicros < best.uncertaintyMicros) best = sample
+  }
+  return best!
+}
+
+function describeOffset(offset: ClockOffset): string {
+  const sign = offset.offsetMicros >= 0 ? '+' : '-'
+  return `${sign}${(Math.abs(offset.offsetMicros) / 1000).toFixed(2)}ms ±${(offset.uncertaintyMicros / 1000).toFixed(2)}ms`
+}
+
+/** Checks one row of this run and reports it; `null` when it is not ours. */
+function makeReporter(context: PluginContext, observer: Observer, offset: ClockOffset) {
+  return (
+    seq: number,
+    key: number,
+    intendedAt: number,
+    appliedAt: number | null,
+    digest: string | null,
+    payload: string | null,
+    observedAt: number,
+  ) => {
+    if (digest !== null && digest !== '') {
+      const expected = context.digest(seq)
+      if (digest !== expected || (payload !== null && digestOf(payload) !== digest)) {
+        observer.corrupt(
+          seq,
+          `key ${key}: payload digest ${payload !== null ? digestOf(payload) : digest}, expected ${expected}`,
+        )
+        return
+      }
+    }
+    const committedAt = appliedAt === null ? undefined : Math.min(appliedAt - offset.offsetMicros, observedAt)
+    observer.observe(seq, key, intendedAt, committedAt, observedAt)
+  }
+}
+
+export async function createPostgresSink(options: PostgresOptions, context: PluginContext): Promise<Sink> {
+  const mode = options.mode ?? DEFAULTS.mode
+  if (context.shard !== 0) {
+    return { timeBase: timeBaseFor(mode, options), start: async () => {} }
+  }
+  return mode === 'logical' ? createLogicalSink(options, context) : createPollSink(options, context)
+}
+
+function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffset): string {
+  const { table } = tableOf(options)
+  const how = mode === 'logical' ? 'logical replication stream (pgoutput)' : 'polling'
+  return (
+    `target apply time (trigger clock_timestamp() on ${table}.cdcb_applied_at` +
+    (offset ? `, clock offset ${describeOffset(offset)} corrected` : '') +
+    `), seen by ${how}`
+  )
+}
+
+async function createLogicalSink(options: PostgresOptions, context: PluginContext): Promise<Sink> {
+  const { schema, table } = tableOf(options)
+  const names = objectNames(context.runId)
+  let client: pg.Client | undefined
+  let offset: ClockOffset = { offsetMicros: 0, uncertaintyMicros: 0 }
+  let statusTimer: NodeJS.Timeout | undefined
+  let stopped = false
+  const sink: { timeBase: string } & Sink = {
+    timeBase: timeBaseFor('logical', options),
+    async start(observer) {
+      const plain = await connect(options, 'sink')
+      try {
+        offset = await estimateClockOffset(plain)
+      } finally {
+        await plain.end().catch(() => {})
+      }
+      sink.timeBase = timeBaseFor('logical', options, offset)
+      context.log(`postgres sink: target clock offset ${describeOffset(offset)} (Cristian's method)`)
+      const report = makeReporter(context, observer, offset)
+      const stream = await connect(options, 'sink', { replication: 'database' } as Partial<pg.ClientConfig>)
+      client = stream
+      const connection = (stream as unknown as { connection: StreamConnection }).connection
+      const relations = new Map<number, Relation & { index: Record<string, number> }>()
+      let flushed = 0n
+      let pendingEnd = 0n
+      const sendStatus = () => {
+        if (!stopped) connection.sendCopyFromChunk(statusUpdate(flushed, nowMicros()))
+      }
+      connection.on('copyData', ({ chunk }: { chunk: Buffer }) => {
+        const frame = decodeFrame(chunk)
+        if (frame.type === 'keepalive') {
+          if (frame.replyRequested) sendStatus()
+          return
+        }
+        if (frame.type !== 'xlog') return
+        const message = decodeLogical(frame.payload)
+        if (message.type === 'relation') {
+          const index: Record<string, number> = {}
+          message.relation.columns.forEach((name, i) => {
+            index[name] = i
+          })
+          relations.set(message.relation.id, { ...message.relation, index })
+        } else if (message.type === 'commit') {
+          pendingEnd = message.endLsn
+          flushed = pendingEnd
+        } else if (message.type === 'change') {
+          const relation = relations.get(message.relation)
+          if (!relation || relation.table !== table || relation.schema !== schema) return
+          const v = message.values
+          const ix = relation.index
+          if (v[ix.run_id!] !== context.runId) return
+          const op = v[ix.op!]
+          // The marker update that precedes a delete in the same transaction; the delete itself reports it.
+          if (message.kind === 'update' && op === 'd') return
+          const seq = Number(v[ix.seq!])
+          const applied = ix.cdcb_applied_at === undefined ? null : v[ix.cdcb_applied_at]
+          report(
+            seq,
+            Number(v[ix.key!]),
+            Number(v[ix.intended_at!]),
+            applied === null || applied === undefined ? null : Number(applied),
+            message.kind === 'delete' ? null : (v[ix.digest!] ?? null),
+            message.kind === 'delete' ? null : (v[ix.payload!] ?? null),
+            nowMicros(),
+          )
+        }
+      })
+      const started = new Promise<void>((resolve, reject) => {
+        connection.once('replicationStart', () => resolve())
+        stream
+          .query(
+            `START_REPLICATION SLOT "${names.sinkSlot}" LOGICAL 0/0 (proto_version '1', publication_names '"${names.sinkPublication}"')`,
+          )
+          .catch((error: unknown) => {
+            if (!stopped) {
+              reject(error)
+              context.log(`postgres sink: replication stream ended: ${(error as Error).message}`)
+            }
+          })
+      })
+      await started
+      statusTimer = setInterval(sendStatus, 1000)
+      statusTimer.unref()
+      context.log(`postgres sink: streaming slot ${names.sinkSlot} from ${formatLsn(flushed)}`)
+    },
+    async stop() {
+      stopped = true
+      if (statusTimer) clearInterval(statusTimer)
+      const c = client
+      client = undefined
+      if (c) {
+        // Ending the connection ends the walsender; the slot is dropped by the teardown.
+        ;(c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
+        await c.end().catch(() => {})
+      }
+    },
+  }
+  return sink
+}
+
+interface StreamConnection {
+  on(event: 'copyData', listener: (message: { chunk: Buffer }) => void): void
+  once(event: 'replicationStart', listener: () => void): void
+  sendCopyFromChunk(chunk: Buffer): void
+}
+
+async function createPollSink(options: PostgresOptions, context: PluginContext): Promise<Sink> {
+  const { schema, table } = tableOf(options)
+  const intervalMs = parseDurationMicros(options.pollInterval ?? DEFAULTS.pollInterval)! / 1000
+  const lookback = parseDurationMicros(options.pollLookback ?? DEFAULTS.pollLookback)!
+  const rowsSql = `SELECT key, seq, intended_at, digest, cdcb_applied_at FROM ${qualified(schema, table)}
+    WHERE run_id = $1 AND cdcb_applied_at > $2 ORDER BY cdcb_applied_at LIMIT 20000`
+  const tombSql = `SELECT key, seq, intended_at, cdcb_applied_at FROM ${qualified(schema, tombstoneTable(table))}
+    WHERE run_id = $1 AND cdcb_applied_at > $2 ORDER BY cdcb_applied_at LIMIT 20000`
+  // Seqs already reported: a few bits per event, so re-reading the lookback window never double-counts.
+  const seen = new Bitset()
+  let client: pg.Client | undefined
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+  let polling: Promise<void> = Promise.resolve()
+  const sink: { timeBase: string } & Sink = {
+    timeBase: timeBaseFor('poll', options),
+    async start(observer) {
+      const c = await connect(options, 'sink')
+      client = c
+      const offset = await estimateClockOffset(c)
+      sink.timeBase = timeBaseFor('poll', options, offset)
+      context.log(`postgres sink: target clock offset ${describeOffset(offset)} (Cristian's method)`)
+      const report = makeReporter(context, observer, offset)
+      // Start from the target's now: rows of this run cannot be older.
+      const nowOnTarget = nowMicros() + offset.offsetMicros - lookback
+      const marks = { rows: nowOnTarget, tombstones: nowOnTarget }
+      const readPast = async (sql: string, which: 'rows' | 'tombstones') => {
+        for (;;) {
+          const from = marks[which]
+          const { rows } = await c.query<{
+            key: string
+            seq: string
+            intended_at: string
+            digest?: string
+            cdcb_applied_at: string
+          }>({ text: sql, values: [context.runId, Math.floor(from - lookback)], name: `cdcb_poll_${which}` })
+          const observedAt = nowMicros()
+          let newest = from
+          for (const row of rows) {
+            const seq = Number(row.seq)
+            const applied = Number(row.cdcb_applied_at)
+            if (applied > newest) newest = applied
+            if (seen.testAndSet(seq)) continue
+            report(
+              seq,
+              Number(row.key),
+              Number(row.intended_at),
+              applied,
+              row.digest ?? null,
+              null,
+              observedAt,
+            )
+          }
+          marks[which] = newest
+          if (rows.length < 20000 || stopped) return
+        }
+      }
+      const tick = () => {
+        if (stopped) return
+        polling = (async () => {
+          try {
+            await readPast(rowsSql, 'rows')
+            await readPast(tombSql, 'tombstones')
+          } catch (error) {
+            if (!stopped) context.log(`postgres sink: poll failed: ${(error as Error).message}`)
+          }
+          if (!stopped) timer = setTimeout(tick, intervalMs)
+        })()
+      }
+      tick()
+    },
+    async stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      await polling
+      await client?.end().catch(() => {})
+      client = undefined
+    },
+  }
+  return sink
+}
+
+/** One bit per seq, growing with the largest seq seen. */
+class Bitset {
+  private words = new Uint32Array(1024)
+  testAndSet(index: number): boolean {
+    const word = index >>> 5
+    if (word >= this.words.length) {
+      const grown = new Uint32Array(Math.max(word + 1, this.words.length * 2))
+      grown.set(this.words)
+      this.words = grown
+    }
+    const bit = 1 << (index & 31)
+    const was = (this.words[word]! & bit) !== 0
+    this.words[word]! |= bit
+    return was
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * One embedded PostgreSQL per test file, with a source and a target database,
+ * and helpers to run a benchmark through the public runtime API.
+ */
+import type { Reporter, RunResult, UserConfig } from '@cdcb/core'
+import { RunControl, resolveConfig, runBenchmark } from '@cdcb/core/runtime'
+import pg from 'pg'
+import { afterAll, beforeAll } from 'vitest'
+import { type EmbeddedServer, startEmbeddedPostgres } from '../src/embedded.js'
+
+export interface TestServer {
+  server: EmbeddedServer
+  sourceUrl: string
+  targetUrl: string
+  /** A connected client; closed after the file's tests. */
+  client(url: string): Promise<pg.Client>
+}
+
+/** Starts the server before the file's tests and stops it after them. */
+export function useEmbeddedPostgres(): TestServer {
+  const clients: pg.Client[] = []
+  const state = {} as TestServer
+  beforeAll(async () => {
+    const server = await startEmbeddedPostgres()
+    const admin = new pg.Client({ connectionString: server.url() })
+    await admin.connect()
+    await admin.query('CREATE DATABASE cdcb_source')
+    await admin.query('CREATE DATABASE cdcb_target')
+    await admin.end()
+    state.server = server
+    state.sourceUrl = server.url('cdcb_source')
+    state.targetUrl = server.url('cdcb_target')
+    state.client = async (url) => {
+      const client = new pg.Client({ connectionString: url })
+      client.on('error', () => {})
+      await client.connect()
+      clients.push(client)
+      return client
+    }
+  })
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.end().catch(() => {})))
+    await state.server?.stop()
+  })
+  return state
+}
+
+/** Runs a config through resolveConfig + runBenchmark; `onStart` runs once the schedule has started. */
+export async function run(
+  config: UserConfig,
+  options: { runId?: string; onStart?: (runId: string) => void | Promise<void>; logs?: string[] } = {},
+): Promise<RunResult> {
+  const resolved = await resolveConfig(config, { origin: 'test' })
+  const reporter: Reporter = {
+    onRunStart: (info) => {
+      void options.onStart?.(info.runId)
+    },
+    onLog: (message) => {
+      options.logs?.push(message)
+    },
+  }
+  return runBenchmark(resolved, { reporters: [reporter], control: new RunControl(), runId: options.runId })
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
