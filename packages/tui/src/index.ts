@@ -1,12 +1,50 @@
+/**
+ * @cdcb/tui: the live dashboard `cdcb run` shows at an interactive terminal.
+ * This entry stays light: Ink and React load when the run starts (mount.tsx).
+ */
 import type { Reporter } from '@cdcb/core'
+import { DashboardStore } from './dashboard-store.js'
+import type { MountedDashboard } from './mount.js'
 
 /** What the dashboard needs from the CLI. */
 export interface TuiOptions {
   /** Called when the user presses q or Ctrl-C; the CLI stops the run gracefully (a second call quits at once). */
   onQuit(): void
+  /** Colours on the dashboard and in the final summary. @default true unless NO_COLOR is set */
+  color?: boolean
 }
 
-/** The live Ink dashboard as a reporter (placeholder until the dashboard lands: returns undefined so the CLI prints plain lines). */
-export function createTuiReporter(_options: TuiOptions): Reporter | undefined {
-  return undefined
+/**
+ * The live Ink dashboard as a reporter, for the main thread. The CLI calls this
+ * only at an interactive terminal (stdout a TTY, CI unset, no --no-tui); its
+ * hooks never overlap and each returns after constant work except the first
+ * (mounting) and the last (leaving the summary on screen).
+ */
+export function createTuiReporter(options: TuiOptions): Reporter | undefined {
+  const color = options.color ?? !process.env.NO_COLOR
+  const store = new DashboardStore()
+  let mounted: MountedDashboard | undefined
+  const onQuit = () => {
+    store.stopRequested()
+    options.onQuit()
+  }
+  return {
+    async onRunStart(info) {
+      store.runStarted(info)
+      const { mountDashboard } = await import('./mount.js')
+      mounted = mountDashboard(store, { onQuit, color })
+    },
+    onSnapshot(snapshot) {
+      store.snapshot(snapshot)
+    },
+    onLog(message) {
+      // Through the stderr bridge while mounted, so the line lands above the dashboard.
+      process.stderr.write(`cdcb: ${message}\n`)
+    },
+    async onRunEnd(result) {
+      store.close()
+      if (mounted) await mounted.finish(result)
+      mounted = undefined
+    },
+  }
 }
