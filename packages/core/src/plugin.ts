@@ -42,6 +42,8 @@ export interface PluginContext {
   readonly seed: number
   /** Bytes of payload per insert or update. */
   readonly payloadSize: number
+  /** Size of the key space: every key is an integer below it, so per-key state fits an array. */
+  readonly keys: number
   /** Epoch microseconds at which the schedule started; undefined before the start. */
   startedAt(): number | undefined
   /** Aborted when the run stops; long waits inside plugins should listen to it. */

@@ -52,8 +52,11 @@ export class KeySpace {
     return this.keys.length
   }
 
-  /** Chooses the kind and key of operation `seq` and applies it to the expected state. */
-  next(seq: number): { kind: OperationKind; key: number } {
+  /** The kind `next` chose last (kept in a field so the hot path allocates nothing). */
+  lastKind: OperationKind = 'insert'
+
+  /** Chooses the kind (then in `lastKind`) and key of operation `seq`, applies it to the expected state, returns the key. */
+  next(seq: number): number {
     if (this.keys.length === 0)
       throw new RangeError('this shard owns no keys: load.keys must be at least workers')
     const roll = uniform(this.seed, seq)
@@ -76,7 +79,8 @@ export class KeySpace {
     }
     this.lastSeq[local] = seq + 1
     this.counts[kind]++
-    return { kind, key: local * this.shards + this.shard }
+    this.lastKind = kind
+    return local * this.shards + this.shard
   }
 
   /** The expected final state of every key touched, or of a deterministic sample of them. */

@@ -20,10 +20,21 @@ export const MAX_SEQ = 0x7ffffffe
 
 const MAX_BITSET_BYTES = Math.ceil((MAX_SEQ + 1) / 32) * 4
 
-export function createTrackerBuffers(expectedEvents: number, keys: number): TrackerBuffers {
-  const initialBytes = Math.min(MAX_BITSET_BYTES, Math.ceil(Math.max(expectedEvents, 1024) / 32) * 4)
-  const growable = () => new SharedArrayBuffer(initialBytes, { maxByteLength: MAX_BITSET_BYTES })
-  return { acked: growable(), seen: growable(), lastSeqByKey: new SharedArrayBuffer(keys * 4) }
+/**
+ * Fixed-size buffers: V8 optimises typed arrays on growable SharedArrayBuffers
+ * poorly (markSeen was several times slower on one). An open-model run knows
+ * how many events it plans; an open-ended (closed-model) run reserves the most
+ * a run can track, which costs address space only: pages are committed when
+ * first written, so resident memory still grows with the events actually sent.
+ */
+export function createTrackerBuffers(plannedEvents: number | undefined, keys: number): TrackerBuffers {
+  const bytes =
+    plannedEvents === undefined ? MAX_BITSET_BYTES : Math.ceil(Math.max(plannedEvents, 32) / 32) * 4
+  return {
+    acked: new SharedArrayBuffer(bytes),
+    seen: new SharedArrayBuffer(bytes),
+    lastSeqByKey: new SharedArrayBuffer(keys * 4),
+  }
 }
 
 /** What observing one event found. */
@@ -34,33 +45,19 @@ export enum Seen {
 }
 
 export class Tracker {
-  private acked: Int32Array
-  private seen: Int32Array
+  private readonly acked: Int32Array
+  private readonly seen: Int32Array
   private readonly lastSeqByKey: Int32Array
 
-  constructor(private readonly buffers: TrackerBuffers) {
+  constructor(buffers: TrackerBuffers) {
     this.acked = new Int32Array(buffers.acked)
     this.seen = new Int32Array(buffers.seen)
     this.lastSeqByKey = new Int32Array(buffers.lastSeqByKey)
   }
 
-  /** Makes room for seqs below `seqLimit`; any worker may call it, concurrently. */
-  ensureCapacity(seqLimit: number): void {
-    const words = (seqLimit >>> 5) + 1
-    if (this.seen.length >= words) return
-    const bytes = Math.min(MAX_BITSET_BYTES, Math.max(words * 4, this.buffers.seen.byteLength * 2))
-    for (const buffer of [this.buffers.acked, this.buffers.seen]) {
-      // Another worker may have grown it past `bytes` already; growing never shrinks.
-      if (buffer.byteLength < bytes) {
-        try {
-          buffer.grow(bytes)
-        } catch {
-          if (buffer.byteLength < words * 4) throw new RangeError(`cannot track more than ${MAX_SEQ} events`)
-        }
-      }
-    }
-    this.acked = new Int32Array(this.buffers.acked)
-    this.seen = new Int32Array(this.buffers.seen)
+  /** Seqs this tracker can hold: every seq must be below it. */
+  get capacity(): number {
+    return this.seen.length * 32
   }
 
   markAcked(seq: number): void {
@@ -70,7 +67,7 @@ export class Tracker {
   /** Records an observation of `seq` on `key`; says whether it was new, a duplicate, or behind a later seq of its key. */
   markSeen(seq: number, key: number): Seen {
     const word = seq >>> 5
-    if (word >= this.seen.length) this.ensureCapacity(seq + 1)
+    if (word >= this.seen.length) return Seen.First // beyond any seq this run made: not ours
     const bit = 1 << (seq & 31)
     if ((Atomics.or(this.seen, word, bit) & bit) !== 0) return Seen.Duplicate
     if (key < 0 || key >= this.lastSeqByKey.length) return Seen.First
@@ -100,7 +97,6 @@ export class Tracker {
    * first word that still has one, so a drain can poll from there instead of from 0.
    */
   scanUnseenAcked(seqLimit: number, fromWord = 0): { unseen: number; firstWord: number } {
-    this.refresh(seqLimit)
     let unseen = 0
     let firstWord = -1
     const words = Math.min(this.acked.length, Math.ceil(seqLimit / 32))
@@ -127,14 +123,6 @@ export class Tracker {
       }
     }
     return found
-  }
-
-  private refresh(seqLimit: number): void {
-    // The buffers are growable and shared: another thread may have grown them.
-    if (this.seen.length * 32 <= seqLimit || this.seen.length * 4 < this.buffers.seen.byteLength) {
-      this.acked = new Int32Array(this.buffers.acked)
-      this.seen = new Int32Array(this.buffers.seen)
-    }
   }
 }
 

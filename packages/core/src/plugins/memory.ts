@@ -58,6 +58,8 @@ interface Delivery {
   deliverAt: number
   /** Set when the change is held back for reordering. */
   heldSince?: number
+  /** Push order, so changes due at the same time leave in the order they came (a heap alone would not keep it). */
+  order?: number
 }
 
 /** The per-worker pipeline between a memory source and a memory sink. */
@@ -69,12 +71,13 @@ class Pipeline {
   private armedFor = Number.POSITIVE_INFINITY
   private nextSlot = 0
   private readonly held = new Map<number, Delivery>()
-  private readonly lastDeliveredByKey = new Map<number, number>()
-  private readonly lastDeliverAtByKey = new Map<number, number>()
+  /** Per key (an integer below context.keys): last delivered seq + 1, and last delivery time. */
+  private readonly lastDeliveredByKey: Float64Array
+  private readonly lastDeliverAtByKey: Float64Array
   private readonly delivered = new GrowableBitset()
   private readonly random: () => number
-  /** Final state as the pipeline applied it, in delivery order: key → last seq, or -(seq + 1) when deleted. */
-  readonly store = new Map<number, number>()
+  /** Final state as the pipeline applied it, in delivery order, per key: seq + 1, -(seq + 1) when deleted, 0 never. */
+  readonly store: Float64Array
   readonly stats = { dropped: 0, duplicated: 0, reordered: 0, stalledWrites: 0, delivered: 0 }
 
   constructor(
@@ -82,6 +85,9 @@ class Pipeline {
     private readonly context: PluginContext,
   ) {
     this.random = createRandom((options.seed ?? context.seed) ^ (context.shard * 0x9e3779b1))
+    this.lastDeliveredByKey = new Float64Array(context.keys)
+    this.lastDeliverAtByKey = new Float64Array(context.keys)
+    this.store = new Float64Array(context.keys)
   }
 
   attach(observer: Observer | undefined): void {
@@ -126,8 +132,8 @@ class Pipeline {
     // Like a partitioned log, the pipeline keeps each key's changes in order even when delays vary;
     // only the reorder option breaks that order.
     if (typeof this.options.delay === 'object') {
-      at = Math.max(at, this.lastDeliverAtByKey.get(key) ?? 0)
-      this.lastDeliverAtByKey.set(key, at)
+      at = Math.max(at, this.lastDeliverAtByKey[key]!)
+      this.lastDeliverAtByKey[key] = at
     }
     const stall = this.window(this.options.pipelineStall)
     if (stall && at >= stall.from && at < stall.to) at = stall.to
@@ -230,12 +236,11 @@ class Pipeline {
     if (!this.observer) return
     if (this.delivered.testAndSet(delivery.seq)) this.stats.duplicated++
     else {
-      const last = this.lastDeliveredByKey.get(delivery.key)
-      if (last !== undefined && last > delivery.seq) this.stats.reordered++
-      else this.lastDeliveredByKey.set(delivery.key, delivery.seq)
+      if (this.lastDeliveredByKey[delivery.key]! > delivery.seq + 1) this.stats.reordered++
+      else this.lastDeliveredByKey[delivery.key] = delivery.seq + 1
       this.stats.delivered++
     }
-    this.store.set(delivery.key, delivery.kind === 'delete' ? -(delivery.seq + 1) : delivery.seq)
+    this.store[delivery.key] = delivery.kind === 'delete' ? -(delivery.seq + 1) : delivery.seq + 1
     this.observer.observe(delivery.seq, delivery.key, delivery.intendedAt, delivery.deliverAt, now)
   }
 
@@ -250,8 +255,10 @@ class DeliveryQueue {
   private items: Delivery[] = []
   private head = 0
   private heap = false
+  private pushed = 0
 
   push(item: Delivery): void {
+    item.order = this.pushed++
     if (!this.heap) {
       const last = this.items[this.items.length - 1]
       if (this.items.length === this.head || !last || last.deliverAt <= item.deliverAt) {
@@ -261,14 +268,14 @@ class DeliveryQueue {
       this.items = this.items.slice(this.head)
       this.head = 0
       this.heap = true
-      this.items.sort((a, b) => a.deliverAt - b.deliverAt)
+      this.items.sort((a, b) => a.deliverAt - b.deliverAt || a.order! - b.order!)
     }
     const items = this.items
     items.push(item)
     let i = items.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (items[parent]!.deliverAt <= item.deliverAt) break
+      if (!earlier(item, items[parent]!)) break
       items[i] = items[parent]!
       i = parent
     }
@@ -300,8 +307,8 @@ class DeliveryQueue {
         const left = 2 * i + 1
         if (left >= items.length) break
         const right = left + 1
-        const child = right < items.length && items[right]!.deliverAt < items[left]!.deliverAt ? right : left
-        if (items[child]!.deliverAt >= last.deliverAt) break
+        const child = right < items.length && earlier(items[right]!, items[left]!) ? right : left
+        if (!earlier(items[child]!, last)) break
         items[i] = items[child]!
         i = child
       }
@@ -310,6 +317,10 @@ class DeliveryQueue {
     if (items.length === 0) this.heap = false
     return top
   }
+}
+
+function earlier(a: Delivery, b: Delivery): boolean {
+  return a.deliverAt < b.deliverAt || (a.deliverAt === b.deliverAt && a.order! < b.order!)
 }
 
 /** One bit per seq, growing as seqs grow: a few bits per event, as DESIGN.md allows. */
@@ -377,14 +388,20 @@ export default definePlugin<MemoryOptions>({
         const mismatches: { key: number; problem: 'missing' | 'unexpected' | 'content'; detail?: string }[] =
           []
         for (const row of expected) {
-          const actual = store.get(row.key)
-          const exists = actual !== undefined && actual >= 0
+          const stored = store[row.key]!
+          const exists = stored > 0
           let problem: 'missing' | 'unexpected' | 'content' | undefined
           if (row.exists && !exists) problem = 'missing'
           else if (!row.exists && exists) problem = 'unexpected'
-          else if (row.exists && actual !== row.seq) problem = 'content'
+          else if (row.exists && stored - 1 !== row.seq) problem = 'content'
           if (problem) {
             mismatched++
+            const actual =
+              stored === 0
+                ? 'never written'
+                : stored > 0
+                  ? `seq ${stored - 1}`
+                  : `deleted by seq ${-stored - 1}`
             if (mismatches.length < 20)
               mismatches.push({ key: row.key, problem, detail: `expected seq ${row.seq}, got ${actual}` })
           }

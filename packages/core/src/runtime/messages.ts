@@ -35,8 +35,8 @@ export interface WorkerCounters {
   late: number
   corrupt: number
   inFlight: number
-  /** Sent operations whose intended time is in the measured window. */
-  sentMeasured: number
+  /** Operations sent while the measured window was open. */
+  sentInWindow: number
   /** Distinct events observed while the measured window was open. */
   observedInWindow: number
   /** Seq + 1 of the highest operation this worker assigned; bounds the loss scan. */

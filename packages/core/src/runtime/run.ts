@@ -71,7 +71,10 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   }
 
   const preparations = await prepareAll(config, runContext)
-  const buffers = createTrackerBuffers(config.load.schedule.plannedOperations, config.load.keys)
+  const buffers = createTrackerBuffers(
+    config.load.model === 'open' ? config.load.schedule.plannedOperations : undefined,
+    config.load.keys,
+  )
   const tracker = new Tracker(buffers)
   const aggregator = new Aggregator(config)
   const pool = new Piscina({
@@ -279,7 +282,7 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
           config.load.warmupMicros + measuredMicros,
         ) / measuredSeconds
       : 0
-  const sentRate = measuredSeconds > 0 ? aggregator.sum('sentMeasured') / measuredSeconds : 0
+  const sentRate = measuredSeconds > 0 ? aggregator.sum('sentInWindow') / measuredSeconds : 0
   const achievedRate = measuredSeconds > 0 ? aggregator.sum('observedInWindow') / measuredSeconds : 0
 
   const status: RunStatus =

@@ -24,14 +24,20 @@ describe('Tracker', () => {
     expect(scan.firstWord).toBe(1)
   })
 
-  it('grows past its first size and is shared between trackers on the same buffers', () => {
-    const buffers = createTrackerBuffers(10, 4)
+  it('is shared between trackers on the same buffers, and an open-ended run reserves room for any seq', () => {
+    const buffers = createTrackerBuffers(undefined, 4)
     const a = new Tracker(buffers)
     const b = new Tracker(buffers)
-    a.ensureCapacity(1_000_000)
+    expect(a.capacity).toBeGreaterThan(2_000_000_000)
     a.markAcked(999_999)
     expect(b.markSeen(999_999, 3)).toBe(Seen.First)
     expect(a.countUnseenAcked(1_000_000)).toBe(0)
     expect(a.markSeen(999_999, 3)).toBe(Seen.Duplicate)
+  })
+
+  it('ignores a seq beyond the run (a foreign or corrupt record) instead of throwing', () => {
+    const tracker = new Tracker(createTrackerBuffers(64, 4))
+    expect(tracker.markSeen(1_000_000, 1)).toBe(Seen.First)
+    expect(tracker.wasSeen(1_000_000)).toBe(false)
   })
 })

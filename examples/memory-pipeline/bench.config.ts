@@ -1,0 +1,33 @@
+// The built-in memory pipeline with faults, to see what cdcb reports when a pipeline
+// misbehaves: run with `npx cdcb run --config examples/memory-pipeline/bench.config.ts`.
+import { defineConfig, memory } from '@cdcb/core'
+
+export default defineConfig({
+  name: 'memory-pipeline-with-faults',
+  source: memory({
+    delay: { median: '20ms', p99: '120ms' }, // log-normal delivery delay, per-key order kept
+    loss: 0.0005, // 0.05% of changes vanish after they were acknowledged
+    duplicate: 0.001, // 0.1% are delivered twice
+    pipelineStall: { at: '12s', for: '2s' }, // delivery pauses: watch e2e p99 climb
+  }),
+  sink: memory(),
+  verify: memory(),
+  load: {
+    warmup: '3s',
+    stages: [
+      { duration: '5s', target: 5_000 }, // ramp up
+      { duration: '10s', rate: 5_000 }, // hold
+      { duration: '3s', rate: 20_000 }, // burst
+      { duration: '5s', rate: 5_000 }, // back to normal
+    ],
+    keys: 50_000,
+    drainTimeout: '5s',
+  },
+  slo: {
+    'e2e.p95': '< 2s',
+    'e2e.p99': '< 5s',
+    errors: '< 0.1%',
+    lost: '== 0', // fails on purpose: the pipeline drops changes
+    duplicates: '== 0',
+  },
+})
