@@ -105,4 +105,20 @@ describe('measurement through the CLI, memory pipeline', () => {
     })
     expect(reordered.run.code).toBe(1)
   })
+
+  it('abortOnFail stops a run as soon as a latency SLO fails', async () => {
+    const started = Date.now()
+    const { run, result } = await measure({
+      source: { plugin: 'memory', options: { delay: '100ms' } },
+      load: { rate: 500, duration: '60s' },
+      slo: { 'e2e.p50': '< 20ms' },
+      abortOnFail: true,
+    })
+    expect(Date.now() - started).toBeLessThan(20_000)
+    expect(run.code).toBe(1)
+    expect(result.status).toBe('failed')
+    expect(result.reason).toMatch(/abortOnFail/)
+    expect(result.measuredSeconds).toBeLessThan(10)
+    expect(result.events.lost).toBe(0)
+  })
 })

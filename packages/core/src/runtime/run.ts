@@ -173,10 +173,18 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   }
 
   // Start: every worker's source is open and sink is watching before the first operation.
+  const startWaitBegan = nowMicros()
+  const nudge = setInterval(() => {
+    const waited = Math.round((nowMicros() - startWaitBegan) / 1e6)
+    reporters.log(
+      `still starting after ${waited}s: ${ready.size} of ${config.workers} workers have their source open and sink watching`,
+    )
+  }, 10_000)
   const allReady = await waitFor(
     () => ready.size === config.workers || failure !== undefined || control.reason !== undefined,
     READY_TIMEOUT_MS * 1e3,
   )
+  clearInterval(nudge)
   if (failure !== undefined || !allReady || control.reason !== undefined) {
     broadcast({ type: 'stop' })
     await cleanUp()
@@ -234,12 +242,21 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
       : loadEndedAt + drainBudget
   let drained = false
   let scanFrom = 0
+  let lastNote = 0
   while (failure === undefined && nowMicros() < drainDeadline()) {
     const scan = tracker.scanUnseenAcked(aggregator.seqLimit(), scanFrom)
     scanFrom = scan.firstWord
     if (scan.unseen === 0) {
       drained = true
       break
+    }
+    // Say what the run is waiting for, so a stuck pipeline never looks like a hung tool.
+    if (nowMicros() - lastNote >= 5e6) {
+      const left = Math.max(0, (drainDeadline() - nowMicros()) / 1e6)
+      reporters.log(
+        `draining: ${scan.unseen} events still in the pipeline; waiting up to ${left.toFixed(0)}s more`,
+      )
+      lastNote = nowMicros()
     }
     await waitFor(() => false, 20e3)
   }
