@@ -23,6 +23,10 @@ export interface TuiOptions {
 export function createTuiReporter(options: TuiOptions): Reporter | undefined {
   const color = options.color ?? !process.env.NO_COLOR
   const store = new DashboardStore()
+  // Load Ink, React and Yoga now, while the run prepares: compiling them once the
+  // schedule runs would take CPU from the workers in its first seconds.
+  const loading = import('./mount.js')
+  loading.catch(() => {})
   let mounted: MountedDashboard | undefined
   const onQuit = () => {
     store.stopRequested()
@@ -31,7 +35,7 @@ export function createTuiReporter(options: TuiOptions): Reporter | undefined {
   return {
     async onRunStart(info) {
       store.runStarted(info)
-      const { mountDashboard } = await import('./mount.js')
+      const { mountDashboard } = await loading
       mounted = mountDashboard(store, { onQuit, color })
     },
     onSnapshot(snapshot) {

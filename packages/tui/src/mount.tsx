@@ -30,6 +30,8 @@ export function mountDashboard(
   return {
     async finish(result) {
       store.finished(result)
+      // React applies a store update in a microtask; let it land so the final frame is the finished view.
+      await new Promise((resolve) => setImmediate(resolve))
       instance.unmount()
       await instance.waitUntilExit()
       bridge.uninstall()

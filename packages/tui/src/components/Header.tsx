@@ -45,7 +45,9 @@ export function Header(props: {
       {props.showRun ? (
         <Text wrap="truncate-end">
           <Text bold>cdcb {info?.runId ?? snapshot?.runId ?? ''}</Text>
-          {info ? ` "${info.name}"  ${info.source} → ${info.sink}, ${info.workers} workers` : '  starting…'}
+          {info
+            ? ` "${info.name}"  ${info.source} → ${info.sink}, ${info.workers} worker${info.workers === 1 ? '' : 's'}`
+            : '  starting…'}
         </Text>
       ) : null}
       <Text wrap="truncate-end">

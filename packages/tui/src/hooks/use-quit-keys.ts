@@ -1,8 +1,13 @@
 import { useInput } from 'ink'
 
-/** Calls `onQuit` for q or Ctrl-C (in raw mode Ctrl-C is a key, not SIGINT). */
+/** Calls `onQuit` once per q or Ctrl-C (in raw mode Ctrl-C is a key, not SIGINT); keys typed quickly arrive together. */
 export function useQuitKeys(onQuit: () => void): void {
   useInput((input, key) => {
-    if (input === 'q' || input === 'Q' || (key.ctrl && input === 'c')) onQuit()
+    if (key.ctrl && input === 'c') {
+      onQuit()
+      return
+    }
+    if (key.ctrl || key.meta) return
+    for (const char of input) if (char === 'q' || char === 'Q') onQuit()
   })
 }

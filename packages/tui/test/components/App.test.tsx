@@ -22,6 +22,10 @@ test('q and Ctrl-C ask the CLI to stop; other keys do nothing', async () => {
   screen.stdin.write('\x03')
   await tick()
   expect(onQuit).toHaveBeenCalledTimes(2)
+  // Two presses that arrive in one read still count twice: the second one quits at once.
+  screen.stdin.write('qq')
+  await tick()
+  expect(onQuit).toHaveBeenCalledTimes(4)
   screen.unmount()
 })
 
