@@ -24,8 +24,20 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.integration.test.ts'],
+          exclude: ['packages/plugin-kafka/test/**', '**/node_modules/**'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Kafka's own project so its global setup starts (or reuses) the broker only when these run.
+        test: {
+          name: 'integration-kafka',
+          include: ['packages/plugin-kafka/test/**/*.integration.test.ts'],
+          globalSetup: ['packages/plugin-kafka/test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

@@ -1,0 +1,380 @@
+/**
+ * Record layouts. The source encodes operations; the sink and the verifier
+ * decode records back into markers. A record without this run's marker is
+ * foreign (another producer, an earlier run) and decodes to undefined: it is
+ * ignored, never counted as an error.
+ *
+ * - `cdcb`: key = the operation key; value `{"cdcb":"<marker>","op":…,"key":…,"payload":…}`,
+ *   or the marker in the `cdcb-marker` header (`marker: 'header'`, and always for tombstones).
+ * - `debezium`: Debezium's change-event envelope (JSON converter, with or
+ *   without schema). The marker is in the row's columns (`run_id`, `seq`,
+ *   `intended_at` µs, `digest`, key `id`, `payload`), read from `after` for
+ *   c/u/r and from `before` for d. A delete carries its own marker only when the
+ *   source stamps the row before deleting it and the table has REPLICA IDENTITY
+ *   FULL; the stamp (an update with an empty digest) is skipped. Tombstones are skipped.
+ * - `json`: any JSON value, with the marker's fields at configurable paths.
+ */
+import { digestOf, encodeMarker, type Marker, type Operation, type PluginContext } from '@cdcb/core'
+import type { IHeaders, Message } from 'kafkajs'
+import { debeziumColumns, type ResolvedKafkaOptions } from './options.js'
+
+export const MARKER_HEADER = 'cdcb-marker'
+
+/** A record of this run, read back. */
+export interface Decoded {
+  readonly seq: number
+  readonly key: number
+  readonly intendedAt: number
+  readonly deleted: boolean
+  readonly digest: string
+  /** Why the record fails a check (its seq still identifies it). */
+  readonly corrupt?: string
+  /** Debezium `source.ts_us`/`ts_ms`: when the change committed at the origin database, epoch µs. */
+  readonly sourceMicros?: number
+  /** Operation kind as the record states it, for per-kind counts. */
+  readonly kind: 'insert' | 'update' | 'delete'
+}
+
+/** What a decoder needs from a Kafka record (kafkajs's `KafkaMessage` fits). */
+export interface RecordLike {
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  readonly headers?: IHeaders
+}
+
+export type Decoder = (record: RecordLike) => Decoded | undefined
+
+// ---- encoding (source) -------------------------------------------------------
+
+/** Turns one operation into a Kafka message in the configured format. */
+export type Encoder = (op: Operation, payload: string, digest: string, nowMicros: number) => Message
+
+export function createEncoder(options: ResolvedKafkaOptions, context: PluginContext): Encoder {
+  const { runId } = context
+  const markerOf = (op: Operation, digest: string): Marker => ({
+    runId,
+    seq: op.seq,
+    intendedAt: op.intendedAt,
+    digest,
+  })
+  switch (options.format) {
+    case 'cdcb': {
+      const inHeader = options.marker === 'header'
+      return (op, payload, digest) => {
+        const marker = encodeMarker(markerOf(op, op.kind === 'delete' ? '' : digest))
+        const key = String(op.key)
+        if (op.kind === 'delete' && options.tombstones) {
+          return { key, value: null, headers: { [MARKER_HEADER]: marker } }
+        }
+        const body =
+          op.kind === 'delete'
+            ? `"op":"delete","key":${op.key}`
+            : `"op":"${op.kind}","key":${op.key},"payload":${JSON.stringify(payload)}`
+        return inHeader
+          ? { key, value: `{${body}}`, headers: { [MARKER_HEADER]: marker } }
+          : { key, value: `{"cdcb":"${marker}",${body}}` }
+      }
+    }
+    case 'debezium': {
+      const columns = debeziumColumns(options)
+      const withSchema = options.debezium?.schema ?? false
+      const rowOf = (op: Operation, payload: string | null, digest: string) => ({
+        [columns.key]: op.key,
+        [columns.runId]: runId,
+        [columns.seq]: op.seq,
+        [columns.intendedAt]: Math.round(op.intendedAt),
+        [columns.digest]: digest,
+        [columns.payload]: payload,
+      })
+      const valueSchema = withSchema ? debeziumValueSchema(columns) : undefined
+      const keySchema = withSchema ? debeziumKeySchema(columns.key) : undefined
+      return (op, payload, digest, now) => {
+        const deleted = op.kind === 'delete'
+        const row = deleted ? rowOf(op, null, '') : rowOf(op, payload, digest)
+        const envelope = {
+          before: deleted ? row : null,
+          after: deleted ? null : row,
+          source: {
+            version: 'cdcb',
+            connector: 'cdcb',
+            name: 'cdcb',
+            ts_ms: Math.floor(now / 1e3),
+            ts_us: Math.floor(now),
+            db: 'cdcb',
+            schema: 'public',
+            table: 'cdcb_events',
+          },
+          op: deleted ? 'd' : op.kind === 'insert' ? 'c' : 'u',
+          ts_ms: Math.floor(now / 1e3),
+        }
+        const keyBody = { [columns.key]: op.key }
+        return {
+          key: JSON.stringify(keySchema ? { schema: keySchema, payload: keyBody } : keyBody),
+          value: JSON.stringify(valueSchema ? { schema: valueSchema, payload: envelope } : envelope),
+        }
+      }
+    }
+    case 'json': {
+      // A flat row, as Debezium's ExtractNewRecordState or a JDBC sink would see it.
+      return (op, payload, digest) => {
+        const deleted = op.kind === 'delete'
+        const row = {
+          id: op.key,
+          run_id: runId,
+          seq: op.seq,
+          intended_at: Math.round(op.intendedAt),
+          digest: deleted ? '' : digest,
+          payload: deleted ? null : payload,
+          __deleted: deleted,
+        }
+        return { key: String(op.key), value: JSON.stringify(row) }
+      }
+    }
+  }
+}
+
+function debeziumKeySchema(keyColumn: string) {
+  return {
+    type: 'struct',
+    optional: false,
+    name: 'cdcb.public.cdcb_events.Key',
+    fields: [{ type: 'int64', optional: false, field: keyColumn }],
+  }
+}
+
+function debeziumValueSchema(columns: ReturnType<typeof debeziumColumns>) {
+  const row = (name: string) => ({
+    type: 'struct',
+    optional: true,
+    name: 'cdcb.public.cdcb_events.Value',
+    field: name,
+    fields: [
+      { type: 'int64', optional: false, field: columns.key },
+      { type: 'string', optional: false, field: columns.runId },
+      { type: 'int64', optional: false, field: columns.seq },
+      { type: 'int64', optional: false, field: columns.intendedAt },
+      { type: 'string', optional: false, field: columns.digest },
+      { type: 'string', optional: true, field: columns.payload },
+    ],
+  })
+  return {
+    type: 'struct',
+    optional: false,
+    name: 'cdcb.public.cdcb_events.Envelope',
+    fields: [
+      row('before'),
+      row('after'),
+      {
+        type: 'struct',
+        optional: false,
+        name: 'io.debezium.connector.postgresql.Source',
+        field: 'source',
+        fields: [
+          { type: 'string', optional: false, field: 'version' },
+          { type: 'int64', optional: false, field: 'ts_ms' },
+        ],
+      },
+      { type: 'string', optional: false, field: 'op' },
+      { type: 'int64', optional: true, field: 'ts_ms' },
+    ],
+  }
+}
+
+// ---- decoding (sink, verifier) -----------------------------------------------
+
+export function createDecoder(options: ResolvedKafkaOptions, context: PluginContext): Decoder {
+  switch (options.format) {
+    case 'cdcb':
+      return cdcbDecoder(context)
+    case 'debezium':
+      return debeziumDecoder(options, context.runId)
+    case 'json':
+      return jsonDecoder(options, context)
+  }
+}
+
+function cdcbDecoder(context: PluginContext): Decoder {
+  const valuePrefix = `{"cdcb":"cdcb1:${context.runId}:`
+  return (record) => {
+    const header = record.headers?.[MARKER_HEADER]
+    let markerText: string | undefined
+    let text: string | undefined
+    if (header !== undefined) markerText = headerText(header)
+    else if (record.value) {
+      text = record.value.toString('utf8')
+      // Foreign records are skipped without parsing: cheap when the topic is shared.
+      if (!text.startsWith(valuePrefix)) return undefined
+      markerText = text.slice(9, text.indexOf('"', 9))
+    }
+    if (markerText === undefined) return undefined
+    const marker = context.parseMarker(markerText)
+    if (!marker) return undefined
+    const recordKey = record.key ? Number(record.key.toString('utf8')) : Number.NaN
+    if (record.value === null) {
+      return { ...marker, key: recordKey, deleted: true, kind: 'delete', ...keyCheck(recordKey) }
+    }
+    text ??= record.value.toString('utf8')
+    let body: { op?: unknown; key?: unknown; payload?: unknown }
+    try {
+      body = JSON.parse(text)
+    } catch {
+      return { ...marker, key: recordKey, deleted: false, kind: 'update', corrupt: 'value is not JSON' }
+    }
+    const kind = body.op === 'insert' || body.op === 'update' || body.op === 'delete' ? body.op : 'update'
+    const key = typeof body.key === 'number' ? body.key : recordKey
+    if (key !== recordKey) {
+      return {
+        ...marker,
+        key,
+        deleted: kind === 'delete',
+        kind,
+        corrupt: 'record key differs from value key',
+      }
+    }
+    return { ...marker, key, deleted: kind === 'delete', kind, ...contentCheck(marker.digest, body.payload) }
+  }
+}
+
+function keyCheck(key: number): { corrupt?: string } {
+  return Number.isSafeInteger(key) ? {} : { corrupt: 'record key is not an operation key' }
+}
+
+/** Checks a payload against the marker's digest: what arrived is what was written. */
+function contentCheck(digest: string, payload: unknown): { corrupt?: string } {
+  if (digest === '') return {}
+  if (typeof payload !== 'string') return { corrupt: 'payload missing' }
+  return digestOf(payload) === digest ? {} : { corrupt: 'payload does not match its digest' }
+}
+
+function headerText(value: unknown): string | undefined {
+  if (Array.isArray(value)) return headerText(value[0])
+  if (Buffer.isBuffer(value)) return value.toString('utf8')
+  return typeof value === 'string' ? value : undefined
+}
+
+function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder {
+  const columns = debeziumColumns(options)
+  return (record) => {
+    if (!record.value) return undefined // tombstone after a delete
+    const text = record.value.toString('utf8')
+    if (!text.includes(runId)) return undefined
+    let value: Record<string, unknown>
+    try {
+      value = JSON.parse(text)
+    } catch {
+      return undefined
+    }
+    const envelope = (
+      value && typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
+        ? value.payload
+        : value
+    ) as { op?: unknown; before?: unknown; after?: unknown; source?: { ts_ms?: unknown; ts_us?: unknown } }
+    const op = envelope.op
+    if (op !== 'c' && op !== 'u' && op !== 'r' && op !== 'd') return undefined
+    const row = (op === 'd' ? envelope.before : envelope.after) as Record<string, unknown> | null | undefined
+    if (!row || row[columns.runId] !== runId) return undefined
+    const seq = toNumber(row[columns.seq])
+    const intendedAt = toNumber(row[columns.intendedAt])
+    const key = toNumber(row[columns.key])
+    const digest = typeof row[columns.digest] === 'string' ? (row[columns.digest] as string) : ''
+    if (op === 'u' && digest === '') return undefined // the stamp a source writes just before a delete
+    const kind = op === 'd' ? 'delete' : op === 'u' ? 'update' : 'insert'
+    const source = envelope.source
+    const sourceMicros =
+      typeof source?.ts_us === 'number'
+        ? source.ts_us
+        : typeof source?.ts_ms === 'number'
+          ? source.ts_ms * 1e3
+          : undefined
+    if (seq === undefined || intendedAt === undefined || key === undefined) {
+      if (seq === undefined) return undefined
+      return {
+        seq,
+        key: key ?? -1,
+        intendedAt: intendedAt ?? 0,
+        digest,
+        deleted: op === 'd',
+        kind,
+        corrupt: `row lacks ${key === undefined ? columns.key : columns.intendedAt}`,
+      }
+    }
+    return {
+      seq,
+      key,
+      intendedAt,
+      digest,
+      deleted: op === 'd',
+      kind,
+      sourceMicros,
+      ...(op === 'd' ? {} : contentCheck(digest, row[columns.payload])),
+    }
+  }
+}
+
+function jsonDecoder(options: ResolvedKafkaOptions, context: PluginContext): Decoder {
+  const paths = options.json ?? {}
+  const get = (p: string | undefined) => (p === undefined ? undefined : compilePath(p))
+  const markerAt = get(paths.marker)
+  const runIdAt = get(paths.runId ?? 'run_id')!
+  const seqAt = get(paths.seq ?? 'seq')!
+  const intendedAt = get(paths.intendedAt ?? 'intended_at')!
+  const digestAt = get(paths.digest ?? 'digest')!
+  const keyAt = get(paths.key ?? 'id')!
+  const payloadAt = get(paths.payload ?? 'payload')!
+  const deletedAt = get(paths.deleted ?? '__deleted')!
+  const { runId } = context
+  return (record) => {
+    if (!record.value) return undefined
+    const text = record.value.toString('utf8')
+    if (!text.includes(runId)) return undefined
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      return undefined
+    }
+    let marker: Marker | undefined
+    if (markerAt) {
+      const m = markerAt(value)
+      marker = typeof m === 'string' ? context.parseMarker(m) : undefined
+    } else if (runIdAt(value) === runId) {
+      const seq = toNumber(seqAt(value))
+      const at = toNumber(intendedAt(value))
+      const digest = digestAt(value)
+      if (seq !== undefined && at !== undefined)
+        marker = { runId, seq, intendedAt: at, digest: typeof digest === 'string' ? digest : '' }
+    }
+    if (!marker) return undefined
+    const deletedValue = deletedAt(value)
+    const deleted = deletedValue === true || deletedValue === 'true'
+    const key = toNumber(keyAt(value)) ?? (record.key ? Number(record.key.toString('utf8')) : Number.NaN)
+    const check = Number.isSafeInteger(key)
+      ? deleted
+        ? {}
+        : contentCheck(marker.digest, payloadAt(value))
+      : { corrupt: 'no operation key in the record' }
+    return { ...marker, key, deleted, kind: deleted ? 'delete' : 'update', ...check }
+  }
+}
+
+/** A getter for a dot path (`after.seq`); array indexes are plain segments (`items.0.id`). */
+export function compilePath(path: string): (value: unknown) => unknown {
+  const parts = path.split('.')
+  return (value) => {
+    let current = value
+    for (const part of parts) {
+      if (current === null || typeof current !== 'object') return undefined
+      current = (current as Record<string, unknown>)[part]
+    }
+    return current
+  }
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value)
+    return Number.isFinite(n) ? n : undefined
+  }
+  return undefined
+}

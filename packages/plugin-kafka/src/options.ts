@@ -1,0 +1,185 @@
+/**
+ * The plugin's options, one schema for every slot; each part reads what it
+ * needs. Defaults are applied here so the parts never guess.
+ */
+import { parseDurationMicros } from '@cdcb/core'
+import { z } from 'zod'
+
+const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
+  error: 'expected a duration such as "500ms" or "5s"',
+})
+const positiveInt = z
+  .number({ error: 'expected a positive whole number' })
+  .int({ error: 'expected a positive whole number' })
+  .positive({ error: 'expected a positive whole number' })
+const seqList = z.array(z.number().int().nonnegative())
+/** A dot path into a JSON value, e.g. `after.seq`. */
+const path = z.string().min(1)
+
+const brokers = z
+  .union([
+    z.string().min(1, { error: 'expected "host:port[,host:port…]"' }),
+    z.array(z.string().min(1)).min(1, { error: 'expected at least one "host:port"' }),
+  ])
+  .transform((v) =>
+    (Array.isArray(v) ? v : v.split(','))
+      .map((b) => b.trim())
+      .filter(Boolean)
+      .map((b) => b.replace(/^[a-z]+:\/\//i, '')),
+  )
+  .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d+$/.test(b)), {
+    error: 'expected "host:port" addresses such as "127.0.0.1:9092"',
+  })
+
+const sasl = z.strictObject({
+  mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+  username: z.string(),
+  password: z.string(),
+})
+
+const optionsSchema = z
+  .strictObject({
+    /** Bootstrap brokers: `['host:9092']` or `'host1:9092,host2:9092'`. */
+    brokers,
+    /** The topic the source writes and the sink, verifier read. */
+    topic: z.string().min(1).max(249),
+    /** Sink only: read several topics (e.g. one per Debezium table); defaults to `[topic]`. */
+    topics: z.array(z.string().min(1).max(249)).min(1).optional(),
+    /** Partitions of a topic cdcb creates. @default the broker's num.partitions */
+    partitions: positiveInt.optional(),
+    /** Replication factor of a topic cdcb creates. @default the broker's default.replication.factor */
+    replicationFactor: positiveInt.optional(),
+    /** Create the topic in `prepare` when it is missing. @default true */
+    createTopic: z.boolean().default(true),
+    /** Delete, after the run, a topic this run created. @default false (a pipeline may still read it) */
+    deleteTopic: z.boolean().default(false),
+    /** `message.timestamp.type` of a topic cdcb creates; the sink reports which one it reads. @default "LogAppendTime" */
+    timestampType: z.enum(['LogAppendTime', 'CreateTime']).default('LogAppendTime'),
+    /** Producer acknowledgements: "all" (= -1), 1 or 0. @default "all" */
+    acks: z.union([z.literal('all'), z.literal(-1), z.literal(0), z.literal(1)]).default('all'),
+    /** Producer compression; kafkajs bundles gzip only. @default "none" */
+    compression: z
+      .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      .refine((c) => c === 'none' || c === 'gzip', {
+        error: 'kafkajs bundles only "gzip"; use "none" or "gzip"',
+      })
+      .default('none'),
+    /**
+     * Producer batching across writes: at most `inFlight` produce requests
+     * outstanding per worker (writes arriving meanwhile share the next request,
+     * up to `maxRecords` records); `linger` waits that long to fill a request.
+     * @default { linger: 0, maxRecords: 10000, inFlight: 5 }
+     */
+    batch: z
+      .strictObject({
+        linger: duration.default(0),
+        maxRecords: positiveInt.default(10_000),
+        inFlight: positiveInt.default(5),
+      })
+      .default({ linger: 0, maxRecords: 10_000, inFlight: 5 }),
+    /** Idempotent producer (kafkajs: experimental; needs acks "all"). @default false */
+    idempotent: z.boolean().default(false),
+    /** Produce requests in flight per broker connection. @default unlimited (1 when idempotent) */
+    maxInFlightRequests: positiveInt.optional(),
+    /** Producer retries per write before it counts as an error. @default 5 */
+    retries: z.number().int().nonnegative().default(5),
+    clientId: z.string().min(1).default('cdcb'),
+    /** TLS: true, or options passed to `tls.connect` (ca, cert, key …). */
+    ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+    /** SASL credentials, passed to kafkajs; never logged. */
+    sasl: sasl.optional(),
+    /** How long to try to reach the brokers before the run fails (exit 3). @default "5s" */
+    connectTimeout: duration.default('5s'),
+    /** How long a request may wait for the broker before kafkajs retries it. @default "30s" */
+    requestTimeout: duration.default('30s'),
+    /** Record layout: what the source writes and the sink, verifier parse. @default "cdcb" */
+    format: z.enum(['cdcb', 'debezium', 'json']).default('cdcb'),
+    /** cdcb format: where the marker goes; tombstones always carry it in the `cdcb-marker` header. @default "value" */
+    marker: z.enum(['value', 'header']).default('value'),
+    /** Source: write deletes as tombstones (null value); with `debezium`, a tombstone after each delete event. @default false */
+    tombstones: z.boolean().default(false),
+    /** Debezium format: include the JSON converter's `schema` (source); column names of the row (all). */
+    debezium: z
+      .strictObject({
+        schema: z.boolean().default(false),
+        columns: z
+          .strictObject({
+            key: z.string().default('id'),
+            runId: z.string().default('run_id'),
+            seq: z.string().default('seq'),
+            intendedAt: z.string().default('intended_at'),
+            digest: z.string().default('digest'),
+            payload: z.string().default('payload'),
+          })
+          .default({
+            key: 'id',
+            runId: 'run_id',
+            seq: 'seq',
+            intendedAt: 'intended_at',
+            digest: 'digest',
+            payload: 'payload',
+          }),
+      })
+      .optional(),
+    /**
+     * JSON format: dot paths of the marker in the record value. Either `marker`
+     * (the encoded marker string) or `runId` + `seq` + `intendedAt` (+ `digest`).
+     * `key` falls back to the record key. Defaults describe a flat row
+     * (`run_id`, `seq`, `intended_at`, `digest`, `id`, `payload`).
+     */
+    json: z
+      .strictObject({
+        marker: path.optional(),
+        runId: path.optional(),
+        seq: path.optional(),
+        intendedAt: path.optional(),
+        digest: path.optional(),
+        key: path.optional(),
+        payload: path.optional(),
+        /** Path whose truthy value marks a delete (e.g. `__deleted` from Debezium's unwrap SMT). */
+        deleted: path.optional(),
+      })
+      .optional(),
+    /** Sink: consumer group prefix; the group is `<groupPrefix>-<runId>`, fresh per run. @default "cdcb" */
+    groupPrefix: z.string().min(1).default('cdcb'),
+    /** Sink: consumer session timeout; a frozen broker shorter than this keeps the group intact. @default "30s" */
+    sessionTimeout: duration.default('30s'),
+    /** Verifier: how long to read the topic back before giving up. @default "60s" */
+    verifyTimeout: duration.default('60s'),
+    /**
+     * FOR TESTS ONLY — faults injected on purpose so tests can check that cdcb
+     * finds them: seqs the source acknowledges without sending (loss), or sends
+     * twice (duplicates). Never set it in a real benchmark.
+     */
+    testing: z.strictObject({ skipSeqs: seqList.optional(), duplicateSeqs: seqList.optional() }).optional(),
+  })
+  .refine((o) => !o.idempotent || o.acks === 'all' || o.acks === -1, {
+    error: 'idempotent needs acks "all"',
+    path: ['acks'],
+  })
+
+export { optionsSchema }
+
+/** Options as a config writes them. */
+export type KafkaOptions = z.input<typeof optionsSchema>
+/** Options after validation and defaults, as every part receives them. */
+export type ResolvedKafkaOptions = z.output<typeof optionsSchema>
+
+/** Microseconds → whole milliseconds, for kafkajs settings. */
+export function millis(value: string | number): number {
+  return Math.round(parseDurationMicros(value)! / 1e3)
+}
+
+/** Debezium column names after defaults. */
+export function debeziumColumns(options: ResolvedKafkaOptions) {
+  return (
+    options.debezium?.columns ?? {
+      key: 'id',
+      runId: 'run_id',
+      seq: 'seq',
+      intendedAt: 'intended_at',
+      digest: 'digest',
+      payload: 'payload',
+    }
+  )
+}

@@ -1,0 +1,62 @@
+/** Runs benchmarks through the public runtime API against the broker the global setup provides. */
+import { randomBytes } from 'node:crypto'
+import type { RunResult, UserConfig } from '@cdcb/core'
+import { resolveConfig, runBenchmark } from '@cdcb/core/runtime'
+import { Kafka, logLevel } from 'kafkajs'
+import { inject } from 'vitest'
+import { type KafkaOptions, kafka } from '../src/index.js'
+
+export const env = inject('kafka')
+export const brokers = env.brokers ?? ''
+
+/** A topic name no other test or run uses. */
+export function uniqueTopic(prefix: string): string {
+  return `cdcb-test-${prefix}-${randomBytes(3).toString('hex')}`
+}
+
+export function adminClient(): Kafka {
+  return new Kafka({ brokers: [brokers], clientId: 'cdcb-test', logLevel: logLevel.NOTHING })
+}
+
+export interface KafkaRun {
+  result: RunResult
+  logs: string[]
+  /** Per-kind counts the sinks logged at stop, summed over workers. */
+  sinkCounts: { insert: number; update: number; delete: number; corrupt: number; foreign: number }
+}
+
+export async function runKafka(input: {
+  source: Partial<KafkaOptions> & { topic: string }
+  sink?: Partial<KafkaOptions>
+  verify?: Partial<KafkaOptions> | false
+  load: UserConfig['load']
+  workers?: number
+  onStart?: () => void
+}): Promise<KafkaRun> {
+  const source = kafka({ brokers, ...input.source })
+  const sink = kafka({ brokers, topic: input.source.topic, ...input.sink })
+  const config = await resolveConfig({
+    name: 'kafka-integration',
+    source,
+    sink,
+    verify:
+      input.verify === false ? undefined : kafka({ brokers, topic: input.source.topic, ...input.verify }),
+    workers: input.workers ?? 2,
+    load: input.load,
+    reporters: [],
+  } satisfies UserConfig)
+  const logs: string[] = []
+  const result = await runBenchmark(config, {
+    reporters: [{ onLog: (m) => void logs.push(m), onRunStart: input.onStart }],
+  })
+  const sinkCounts = { insert: 0, update: 0, delete: 0, corrupt: 0, foreign: 0 }
+  for (const line of logs) {
+    const m = /^kafka sink \d+: read (.*)$/.exec(line)
+    if (!m) continue
+    for (const part of m[1]!.split(' ')) {
+      const [k, v] = part.split('=') as [keyof typeof sinkCounts, string]
+      sinkCounts[k] += Number(v)
+    }
+  }
+  return { result, logs, sinkCounts }
+}
