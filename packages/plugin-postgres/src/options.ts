@@ -53,6 +53,8 @@ export const optionsSchema = z.strictObject({
    * and remove it after. The URL as the target server reaches the source.
    */
   replicateFrom: connectionUrl.optional(),
+  /** Leave the tables this run created in place after it (still marked as cdcb's), e.g. to inspect them. @default false */
+  keepTables: z.boolean({ error: 'expected true or false' }).optional(),
   /** How long to wait for a connection. @default "10s" */
   connectTimeout: duration.optional(),
 })

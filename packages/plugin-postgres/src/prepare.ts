@@ -25,8 +25,9 @@ export function objectNames(runId: string) {
   return { sinkSlot: `cdcb_${runId}_sink`, sinkPublication: `cdcb_${runId}_sink`, pipe: `cdcb_${runId}_pipe` }
 }
 
-export function tombstoneTable(table: string): string {
-  return `${table}_cdcb_tombstones`
+/** The poll sink's change log at the target: one row per change applied, written by a trigger. */
+export function changeLogTable(table: string): string {
+  return `${table}_cdcb_changes`
 }
 
 type TableState = 'absent' | 'owned' | 'foreign'
@@ -90,7 +91,7 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
     }
     return {
       teardown: async () => {
-        if (created) await dropOwnedTables(options, 'source', schema, [table])
+        if (created && !options.keepTables) await dropOwnedTables(options, 'source', schema, [table])
       },
     }
   } finally {
@@ -98,49 +99,67 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
   }
 }
 
-/** The target table: the marker columns, an apply-time stamp and a tombstone for each delete. */
-async function createTargetTable(client: pg.Client, schema: string, table: string, context: RunContext) {
+/**
+ * The target table: the marker columns and an apply-time stamp. For the poll
+ * sink also a change log, because reading the table itself would miss every
+ * change overwritten before the next read (and every delete).
+ */
+async function createTargetTable(
+  client: pg.Client,
+  schema: string,
+  table: string,
+  context: RunContext,
+  withChangeLog: boolean,
+) {
   const t = qualified(schema, table)
-  const tomb = qualified(schema, tombstoneTable(table))
+  const log = qualified(schema, changeLogTable(table))
   const stampFn = qualified(schema, `${table}_cdcb_stamp`)
-  const tombFn = qualified(schema, `${table}_cdcb_tombstone`)
+  const logFn = qualified(schema, `${table}_cdcb_log`)
   // Microseconds since the epoch by the target's clock, taken while the change is applied.
   const now = `(extract(epoch from clock_timestamp()) * 1000000)::bigint`
+  const comment = client.escapeLiteral(ownedComment(context, 'target table'))
   await client.query('BEGIN')
   await client.query(
     `CREATE TABLE ${t} (${MARKER_COLUMNS}, cdcb_applied_at bigint, PRIMARY KEY (run_id, key))`,
   )
   // Deletes in the target's change stream carry the whole old row, marker included.
   await client.query(`ALTER TABLE ${t} REPLICA IDENTITY FULL`)
-  await client.query(`CREATE INDEX ${ident(`${table}_cdcb_applied`)} ON ${t} (run_id, cdcb_applied_at)`)
-  await client.query(
-    `CREATE TABLE ${tomb} (run_id text NOT NULL, key bigint NOT NULL, seq bigint NOT NULL, intended_at bigint NOT NULL, cdcb_applied_at bigint NOT NULL)`,
-  )
-  await client.query(
-    `CREATE INDEX ${ident(`${tombstoneTable(table)}_applied`)} ON ${tomb} (run_id, cdcb_applied_at)`,
-  )
   await client.query(
     `CREATE FUNCTION ${stampFn}() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN NEW.cdcb_applied_at := ${now}; RETURN NEW; END $$`,
   )
   await client.query(
-    `CREATE FUNCTION ${tombFn}() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN INSERT INTO ${tomb} VALUES (OLD.run_id, OLD.key, OLD.seq, OLD.intended_at, ${now}); RETURN OLD; END $$`,
-  )
-  await client.query(
     `CREATE TRIGGER cdcb_stamp BEFORE INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${stampFn}()`,
-  )
-  await client.query(
-    `CREATE TRIGGER cdcb_tombstone AFTER DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${tombFn}()`,
   )
   // ALWAYS: also when a replication apply worker writes the row (session_replication_role = replica).
   await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER cdcb_stamp`)
-  await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER cdcb_tombstone`)
-  const comment = client.escapeLiteral(ownedComment(context, 'target table'))
   await client.query(`COMMENT ON TABLE ${t} IS ${comment}`)
-  await client.query(`COMMENT ON TABLE ${tomb} IS ${comment}`)
   await client.query(`COMMENT ON FUNCTION ${stampFn}() IS ${comment}`)
-  await client.query(`COMMENT ON FUNCTION ${tombFn}() IS ${comment}`)
+  if (withChangeLog) {
+    await client.query(
+      `CREATE TABLE ${log} (run_id text NOT NULL, key bigint NOT NULL, seq bigint NOT NULL, op "char" NOT NULL,
+         intended_at bigint NOT NULL, digest text NOT NULL, cdcb_applied_at bigint NOT NULL)`,
+    )
+    await client.query(`CREATE INDEX ON ${log} (run_id, cdcb_applied_at)`)
+    // A delete's row already carries the delete's marker (written just before it in the same transaction).
+    await client.query(
+      `CREATE FUNCTION ${logFn}() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'DELETE' THEN
+           INSERT INTO ${log} VALUES (OLD.run_id, OLD.key, OLD.seq, 'd', OLD.intended_at, '', ${now});
+         ELSIF NEW.op <> 'd' THEN
+           INSERT INTO ${log} VALUES (NEW.run_id, NEW.key, NEW.seq, NEW.op, NEW.intended_at, NEW.digest, ${now});
+         END IF;
+         RETURN NULL;
+       END $$`,
+    )
+    await client.query(
+      `CREATE TRIGGER cdcb_log AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${logFn}()`,
+    )
+    await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER cdcb_log`)
+    await client.query(`COMMENT ON TABLE ${log} IS ${comment}`)
+    await client.query(`COMMENT ON FUNCTION ${logFn}() IS ${comment}`)
+  }
   await client.query('COMMIT')
 }
 
@@ -182,8 +201,15 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
       }
     }
     if (state === 'absent') {
-      await createTargetTable(target, schema, table, context)
-      undo.push(() => dropOwnedTables(options, 'sink', schema, [table, tombstoneTable(table)], true))
+      await createTargetTable(target, schema, table, context, mode === 'poll')
+      if (!options.keepTables) {
+        undo.push(() => dropOwnedTables(options, 'sink', schema, [table, changeLogTable(table)], true))
+      }
+    } else if (mode === 'poll' && (await tableState(target, schema, changeLogTable(table))) !== 'owned') {
+      throw new ConfigError(
+        `sink: the poll mode reads the change log ${schema}.${changeLogTable(table)}, which the existing table ${schema}.${table} lacks — ` +
+          'let cdcb create the table (choose a new sink.options.table) with mode: "poll"',
+      )
     }
 
     if (options.replicateFrom && publisher) {
@@ -301,7 +327,7 @@ async function dropOwnedTables(
       }
     }
     if (withFunctions) {
-      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_tombstone`]) {
+      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`]) {
         await client.query(`DROP FUNCTION IF EXISTS ${qualified(schema, fn)}()`)
       }
     }

@@ -9,7 +9,7 @@
  * time in a subscriber's change stream can serve: for a change applied by
  * native logical replication both give the publisher's commit time. Deletes
  * carry the stamp of the marker update made in the same transaction (logical)
- * or of the tombstone row (poll).
+ * or of their change-log row (poll).
  *
  * Shards. One sink per run observes: the one on shard 0. The change stream of
  * a slot cannot be split, and one reader per run keeps the poll load constant.
@@ -26,7 +26,7 @@ import type pg from 'pg'
 import { connect, qualified } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
 import { decodeFrame, decodeLogical, formatLsn, type Relation, statusUpdate } from './pgoutput.js'
-import { objectNames, tombstoneTable } from './prepare.js'
+import { changeLogTable, objectNames } from './prepare.js'
 
 /** The target clock minus ours, in microseconds, and the uncertainty (half the best round trip). */
 export interface ClockOffset {
@@ -205,14 +205,15 @@ interface StreamConnection {
   sendCopyFromChunk(chunk: Buffer): void
 }
 
+const POLL_LIMIT = 20_000
+
 async function createPollSink(options: PostgresOptions, context: PluginContext): Promise<Sink> {
   const { schema, table } = tableOf(options)
   const intervalMs = parseDurationMicros(options.pollInterval ?? DEFAULTS.pollInterval)! / 1000
   const lookback = parseDurationMicros(options.pollLookback ?? DEFAULTS.pollLookback)!
-  const rowsSql = `SELECT key, seq, intended_at, digest, cdcb_applied_at FROM ${qualified(schema, table)}
-    WHERE run_id = $1 AND cdcb_applied_at > $2 ORDER BY cdcb_applied_at LIMIT 20000`
-  const tombSql = `SELECT key, seq, intended_at, cdcb_applied_at FROM ${qualified(schema, tombstoneTable(table))}
-    WHERE run_id = $1 AND cdcb_applied_at > $2 ORDER BY cdcb_applied_at LIMIT 20000`
+  // The change log holds one row per change applied at the target, deletes included.
+  const sql = `SELECT key, seq, intended_at, digest, cdcb_applied_at FROM ${qualified(schema, changeLogTable(table))}
+    WHERE run_id = $1 AND cdcb_applied_at > $2 ORDER BY cdcb_applied_at LIMIT ${POLL_LIMIT}`
   // Seqs already reported: a few bits per event, so re-reading the lookback window never double-counts.
   const seen = new Bitset()
   let client: pg.Client | undefined
@@ -230,17 +231,17 @@ async function createPollSink(options: PostgresOptions, context: PluginContext):
       const report = makeReporter(context, observer, offset)
       // Start from the target's now: rows of this run cannot be older.
       const nowOnTarget = nowMicros() + offset.offsetMicros - lookback
-      const marks = { rows: nowOnTarget, tombstones: nowOnTarget }
-      const readPast = async (sql: string, which: 'rows' | 'tombstones') => {
+      let mark = nowOnTarget
+      const readPast = async () => {
         for (;;) {
-          const from = marks[which]
+          const from = mark
           const { rows } = await c.query<{
             key: string
             seq: string
             intended_at: string
             digest?: string
             cdcb_applied_at: string
-          }>({ text: sql, values: [context.runId, Math.floor(from - lookback)], name: `cdcb_poll_${which}` })
+          }>({ text: sql, values: [context.runId, Math.floor(from - lookback)], name: 'cdcb_poll' })
           const observedAt = nowMicros()
           let newest = from
           for (const row of rows) {
@@ -253,21 +254,20 @@ async function createPollSink(options: PostgresOptions, context: PluginContext):
               Number(row.key),
               Number(row.intended_at),
               applied,
-              row.digest ?? null,
+              row.digest || null,
               null,
               observedAt,
             )
           }
-          marks[which] = newest
-          if (rows.length < 20000 || stopped) return
+          mark = newest
+          if (rows.length < POLL_LIMIT || stopped) return
         }
       }
       const tick = () => {
         if (stopped) return
         polling = (async () => {
           try {
-            await readPast(rowsSql, 'rows')
-            await readPast(tombSql, 'tombstones')
+            await readPast()
           } catch (error) {
             if (!stopped) context.log(`postgres sink: poll failed: ${(error as Error).message}`)
           }

@@ -70,7 +70,8 @@ export async function createPostgresSource(
   const batchSize = options.batchSize ?? DEFAULTS.batchSize
   const runId = context.runId
   const lanes: pg.Client[] = []
-  const counts = { statements: 0, transactions: 0 }
+  const counts = { statements: 0, transactions: 0, inserts: 0, updates: 0, deletes: 0 }
+  const KIND_COUNTER = { insert: 'inserts', update: 'updates', delete: 'deletes' } as const
 
   const q = (lane: pg.Client, name: string, text: string, values: unknown[]) => {
     counts.statements++
@@ -198,7 +199,9 @@ export async function createPostgresSource(
           }
         }
       })
-      return Promise.all(pending).then(() => {})
+      return Promise.all(pending).then(() => {
+        for (const op of ops) counts[KIND_COUNTER[op.kind]]++
+      })
     },
     async close() {
       await Promise.all(lanes.map((lane) => lane.end().catch(() => {})))
