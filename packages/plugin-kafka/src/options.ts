@@ -148,10 +148,17 @@ const optionsSchema = z
     verifyTimeout: duration.default('60s'),
     /**
      * FOR TESTS ONLY — faults injected on purpose so tests can check that cdcb
-     * finds them: seqs the source acknowledges without sending (loss), or sends
-     * twice (duplicates). Never set it in a real benchmark.
+     * finds them: seqs the source acknowledges without sending (loss), sends
+     * twice (duplicates), or sends after the next change of their key (order).
+     * Never set it in a real benchmark.
      */
-    testing: z.strictObject({ skipSeqs: seqList.optional(), duplicateSeqs: seqList.optional() }).optional(),
+    testing: z
+      .strictObject({
+        skipSeqs: seqList.optional(),
+        duplicateSeqs: seqList.optional(),
+        reorderSeqs: seqList.optional(),
+      })
+      .optional(),
   })
   .refine((o) => !o.idempotent || o.acks === 'all' || o.acks === -1, {
     error: 'idempotent needs acks "all"',

@@ -35,6 +35,9 @@ class KafkaSource implements Source {
   private readonly inFlightByKey = new Map<number, Promise<void>>()
   private readonly skip: ReadonlySet<number>
   private readonly duplicate: ReadonlySet<number>
+  private readonly reorder: ReadonlySet<number>
+  /** testing.reorderSeqs: records held back until the next change of their key. */
+  private readonly heldBack = new Map<number, Message>()
   private readonly stats_ = { written: 0, inserts: 0, updates: 0, deletes: 0, requestTimeouts: 0 }
   private readonly maxSends: number
   private queue: Pending[] = []
@@ -67,6 +70,7 @@ class KafkaSource implements Source {
     this.maxSends = options.idempotent ? 1 : options.batch.inFlight
     this.skip = new Set(options.testing?.skipSeqs ?? [])
     this.duplicate = new Set(options.testing?.duplicateSeqs ?? [])
+    this.reorder = new Set(options.testing?.reorderSeqs ?? [])
   }
 
   async open(): Promise<void> {
@@ -104,6 +108,7 @@ class KafkaSource implements Source {
       if (this.skip.has(op.seq)) continue // testing.skipSeqs: acknowledged, never sent
       const payload = op.kind === 'delete' ? '' : this.context.payload(op.seq)
       const message = this.encode(op, payload, op.kind === 'delete' ? '' : digestOf(payload), now)
+      if (this.reorder.size > 0 && this.testReorder(op, message, messages)) continue
       messages.push(message)
       if (this.duplicate.has(op.seq)) messages.push(message) // testing.duplicateSeqs
       if (op.kind === 'insert') stats.inserts++
@@ -179,8 +184,24 @@ class KafkaSource implements Source {
       .then(() => undefined)
   }
 
+  /** testing.reorderSeqs: holds a record back and sends it right after the next record of its key. */
+  private testReorder(op: Operation, message: Message, messages: Message[]): boolean {
+    const held = this.heldBack.get(op.key)
+    if (held) {
+      this.heldBack.delete(op.key)
+      messages.push(message, held)
+      return true
+    }
+    if (!this.reorder.has(op.seq)) return false
+    this.heldBack.set(op.key, message)
+    return true
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.lingerTimer)
+    const held = [...this.heldBack.values()]
+    this.heldBack.clear()
+    if (held.length > 0) await this.produce(held).catch(() => {})
     await this.producer.disconnect()
   }
 
