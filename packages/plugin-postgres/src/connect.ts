@@ -42,6 +42,9 @@ function explainConnectError(error: unknown, where: string, config: pg.ClientCon
     case '3D000':
       return `PostgreSQL at ${where}: ${message} — create it first (CREATE DATABASE) or fix the database name`
   }
+  if (/terminated unexpectedly/i.test(message)) {
+    return `cannot reach PostgreSQL at ${where}: the connection was closed before the server answered — is this a PostgreSQL port?`
+  }
   if (/timeout/i.test(message)) {
     return `cannot reach PostgreSQL at ${where}: no answer within ${(config.connectionTimeoutMillis ?? 0) / 1000}s (connectTimeout)`
   }
