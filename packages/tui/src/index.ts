@@ -21,6 +21,9 @@ export interface TuiOptions {
  * (mounting) and the last (leaving the summary on screen).
  */
 export function createTuiReporter(options: TuiOptions): Reporter | undefined {
+  // Ink draws nothing live when it believes it runs in CI (CI or CONTINUOUS_INTEGRATION
+  // defined and not "0"/"false", even CI=""), so plain lines serve better there.
+  if (inkSeesCi()) return undefined
   const color = options.color ?? !process.env.NO_COLOR
   const store = new DashboardStore()
   // Load Ink, React and Yoga now, while the run prepares: compiling them once the
@@ -51,4 +54,9 @@ export function createTuiReporter(options: TuiOptions): Reporter | undefined {
       mounted = undefined
     },
   }
+}
+
+function inkSeesCi(): boolean {
+  const set = (key: string) => key in process.env && process.env[key] !== '0' && process.env[key] !== 'false'
+  return set('CI') || set('CONTINUOUS_INTEGRATION')
 }
