@@ -1,0 +1,53 @@
+import { ConfigError } from '@cdcb/core'
+import { resolveConfig } from '@cdcb/core/runtime'
+import { describe, expect, it } from 'vitest'
+import { postgres } from '../src/index.js'
+import { clientConfig, describeTarget } from '../src/options.js'
+
+const url = 'postgres://cdcb:s3cret@db.example:5433/app'
+
+async function problem(source: Record<string, unknown>): Promise<string> {
+  const error = await resolveConfig(
+    { source: postgres(source as never), sink: { plugin: 'memory' }, workers: 1 },
+    { origin: 'test' },
+  ).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(ConfigError)
+  return (error as Error).message
+}
+
+describe('postgres options', () => {
+  it('names the field of a bad option in one line', async () => {
+    expect(await problem({ url, pool: 0 })).toBe('source.options.pool: expected a positive whole number')
+    expect(await problem({ url, batchSize: 2.5 })).toBe(
+      'source.options.batchSize: expected a positive whole number',
+    )
+    expect(await problem({ url, mode: 'push' })).toBe('source.options.mode: expected "logical" or "poll"')
+    expect(await problem({ url, pollInterval: 'often' })).toMatch(
+      /^source\.options\.pollInterval: expected a duration/,
+    )
+    expect(await problem({ url: 'mysql://x' })).toMatch(/^source\.options\.url: expected a connection URL/)
+    expect(await problem({ url, table: 'x; drop table y' })).toMatch(
+      /^source\.options\.table: expected a plain SQL name/,
+    )
+    expect(await problem({ url, tabel: 'x' })).toMatch(/^source\.options/)
+  })
+
+  it('accepts a config built with the helper, short name resolving to this package', async () => {
+    const config = await resolveConfig(
+      {
+        source: postgres({ url, pool: 32, batchSize: 100 }),
+        sink: postgres({ url, mode: 'poll' }),
+        workers: 1,
+      },
+      { origin: 'test' },
+    )
+    expect(config.source.moduleUrl).toMatch(/plugin-postgres\/dist\/index\.js$/)
+    expect(config.source.options).toMatchObject({ pool: 32, batchSize: 100 })
+  })
+
+  it('describes a connection without its password', () => {
+    expect(describeTarget({ url })).toBe('db.example:5433/app')
+    expect(describeTarget({ host: 'h', port: 1, database: 'd', password: 'pw' })).toBe('h:1/d')
+    expect(clientConfig({ url, connectTimeout: '3s' }).connectionTimeoutMillis).toBe(3000)
+  })
+})
