@@ -40,6 +40,7 @@ class KafkaSource implements Source {
   private readonly heldBack = new Map<number, Message>()
   private readonly stats_ = { written: 0, inserts: 0, updates: 0, deletes: 0, requestTimeouts: 0 }
   private readonly maxSends: number
+  private readonly debeziumTombstones: boolean
   private queue: Pending[] = []
   private queued = 0
   private sending = 0
@@ -67,6 +68,7 @@ class KafkaSource implements Source {
     this.timeoutMs = millis(options.requestTimeout)
     this.lingerMs = millis(options.batch.linger)
     this.maxRecords = options.batch.maxRecords
+    this.debeziumTombstones = options.format === 'debezium' && options.tombstones
     this.maxSends = options.idempotent ? 1 : options.batch.inFlight
     this.skip = new Set(options.testing?.skipSeqs ?? [])
     this.duplicate = new Set(options.testing?.duplicateSeqs ?? [])
@@ -111,6 +113,8 @@ class KafkaSource implements Source {
       if (this.reorder.size > 0 && this.testReorder(op, message, messages)) continue
       messages.push(message)
       if (this.duplicate.has(op.seq)) messages.push(message) // testing.duplicateSeqs
+      // Debezium follows a delete event with a tombstone so compaction can drop the key.
+      if (op.kind === 'delete' && this.debeziumTombstones) messages.push({ key: message.key, value: null })
       if (op.kind === 'insert') stats.inserts++
       else if (op.kind === 'update') stats.updates++
       else stats.deletes++

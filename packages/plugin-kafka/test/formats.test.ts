@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs'
+import { decodeMarker, digestOf, type Operation, type PluginContext } from '@cdcb/core'
+import { describe, expect, it } from 'vitest'
+import { createDecoder, createEncoder, type RecordLike } from '../src/formats.js'
+import { optionsSchema } from '../src/options.js'
+
+const RUN = 'a1b2c3d4'
+const PAYLOAD = 'hello-cdc'
+
+const context = {
+  runId: RUN,
+  parseMarker: (text: string) => {
+    const marker = decodeMarker(text)
+    return marker?.runId === RUN ? marker : undefined
+  },
+} as PluginContext
+
+function options(input: Record<string, unknown>) {
+  const result = optionsSchema.safeParse({ brokers: '127.0.0.1:9092', topic: 't', ...input })
+  if (!result.success) throw new Error(result.error.message)
+  return result.data
+}
+
+/** A Debezium fixture as a Kafka record of run RUN, with the digest of its payload. */
+function fixture(name: string): RecordLike {
+  const text = readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
+    .replaceAll('RUNID', RUN)
+    .replaceAll('DIGEST', digestOf(PAYLOAD))
+  return { key: Buffer.from('{"id":42}'), value: Buffer.from(text) }
+}
+
+describe('debezium format', () => {
+  const decode = createDecoder(options({ format: 'debezium' }), context)
+
+  it('reads an insert with the JSON converter schema: marker from after, origin commit time from source.ts_us', () => {
+    expect(decode(fixture('debezium-insert-with-schema.json'))).toEqual({
+      seq: 7,
+      key: 42,
+      intendedAt: 1795300000000000,
+      digest: digestOf(PAYLOAD),
+      deleted: false,
+      kind: 'insert',
+      sourceMicros: 1795300000012345,
+    })
+  })
+
+  it('reads an update without schema; source.ts_ms when there is no ts_us', () => {
+    const record = decode(fixture('debezium-update.json'))
+    expect(record).toMatchObject({ seq: 9, key: 42, kind: 'update', sourceMicros: 1795300000107000 })
+    // 7 ms from intended time to the origin's commit.
+    expect(record!.sourceMicros! - record!.intendedAt).toBe(7000)
+  })
+
+  it('reads a delete from before, and a snapshot read as an insert', () => {
+    expect(decode(fixture('debezium-delete.json'))).toMatchObject({
+      seq: 11,
+      key: 42,
+      deleted: true,
+      kind: 'delete',
+      sourceMicros: 1795300000203500,
+    })
+    expect(decode(fixture('debezium-snapshot-read.json'))).toMatchObject({ seq: 3, key: 44, kind: 'insert' })
+  })
+
+  it('ignores other runs, tombstones, key-only deletes and the pre-delete stamp', () => {
+    expect(decode(fixture('debezium-foreign-run.json'))).toBeUndefined()
+    expect(decode({ key: Buffer.from('{"id":42}'), value: null })).toBeUndefined()
+    expect(decode(fixture('debezium-delete-key-only.json'))).toBeUndefined()
+    expect(decode(fixture('debezium-pre-delete-stamp.json'))).toBeUndefined()
+  })
+
+  it('flags a payload that does not match its digest as corrupt', () => {
+    const record = fixture('debezium-update.json')
+    const tampered = { ...record, value: Buffer.from(record.value!.toString().replace(PAYLOAD, 'tampered')) }
+    expect(decode(tampered)).toMatchObject({ seq: 9, corrupt: 'payload does not match its digest' })
+  })
+
+  it('reads what the source writes, with and without schema', () => {
+    for (const schema of [false, true]) {
+      const opts = options({ format: 'debezium', debezium: { schema } })
+      const encode = createEncoder(opts, { ...context, payload: () => PAYLOAD } as PluginContext)
+      const op: Operation = { seq: 5, key: 9, kind: 'delete', intendedAt: 1_000_000 }
+      const message = encode(op, '', '', 1_002_000)
+      const decoded = createDecoder(
+        opts,
+        context,
+      )({
+        key: Buffer.from(String(message.key)),
+        value: Buffer.from(String(message.value)),
+      })
+      expect(decoded).toMatchObject({ seq: 5, key: 9, kind: 'delete', sourceMicros: 1_002_000 })
+    }
+  })
+})
+
+describe('cdcb format', () => {
+  const op: Operation = { seq: 12, key: 3, kind: 'update', intendedAt: 5_000_000 }
+  const roundTrip = (input: Record<string, unknown>, o: Operation = op) => {
+    const opts = options(input)
+    const message = createEncoder(opts, context)(o, PAYLOAD, digestOf(PAYLOAD), 0)
+    return createDecoder(
+      opts,
+      context,
+    )({
+      key: Buffer.from(String(message.key)),
+      value: message.value === null ? null : Buffer.from(String(message.value)),
+      headers: message.headers,
+    })
+  }
+
+  it('round-trips the marker in the value and in a header', () => {
+    const expected = { seq: 12, key: 3, intendedAt: 5_000_000, kind: 'update', deleted: false }
+    expect(roundTrip({})).toMatchObject(expected)
+    expect(roundTrip({ marker: 'header' })).toMatchObject(expected)
+  })
+
+  it('writes a delete as a tombstone with the marker in a header when asked', () => {
+    const del: Operation = { ...op, kind: 'delete' }
+    expect(roundTrip({ tombstones: true }, del)).toMatchObject({
+      seq: 12,
+      key: 3,
+      deleted: true,
+      kind: 'delete',
+    })
+  })
+
+  it('ignores other runs and non-cdcb values', () => {
+    const decode = createDecoder(options({}), context)
+    expect(decode({ key: null, value: Buffer.from('{"cdcb":"cdcb1:ffffffff:1:2:abcd"}') })).toBeUndefined()
+    expect(decode({ key: null, value: Buffer.from('plain text') })).toBeUndefined()
+  })
+})
+
+describe('json format', () => {
+  it('reads the marker from configured paths', () => {
+    const decode = createDecoder(
+      options({
+        format: 'json',
+        json: { runId: 'm.run', seq: 'm.seq', intendedAt: 'm.at', digest: 'm.d', key: 'k' },
+      }),
+      context,
+    )
+    const value = { k: 8, m: { run: RUN, seq: 4, at: 77, d: digestOf(PAYLOAD) }, payload: PAYLOAD }
+    expect(decode({ key: null, value: Buffer.from(JSON.stringify(value)) })).toMatchObject({
+      seq: 4,
+      key: 8,
+      intendedAt: 77,
+    })
+  })
+
+  it('reads an encoded marker string from one path', () => {
+    const decode = createDecoder(options({ format: 'json', json: { marker: 'meta.cdcb' } }), context)
+    const value = { meta: { cdcb: `cdcb1:${RUN}:4:77:` }, id: 8 }
+    expect(decode({ key: null, value: Buffer.from(JSON.stringify(value)) })).toMatchObject({ seq: 4, key: 8 })
+  })
+})
+
+describe('options', () => {
+  it('names the bad field', () => {
+    const result = optionsSchema.safeParse({ brokers: 'nohost', topic: 't' })
+    expect(result.success).toBe(false)
+    expect(result.error!.issues[0]!.path).toEqual(['brokers'])
+    expect(
+      optionsSchema.safeParse({ brokers: 'h:1', topic: 't', compression: 'zstd' }).error!.issues[0]!.message,
+    ).toMatch(/gzip/)
+  })
+})
