@@ -8,12 +8,18 @@ import kafkajs, { type KafkaConfig, type LogEntry, type SASLOptions } from 'kafk
 
 // kafkajs is CommonJS: Node's ESM loader does not see all of its named exports.
 const { Kafka, logLevel } = kafkajs
-type Kafka = InstanceType<typeof Kafka>
+export type Kafka = InstanceType<typeof Kafka>
 
 import { millis, type ResolvedKafkaOptions } from './options.js'
 
 /** kafkajs logs every failed attempt; one line per message kind per interval is enough for a person. */
 const LOG_INTERVAL_MS = 5000
+
+/**
+ * Clients whose first connection succeeded. Until then kafkajs's own lines are
+ * dropped: `connectWithin` reports a failure to connect as one clear line.
+ */
+const connected = new WeakSet<Kafka>()
 
 export function createKafka(
   options: ResolvedKafkaOptions,
@@ -23,7 +29,7 @@ export function createKafka(
   const connectMs = millis(options.connectTimeout)
   const lastLogged = new Map<string, number>()
   const suppressed = new Map<string, number>()
-  return new Kafka({
+  const kafka: Kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
     ssl: options.ssl as KafkaConfig['ssl'],
@@ -31,9 +37,11 @@ export function createKafka(
     connectionTimeout: Math.min(connectMs, 3000),
     authenticationTimeout: Math.min(connectMs, 10_000),
     requestTimeout: millis(options.requestTimeout),
-    retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: options.retries },
+    // Connection attempts: few and quick, so an unreachable broker fails within connectTimeout.
+    retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 3 },
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
+      if (!connected.has(kafka)) return
       const message = entry.log.message
       // Partitioner notice: cdcb chooses the Java-compatible partitioner explicitly.
       if (message.includes('KafkaJS v2.0.0 switched default partitioner')) return
@@ -57,6 +65,7 @@ export function createKafka(
     },
     ...overrides,
   })
+  return kafka
 }
 
 /**
@@ -64,6 +73,7 @@ export function createKafka(
  * the brokers and the cause (never the SASL password: kafkajs does not put it in messages).
  */
 export async function connectWithin(
+  kafka: Kafka,
   options: ResolvedKafkaOptions,
   what: string,
   connect: () => Promise<void>,
@@ -79,10 +89,15 @@ export async function connectWithin(
   })
   try {
     await Promise.race([connect(), timeout])
+    connected.add(kafka)
   } catch (error) {
     void disconnect().catch(() => {})
+    let cause = causeOf(error)
+    if (/Connection timeout/i.test(cause)) cause = `no answer within ${options.connectTimeout} (connectTimeout)`
+    else if (/Closed connection/i.test(cause))
+      cause = 'the connection closed before Kafka answered (wrong address, or a TLS/SASL listener?)'
     throw new Error(
-      `cannot reach Kafka at ${options.brokers.join(',')} (${what}): ${causeOf(error)} — check the brokers option and that the cluster runs`,
+      `cannot reach Kafka at ${options.brokers.join(',')} (${what}): ${cause} — check the brokers option and that the cluster runs`,
     )
   } finally {
     clearTimeout(timer)

@@ -17,10 +17,13 @@ const seqList = z.array(z.number().int().nonnegative())
 const path = z.string().min(1)
 
 const brokers = z
-  .union([
-    z.string().min(1, { error: 'expected "host:port[,host:port…]"' }),
-    z.array(z.string().min(1)).min(1, { error: 'expected at least one "host:port"' }),
-  ])
+  .union(
+    [
+      z.string().min(1, { error: 'expected "host:port[,host:port…]"' }),
+      z.array(z.string().min(1)).min(1, { error: 'expected at least one "host:port"' }),
+    ],
+    { error: 'expected "host:port[,host:port…]" or an array of them' },
+  )
   .transform((v) =>
     (Array.isArray(v) ? v : v.split(','))
       .map((b) => b.trim())
@@ -56,7 +59,11 @@ const optionsSchema = z
     /** `message.timestamp.type` of a topic cdcb creates; the sink reports which one it reads. @default "LogAppendTime" */
     timestampType: z.enum(['LogAppendTime', 'CreateTime']).default('LogAppendTime'),
     /** Producer acknowledgements: "all" (= -1), 1 or 0. @default "all" */
-    acks: z.union([z.literal('all'), z.literal(-1), z.literal(0), z.literal(1)]).default('all'),
+    acks: z
+      .union([z.literal('all'), z.literal(-1), z.literal(0), z.literal(1)], {
+        error: 'expected "all", -1, 0 or 1',
+      })
+      .default('all'),
     /** Producer compression; kafkajs bundles gzip only. @default "none" */
     compression: z
       .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
@@ -85,7 +92,11 @@ const optionsSchema = z
     retries: z.number().int().nonnegative().default(5),
     clientId: z.string().min(1).default('cdcb'),
     /** TLS: true, or options passed to `tls.connect` (ca, cert, key …). */
-    ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+    ssl: z
+      .union([z.boolean(), z.record(z.string(), z.unknown())], {
+        error: 'expected true or an object of TLS options (ca, cert, key …)',
+      })
+      .optional(),
     /** SASL credentials, passed to kafkajs; never logged. */
     sasl: sasl.optional(),
     /** How long to try to reach the brokers before the run fails (exit 3). @default "5s" */

@@ -84,6 +84,7 @@ class KafkaSink implements Sink {
     const topics = options.topics ?? [options.topic]
     const admin = kafka.admin()
     await connectWithin(
+      kafka,
       options,
       'sink admin',
       () => admin.connect(),
@@ -118,6 +119,7 @@ class KafkaSink implements Sink {
         )
       })
       await connectWithin(
+        kafka,
         options,
         'consumer',
         () => consumer.connect(),

@@ -7,7 +7,7 @@
  */
 import { digestOf, nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import kafkajs, { type Message, type Producer } from 'kafkajs'
-import { connectWithin, createKafka } from './client.js'
+import { connectWithin, createKafka, type Kafka } from './client.js'
 import { createEncoder, type Encoder } from './formats.js'
 import { millis, type ResolvedKafkaOptions } from './options.js'
 
@@ -24,6 +24,7 @@ interface Pending {
 }
 
 class KafkaSource implements Source {
+  private readonly kafka: Kafka
   private readonly producer: Producer
   private readonly encode: Encoder
   private readonly acks: -1 | 0 | 1
@@ -51,8 +52,8 @@ class KafkaSource implements Source {
     private readonly options: ResolvedKafkaOptions,
     private readonly context: PluginContext,
   ) {
-    const kafka = createKafka(options, (m) => context.log(m))
-    this.producer = kafka.producer({
+    this.kafka = createKafka(options, (m) => context.log(m))
+    this.producer = this.kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
       idempotent: options.idempotent,
@@ -77,6 +78,7 @@ class KafkaSource implements Source {
 
   async open(): Promise<void> {
     await connectWithin(
+      this.kafka,
       this.options,
       'producer',
       () => this.producer.connect(),

@@ -31,6 +31,7 @@ export async function prepareKafka(
   const kafka = createKafka(options, (m) => context.log(m))
   const admin = kafka.admin()
   await connectWithin(
+    kafka,
     options,
     'admin',
     () => admin.connect(),
@@ -82,6 +83,7 @@ export async function prepareKafka(
     async teardown() {
       const cleanup = kafka.admin()
       await connectWithin(
+        kafka,
         options,
         'admin',
         () => cleanup.connect(),

@@ -46,6 +46,7 @@ async function verify(
   const kafka = createKafka(options, (m) => context.log(m))
   const admin = kafka.admin()
   await connectWithin(
+    kafka,
     options,
     'verifier admin',
     () => admin.connect(),
@@ -109,6 +110,7 @@ async function verify(
         }
       }
       await connectWithin(
+        kafka,
         options,
         'verifier consumer',
         () => consumer.connect(),

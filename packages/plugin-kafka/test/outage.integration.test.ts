@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { status } from '../../../services/index.mjs'
+import { brokers, env, runKafka, uniqueTopic } from './helpers.js'
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const cli = path.join(root, 'packages/cli/bin/run.js')
+
+describe.skipIf(!brokers || !env.harness)('the broker frozen mid-run', () => {
+  it('survives a 5 s SIGSTOP: errors and latency show the outage, nothing acknowledged is lost', async () => {
+    const kafka = await status('kafka')
+    expect(kafka.startedByCdcb && kafka.pid).toBeTruthy()
+    const pid = kafka.pid!
+    let frozenAt = 0
+    let thawedAt = 0
+    let timers: NodeJS.Timeout[] = []
+    const thaw = () => {
+      if (frozenAt && !thawedAt) {
+        process.kill(pid, 'SIGCONT')
+        thawedAt = Date.now()
+      }
+    }
+    try {
+      const { result } = await runKafka({
+        // Requests time out after 1.5 s and are retried once, so writes during the freeze fail.
+        source: {
+          topic: uniqueTopic('freeze'),
+          partitions: 4,
+          deleteTopic: true,
+          requestTimeout: '1500ms',
+          retries: 1,
+        },
+        verify: false,
+        load: { rate: 400, duration: '10s', keys: 1000, drainTimeout: '30s', seed: 3 },
+        onStart: () => {
+          timers = [
+            setTimeout(() => {
+              process.kill(pid, 'SIGSTOP')
+              frozenAt = Date.now()
+            }, 2500),
+            setTimeout(thaw, 7500),
+          ]
+        },
+      })
+      expect(thawedAt - frozenAt).toBeGreaterThanOrEqual(4900)
+      const { events } = result
+      // The outage is visible: failed writes (by kind) and latencies of seconds.
+      expect(events.errors).toBeGreaterThan(0)
+      expect(result.errors.length).toBeGreaterThan(0)
+      expect(result.plugins.source.requestTimeouts).toBeGreaterThan(0)
+      expect(result.metrics.e2e.max).toBeGreaterThan(3000)
+      // The run survived and every acknowledged write arrived after the broker came back.
+      expect(events.acked).toBeGreaterThan(3000)
+      expect(events.lost).toBe(0)
+      expect(events.observed).toBeGreaterThanOrEqual(events.acked)
+    } finally {
+      for (const timer of timers) clearTimeout(timer)
+      thaw()
+    }
+  })
+})
+
+async function runCli(options: Record<string, unknown>) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-kafka-'))
+  const file = path.join(dir, 'bench.config.json')
+  writeFileSync(
+    file,
+    JSON.stringify({
+      source: { plugin: 'kafka', options },
+      sink: { plugin: 'kafka', options },
+      workers: 2,
+      load: { rate: 100, duration: '2s' },
+    }),
+  )
+  const started = Date.now()
+  const run = promisify(execFile)(process.execPath, [cli, 'run', '--config', file, '--no-tui'], {
+    cwd: root,
+    timeout: 60_000,
+  })
+  const outcome = await run.then(
+    (r) => ({ code: 0, stderr: r.stderr }),
+    (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+  )
+  return { ...outcome, seconds: (Date.now() - started) / 1000 }
+}
+
+describe('a broker address that does not answer, and bad options', () => {
+  it('refused: one line naming the brokers, exit 3, within the connect timeout', async () => {
+    const { code, stderr, seconds } = await runCli({
+      brokers: '127.0.0.1:1',
+      topic: 't',
+      connectTimeout: '3s',
+    })
+    expect(code).toBe(3)
+    const lines = stderr.trim().split('\n')
+    expect(lines, stderr).toHaveLength(1)
+    expect(lines[0]).toMatch(/cannot reach Kafka at 127\.0\.0\.1:1 .*ECONNREFUSED/)
+    expect(stderr).not.toMatch(/^\s+at /m)
+    expect(seconds).toBeLessThan(3 + 5) // connect timeout + node and CLI start-up on a busy machine
+  })
+
+  it('silent (packets dropped): gives up at the connect timeout with exit 3', async () => {
+    // 10.255.255.1 is not routed anywhere here: the TCP handshake never completes.
+    const { code, stderr, seconds } = await runCli({
+      brokers: '10.255.255.1:9092',
+      topic: 't',
+      connectTimeout: '2s',
+    })
+    expect(code).toBe(3)
+    expect(stderr.trim().split('\n'), stderr).toHaveLength(1)
+    expect(stderr).toMatch(/cannot reach Kafka at 10\.255\.255\.1:9092/)
+    expect(seconds).toBeLessThan(2 + 5)
+  })
+
+  it('bad option: one line naming the field, exit 2', async () => {
+    const { code, stderr } = await runCli({ brokers: '127.0.0.1:9092', topic: 't', acks: 2 })
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n'), stderr).toHaveLength(1)
+    expect(stderr).toMatch(/source\.options\.acks/)
+  })
+
+  it('never prints a SASL password', async () => {
+    const { stderr } = await runCli({
+      brokers: '127.0.0.1:1',
+      topic: 't',
+      connectTimeout: '1s',
+      sasl: { mechanism: 'plain', username: 'u', password: 'hunter2-secret' },
+    })
+    expect(stderr).not.toContain('hunter2-secret')
+  })
+})
