@@ -93,7 +93,8 @@ export async function connectWithin(
   } catch (error) {
     void disconnect().catch(() => {})
     let cause = causeOf(error)
-    if (/Connection timeout/i.test(cause)) cause = `no answer within ${options.connectTimeout} (connectTimeout)`
+    if (/Connection timeout/i.test(cause))
+      cause = `no answer within ${options.connectTimeout} (connectTimeout)`
     else if (/Closed connection/i.test(cause))
       cause = 'the connection closed before Kafka answered (wrong address, or a TLS/SASL listener?)'
     throw new Error(
