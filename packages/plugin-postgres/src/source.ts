@@ -4,13 +4,15 @@
  * from `(seed, seq)`.
  *
  * Each worker opens its share of `pool` connections in pg's pipeline mode and
- * routes every key to one connection, so a key's operations reach the server in
- * seq order. `batchSize` operations go in one transaction as multi-row
+ * keeps each key's operations in flight on one connection (see LaneRouter), so
+ * they reach the server in seq order. `batchSize` operations go in one transaction as multi-row
  * statements (`unnest` arrays); with 1, each operation is its own statement.
  * A delete first writes its marker into the row, then deletes it, in one
  * transaction, so the delete's old row names the delete's seq downstream.
  */
-import type { Operation, PluginContext, Source } from '@cdcb/core'
+
+import type { Writable } from 'node:stream'
+import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import type pg from 'pg'
 import { connect, qualified } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
@@ -70,6 +72,7 @@ export async function createPostgresSource(
   const batchSize = options.batchSize ?? DEFAULTS.batchSize
   const runId = context.runId
   const lanes: pg.Client[] = []
+  const router = new LaneRouter(mine)
   const counts = { statements: 0, transactions: 0, inserts: 0, updates: 0, deletes: 0 }
   const KIND_COUNTER = { insert: 'inserts', update: 'updates', delete: 'deletes' } as const
 
@@ -79,27 +82,29 @@ export async function createPostgresSource(
   }
 
   /** One operation as its own transaction (single-row mode). */
-  const writeOne = (lane: pg.Client, op: Operation): Promise<unknown> => {
+  const writeOne = (lane: pg.Client, op: Operation): Promise<void> => {
     const intendedAt = Math.round(op.intendedAt)
     counts.transactions++
     if (op.kind === 'insert') {
+      const payload = context.payload(op.seq)
       return q(lane, 'cdcb_ins1', sql.insertOne, [
         runId,
         op.key,
         op.seq,
         intendedAt,
-        context.digest(op.seq),
-        context.payload(op.seq),
+        digestOf(payload),
+        payload,
       ]).then((r) => expectRows(r, 1, `insert of key ${op.key}`))
     }
     if (op.kind === 'update') {
+      const payload = context.payload(op.seq)
       return q(lane, 'cdcb_upd1', sql.updateOne, [
         runId,
         op.key,
         op.seq,
         intendedAt,
-        context.digest(op.seq),
-        context.payload(op.seq),
+        digestOf(payload),
+        payload,
       ]).then((r) => expectRows(r, 1, `update of key ${op.key}`))
     }
     // Pipelined: the four statements leave in one write and come back together.
@@ -143,6 +148,7 @@ export async function createPostgresSource(
     for (const kind of ['insert', 'update'] as const) {
       const list = byKind[kind]
       if (list.length === 0) continue
+      const payloads = list.map((op) => context.payload(op.seq))
       out.push(
         q(
           lane,
@@ -184,18 +190,47 @@ export async function createPostgresSource(
       }
     },
     write(ops) {
-      // Route by key: the shard owns keys with key % shards === shard, so divide that out first.
+      if (ops.length === 1 && batchSize === 1) {
+        // The closed model's path: one operation per call.
+        const op = ops[0]!
+        const i = router.assign(op.key)
+        const release = () => router.release(op.key, i)
+        return writeOne(lanes[i]!, op).then(
+          () => {
+            release()
+            counts[KIND_COUNTER[op.kind]]++
+          },
+          (error: unknown) => {
+            release()
+            throw error
+          },
+        )
+      }
       const perLane: Operation[][] = lanes.map(() => [])
-      for (const op of ops) perLane[Math.floor(op.key / context.shards) % lanes.length]!.push(op)
+      for (const op of ops) perLane[router.assign(op.key)]!.push(op)
       const pending: Promise<unknown>[] = []
       perLane.forEach((laneOps, i) => {
+        if (laneOps.length === 0) return
         const lane = lanes[i]!
+        // pg writes each query with its own syscall; corking the socket sends this lane's share in one.
+        const socket = (lane as unknown as { connection: { stream: Writable } }).connection.stream
+        socket.cork()
+        process.nextTick(() => socket.uncork())
+        const settle = (done: readonly Operation[]) => () => {
+          for (const op of done) router.release(op.key, i)
+        }
         if (batchSize === 1) {
-          for (const op of laneOps) pending.push(writeOne(lane, op))
+          for (const op of laneOps) {
+            const written = writeOne(lane, op)
+            written.then(settle([op]), settle([op]))
+            pending.push(written)
+          }
         } else {
           for (let from = 0; from < laneOps.length; from += batchSize) {
             const chunk = laneOps.slice(from, from + batchSize)
-            pending.push(chunk.length === 1 ? writeOne(lane, chunk[0]!) : writeMany(lane, chunk))
+            const written = chunk.length === 1 ? writeOne(lane, chunk[0]!) : writeMany(lane, chunk)
+            written.then(settle(chunk), settle(chunk))
+            pending.push(written)
           }
         }
       })
@@ -208,5 +243,43 @@ export async function createPostgresSource(
       lanes.length = 0
     },
     stats: () => ({ ...counts }),
+  }
+}
+
+/**
+ * Chooses a connection for each operation. A key with operations in flight
+ * stays on their connection, so its operations reach the server in seq order
+ * (a pipelined connection answers in order); any other key goes to the
+ * connection with the least in flight. Fixed routing (key % pool) would leave
+ * about a third of the connections idle under a closed model's 32 writers.
+ * Memory: one entry per key in flight, never per key written.
+ */
+class LaneRouter {
+  private readonly load: number[]
+  private readonly byKey = new Map<number, { lane: number; count: number }>()
+
+  constructor(lanes: number) {
+    this.load = new Array(lanes).fill(0)
+  }
+
+  assign(key: number): number {
+    const entry = this.byKey.get(key)
+    let lane: number
+    if (entry) {
+      entry.count++
+      lane = entry.lane
+    } else {
+      lane = 0
+      for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[lane]!) lane = i
+      this.byKey.set(key, { lane, count: 1 })
+    }
+    this.load[lane]!++
+    return lane
+  }
+
+  release(key: number, lane: number): void {
+    this.load[lane]!--
+    const entry = this.byKey.get(key)
+    if (entry && --entry.count === 0) this.byKey.delete(key)
   }
 }
