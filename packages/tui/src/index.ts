@@ -31,6 +31,8 @@ export function createTuiReporter(options: TuiOptions): Reporter | undefined {
   const loading = import('./mount.js')
   loading.catch(() => {})
   let mounted: MountedDashboard | undefined
+  // Plain lines and the summary, should Ink fail to load or mount: the CLI silenced its own summary for us.
+  let fallback: Reporter | undefined
   const onQuit = () => {
     store.stopRequested()
     options.onQuit()
@@ -38,11 +40,23 @@ export function createTuiReporter(options: TuiOptions): Reporter | undefined {
   return {
     async onRunStart(info) {
       store.runStarted(info)
-      const { mountDashboard } = await loading
-      mounted = mountDashboard(store, { onQuit, color })
+      try {
+        const { mountDashboard } = await loading
+        mounted = mountDashboard(store, { onQuit, color })
+      } catch (error) {
+        const { builtInReporters } = await import('@cdcb/core/runtime')
+        const output = { line: (text: string) => process.stdout.write(`${text}\n`), color }
+        process.stderr.write(`cdcb: the dashboard could not start (${String(error)}); printing plain lines\n`)
+        fallback = {
+          ...builtInReporters.plain({}, output),
+          onRunEnd: builtInReporters.summary({}, output).onRunEnd,
+        }
+        await fallback.onRunStart?.(info)
+      }
     },
     onSnapshot(snapshot) {
       store.snapshot(snapshot)
+      return fallback?.onSnapshot?.(snapshot)
     },
     onLog(message) {
       // Through the stderr bridge while mounted, so the line lands above the dashboard.
@@ -52,6 +66,7 @@ export function createTuiReporter(options: TuiOptions): Reporter | undefined {
       store.close()
       if (mounted) await mounted.finish(result)
       mounted = undefined
+      await fallback?.onRunEnd?.(result)
     },
   }
 }
