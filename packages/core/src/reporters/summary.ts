@@ -16,23 +16,29 @@ export function formatSummary(result: RunResult, color = false): string {
     `cdcb ${result.runId} "${result.name}" — ${verdict}${result.reason ? ` (${result.reason})` : ''}`,
   )
   lines.push(
-    `${result.source} → ${result.sink}, ${result.workers} workers, measured ${result.measuredSeconds}s; time base: ${result.timeBase}`,
+    `${result.source} → ${result.sink}, ${result.workers} workers, measured ${result.measuredSeconds}s`,
   )
+  lines.push(`time base: ${result.timeBase}`)
   lines.push('')
-  lines.push(`  latency (ms)       p50       p95       p99     p99.9       max      mean     count`)
+  const header = ['p50', 'p95', 'p99', 'p99.9', 'max', 'mean'].map((h) => h.padStart(9)).join('')
+  lines.push(`  ${'ms'.padEnd(10)}${header}${'count'.padStart(11)}`)
   for (const metric of LATENCY_METRICS) {
     const s = result.metrics[metric]
-    const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => num(v).padStart(10))
-    lines.push(`  ${metric.padEnd(12)}${cells.join('')}${formatCount(s.count).padStart(10)}`)
+    const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => num(v).padStart(9))
+    lines.push(`  ${metric.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`)
   }
   lines.push('')
   const r = result.rate
   lines.push(
-    `  rate         target ${formatRate(r.target)}, sent ${formatRate(r.sent)}, achieved at sink ${formatRate(r.achieved)}`,
+    `  rate         target ${formatRate(r.target)}, sent ${formatRate(r.sent)}, at sink ${formatRate(r.achieved)}`,
   )
   const e = result.events
+  // Two short lines rather than one long one: the summary must fit an 80-column terminal.
   lines.push(
-    `  events       sent ${formatCount(e.sent)}, acked ${formatCount(e.acked)}, observed ${formatCount(e.observed)}, lost ${formatCount(e.lost)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}, late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}%), errors ${formatCount(e.errors)}`,
+    `  events       sent ${formatCount(e.sent)}, acked ${formatCount(e.acked)}, observed ${formatCount(e.observed)}, errors ${formatCount(e.errors)}`,
+  )
+  lines.push(
+    `  faults       lost ${formatCount(e.lost)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}, late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}%)`,
   )
   if (result.verification) {
     const v = result.verification
