@@ -69,7 +69,8 @@ export function createEncoder(options: ResolvedKafkaOptions, context: PluginCont
         const body =
           op.kind === 'delete'
             ? `"op":"delete","key":${op.key}`
-            : `"op":"${op.kind}","key":${op.key},"payload":${JSON.stringify(payload)}`
+            : // cdcb payloads are [A-Za-z0-9] only (core's payloadFor): nothing to escape.
+              `"op":"${op.kind}","key":${op.key},"payload":"${payload}"`
         return inHeader
           ? { key, value: `{${body}}`, headers: { [MARKER_HEADER]: marker } }
           : { key, value: `{"cdcb":"${marker}",${body}}` }

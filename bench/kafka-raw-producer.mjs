@@ -1,0 +1,94 @@
+// The baseline for bench/kafka-source-throughput.mjs: a plain kafkajs producer
+// loop with the settings the cdcb Kafka source uses (acks=all, no compression,
+// Java-compatible partitioner, same retries), `concurrency` writers each sending
+// one keyed record and waiting for its acknowledgement, like cdcb's closed model.
+// Modes: "identical" writes the very records the cdcb source writes (cdcb
+// format: marker + a payload derived from (seed, seq) with core's payloadFor and
+// digestOf) and batches as the source does (at most `inFlight` produce requests
+// outstanding, records that arrive meanwhile share the next request);
+// "constant" batches the same way but sends one preallocated value (no payload
+// generation); "naive" sends the constant value, one produce request per record.
+// Usage: node bench/kafka-raw-producer.mjs <brokers> <topic> <concurrency> <warmup s> <seconds> <value bytes> <mode>
+// Prints one JSON line: { acked, seconds, rate }.
+import { digestOf, payloadFor } from '@cdcb/core'
+import kafkajs from 'kafkajs'
+
+const { Kafka, Partitioners, logLevel, CompressionTypes } = kafkajs
+const [brokers, topic, concurrencyArg, warmupArg, secondsArg, sizeArg, mode = 'identical'] =
+  process.argv.slice(2)
+const concurrency = Number(concurrencyArg)
+const warmupMs = Number(warmupArg) * 1000
+const measureMs = Number(secondsArg) * 1000
+const value = Buffer.alloc(Number(sizeArg), 'x')
+const inFlight = 5
+
+const kafka = new Kafka({
+  clientId: 'raw',
+  brokers: brokers.split(','),
+  logLevel: logLevel.NOTHING,
+  retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 3 },
+})
+const producer = kafka.producer({
+  createPartitioner: Partitioners.DefaultPartitioner,
+  allowAutoTopicCreation: false,
+  retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 5 },
+})
+await producer.connect()
+
+const send = (messages) =>
+  producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None, timeout: 30_000 })
+
+let queue = []
+let sending = 0
+function pump() {
+  while (queue.length > 0 && sending < inFlight) {
+    const batch = queue.splice(0, 10_000)
+    sending++
+    send(batch.map((b) => b.message)).then(
+      () => {
+        sending--
+        for (const b of batch) b.resolve()
+        pump()
+      },
+      (error) => {
+        sending--
+        for (const b of batch) b.reject(error)
+        pump()
+      },
+    )
+  }
+}
+const sendOne =
+  mode === 'naive'
+    ? (message) => send([message])
+    : (message) =>
+        new Promise((resolve, reject) => {
+          queue.push({ message, resolve, reject })
+          pump()
+        })
+
+const start = Date.now()
+const measureFrom = start + warmupMs
+const end = measureFrom + measureMs
+let acked = 0
+let key = 0
+async function writer() {
+  while (Date.now() < end) {
+    const seq = key++
+    const k = seq % 100_000
+    if (mode === 'identical') {
+      const payload = payloadFor(1, seq, value.length)
+      const marker = `cdcb1:raw00000:${seq}:${Math.round(Date.now() * 1000)}:${digestOf(payload)}`
+      await sendOne({
+        key: String(k),
+        value: `{"cdcb":"${marker}","op":"update","key":${k},"payload":"${payload}"}`,
+      })
+    } else await sendOne({ key: String(k), value })
+    const now = Date.now()
+    if (now >= measureFrom && now <= end) acked++
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, writer))
+await producer.disconnect()
+queue = []
+console.log(JSON.stringify({ acked, seconds: measureMs / 1000, rate: acked / (measureMs / 1000) }))
