@@ -151,6 +151,12 @@ const optionsSchema = z
         deleted: path.optional(),
       })
       .optional(),
+    /**
+     * Sink: which time is `committedAt`: the record timestamp ("record"), or none
+     * ("observed": e2e then runs to when cdcb read the record, source → broker → sink).
+     * @default "record"
+     */
+    committedAt: z.enum(['record', 'observed']).default('record'),
     /** Sink: consumer group prefix; the group is `<groupPrefix>-<runId>`, fresh per run. @default "cdcb" */
     groupPrefix: z.string().min(1).default('cdcb'),
     /** Sink: consumer session timeout; a frozen broker shorter than this keeps the group intact. @default "30s" */
