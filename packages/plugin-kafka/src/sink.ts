@@ -12,9 +12,10 @@
  * With fewer partitions than workers some consumers idle. (Committing the
  * groups' offsets in `prepare` instead costs seconds per group in kafkajs.)
  *
- * `committedAt` is the record timestamp (milliseconds): LogAppendTime (the
- * broker's append time) or CreateTime (the producer's send time), as the topic
- * is configured; `timeBase` says which.
+ * `committedAt` is the record timestamp: LogAppendTime (the broker's append
+ * time) or CreateTime (the producer's send time), as the topic is configured;
+ * `timeBase` says which. It has millisecond resolution, so cdcb takes the middle
+ * of the millisecond, kept between the intended time and the time it was read.
  */
 import { formatMicros, nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
 import kafkajs, { type Batch, type Consumer, type PartitionAssigner } from 'kafkajs'
@@ -106,7 +107,7 @@ class KafkaSink implements Sink {
         partitionAssigners: [shardAssigner(context.shard, context.shards)],
         sessionTimeout: millis(options.sessionTimeout),
         heartbeatInterval: Math.min(1000, millis(options.sessionTimeout) / 3),
-        maxWaitTimeInMs: 250,
+        maxWaitTimeInMs: 100,
         allowAutoTopicCreation: false,
         retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 20 },
       })
@@ -166,10 +167,10 @@ class KafkaSink implements Sink {
         continue
       }
       counts[record.kind]++
-      // Record timestamps have millisecond resolution: a record appended within the
-      // millisecond of its intended time would otherwise show a negative latency.
+      // Record timestamps have millisecond resolution: take the middle of the
+      // millisecond, kept between the intended time and now (never negative).
       const committedAt = this.recordTime
-        ? Math.max(Number(message.timestamp) * 1e3, record.intendedAt)
+        ? Math.min(Math.max(Number(message.timestamp) * 1e3 + 500, record.intendedAt), observedAt)
         : undefined
       observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
       if (record.sourceMicros !== undefined) this.sourceLag.record(record.sourceMicros - record.intendedAt)
