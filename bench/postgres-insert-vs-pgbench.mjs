@@ -17,6 +17,8 @@ const seconds = Number(process.argv[2] ?? 20)
 const rounds = Number(process.argv[3] ?? 2)
 const workers = Number(process.argv[4] ?? 1)
 const server = await startEmbeddedPostgres()
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => server.stop().then(() => process.exit(130)))
 try {
   const admin = new pg.Client({ connectionString: server.url() })
   await admin.connect()

@@ -159,8 +159,8 @@ export async function createPostgresSource(
             list.map((op) => op.key),
             list.map((op) => op.seq),
             list.map((op) => Math.round(op.intendedAt)),
-            list.map((op) => context.digest(op.seq)),
-            list.map((op) => context.payload(op.seq)),
+            payloads.map(digestOf),
+            payloads,
           ],
         ).then((r) => expectRows(r, list.length, `${kind} of ${list.length} rows`)),
       )
