@@ -25,26 +25,26 @@ const brokers = kafka.address
 try {
   const raw = { identical: [], constant: [], naive: [] }
   const cdcb = []
-  for (let round = 0; round < rounds; round++) {
-    for (const mode of ['identical', 'constant', 'naive']) {
-      const topic = await createTopic(brokers, `bench-raw-${mode}`, partitions)
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        [
-          new URL('./kafka-raw-producer.mjs', import.meta.url).pathname,
-          brokers,
-          topic,
-          String(concurrency),
-          String(warmup),
-          String(seconds),
-          String(size),
-          mode,
-        ],
-        { cwd: new URL('..', import.meta.url).pathname },
-      )
-      raw[mode].push(JSON.parse(stdout).rate)
-      console.log(`round ${round + 1}: raw kafkajs (${mode}) ${Math.round(raw[mode].at(-1))}/s`)
-    }
+  const runRaw = async (mode, round) => {
+    const topic = await createTopic(brokers, `bench-raw-${mode}`, partitions)
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        new URL('./kafka-raw-producer.mjs', import.meta.url).pathname,
+        brokers,
+        topic,
+        String(concurrency),
+        String(warmup),
+        String(seconds),
+        String(size),
+        mode,
+      ],
+      { cwd: new URL('..', import.meta.url).pathname },
+    )
+    raw[mode].push(JSON.parse(stdout).rate)
+    console.log(`round ${round + 1}: raw kafkajs (${mode}) ${Math.round(raw[mode].at(-1))}/s`)
+  }
+  const runSource = async (round) => {
     const topic = await createTopic(brokers, 'bench-cdcb', partitions)
     const { result } = await runCdcb({
       name: 'kafka-source-throughput',
@@ -65,6 +65,21 @@ try {
     console.log(
       `round ${round + 1}: cdcb kafka source ${Math.round(result.rate.sent)}/s (ack p50 ${result.metrics.ack.p50}ms, errors ${result.events.errors})`,
     )
+  }
+  // The pair that gives the ratio runs back to back, in alternating order, so a
+  // change in the machine's load between runs hits both about equally.
+  const ratios = []
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      await runRaw('identical', round)
+      await runSource(round)
+    } else {
+      await runSource(round)
+      await runRaw('identical', round)
+    }
+    ratios.push(cdcb.at(-1) / raw.identical.at(-1))
+    await runRaw('constant', round)
+    await runRaw('naive', round)
   }
 
   const topic = await createTopic(brokers, 'bench-perf', partitions)
@@ -90,6 +105,9 @@ try {
   console.log('')
   console.log(
     `cdcb kafka source: ${Math.round(c)}/s (median of ${rounds}; ${workers} worker, ${concurrency} writers, ${size} B, acks=all)`,
+  )
+  console.log(
+    `ratio cdcb/raw (identical records), per round: ${ratios.map((r) => r.toFixed(3)).join(', ')}; median ${median(ratios).toFixed(3)}`,
   )
   for (const mode of ['identical', 'constant', 'naive']) {
     const r = median(raw[mode])
