@@ -13,6 +13,9 @@ const positiveInt = z
   .int({ error: 'expected a positive whole number' })
   .positive({ error: 'expected a positive whole number' })
 const seqList = z.array(z.number().int().nonnegative())
+const topicName = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: 'expected a Kafka topic name: 1 to 249 of a-z A-Z 0-9 . _ -' })
 /** A dot path into a JSON value, e.g. `after.seq`. */
 const path = z.string().min(1)
 
@@ -45,9 +48,9 @@ const optionsSchema = z
     /** Bootstrap brokers: `['host:9092']` or `'host1:9092,host2:9092'`. */
     brokers,
     /** The topic the source writes and the sink, verifier read. */
-    topic: z.string().min(1).max(249),
+    topic: topicName,
     /** Sink only: read several topics (e.g. one per Debezium table); defaults to `[topic]`. */
-    topics: z.array(z.string().min(1).max(249)).min(1).optional(),
+    topics: z.array(topicName).min(1).optional(),
     /** Partitions of a topic cdcb creates. @default the broker's num.partitions */
     partitions: positiveInt.optional(),
     /** Replication factor of a topic cdcb creates. @default the broker's default.replication.factor */

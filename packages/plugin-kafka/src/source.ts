@@ -39,7 +39,8 @@ class KafkaSource implements Source {
   private readonly reorder: ReadonlySet<number>
   /** testing.reorderSeqs: records held back until the next change of their key. */
   private readonly heldBack = new Map<number, Message>()
-  private readonly stats_ = { written: 0, inserts: 0, updates: 0, deletes: 0, requestTimeouts: 0 }
+  /** Records produced (with test duplicates and Debezium tombstones), operations by kind, kafkajs request timeouts. */
+  private readonly stats_ = { records: 0, inserts: 0, updates: 0, deletes: 0, requestTimeouts: 0 }
   private readonly maxSends: number
   private readonly debeziumTombstones: boolean
   private queue: Pending[] = []
@@ -121,7 +122,7 @@ class KafkaSource implements Source {
       else if (op.kind === 'update') stats.updates++
       else stats.deletes++
     }
-    stats.written += messages.length
+    stats.records += messages.length
     if (messages.length === 0) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ messages, resolve, reject })

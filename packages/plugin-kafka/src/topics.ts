@@ -24,7 +24,8 @@ export async function prepareKafka(
   options: ResolvedKafkaOptions,
   context: RunContext,
 ): Promise<Preparation | undefined> {
-  if (slot === 'reporter') return undefined
+  // The verifier only reads, after the run: nothing to make for it.
+  if (slot === 'reporter' || slot === 'verify') return undefined
   if (slot === 'source' && options.topics) {
     throw new ConfigError('source.options.topics: the source writes one topic; use "topic"')
   }

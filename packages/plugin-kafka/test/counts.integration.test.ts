@@ -20,6 +20,7 @@ describe.skipIf(!brokers)('kafka source → topic (6 partitions) → kafka sink'
     // Per kind: what the sources wrote is exactly what the sinks read.
     const written = result.plugins.source
     expect(written.inserts! + written.updates! + written.deletes!).toBe(6000)
+    expect(written.records).toBe(6000)
     expect(sinkCounts).toMatchObject({
       insert: written.inserts,
       update: written.updates,

@@ -156,6 +156,12 @@ describe('json format', () => {
 })
 
 describe('options', () => {
+  it('rejects a topic name Kafka would refuse', () => {
+    expect(optionsSchema.safeParse({ brokers: 'h:1', topic: 'a b' }).error!.issues[0]!.path).toEqual([
+      'topic',
+    ])
+  })
+
   it('names the bad field', () => {
     const result = optionsSchema.safeParse({ brokers: 'nohost', topic: 't' })
     expect(result.success).toBe(false)
