@@ -107,13 +107,17 @@ export async function createPostgresSource(
         payload,
       ]).then((r) => expectRows(r, 1, `update of key ${op.key}`))
     }
-    // Pipelined: the four statements leave in one write and come back together.
-    return Promise.all([
+    // Pipelined and corked: the four statements leave in one write and come back together.
+    const socket = socketOf(lane)
+    socket.cork()
+    const statements = [
       lane.query('BEGIN'),
       q(lane, 'cdcb_mark1', sql.markOne, [runId, op.key, op.seq, intendedAt]),
       q(lane, 'cdcb_del1', sql.deleteOne, [runId, op.key]),
       lane.query('COMMIT'),
-    ]).then(([, mark, del]) => {
+    ] as const
+    socket.uncork()
+    return Promise.all(statements).then(([, mark, del]) => {
       expectRows(mark, 1, `delete of key ${op.key}`)
       expectRows(del, 1, `delete of key ${op.key}`)
     })
@@ -186,7 +190,14 @@ export async function createPostgresSource(
   return {
     async open() {
       for (let i = 0; i < mine; i++) {
-        lanes.push(await connect(options, 'source', { pipeline: true }))
+        lanes.push(
+          await connect(options, 'source', {
+            pipeline: true,
+            // A generic plan made while the table was still empty joins the unnest() rows to
+            // the table by a sequential scan, and keeps doing so as it grows.
+            ...(batchSize > 1 ? { options: '-c plan_cache_mode=force_custom_plan' } : {}),
+          }),
+        )
       }
     },
     write(ops) {
@@ -213,7 +224,7 @@ export async function createPostgresSource(
         if (laneOps.length === 0) return
         const lane = lanes[i]!
         // pg writes each query with its own syscall; corking the socket sends this lane's share in one.
-        const socket = (lane as unknown as { connection: { stream: Writable } }).connection.stream
+        const socket = socketOf(lane)
         socket.cork()
         process.nextTick(() => socket.uncork())
         const settle = (done: readonly Operation[]) => () => {
@@ -244,6 +255,11 @@ export async function createPostgresSource(
     },
     stats: () => ({ ...counts }),
   }
+}
+
+/** The connection's socket: pg writes each query with its own syscall unless it is corked. */
+function socketOf(client: pg.Client): Writable {
+  return (client as unknown as { connection: { stream: Writable } }).connection.stream
 }
 
 /**
