@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest'
 const root = path.resolve(fileURLToPath(import.meta.url), '../../../..')
 const cli = path.join(root, 'packages/cli/bin/run.js')
 
-/** Pids of running embedded servers (their data dirs are cdcb-pg-* temp dirs). */
+/** Pids of running embedded servers (their data dirs are cdcb-pg-* temp dirs); not the rm that deletes one. */
 function embeddedServers(): string[] {
   return readdirSync('/proc').filter((pid) => {
     if (!/^\d+$/.test(pid)) return false
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cdcb-pg-')
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      return cmdline.includes('bin/postgres') && cmdline.includes('cdcb-pg-')
     } catch {
       return false
     }
