@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { decodeMarker, digestOf, type Operation, type PluginContext } from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
-import { createDecoder, createEncoder, type RecordLike } from '../src/formats.js'
+import { createDecoder, createEncoder, type RecordLike, readCdcbBody } from '../src/formats.js'
 import { optionsSchema } from '../src/options.js'
 
 const RUN = 'a1b2c3d4'
@@ -121,6 +121,32 @@ describe('cdcb format', () => {
       key: 3,
       deleted: true,
       kind: 'delete',
+    })
+  })
+
+  it('reads the body without JSON.parse, and falls back to it for anything else', () => {
+    expect(readCdcbBody('{"cdcb":"m","op":"insert","key":12,"payload":"abc"}')).toEqual({
+      kind: 'insert',
+      key: 12,
+      payload: 'abc',
+    })
+    expect(readCdcbBody('{"op":"delete","key":7}')).toEqual({ kind: 'delete', key: 7, payload: undefined })
+    expect(readCdcbBody('{"op":"update","key":3,"payload":"a\\"b"}')).toEqual({
+      kind: 'update',
+      key: 3,
+      payload: 'a"b',
+    })
+    expect(readCdcbBody('{"key":3, "op": "update"}')).toEqual({ kind: 'update', key: 3, payload: undefined })
+    expect(readCdcbBody('not json')).toBeUndefined()
+  })
+
+  it('flags a payload changed in transit as corrupt', () => {
+    const opts = options({})
+    const message = createEncoder(opts, context)(op, PAYLOAD, digestOf(PAYLOAD), 0)
+    const value = String(message.value).replace(PAYLOAD, 'hello-cdX')
+    expect(createDecoder(opts, context)({ key: Buffer.from('3'), value: Buffer.from(value) })).toMatchObject({
+      seq: 12,
+      corrupt: 'payload does not match its digest',
     })
   })
 
