@@ -1,7 +1,7 @@
 // Issue: end-to-end throughput with 1, 4 and 8 partitions, with as many workers
 // (so as many sink consumers, one per partition; see the sink's design note).
 // Closed model: `concurrency` writers as fast as acknowledgements allow, 1 KB values.
-// Usage: node bench/kafka-partitions.mjs [seconds, default 10] [concurrency, default 64] [partition counts, default 1,4,8]
+// Usage: node bench/kafka-partitions.mjs [seconds, default 10] [concurrency, default 64] [partition counts, default 1,4,8] [workers, default = partitions]
 import { down, up } from '../services/index.mjs'
 import { createTopic } from './kafka-lib.mjs'
 import { runCdcb } from './lib.mjs'
@@ -9,6 +9,7 @@ import { runCdcb } from './lib.mjs'
 const seconds = Number(process.argv[2] ?? 10)
 const concurrency = Number(process.argv[3] ?? 64)
 const counts = (process.argv[4] ?? '1,4,8').split(',').map(Number)
+const fixedWorkers = process.argv[5] ? Number(process.argv[5]) : undefined
 
 const kafka = await up('kafka')
 const brokers = kafka.address
@@ -20,7 +21,7 @@ try {
       name: `kafka-partitions-${partitions}`,
       source: { plugin: 'kafka', options: { brokers, topic } },
       sink: { plugin: 'kafka', options: { brokers, topic } },
-      workers: partitions,
+      workers: fixedWorkers ?? partitions,
       load: {
         concurrency,
         warmup: '2s',
@@ -32,7 +33,7 @@ try {
     })
     const row = {
       partitions,
-      workers: partitions,
+      workers: fixedWorkers ?? partitions,
       sent: Math.round(result.rate.sent),
       achieved: Math.round(result.rate.achieved),
       e2eP50: result.metrics.e2e.p50,
