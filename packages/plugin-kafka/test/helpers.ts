@@ -32,6 +32,8 @@ export async function runKafka(input: {
   load: UserConfig['load']
   workers?: number
   onStart?: () => void
+  /** Fixed run id, so a test can write records carrying this run's marker. */
+  runId?: string
 }): Promise<KafkaRun> {
   const source = kafka({ brokers, ...input.source })
   const sink = kafka({ brokers, topic: input.source.topic, ...input.sink })
@@ -47,6 +49,7 @@ export async function runKafka(input: {
   } satisfies UserConfig)
   const logs: string[] = []
   const result = await runBenchmark(config, {
+    runId: input.runId,
     reporters: [{ onLog: (m) => void logs.push(m), onRunStart: input.onStart }],
   })
   const sinkCounts = { insert: 0, update: 0, delete: 0, corrupt: 0, foreign: 0 }
