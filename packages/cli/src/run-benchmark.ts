@@ -46,7 +46,7 @@ export async function runFromCli(flags: RunFlags): Promise<number> {
 async function runQuickstart(flags: RunFlags): Promise<number> {
   const { startQuickstart } = await import('@cdcb/plugin-postgres/quickstart')
   const log = (line: string) => process.stderr.write(`cdcb: ${line}\n`)
-  const quickstart = await startQuickstart({ log })
+  const quickstart = await startQuickstart({ log, rate: flags.rate, duration: flags.duration })
   if (!quickstart) {
     throw new ConfigError(
       `no config found in ${process.cwd()} (looked for ${CONFIG_SEARCH_PLACES.slice(0, 2).join(', ')}, …) — run: cdcb init, or pass --config FILE`,

@@ -22,6 +22,10 @@ describe('measurement through the CLI, memory pipeline', () => {
     expect(result.metrics.e2e.p50).toBeLessThanOrEqual(51)
     expect(result.events.observed).toBe(10_000)
     expect(result.events.lost).toBe(0)
+    const { insert, update, delete: deletes } = result.operations
+    expect(insert + update + deletes).toBe(10_000)
+    expect(insert / 10_000).toBeGreaterThan(0.6)
+    expect(deletes).toBeGreaterThan(0)
     expect(result.rate.target).toBeCloseTo(2000, -1)
   })
 

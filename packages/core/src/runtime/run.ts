@@ -327,6 +327,11 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     metrics: finalSnapshot.total,
     rate: { target: round(targetRate), sent: round(sentRate), achieved: round(achievedRate) },
     events,
+    operations: {
+      insert: aggregator.sum('inserts'),
+      update: aggregator.sum('updates'),
+      delete: aggregator.sum('deletes'),
+    },
     lateShare: finalSnapshot.lateShare,
     measuredSeconds: round(measuredSeconds),
     errors: aggregator.errors(),
