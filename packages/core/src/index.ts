@@ -14,6 +14,7 @@ export {
 export { CdcbError, ConfigError, describeError, errorKind, RuntimeFailure, redactUrl } from './errors.js'
 export { digestOf, payloadFor } from './load/payload.js'
 export { decodeMarker, encodeMarker } from './marker.js'
+export { SeqBitset } from './metrics/seq-bitset.js'
 export {
   definePlugin,
   type ExpectedRow,

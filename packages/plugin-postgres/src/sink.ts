@@ -20,6 +20,7 @@ import {
   type Observer,
   type PluginContext,
   parseDurationMicros,
+  SeqBitset,
   type Sink,
 } from '@cdcb/core'
 import type pg from 'pg'
@@ -215,7 +216,7 @@ async function createPollSink(options: PostgresOptions, context: PluginContext):
   const sql = `SELECT key, seq, intended_at, digest, cdcb_applied_at FROM ${qualified(schema, changeLogTable(table))}
     WHERE run_id = $1 AND cdcb_applied_at > $2 ORDER BY cdcb_applied_at LIMIT ${POLL_LIMIT}`
   // Seqs already reported: a few bits per event, so re-reading the lookback window never double-counts.
-  const seen = new Bitset()
+  const seen = new SeqBitset()
   let client: pg.Client | undefined
   let timer: NodeJS.Timeout | undefined
   let stopped = false
@@ -285,21 +286,4 @@ async function createPollSink(options: PostgresOptions, context: PluginContext):
     },
   }
   return sink
-}
-
-/** One bit per seq, growing with the largest seq seen. */
-class Bitset {
-  private words = new Uint32Array(1024)
-  testAndSet(index: number): boolean {
-    const word = index >>> 5
-    if (word >= this.words.length) {
-      const grown = new Uint32Array(Math.max(word + 1, this.words.length * 2))
-      grown.set(this.words)
-      this.words = grown
-    }
-    const bit = 1 << (index & 31)
-    const was = (this.words[word]! & bit) !== 0
-    this.words[word]! |= bit
-    return was
-  }
 }

@@ -11,6 +11,7 @@
 import { z } from 'zod'
 import { nowMicros } from '../clock.js'
 import { createRandom, normal, uniform } from '../load/random.js'
+import { SeqBitset } from '../metrics/seq-bitset.js'
 import { definePlugin, type Observer, type Operation, type PluginContext, pluginRef } from '../plugin.js'
 import { parseDurationMicros } from '../units.js'
 
@@ -74,7 +75,7 @@ class Pipeline {
   /** Per key (an integer below context.keys): last delivered seq + 1, and last delivery time. */
   private readonly lastDeliveredByKey: Float64Array
   private readonly lastDeliverAtByKey: Float64Array
-  private readonly delivered = new GrowableBitset()
+  private readonly delivered = new SeqBitset()
   private readonly random: () => number
   /** Final state as the pipeline applied it, in delivery order, per key: seq + 1, -(seq + 1) when deleted, 0 never. */
   readonly store: Float64Array
@@ -321,24 +322,6 @@ class DeliveryQueue {
 
 function earlier(a: Delivery, b: Delivery): boolean {
   return a.deliverAt < b.deliverAt || (a.deliverAt === b.deliverAt && a.order! < b.order!)
-}
-
-/** One bit per seq, growing as seqs grow: a few bits per event, as DESIGN.md allows. */
-class GrowableBitset {
-  private words = new Uint32Array(1024)
-
-  testAndSet(index: number): boolean {
-    const word = index >>> 5
-    if (word >= this.words.length) {
-      const grown = new Uint32Array(Math.max(word + 1, this.words.length * 2))
-      grown.set(this.words)
-      this.words = grown
-    }
-    const bit = 1 << (index & 31)
-    const was = (this.words[word]! & bit) !== 0
-    this.words[word]! |= bit
-    return was
-  }
 }
 
 function sleepUntil(epochMicros: number): Promise<void> {
