@@ -4,7 +4,7 @@
 // detect = append → read) and committedAt = observed (e2e = intended → read by
 // the sink, the whole trip). EndToEndLatency sends one record at a time and waits
 // for it to come back (a closed loop of one): the broker's floor, not a rate.
-// Usage: node bench/kafka-e2e-latency.mjs [rate, default 10000] [seconds, default 20] [workers, default 2]
+// Usage: node bench/kafka-e2e-latency.mjs [rate, default 10000] [seconds, default 20] [workers, default 2] [source batch.linger, default 0]
 import { down, up } from '../services/index.mjs'
 import { createTopic, kafkaTool } from './kafka-lib.mjs'
 import { runCdcb } from './lib.mjs'
@@ -12,6 +12,7 @@ import { runCdcb } from './lib.mjs'
 const rate = Number(process.argv[2] ?? 10_000)
 const seconds = Number(process.argv[3] ?? 20)
 const workers = Number(process.argv[4] ?? 2)
+const linger = process.argv[5] ?? '0ms'
 const partitions = 6
 
 const kafka = await up('kafka')
@@ -21,14 +22,14 @@ try {
     const topic = await createTopic(brokers, 'bench-e2e', partitions)
     const { result } = await runCdcb({
       name: 'kafka-e2e',
-      source: { plugin: 'kafka', options: { brokers, topic } },
+      source: { plugin: 'kafka', options: { brokers, topic, batch: { linger } } },
       sink: { plugin: 'kafka', options: { brokers, topic, committedAt } },
       workers,
       load: { rate, warmup: '5s', duration: `${seconds}s`, keys: 100_000, drainTimeout: '30s' },
     })
     const { e2e, ack, lag, detect } = result.metrics
     const f = (m) => `p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, max ${m.max.toFixed(1)} ms`
-    console.log(`cdcb (committedAt: ${committedAt}, timeBase: ${result.timeBase})`)
+    console.log(`cdcb (committedAt: ${committedAt}, linger ${linger}, timeBase: ${result.timeBase})`)
     console.log(
       `  rate target ${result.rate.target}/s sent ${result.rate.sent}/s achieved ${result.rate.achieved}/s; lost ${result.events.lost}, errors ${result.events.errors}, late ${(result.lateShare * 100).toFixed(1)}%`,
     )
