@@ -1,5 +1,5 @@
 import hdr from 'hdr-histogram-js'
-import { LATENCY_METRICS, type LatencyMetric, type LatencySummaries, type LatencySummary } from '../result.js'
+import type { LatencySummary } from '../result.js'
 
 export type Histogram = ReturnType<typeof hdr.build>
 
@@ -58,26 +58,4 @@ export function summarize(histogram: Histogram): LatencySummary {
     max: ms(histogram.maxValue),
     mean: ms(histogram.mean),
   }
-}
-
-/** One histogram per latency metric (main thread). */
-export type HistogramSet = Record<LatencyMetric, Histogram>
-
-export function createHistogramSet(): HistogramSet {
-  return Object.fromEntries(LATENCY_METRICS.map((metric) => [metric, createHistogram()])) as HistogramSet
-}
-
-export function encodeHistogramSet(set: HistogramSet): Record<LatencyMetric, string> {
-  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, encodeHistogram(set[m])])) as Record<
-    LatencyMetric,
-    string
-  >
-}
-
-export function summarizeSet(set: HistogramSet): LatencySummaries {
-  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, summarize(set[m])])) as LatencySummaries
-}
-
-export function resetSet(set: HistogramSet): void {
-  for (const m of LATENCY_METRICS) set[m].reset()
 }

@@ -4,20 +4,14 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { rateAt } from '../load/schedule.js'
-import {
-  addEncoded,
-  createHistogramSet,
-  encodeHistogramSet,
-  type HistogramSet,
-  resetSet,
-  summarizeSet,
-} from '../metrics/histograms.js'
+import { createRecorderSet, type RecorderSet } from '../metrics/recorder.js'
 import {
   type ErrorCount,
   type EventCounts,
   type IntervalPoint,
   LATENCY_METRICS,
   type LatencyMetric,
+  type LatencySummaries,
   type Phase,
   type RunSnapshot,
   type SloCheck,
@@ -38,9 +32,9 @@ const STATISTIC_PERCENTILE: Partial<Record<Statistic, number>> = {
 
 export class Aggregator {
   /** Measured-window latencies since the start. */
-  readonly total: HistogramSet = createHistogramSet()
+  readonly total: RecorderSet = createRecorderSet()
   /** All latencies since the last tick (warmup included), for the live view. */
-  private readonly interval: HistogramSet = createHistogramSet()
+  private readonly interval: RecorderSet = createRecorderSet()
   private readonly counters = new Map<number, WorkerCounters>()
   private readonly errorsByShard = new Map<number, readonly ErrorTally[]>()
   private previous = { at: 0, sent: 0, observed: 0 }
@@ -53,11 +47,13 @@ export class Aggregator {
   /** Adds one worker's snapshot. */
   add(message: SnapshotMessage): void {
     for (const metric of LATENCY_METRICS) {
-      if (message.measured[metric]) {
-        addEncoded(this.total[metric], message.measured[metric])
-        addEncoded(this.interval[metric], message.measured[metric])
+      const measured = message.measured[metric]
+      const warmup = message.warmup[metric]
+      if (measured) {
+        this.total[metric].addSparse(measured)
+        this.interval[metric].addSparse(measured)
       }
-      if (message.warmup[metric]) addEncoded(this.interval[metric], message.warmup[metric])
+      if (warmup) this.interval[metric].addSparse(warmup)
     }
     this.counters.set(message.shard, message.counters)
     this.errorsByShard.set(message.shard, message.errors)
@@ -110,14 +106,14 @@ export class Aggregator {
   sloInputs(measuredSeconds: number): SloInputs {
     return {
       latency: (name, statistic) => {
-        const histogram = this.total[name as LatencyMetric]
-        if (!histogram || histogram.totalCount === 0) return null
+        const recorder = this.total[name as LatencyMetric]
+        if (!recorder || recorder.count === 0) return null
         const micros =
           statistic === 'max'
-            ? histogram.maxValue
+            ? recorder.max
             : statistic === 'mean'
-              ? histogram.mean
-              : histogram.getValueAtPercentile(STATISTIC_PERCENTILE[statistic]!)
+              ? recorder.mean
+              : recorder.valueAtPercentile(STATISTIC_PERCENTILE[statistic]!)
         return micros / 1e3
       },
       events: this.events(),
@@ -144,8 +140,8 @@ export class Aggregator {
       load.model === 'open' && (phase === 'warmup' || phase === 'measure')
         ? rateAt(load.schedule, elapsedMicros)
         : 0
-    const interval = summarizeSet(this.interval)
-    resetSet(this.interval)
+    const interval = summarize(this.interval)
+    for (const metric of LATENCY_METRICS) this.interval[metric].reset()
     const events = this.events()
     const measuredSeconds = Math.max(0, Math.min(elapsedMicros, load.totalMicros) - load.warmupMicros) / 1e6
     const snapshot: RunSnapshot = {
@@ -155,7 +151,7 @@ export class Aggregator {
       progress: Math.min(1, elapsedMicros / load.totalMicros),
       rate: { target: targetRate, sent: sentRate, achieved: achievedRate },
       interval,
-      total: summarizeSet(this.total),
+      total: summarize(this.total),
       events,
       lateShare: events.sent ? events.late / events.sent : 0,
       errors: this.errors(),
@@ -177,8 +173,15 @@ export class Aggregator {
   }
 
   encodedTotals(): Record<LatencyMetric, string> {
-    return encodeHistogramSet(this.total)
+    return Object.fromEntries(LATENCY_METRICS.map((m) => [m, this.total[m].encode()])) as Record<
+      LatencyMetric,
+      string
+    >
   }
+}
+
+function summarize(set: RecorderSet): LatencySummaries {
+  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, set[m].summary()])) as LatencySummaries
 }
 
 function round(value: number): number {

@@ -5,6 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { ResolvedLoad, ResolvedPlugin } from '../config/resolve-config.js'
+import type { SparseCounts } from '../metrics/recorder.js'
 import type { TrackerBuffers } from '../metrics/tracker.js'
 import type { VerificationReport } from '../plugin.js'
 import type { LatencyMetric } from '../result.js'
@@ -53,7 +54,8 @@ export interface ErrorTally {
   lastMessage: string
 }
 
-export type EncodedHistograms = Record<LatencyMetric, string>
+/** A worker's latency buckets for the interval, per metric; null where nothing was recorded. */
+export type IntervalCounts = Record<LatencyMetric, SparseCounts | null>
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly shard: number; readonly timeBase: string | undefined }
@@ -63,9 +65,9 @@ export type WorkerMessage =
       readonly type: 'snapshot'
       readonly shard: number
       /** Latencies of measured-window events recorded since the last snapshot. */
-      readonly measured: EncodedHistograms
+      readonly measured: IntervalCounts
       /** Latencies of warmup events recorded since the last snapshot. */
-      readonly warmup: EncodedHistograms
+      readonly warmup: IntervalCounts
       readonly counters: WorkerCounters
       readonly errors: readonly ErrorTally[]
     }

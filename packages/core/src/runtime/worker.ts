@@ -12,7 +12,7 @@ import { KeySpace } from '../load/keyspace.js'
 import { digestOf, payloadFor } from '../load/payload.js'
 import { intendedOffset, segmentIndexOf } from '../load/schedule.js'
 import { decodeMarker } from '../marker.js'
-import { Recorder } from '../metrics/recorder.js'
+import { createRecorderSet, type RecorderSet } from '../metrics/recorder.js'
 import { Seen, Tracker } from '../metrics/tracker.js'
 import type {
   ExpectedRow,
@@ -23,10 +23,10 @@ import type {
   Source,
   VerificationReport,
 } from '../plugin.js'
-import { LATENCY_METRICS, type LatencyMetric } from '../result.js'
+import { LATENCY_METRICS } from '../result.js'
 import type {
-  EncodedHistograms,
   ErrorTally,
+  IntervalCounts,
   MainMessage,
   WorkerCounters,
   WorkerInit,
@@ -34,14 +34,8 @@ import type {
   WorkerResult,
 } from './messages.js'
 
-type RecorderSet = Record<LatencyMetric, Recorder>
-
-function createRecorderSet(): RecorderSet {
-  return { e2e: new Recorder(), ack: new Recorder(), lag: new Recorder(), detect: new Recorder() }
-}
-
-function takeEncoded(set: RecorderSet): EncodedHistograms {
-  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, set[m].takeEncoded()])) as EncodedHistograms
+function takeSparse(set: RecorderSet): IntervalCounts {
+  return Object.fromEntries(LATENCY_METRICS.map((m) => [m, set[m].takeSparse()])) as IntervalCounts
 }
 
 const MAX_ERROR_KINDS = 20
@@ -375,8 +369,8 @@ class Shard {
     this.post({
       type: 'snapshot',
       shard: this.init.shard,
-      measured: takeEncoded(this.measured),
-      warmup: takeEncoded(this.warmup),
+      measured: takeSparse(this.measured),
+      warmup: takeSparse(this.warmup),
       counters: { ...this.counters },
       errors: [...this.errors.values()].map((e) => ({ ...e })),
     })

@@ -1,34 +1,45 @@
 import { describe, expect, it } from 'vitest'
 import { createRandom } from '../../src/load/random.js'
-import { addEncoded, createHistogram, summarize } from '../../src/metrics/histograms.js'
+import { addEncoded, createHistogram } from '../../src/metrics/histograms.js'
 import { countsIndexOf, Recorder, valueAtIndex } from '../../src/metrics/recorder.js'
 
 describe('latency recording and merging', () => {
-  it('merges encoded histograms from several workers into exactly one histogram of all samples', () => {
-    const random = createRandom(11)
-    const workers = [new Recorder(), new Recorder(), new Recorder()]
-    const single = new Recorder()
-    const reference = createHistogram()
-    for (let i = 0; i < 200_000; i++) {
-      // Log-normal-ish latencies from 10 µs to minutes, so every bucket range is exercised.
-      const micros = Math.round(10 * Math.exp(random() * 16))
-      workers[i % 3]!.record(micros)
-      single.record(micros)
-      reference.recordValue(micros)
+  const random = createRandom(11)
+  const workers = [new Recorder(), new Recorder(), new Recorder()]
+  const single = new Recorder()
+  const reference = createHistogram() // hdr-histogram-js recording every value itself
+  for (let i = 0; i < 200_000; i++) {
+    // Log-normal-ish latencies from 10 µs to minutes, so every bucket range is exercised.
+    const micros = Math.round(10 * Math.exp(random() * 16))
+    workers[i % 3]!.record(micros)
+    single.record(micros)
+    reference.recordValue(micros)
+  }
+  const merged = new Recorder()
+  for (const worker of workers) merged.addSparse(worker.takeSparse()!)
+
+  it('merges several workers into exactly the histogram of all samples', () => {
+    expect(merged.count).toBe(200_000)
+    expect(merged.summary()).toEqual(single.summary())
+    for (const p of [0.1, 1, 25, 50, 90, 95, 99, 99.9, 99.99, 100]) {
+      expect(merged.valueAtPercentile(p)).toBe(single.valueAtPercentile(p))
     }
-    const merged = createHistogram()
-    for (const worker of workers) addEncoded(merged, worker.takeEncoded())
-    const alone = createHistogram()
-    addEncoded(alone, single.takeEncoded())
-    expect(merged.totalCount).toBe(200_000)
-    expect(summarize(merged)).toEqual(summarize(alone))
+  })
+
+  it('gives the same percentiles, max and mean as HdrHistogram itself', () => {
     for (const p of [1, 25, 50, 90, 95, 99, 99.9, 99.99, 100]) {
-      expect(merged.getValueAtPercentile(p)).toBe(alone.getValueAtPercentile(p))
-      // And the same as hdr-histogram-js recording every value itself, at HDR's resolution.
-      expect(countsIndexOf(merged.getValueAtPercentile(p))).toBe(
-        countsIndexOf(reference.getValueAtPercentile(p)),
-      )
+      expect(merged.valueAtPercentile(p)).toBe(reference.getValueAtPercentile(p))
     }
+    expect(countsIndexOf(merged.max)).toBe(countsIndexOf(reference.maxValue))
+    expect(merged.mean).toBeCloseTo(reference.mean, 0)
+  })
+
+  it('encodes to the standard HDR format, losslessly', () => {
+    const decoded = createHistogram()
+    addEncoded(decoded, merged.encode())
+    expect(decoded.totalCount).toBe(200_000)
+    for (const p of [50, 99, 99.9, 100])
+      expect(decoded.getValueAtPercentile(p)).toBe(merged.valueAtPercentile(p))
   })
 
   it('uses the HDR bucket layout: every value maps back into its own bucket', () => {
@@ -39,13 +50,13 @@ describe('latency recording and merging', () => {
     }
   })
 
-  it('clamps negative and huge values instead of throwing', () => {
+  it('clamps negative and huge values instead of throwing, and starts afresh after a snapshot', () => {
     const recorder = new Recorder()
     recorder.record(-5)
     recorder.record(1e13)
-    const histogram = createHistogram()
-    recorder.addTo(histogram)
-    expect(histogram.totalCount).toBe(2)
-    expect(histogram.getValueAtPercentile(1)).toBe(0)
+    expect(recorder.count).toBe(2)
+    expect(recorder.valueAtPercentile(1)).toBe(0)
+    expect(recorder.takeSparse()?.indexes.length).toBe(2)
+    expect(recorder.takeSparse()).toBeNull()
   })
 })
