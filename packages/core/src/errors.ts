@@ -28,9 +28,10 @@ export class RuntimeFailure extends CdcbError {
 
 /** Best one-line description of anything thrown, for messages and error-by-kind counters. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const message = error.message || error.name
-    return message.split('\n')[0]!
+  if (error instanceof Error || (error !== null && typeof error === 'object' && 'message' in error)) {
+    const { message, name } = error as { message?: unknown; name?: unknown }
+    const text = typeof message === 'string' && message ? message : String(name ?? 'error')
+    return text.split('\n')[0]!
   }
   return String(error)
 }

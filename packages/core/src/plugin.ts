@@ -102,6 +102,8 @@ export interface Sink {
   stop?(): Promise<void>
   /** Which time base `committedAt` uses, shown in the report (e.g. "target apply time (trigger)"). */
   readonly timeBase?: string
+  /** Counts the sink wants in the result (`plugins.sink`, summed over workers), e.g. records by kind. Called once at the end. */
+  stats?(): Record<string, number>
 }
 
 /** The final state cdcb expects at the target for one key. */

@@ -145,6 +145,6 @@ export interface RunResult {
   readonly intervals: readonly IntervalPoint[]
   /** Final histograms, HDR compressed base64 of microsecond values, so runs can be merged later. */
   readonly histograms: Readonly<Record<LatencyMetric, string>>
-  /** What each plugin part reported of itself (`Source.stats`), summed over workers. */
-  readonly plugins: { readonly source: Record<string, number> }
+  /** What each plugin part reported of itself (`Source.stats`, `Sink.stats`), summed over workers. */
+  readonly plugins: { readonly source: Record<string, number>; readonly sink: Record<string, number> }
 }

@@ -69,7 +69,7 @@ export function createEncoder(options: ResolvedKafkaOptions, context: PluginCont
         const body =
           op.kind === 'delete'
             ? `"op":"delete","key":${op.key}`
-            : // cdcb payloads are [A-Za-z0-9] only (core's payloadFor): nothing to escape.
+            : // cdcb payloads are [A-Za-z0-9_-] only (core's payloadFor): nothing to escape in JSON.
               `"op":"${op.kind}","key":${op.key},"payload":"${payload}"`
         return inHeader
           ? { key, value: `{${body}}`, headers: { [MARKER_HEADER]: marker } }

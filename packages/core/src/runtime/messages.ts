@@ -85,4 +85,5 @@ export interface WorkerResult {
   readonly shard: number
   readonly verification: VerificationReport | null
   readonly sourceStats: Record<string, number>
+  readonly sinkStats: Record<string, number>
 }

@@ -196,7 +196,8 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     )
   }
 
-  const startAt = nowMicros() + 20_000
+  // A whole microsecond: markers carry intended times rounded to one, and seq 0 must not round into the warmup.
+  const startAt = Math.ceil(nowMicros()) + 20_000
   broadcast({ type: 'start', startAt })
   await reporters.runStart({
     runId,
@@ -339,7 +340,7 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     warnings: warningsFor({ targetRate, sentRate, events, drained, lostSample, drainBudget, config }),
     intervals: aggregator.intervals,
     histograms: aggregator.encodedTotals(),
-    plugins: { source: sumStats(results) },
+    plugins: { source: sumStats(results, 'sourceStats'), sink: sumStats(results, 'sinkStats') },
   }
   await reporters.runEnd(result)
   return result
@@ -404,9 +405,12 @@ function mergeVerification(results: readonly WorkerResult[]): RunResult['verific
   }
 }
 
-function sumStats(results: readonly WorkerResult[]): Record<string, number> {
+function sumStats(
+  results: readonly WorkerResult[],
+  part: 'sourceStats' | 'sinkStats',
+): Record<string, number> {
   const total: Record<string, number> = {}
-  for (const r of results) for (const [k, v] of Object.entries(r.sourceStats)) total[k] = (total[k] ?? 0) + v
+  for (const r of results) for (const [k, v] of Object.entries(r[part])) total[k] = (total[k] ?? 0) + v
   return total
 }
 

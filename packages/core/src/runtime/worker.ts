@@ -111,7 +111,7 @@ class Shard {
       this.post({ type: 'failed', shard: this.init.shard, message: redactUrl(describeError(error)) })
       await this.closeQuietly()
       this.port.close()
-      return { shard: this.init.shard, verification: null, sourceStats: {} }
+      return { shard: this.init.shard, verification: null, sourceStats: {}, sinkStats: {} }
     }
     this.post({ type: 'ready', shard: this.init.shard, timeBase: this.sink.timeBase })
 
@@ -142,10 +142,11 @@ class Shard {
     let verification: VerificationReport | null = null
     if (finish.verify && this.init.verify) verification = await this.verify(context)
     const sourceStats = this.source.stats?.() ?? {}
+    const sinkStats = this.sink.stats?.() ?? {}
     await this.closeQuietly()
     this.abort.abort()
     this.port.close()
-    return { shard: this.init.shard, verification, sourceStats }
+    return { shard: this.init.shard, verification, sourceStats, sinkStats }
   }
 
   // ---- scheduling -------------------------------------------------------
@@ -340,6 +341,16 @@ class Shard {
   private createContext(): PluginContext {
     const { runId, shard, shards } = this.init
     const { seed, payloadSize } = this.init.load
+    // A source usually asks for an operation's marker (its digest) and its payload: derive the payload once.
+    let cachedSeq = -1
+    let cachedPayload = ''
+    const payload = (seq: number) => {
+      if (seq !== cachedSeq) {
+        cachedPayload = payloadFor(seed, seq, payloadSize)
+        cachedSeq = seq
+      }
+      return cachedPayload
+    }
     return {
       runId,
       shard,
@@ -349,13 +360,13 @@ class Shard {
       keys: this.init.load.keys,
       signal: this.abort.signal,
       startedAt: () => this.startAt,
-      payload: (seq) => payloadFor(seed, seq, payloadSize),
-      digest: (seq) => digestOf(payloadFor(seed, seq, payloadSize)),
+      payload,
+      digest: (seq) => digestOf(payload(seq)),
       marker: (op) => ({
         runId,
         seq: op.seq,
         intendedAt: op.intendedAt,
-        digest: op.kind === 'delete' ? '' : digestOf(payloadFor(seed, op.seq, payloadSize)),
+        digest: op.kind === 'delete' ? '' : digestOf(payload(op.seq)),
       }),
       parseMarker: (text) => {
         const marker = decodeMarker(text)
@@ -398,7 +409,7 @@ class Shard {
     await this.closeQuietly()
     this.abort.abort()
     this.port.close()
-    return { shard: this.init.shard, verification: null, sourceStats: {} }
+    return { shard: this.init.shard, verification: null, sourceStats: {}, sinkStats: {} }
   }
 
   private post(message: WorkerMessage): void {
