@@ -5,6 +5,16 @@
 import { parseDurationMicros } from '@cdcb/core'
 import { z } from 'zod'
 
+/** Where a Debezium row carries cdcb's marker: the columns a cdcb PostgreSQL source writes. */
+const DEFAULT_DEBEZIUM_COLUMNS = {
+  key: 'id',
+  runId: 'run_id',
+  seq: 'seq',
+  intendedAt: 'intended_at',
+  digest: 'digest',
+  payload: 'payload',
+}
+
 const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
   error: 'expected a duration such as "500ms" or "5s"',
 })
@@ -125,14 +135,7 @@ const optionsSchema = z
             digest: z.string().default('digest'),
             payload: z.string().default('payload'),
           })
-          .default({
-            key: 'id',
-            runId: 'run_id',
-            seq: 'seq',
-            intendedAt: 'intended_at',
-            digest: 'digest',
-            payload: 'payload',
-          }),
+          .default(DEFAULT_DEBEZIUM_COLUMNS),
       })
       .optional(),
     /**
@@ -199,14 +202,5 @@ export function millis(value: string | number): number {
 
 /** Debezium column names after defaults. */
 export function debeziumColumns(options: ResolvedKafkaOptions) {
-  return (
-    options.debezium?.columns ?? {
-      key: 'id',
-      runId: 'run_id',
-      seq: 'seq',
-      intendedAt: 'intended_at',
-      digest: 'digest',
-      payload: 'payload',
-    }
-  )
+  return options.debezium?.columns ?? DEFAULT_DEBEZIUM_COLUMNS
 }

@@ -85,27 +85,12 @@ export async function createPostgresSource(
   const writeOne = (lane: pg.Client, op: Operation): Promise<void> => {
     const intendedAt = Math.round(op.intendedAt)
     counts.transactions++
-    if (op.kind === 'insert') {
+    if (op.kind !== 'delete') {
       const payload = context.payload(op.seq)
-      return q(lane, 'cdcb_ins1', sql.insertOne, [
-        runId,
-        op.key,
-        op.seq,
-        intendedAt,
-        digestOf(payload),
-        payload,
-      ]).then((r) => expectRows(r, 1, `insert of key ${op.key}`))
-    }
-    if (op.kind === 'update') {
-      const payload = context.payload(op.seq)
-      return q(lane, 'cdcb_upd1', sql.updateOne, [
-        runId,
-        op.key,
-        op.seq,
-        intendedAt,
-        digestOf(payload),
-        payload,
-      ]).then((r) => expectRows(r, 1, `update of key ${op.key}`))
+      const [name, text] = op.kind === 'insert' ? ['cdcb_ins1', sql.insertOne] : ['cdcb_upd1', sql.updateOne]
+      return q(lane, name, text, [runId, op.key, op.seq, intendedAt, digestOf(payload), payload]).then((r) =>
+        expectRows(r, 1, `${op.kind} of key ${op.key}`),
+      )
     }
     // Pipelined and corked: the four statements leave in one write and come back together.
     const socket = socketOf(lane)
