@@ -80,6 +80,7 @@ class Shard {
   private loadEnd = Number.POSITIVE_INFINITY
   private stopRequested = false
   private observing = false
+  private sinkStopped = false
   private capacityWaiter: (() => void) | undefined
   private readonly inbox = new Inbox()
 
@@ -388,6 +389,9 @@ class Shard {
   }
 
   private async stopSink(): Promise<void> {
+    // Called after the drain and again on the way out; a sink is stopped once.
+    if (this.sinkStopped) return
+    this.sinkStopped = true
     try {
       await this.sink?.stop?.()
     } catch (error) {
