@@ -7,7 +7,7 @@ import { z } from 'zod'
 
 /** Where a Debezium row carries cdcb's marker: the columns a cdcb PostgreSQL source writes. */
 const DEFAULT_DEBEZIUM_COLUMNS = {
-  key: 'id',
+  key: 'key',
   runId: 'run_id',
   seq: 'seq',
   intendedAt: 'intended_at',
@@ -128,7 +128,7 @@ const optionsSchema = z
         schema: z.boolean().default(false),
         columns: z
           .strictObject({
-            key: z.string().default('id'),
+            key: z.string().default('key'),
             runId: z.string().default('run_id'),
             seq: z.string().default('seq'),
             intendedAt: z.string().default('intended_at'),
@@ -142,7 +142,7 @@ const optionsSchema = z
      * JSON format: dot paths of the marker in the record value. Either `marker`
      * (the encoded marker string) or `runId` + `seq` + `intendedAt` (+ `digest`).
      * `key` falls back to the record key. Defaults describe a flat row
-     * (`run_id`, `seq`, `intended_at`, `digest`, `id`, `payload`).
+     * (`run_id`, `seq`, `intended_at`, `digest`, `key`, `payload`).
      */
     json: z
       .strictObject({

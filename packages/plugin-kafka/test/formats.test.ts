@@ -26,7 +26,7 @@ function fixture(name: string): RecordLike {
   const text = readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
     .replaceAll('RUNID', RUN)
     .replaceAll('DIGEST', digestOf(PAYLOAD))
-  return { key: Buffer.from('{"id":42}'), value: Buffer.from(text) }
+  return { key: Buffer.from('{"key":42}'), value: Buffer.from(text) }
 }
 
 describe('debezium format', () => {
@@ -64,7 +64,7 @@ describe('debezium format', () => {
 
   it('ignores other runs, tombstones, key-only deletes and the pre-delete stamp', () => {
     expect(decode(fixture('debezium-foreign-run.json'))).toBeUndefined()
-    expect(decode({ key: Buffer.from('{"id":42}'), value: null })).toBeUndefined()
+    expect(decode({ key: Buffer.from('{"key":42}'), value: null })).toBeUndefined()
     expect(decode(fixture('debezium-delete-key-only.json'))).toBeUndefined()
     expect(decode(fixture('debezium-pre-delete-stamp.json'))).toBeUndefined()
   })
