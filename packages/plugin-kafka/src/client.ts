@@ -76,8 +76,7 @@ export async function connectWithin(
   kafka: Kafka,
   options: ResolvedKafkaOptions,
   what: string,
-  connect: () => Promise<void>,
-  disconnect: () => Promise<void>,
+  client: { connect(): Promise<void>; disconnect(): Promise<void> },
 ): Promise<void> {
   const timeoutMs = millis(options.connectTimeout)
   let timer: NodeJS.Timeout | undefined
@@ -88,10 +87,10 @@ export async function connectWithin(
     )
   })
   try {
-    await Promise.race([connect(), timeout])
+    await Promise.race([client.connect(), timeout])
     connected.add(kafka)
   } catch (error) {
-    void disconnect().catch(() => {})
+    void client.disconnect().catch(() => {})
     let cause = causeOf(error)
     if (/Connection timeout/i.test(cause))
       cause = `no answer within ${options.connectTimeout} (connectTimeout)`

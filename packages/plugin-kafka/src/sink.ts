@@ -86,13 +86,7 @@ class KafkaSink implements Sink {
     const kafka = createKafka(options, (m) => context.log(m))
     const topics = options.topics ?? [options.topic]
     const admin = kafka.admin()
-    await connectWithin(
-      kafka,
-      options,
-      'sink admin',
-      () => admin.connect(),
-      () => admin.disconnect(),
-    )
+    await connectWithin(kafka, options, 'sink admin', admin)
     try {
       const type = await timestampTypeOf(admin, topics[0]!)
       this.timeBase = !this.recordTime
@@ -122,13 +116,7 @@ class KafkaSink implements Sink {
           `kafka sink: consumer ${restart ? 'restarting after' : 'stopped by'}: ${error.message.split('\n')[0]}`,
         )
       })
-      await connectWithin(
-        kafka,
-        options,
-        'consumer',
-        () => consumer.connect(),
-        () => consumer.disconnect(),
-      )
+      await connectWithin(kafka, options, 'consumer', consumer)
       const starts: { topic: string; partition: number; offset: string }[] = []
       for (const topic of topics) {
         for (const o of await retrying(() => admin.fetchTopicOffsets(topic))) {

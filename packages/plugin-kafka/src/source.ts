@@ -78,13 +78,7 @@ class KafkaSource implements Source {
   }
 
   async open(): Promise<void> {
-    await connectWithin(
-      this.kafka,
-      this.options,
-      'producer',
-      () => this.producer.connect(),
-      () => this.producer.disconnect(),
-    )
+    await connectWithin(this.kafka, this.options, 'producer', this.producer)
   }
 
   write(ops: readonly Operation[]): Promise<void> {

@@ -31,13 +31,7 @@ export async function prepareKafka(
   }
   const kafka = createKafka(options, (m) => context.log(m))
   const admin = kafka.admin()
-  await connectWithin(
-    kafka,
-    options,
-    'admin',
-    () => admin.connect(),
-    () => admin.disconnect(),
-  )
+  await connectWithin(kafka, options, 'admin', admin)
   const created: string[] = []
   const groups: string[] = []
   try {
@@ -83,13 +77,7 @@ export async function prepareKafka(
   return {
     async teardown() {
       const cleanup = kafka.admin()
-      await connectWithin(
-        kafka,
-        options,
-        'admin',
-        () => cleanup.connect(),
-        () => cleanup.disconnect(),
-      )
+      await connectWithin(kafka, options, 'admin', cleanup)
       try {
         if (groups.length > 0) await cleanup.deleteGroups(groups).catch(() => {})
         if (options.deleteTopic && created.length > 0) await cleanup.deleteTopics({ topics: created })

@@ -45,13 +45,7 @@ async function verify(
 
   const kafka = createKafka(options, (m) => context.log(m))
   const admin = kafka.admin()
-  await connectWithin(
-    kafka,
-    options,
-    'verifier admin',
-    () => admin.connect(),
-    () => admin.disconnect(),
-  )
+  await connectWithin(kafka, options, 'verifier admin', admin)
   const topics = options.topics ?? [options.topic]
   const groupId = `${groupIdFor(options, context.runId)}-verify-${context.shard}`
   /** `topic:partition` → offset to read up to (exclusive). */
@@ -109,13 +103,7 @@ async function verify(
           if (remaining.size === 0) done()
         }
       }
-      await connectWithin(
-        kafka,
-        options,
-        'verifier consumer',
-        () => consumer.connect(),
-        () => consumer.disconnect(),
-      )
+      await connectWithin(kafka, options, 'verifier consumer', consumer)
       try {
         await consumer.subscribe({ topics, fromBeginning: true })
         await consumer.run({ eachBatch: async ({ batch }) => onBatch(batch) })
