@@ -5,21 +5,13 @@
 // the load phase stretches: rows/s = rows acknowledged / length of the load phase
 // (from the 250 ms intervals).
 // Usage: node bench/postgres-batched.mjs [planned seconds at 400k/s, default 2] [mix: insert|default] [batch sizes, default 10,100,1000]
-import pg from 'pg'
-import { startEmbeddedPostgres } from '../packages/plugin-postgres/dist/embedded.js'
 import { runCdcb } from './lib.mjs'
+import { startBenchDatabase } from './postgres-lib.mjs'
 
 const seconds = Number(process.argv[2] ?? 2)
 const mix = process.argv[3] === 'default' ? undefined : { insert: 100 }
-const server = await startEmbeddedPostgres()
-for (const signal of ['SIGINT', 'SIGTERM'])
-  process.once(signal, () => server.stop().then(() => process.exit(130)))
+const { server, url } = await startBenchDatabase()
 try {
-  const admin = new pg.Client({ connectionString: server.url() })
-  await admin.connect()
-  await admin.query('CREATE DATABASE bench')
-  await admin.end()
-  const url = server.url('bench')
   for (const batchSize of (process.argv[4] ?? '10,100,1000').split(',').map(Number)) {
     const { result } = await runCdcb({
       name: `batch-${batchSize}`,

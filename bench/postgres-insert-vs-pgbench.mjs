@@ -10,21 +10,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import { startEmbeddedPostgres } from '../packages/plugin-postgres/dist/embedded.js'
 import { runCdcb } from './lib.mjs'
+import { startBenchDatabase } from './postgres-lib.mjs'
 
 const seconds = Number(process.argv[2] ?? 20)
 const rounds = Number(process.argv[3] ?? 2)
 const workers = Number(process.argv[4] ?? 1)
-const server = await startEmbeddedPostgres()
-for (const signal of ['SIGINT', 'SIGTERM'])
-  process.once(signal, () => server.stop().then(() => process.exit(130)))
+const { server, url } = await startBenchDatabase()
 try {
-  const admin = new pg.Client({ connectionString: server.url() })
-  await admin.connect()
-  await admin.query('CREATE DATABASE bench')
-  await admin.end()
-  const url = server.url('bench')
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   await client.query(`CREATE TABLE pgbench_events (run_id text NOT NULL, key bigint NOT NULL, seq bigint NOT NULL,

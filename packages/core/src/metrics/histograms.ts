@@ -17,13 +17,6 @@ export function createHistogram(): Histogram {
   })
 }
 
-/** Records a latency in microseconds; negative values (clock steps) count as 0, huge ones are clamped. */
-export function recordMicros(histogram: Histogram, micros: number, count = 1): void {
-  const value =
-    micros < 0 ? 0 : micros > HIGHEST_TRACKABLE_MICROS ? HIGHEST_TRACKABLE_MICROS : Math.round(micros)
-  histogram.recordValueWithCount(value, count)
-}
-
 /** Encodes a histogram to cross a thread or go into a result file; decoding and adding it is lossless. */
 export function encodeHistogram(histogram: Histogram): string {
   return hdr.encodeIntoCompressedBase64(histogram)
