@@ -3,19 +3,21 @@
  * marker (run id, seq, intended time, payload digest) and the payload derived
  * from `(seed, seq)`.
  *
- * Each worker opens its share of `pool` connections in pg's pipeline mode and
- * keeps each key's operations in flight on one connection (see LaneRouter), so
- * they reach the server in seq order. `batchSize` operations go in one transaction as multi-row
- * statements (`unnest` arrays); with 1, each operation is its own statement.
+ * Each worker opens its share of `pool` connections, pipelined, and keeps each
+ * key's operations in flight on one connection (see LaneRouter), so they reach
+ * the server in seq order. With `batchSize` 1 each operation is its own
+ * transaction, sent on cdcb's lean protocol path (PreparedPipeline); larger
+ * batches go through pg as multi-row statements (`unnest` arrays), one
+ * transaction per batch, where pg's per-query cost is shared by the batch.
  * A delete first writes its marker into the row, then deletes it, in one
  * transaction, so the delete's old row names the delete's seq downstream.
  */
 
-import type { Writable } from 'node:stream'
 import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import type pg from 'pg'
 import { connect, qualified } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
+import { leanSocket, PreparedPipeline } from './prepared-pipeline.js'
 
 interface Statements {
   insertOne: string
@@ -51,9 +53,9 @@ class RowCountError extends Error {
   override readonly name = 'RowCountMismatch'
 }
 
-function expectRows(result: pg.QueryResult, expected: number, what: string): void {
-  if (result.rowCount !== expected) {
-    throw new RowCountError(`${what} changed ${result.rowCount} rows instead of ${expected}`)
+function expectRows(changed: number | null, expected: number, what: string): void {
+  if (changed !== expected) {
+    throw new RowCountError(`${what} changed ${changed} rows instead of ${expected}`)
   }
 }
 
@@ -71,7 +73,9 @@ export async function createPostgresSource(
   )
   const batchSize = options.batchSize ?? DEFAULTS.batchSize
   const runId = context.runId
-  const lanes: pg.Client[] = []
+  // One kind or the other, by batchSize: a connection handed to PreparedPipeline is no longer pg's.
+  const singleRowLanes: PreparedPipeline[] = []
+  const batchLanes: pg.Client[] = []
   const router = new LaneRouter(mine)
   const counts = { statements: 0, transactions: 0, inserts: 0, updates: 0, deletes: 0 }
   const KIND_COUNTER = { insert: 'inserts', update: 'updates', delete: 'deletes' } as const
@@ -81,31 +85,44 @@ export async function createPostgresSource(
     return lane.query({ name, text, values })
   }
 
-  /** One operation as its own transaction (single-row mode). */
-  const writeOne = (lane: pg.Client, op: Operation): Promise<void> => {
+  /** One operation as its own transaction (single-row mode); resolves with each statement's changed rows. */
+  const writeOne = (lane: PreparedPipeline, op: Operation): Promise<number[]> => {
     const intendedAt = Math.round(op.intendedAt)
     counts.transactions++
     if (op.kind !== 'delete') {
+      counts.statements++
       const payload = context.payload(op.seq)
-      const [name, text] = op.kind === 'insert' ? ['cdcb_ins1', sql.insertOne] : ['cdcb_upd1', sql.updateOne]
-      return q(lane, name, text, [runId, op.key, op.seq, intendedAt, digestOf(payload), payload]).then((r) =>
-        expectRows(r, 1, `${op.kind} of key ${op.key}`),
-      )
+      const statement = op.kind === 'insert' ? 'insertOne' : 'updateOne'
+      return lane.run([
+        { statement, values: [runId, op.key, op.seq, intendedAt, digestOf(payload), payload] },
+      ])
     }
-    // Pipelined and corked: the four statements leave in one write and come back together.
-    const socket = socketOf(lane)
-    socket.cork()
-    const statements = [
-      lane.query('BEGIN'),
-      q(lane, 'cdcb_mark1', sql.markOne, [runId, op.key, op.seq, intendedAt]),
-      q(lane, 'cdcb_del1', sql.deleteOne, [runId, op.key]),
-      lane.query('COMMIT'),
-    ] as const
-    socket.uncork()
-    return Promise.all(statements).then(([, mark, del]) => {
-      expectRows(mark, 1, `delete of key ${op.key}`)
-      expectRows(del, 1, `delete of key ${op.key}`)
-    })
+    counts.statements += 2
+    return lane.run([
+      { statement: 'markOne', values: [runId, op.key, op.seq, intendedAt] },
+      { statement: 'deleteOne', values: [runId, op.key] },
+    ])
+  }
+
+  /** Every statement of a single-row write changes exactly its one row (a delete: marks it, then deletes it). */
+  const checkOne = (op: Operation, changed: readonly number[]): void => {
+    for (const rows of changed) expectRows(rows, 1, `${op.kind} of key ${op.key}`)
+  }
+
+  /** The closed model's path, once per operation, so it allocates and chains as little as it can. */
+  const writeSingle = (op: Operation): Promise<void> => {
+    const i = router.assign(op.key)
+    return writeOne(singleRowLanes[i]!, op).then(
+      (changed) => {
+        router.release(op.key, i)
+        checkOne(op, changed)
+        counts[KIND_COUNTER[op.kind]]++
+      },
+      (error: unknown) => {
+        router.release(op.key, i)
+        throw error
+      },
+    )
   }
 
   /** Up to `batchSize` operations in one transaction; keys repeat only across groups, which run in order. */
@@ -151,7 +168,7 @@ export async function createPostgresSource(
             payloads.map(digestOf),
             payloads,
           ],
-        ).then((r) => expectRows(r, list.length, `${kind} of ${list.length} rows`)),
+        ).then((r) => expectRows(r.rowCount, list.length, `${kind} of ${list.length} rows`)),
       )
     }
     const deletes = byKind.delete
@@ -163,88 +180,114 @@ export async function createPostgresSource(
           keys,
           deletes.map((op) => op.seq),
           deletes.map((op) => Math.round(op.intendedAt)),
-        ]).then((r) => expectRows(r, deletes.length, `delete of ${deletes.length} rows`)),
+        ]).then((r) => expectRows(r.rowCount, deletes.length, `delete of ${deletes.length} rows`)),
         q(lane, 'cdcb_delN', sql.deleteMany, [runId, keys]).then((r) =>
-          expectRows(r, deletes.length, `delete of ${deletes.length} rows`),
+          expectRows(r.rowCount, deletes.length, `delete of ${deletes.length} rows`),
         ),
       )
     }
     return out
   }
 
+  /** Sends `ops` with their keys' lanes; `send` is called once per lane with that lane's share. */
+  const writeRouted = <Lane>(
+    lanes: readonly Lane[],
+    ops: readonly Operation[],
+    send: (lane: Lane, laneOps: Operation[]) => Promise<unknown>[],
+  ): Promise<void> => {
+    const perLane: Operation[][] = lanes.map(() => [])
+    const laneOf: number[] = []
+    for (const op of ops) {
+      const i = router.assign(op.key)
+      laneOf.push(i)
+      perLane[i]!.push(op)
+    }
+    const pending: Promise<unknown>[] = []
+    perLane.forEach((laneOps, i) => {
+      if (laneOps.length > 0) pending.push(...send(lanes[i]!, laneOps))
+    })
+    const release = () => {
+      for (let index = 0; index < ops.length; index++) router.release(ops[index]!.key, laneOf[index]!)
+    }
+    return Promise.all(pending).then(
+      () => {
+        release()
+        for (const op of ops) counts[KIND_COUNTER[op.kind]]++
+      },
+      (error: unknown) => {
+        // Settle the rest first, so no key is released while its operations are still in flight.
+        return Promise.allSettled(pending).then(() => {
+          release()
+          throw error
+        })
+      },
+    )
+  }
+
   return {
     async open() {
       for (let i = 0; i < mine; i++) {
-        lanes.push(
-          await connect(options, 'source', {
-            pipeline: true,
-            // A generic plan made while the table was still empty joins the unnest() rows to
-            // the table by a sequential scan, and keeps doing so as it grows.
-            ...(batchSize > 1 ? { options: '-c plan_cache_mode=force_custom_plan' } : {}),
-          }),
-        )
+        if (batchSize === 1) {
+          const client = await connect(options, 'source', {
+            stream: leanSocket as unknown as pg.ClientConfig['stream'],
+          })
+          singleRowLanes.push(
+            await PreparedPipeline.open(client, {
+              insertOne: sql.insertOne,
+              updateOne: sql.updateOne,
+              markOne: sql.markOne,
+              deleteOne: sql.deleteOne,
+            }).catch(async (error: unknown) => {
+              await client.end().catch(() => {})
+              throw error
+            }),
+          )
+        } else {
+          batchLanes.push(
+            await connect(options, 'source', {
+              pipeline: true,
+              // A generic plan made while the table was still empty joins the unnest() rows to
+              // the table by a sequential scan, and keeps doing so as it grows.
+              options: '-c plan_cache_mode=force_custom_plan',
+            }),
+          )
+        }
       }
     },
     write(ops) {
-      if (ops.length === 1 && batchSize === 1) {
-        // The closed model's path: one operation per call.
-        const op = ops[0]!
-        const i = router.assign(op.key)
-        const release = () => router.release(op.key, i)
-        return writeOne(lanes[i]!, op).then(
-          () => {
-            release()
-            counts[KIND_COUNTER[op.kind]]++
-          },
-          (error: unknown) => {
-            release()
-            throw error
-          },
+      if (batchSize === 1) {
+        if (ops.length === 1) return writeSingle(ops[0]!)
+        return writeRouted(singleRowLanes, ops, (lane, laneOps) =>
+          laneOps.map((op) => writeOne(lane, op).then((changed) => checkOne(op, changed))),
         )
       }
-      const perLane: Operation[][] = lanes.map(() => [])
-      for (const op of ops) perLane[router.assign(op.key)]!.push(op)
-      const pending: Promise<unknown>[] = []
-      perLane.forEach((laneOps, i) => {
-        if (laneOps.length === 0) return
-        const lane = lanes[i]!
+      return writeRouted(batchLanes, ops, (lane, laneOps) => {
+        const written: Promise<unknown>[] = []
         // pg writes each query with its own syscall; corking the socket sends this lane's share in one.
         const socket = socketOf(lane)
         socket.cork()
-        process.nextTick(() => socket.uncork())
-        const settle = (done: readonly Operation[]) => () => {
-          for (const op of done) router.release(op.key, i)
+        for (let from = 0; from < laneOps.length; from += batchSize) {
+          written.push(writeMany(lane, laneOps.slice(from, from + batchSize)))
         }
-        if (batchSize === 1) {
-          for (const op of laneOps) {
-            const written = writeOne(lane, op)
-            written.then(settle([op]), settle([op]))
-            pending.push(written)
-          }
-        } else {
-          for (let from = 0; from < laneOps.length; from += batchSize) {
-            const chunk = laneOps.slice(from, from + batchSize)
-            const written = chunk.length === 1 ? writeOne(lane, chunk[0]!) : writeMany(lane, chunk)
-            written.then(settle(chunk), settle(chunk))
-            pending.push(written)
-          }
-        }
-      })
-      return Promise.all(pending).then(() => {
-        for (const op of ops) counts[KIND_COUNTER[op.kind]]++
+        socket.uncork()
+        return written
       })
     },
     async close() {
-      await Promise.all(lanes.map((lane) => lane.end().catch(() => {})))
-      lanes.length = 0
+      await Promise.all([
+        ...singleRowLanes.map((lane) => lane.close()),
+        ...batchLanes.map((lane) => lane.end().catch(() => {})),
+      ])
+      singleRowLanes.length = 0
+      batchLanes.length = 0
     },
     stats: () => ({ ...counts }),
   }
 }
 
 /** The connection's socket: pg writes each query with its own syscall unless it is corked. */
-function socketOf(client: pg.Client): Writable {
-  return (client as unknown as { connection: { stream: Writable } }).connection.stream
+function socketOf(client: pg.Client): { cork(): void; uncork(): void } {
+  return (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream
 }
 
 /**
