@@ -15,13 +15,21 @@ export interface Mix {
  * a present one (a kind with no candidate key falls back to one that has), so
  * every operation is valid on a table with a primary key.
  *
- * Memory: a few integers per key, bounded by `load.keys`, never by run length.
+ * An insert takes a key deleted earlier or a never-touched one, in proportion
+ * to how many of each there are; never-touched keys are taken in ascending
+ * order, like a serial id. So the keys touched are always local ids
+ * `[0, touched)`, and memory (the arrays below, allocated zeroed, which the OS
+ * commits page by page as they are first written) grows with the keys a run
+ * touches, not with `load.keys`: an insert-only run can ask for 50 million
+ * keys and pay only for those it reaches.
  */
 export class KeySpace {
-  /** Present keys first (`[0, presentCount)`), absent after; `position` is the inverse. */
+  /** Touched keys by index: present first (`[0, presentCount)`), then deleted (up to `touched`); `position` is the inverse. */
   private readonly keys: Int32Array
   private readonly position: Int32Array
   private presentCount = 0
+  /** Keys touched so far, which are exactly local ids `[0, touched)`. */
+  private touched = 0
   /** Seq + 1 of the last operation per local key (0: never touched); Float64 to hold any seq. */
   private readonly lastSeq: Float64Array
   private readonly insertBelow: number
@@ -39,10 +47,6 @@ export class KeySpace {
     this.keys = new Int32Array(local)
     this.position = new Int32Array(local)
     this.lastSeq = new Float64Array(local)
-    for (let i = 0; i < local; i++) {
-      this.keys[i] = i
-      this.position[i] = i
-    }
     this.insertBelow = mix.insert
     this.updateBelow = mix.insert + mix.update
   }
@@ -57,17 +61,25 @@ export class KeySpace {
 
   /** Chooses the kind (then in `lastKind`) and key of operation `seq`, applies it to the expected state, returns the key. */
   next(seq: number): number {
-    if (this.keys.length === 0)
-      throw new RangeError('this shard owns no keys: load.keys must be at least workers')
+    const size = this.keys.length
+    if (size === 0) throw new RangeError('this shard owns no keys: load.keys must be at least workers')
     const roll = uniform(this.seed, seq)
     let kind: OperationKind =
       roll < this.insertBelow ? 'insert' : roll < this.updateBelow ? 'update' : 'delete'
-    if (kind === 'insert' && this.presentCount === this.keys.length) kind = 'update'
+    if (kind === 'insert' && this.presentCount === size) kind = 'update'
     else if (kind !== 'insert' && this.presentCount === 0) kind = 'insert'
     const pick = hash2(this.seed + 1, seq)
     let local: number
     if (kind === 'insert') {
-      local = this.keys[this.presentCount + (pick % (this.keys.length - this.presentCount))]!
+      const deleted = this.touched - this.presentCount
+      const choice = pick % (deleted + size - this.touched)
+      if (choice < deleted) {
+        local = this.keys[this.presentCount + choice]!
+      } else {
+        local = this.touched++
+        this.keys[local] = local
+        this.position[local] = local
+      }
       this.swap(local, this.presentCount)
       this.presentCount++
     } else {
@@ -85,14 +97,12 @@ export class KeySpace {
 
   /** The expected final state of every key touched, or of a deterministic sample of them. */
   *expected(sample = 1): Generator<{ key: number; exists: boolean; seq: number }> {
-    for (let local = 0; local < this.keys.length; local++) {
-      const last = this.lastSeq[local]!
-      if (last === 0) continue
+    for (let local = 0; local < this.touched; local++) {
       if (sample < 1 && uniform(this.seed + 2, local) >= sample) continue
       yield {
         key: local * this.shards + this.shard,
         exists: this.position[local]! < this.presentCount,
-        seq: last - 1,
+        seq: this.lastSeq[local]! - 1,
       }
     }
   }

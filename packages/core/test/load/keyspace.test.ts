@@ -30,6 +30,26 @@ describe('KeySpace', () => {
     expect(update / 10_000).toBeGreaterThan(0.2)
   })
 
+  it('takes never-touched keys in ascending order, and deleted keys again in proportion', () => {
+    const space = new KeySpace(1_000_000, 0, 1, 9, { insert: 0.6, update: 0.1, delete: 0.3 })
+    let highestFresh = -1
+    let reinserted = 0
+    const deleted = new Set<number>()
+    for (let seq = 0; seq < 20_000; seq++) {
+      const key = space.next(seq)
+      if (space.lastKind === 'delete') deleted.add(key)
+      if (space.lastKind !== 'insert') continue
+      if (deleted.delete(key)) reinserted++
+      else {
+        // A key never seen before is the next one up: the run touches [0, n) and nothing beyond.
+        expect(key).toBe(highestFresh + 1)
+        highestFresh = key
+      }
+    }
+    expect(reinserted).toBeGreaterThan(0)
+    expect([...space.expected()]).toHaveLength(highestFresh + 1)
+  })
+
   it('is deterministic for a seed', () => {
     const a = new KeySpace(1000, 0, 2, 7, { insert: 0.7, update: 0.2, delete: 0.1 })
     const b = new KeySpace(1000, 0, 2, 7, { insert: 0.7, update: 0.2, delete: 0.1 })
