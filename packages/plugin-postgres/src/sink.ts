@@ -100,13 +100,112 @@ function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffse
   )
 }
 
+/** How long the logical sink waits between attempts to reopen a lost replication stream. */
+const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000]
+
+/**
+ * Streams the sink slot's changes. If the replication connection drops (the
+ * target restarts, a proxy cuts it, someone terminates the walsender), it
+ * reopens the stream from the end of the last transaction it processed, so a
+ * stall shows as latency rather than as loss; a transaction the server sends
+ * again is recognised by its commit LSN and skipped, so it is not counted as a
+ * duplicate either.
+ */
 async function createLogicalSink(options: PostgresOptions, context: PluginContext): Promise<Sink> {
   const { schema, table } = tableOf(options)
   const names = objectNames(context.runId)
   let client: pg.Client | undefined
+  let connection: StreamConnection | undefined
   let offset: ClockOffset = { offsetMicros: 0, uncertaintyMicros: 0 }
   let statusTimer: NodeJS.Timeout | undefined
   let stopped = false
+  const relations = new Map<number, Relation & { index: Record<string, number> }>()
+  /** End of the last transaction processed: what we confirm to the server, and where a reopened stream starts. */
+  let flushed = 0n
+  /** Commit LSN of the last transaction processed, and of the one being read. */
+  let lastCommitLsn = 0n
+  let currentCommitLsn = 0n
+  let skipping = false
+  const sendStatus = () => {
+    if (!stopped) connection?.sendCopyFromChunk(statusUpdate(flushed, nowMicros()))
+  }
+
+  const onChunk = (report: ReturnType<typeof makeReporter>, chunk: Buffer) => {
+    const frame = decodeFrame(chunk)
+    if (frame.type === 'keepalive') {
+      if (frame.replyRequested) sendStatus()
+      return
+    }
+    if (frame.type !== 'xlog') return
+    const message = decodeLogical(frame.payload)
+    if (message.type === 'begin') {
+      currentCommitLsn = message.finalLsn
+      skipping = message.finalLsn <= lastCommitLsn
+    } else if (message.type === 'relation') {
+      const index: Record<string, number> = {}
+      message.relation.columns.forEach((name, i) => {
+        index[name] = i
+      })
+      relations.set(message.relation.id, { ...message.relation, index })
+    } else if (message.type === 'commit') {
+      if (!skipping) lastCommitLsn = currentCommitLsn
+      if (message.endLsn > flushed) flushed = message.endLsn
+    } else if (message.type === 'change' && !skipping) {
+      const relation = relations.get(message.relation)
+      if (!relation || relation.table !== table || relation.schema !== schema) return
+      const v = message.values
+      const ix = relation.index
+      if (v[ix.run_id!] !== context.runId) return
+      const op = v[ix.op!]
+      // The marker update that precedes a delete in the same transaction; the delete itself reports it.
+      if (message.kind === 'update' && op === 'd') return
+      const seq = Number(v[ix.seq!])
+      const applied = ix.cdcb_applied_at === undefined ? null : v[ix.cdcb_applied_at]
+      report(
+        seq,
+        Number(v[ix.key!]),
+        Number(v[ix.intended_at!]),
+        applied === null || applied === undefined ? null : Number(applied),
+        message.kind === 'delete' ? null : (v[ix.digest!] ?? null),
+        message.kind === 'delete' ? null : (v[ix.payload!] ?? null),
+        nowMicros(),
+      )
+    }
+  }
+
+  /** Opens the replication stream from `flushed`; calls `onLost` once if it later ends while the sink runs. */
+  const openStream = async (report: ReturnType<typeof makeReporter>, onLost: (why: string) => void) => {
+    const stream = await connect(options, 'sink', { replication: 'database' } as Partial<pg.ClientConfig>)
+    client = stream
+    const streamConnection = (stream as unknown as { connection: StreamConnection }).connection
+    connection = streamConnection
+    streamConnection.on('copyData', ({ chunk }) => onChunk(report, chunk))
+    let lost = false
+    const loseOnce = (why: string) => {
+      if (lost || stopped || client !== stream) return
+      lost = true
+      onLost(why)
+    }
+    stream.on('end', () => loseOnce('the connection closed'))
+    await new Promise<void>((resolve, reject) => {
+      streamConnection.once('replicationStart', () => resolve())
+      stream
+        .query(
+          `START_REPLICATION SLOT "${names.sinkSlot}" LOGICAL ${formatLsn(flushed)} (proto_version '1', publication_names '"${names.sinkPublication}"')`,
+        )
+        .then(
+          () => loseOnce('the server ended the stream'),
+          (error: unknown) => {
+            reject(error)
+            loseOnce((error as Error).message)
+          },
+        )
+    }).catch(async (error: unknown) => {
+      await stream.end().catch(() => {})
+      throw error
+    })
+  }
+
   const sink: { timeBase: string } & Sink = {
     timeBase: timeBaseFor('logical', options),
     async start(observer) {
@@ -119,68 +218,35 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       sink.timeBase = timeBaseFor('logical', options, offset)
       context.log(`postgres sink: target clock offset ${describeOffset(offset)} (Cristian's method)`)
       const report = makeReporter(context, observer, offset)
-      const stream = await connect(options, 'sink', { replication: 'database' } as Partial<pg.ClientConfig>)
-      client = stream
-      const connection = (stream as unknown as { connection: StreamConnection }).connection
-      const relations = new Map<number, Relation & { index: Record<string, number> }>()
-      let flushed = 0n
-      let pendingEnd = 0n
-      const sendStatus = () => {
-        if (!stopped) connection.sendCopyFromChunk(statusUpdate(flushed, nowMicros()))
+      const reconnect = async (why: string) => {
+        context.log(
+          `postgres sink: replication stream lost (${why}); reopening it from ${formatLsn(flushed)}`,
+        )
+        const previous = client
+        client = undefined
+        connection = undefined
+        await previous?.end().catch(() => {})
+        for (let attempt = 0; !stopped; attempt++) {
+          await new Promise((resolve) =>
+            setTimeout(resolve, RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)]),
+          )
+          if (stopped) return
+          try {
+            await openStream(report, (next) => void reconnect(next))
+            context.log(
+              `postgres sink: replication stream reopened from ${formatLsn(flushed)} after ${attempt + 1} attempt(s)`,
+            )
+            return
+          } catch (error) {
+            // Every tenth failure, so a long outage is visible without flooding the log.
+            if (attempt % 10 === 0)
+              context.log(
+                `postgres sink: reopening the replication stream failed: ${(error as Error).message}; retrying`,
+              )
+          }
+        }
       }
-      connection.on('copyData', ({ chunk }: { chunk: Buffer }) => {
-        const frame = decodeFrame(chunk)
-        if (frame.type === 'keepalive') {
-          if (frame.replyRequested) sendStatus()
-          return
-        }
-        if (frame.type !== 'xlog') return
-        const message = decodeLogical(frame.payload)
-        if (message.type === 'relation') {
-          const index: Record<string, number> = {}
-          message.relation.columns.forEach((name, i) => {
-            index[name] = i
-          })
-          relations.set(message.relation.id, { ...message.relation, index })
-        } else if (message.type === 'commit') {
-          pendingEnd = message.endLsn
-          flushed = pendingEnd
-        } else if (message.type === 'change') {
-          const relation = relations.get(message.relation)
-          if (!relation || relation.table !== table || relation.schema !== schema) return
-          const v = message.values
-          const ix = relation.index
-          if (v[ix.run_id!] !== context.runId) return
-          const op = v[ix.op!]
-          // The marker update that precedes a delete in the same transaction; the delete itself reports it.
-          if (message.kind === 'update' && op === 'd') return
-          const seq = Number(v[ix.seq!])
-          const applied = ix.cdcb_applied_at === undefined ? null : v[ix.cdcb_applied_at]
-          report(
-            seq,
-            Number(v[ix.key!]),
-            Number(v[ix.intended_at!]),
-            applied === null || applied === undefined ? null : Number(applied),
-            message.kind === 'delete' ? null : (v[ix.digest!] ?? null),
-            message.kind === 'delete' ? null : (v[ix.payload!] ?? null),
-            nowMicros(),
-          )
-        }
-      })
-      const started = new Promise<void>((resolve, reject) => {
-        connection.once('replicationStart', () => resolve())
-        stream
-          .query(
-            `START_REPLICATION SLOT "${names.sinkSlot}" LOGICAL 0/0 (proto_version '1', publication_names '"${names.sinkPublication}"')`,
-          )
-          .catch((error: unknown) => {
-            if (!stopped) {
-              reject(error)
-              context.log(`postgres sink: replication stream ended: ${(error as Error).message}`)
-            }
-          })
-      })
-      await started
+      await openStream(report, (why) => void reconnect(why))
       statusTimer = setInterval(sendStatus, 1000)
       statusTimer.unref()
       context.log(`postgres sink: streaming slot ${names.sinkSlot} from ${formatLsn(flushed)}`)
@@ -190,6 +256,7 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       if (statusTimer) clearInterval(statusTimer)
       const c = client
       client = undefined
+      connection = undefined
       if (c) {
         // Ending the connection ends the walsender; the slot is dropped by the teardown.
         ;(c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()

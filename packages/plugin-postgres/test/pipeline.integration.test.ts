@@ -117,6 +117,38 @@ describe('a native logical-replication pipeline on one embedded server', () => {
     expect(result.metrics.e2e.max).toBeLessThan(6000)
     expect(gap).toBeGreaterThan(1_500_000)
   })
+
+  it('reopens a lost replication stream and counts nothing twice', async () => {
+    const table = 'reconnect_events'
+    const logs: string[] = []
+    let terminated = 0
+    const result = await run(
+      {
+        source: postgres({ url: server.sourceUrl, table }),
+        sink: postgres({ url: server.targetUrl, table, mode: 'logical', replicateFrom: server.sourceUrl }),
+        workers: 1,
+        load: { rate: 300, duration: '5s', keys: 1000, seed: 13 },
+      },
+      {
+        logs,
+        onStart: async (runId) => {
+          const target = await server.client(server.targetUrl)
+          // Twice, as a target restart or a proxy would: the sink's walsender goes away mid-stream.
+          for (const wait of [1500, 1500]) {
+            await sleep(wait)
+            const { rowCount } = await target.query(
+              'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL',
+              [`cdcb_${runId}_sink`],
+            )
+            terminated += rowCount ?? 0
+          }
+        },
+      },
+    )
+    expect(terminated).toBe(2)
+    expect(logs.filter((line) => /replication stream reopened/.test(line))).toHaveLength(2)
+    expect(result.events).toMatchObject({ sent: 1500, observed: 1500, lost: 0, duplicates: 0 })
+  })
 })
 
 describe('the verifier', () => {
