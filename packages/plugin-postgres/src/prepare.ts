@@ -4,7 +4,9 @@
  * native logical-replication pipeline under test. cdcb creates and drops only
  * objects it created: tables carry a comment starting with `cdcb:owned`, and
  * slots, publications and subscriptions are named `cdcb_<runId>_…` and created
- * by this run. A table that exists without that comment is refused.
+ * by this run. A table that exists without that comment is never written to
+ * nor dropped: the source refuses it, and the sink only reads it (logical mode,
+ * no replicateFrom), as it reads a table some other pipeline fills.
  */
 import {
   ConfigError,
@@ -47,6 +49,66 @@ function refuse(slot: string, options: PostgresOptions, schema: string, table: s
     `${slot}: table ${schema}.${table} at ${describeTarget(options)} exists and was not created by cdcb — ` +
       `cdcb writes only into tables it creates and has not touched it; set ${slot}.options.table to another name`,
   )
+}
+
+/** Columns a target row must carry for the sink to know which change of which run it is. */
+const REQUIRED_MARKER = ['run_id', 'key', 'seq', 'op', 'intended_at'] as const
+
+/**
+ * A target table someone else created (their pipeline's, say): the sink may
+ * read it, in logical mode, through a publication and slot of its own; it never
+ * alters it. What it cannot do without cdcb's additions is said up front.
+ */
+async function requireObservable(
+  target: pg.Client,
+  options: PostgresOptions,
+  mode: string,
+  schema: string,
+  table: string,
+  context: RunContext,
+): Promise<void> {
+  const where = `table ${schema}.${table} at ${describeTarget(options)}`
+  if (options.replicateFrom) {
+    throw new ConfigError(
+      `sink: ${where} exists and was not created by cdcb, and with replicateFrom cdcb's subscription would write into it — ` +
+        'set sink.options.table to another name, or drop replicateFrom to observe a pipeline you run yourself',
+    )
+  }
+  if (mode === 'poll') {
+    throw new ConfigError(
+      `sink: ${where} was not created by cdcb, and the poll mode needs a change-log trigger that cdcb adds only to its own tables — ` +
+        "observe it read-only with mode: 'logical', or set sink.options.table to another name",
+    )
+  }
+  const { rows } = await target.query<{ name: string }>(
+    'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+    [schema, table],
+  )
+  const columns = new Set(rows.map((row) => row.name))
+  const missing = REQUIRED_MARKER.filter((column) => !columns.has(column))
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `sink: ${where} lacks cdcb's marker column(s) ${missing.join(', ')} — the pipeline must carry ` +
+        `${REQUIRED_MARKER.join(', ')} (and digest, payload to check content) from the source table`,
+    )
+  }
+  context.log(`postgres: observing ${schema}.${table}, which cdcb did not create, read-only`)
+  const identity = await target.query<{ identity: string }>(
+    `SELECT c.relreplident AS identity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, table],
+  )
+  if (identity.rows[0]?.identity !== 'f') {
+    context.log(
+      `postgres: ${schema}.${table} does not have REPLICA IDENTITY FULL, so its deletes carry only the key and not cdcb's marker: ` +
+        `deletes will count as lost. To see them, run ALTER TABLE ${qualified(schema, table)} REPLICA IDENTITY FULL (cdcb does not alter tables it did not create)`,
+    )
+  }
+  if (!columns.has('cdcb_applied_at')) {
+    context.log(
+      `postgres: ${schema}.${table} has no cdcb_applied_at column, so latency runs to each change's arrival in the target's change stream, not to its apply time`,
+    )
+  }
 }
 
 const MARKER_COLUMNS = `run_id text NOT NULL,
@@ -185,7 +247,7 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
   try {
     if (mode === 'logical') await requireLogicalWal(target, 'sink', where)
     const state = await tableState(target, schema, table)
-    if (state === 'foreign') refuse('sink', options, schema, table)
+    if (state === 'foreign') await requireObservable(target, options, mode, schema, table, context)
     if (options.replicateFrom) {
       publisher = await connect(options, 'sink.options.replicateFrom', {}, options.replicateFrom)
       await requireLogicalWal(

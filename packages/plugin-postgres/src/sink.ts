@@ -90,9 +90,10 @@ export async function createPostgresSink(options: PostgresOptions, context: Plug
   return mode === 'logical' ? createLogicalSink(options, context) : createPollSink(options, context)
 }
 
-function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffset): string {
+function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffset, stamped = true): string {
   const { table } = tableOf(options)
   const how = mode === 'logical' ? 'logical replication stream (pgoutput)' : 'polling'
+  if (!stamped) return `arrival in the target's ${how}: ${table} has no cdcb_applied_at apply stamp`
   return (
     `target apply time (trigger clock_timestamp() on ${table}.cdcb_applied_at` +
     (offset ? `, clock offset ${describeOffset(offset)} corrected` : '') +
@@ -159,7 +160,10 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       const op = v[ix.op!]
       // The marker update that precedes a delete in the same transaction; the delete itself reports it.
       if (message.kind === 'update' && op === 'd') return
-      const seq = Number(v[ix.seq!])
+      // A delete from a table without REPLICA IDENTITY FULL carries only the key: no seq to report (prepare warned).
+      const seqText = v[ix.seq!]
+      if (seqText === null || seqText === undefined) return
+      const seq = Number(seqText)
       const applied = ix.cdcb_applied_at === undefined ? null : v[ix.cdcb_applied_at]
       report(
         seq,
@@ -210,12 +214,19 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
     timeBase: timeBaseFor('logical', options),
     async start(observer) {
       const plain = await connect(options, 'sink')
+      let stamped: boolean
       try {
         offset = await estimateClockOffset(plain)
+        // A table cdcb did not create may lack the stamp; then an event's time at the far end is its arrival here.
+        const { rowCount } = await plain.query(
+          `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'cdcb_applied_at'`,
+          [schema, table],
+        )
+        stamped = rowCount === 1
       } finally {
         await plain.end().catch(() => {})
       }
-      sink.timeBase = timeBaseFor('logical', options, offset)
+      sink.timeBase = timeBaseFor('logical', options, offset, stamped)
       context.log(`postgres sink: target clock offset ${describeOffset(offset)} (Cristian's method)`)
       const report = makeReporter(context, observer, offset)
       const reconnect = async (why: string) => {

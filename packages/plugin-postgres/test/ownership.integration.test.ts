@@ -84,6 +84,87 @@ describe('ownership and teardown', () => {
     expect(after).toEqual({ ...nothing, sourceTables: ['app_orders'] })
     await source.query('DROP TABLE app_orders')
   })
+
+  it("observes, read-only, a target table the user's own pipeline fills", async () => {
+    const source = await server.client(server.sourceUrl)
+    const target = await server.client(server.targetUrl)
+    const columns = `run_id text, key bigint, seq bigint, op "char", intended_at bigint, digest text, payload text,
+      PRIMARY KEY (run_id, key)`
+    // The source table as cdcb would make it (marked as cdcb's, so the source reuses it) …
+    await source.query(`CREATE TABLE their_orders (${columns})`)
+    await source.query(`COMMENT ON TABLE their_orders IS 'cdcb:owned: made by the test'`)
+    // … and the user's replication into a table of their own, without cdcb's apply stamp.
+    await target.query(`CREATE TABLE their_orders (${columns})`)
+    await target.query('ALTER TABLE their_orders REPLICA IDENTITY FULL')
+    await source.query('CREATE PUBLICATION their_pub FOR TABLE their_orders')
+    await source.query(`SELECT pg_create_logical_replication_slot('their_sub', 'pgoutput')`)
+    await target.query(
+      `CREATE SUBSCRIPTION their_sub CONNECTION '${server.sourceUrl}' PUBLICATION their_pub
+       WITH (create_slot = false, slot_name = 'their_sub', copy_data = false)`,
+    )
+    try {
+      const logs: string[] = []
+      const result = await run(
+        {
+          source: postgres({ url: server.sourceUrl, table: 'their_orders' }),
+          sink: postgres({ url: server.targetUrl, table: 'their_orders', mode: 'logical' }),
+          verify: postgres({ url: server.targetUrl, table: 'their_orders' }),
+          workers: 1,
+          load: { rate: 200, duration: '2s', keys: 100 },
+        },
+        { logs },
+      )
+      expect(result.events).toMatchObject({ sent: 400, observed: 400, lost: 0, duplicates: 0 })
+      expect(result.verification).toMatchObject({ mismatched: 0 })
+      expect(result.timeBase).toMatch(
+        /arrival in the target's logical replication stream.*no cdcb_applied_at/,
+      )
+      expect(logs.join('\n')).toMatch(/observing public\.their_orders, which cdcb did not create, read-only/)
+      // Their table and their pipeline stay; cdcb's own publication and slot on the target are gone.
+      const kept = await target.query('SELECT count(*)::int AS n FROM their_orders')
+      expect(kept.rows[0].n).toBeGreaterThan(0)
+      expect(await leftovers()).toEqual({
+        ...nothing,
+        slots: ['their_sub'],
+        sourcePublications: ['their_pub'],
+        subscriptions: ['their_sub'],
+        sourceTables: ['their_orders'],
+        targetTables: ['their_orders'],
+      })
+    } finally {
+      await target.query('DROP SUBSCRIPTION their_sub')
+      await source.query('DROP PUBLICATION their_pub')
+      await source.query('DROP TABLE their_orders')
+      await target.query('DROP TABLE their_orders')
+    }
+  })
+
+  it('says what a table it did not create lacks before observing it', async () => {
+    const target = await server.client(server.targetUrl)
+    await target.query('CREATE TABLE app_events (id bigint PRIMARY KEY, run_id text, note text)')
+    try {
+      const problem = async (sink: Parameters<typeof postgres>[0]) => {
+        const error = (await run({
+          source: postgres({ url: server.sourceUrl, table: 'app_events_src' }),
+          sink: postgres(sink),
+          load: { rate: 10, duration: '1s' },
+        }).catch((e: unknown) => e)) as CdcbError
+        expect(error).toBeInstanceOf(ConfigError)
+        return error.message
+      }
+      const on = { url: server.targetUrl, table: 'app_events' }
+      expect(await problem({ ...on, mode: 'logical' })).toMatch(
+        /lacks cdcb's marker column\(s\) key, seq, op, intended_at/,
+      )
+      expect(await problem({ ...on, mode: 'poll' })).toMatch(/poll mode needs a change-log trigger/)
+      expect(await problem({ ...on, replicateFrom: server.sourceUrl })).toMatch(
+        /with replicateFrom cdcb's subscription would write into it/,
+      )
+      expect(await leftovers()).toEqual({ ...nothing, targetTables: ['app_events'] })
+    } finally {
+      await target.query('DROP TABLE app_events')
+    }
+  })
 })
 
 describe('connection errors', () => {
