@@ -47,7 +47,7 @@ if (mode === 'search') {
   const duration = args[0] ?? '30s'
   const batchSize = Number(args[1] ?? 1)
   let best = 0
-  for (const rate of [1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000]) {
+  for (const rate of [1000, 2000, 5000, 10000, 15000, 20000, 25000, 30000, 40000, 50000]) {
     const result = await once(rate, duration, batchSize, rate)
     const ok = result.metrics.e2e.p99 < 1000 && result.events.lost === 0 && result.rate.sent >= rate * 0.99
     if (!ok) break
