@@ -103,7 +103,7 @@ try {
         },
       }),
     )
-    // CPU includes start-up (about 1 s of CPU), so it overstates cdcb's cost per insert a little.
+    // CPU includes start-up (about 0.8 s of CPU), so it overstates cdcb's cost per insert a little.
     const { cpuSeconds } = timed(
       process.execPath,
       [CLI, 'run', '--config', config, '--out', out, '--quiet'],
