@@ -37,6 +37,14 @@ export class PostgresServerError extends Error {
   }
 }
 
+/** The session ended (server restart, terminated backend, network): every call still waiting fails with it. */
+export class ConnectionClosedError extends Error {
+  override readonly name = 'ConnectionClosed'
+  constructor() {
+    super('PostgreSQL closed the connection')
+  }
+}
+
 interface Pending {
   counts: number[]
   error?: Error
@@ -112,7 +120,7 @@ export class PreparedPipeline {
     } else {
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk))
     }
-    this.socket.on('close', () => this.failAll(new Error('PostgreSQL closed the connection')))
+    this.socket.on('close', () => this.failAll(new ConnectionClosedError()))
   }
 
   /** Executes the steps as one transaction; resolves with each step's affected-row count. */
