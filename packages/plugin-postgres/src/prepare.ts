@@ -225,21 +225,70 @@ async function createTargetTable(
   await client.query('COMMIT')
 }
 
+/** A teardown step on one of the two servers, with how to do it by hand if that server cannot be reached. */
+interface UndoStep {
+  on: 'target' | 'publisher'
+  run(client: pg.Client): Promise<void>
+  byHand: string
+}
+
+/**
+ * Undoes the sink's setup, newest first, on fresh connections: the ones used
+ * for the setup may have died with a server restart the run survived, and an
+ * orphaned slot holds WAL on the user's server until someone drops it. If a
+ * server cannot be reached, one line says what is left there and how to drop it.
+ */
+async function undoSink(steps: UndoStep[], options: PostgresOptions, context: RunContext): Promise<void> {
+  const urls = { target: options.url, publisher: options.replicateFrom }
+  const roles = { target: 'sink', publisher: 'sink.options.replicateFrom' }
+  const clients: Partial<Record<UndoStep['on'], pg.Client | Error>> = {}
+  const clientFor = async (on: UndoStep['on']) => {
+    clients[on] ??= await connect(options, roles[on], {}, urls[on]).catch((error: Error) => error)
+    return clients[on]
+  }
+  const leftBehind: Record<UndoStep['on'], string[]> = { target: [], publisher: [] }
+  try {
+    for (const step of [...steps].reverse()) {
+      const client = await clientFor(step.on)
+      if (client instanceof Error) {
+        leftBehind[step.on].push(step.byHand)
+        continue
+      }
+      try {
+        await step.run(client)
+      } catch (error) {
+        context.log(
+          `postgres: teardown step failed: ${redactUrl(describeError(error))}; by hand: ${step.byHand}`,
+        )
+      }
+    }
+  } finally {
+    for (const client of Object.values(clients))
+      if (!(client instanceof Error)) await client?.end().catch(() => {})
+  }
+  for (const on of ['target', 'publisher'] as const) {
+    const client = clients[on]
+    if (leftBehind[on].length === 0 || !(client instanceof Error)) continue
+    context.log(
+      `postgres: teardown could not connect (${redactUrl(client.message)}); left behind there: ${leftBehind[on].join('; ')}`,
+    )
+  }
+}
+
 async function prepareSink(options: PostgresOptions, context: RunContext): Promise<Preparation> {
   const { schema, table } = tableOf(options)
   const mode = options.mode ?? DEFAULTS.mode
   const names = objectNames(context.runId)
   const where = describeTarget(options)
-  const undo: Array<() => Promise<void>> = []
+  const undo: UndoStep[] = []
+  let dropTables = false
   const teardown = async () => {
-    for (const step of undo.reverse()) {
-      try {
-        await step()
-      } catch (error) {
-        context.log(`postgres: teardown step failed: ${redactUrl(describeError(error))}`)
-      }
+    const steps = undo.splice(0)
+    await undoSink(steps, options, context)
+    if (dropTables) {
+      dropTables = false
+      await dropOwnedTables(options, 'sink', schema, [table, changeLogTable(table)], true)
     }
-    undo.length = 0
   }
 
   const target = await connect(options, 'sink')
@@ -264,9 +313,7 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
     }
     if (state === 'absent') {
       await createTargetTable(target, schema, table, context, mode === 'poll')
-      if (!options.keepTables) {
-        undo.push(() => dropOwnedTables(options, 'sink', schema, [table, changeLogTable(table)], true))
-      }
+      dropTables = !options.keepTables
     } else if (mode === 'poll' && (await tableState(target, schema, changeLogTable(table))) !== 'owned') {
       throw new ConfigError(
         `sink: the poll mode reads the change log ${schema}.${changeLogTable(table)}, which the existing table ${schema}.${table} lacks — ` +
@@ -277,19 +324,31 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
     if (options.replicateFrom && publisher) {
       const pub = publisher
       await pub.query(`CREATE PUBLICATION ${ident(names.pipe)} FOR TABLE ${qualified(schema, table)}`)
-      undo.push(() => pub.query(`DROP PUBLICATION IF EXISTS ${ident(names.pipe)}`).then(() => {}))
+      undo.push({
+        on: 'publisher',
+        run: (c) => c.query(`DROP PUBLICATION IF EXISTS ${ident(names.pipe)}`).then(() => {}),
+        byHand: `DROP PUBLICATION ${ident(names.pipe)}`,
+      })
       await pub.query(
         `COMMENT ON PUBLICATION ${ident(names.pipe)} IS ${pub.escapeLiteral(ownedComment(context, 'publication'))}`,
       )
       // Created here rather than by CREATE SUBSCRIPTION, which would wait forever when both
       // databases share one server.
       await pub.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.pipe])
-      undo.push(() => dropSlot(pub, names.pipe))
+      undo.push({
+        on: 'publisher',
+        run: (c) => dropSlot(c, names.pipe),
+        byHand: `SELECT pg_drop_replication_slot('${names.pipe}')`,
+      })
       await target.query(
         `CREATE SUBSCRIPTION ${ident(names.pipe)} CONNECTION ${target.escapeLiteral(options.replicateFrom)}
          PUBLICATION ${ident(names.pipe)} WITH (create_slot = false, slot_name = ${target.escapeLiteral(names.pipe)}, copy_data = false)`,
       )
-      undo.push(() => dropSubscription(target, names.pipe))
+      undo.push({
+        on: 'target',
+        run: (c) => dropSubscription(c, names.pipe),
+        byHand: `DROP SUBSCRIPTION ${ident(names.pipe)} (after ALTER SUBSCRIPTION … DISABLE and SET (slot_name = NONE))`,
+      })
       await target.query(
         `COMMENT ON SUBSCRIPTION ${ident(names.pipe)} IS ${target.escapeLiteral(ownedComment(context, 'subscription'))}`,
       )
@@ -300,28 +359,30 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
       await target.query(
         `CREATE PUBLICATION ${ident(names.sinkPublication)} FOR TABLE ${qualified(schema, table)}`,
       )
-      undo.push(() =>
-        target.query(`DROP PUBLICATION IF EXISTS ${ident(names.sinkPublication)}`).then(() => {}),
-      )
+      undo.push({
+        on: 'target',
+        run: (c) => c.query(`DROP PUBLICATION IF EXISTS ${ident(names.sinkPublication)}`).then(() => {}),
+        byHand: `DROP PUBLICATION ${ident(names.sinkPublication)}`,
+      })
       await target.query(
         `COMMENT ON PUBLICATION ${ident(names.sinkPublication)} IS ${target.escapeLiteral(ownedComment(context, 'publication'))}`,
       )
       await target.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.sinkSlot])
-      undo.push(() => dropSlot(target, names.sinkSlot))
+      undo.push({
+        on: 'target',
+        run: (c) => dropSlot(c, names.sinkSlot),
+        byHand: `SELECT pg_drop_replication_slot('${names.sinkSlot}')`,
+      })
     }
   } catch (error) {
     await teardown()
+    throw error
+  } finally {
+    // Nothing holds a connection through the run; the teardown connects afresh.
     await target.end().catch(() => {})
     await publisher?.end().catch(() => {})
-    throw error
   }
-  return {
-    teardown: async () => {
-      await teardown()
-      await target.end().catch(() => {})
-      await publisher?.end().catch(() => {})
-    },
-  }
+  return { teardown }
 }
 
 /** Waits until the subscription's walsender streams from the slot, so the run starts with the pipeline live. */

@@ -148,6 +148,15 @@ describe('a native logical-replication pipeline on one embedded server', () => {
     expect(terminated).toBe(2)
     expect(logs.filter((line) => /replication stream reopened/.test(line))).toHaveLength(2)
     expect(result.events).toMatchObject({ sent: 1500, observed: 1500, lost: 0, duplicates: 0 })
+    // The teardown still finds and drops every slot of the run.
+    for (const url of [server.sourceUrl, server.targetUrl]) {
+      const client = await server.client(url)
+      const { rows } = await client.query(
+        `SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1`,
+        [`cdcb_${result.runId}_%`],
+      )
+      expect(rows).toEqual([])
+    }
   })
 })
 

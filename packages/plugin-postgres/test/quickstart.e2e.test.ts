@@ -27,16 +27,12 @@ describe('cdcb run with no config', () => {
     const before = embeddedServers()
     const cwd = mkdtempSync(path.join(tmpdir(), 'cdcb-quickstart-'))
     try {
-      const result = spawnSync(
-        process.execPath,
-        [cli, 'run', '--duration', '5s', '--no-tui'],
-        {
-          cwd,
-          encoding: 'utf8',
-          timeout: 110_000,
-          env: { ...process.env, CI: '1' },
-        },
-      )
+      const result = spawnSync(process.execPath, [cli, 'run', '--duration', '5s', '--no-tui'], {
+        cwd,
+        encoding: 'utf8',
+        timeout: 110_000,
+        env: { ...process.env, CI: '1' },
+      })
       const output = `${result.stdout}\n${result.stderr}`
       expect(result.stderr).toMatch(/embedded PostgreSQL/)
       expect(result.stderr).toMatch(/SOURCE_URL=… TARGET_URL=…/)

@@ -334,7 +334,9 @@ class Shard {
         await verifier.close?.()
       }
     } catch (error) {
-      this.post({ type: 'log', message: `verify: ${redactUrl(describeError(error))}` })
+      const message = redactUrl(describeError(error))
+      // Plugins usually name the slot already ("verify: cannot reach …"); say it once.
+      this.post({ type: 'log', message: message.startsWith('verify:') ? message : `verify: ${message}` })
       return { checked: 0, mismatched: 0, mismatches: [] }
     }
   }
