@@ -71,3 +71,9 @@ export function ident(name: string): string {
 export function qualified(schema: string, table: string): string {
   return `${ident(schema)}.${ident(table)}`
 }
+
+/** How long to wait before attempt `attempt` (0-based) to reopen a lost connection: quick first, then every 2 s. */
+export function reconnectDelayMs(attempt: number): number {
+  const delays = [100, 250, 500, 1000, 2000]
+  return delays[Math.min(attempt, delays.length - 1)]!
+}

@@ -98,6 +98,11 @@ export class PreparedPipeline {
   private outLength = 0
   private flushQueued = false
   private closedBecause: Error | undefined
+  private onClosed!: (error: Error) => void
+  /** Settles once, with why, when the session ends; the source reopens a lost connection on it. */
+  readonly whenClosed = new Promise<Error>((resolve) => {
+    this.onClosed = resolve
+  })
   /** Reads arrive in one buffer that the next read overwrites (see leanSocket). */
   private readsReuseBuffer = false
 
@@ -263,6 +268,7 @@ export class PreparedPipeline {
   }
 
   private failAll(error: Error): void {
+    if (!this.closedBecause) this.onClosed(error)
     this.closedBecause ??= error
     const waiting = this.pending.splice(this.head)
     this.head = 0

@@ -24,7 +24,7 @@ import {
   type Sink,
 } from '@cdcb/core'
 import type pg from 'pg'
-import { connect, qualified } from './connect.js'
+import { connect, qualified, reconnectDelayMs } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
 import { decodeFrame, decodeLogical, formatLsn, type Relation, statusUpdate } from './pgoutput.js'
 import { changeLogTable, objectNames } from './prepare.js'
@@ -100,9 +100,6 @@ function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffse
     `), seen by ${how}`
   )
 }
-
-/** How long the logical sink waits between attempts to reopen a lost replication stream. */
-const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000]
 
 /**
  * Streams the sink slot's changes. If the replication connection drops (the
@@ -238,9 +235,7 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
         connection = undefined
         await previous?.end().catch(() => {})
         for (let attempt = 0; !stopped; attempt++) {
-          await new Promise((resolve) =>
-            setTimeout(resolve, RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)]),
-          )
+          await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt)))
           if (stopped) return
           try {
             await openStream(report, (next) => void reconnect(next))

@@ -15,7 +15,7 @@
 
 import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import type pg from 'pg'
-import { connect, qualified } from './connect.js'
+import { connect, qualified, reconnectDelayMs } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
 import { leanSocket, PreparedPipeline } from './prepared-pipeline.js'
 
@@ -224,35 +224,79 @@ export async function createPostgresSource(
     )
   }
 
-  return {
-    async open() {
-      for (let i = 0; i < mine; i++) {
-        if (batchSize === 1) {
-          const client = await connect(options, 'source', {
-            stream: leanSocket as unknown as pg.ClientConfig['stream'],
-          })
-          singleRowLanes.push(
-            await PreparedPipeline.open(client, {
-              insertOne: sql.insertOne,
-              updateOne: sql.updateOne,
-              markOne: sql.markOne,
-              deleteOne: sql.deleteOne,
-            }).catch(async (error: unknown) => {
-              await client.end().catch(() => {})
-              throw error
-            }),
-          )
-        } else {
-          batchLanes.push(
-            await connect(options, 'source', {
-              pipeline: true,
-              // A generic plan made while the table was still empty joins the unnest() rows to
-              // the table by a sequential scan, and keeps doing so as it grows.
-              options: '-c plan_cache_mode=force_custom_plan',
-            }),
-          )
+  let closing = false
+  /** Lanes whose connection was lost and is being reopened; writes routed to them fail meanwhile. */
+  const down = new Set<number>()
+
+  /** Opens lane `i` (or replaces a lost one) and watches its connection. */
+  const openLane = async (i: number): Promise<void> => {
+    if (batchSize === 1) {
+      const client = await connect(options, 'source', {
+        stream: leanSocket as unknown as pg.ClientConfig['stream'],
+      })
+      const lane = await PreparedPipeline.open(client, {
+        insertOne: sql.insertOne,
+        updateOne: sql.updateOne,
+        markOne: sql.markOne,
+        deleteOne: sql.deleteOne,
+      }).catch(async (error: unknown) => {
+        await client.end().catch(() => {})
+        throw error
+      })
+      singleRowLanes[i] = lane
+      void lane.whenClosed.then((why) => reopen(i, why.message))
+    } else {
+      const client = await connect(options, 'source', {
+        pipeline: true,
+        // A generic plan made while the table was still empty joins the unnest() rows to
+        // the table by a sequential scan, and keeps doing so as it grows.
+        options: '-c plan_cache_mode=force_custom_plan',
+      })
+      batchLanes[i] = client
+      client.once('end', () => reopen(i, 'the connection closed'))
+    }
+  }
+
+  /**
+   * A lost connection (server restart, failover, terminated backend) is
+   * reopened with backoff while the run goes on: the operations in flight on
+   * it and those routed to it meanwhile fail and count as errors, and the
+   * rest of the run measures the recovered pipeline, as in a failover test.
+   */
+  const reopen = async (i: number, why: string): Promise<void> => {
+    if (closing || down.has(i)) return
+    if (down.size === 0) {
+      context.log(
+        `postgres source: connection lost (${why}); reopening — writes on a lost connection fail until it is back`,
+      )
+    }
+    down.add(i)
+    for (let attempt = 0; !closing; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt)))
+      if (closing) break
+      try {
+        await openLane(i)
+        down.delete(i)
+        if (down.size === 0) context.log(`postgres source: all ${mine} connection(s) reopened`)
+        if (closing) await closeLane(i)
+        return
+      } catch (error) {
+        // Every tenth failure, so a long outage is visible without flooding the log.
+        if (attempt % 10 === 0 && i === Math.min(...down)) {
+          context.log(`postgres source: reopening failed: ${(error as Error).message}; retrying`)
         }
       }
+    }
+    down.delete(i)
+  }
+
+  const closeLane = async (i: number): Promise<void> => {
+    await (singleRowLanes[i]?.close() ?? batchLanes[i]?.end().catch(() => {}))
+  }
+
+  return {
+    async open() {
+      for (let i = 0; i < mine; i++) await openLane(i)
     },
     write(ops) {
       if (batchSize === 1) {
@@ -274,10 +318,8 @@ export async function createPostgresSource(
       })
     },
     async close() {
-      await Promise.all([
-        ...singleRowLanes.map((lane) => lane.close()),
-        ...batchLanes.map((lane) => lane.end().catch(() => {})),
-      ])
+      closing = true
+      await Promise.all(Array.from({ length: mine }, (_, i) => closeLane(i)))
       singleRowLanes.length = 0
       batchLanes.length = 0
     },

@@ -158,6 +158,48 @@ describe('a native logical-replication pipeline on one embedded server', () => {
       expect(rows).toEqual([])
     }
   })
+
+  it.each([1, 10])(
+    'reopens source connections a failover cut, and measures the pipeline after it (batchSize %i)',
+    async (batchSize) => {
+      const table = `failover_events_${batchSize}`
+      const logs: string[] = []
+      let terminated = 0
+      const result = await run(
+        {
+          source: postgres({ url: server.sourceUrl, table, pool: 4, batchSize }),
+          sink: postgres({ url: server.targetUrl, table, mode: 'logical', replicateFrom: server.sourceUrl }),
+          workers: 1,
+          // Inserts only: a write that failed leaves no key whose expected state the run then gets wrong.
+          load: { rate: 300, duration: '5s', keys: 10_000, mix: { insert: 100 } },
+        },
+        {
+          logs,
+          onStart: async () => {
+            await sleep(1500)
+            const source = await server.client(server.sourceUrl)
+            // cdcb's own write connections, as a failover or a restart would end them.
+            const { rowCount } = await source.query(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE application_name = 'cdcb' AND backend_type = 'client backend' AND datname = current_database()
+                AND pid <> pg_backend_pid()`,
+            )
+            terminated = rowCount ?? 0
+          },
+        },
+      )
+      expect(terminated).toBe(4)
+      expect(logs.join('\n')).toMatch(/postgres source: connection lost .*reopening/)
+      expect(logs.join('\n')).toMatch(/postgres source: all 4 connection\(s\) reopened/)
+      const { sent, acked, errors, lost, duplicates } = result.events
+      expect(acked + errors).toBe(sent)
+      // Only what was in flight or routed to a connection while it was down failed; the rest went through.
+      expect(errors).toBeGreaterThan(0)
+      expect(errors).toBeLessThan(sent * 0.1)
+      expect(lost).toBe(0)
+      expect(duplicates).toBe(0)
+    },
+  )
 })
 
 describe('the verifier', () => {
