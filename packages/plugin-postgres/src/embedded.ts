@@ -232,7 +232,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
-async function postgresUserIds(): Promise<{ uid?: number; gid?: number }> {
+/** The postgres user's ids: as root, the server runs as that user, and files it reads must be its own. */
+export async function postgresUserIds(): Promise<{ uid?: number; gid?: number }> {
   const { execFileSync } = await import('node:child_process')
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim())
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim())
