@@ -24,12 +24,19 @@ async function tableStats(url: string, table: string) {
   }
 }
 
+/** Source and logical sink on `table`, joined by native logical replication that cdcb sets up. */
+function replicated(table: string, source: Partial<Parameters<typeof postgres>[0]> = {}) {
+  return {
+    source: postgres({ url: server.sourceUrl, table, ...source }),
+    sink: postgres({ url: server.targetUrl, table, mode: 'logical', replicateFrom: server.sourceUrl }),
+  }
+}
+
 describe('a native logical-replication pipeline on one embedded server', () => {
   it('writes the planned operations per kind and the logical sink observes every one', async () => {
     const table = 'counts_events'
     const result = await run({
-      source: postgres({ url: server.sourceUrl, table, pool: 4, keepTables: true }),
-      sink: postgres({ url: server.targetUrl, table, mode: 'logical', replicateFrom: server.sourceUrl }),
+      ...replicated(table, { pool: 4, keepTables: true }),
       verify: postgres({ url: server.targetUrl, table }),
       workers: 2,
       load: { rate: 300, duration: '3s', keys: 400, seed: 7 },
@@ -88,8 +95,7 @@ describe('a native logical-replication pipeline on one embedded server', () => {
     let gap = 0
     const result = await run(
       {
-        source: postgres({ url: server.sourceUrl, table }),
-        sink: postgres({ url: server.targetUrl, table, mode: 'logical', replicateFrom: server.sourceUrl }),
+        ...replicated(table),
         workers: 2,
         load: { rate: 200, duration: '6s', keys: 1000, seed: 9 },
       },
@@ -124,8 +130,7 @@ describe('a native logical-replication pipeline on one embedded server', () => {
     let terminated = 0
     const result = await run(
       {
-        source: postgres({ url: server.sourceUrl, table }),
-        sink: postgres({ url: server.targetUrl, table, mode: 'logical', replicateFrom: server.sourceUrl }),
+        ...replicated(table),
         workers: 1,
         load: { rate: 300, duration: '5s', keys: 1000, seed: 13 },
       },
@@ -167,8 +172,7 @@ describe('a native logical-replication pipeline on one embedded server', () => {
       let terminated = 0
       const result = await run(
         {
-          source: postgres({ url: server.sourceUrl, table, pool: 4, batchSize }),
-          sink: postgres({ url: server.targetUrl, table, mode: 'logical', replicateFrom: server.sourceUrl }),
+          ...replicated(table, { pool: 4, batchSize }),
           workers: 1,
           // Inserts only: a write that failed leaves no key whose expected state the run then gets wrong.
           load: { rate: 300, duration: '5s', keys: 10_000, mix: { insert: 100 } },
