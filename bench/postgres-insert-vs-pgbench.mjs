@@ -4,8 +4,10 @@
 // one row per transaction. Runs alternate (pgbench, cdcb, pgbench, cdcb) so drift
 // in the machine's load hits both, and every run starts equal: its own empty table,
 // after a CHECKPOINT, so no run inherits a bigger index or the previous run's
-// checkpoint. Also prints each client's CPU per insert (user + system), the cost
-// that competes with the server on a small machine. Target: cdcb >= 0.9 x pgbench.
+// checkpoint. A bare node-postgres loop (32 clients, prepared, in this process)
+// runs too, as the baseline a user would write by hand. Also prints each client's
+// CPU per insert (user + system), the cost that competes with the server on a
+// small machine. Target: cdcb >= 0.9 x pgbench.
 // One cdcb worker by default: on 2 cores a second worker thread only competes with the server.
 // Single runs swing by ±15 % on a shared 2-core machine, so the default is five rounds.
 // Usage: node bench/postgres-insert-vs-pgbench.mjs [seconds per run, default 15] [rounds, default 5] [workers, default 1]
@@ -115,21 +117,59 @@ try {
       cpuMicros: (cpuSeconds * 1e6) / result.events.sent,
     }
   }
-  const runs = { pgbench: [], cdcb: [] }
+  /** A second baseline: the bare node-postgres loop a user would write by hand, in this process. */
+  const pgLoop = async () => {
+    const table = await freshTable()
+    const clients = []
+    for (let i = 0; i < 32; i++) {
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      clients.push(client)
+    }
+    const text = `INSERT INTO ${table} VALUES ($1, $2, $3, 'i', $4, $5, $6)`
+    const payload = 'x'.repeat(100)
+    let key = 0
+    let inserts = 0
+    const endAt = Date.now() + seconds * 1000
+    const cpu = process.cpuUsage()
+    await Promise.all(
+      clients.map(async (client) => {
+        while (Date.now() < endAt) {
+          const k = key++
+          await client.query({ name: 'ins', text, values: ['pg', k, k, 0, 'abcdef01', payload] })
+          inserts++
+        }
+      }),
+    )
+    const used = process.cpuUsage(cpu)
+    await Promise.all(clients.map((client) => client.end()))
+    return { rate: inserts / seconds, cpuMicros: (used.user + used.system) / inserts }
+  }
+  const contenders = { pgbench, 'pg loop': pgLoop, cdcb }
+  const runs = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]))
+  const describe = (name, r) => `${name} ${r.rate.toFixed(0)}/s (${r.cpuMicros.toFixed(1)} µs CPU each)`
   for (let round = 0; round < rounds; round++) {
-    runs.pgbench.push(await pgbench())
-    runs.cdcb.push(await cdcb())
-    const [p, c] = [runs.pgbench.at(-1), runs.cdcb.at(-1)]
+    for (const [name, run] of Object.entries(contenders)) runs[name].push(await run())
+    const last = (name) => runs[name].at(-1)
     console.log(
-      `round ${round + 1}: pgbench ${p.rate.toFixed(0)} inserts/s (${p.cpuMicros.toFixed(1)} µs CPU each), ` +
-        `cdcb ${c.rate.toFixed(0)} inserts/s (${c.cpuMicros.toFixed(1)} µs CPU each), ratio ${(c.rate / p.rate).toFixed(2)}`,
+      `round ${round + 1}: ${Object.keys(contenders)
+        .map((name) => describe(name, last(name)))
+        .join(', ')}; cdcb / pgbench ${(last('cdcb').rate / last('pgbench').rate).toFixed(2)}`,
     )
   }
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
-  const [p, c] = [mean(runs.pgbench.map((r) => r.rate)), mean(runs.cdcb.map((r) => r.rate))]
+  const means = Object.fromEntries(
+    Object.keys(contenders).map((name) => [
+      name,
+      { rate: mean(runs[name].map((r) => r.rate)), cpuMicros: mean(runs[name].map((r) => r.cpuMicros)) },
+    ]),
+  )
   console.log(
-    `mean: pgbench ${p.toFixed(0)}/s, cdcb ${c.toFixed(0)}/s, ratio ${(c / p).toFixed(3)} (target >= 0.9); ` +
-      `CPU per insert: pgbench ${mean(runs.pgbench.map((r) => r.cpuMicros)).toFixed(1)} µs, cdcb ${mean(runs.cdcb.map((r) => r.cpuMicros)).toFixed(1)} µs`,
+    `mean: ${Object.entries(means)
+      .map(([name, r]) => describe(name, r))
+      .join(', ')}\n` +
+      `cdcb / pgbench ${(means.cdcb.rate / means.pgbench.rate).toFixed(3)} (target >= 0.9), ` +
+      `cdcb / pg loop ${(means.cdcb.rate / means['pg loop'].rate).toFixed(3)}`,
   )
 } finally {
   await admin.end().catch(() => {})
