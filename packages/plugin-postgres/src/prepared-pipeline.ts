@@ -4,8 +4,8 @@
  * Why not pg's `client.query`: on a small machine the client's CPU competes
  * with the server's, and pg spends about 4 µs of CPU per query on its Query
  * object, config cloning, value preparation and events — as much again as the
- * syscalls themselves. Against pgbench on 2 cores that was the gap between
- * 0.7× and parity. So pg still opens and authenticates the connection (TLS,
+ * syscalls themselves. Against pgbench on 2 cores this path took cdcb from
+ * 0.65× to 0.9–1.0× (bench/postgres-insert-vs-pgbench.mjs). So pg still opens and authenticates the connection (TLS,
  * SCRAM, every option it supports); after that this class owns the socket and
  * speaks only Bind / Execute / Sync for statements it prepared up front.
  *
@@ -88,6 +88,7 @@ export function leanSocket(config: { ssl?: unknown }): Duplex {
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4])
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4])
 
+/** One connection's pipelined prepared statements; `run` may be called again before earlier calls settle. */
 export class PreparedPipeline {
   private readonly socket: Duplex
   /** Calls awaiting their ReadyForQuery, oldest first; the server answers in order. */
@@ -132,11 +133,6 @@ export class PreparedPipeline {
   run(steps: readonly Step[]): Promise<number[]> {
     for (const step of steps) this.encodeBindExecute(step)
     return this.sync()
-  }
-
-  /** Operations still awaiting the server's answer. */
-  get inFlight(): number {
-    return this.pending.length - this.head
   }
 
   /** Ends the session; unanswered calls fail. */
