@@ -138,6 +138,8 @@ export interface RunResult {
   readonly verification: {
     readonly checked: number
     readonly mismatched: number
+    /** Keys not verified because a write to them failed, so their final state is unknown. */
+    readonly skipped: number
     readonly mismatches: readonly { key: number; problem: string; detail?: string }[]
   } | null
   /** Notes on the run's honesty: saturation, late share, drain timeouts. */

@@ -32,6 +32,10 @@ export class KeySpace {
   private touched = 0
   /** Seq + 1 of the last operation per local key (0: never touched); Float64 to hold any seq. */
   private readonly lastSeq: Float64Array
+  /** 1 for a key a write to which failed: whether it took effect is unknown, so its final state is too. */
+  private readonly uncertain: Uint8Array
+  /** Keys marked in `uncertain`. */
+  uncertainCount = 0
   private readonly insertBelow: number
   private readonly updateBelow: number
   readonly counts: Record<OperationKind, number> = { insert: 0, update: 0, delete: 0 }
@@ -47,6 +51,7 @@ export class KeySpace {
     this.keys = new Int32Array(local)
     this.position = new Int32Array(local)
     this.lastSeq = new Float64Array(local)
+    this.uncertain = new Uint8Array(local)
     this.insertBelow = mix.insert
     this.updateBelow = mix.insert + mix.update
   }
@@ -95,9 +100,22 @@ export class KeySpace {
     return local * this.shards + this.shard
   }
 
-  /** The expected final state of every key touched, or of a deterministic sample of them. */
+  /**
+   * Records that a write to `key` failed. A failed write may still have been
+   * applied (the commit went through, the acknowledgement did not come back),
+   * so the key's final state is unknown from then on and it is not verified.
+   */
+  markUncertain(key: number): void {
+    const local = (key - this.shard) / this.shards
+    if (this.uncertain[local] === 1) return
+    this.uncertain[local] = 1
+    this.uncertainCount++
+  }
+
+  /** The expected final state of every key touched (except uncertain ones), or of a deterministic sample of them. */
   *expected(sample = 1): Generator<{ key: number; exists: boolean; seq: number }> {
     for (let local = 0; local < this.touched; local++) {
+      if (this.uncertain[local] === 1) continue
       if (sample < 1 && uniform(this.seed + 2, local) >= sample) continue
       yield {
         key: local * this.shards + this.shard,

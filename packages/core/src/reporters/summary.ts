@@ -43,7 +43,8 @@ export function formatSummary(result: RunResult, color = false): string {
   if (result.verification) {
     const v = result.verification
     lines.push(
-      `  verification checked ${formatCount(v.checked)} keys, ${formatCount(v.mismatched)} mismatched`,
+      `  verification checked ${formatCount(v.checked)} keys, ${formatCount(v.mismatched)} mismatched` +
+        (v.skipped > 0 ? `, ${formatCount(v.skipped)} skipped (a write failed)` : ''),
     )
     for (const m of v.mismatches.slice(0, 5))
       lines.push(`    key ${m.key}: ${m.problem}${m.detail ? ` (${m.detail})` : ''}`)

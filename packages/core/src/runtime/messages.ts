@@ -83,7 +83,8 @@ export type MainMessage =
 /** What a worker's task resolves with. */
 export interface WorkerResult {
   readonly shard: number
-  readonly verification: VerificationReport | null
+  /** The verifier's report, plus the keys left out because a write to them failed. */
+  readonly verification: (VerificationReport & { readonly skipped: number }) | null
   readonly sourceStats: Record<string, number>
   readonly sinkStats: Record<string, number>
 }

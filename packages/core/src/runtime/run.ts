@@ -401,6 +401,7 @@ function mergeVerification(results: readonly WorkerResult[]): RunResult['verific
   return {
     checked: reports.reduce((n, r) => n + r.checked, 0),
     mismatched: reports.reduce((n, r) => n + r.mismatched, 0),
+    skipped: reports.reduce((n, r) => n + r.skipped, 0),
     mismatches,
   }
 }

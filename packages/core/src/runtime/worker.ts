@@ -147,7 +147,12 @@ class Shard {
     await this.closeQuietly()
     this.abort.abort()
     this.port.close()
-    return { shard: this.init.shard, verification, sourceStats, sinkStats }
+    return {
+      shard: this.init.shard,
+      verification: verification && { ...verification, skipped: this.keySpace.uncertainCount },
+      sourceStats,
+      sinkStats,
+    }
   }
 
   // ---- scheduling -------------------------------------------------------
@@ -253,6 +258,7 @@ class Shard {
       },
       (error: unknown) => {
         this.recordError(error, batch.length)
+        for (const op of batch) this.keySpace.markUncertain(op.key)
         this.settled(batch.length)
       },
     )

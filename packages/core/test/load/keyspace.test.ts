@@ -50,6 +50,15 @@ describe('KeySpace', () => {
     expect([...space.expected()]).toHaveLength(highestFresh + 1)
   })
 
+  it('leaves keys a failed write touched out of the expected state, and counts them', () => {
+    const space = new KeySpace(100, 1, 2, 5, { insert: 1, update: 0, delete: 0 })
+    const keys = [space.next(1), space.next(3), space.next(5)]
+    space.markUncertain(keys[1]!)
+    space.markUncertain(keys[1]!)
+    expect([...space.expected()].map((row) => row.key)).toEqual([keys[0], keys[2]])
+    expect(space.uncertainCount).toBe(1)
+  })
+
   it('is deterministic for a seed', () => {
     const a = new KeySpace(1000, 0, 2, 7, { insert: 0.7, update: 0.2, delete: 0.1 })
     const b = new KeySpace(1000, 0, 2, 7, { insert: 0.7, update: 0.2, delete: 0.1 })
