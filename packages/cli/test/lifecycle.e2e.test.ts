@@ -6,18 +6,20 @@ import { readResult, runCli, tempDir, writeConfig } from './helpers.js'
 const longRun = {
   source: { plugin: 'memory', options: { delay: '10ms' } },
   sink: { plugin: 'memory' },
+  verify: { plugin: 'memory' },
   workers: 2,
   load: { rate: 1000, duration: '60s' },
-  slo: { 'e2e.p99': '< 1s' },
+  slo: { 'e2e.p99': '< 1s', verified: '== 100%' },
 }
 
 describe('interrupting a run', () => {
   it('first Ctrl-C stops the schedule, drains, writes the partial report and exits 130', async () => {
     const file = writeConfig(longRun)
     const out = path.join(path.dirname(file), 'result.json')
+    const junit = path.join(path.dirname(file), 'slo.xml')
     let signalled = false
     const started = Date.now()
-    const run = await runCli(['run', '--config', file, '--out', out], {
+    const run = await runCli(['run', '--config', file, '--out', out, '--junit', junit], {
       onStdout: (text, kill) => {
         if (!signalled && (text.match(/\| measure/g) ?? []).length >= 2) {
           signalled = true
@@ -35,6 +37,12 @@ describe('interrupting a run', () => {
     expect(result.events.sent).toBeLessThan(20_000)
     expect(result.events.lost).toBe(0)
     expect(run.stdout).toMatch(/INTERRUPTED/)
+    // Verification runs only at the end, so the partial report skips its SLO rather than failing it.
+    expect(run.stdout).toMatch(/✓ pass\s+e2e\.p99 < 1s/)
+    expect(run.stdout).toMatch(/– skip\s+verified == 100%\s+not measured: run interrupted/)
+    const xml = readFileSync(junit, 'utf8')
+    expect(xml).toMatch(/failures="0" skipped="1"/)
+    expect(xml).toMatch(/<skipped message="not measured: run interrupted"\/>/)
   })
 
   it('a second Ctrl-C exits at once', async () => {

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Reporter } from '../plugin.js'
 import type { RunResult } from '../result.js'
+import { unmeasured } from './summary.js'
 
 async function writeFileSafely(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true })
@@ -28,18 +29,22 @@ export function createJunitReporter(file: string): Reporter {
 
 export function toJunit(result: RunResult): string {
   const checks = result.slo.checks
-  const failures = checks.filter((c) => !c.passed).length
+  const skipped = checks.filter((c) => unmeasured(result, c)).length
+  const failures = checks.filter((c) => !c.passed && !unmeasured(result, c)).length
   const cases = checks.map((c) => {
     const name = escapeXml(c.expression)
     const actual = c.actual === null ? 'no data' : String(c.actual)
+    if (unmeasured(result, c)) {
+      return `    <testcase classname="cdcb.slo" name="${name}">\n      <skipped message="not measured: run interrupted"/>\n    </testcase>`
+    }
     return c.passed
       ? `    <testcase classname="cdcb.slo" name="${name}"/>`
       : `    <testcase classname="cdcb.slo" name="${name}">\n      <failure message="actual ${escapeXml(actual)}"/>\n    </testcase>`
   })
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="cdcb" tests="${checks.length}" failures="${failures}">`,
-    `  <testsuite name="${escapeXml(result.name)}" tests="${checks.length}" failures="${failures}" time="${result.measuredSeconds}">`,
+    `<testsuites name="cdcb" tests="${checks.length}" failures="${failures}" skipped="${skipped}">`,
+    `  <testsuite name="${escapeXml(result.name)}" tests="${checks.length}" failures="${failures}" skipped="${skipped}" time="${result.measuredSeconds}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

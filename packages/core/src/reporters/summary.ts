@@ -1,5 +1,5 @@
 import type { Reporter } from '../plugin.js'
-import { LATENCY_METRICS, type RunResult } from '../result.js'
+import { LATENCY_METRICS, type RunResult, type SloCheck } from '../result.js'
 import { formatCount, formatRate } from '../units.js'
 
 /** The end-of-run summary table, as plain text. */
@@ -55,6 +55,10 @@ export function formatSummary(result: RunResult, color = false): string {
     lines.push('')
     lines.push('  SLO')
     for (const check of result.slo.checks) {
+      if (unmeasured(result, check)) {
+        lines.push(`  ${paint(33, '– skip')}  ${check.expression.padEnd(28)} not measured: run interrupted`)
+        continue
+      }
       const mark = check.passed ? paint(32, '✓ pass') : paint(31, '✗ FAIL')
       lines.push(
         `  ${mark}  ${check.expression.padEnd(28)} actual ${check.actual === null ? 'no data' : num(check.actual)}`,
@@ -79,4 +83,13 @@ export function createSummaryReporter(write: (text: string) => void, color = fal
       write(formatSummary(result, color))
     },
   }
+}
+
+/**
+ * A check an interrupted run never got to measure (verification runs only at
+ * the end, for one): shown as skipped rather than failed, since the run says
+ * nothing about it. The exit code is the interruption's either way.
+ */
+export function unmeasured(result: RunResult, check: SloCheck): boolean {
+  return result.status === 'interrupted' && check.actual === null
 }
