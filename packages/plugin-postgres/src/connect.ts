@@ -72,8 +72,30 @@ export function qualified(schema: string, table: string): string {
   return `${ident(schema)}.${ident(table)}`
 }
 
-/** How long to wait before attempt `attempt` (0-based) to reopen a lost connection: quick first, then every 2 s. */
-export function reconnectDelayMs(attempt: number): number {
-  const delays = [100, 250, 500, 1000, 2000]
-  return delays[Math.min(attempt, delays.length - 1)]!
+/** Waits before reopening attempt `attempt` (0-based): quick first, then every 2 s. */
+const REOPEN_DELAYS_MS = [100, 250, 500, 1000, 2000]
+
+/**
+ * Reopens a lost connection: calls `open` until it succeeds or `stopped()`
+ * says to give up, with backoff between attempts. Every tenth failure goes to
+ * `onFailure`, so a long outage is visible without flooding the log. Resolves
+ * with the attempts it took, or `undefined` if it was stopped first.
+ */
+export async function reopenWithBackoff(
+  open: () => Promise<void>,
+  stopped: () => boolean,
+  onFailure: (error: Error) => void,
+): Promise<number | undefined> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    const delay = REOPEN_DELAYS_MS[Math.min(attempt, REOPEN_DELAYS_MS.length - 1)]
+    await new Promise((resolve) => setTimeout(resolve, delay))
+    if (stopped()) return undefined
+    try {
+      await open()
+      return attempt + 1
+    } catch (error) {
+      if (attempt % 10 === 0) onFailure(error as Error)
+    }
+  }
+  return undefined
 }

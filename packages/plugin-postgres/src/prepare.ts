@@ -275,6 +275,30 @@ async function undoSink(steps: UndoStep[], options: PostgresOptions, context: Ru
   }
 }
 
+/** A publication of the table and a pgoutput slot, both marked as cdcb's, each undone at teardown. */
+async function createPublicationAndSlot(
+  client: pg.Client,
+  on: UndoStep['on'],
+  publication: string,
+  slot: string,
+  schema: string,
+  table: string,
+  context: RunContext,
+  undo: UndoStep[],
+): Promise<void> {
+  await client.query(`CREATE PUBLICATION ${ident(publication)} FOR TABLE ${qualified(schema, table)}`)
+  undo.push({
+    on,
+    run: (c) => c.query(`DROP PUBLICATION IF EXISTS ${ident(publication)}`).then(() => {}),
+    byHand: `DROP PUBLICATION ${ident(publication)}`,
+  })
+  await client.query(
+    `COMMENT ON PUBLICATION ${ident(publication)} IS ${client.escapeLiteral(ownedComment(context, 'publication'))}`,
+  )
+  await client.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot])
+  undo.push({ on, run: (c) => dropSlot(c, slot), byHand: `SELECT pg_drop_replication_slot('${slot}')` })
+}
+
 async function prepareSink(options: PostgresOptions, context: RunContext): Promise<Preparation> {
   const { schema, table } = tableOf(options)
   const mode = options.mode ?? DEFAULTS.mode
@@ -323,23 +347,9 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
 
     if (options.replicateFrom && publisher) {
       const pub = publisher
-      await pub.query(`CREATE PUBLICATION ${ident(names.pipe)} FOR TABLE ${qualified(schema, table)}`)
-      undo.push({
-        on: 'publisher',
-        run: (c) => c.query(`DROP PUBLICATION IF EXISTS ${ident(names.pipe)}`).then(() => {}),
-        byHand: `DROP PUBLICATION ${ident(names.pipe)}`,
-      })
-      await pub.query(
-        `COMMENT ON PUBLICATION ${ident(names.pipe)} IS ${pub.escapeLiteral(ownedComment(context, 'publication'))}`,
-      )
-      // Created here rather than by CREATE SUBSCRIPTION, which would wait forever when both
-      // databases share one server.
-      await pub.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.pipe])
-      undo.push({
-        on: 'publisher',
-        run: (c) => dropSlot(c, names.pipe),
-        byHand: `SELECT pg_drop_replication_slot('${names.pipe}')`,
-      })
+      // The slot is made here rather than by CREATE SUBSCRIPTION, which would wait forever
+      // when both databases share one server.
+      await createPublicationAndSlot(pub, 'publisher', names.pipe, names.pipe, schema, table, context, undo)
       await target.query(
         `CREATE SUBSCRIPTION ${ident(names.pipe)} CONNECTION ${target.escapeLiteral(options.replicateFrom)}
          PUBLICATION ${ident(names.pipe)} WITH (create_slot = false, slot_name = ${target.escapeLiteral(names.pipe)}, copy_data = false)`,
@@ -356,23 +366,16 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
     }
 
     if (mode === 'logical') {
-      await target.query(
-        `CREATE PUBLICATION ${ident(names.sinkPublication)} FOR TABLE ${qualified(schema, table)}`,
+      await createPublicationAndSlot(
+        target,
+        'target',
+        names.sinkPublication,
+        names.sinkSlot,
+        schema,
+        table,
+        context,
+        undo,
       )
-      undo.push({
-        on: 'target',
-        run: (c) => c.query(`DROP PUBLICATION IF EXISTS ${ident(names.sinkPublication)}`).then(() => {}),
-        byHand: `DROP PUBLICATION ${ident(names.sinkPublication)}`,
-      })
-      await target.query(
-        `COMMENT ON PUBLICATION ${ident(names.sinkPublication)} IS ${target.escapeLiteral(ownedComment(context, 'publication'))}`,
-      )
-      await target.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.sinkSlot])
-      undo.push({
-        on: 'target',
-        run: (c) => dropSlot(c, names.sinkSlot),
-        byHand: `SELECT pg_drop_replication_slot('${names.sinkSlot}')`,
-      })
     }
   } catch (error) {
     await teardown()

@@ -24,7 +24,7 @@ import {
   type Sink,
 } from '@cdcb/core'
 import type pg from 'pg'
-import { connect, qualified, reconnectDelayMs } from './connect.js'
+import { connect, qualified, reopenWithBackoff } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
 import { decodeFrame, decodeLogical, formatLsn, type Relation, statusUpdate } from './pgoutput.js'
 import { changeLogTable, objectNames } from './prepare.js'
@@ -234,22 +234,16 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
         client = undefined
         connection = undefined
         await previous?.end().catch(() => {})
-        for (let attempt = 0; !stopped; attempt++) {
-          await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt)))
-          if (stopped) return
-          try {
-            await openStream(report, (next) => void reconnect(next))
-            context.log(
-              `postgres sink: replication stream reopened from ${formatLsn(flushed)} after ${attempt + 1} attempt(s)`,
-            )
-            return
-          } catch (error) {
-            // Every tenth failure, so a long outage is visible without flooding the log.
-            if (attempt % 10 === 0)
-              context.log(
-                `postgres sink: reopening the replication stream failed: ${(error as Error).message}; retrying`,
-              )
-          }
+        const attempts = await reopenWithBackoff(
+          () => openStream(report, (next) => void reconnect(next)),
+          () => stopped,
+          (error) =>
+            context.log(`postgres sink: reopening the replication stream failed: ${error.message}; retrying`),
+        )
+        if (attempts !== undefined) {
+          context.log(
+            `postgres sink: replication stream reopened from ${formatLsn(flushed)} after ${attempts} attempt(s)`,
+          )
         }
       }
       await openStream(report, (why) => void reconnect(why))

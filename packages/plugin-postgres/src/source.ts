@@ -15,7 +15,7 @@
 
 import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import type pg from 'pg'
-import { connect, qualified, reconnectDelayMs } from './connect.js'
+import { connect, qualified, reopenWithBackoff } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
 import { leanSocket, PreparedPipeline } from './prepared-pipeline.js'
 
@@ -271,23 +271,19 @@ export async function createPostgresSource(
       )
     }
     down.add(i)
-    for (let attempt = 0; !closing; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt)))
-      if (closing) break
-      try {
-        await openLane(i)
-        down.delete(i)
-        if (down.size === 0) context.log(`postgres source: all ${mine} connection(s) reopened`)
-        if (closing) await closeLane(i)
-        return
-      } catch (error) {
-        // Every tenth failure, so a long outage is visible without flooding the log.
-        if (attempt % 10 === 0 && i === Math.min(...down)) {
-          context.log(`postgres source: reopening failed: ${(error as Error).message}; retrying`)
-        }
-      }
-    }
+    const attempts = await reopenWithBackoff(
+      () => openLane(i),
+      () => closing,
+      (error) => {
+        // One lane speaks for all that are down, so an outage of the whole pool logs once.
+        if (i === Math.min(...down))
+          context.log(`postgres source: reopening failed: ${error.message}; retrying`)
+      },
+    )
     down.delete(i)
+    if (attempts === undefined) return
+    if (down.size === 0) context.log(`postgres source: all ${mine} connection(s) reopened`)
+    if (closing) await closeLane(i)
   }
 
   const closeLane = async (i: number): Promise<void> => {
