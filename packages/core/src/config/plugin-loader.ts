@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url'
 import semver from 'semver'
 import { ConfigError, describeError } from '../errors.js'
 import type { PluginDefinition, Slot, StandardSchema } from '../plugin.js'
+import { closest, shapeOf } from './schema.js'
 
 /** Plugins that ship inside core, by short name. */
 const BUILT_IN_PLUGINS = {
@@ -126,5 +127,13 @@ export async function validateOptions(
   const issue = result.issues[0]!
   const issuePath = (issue.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p)))
   const at = [where, 'options', ...issuePath].join('.')
+  // A misspelt option gets the same did-you-mean as core's own keys, when the plugin's schema is a zod object.
+  const unknownKey = /^Unrecognized keys?: "([^"]+)"/.exec(issue.message)?.[1]
+  if (unknownKey) {
+    let shape = shapeOf(schema)
+    for (const segment of issuePath) shape = shapeOf(shape?.[segment])
+    const suggestion = closest(unknownKey, Object.keys(shape ?? {}))
+    if (suggestion) throw new ConfigError(`${at}.${unknownKey}: unknown key — did you mean "${suggestion}"?`)
+  }
   throw new ConfigError(`${at}: ${issue.message.replace(/^Invalid input: /, '')}`)
 }

@@ -129,7 +129,8 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
   return Object.keys(shapeOf(schema) ?? {})
 }
 
-function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+/** The keys a zod object schema knows (through optional/default wrappers); `undefined` for other schemas. */
+export function shapeOf(schema: unknown): Record<string, unknown> | undefined {
   let current = schema as {
     shape?: Record<string, unknown>
     unwrap?: () => unknown
