@@ -21,7 +21,8 @@ export function Counters(props: { snapshot: RunSnapshot | undefined; rows: 0 | 1
     <>
       {count('sent', e?.sent)}
       {count('observed', e?.observed)}
-      {count('in flight', e?.inFlight)}
+      {count('unacked', e?.inFlight)}
+      {count('backlog', e && Math.max(0, e.sent - e.errors - e.observed))}
       {count('lost', e?.lost, true)}
     </>
   )
