@@ -15,6 +15,7 @@ export { CdcbError, ConfigError, describeError, errorKind, RuntimeFailure, redac
 export { digestOf, payloadFor } from './load/payload.js'
 export { decodeMarker, encodeMarker } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
+export { durationOption, positiveIntOption, urlOption } from './options.js'
 export {
   definePlugin,
   type ExpectedRow,

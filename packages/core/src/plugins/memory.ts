@@ -12,12 +12,11 @@ import { z } from 'zod'
 import { nowMicros } from '../clock.js'
 import { createRandom, normal, uniform } from '../load/random.js'
 import { SeqBitset } from '../metrics/seq-bitset.js'
+import { durationOption } from '../options.js'
 import { definePlugin, type Observer, type Operation, type PluginContext, pluginRef } from '../plugin.js'
 import { parseDurationMicros } from '../units.js'
 
-const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
-  error: 'expected a duration such as "50ms" or "1s"',
-})
+const duration = durationOption('"50ms" or "1s"')
 const rate = z
   .number()
   .min(0, { error: 'expected a rate from 0 to 1' })
