@@ -17,7 +17,7 @@ export function formatSummary(result: RunResult, color = false): string {
     `cdcb ${result.runId} "${result.name}" — ${verdict}${result.reason ? ` (${result.reason})` : ''}`,
   )
   lines.push(
-    `${result.source} → ${result.sink}, ${result.workers} workers, measured window ${result.measuredSeconds}s`,
+    `${result.source} → ${result.sink}, ${result.workers} worker${result.workers === 1 ? '' : 's'}, measured window ${result.measuredSeconds}s`,
   )
   lines.push(`time base: ${result.timeBase}`)
   lines.push('')

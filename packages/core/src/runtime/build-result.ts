@@ -203,7 +203,7 @@ function warningsFor(
   }
   if (events.lost > 0) {
     warnings.push(
-      `${events.lost} acknowledged events were not seen within the drain (${waited.toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost; first seqs: ${state.unseenSample.join(', ')}`,
+      `${events.lost} acknowledged events were not seen within the drain (${waited.toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost (if the pipeline is only slow, a longer load.drainTimeout tells them apart); first seqs: ${state.unseenSample.join(', ')}`,
     )
   }
   if (phase('close')?.outcome === 'deadline') {
