@@ -4,7 +4,7 @@
  * documented in docs/result-schema.md): latencies in milliseconds, rates in events/s.
  */
 
-/** The latency metrics cdcb records, each in its own HDR histogram (DESIGN.md, Measurement). */
+/** The latency metrics cdcb records, each in its own HDR histogram (docs/architecture.md, "Time bases"). */
 export const LATENCY_METRICS = ['e2e', 'ack', 'lag', 'detect'] as const
 export type LatencyMetric = (typeof LATENCY_METRICS)[number]
 

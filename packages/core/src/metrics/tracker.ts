@@ -5,7 +5,7 @@
  * partitions, not one shard's seqs), so the state lives in SharedArrayBuffers
  * updated with Atomics: two bits per event (acknowledged, seen) and the last
  * seen seq per key. Memory grows with the run by two bits per event and with
- * the key space, never by an object per event (DESIGN.md, Correctness).
+ * the key space, never by an object per event (docs/architecture.md, "Data flow and threads").
  */
 
 /** The buffers behind a tracker; sent to every worker at start. */

@@ -61,11 +61,19 @@ export class ChangeSignal {
       const left = deadline() - nowMicros()
       if (left <= 0) return false
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, Math.min(pollMicros, left) / 1e3))
-        this.waiters.push(() => {
+        const wake = () => {
           clearTimeout(timer)
           resolve()
-        })
+        }
+        const timer = setTimeout(
+          () => {
+            // Leave no waiter behind: a long wait without messages must not pile them up.
+            this.waiters = this.waiters.filter((w) => w !== wake)
+            resolve()
+          },
+          Math.max(1, Math.min(pollMicros, left) / 1e3),
+        )
+        this.waiters.push(wake)
       })
     }
     return true
