@@ -33,6 +33,15 @@ try {
     `growth after the first minute: ${growth.toFixed(1)} MB over ${((last.t - afterWarmup.t) / 60).toFixed(1)} min ` +
       `(${((growth / (last.t - afterWarmup.t)) * 1000).toFixed(0)} kB/s) — bar: 50 MB over 10 min: ${growth <= 50 ? 'met' : 'NOT met'}`,
   )
+  // RSS swings with each major GC; the least-squares slope over the samples after the first minute
+  // says whether it trends up, where last − first depends on where two swings happened to fall.
+  const later = rss.filter((s) => s.t >= afterWarmup.t)
+  const meanT = later.reduce((n, s) => n + s.t, 0) / later.length
+  const meanMb = later.reduce((n, s) => n + s.mb, 0) / later.length
+  const slope =
+    later.reduce((n, s) => n + (s.t - meanT) * (s.mb - meanMb), 0) /
+    later.reduce((n, s) => n + (s.t - meanT) ** 2, 0)
+  console.log(`trend after the first minute: ${(slope * 60).toFixed(2)} MB/min (least squares over ${later.length} samples)`)
   console.log(`samples (MB every 10 s): ${rss.map((s) => s.mb.toFixed(0)).join(' ')}`)
 } finally {
   process.off('SIGINT', stop)
