@@ -41,7 +41,9 @@ try {
   const slope =
     later.reduce((n, s) => n + (s.t - meanT) * (s.mb - meanMb), 0) /
     later.reduce((n, s) => n + (s.t - meanT) ** 2, 0)
-  console.log(`trend after the first minute: ${(slope * 60).toFixed(2)} MB/min (least squares over ${later.length} samples)`)
+  console.log(
+    `trend after the first minute: ${(slope * 60).toFixed(2)} MB/min (least squares over ${later.length} samples)`,
+  )
   console.log(`samples (MB every 10 s): ${rss.map((s) => s.mb.toFixed(0)).join(' ')}`)
 } finally {
   process.off('SIGINT', stop)

@@ -21,7 +21,7 @@ import {
 } from '../result.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import { formatRate } from '../units.js'
-import { type CounterTotals, deliveryRate, sloInputs } from './aggregator.js'
+import { type CounterTotals, deliveryRate, sendRate, sloInputs } from './aggregator.js'
 
 /** Everything the result is built from, as the run left it. */
 export interface FinalState {
@@ -95,7 +95,7 @@ export function buildResult(state: FinalState): RunResult {
     load.model === 'open' && measuredSeconds > 0
       ? plannedBetween(load.schedule, load.warmupMicros, load.warmupMicros + windowMicros) / measuredSeconds
       : null
-  const sentRate = measuredSeconds > 0 ? totals.sentMeasured / measuredSeconds : 0
+  const sentRate = sendRate(totals, windowMicros)
   const achievedRate = deliveryRate(totals, windowMicros)
   const status: RunStatus =
     stop?.reason === 'interrupted' ? 'interrupted' : sloPassed && !stop ? 'passed' : 'failed'

@@ -68,6 +68,8 @@ class Shard {
     sentMeasured: 0,
     errorsMeasured: 0,
     lateMeasured: 0,
+    firstMeasuredSentAt: Number.POSITIVE_INFINITY,
+    lastMeasuredSentAt: Number.NEGATIVE_INFINITY,
     observedMeasured: 0,
     firstMeasuredSeenAt: Number.POSITIVE_INFINITY,
     lastMeasuredSeenAt: Number.NEGATIVE_INFINITY,
@@ -261,7 +263,11 @@ class Shard {
         if (measured) counters.lateMeasured++
       }
     }
-    counters.sentMeasured += measuredOps
+    if (measuredOps > 0) {
+      counters.sentMeasured += measuredOps
+      if (sentAt < counters.firstMeasuredSentAt) counters.firstMeasuredSentAt = sentAt
+      counters.lastMeasuredSentAt = sentAt
+    }
     counters.sent += batch.length
     counters.inFlight += batch.length
     let written: Promise<void>
