@@ -69,10 +69,15 @@ export function undoSignal(signal: string): string | undefined {
   return signal === 'SIGSTOP' || signal === 'SIGTSTP' ? 'SIGCONT' : undefined
 }
 
-/** Checks what can be checked before the run: signal names, pipeline action names. Returns a problem or undefined. */
+/**
+ * Checks what can be checked before the run: signal names, and pipeline action
+ * names once the pipeline part exists (`pipelineChecked: false` skips those).
+ * Returns the problem, or undefined.
+ */
 export function checkFault(
   plan: FaultPlan,
   pipelineActions: PipelineActions | undefined,
+  { pipelineChecked = true } = {},
 ): string | undefined {
   const { action } = plan
   if ('signal' in action) {
@@ -82,7 +87,7 @@ export function checkFault(
       }
     }
   }
-  if ('pipeline' in action) {
+  if ('pipeline' in action && pipelineChecked) {
     if (!pipelineActions)
       return `calls pipeline action "${action.pipeline}" but the config has no pipeline part`
     for (const name of [action.pipeline, action.undo]) {

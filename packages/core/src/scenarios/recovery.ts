@@ -10,9 +10,15 @@
  *   `baselineSeconds` before the episode started;
  * - recovered at the first interval end at or after the episode's end where
  *   the backlog is at most baseline + `backlogSlack`, and that interval's e2e
- *   p99 is at most `latencyFactor` × the baseline p99 (or it saw no events);
- * - catch-up rate = events observed per second from the episode's end until it
- *   recovered; drain rate = backlog cleared per second over the same span.
+ *   p99 is at most `latencyFactor` × the baseline p99 or `latencySlackMs` above
+ *   it, whichever is wider (so a sub-millisecond baseline is not held to
+ *   scheduling noise), or the interval saw no events;
+ * - catch-up rate = events observed per second while the backlog drained: from
+ *   the first interval end after the episode until the backlog was back (the
+ *   latency may take an interval longer); drain rate = backlog cleared per
+ *   second over the same span.
+ *
+ * Resolution: one interval (`interval` in the config, 1 s by default).
  */
 
 /** One point of the interval series; times in seconds from the schedule's start. */
@@ -42,6 +48,8 @@ export interface RecoveryOptions {
   readonly latencyFactor?: number
   /** Events of backlog above the baseline still counted as recovered. @default 10 */
   readonly backlogSlack?: number
+  /** Milliseconds of e2e p99 above the baseline still counted as recovered. @default 10 */
+  readonly latencySlackMs?: number
 }
 
 /** What one episode did to the pipeline; times in seconds, rates in events/s. */
@@ -71,21 +79,27 @@ export function measureRecovery(
   const baselineSeconds = options.baselineSeconds ?? 10
   const latencyFactor = options.latencyFactor ?? 2
   const slack = options.backlogSlack ?? 10
+  const latencySlack = options.latencySlackMs ?? 10
   const before = series.filter((p) => p.t <= episode.start && p.t > episode.start - baselineSeconds)
   const baselineBacklog = before.length > 0 ? Math.max(...before.map((p) => p.backlog)) : 0
   const p99s = before.map((p) => p.e2eP99).filter((v): v is number => v !== null)
   const baselineE2eP99 = p99s.length > 0 ? Math.max(...p99s) : null
 
-  const atEnd = [...series].reverse().find((p) => p.t <= episode.end)
   let backlogMax = 0
+  let drainFrom: BacklogPoint | undefined
+  let drainedAt: BacklogPoint | undefined
   let recoveredAt: BacklogPoint | undefined
   for (const point of series) {
     if (point.t <= episode.start) continue
     backlogMax = Math.max(backlogMax, point.backlog)
     if (point.t < episode.end) continue
+    drainFrom ??= point
     const backlogBack = point.backlog <= baselineBacklog + slack
+    if (backlogBack) drainedAt ??= point
     const latencyBack =
-      point.e2eP99 === null || baselineE2eP99 === null || point.e2eP99 <= latencyFactor * baselineE2eP99
+      point.e2eP99 === null ||
+      baselineE2eP99 === null ||
+      point.e2eP99 <= Math.max(latencyFactor * baselineE2eP99, baselineE2eP99 + latencySlack)
     if (backlogBack && latencyBack) {
       recoveredAt = point
       break
@@ -103,16 +117,15 @@ export function measureRecovery(
     }
   }
   const time = Math.max(0, recoveredAt.t - episode.end)
-  const fromObserved = atEnd?.observed ?? 0
-  const fromBacklog = atEnd?.backlog ?? 0
+  const drainSeconds = drainedAt!.t - drainFrom!.t
   return {
     ...episode,
     baselineBacklog,
     baselineE2eP99,
     backlogMax,
     time,
-    catchUpRate: time > 0 ? (recoveredAt.observed - fromObserved) / time : null,
-    drainRate: time > 0 ? (fromBacklog - recoveredAt.backlog) / time : null,
+    catchUpRate: drainSeconds > 0 ? (drainedAt!.observed - drainFrom!.observed) / drainSeconds : null,
+    drainRate: drainSeconds > 0 ? (drainFrom!.backlog - drainedAt!.backlog) / drainSeconds : null,
   }
 }
 
