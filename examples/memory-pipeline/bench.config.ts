@@ -13,7 +13,7 @@ export default defineConfig({
   sink: memory(),
   verify: memory(),
   load: {
-    rate: 500, // where the plan starts: the warmup holds it, then the first stage ramps from it
+    rate: 500, // where the plan starts; the warmup holds it
     warmup: '3s',
     stages: [
       { duration: '5s', target: 5_000 }, // ramp up from 500/s

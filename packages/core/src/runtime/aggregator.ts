@@ -150,9 +150,10 @@ export class Aggregator {
       errors: this.errors(),
       slo: evaluateSlo(this.config.slo, {
         ...sloInputs(this.total, totals, measuredMicros, null),
-        // Loss, unresolved and verification are known only at the end; say so rather than fail them live.
+        // Loss, unresolved, verification and recovery are known only at the end; say so rather than fail them live.
         unmeasured: (metric) =>
-          metric.kind === 'counter' && ['lost', 'unresolved', 'verified'].includes(metric.name)
+          metric.kind === 'scenario' ||
+          (metric.kind === 'counter' && ['lost', 'unresolved', 'verified'].includes(metric.name))
             ? 'known after the drain'
             : undefined,
       }),
@@ -234,6 +235,7 @@ export function sloInputs(
   final: {
     events: EventCounts
     verification: { checked: number; mismatched: number } | null
+    scenario: SloInputs['scenario']
   } | null,
 ): SloInputs {
   return {
@@ -242,6 +244,7 @@ export function sloInputs(
     window: { sent: totals.sentMeasured, errors: totals.errorsMeasured, late: totals.lateMeasured },
     achievedRate: deliveryRate(totals, windowMicros),
     verification: final?.verification ?? null,
+    scenario: final?.scenario ?? null,
   }
 }
 

@@ -19,6 +19,8 @@ import {
   type RunStatus,
   type SloCheck,
 } from '../result.js'
+import type { FaultRecord } from '../scenarios/faults.js'
+import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import { formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, sendRate, sloInputs } from './aggregator.js'
@@ -44,6 +46,10 @@ export interface FinalState {
   readonly unseenAcked: number
   readonly unseenSample: readonly number[]
   readonly phases: readonly PhaseRecord[]
+  /** Each planned fault as it ran, the messages of those that failed, and the backlog at each interval's end. */
+  readonly faults: readonly FaultRecord[]
+  readonly faultWarnings: readonly string[]
+  readonly backlogSeries: readonly BacklogPoint[]
   readonly verification: RunResult['verification']
   readonly plugins: RunResult['plugins']
 }
@@ -71,9 +77,14 @@ export function buildResult(state: FinalState): RunResult {
     unresolved: totals.inFlight + (drainCut ? state.unseenAcked : 0),
   }
 
+  const scenario = scenarioOf(config, state.faults, state.backlogSeries)
   const stoppedBy = stop?.reason === 'interrupted' ? 'the interrupt (Ctrl-C)' : 'abortOnFail'
   const checks: SloCheck[] = evaluateSlo(config.slo, {
-    ...sloInputs(state.latencies, totals, windowMicros, { events, verification: state.verification }),
+    ...sloInputs(state.latencies, totals, windowMicros, {
+      events,
+      verification: state.verification,
+      scenario: { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax },
+    }),
     unmeasured: (metric) => {
       if (metric.kind !== 'counter') return undefined
       if ((metric.name === 'lost' || metric.name === 'unresolved') && drainCut && stop)
@@ -145,11 +156,50 @@ export function buildResult(state: FinalState): RunResult {
     phases: state.phases,
     errors: state.errors,
     verification: state.verification,
-    warnings: warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut }),
+    warnings: [
+      ...warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut }),
+      ...state.faultWarnings,
+      ...scenario.warnings,
+    ],
+    backlogMax: scenario.backlogMax,
+    faults: state.faults,
+    recovery: scenario.recovery,
     intervals: state.intervals,
     histograms: state.histograms,
     plugins: state.plugins,
   }
+}
+
+/** Recovery after every fault that started and every burst of the schedule, and the backlog's peak. */
+function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], series: readonly BacklogPoint[]) {
+  const warmupSeconds = config.load.warmupMicros / 1e6
+  const measured = series.filter((p) => p.t > warmupSeconds)
+  const backlogMax = measured.length > 0 ? Math.max(...measured.map((p) => p.backlog)) : null
+  const episodes: Episode[] = faults
+    .filter((f) => f.startedAt !== null)
+    .map((f) => ({ label: `fault ${f.name}`, start: f.startedAt!, end: f.endedAt ?? f.startedAt! }))
+  if (config.load.model === 'open') {
+    const stages = config.load.schedule.segments.map((s) => ({
+      seconds: s.durationMicros / 1e6,
+      rate: s.fromRate === s.toRate ? s.fromRate : undefined,
+    }))
+    episodes.push(...burstsOf(stages))
+  }
+  episodes.sort((a, b) => a.start - b.start)
+  const recovery = episodes.map((episode) =>
+    measureRecovery(series, episode, {
+      baselineSeconds: config.recovery.baselineSeconds,
+      latencyFactor: config.recovery.latencyFactor,
+    }),
+  )
+  const never = recovery.filter((r) => r.time === null)
+  const warnings = never.map(
+    (r) =>
+      `${r.label} (${r.start.toFixed(1)}–${r.end.toFixed(1)}s): the backlog and e2e p99 never came back to their level before it within the run`,
+  )
+  const recoveryTimeMs =
+    recovery.length === 0 || never.length > 0 ? null : Math.max(...recovery.map((r) => r.time!)) * 1e3
+  return { recovery, backlogMax, recoveryTimeMs, warnings }
 }
 
 /** The measured window: the planned one, or up to the stop when the run was stopped before its end. */

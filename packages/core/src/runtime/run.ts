@@ -14,7 +14,9 @@ import type { ResolvedConfig, ResolvedPlugin } from '../config/resolve-config.js
 import { CdcbError, describeError, RuntimeFailure, redactUrl } from '../errors.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
-import type { Phase, RunResult } from '../result.js'
+import type { Phase, RunResult, RunSnapshot } from '../result.js'
+import { startFaults } from '../scenarios/faults.js'
+import type { BacklogPoint } from '../scenarios/recovery.js'
 import { Aggregator } from './aggregator.js'
 import { buildResult } from './build-result.js'
 import { ChangeSignal, type LifecyclePhase, PHASE_DEADLINES, type PhaseHooks, PhaseLog } from './lifecycle.js'
@@ -119,6 +121,10 @@ class BenchmarkRun {
   /** Set once the close deadline passed: the pool is being destroyed, so task rejections are expected. */
   private abandoning = false
   private livePhase: Phase = 'starting'
+  /** The backlog at each interval's end, for recovery after faults and bursts. */
+  private readonly backlogSeries: BacklogPoint[] = []
+  /** Faults whose action or undo failed, for the result's warnings. */
+  private readonly faultWarnings: string[] = []
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -193,6 +199,16 @@ class BenchmarkRun {
     await this.waitReady()
     const startAt = await this.startSchedule()
     const stopTicker = this.startTicker(startAt)
+    // Faults run against the schedule's start, during the load phase.
+    const faults = startFaults(this.config.faults, startAt, {
+      baseDir: this.config.baseDir,
+      pipelineActions: undefined,
+      now: nowMicros,
+      onEvent: (message, failed) => {
+        this.reporters.log(message)
+        if (failed) this.faultWarnings.push(message)
+      },
+    })
 
     const plannedEnd = startAt + this.config.load.totalMicros
     const drainBudget = this.config.load.drainTimeoutMicros
@@ -206,6 +222,8 @@ class BenchmarkRun {
     )
     await this.phases.end(this.outcome(loadEnded))
     if (!loadEnded) this.broadcast({ type: 'stop' })
+    // A fault still in force is undone before the drain: the pipeline must be able to deliver.
+    const faultRecords = await faults.stop()
     const scheduleEndedAt = nowMicros()
     this.livePhase = 'drain'
 
@@ -250,6 +268,9 @@ class BenchmarkRun {
       unseenAcked,
       unseenSample: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, 10) : [],
       phases: this.phases.records,
+      faults: faultRecords,
+      faultWarnings: this.faultWarnings,
+      backlogSeries: this.backlogSeries,
       verification: verification.merged,
       plugins: verification.plugins,
     })
@@ -394,6 +415,7 @@ class BenchmarkRun {
     return everyAligned(startAt, config.intervalMicros, tickOffset, () => {
       this.ticking = this.ticking.then(async () => {
         const snapshot = this.aggregator.tick(this.runId, currentPhase(), startAt, nowMicros())
+        this.backlogSeries.push(backlogPoint(snapshot))
         await this.reporters.snapshot(snapshot)
         if (config.abortOnFail && snapshot.phase === 'measure' && failsEarly(snapshot.slo, config)) {
           this.reporters.log('an SLO failed and abortOnFail is set: stopping the run')
@@ -502,6 +524,17 @@ class BenchmarkRun {
 }
 
 export type { LifecyclePhase, PhaseHooks }
+
+/** What the pipeline owed at an interval's end: sent − failed − observed (docs/architecture.md, counters). */
+function backlogPoint(snapshot: RunSnapshot): BacklogPoint {
+  const { events } = snapshot
+  return {
+    t: snapshot.elapsedSeconds,
+    backlog: Math.max(0, events.sent - events.errors - events.observed),
+    observed: events.observed,
+    e2eP99: snapshot.interval.e2e.p99,
+  }
+}
 
 /** Latency, throughput and error checks can fail mid-run; loss and verification only at the end. */
 function failsEarly(checks: RunResult['slo']['checks'], config: ResolvedConfig): boolean {

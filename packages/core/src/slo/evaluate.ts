@@ -20,13 +20,18 @@ export interface SloInputs {
   /** Deliveries per second of the measured window's events; null when none arrived. */
   readonly achievedRate: number | null
   readonly verification: { readonly checked: number; readonly mismatched: number } | null
+  /**
+   * Known at the end of the run: the longest recovery after a fault or burst (ms;
+   * null when there was none or one never recovered) and the backlog's peak.
+   */
+  readonly scenario: { readonly recoveryTimeMs: number | null; readonly backlogMax: number | null } | null
   /** Why a metric cannot be judged in this run (an interrupt cut the drain short, …); undefined when it can. */
   unmeasured?(metric: SloMetric): string | undefined
 }
 
 /** The unit of a check's `actual`, by metric: the parser's base unit. */
 export function unitOf(metric: SloMetric): string {
-  if (metric.kind === 'latency') return 'ms'
+  if (metric.kind === 'latency' || metric.name === 'recovery.time') return 'ms'
   if (metric.name === 'throughput') return '/s'
   if (metric.name === 'errors' || metric.name === 'late' || metric.name === 'verified') return '%'
   return ''
@@ -53,6 +58,14 @@ export function evaluateSlo(expressions: readonly SloExpression[], inputs: SloIn
       const outside = describeOutOfRange(latency)
       if (outside)
         notes.push(actual === null && outside ? `falls among ${outside}` : `ranked with ${outside}`)
+    } else if (expression.metric.kind === 'scenario') {
+      const scenario = inputs.scenario
+      actual =
+        scenario === null
+          ? null
+          : expression.metric.name === 'recovery.time'
+            ? scenario.recoveryTimeMs
+            : scenario.backlogMax
     } else actual = counterValue(expression.metric.name, inputs)
     const passed = actual !== null && compare(actual, expression.comparator, expression.threshold)
     const note = notes.length > 0 ? notes.join('; ') : undefined
@@ -68,7 +81,7 @@ function describeOutOfRange({ belowZero, aboveRange }: LatencyValue): string | u
 }
 
 function counterValue(
-  name: Exclude<SloMetric, { kind: 'latency' }>['name'],
+  name: Extract<SloMetric, { kind: 'counter' }>['name'],
   inputs: SloInputs,
 ): number | null {
   const { events, window } = inputs
