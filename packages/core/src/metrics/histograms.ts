@@ -36,21 +36,24 @@ export function decodeHistogram(encoded: string): Histogram {
   return histogram
 }
 
-const EMPTY: LatencySummary = {
-  count: 0,
-  p50: null,
-  p95: null,
-  p99: null,
-  p999: null,
-  max: null,
-  mean: null,
-  belowZero: 0,
-  aboveRange: 0,
+/** The summary of a histogram without samples: every statistic unknown, never 0. */
+export function emptySummary(belowZero = 0, aboveRange = 0): LatencySummary {
+  return {
+    count: 0,
+    p50: null,
+    p95: null,
+    p99: null,
+    p999: null,
+    max: null,
+    mean: null,
+    belowZero,
+    aboveRange,
+  }
 }
 
 /** Percentiles of a microsecond histogram, in milliseconds (µs precision kept); null with no samples. Out-of-range counts are not in an encoded histogram, so they read 0 here. */
 export function summarize(histogram: Histogram): LatencySummary {
-  if (histogram.totalCount === 0) return EMPTY
+  if (histogram.totalCount === 0) return emptySummary()
   const ms = (micros: number) => Math.round(micros) / 1e3
   return {
     count: histogram.totalCount,

@@ -1,5 +1,11 @@
 import type { LatencySummary } from '../result.js'
-import { createHistogram, encodeHistogram, HIGHEST_TRACKABLE_MICROS, type Histogram } from './histograms.js'
+import {
+  createHistogram,
+  emptySummary,
+  encodeHistogram,
+  HIGHEST_TRACKABLE_MICROS,
+  type Histogram,
+} from './histograms.js'
 
 /**
  * Latency histograms with the bucket layout of an HDR histogram (lowest value 1,
@@ -178,18 +184,7 @@ export class Recorder {
   /** p50, p95, p99, p99.9, max and mean in milliseconds, in one pass over the buckets; null with no samples. */
   summary(): LatencySummary {
     const { belowZero, aboveRange } = this
-    if (this.count === 0)
-      return {
-        count: 0,
-        p50: null,
-        p95: null,
-        p99: null,
-        p999: null,
-        max: null,
-        mean: null,
-        belowZero,
-        aboveRange,
-      }
+    if (this.count === 0) return emptySummary(belowZero, aboveRange)
     const percentiles = [50, 95, 99, 99.9]
     const values: number[] = []
     let seen = 0

@@ -188,7 +188,7 @@ export class Aggregator {
 }
 
 /** Live event counts: loss and unresolved are decided only at the end (0 until then). */
-function liveEvents(totals: CounterTotals): EventCounts {
+export function liveEvents(totals: CounterTotals): EventCounts {
   return {
     sent: totals.sent,
     acked: totals.acked,

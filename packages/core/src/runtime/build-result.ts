@@ -23,7 +23,7 @@ import type { FaultRecord } from '../scenarios/faults.js'
 import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import { formatRate } from '../units.js'
-import { type CounterTotals, deliveryRate, sendRate, sloInputs } from './aggregator.js'
+import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
 
 /** Everything the result is built from, as the run left it. */
 export interface FinalState {
@@ -63,16 +63,7 @@ export function buildResult(state: FinalState): RunResult {
   // Only a drain that ran its course (or its full budget) declares loss; one cut short leaves events unresolved.
   const drainCut = drain === undefined || drain.outcome === 'stopped'
   const events: EventCounts = {
-    sent: totals.sent,
-    acked: totals.acked,
-    observed: totals.observed,
-    inFlight: totals.inFlight,
-    foreign: totals.foreign,
-    duplicates: totals.duplicates,
-    outOfOrder: totals.outOfOrder,
-    late: totals.late,
-    errors: totals.errors,
-    corrupt: totals.corrupt,
+    ...liveEvents(totals),
     lost: drainCut ? 0 : state.unseenAcked,
     unresolved: totals.inFlight + (drainCut ? state.unseenAcked : 0),
   }
