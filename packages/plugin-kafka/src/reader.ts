@@ -95,7 +95,10 @@ export class PartitionReader {
       if (!meta || leader === undefined || leader < 0)
         throw new Error(`no leader for ${topic} partition ${partition}`)
       let list = byNode.get(leader)
-      if (!list) byNode.set(leader, (list = []))
+      if (!list) {
+        list = []
+        byNode.set(leader, list)
+      }
       list.push({ topic, topicId: meta.id, partition })
     }
     const topicNames = new Map<string, string>()
@@ -117,7 +120,10 @@ export class PartitionReader {
       const fetchOffset = this.next.get(key)!
       requested.set(key, fetchOffset)
       let entry = byTopic.get(topicId)
-      if (!entry) byTopic.set(topicId, (entry = { topicId, partitions: [] }))
+      if (!entry) {
+        entry = { topicId, partitions: [] }
+        byTopic.set(topicId, entry)
+      }
       entry.partitions.push({
         partition,
         fetchOffset,
