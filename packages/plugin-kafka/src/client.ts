@@ -89,6 +89,24 @@ export function causeOf(error: unknown): string {
   return describeError(current ?? error)
 }
 
+/**
+ * An error for core's counters: the innermost message (the client wraps every
+ * failed produce in "Producing messages failed.") and the innermost code
+ * (a Kafka error name such as MESSAGE_TOO_LARGE, or the client's code).
+ */
+export function innermostError(error: unknown): Error & { code?: string } {
+  let current = error as (Nested & { code?: string; apiId?: string }) | undefined
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    const inner = (current.errors?.at(-1) ?? current.cause) as typeof current
+    if (!inner || typeof inner !== 'object') break
+    current = inner
+  }
+  const wrapped: Error & { code?: string } = new Error(describeError(current ?? error))
+  const code = current?.apiId ?? current?.code
+  if (typeof code === 'string') wrapped.code = code
+  return wrapped
+}
+
 /** True when the error, or one it wraps, is a request that timed out. */
 export function isTimeout(error: unknown): boolean {
   const seen = new Set<unknown>()

@@ -8,7 +8,7 @@
  */
 import { digestOf, nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import { compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka'
-import { clientOptions, connectWithin, isTimeout } from './client.js'
+import { clientOptions, connectWithin, innermostError, isTimeout } from './client.js'
 import { createEncoder, type Encoder, type ProducedRecord } from './formats.js'
 import { millis, type ResolvedKafkaOptions } from './options.js'
 
@@ -128,12 +128,53 @@ class KafkaSource implements Source {
     if (messages.length === 0) return Promise.resolve()
     let bytes = 0
     for (const message of messages) bytes += sizeOf(message)
+    if (bytes <= this.maxBytes && messages.length <= this.maxRecords) return this.enqueue(messages, bytes)
+    return this.sendInParts(messages)
+  }
+
+  private enqueue(messages: Message[], bytes: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ messages, bytes, resolve, reject })
       this.queued += messages.length
       this.queuedBytes += bytes
       this.pump()
     })
+  }
+
+  /**
+   * A write above `batch.maxBytes` or `maxRecords` goes out in parts that fit.
+   * A part holding a key an earlier part holds waits for the earlier parts, so
+   * a retry cannot reorder the key's records.
+   */
+  private sendInParts(messages: Message[]): Promise<void> {
+    const sent: Promise<void>[] = []
+    /** Keys of the parts already queued. */
+    const earlier = new Set<string>()
+    let part: Message[] = []
+    let bytes = 0
+    let repeats = false
+    const flush = () => {
+      const records = part
+      const size = bytes
+      sent.push(
+        repeats
+          ? Promise.allSettled([...sent]).then(() => this.enqueue(records, size))
+          : this.enqueue(records, size),
+      )
+      for (const message of part) earlier.add(message.key)
+      part = []
+      bytes = 0
+      repeats = false
+    }
+    for (const message of messages) {
+      const size = sizeOf(message)
+      if (part.length > 0 && (bytes + size > this.maxBytes || part.length >= this.maxRecords)) flush()
+      part.push(message)
+      bytes += size
+      if (earlier.has(message.key)) repeats = true
+    }
+    flush()
+    return Promise.all(sent).then(() => undefined)
   }
 
   /**
@@ -196,7 +237,7 @@ class KafkaSource implements Source {
       this.producer.send({ messages: messages as Message[] & { value?: string }[] }, (error) => {
         if (!error) return resolve()
         if (isTimeout(error)) this.stats_.requestTimeouts++
-        reject(error)
+        reject(innermostError(error))
       })
     })
   }
