@@ -333,14 +333,10 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
     if (!record.value) return undefined // tombstone after a delete
     const text = record.value.toString('utf8')
     if (!text.includes(runId)) return undefined
-    let value: Record<string, unknown>
-    try {
-      value = JSON.parse(text)
-    } catch {
-      return undefined
-    }
+    const value = parseEnvelope(text)
+    if (!value) return undefined
     const envelope = (
-      value && typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
+      typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
         ? value.payload
         : value
     ) as { op?: unknown; before?: unknown; after?: unknown; source?: { ts_ms?: unknown; ts_us?: unknown } }
@@ -383,6 +379,33 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
       sourceMicros,
       ...(op === 'd' ? {} : contentCheck(digest, row[columns.payload])),
     }
+  }
+}
+
+/**
+ * Parses a Debezium value. With the JSON converter's schemas the value is
+ * `{"schema":{…},"payload":{…}}` and the schema is most of its bytes, so the
+ * payload alone is parsed when it can be found: the first `"payload":` key
+ * (a Connect schema names fields in `"field":` values, never as keys). Anything
+ * unexpected falls back to parsing the whole value.
+ */
+function parseEnvelope(text: string): Record<string, unknown> | undefined {
+  if (text.startsWith('{"schema":') && text.endsWith('}')) {
+    const at = text.indexOf('},"payload":{')
+    if (at > 0) {
+      try {
+        const payload = JSON.parse(text.slice(at + 12, -1)) as unknown
+        if (payload && typeof payload === 'object' && 'op' in payload) return { payload }
+      } catch {
+        // not where it seemed: parse the whole value below
+      }
+    }
+  }
+  try {
+    const value = JSON.parse(text) as unknown
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
   }
 }
 

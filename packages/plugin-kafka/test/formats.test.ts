@@ -44,6 +44,19 @@ describe('debezium format', () => {
     })
   })
 
+  it('reads the same insert as Kafka Connect writes it (compact JSON), and when the schema holds a "payload" key', () => {
+    const pretty = fixture('debezium-insert-with-schema.json')
+    const value = JSON.parse(String(pretty.value))
+    const expected = decode(pretty)
+    // The fast path: the converter's compact layout, parsed from its "payload" key on.
+    expect(decode({ ...pretty, value: Buffer.from(JSON.stringify(value)) })).toEqual(expected)
+    // A schema parameter named "payload" must not fool it (falls back to the whole value).
+    value.schema.parameters = { a: {}, payload: { op: 'x' } }
+    const tricky = { ...pretty, value: Buffer.from(JSON.stringify(value)) }
+    expect(String(tricky.value)).toMatch(/^\{"schema":.*\},"payload":\{"op":"x"\}/)
+    expect(decode(tricky)).toEqual(expected)
+  })
+
   it('reads an update without schema; source.ts_ms when there is no ts_us', () => {
     const record = decode(fixture('debezium-update.json'))
     expect(record).toMatchObject({ seq: 9, key: 42, kind: 'update', sourceMicros: 1795300000107000 })
