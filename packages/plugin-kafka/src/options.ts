@@ -163,9 +163,9 @@ const optionsSchema = z
      * @default "record"
      */
     committedAt: z.enum(['record', 'observed']).default('record'),
-    /** Sink: consumer group prefix; the group is `<groupPrefix>-<runId>`, fresh per run. @default "cdcb" */
+    /** Sink, verifier: prefix of the readers' group ids (`<groupPrefix>-<runId>-…`); they read by assignment and join no group. @default "cdcb" */
     groupPrefix: z.string().min(1).default('cdcb'),
-    /** Sink: consumer session timeout; a frozen broker shorter than this keeps the group intact. @default "30s" */
+    /** Accepted for existing configs; no effect: the sink reads by assignment and joins no consumer group. */
     sessionTimeout: duration.default('30s'),
     /** Verifier: how long to read the topic back before giving up. @default "60s" */
     verifyTimeout: duration.default('60s'),
