@@ -200,22 +200,26 @@ class KafkaSource implements Source {
       this.lingerExpired = false
       clearTimeout(this.lingerTimer)
       this.lingerTimer = undefined
-      const batch: Pending[] = []
-      let count = 0
+      // Take the longest prefix of the queue that fits, with one splice (shift() per write is
+      // quadratic with thousands of writes queued).
+      const queue = this.queue
+      const messages: Message[] = []
+      let taken = 0
       let bytes = 0
-      while (this.queue.length > 0) {
-        const next = this.queue[0]!
-        const fits = count + next.messages.length <= this.maxRecords && bytes + next.bytes <= this.maxBytes
-        if (count > 0 && !fits) break
-        this.queue.shift()
-        batch.push(next)
-        count += next.messages.length
+      while (taken < queue.length) {
+        const next = queue[taken]!
+        const fits =
+          messages.length + next.messages.length <= this.maxRecords && bytes + next.bytes <= this.maxBytes
+        if (taken > 0 && !fits) break
+        for (const message of next.messages) messages.push(message)
         bytes += next.bytes
+        taken++
       }
-      this.queued -= count
+      const batch = taken === queue.length ? queue : queue.splice(0, taken)
+      if (batch === queue) this.queue = []
+      this.queued -= messages.length
       this.queuedBytes -= bytes
       this.sending++
-      const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((p) => p.messages)
       this.produce(messages).then(
         () => {
           this.sending--
