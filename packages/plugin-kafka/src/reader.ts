@@ -14,7 +14,7 @@
  * seconds and retried from the same offsets after fresh metadata: nothing is
  * skipped and nothing read twice.
  */
-import type { Consumer, KafkaRecord, TopicWithPartitionAndOffset } from '@platformatic/kafka'
+import type { Consumer, KafkaRecord, RecordsBatch, TopicWithPartitionAndOffset } from '@platformatic/kafka'
 import { causeOf } from './client.js'
 
 /** Batch attribute bits (Kafka's DefaultRecordBatch). */
@@ -162,7 +162,7 @@ export class PartitionReader {
   private read(
     topic: string,
     partition: number,
-    batches: readonly import('@platformatic/kafka').RecordsBatch[] | null | undefined,
+    batches: readonly RecordsBatch[] | null | undefined,
     requested: ReadonlyMap<string, bigint>,
   ): void {
     const key = `${topic}:${partition}`
