@@ -75,6 +75,25 @@ export class PartitionReader {
     await this.plan(false)
   }
 
+  /**
+   * Reads more partitions from the offsets given (a topic that appeared after
+   * the start). The fetches in flight are abandoned and sent again with the new
+   * partitions, from the same offsets: nothing is skipped or read twice.
+   */
+  add(starts: readonly TopicWithPartitionAndOffset[]): void {
+    if (this.stopped || starts.length === 0) return
+    for (const { topic, partition, offset } of starts) {
+      const key = `${topic}:${partition}`
+      if (!this.next.has(key)) this.next.set(key, offset)
+      if (!this.topics.includes(topic)) {
+        this.topics.push(topic)
+        this.consumer.topics.track(topic)
+      }
+    }
+    clearTimeout(this.retryTimer)
+    this.plan(true).catch((e: unknown) => this.retry(e))
+  }
+
   stop(): void {
     this.stopped = true
     clearTimeout(this.retryTimer)

@@ -57,6 +57,7 @@ class KafkaSink implements Sink {
   timeBase = 'Kafka record timestamp'
   private consumer: Consumer | undefined
   private reader: PartitionReader | undefined
+  private lookTimer: NodeJS.Timeout | undefined
   private observer: Observer | undefined
   private readonly decode: Decoder
   private readonly counts = { insert: 0, update: 0, delete: 0, corrupt: 0, foreign: 0 }
@@ -76,9 +77,12 @@ class KafkaSink implements Sink {
     const { options, context } = this
     const topics = options.topics ?? [options.topic]
     const admin = new Admin(clientOptions(options))
+    let missing: string[]
     try {
       await connectWithin(admin, options, 'sink admin')
-      const type = await timestampTypeOf(admin, topics[0]!)
+      const existing = new Set(await admin.listTopics())
+      missing = topics.filter((t) => !existing.has(t))
+      const type = await timestampTypeOf(admin, topics.find((t) => existing.has(t)) ?? topics[0]!)
       this.timeBase = !this.recordTime
         ? 'observed by cdcb (committedAt: "observed")'
         : type === 'LogAppendTime'
@@ -92,8 +96,9 @@ class KafkaSink implements Sink {
     const consumer = createConsumer(options, context.runId, `sink-${context.shard}`)
     this.consumer = consumer
     await connectWithin(consumer, options, 'consumer')
-    const starts = await offsetsOf(consumer, topics, context.shard, context.shards)
-    this.reader = new PartitionReader(
+    const present = topics.filter((t) => !missing.includes(t))
+    const starts = await offsetsOf(consumer, present, context.shard, context.shards)
+    const reader = new PartitionReader(
       consumer,
       starts,
       (record, timestamp) => this.onRecord(record, timestamp),
@@ -104,7 +109,44 @@ class KafkaSink implements Sink {
         what: `sink ${context.shard}`,
       },
     )
-    await this.reader.start()
+    this.reader = reader
+    await reader.start()
+    if (missing.length > 0) this.awaitTopics(consumer, reader, missing)
+  }
+
+  /**
+   * A topic the pipeline has not made yet (Debezium and Kafka Connect create
+   * theirs with the first change): looked for every half second, and read from
+   * its first offset once it exists, since all it holds came after the start.
+   */
+  private awaitTopics(consumer: Consumer, reader: PartitionReader, missing: string[]): void {
+    const { context } = this
+    context.log(
+      `kafka sink ${context.shard}: topic ${missing.join(', ')} does not exist yet; reading it from its start when it appears`,
+    )
+    const look = async () => {
+      const found: string[] = []
+      for (const topic of missing) {
+        const metadata = await consumer
+          .metadata({ topics: [topic], forceUpdate: true })
+          .catch(() => undefined)
+        const partitions = metadata?.topics.get(topic)?.partitions
+        if (partitions && partitions.length > 0 && partitions.every((p) => p && p.leader >= 0))
+          found.push(topic)
+      }
+      if (found.length > 0) {
+        // ListOffsets timestamp -2: each partition's earliest offset.
+        reader.add(await offsetsOf(consumer, found, context.shard, context.shards, -2n))
+        missing = missing.filter((t) => !found.includes(t))
+      }
+    }
+    const next = () => {
+      if (this.consumer !== consumer || missing.length === 0) return
+      this.lookTimer = setTimeout(() => {
+        look().then(next, next)
+      }, 500)
+    }
+    next()
   }
 
   private onRecord(message: KafkaRecord, timestampMs: number): void {
@@ -139,6 +181,7 @@ class KafkaSink implements Sink {
     this.consumer = undefined
     this.observer = undefined
     this.reader?.stop()
+    clearTimeout(this.lookTimer)
     await consumer.close(true).catch(() => {})
     const { shard } = this.context
     const c = this.counts
