@@ -6,7 +6,10 @@
 //   - the same raw loop on kafkajs (the client cdcb used before), to compare clients.
 // The run order rotates each round so drift in the machine's load hits all alike;
 // every run writes its own topic, deleted right after it.
-// Usage: node bench/kafka-source-throughput.mjs [seconds per run, default 10] [rounds, default 3] [concurrency, default 256] [workers, default 1]
+// Concurrency defaults to 4096 writers: ProducerPerformance sends asynchronously with
+// up to 32 MB (buffer.memory) of records outstanding, so a small closed-loop window
+// would measure the window, not the producer.
+// Usage: node bench/kafka-source-throughput.mjs [seconds per run, default 10] [rounds, default 3] [concurrency, default 4096] [workers, default 1]
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { createTopic, deleteTopics, kafkaTool, median, withKafka } from './kafka-lib.mjs'
@@ -14,7 +17,7 @@ import { runCdcb } from './lib.mjs'
 
 const seconds = Number(process.argv[2] ?? 10)
 const rounds = Number(process.argv[3] ?? 3)
-const concurrency = Number(process.argv[4] ?? 256)
+const concurrency = Number(process.argv[4] ?? 4096)
 const workers = Number(process.argv[5] ?? 1)
 const warmup = 2
 const size = 1000
