@@ -130,6 +130,19 @@ describe('cdcb format', () => {
     expect(roundTrip({ marker: 'header' })).toMatchObject(expected)
   })
 
+  it('finds the marker header in [name, value] pairs, as the sink fetches records', () => {
+    const opts = options({ marker: 'header' })
+    const message = createEncoder(opts, context)(op, PAYLOAD, digestOf(PAYLOAD), 0)
+    const headers = Object.entries(message.headers!).map(
+      ([k, v]) => [Buffer.from(k), Buffer.from(v)] as const,
+    )
+    const record = { key: Buffer.from(message.key), value: Buffer.from(message.value!), headers }
+    expect(createDecoder(opts, context)(record)).toMatchObject({ seq: 12, key: 3, kind: 'update' })
+    expect(
+      createDecoder(opts, context)({ ...record, headers: [[Buffer.from('other'), null]] }),
+    ).toBeUndefined()
+  })
+
   it('writes a delete as a tombstone with the marker in a header when asked', () => {
     const del: Operation = { ...op, kind: 'delete' }
     expect(roundTrip({ tombstones: true }, del)).toMatchObject({
