@@ -5,10 +5,12 @@
  */
 import path from 'node:path'
 import type { Reporter } from '@cdcb/core'
-import { ConfigError } from '@cdcb/core'
+import { ConfigError, describeError } from '@cdcb/core'
 import {
   builtInReporters,
   CONFIG_SEARCH_PLACES,
+  type ConfigOverrides,
+  checkOverrides,
   findConfigFile,
   importPlugin,
   loadConfigFile,
@@ -17,36 +19,56 @@ import {
   RunControl,
   resolveConfig,
   runBenchmark,
+  whyNotWritable,
 } from '@cdcb/core/runtime'
 
 export interface RunFlags {
   config?: string
   out?: string
   junit?: string
-  rate?: number
+  rate?: number | string
   duration?: string
-  workers?: number
-  seed?: number
+  workers?: number | string
+  seed?: number | string
   tui: boolean
   quiet: boolean
 }
 
 export async function runFromCli(flags: RunFlags): Promise<number> {
+  checkOverrides(overridesOf(flags))
+  for (const [flag, file] of [
+    ['--out', flags.out],
+    ['--junit', flags.junit],
+  ] as const) {
+    const problem = file === undefined ? undefined : whyNotWritable(file)
+    if (problem)
+      throw new ConfigError(
+        `${flag} ${file}: cannot write the report there: ${problem} — choose another path`,
+      )
+  }
   const configPath = flags.config ? path.resolve(flags.config) : await findConfigFile(process.cwd())
   if (!configPath) return runQuickstart(flags)
   const raw = await loadConfigFile(configPath)
   const config = await resolveConfig(raw, {
     configPath,
-    overrides: { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed },
+    overrides: overridesOf(flags),
   })
   return runResolved(config, flags)
+}
+
+function overridesOf(flags: RunFlags): ConfigOverrides {
+  return { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed }
 }
 
 /** No config: benchmark the embedded PostgreSQL logical-replication pipeline, then remove it. */
 async function runQuickstart(flags: RunFlags): Promise<number> {
   const { startQuickstart } = await import('@cdcb/plugin-postgres/quickstart')
   const log = (line: string) => process.stderr.write(`cdcb: ${line}\n`)
-  const quickstart = await startQuickstart({ log, rate: flags.rate, duration: flags.duration })
+  const quickstart = await startQuickstart({
+    log,
+    rate: flags.rate as number | undefined,
+    duration: flags.duration,
+  })
   if (!quickstart) {
     throw new ConfigError(
       `no config found in ${process.cwd()} (looked for ${CONFIG_SEARCH_PLACES.slice(0, 2).join(', ')}, …) — run: cdcb init, or pass --config FILE`,
@@ -58,7 +80,7 @@ async function runQuickstart(flags: RunFlags): Promise<number> {
     log(quickstart.description)
     const config = await resolveConfig(quickstart.config, {
       origin: 'quickstart',
-      overrides: { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed },
+      overrides: overridesOf(flags),
     })
     return await runResolved(config, flags)
   } finally {
@@ -93,7 +115,20 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   if (!tui) reporters.push(builtInReporters.summary({}, output))
   else reporters.push(builtInReporters.summary({}, { ...output, line: () => {} }))
 
-  for (const spec of config.reporters) {
+  // A report that cannot be written is a failed run (exit 3), never a silent 0.
+  const unwritten: string[] = []
+  const toFile = (reporter: Reporter, file: string): Reporter => ({
+    ...reporter,
+    async onRunEnd(result) {
+      try {
+        await reporter.onRunEnd?.(result)
+      } catch (error) {
+        unwritten.push(`${file} (${describeError(error)})`)
+      }
+    },
+  })
+  const origin = config.configPath ? path.basename(config.configPath) : 'config'
+  for (const [index, spec] of config.reporters.entries()) {
     if (spec.kind === 'plugin') {
       const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
       reporters.push(
@@ -109,16 +144,30 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     } else if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
       // Live output and the summary are chosen above from the terminal and the flags.
     } else {
-      reporters.push(builtInReporters[spec.name as 'json' | 'junit'](spec.options, output))
+      const reporter = builtInReporters[spec.name as 'json' | 'junit'](spec.options, output)
+      const file = String(spec.options.file)
+      const problem = whyNotWritable(file)
+      if (problem) {
+        throw new ConfigError(
+          `${origin}: reporters.${index}: cannot write the report to ${file}: ${problem} — choose another file`,
+        )
+      }
+      reporters.push(toFile(reporter, file))
     }
   }
-  if (flags.out) reporters.push(builtInReporters.json({ file: flags.out }, output))
-  if (flags.junit) reporters.push(builtInReporters.junit({ file: flags.junit }, output))
+  if (flags.out) reporters.push(toFile(builtInReporters.json({ file: flags.out }, output), flags.out))
+  if (flags.junit) reporters.push(toFile(builtInReporters.junit({ file: flags.junit }, output), flags.junit))
 
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigint)
   try {
     const result = await runBenchmark(config, { reporters, control })
+    if (unwritten.length > 0) {
+      process.stderr.write(
+        `cdcb: the run finished (${result.status}) but its report could not be written: ${unwritten.join('; ')}\n`,
+      )
+      return 3
+    }
     return result.exitCode
   } catch (error) {
     if (control.reason === 'interrupted') {

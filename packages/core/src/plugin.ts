@@ -213,6 +213,12 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
   readonly core: string
   /** Validates options for every slot; issues are shown with the slot and path (`source.options.url: …`). */
   readonly options?: StandardSchema<Options>
+  /**
+   * The slots whose part reads the options, when not all do: options given in
+   * another slot would be silently ignored, so core refuses them up front.
+   * @default every slot
+   */
+  readonly optionsIn?: readonly Slot[]
   /** Called once per worker when the plugin is in the `source` slot. */
   createSource?(options: Options, context: PluginContext): Source | Promise<Source>
   /** Called once per worker when the plugin is in the `sink` slot. */

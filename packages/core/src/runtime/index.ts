@@ -4,9 +4,11 @@
  */
 export { CONFIG_SEARCH_PLACES, findConfigFile, loadConfigFile } from '../config/load-config.js'
 export { CORE_VERSION, importPlugin } from '../config/plugin-loader.js'
+export { closest } from '../config/schema.js'
 export {
   BUILT_IN_REPORTERS,
   type ConfigOverrides,
+  checkOverrides,
   type ResolvedConfig,
   type ResolvedLoad,
   type ResolvedPlugin,
@@ -26,6 +28,7 @@ export {
   formatSummary,
   type ReporterOutput,
   toJunit,
+  whyNotWritable,
 } from '../reporters/index.js'
 export { evaluateSlo } from '../slo/evaluate.js'
 export { parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
