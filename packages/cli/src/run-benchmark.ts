@@ -30,7 +30,8 @@ export interface RunFlags {
   duration?: string
   workers?: number | string
   seed?: number | string
-  tui: boolean
+  /** `--tui` / `--no-tui`; undefined when neither was given. */
+  tui: boolean | undefined
   quiet: boolean
 }
 
@@ -91,7 +92,8 @@ async function runQuickstart(flags: RunFlags): Promise<number> {
 
 /** Runs a resolved config with the CLI's reporters and Ctrl-C handling; returns the exit code. */
 export async function runResolved(config: ResolvedConfig, flags: RunFlags): Promise<number> {
-  const interactive = process.stdout.isTTY === true && !process.env.CI
+  const live = liveOutput({ isTTY: process.stdout.isTTY === true, env: process.env, ...flags })
+  const interactive = process.stdout.isTTY === true && !inCi(process.env)
   const color = interactive && !process.env.NO_COLOR
   const output: ReporterOutput = { line: (text) => process.stdout.write(`${text}\n`), color }
   const reporters: Reporter[] = []
@@ -108,8 +110,12 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     control.stop('interrupted')
   }
 
-  const useTui = interactive && flags.tui && !flags.quiet
-  const tui = useTui ? await loadTui(onSigint) : undefined
+  if (live === 'tui') {
+    // Ink stops drawing live when CI is merely defined (even CI=""); the choice was made above.
+    delete process.env.CI
+    delete process.env.CONTINUOUS_INTEGRATION
+  }
+  const tui = live === 'tui' ? await loadTui(onSigint) : undefined
   if (tui) reporters.push(tui)
   else if (!flags.quiet) reporters.push(builtInReporters.plain({}, output))
   if (!tui) reporters.push(builtInReporters.summary({}, output))
@@ -179,6 +185,30 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     process.off('SIGINT', onSigint)
     process.off('SIGTERM', onSigint)
   }
+}
+
+/** A CI variable that says yes: set, and not empty, "0" or "false". */
+function inCi(env: NodeJS.ProcessEnv): boolean {
+  const yes = (value: string | undefined) =>
+    value !== undefined && value !== '' && value !== '0' && value !== 'false'
+  return yes(env.CI) || yes(env.CONTINUOUS_INTEGRATION)
+}
+
+/**
+ * The live output: `--tui` and `--no-tui` always win (the dashboard still needs
+ * a terminal to draw on); without either, the dashboard at a terminal unless a
+ * CI variable says yes. `--quiet` prints only the summary.
+ */
+export function liveOutput(input: {
+  isTTY: boolean
+  env: NodeJS.ProcessEnv
+  tui: boolean | undefined
+  quiet: boolean
+}): 'tui' | 'plain' | 'none' {
+  if (input.quiet) return 'none'
+  if (input.tui === false || !input.isTTY) return 'plain'
+  if (input.tui === true) return 'tui'
+  return inCi(input.env) ? 'plain' : 'tui'
 }
 
 /** The Ink dashboard; undefined (plain lines instead) when it cannot run here. */

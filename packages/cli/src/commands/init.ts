@@ -61,7 +61,10 @@ export default class Init extends Command {
       await mkdir(path.dirname(file), { recursive: true })
       await writeFile(file, TEMPLATE)
     } catch (error) {
-      fail(2, `cannot write ${flags.file}: ${(error as Error).message.split('\n')[0]} — choose another --file`)
+      fail(
+        2,
+        `cannot write ${flags.file}: ${(error as Error).message.split('\n')[0]} — choose another --file`,
+      )
     }
     this.log(`wrote ${path.relative(process.cwd(), file) || file} — run it with: npx cdcb run`)
   }

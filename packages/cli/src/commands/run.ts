@@ -25,8 +25,8 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
     seed: Flags.string({ description: 'Seed for kinds, keys and payloads; overrides load.seed.' }),
     tui: Flags.boolean({
-      description: 'Live dashboard at a terminal; --no-tui prints one line per interval instead.',
-      default: true,
+      description:
+        'Live dashboard at a terminal (the default there unless CI is set); --no-tui prints one line per interval instead.',
       allowNo: true,
     }),
     quiet: Flags.boolean({

@@ -4,7 +4,6 @@
  */
 export { CONFIG_SEARCH_PLACES, findConfigFile, loadConfigFile } from '../config/load-config.js'
 export { CORE_VERSION, importPlugin } from '../config/plugin-loader.js'
-export { closest } from '../config/schema.js'
 export {
   BUILT_IN_REPORTERS,
   type ConfigOverrides,
@@ -15,6 +14,7 @@ export {
   type ResolvedReporter,
   resolveConfig,
 } from '../config/resolve-config.js'
+export { closest } from '../config/schema.js'
 export {
   addEncoded,
   createHistogram,
