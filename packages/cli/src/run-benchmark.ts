@@ -164,8 +164,11 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   if (flags.out) reporters.push(toFile(builtInReporters.json({ file: flags.out }, output), flags.out))
   if (flags.junit) reporters.push(toFile(builtInReporters.junit({ file: flags.junit }, output), flags.junit))
 
-  process.on('SIGINT', onSigint)
-  process.on('SIGTERM', onSigint)
+  // A closed terminal or a dropped SSH session (SIGHUP) stops the run as Ctrl-C and SIGTERM do.
+  const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  // With the terminal gone, writing to it fails (EIO); the run still drains and removes what it made.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+  for (const signal of stopSignals) process.on(signal, onSigint)
   try {
     const result = await runBenchmark(config, { reporters, control })
     if (unwritten.length > 0) {
@@ -182,8 +185,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     }
     throw error
   } finally {
-    process.off('SIGINT', onSigint)
-    process.off('SIGTERM', onSigint)
+    for (const signal of stopSignals) process.off(signal, onSigint)
   }
 }
 
