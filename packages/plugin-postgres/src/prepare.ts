@@ -13,6 +13,7 @@ import {
   describeError,
   type Preparation,
   type RunContext,
+  RuntimeFailure,
   redactUrl,
   type Slot,
 } from '@cdcb/core'
@@ -266,11 +267,18 @@ async function undoSink(steps: UndoStep[], options: PostgresOptions, context: Ru
     for (const client of Object.values(clients))
       if (!(client instanceof Error)) await client?.end().catch(() => {})
   }
+  const unreachable: string[] = []
   for (const on of ['target', 'publisher'] as const) {
     const client = clients[on]
     if (leftBehind[on].length === 0 || !(client instanceof Error)) continue
-    context.log(
-      `postgres: teardown could not connect (${redactUrl(client.message)}); left behind there: ${leftBehind[on].join('; ')}`,
+    const line = `postgres: teardown could not connect (${redactUrl(client.message)}); left behind there: ${leftBehind[on].join('; ')}`
+    context.log(line)
+    unreachable.push(`${describeTarget(options, urls[on])}: ${leftBehind[on].join('; ')}`)
+  }
+  // A server gone by the end of the run is a runtime failure, whatever the SLOs said.
+  if (unreachable.length > 0) {
+    throw new RuntimeFailure(
+      `could not reach the server to clean up; to run there by hand: ${unreachable.join(' | ')}`,
     )
   }
 }

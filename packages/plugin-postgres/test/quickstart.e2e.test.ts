@@ -68,9 +68,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 }
 
 /** Starts the quickstart and sends `signal` once it is measuring; resolves with its exit and the server's port. */
-function quickstartKilledWith(
-  signal: NodeJS.Signals,
-): Promise<{
+function quickstartKilledWith(signal: NodeJS.Signals): Promise<{
   code: number | null
   signal: NodeJS.Signals | null
   port: number

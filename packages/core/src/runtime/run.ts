@@ -165,11 +165,13 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     )
   }
 
+  // A teardown that cannot reach its server leaves objects there: the run is a runtime failure (exit 3).
+  const teardownFailures: string[] = []
   const cleanUp = async () => {
     await Promise.allSettled(tasks)
     for (const port of ports) port.close()
     await pool.destroy()
-    await teardownAll(preparations, reporters)
+    teardownFailures.push(...(await teardownAll(preparations, reporters)))
   }
 
   // Start: every worker's source is open and sink is watching before the first operation.
@@ -303,9 +305,14 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   const sentRate = measuredSeconds > 0 ? aggregator.sum('sentInWindow') / measuredSeconds : 0
   const achievedRate = measuredSeconds > 0 ? aggregator.sum('observedInWindow') / measuredSeconds : 0
 
+  const brokenTeardown = teardownFailures[0]
   const status: RunStatus =
-    control.reason === 'interrupted' ? 'interrupted' : sloPassed && !control.reason ? 'passed' : 'failed'
-  const exitCode = status === 'interrupted' ? 130 : status === 'passed' ? 0 : 1
+    control.reason === 'interrupted'
+      ? 'interrupted'
+      : sloPassed && !control.reason && !brokenTeardown
+        ? 'passed'
+        : 'failed'
+  const exitCode = status === 'interrupted' ? 130 : brokenTeardown ? 3 : status === 'passed' ? 0 : 1
   const result: RunResult = {
     schemaVersion: 1,
     runId,
@@ -313,11 +320,13 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     status,
     exitCode,
     reason:
-      control.reason === 'interrupted'
-        ? 'interrupted (Ctrl-C): partial results'
-        : control.reason === 'aborted'
-          ? 'stopped early: an SLO failed (abortOnFail)'
-          : undefined,
+      brokenTeardown && control.reason !== 'interrupted'
+        ? `runtime failure: ${brokenTeardown}`
+        : control.reason === 'interrupted'
+          ? 'interrupted (Ctrl-C): partial results'
+          : control.reason === 'aborted'
+            ? 'stopped early: an SLO failed (abortOnFail)'
+            : undefined,
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     workers: config.workers,
@@ -371,15 +380,20 @@ async function prepareAll(config: ResolvedConfig, context: RunContext): Promise<
   return prepared
 }
 
-async function teardownAll(prepared: Preparation[], log: { log(message: string): void }): Promise<void> {
+/** Tears down newest first; returns why each failed teardown failed (already logged). */
+async function teardownAll(prepared: Preparation[], log: { log(message: string): void }): Promise<string[]> {
+  const failures: string[] = []
   for (const preparation of prepared.reverse()) {
     try {
       await preparation.teardown?.()
     } catch (error) {
-      log.log(`teardown failed: ${redactUrl(describeError(error))}`)
+      const why = redactUrl(describeError(error))
+      log.log(`teardown failed: ${why}`)
+      failures.push(why)
     }
   }
   prepared.length = 0
+  return failures
 }
 
 /** Latency, throughput and error checks can fail mid-run; loss and verification only at the end. */
