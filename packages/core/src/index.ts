@@ -16,6 +16,7 @@ export { digestOf, payloadFor } from './load/payload.js'
 export { decodeMarker, encodeMarker } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export {
+  type CleanContext,
   definePlugin,
   type ExpectedRow,
   type Marker,
