@@ -95,3 +95,29 @@ describe('cdcb init', () => {
     expect(help.stdout).toMatch(/130\s+interrupted/)
   })
 })
+
+describe('a generator that cannot keep up', () => {
+  // 4,000,000 operations planned for 2 s: far beyond one worker here, so the generator falls behind.
+  it('says it is catching up, stops within the stated bound, and counts what it never sent', async () => {
+    const file = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 2_000_000, duration: '2s', keys: 4_000_000, mix: { insert: 100 } },
+    })
+    const out = path.join(path.dirname(file), 'result.json')
+    const run = await runCli(['run', '--config', file, '--out', out])
+    const said = run.stdout + run.stderr
+    expect(said).toMatch(
+      /the generator is behind: catching up on \d+ operations still unsent, for at most 5s more/,
+    )
+    const stopped =
+      /could not keep up: stopped ([\d.]+)s after the planned end with (\d+) operations never sent/.exec(said)
+    expect(stopped).not.toBeNull()
+    // The worker checks the bound between batches: a batch past it at most.
+    expect(Number(stopped![1])).toBeLessThan(7)
+    const result = readResult(out)
+    expect(result.events.sent + Number(stopped![2])).toBe(4_000_000)
+    expect(result.events.lost).toBe(0)
+  })
+})
