@@ -131,6 +131,15 @@ describe("a run killed against the user's own servers", () => {
     expect(await cdcbObjects()).toEqual(nothing)
   })
 
+  it('SIGHUP (its terminal closed) stops it as Ctrl-C does, and it removes what it made', async () => {
+    const hungUp = cdcb(['run', '--config', configFor('hungup_events', '60s')])
+    await hungUp.measuring
+    hungUp.child.kill('SIGHUP')
+    expect(await hungUp.done).toBe(130)
+    expect(hungUp.stdout).toMatch(/INTERRUPTED/)
+    expect(await cdcbObjects()).toEqual(nothing)
+  })
+
   it('cdcb clean --dry-run says what and how; cdcb clean drops it', async () => {
     const config = configFor('clean_events', '60s')
     const killed = cdcb(['run', '--config', config])
