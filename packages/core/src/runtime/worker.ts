@@ -196,7 +196,8 @@ class Shard {
         break
       }
       if (this.counters.inFlight >= maxInFlight) {
-        await this.waitForCapacity()
+        // A stalled target must not hold the generator past the planned end, nor past the bound, unsaid.
+        await this.waitForCapacityUntil(behind < 0 ? this.loadEnd : this.loadEnd + overrun)
         continue
       }
       const now = nowMicros()
@@ -297,6 +298,17 @@ class Shard {
       this.capacityWaiter = undefined
       waiter()
     }
+  }
+
+  /** As waitForCapacity, but resolves at `deadline` (epoch µs) at the latest. */
+  private waitForCapacityUntil(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1, (deadline - nowMicros()) / 1000))
+      this.capacityWaiter = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
   }
 
   private waitForCapacity(): Promise<void> {
