@@ -12,7 +12,6 @@ import {
   type ConfigOverrides,
   checkOverrides,
   findConfigFile,
-  importPlugin,
   loadConfigFile,
   type ReporterOutput,
   type ResolvedConfig,
@@ -135,19 +134,9 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   })
   const origin = config.configPath ? path.basename(config.configPath) : 'config'
   for (const [index, spec] of config.reporters.entries()) {
-    if (spec.kind === 'plugin') {
-      const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
-      reporters.push(
-        await plugin.createReporter!(spec.plugin.options, {
-          runId: '',
-          name: config.name,
-          seed: config.load.seed,
-          shards: config.workers,
-          signal: new AbortController().signal,
-          log: (message) => process.stderr.write(`cdcb: ${message}\n`),
-        }),
-      )
-    } else if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
+    // Reporter plugins are made by core, with the run's id and abort signal.
+    if (spec.kind === 'plugin') continue
+    if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
       // Live output and the summary are chosen above from the terminal and the flags.
     } else {
       const reporter = builtInReporters[spec.name as 'json' | 'junit'](spec.options, output)

@@ -1,18 +1,14 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
+import { durationOption, positiveIntOption } from '../options.js'
 import { parseDurationMicros } from '../units.js'
 
-const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
-  error: 'expected a duration such as "30s", "500ms" or "2m"',
-})
+const duration = durationOption('"30s", "500ms" or "2m"')
 
 const positive = z
   .number({ error: 'expected a positive number' })
   .positive({ error: 'expected a positive number' })
-const positiveInt = z
-  .number({ error: 'expected a positive whole number' })
-  .int({ error: 'expected a positive whole number' })
-  .positive({ error: 'expected a positive whole number' })
+const positiveInt = positiveIntOption()
 /** Shortest reporting interval: each interval is a snapshot from every worker and a line of output. */
 export const MIN_INTERVAL_MICROS = 100e3
 
@@ -126,7 +122,7 @@ export const userConfigSchema = z.strictObject({
   load: load.optional(),
   workers: workerCount.optional(),
   interval: duration
-    .refine((v) => parseDurationMicros(v)! >= MIN_INTERVAL_MICROS, {
+    .refine((v) => (parseDurationMicros(v) ?? 0) >= MIN_INTERVAL_MICROS, {
       error: `expected a duration of at least ${MIN_INTERVAL_MICROS / 1e3}ms, such as "1s"`,
     })
     .optional(),
