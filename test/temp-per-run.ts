@@ -21,6 +21,8 @@ export default function setup(): () => void {
     chmodSync(root, 0o755)
     process.env.TMPDIR = root
     shared.cdcbTestTemp = { root, previous, users: 0 }
+    // Vitest does not call every project's teardown (not those no test file was selected for): the folder goes at exit anyway.
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }))
   }
   const temp = shared.cdcbTestTemp
   temp.users++
