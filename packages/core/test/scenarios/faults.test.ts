@@ -57,7 +57,8 @@ describe('faults', () => {
       const [record] = await runner.stop()
       expect(record!.error).toBeNull()
       expect(record!.startedAt).toBeGreaterThanOrEqual(0.1)
-      expect(record!.endedAt! - record!.startedAt!).toBeGreaterThanOrEqual(0.35)
+      // The undo is planned at at + for (0.5 s), however late the start ran on a loaded machine.
+      expect(record!.endedAt!).toBeGreaterThanOrEqual(0.49)
       expect(events[0]).toMatch(/^fault "freeze" started at 0\.\ds$/)
       expect(events[1]).toMatch(/^fault "freeze" ended at 0\.\ds$/)
     } finally {
