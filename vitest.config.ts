@@ -2,19 +2,24 @@ import { defineConfig } from 'vitest/config'
 
 // Unit tests run against source; integration and end-to-end tests run the built
 // packages (npm test builds first) against real servers started by services/.
+// Every project's temp files go into one folder per run, removed at its end.
+const tempPerRun = 'test/temp-per-run.ts'
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.{ts,tsx}'],
+          globalSetup: [tempPerRun],
+          include: ['packages/*/test/**/*.test.{ts,tsx}', 'services/test/**/*.test.mjs'],
           exclude: ['**/*.integration.test.ts', '**/*.e2e.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'e2e',
+          globalSetup: [tempPerRun],
           include: ['packages/*/test/**/*.e2e.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -23,6 +28,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          globalSetup: [tempPerRun],
           include: ['packages/*/test/**/*.integration.test.ts'],
           exclude: ['packages/plugin-kafka/test/**', '**/node_modules/**'],
           testTimeout: 300_000,
@@ -35,7 +41,8 @@ export default defineConfig({
         test: {
           name: 'integration-kafka',
           include: ['packages/plugin-kafka/test/**/*.integration.test.ts'],
-          globalSetup: ['packages/plugin-kafka/test/global-setup.ts'],
+          // The broker's state stays where the services harness keeps it, outside this run's temp folder.
+          globalSetup: ['packages/plugin-kafka/test/global-setup.ts', tempPerRun],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /**
  * Downloaded artifacts (jars) survive reboots and are shared by every checkout:
@@ -11,10 +13,18 @@ export function cacheRoot(env = process.env) {
   return path.join(xdg, 'cdcb', 'services')
 }
 
-/** Data, logs and pid files are disposable: $CDCB_SERVICES_TMP, else <tmpdir>/cdcb-services. */
-export function runRoot(env = process.env) {
+/** The checkout these scripts belong to. */
+const CHECKOUT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)))
+
+/**
+ * Data, logs and pid files are disposable and belong to one checkout:
+ * $CDCB_SERVICES_TMP, else <tmpdir>/cdcb-services-<hash of the checkout's path>,
+ * so `down` in one clone never stops another clone's servers.
+ */
+export function runRoot(env = process.env, checkout = CHECKOUT) {
   if (env.CDCB_SERVICES_TMP) return path.resolve(env.CDCB_SERVICES_TMP)
-  return path.join(os.tmpdir(), 'cdcb-services')
+  const id = createHash('sha256').update(checkout).digest('hex').slice(0, 12)
+  return path.join(os.tmpdir(), `cdcb-services-${id}`)
 }
 
 /** Every path one service uses; `stateDir` holds its config, data, log and pid file. */

@@ -5,10 +5,12 @@
  */
 import path from 'node:path'
 import type { Reporter } from '@cdcb/core'
-import { ConfigError } from '@cdcb/core'
+import { ConfigError, describeError } from '@cdcb/core'
 import {
   builtInReporters,
   CONFIG_SEARCH_PLACES,
+  type ConfigOverrides,
+  checkOverrides,
   findConfigFile,
   loadConfigFile,
   type ReporterOutput,
@@ -16,36 +18,57 @@ import {
   RunControl,
   resolveConfig,
   runBenchmark,
+  whyNotWritable,
 } from '@cdcb/core/runtime'
 
 export interface RunFlags {
   config?: string
   out?: string
   junit?: string
-  rate?: number
+  rate?: number | string
   duration?: string
-  workers?: number
-  seed?: number
-  tui: boolean
+  workers?: number | string
+  seed?: number | string
+  /** `--tui` / `--no-tui`; undefined when neither was given. */
+  tui: boolean | undefined
   quiet: boolean
 }
 
 export async function runFromCli(flags: RunFlags): Promise<number> {
+  checkOverrides(overridesOf(flags))
+  for (const [flag, file] of [
+    ['--out', flags.out],
+    ['--junit', flags.junit],
+  ] as const) {
+    const problem = file === undefined ? undefined : whyNotWritable(file)
+    if (problem)
+      throw new ConfigError(
+        `${flag} ${file}: cannot write the report there: ${problem} — choose another path`,
+      )
+  }
   const configPath = flags.config ? path.resolve(flags.config) : await findConfigFile(process.cwd())
   if (!configPath) return runQuickstart(flags)
   const raw = await loadConfigFile(configPath)
   const config = await resolveConfig(raw, {
     configPath,
-    overrides: { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed },
+    overrides: overridesOf(flags),
   })
   return runResolved(config, flags)
+}
+
+function overridesOf(flags: RunFlags): ConfigOverrides {
+  return { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed }
 }
 
 /** No config: benchmark the embedded PostgreSQL logical-replication pipeline, then remove it. */
 async function runQuickstart(flags: RunFlags): Promise<number> {
   const { startQuickstart } = await import('@cdcb/plugin-postgres/quickstart')
   const log = (line: string) => process.stderr.write(`cdcb: ${line}\n`)
-  const quickstart = await startQuickstart({ log, rate: flags.rate, duration: flags.duration })
+  const quickstart = await startQuickstart({
+    log,
+    rate: flags.rate as number | undefined,
+    duration: flags.duration,
+  })
   if (!quickstart) {
     throw new ConfigError(
       `no config found in ${process.cwd()} (looked for ${CONFIG_SEARCH_PLACES.slice(0, 2).join(', ')}, …) — run: cdcb init, or pass --config FILE`,
@@ -57,7 +80,7 @@ async function runQuickstart(flags: RunFlags): Promise<number> {
     log(quickstart.description)
     const config = await resolveConfig(quickstart.config, {
       origin: 'quickstart',
-      overrides: { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed },
+      overrides: overridesOf(flags),
     })
     return await runResolved(config, flags)
   } finally {
@@ -68,7 +91,8 @@ async function runQuickstart(flags: RunFlags): Promise<number> {
 
 /** Runs a resolved config with the CLI's reporters and Ctrl-C handling; returns the exit code. */
 export async function runResolved(config: ResolvedConfig, flags: RunFlags): Promise<number> {
-  const interactive = process.stdout.isTTY === true && !process.env.CI
+  const live = liveOutput({ isTTY: process.stdout.isTTY === true, env: process.env, ...flags })
+  const interactive = process.stdout.isTTY === true && !inCi(process.env)
   const color = interactive && !process.env.NO_COLOR
   const output: ReporterOutput = { line: (text) => process.stdout.write(`${text}\n`), color }
   const reporters: Reporter[] = []
@@ -85,29 +109,63 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     control.stop('interrupted')
   }
 
-  const useTui = interactive && flags.tui && !flags.quiet
-  const tui = useTui ? await loadTui(onSigint) : undefined
+  if (live === 'tui') {
+    // Ink stops drawing live when CI is merely defined (even CI=""); the choice was made above.
+    delete process.env.CI
+    delete process.env.CONTINUOUS_INTEGRATION
+  }
+  const tui = live === 'tui' ? await loadTui(onSigint) : undefined
   if (tui) reporters.push(tui)
   else if (!flags.quiet) reporters.push(builtInReporters.plain({}, output))
   if (!tui) reporters.push(builtInReporters.summary({}, output))
   else reporters.push(builtInReporters.summary({}, { ...output, line: () => {} }))
 
-  for (const spec of config.reporters) {
+  // A report that cannot be written is a failed run (exit 3), never a silent 0.
+  const unwritten: string[] = []
+  const toFile = (reporter: Reporter, file: string): Reporter => ({
+    ...reporter,
+    async onRunEnd(result) {
+      try {
+        await reporter.onRunEnd?.(result)
+      } catch (error) {
+        unwritten.push(`${file} (${describeError(error)})`)
+      }
+    },
+  })
+  const origin = config.configPath ? path.basename(config.configPath) : 'config'
+  for (const [index, spec] of config.reporters.entries()) {
     // Reporter plugins are made by core, with the run's id and abort signal.
     if (spec.kind === 'plugin') continue
     if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
       // Live output and the summary are chosen above from the terminal and the flags.
     } else {
-      reporters.push(builtInReporters[spec.name as 'json' | 'junit'](spec.options, output))
+      const reporter = builtInReporters[spec.name as 'json' | 'junit'](spec.options, output)
+      const file = String(spec.options.file)
+      const problem = whyNotWritable(file)
+      if (problem) {
+        throw new ConfigError(
+          `${origin}: reporters.${index}: cannot write the report to ${file}: ${problem} — choose another file`,
+        )
+      }
+      reporters.push(toFile(reporter, file))
     }
   }
-  if (flags.out) reporters.push(builtInReporters.json({ file: flags.out }, output))
-  if (flags.junit) reporters.push(builtInReporters.junit({ file: flags.junit }, output))
+  if (flags.out) reporters.push(toFile(builtInReporters.json({ file: flags.out }, output), flags.out))
+  if (flags.junit) reporters.push(toFile(builtInReporters.junit({ file: flags.junit }, output), flags.junit))
 
-  process.on('SIGINT', onSigint)
-  process.on('SIGTERM', onSigint)
+  // A closed terminal or a dropped SSH session (SIGHUP) stops the run as Ctrl-C and SIGTERM do.
+  const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  // With the terminal gone, writing to it fails (EIO); the run still drains and removes what it made.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+  for (const signal of stopSignals) process.on(signal, onSigint)
   try {
     const result = await runBenchmark(config, { reporters, control })
+    if (unwritten.length > 0) {
+      process.stderr.write(
+        `cdcb: the run finished (${result.status}) but its report could not be written: ${unwritten.join('; ')}\n`,
+      )
+      return 3
+    }
     return result.exitCode
   } catch (error) {
     if (control.reason === 'interrupted') {
@@ -116,9 +174,32 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     }
     throw error
   } finally {
-    process.off('SIGINT', onSigint)
-    process.off('SIGTERM', onSigint)
+    for (const signal of stopSignals) process.off(signal, onSigint)
   }
+}
+
+/** A CI variable that says yes: set, and not empty, "0" or "false". */
+function inCi(env: NodeJS.ProcessEnv): boolean {
+  const yes = (value: string | undefined) =>
+    value !== undefined && value !== '' && value !== '0' && value !== 'false'
+  return yes(env.CI) || yes(env.CONTINUOUS_INTEGRATION)
+}
+
+/**
+ * The live output: `--tui` and `--no-tui` always win (the dashboard still needs
+ * a terminal to draw on); without either, the dashboard at a terminal unless a
+ * CI variable says yes. `--quiet` prints only the summary.
+ */
+export function liveOutput(input: {
+  isTTY: boolean
+  env: NodeJS.ProcessEnv
+  tui: boolean | undefined
+  quiet: boolean
+}): 'tui' | 'plain' | 'none' {
+  if (input.quiet) return 'none'
+  if (input.tui === false || !input.isTTY) return 'plain'
+  if (input.tui === true) return 'tui'
+  return inCi(input.env) ? 'plain' : 'tui'
 }
 
 /** The Ink dashboard; undefined (plain lines instead) when it cannot run here. */

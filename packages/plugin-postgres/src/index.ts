@@ -6,7 +6,7 @@
  */
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { optionsSchema, type PostgresOptions } from './options.js'
-import { prepare } from './prepare.js'
+import { clean, prepare } from './prepare.js'
 import { createPostgresSink } from './sink.js'
 import { createPostgresSource } from './source.js'
 import { createPostgresVerifier } from './verifier.js'
@@ -21,6 +21,7 @@ export default definePlugin<PostgresOptions>({
   core: '^0.1.0',
   options: optionsSchema,
   prepare,
+  clean,
   createSource: createPostgresSource,
   createSink: createPostgresSink,
   createVerifier: createPostgresVerifier,

@@ -14,39 +14,44 @@ const identifier = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/, { error: 'expected a plain SQL name (letters, digits, _)' })
 const connectionUrl = urlOption(['postgres', 'postgresql'], 'postgres://user@host:5432/db')
 
-export const optionsSchema = z.strictObject({
-  /** Connection URL, e.g. `postgres://cdcb@127.0.0.1:5432/app`; or give host/port/user/password/database. */
-  url: connectionUrl.optional(),
-  host: z.string().optional(),
-  port: positiveInt.optional(),
-  user: z.string().optional(),
-  password: z.string().optional(),
-  database: z.string().optional(),
-  /** @default "public" */
-  schema: identifier.optional(),
-  /** The table cdcb writes (source) or observes (sink, verifier). @default "cdcb_events" */
-  table: identifier.optional(),
-  /** Source: connections in all, shared out among the workers. @default 8 */
-  pool: positiveInt.optional(),
-  /** Source: operations per transaction, as multi-row statements; 1 writes each operation on its own. @default 1 */
-  batchSize: positiveInt.optional(),
-  /** Sink: `logical` streams the target's changes (pgoutput); `poll` reads rows past a watermark. @default "logical" */
-  mode: z.enum(['logical', 'poll'], { error: 'expected "logical" or "poll"' }).optional(),
-  /** Sink, poll mode: how often to read. @default "100ms" */
-  pollInterval: duration.optional(),
-  /** Sink, poll mode: how far behind the newest apply stamp each read starts, for transactions still committing. @default "1s" */
-  pollLookback: duration.optional(),
-  /**
-   * Sink: set up PostgreSQL's native logical replication from this server (a
-   * publication and a slot there, a subscription at the target) for the run,
-   * and remove it after. The URL as the target server reaches the source.
-   */
-  replicateFrom: connectionUrl.optional(),
-  /** Leave the tables this run created in place after it (still marked as cdcb's), e.g. to inspect them. @default false */
-  keepTables: z.boolean({ error: 'expected true or false' }).optional(),
-  /** How long to wait for a connection. @default "10s" */
-  connectTimeout: duration.optional(),
-})
+export const optionsSchema = z
+  .strictObject({
+    /** Connection URL, e.g. `postgres://cdcb@127.0.0.1:5432/app`; or give host/port/user/password/database. */
+    url: connectionUrl.optional(),
+    host: z.string().optional(),
+    port: positiveInt.optional(),
+    user: z.string().optional(),
+    password: z.string().optional(),
+    database: z.string().optional(),
+    /** @default "public" */
+    schema: identifier.optional(),
+    /** The table cdcb writes (source) or observes (sink, verifier). @default "cdcb_events" */
+    table: identifier.optional(),
+    /** Source: connections in all, shared out among the workers. @default 8 */
+    pool: positiveInt.optional(),
+    /** Source: operations per transaction, as multi-row statements; 1 writes each operation on its own. @default 1 */
+    batchSize: positiveInt.optional(),
+    /** Sink: `logical` streams the target's changes (pgoutput); `poll` reads rows past a watermark. @default "logical" */
+    mode: z.enum(['logical', 'poll'], { error: 'expected "logical" or "poll"' }).optional(),
+    /** Sink, poll mode: how often to read. @default "100ms" */
+    pollInterval: duration.optional(),
+    /** Sink, poll mode: how far behind the newest apply stamp each read starts, for transactions still committing. @default "1s" */
+    pollLookback: duration.optional(),
+    /**
+     * Sink: set up PostgreSQL's native logical replication from this server (a
+     * publication and a slot there, a subscription at the target) for the run,
+     * and remove it after. The URL as the target server reaches the source.
+     */
+    replicateFrom: connectionUrl.optional(),
+    /** Leave the tables this run created in place after it (still marked as cdcb's), e.g. to inspect them. @default false */
+    keepTables: z.boolean({ error: 'expected true or false' }).optional(),
+    /** How long to wait for a connection. @default "10s" */
+    connectTimeout: duration.optional(),
+  })
+  // Without either, the driver would fall back to PGHOST or localhost: a server the config never named.
+  .refine((options) => options.url !== undefined || options.host !== undefined, {
+    error: 'expected url (or host) naming the server — cdcb does not fall back to PGHOST or localhost',
+  })
 
 export type PostgresOptions = z.infer<typeof optionsSchema>
 

@@ -9,15 +9,18 @@
  * no replicateFrom), as it reads a table some other pipeline fills.
  */
 import {
+  type CleanContext,
   ConfigError,
   describeError,
   type Preparation,
   type RunContext,
+  RuntimeFailure,
   redactUrl,
   type Slot,
 } from '@cdcb/core'
 import type pg from 'pg'
 import { connect, ident, qualified, requireLogicalWal } from './connect.js'
+import { sweepDeadRuns, takeLease } from './leftovers.js'
 import { DEFAULTS, describeTarget, type PostgresOptions, tableOf } from './options.js'
 
 const OWNED = 'cdcb:owned'
@@ -119,8 +122,68 @@ const MARKER_COLUMNS = `run_id text NOT NULL,
   digest text NOT NULL,
   payload text NOT NULL`
 
-function ownedComment(context: RunContext, what: string): string {
-  return `${OWNED}: ${what} created by cdcb run ${context.runId} at ${new Date().toISOString()}; cdcb drops it after the run`
+function ownedComment(context: RunContext, what: string, keep = false): string {
+  const after = keep ? 'kept after the run (keepTables)' : 'cdcb drops it after the run'
+  return `${OWNED}: ${what} created by cdcb run ${context.runId} at ${new Date().toISOString()}; ${after}`
+}
+
+/**
+ * Takes this run's lease on the server, drops what dead runs left in the
+ * database (saying what it held), and refuses a table a live run is using.
+ */
+async function leaseAndSweep(
+  client: pg.Client,
+  options: PostgresOptions,
+  role: string,
+  context: RunContext,
+  url: string | undefined,
+  table: string | undefined,
+): Promise<pg.Client> {
+  const lease = await takeLease(options, role, context.runId, url)
+  try {
+    const where = describeTarget(options, url)
+    const { live } = await sweepDeadRuns(client, where, context.runId, context.log, {
+      dropSlot,
+      dropSubscription,
+    })
+    const owner = table && live.find((run) => run.tables.includes(table))
+    if (owner) {
+      const slot = role.split('.')[0]
+      throw new ConfigError(
+        `${role}: table ${table} at ${where} belongs to run ${owner.runId}, which is still running — ` +
+          `two runs cannot share a table; give this one another name with ${slot}.options.table (and the same in every slot)`,
+      )
+    }
+    return lease
+  } catch (error) {
+    await lease.end().catch(() => {})
+    throw error
+  }
+}
+
+/** `cdcb clean`: what dead runs left in the databases this slot names, dropped unless a dry run. */
+export async function clean(slot: Slot, options: PostgresOptions, context: CleanContext): Promise<void> {
+  const urls = slot === 'sink' && options.replicateFrom ? [options.url, options.replicateFrom] : [options.url]
+  for (const url of urls) {
+    const where = describeTarget(options, url)
+    const client = await connect(options, slot, {}, url)
+    try {
+      const { live, dead } = await sweepDeadRuns(
+        client,
+        where,
+        undefined,
+        context.log,
+        { dropSlot, dropSubscription },
+        context.dryRun,
+      )
+      if (dead === 0) context.log(`postgres: at ${where}, nothing left by runs that are no longer running`)
+      for (const run of live) {
+        context.log(`postgres: at ${where}, run ${run.runId} is still running; its objects are left alone`)
+      }
+    } finally {
+      await client.end().catch(() => {})
+    }
+  }
 }
 
 export async function prepare(
@@ -136,7 +199,9 @@ export async function prepare(
 async function prepareSource(options: PostgresOptions, context: RunContext): Promise<Preparation> {
   const { schema, table } = tableOf(options)
   const client = await connect(options, 'source')
+  let lease: pg.Client | undefined
   try {
+    lease = await leaseAndSweep(client, options, 'source', context, options.url, `${schema}.${table}`)
     const state = await tableState(client, schema, table)
     if (state === 'foreign') refuse('source', options, schema, table)
     let created = false
@@ -146,16 +211,24 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
         `CREATE TABLE ${qualified(schema, table)} (${MARKER_COLUMNS}, PRIMARY KEY (run_id, key))`,
       )
       await client.query(
-        `COMMENT ON TABLE ${qualified(schema, table)} IS ${client.escapeLiteral(ownedComment(context, 'source table'))}`,
+        `COMMENT ON TABLE ${qualified(schema, table)} IS ${client.escapeLiteral(ownedComment(context, 'source table', options.keepTables))}`,
       )
       await client.query('COMMIT')
       created = true
     }
+    const held = lease
     return {
       teardown: async () => {
-        if (created && !options.keepTables) await dropOwnedTables(options, 'source', schema, [table])
+        try {
+          if (created && !options.keepTables) await dropOwnedTables(options, 'source', schema, [table])
+        } finally {
+          await held.end().catch(() => {})
+        }
       },
     }
+  } catch (error) {
+    await lease?.end().catch(() => {})
+    throw error
   } finally {
     await client.end().catch(() => {})
   }
@@ -172,6 +245,7 @@ async function createTargetTable(
   table: string,
   context: RunContext,
   withChangeLog: boolean,
+  keep: boolean,
 ) {
   const t = qualified(schema, table)
   const log = qualified(schema, changeLogTable(table))
@@ -179,7 +253,7 @@ async function createTargetTable(
   const logFn = qualified(schema, `${table}_cdcb_log`)
   // Microseconds since the epoch by the target's clock, taken while the change is applied.
   const now = `(extract(epoch from clock_timestamp()) * 1000000)::bigint`
-  const comment = client.escapeLiteral(ownedComment(context, 'target table'))
+  const comment = client.escapeLiteral(ownedComment(context, 'target table', keep))
   await client.query('BEGIN')
   await client.query(
     `CREATE TABLE ${t} (${MARKER_COLUMNS}, cdcb_applied_at bigint, PRIMARY KEY (run_id, key))`,
@@ -266,11 +340,18 @@ async function undoSink(steps: UndoStep[], options: PostgresOptions, context: Ru
     for (const client of Object.values(clients))
       if (!(client instanceof Error)) await client?.end().catch(() => {})
   }
+  const unreachable: string[] = []
   for (const on of ['target', 'publisher'] as const) {
     const client = clients[on]
     if (leftBehind[on].length === 0 || !(client instanceof Error)) continue
-    context.log(
-      `postgres: teardown could not connect (${redactUrl(client.message)}); left behind there: ${leftBehind[on].join('; ')}`,
+    const line = `postgres: teardown could not connect (${redactUrl(client.message)}); left behind there: ${leftBehind[on].join('; ')}`
+    context.log(line)
+    unreachable.push(`${describeTarget(options, urls[on])}: ${leftBehind[on].join('; ')}`)
+  }
+  // A server gone by the end of the run is a runtime failure, whatever the SLOs said.
+  if (unreachable.length > 0) {
+    throw new RuntimeFailure(
+      `could not reach the server to clean up; to run there by hand: ${unreachable.join(' | ')}`,
     )
   }
 }
@@ -306,23 +387,39 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
   const where = describeTarget(options)
   const undo: UndoStep[] = []
   let dropTables = false
+  const leases: pg.Client[] = []
   const teardown = async () => {
-    const steps = undo.splice(0)
-    await undoSink(steps, options, context)
-    if (dropTables) {
-      dropTables = false
-      await dropOwnedTables(options, 'sink', schema, [table, changeLogTable(table)], true)
+    try {
+      const steps = undo.splice(0)
+      await undoSink(steps, options, context)
+      if (dropTables) {
+        dropTables = false
+        await dropOwnedTables(options, 'sink', schema, [table, changeLogTable(table)], true)
+      }
+    } finally {
+      for (const lease of leases.splice(0)) await lease.end().catch(() => {})
     }
   }
 
   const target = await connect(options, 'sink')
   let publisher: pg.Client | undefined
   try {
+    leases.push(await leaseAndSweep(target, options, 'sink', context, options.url, `${schema}.${table}`))
     if (mode === 'logical') await requireLogicalWal(target, 'sink', where)
     const state = await tableState(target, schema, table)
     if (state === 'foreign') await requireObservable(target, options, mode, schema, table, context)
     if (options.replicateFrom) {
       publisher = await connect(options, 'sink.options.replicateFrom', {}, options.replicateFrom)
+      leases.push(
+        await leaseAndSweep(
+          publisher,
+          options,
+          'sink.options.replicateFrom',
+          context,
+          options.replicateFrom,
+          undefined,
+        ),
+      )
       await requireLogicalWal(
         publisher,
         'sink.options.replicateFrom',
@@ -336,7 +433,7 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
       }
     }
     if (state === 'absent') {
-      await createTargetTable(target, schema, table, context, mode === 'poll')
+      await createTargetTable(target, schema, table, context, mode === 'poll', options.keepTables === true)
       dropTables = !options.keepTables
     } else if (mode === 'poll' && (await tableState(target, schema, changeLogTable(table))) !== 'owned') {
       throw new ConfigError(

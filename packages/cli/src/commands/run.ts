@@ -1,5 +1,6 @@
 import { Command, Flags } from '@oclif/core'
-import { exitWithError, fail } from '../exit.js'
+import { exitWithError } from '../exit.js'
+import { parseFlags } from '../parse-flags.js'
 
 export default class Run extends Command {
   static override summary =
@@ -24,8 +25,8 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
     seed: Flags.string({ description: 'Seed for kinds, keys and payloads; overrides load.seed.' }),
     tui: Flags.boolean({
-      description: 'Live dashboard at a terminal; --no-tui prints one line per interval instead.',
-      default: true,
+      description:
+        'Live dashboard at a terminal (the default there unless CI is set); --no-tui prints one line per interval instead.',
       allowNo: true,
     }),
     quiet: Flags.boolean({
@@ -36,17 +37,17 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Run)
+    const { flags } = await parseFlags(() => this.parse(Run), Run.flags, 'run')
     try {
       const { runFromCli } = await import('../run-benchmark.js')
       const exitCode = await runFromCli({
         config: flags.config,
         out: flags.out,
         junit: flags.junit,
-        rate: numberFlag('--rate', flags.rate),
+        rate: numberFlag(flags.rate),
         duration: flags.duration,
-        workers: integerFlag('--workers', flags.workers),
-        seed: integerFlag('--seed', flags.seed),
+        workers: numberFlag(flags.workers),
+        seed: numberFlag(flags.seed),
         tui: flags.tui,
         quiet: flags.quiet,
       })
@@ -57,15 +58,9 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
   }
 }
 
-function numberFlag(name: string, value: string | undefined): number | undefined {
+/** A flag's text as a number when it reads as one; core checks it exactly as the config key it overrides. */
+function numberFlag(value: string | undefined): number | string | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) fail(2, `${name}: expected a positive number, got "${value}"`)
-  return n
-}
-
-function integerFlag(name: string, value: string | undefined): number | undefined {
-  const n = numberFlag(name, value)
-  if (n !== undefined && !Number.isInteger(n)) fail(2, `${name}: expected a whole number, got "${value}"`)
-  return n
+  return value.trim() !== '' && Number.isFinite(n) ? n : value
 }

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import semver from 'semver'
 import { ConfigError, describeError } from '../errors.js'
 import type { PluginDefinition, Slot, StandardSchema } from '../plugin.js'
-import { closest, shapeOf } from './schema.js'
+import { closest, describeValue, shapeOf } from './schema.js'
 
 /** Plugins that ship inside core, by short name. */
 const BUILT_IN_PLUGINS = {
@@ -135,5 +135,18 @@ export async function validateOptions(
     const suggestion = closest(unknownKey, Object.keys(shape ?? {}))
     if (suggestion) throw new ConfigError(`${at}.${unknownKey}: unknown key — did you mean "${suggestion}"?`)
   }
-  throw new ConfigError(`${at}: ${issue.message.replace(/^Invalid input: /, '')}`)
+  // A range or type error says what it got, as core's own keys do.
+  const got = valueAt(options, issuePath)
+  const message = issue.message.replace(/^Invalid input: /, '')
+  const shown = got === undefined || /\bgot\b/.test(message) ? '' : `, got ${describeValue(got)}`
+  throw new ConfigError(`${at}: ${message}${shown}`)
+}
+
+function valueAt(root: unknown, keys: readonly string[]): unknown {
+  let current = root
+  for (const key of keys) {
+    if (current === null || typeof current !== 'object') return undefined
+    current = (current as Record<string, unknown>)[key]
+  }
+  return current
 }

@@ -10,7 +10,7 @@ import { checkFault, type FaultAction, type FaultPlan } from '../scenarios/fault
 import { DEFAULT_SLO, parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 import { parseDurationMicros } from '../units.js'
 import { checkSlot, importPlugin, resolvePluginModule, validateOptions } from './plugin-loader.js'
-import { type ParsedConfig, parseUserConfig } from './schema.js'
+import { checkOverride, type ParsedConfig, parseUserConfig } from './schema.js'
 
 /** A plugin in a slot, resolved to a module URL every worker can import, with validated options. */
 export interface ResolvedPlugin {
@@ -64,12 +64,15 @@ export interface ResolvedConfig {
   readonly recovery: { readonly baselineSeconds: number; readonly latencyFactor: number }
 }
 
-/** Command-line flags that override the config. */
+/**
+ * Command-line flags that override the config, as numbers where the text read
+ * as one; each is checked exactly as the key it overrides (ConfigError naming the flag).
+ */
 export interface ConfigOverrides {
-  rate?: number
+  rate?: number | string
   duration?: string
-  workers?: number
-  seed?: number
+  workers?: number | string
+  seed?: number | string
 }
 
 /** Names of the reporters built into cdcb (the CLI adds `tui`). */
@@ -90,10 +93,33 @@ export async function resolveConfig(
   const configDir = options.configPath ? path.dirname(options.configPath) : process.cwd()
   const searchFrom = [configDir, process.cwd(), path.dirname(fileURLToPath(import.meta.url))]
 
+  // Every plugin problem names the file and the slot: `bench.config.ts: sink.plugin: …`, `… source.options.url: …`.
   const resolvePlugin = async (slot: Slot, where: string, ref: { plugin: string; options?: unknown }) => {
+    try {
+      return await resolvePluginIn(slot, where, ref)
+    } catch (error) {
+      if (!(error instanceof ConfigError) || error.message.startsWith(`${origin}: `)) throw error
+      const named = error.message.startsWith(`${where}.`) || error.message.startsWith(`${slot}:`)
+      throw new ConfigError(`${origin}: ${named ? '' : `${where}.plugin: `}${error.message}`)
+    }
+  }
+  const resolvePluginIn = async (slot: Slot, where: string, ref: { plugin: string; options?: unknown }) => {
     const moduleUrl = resolvePluginModule(ref.plugin, searchFrom)
     const plugin = await importPlugin(moduleUrl, ref.plugin)
     checkSlot(plugin, slot, ref.plugin)
+    const unset = firstUndefined(ref.options, `${where}.options`)
+    if (unset) {
+      throw new ConfigError(
+        `${origin}: ${unset}: is undefined — is it read from an environment variable that is not set? ` +
+          'Set the variable, or remove the key (cdcb never guesses a server)',
+      )
+    }
+    if (plugin.optionsIn && !plugin.optionsIn.includes(slot) && Object.keys(ref.options ?? {}).length > 0) {
+      throw new ConfigError(
+        `${origin}: ${where}.options: the ${ref.plugin} ${slot} takes no options (they would be ignored) — ` +
+          `set them on ${plugin.optionsIn.join(' or ')}.options instead, or remove them`,
+      )
+    }
     const validated = await validateOptions(plugin, ref.options, where)
     return { name: ref.plugin, moduleUrl, options: validated }
   }
@@ -105,7 +131,21 @@ export async function resolveConfig(
       `${origin}: load.keys (${load.keys}) must be at least workers (${workers}) — raise load.keys`,
     )
   }
-  const configured = sloExpressions(config.slo ?? {}).map(parseSlo)
+  const parse = (expression: string) => {
+    try {
+      return parseSlo(expression)
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(`${origin}: ${error.message}`)
+      throw error
+    }
+  }
+  const configured = sloExpressions(config.slo ?? {}).map(parse)
+  const needsVerifier = configured.find((s) => s.metric.kind === 'counter' && s.metric.name === 'verified')
+  if (needsVerifier && !config.verify) {
+    throw new ConfigError(
+      `${origin}: slo: "${needsVerifier.source}" needs a verifier, and this config has none — add verify: (e.g. the sink's plugin), or remove the SLO`,
+    )
+  }
   // A run is never judged on nothing: with no SLO, cdcb holds it to the defaults and says so.
   const slo =
     configured.length > 0
@@ -157,6 +197,31 @@ export async function resolveConfig(
   }
 }
 
+/** Checks each flag exactly as the config key it overrides; throws ConfigError naming the flag. */
+export function checkOverrides(overrides: ConfigOverrides): void {
+  for (const flag of ['rate', 'duration', 'workers', 'seed'] as const) {
+    if (overrides[flag] !== undefined) checkOverride(flag, overrides[flag])
+  }
+}
+
+/**
+ * The path of the first key whose value is `undefined` in plugin options. A
+ * config writes `url: process.env.SOURCE_URL`; with the variable unset the
+ * key is there but empty, and a driver would fall back to its own defaults
+ * (libpq's PGHOST, localhost) and benchmark a server the config never named.
+ */
+function firstUndefined(value: unknown, at: string): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined
+  if (Object.getPrototypeOf(value) !== Object.prototype && !Array.isArray(value)) return undefined
+  for (const [key, child] of Object.entries(value)) {
+    const keyPath = `${at}.${key}`
+    if (child === undefined) return keyPath
+    const inner = firstUndefined(child, keyPath)
+    if (inner) return inner
+  }
+  return undefined
+}
+
 function resolveFaults(config: ParsedConfig, load: ResolvedLoad, origin: string): FaultPlan[] {
   return (config.faults ?? []).map((fault, i) => {
     const plan: FaultPlan = {
@@ -184,29 +249,23 @@ function faultName(action: FaultAction): string {
 
 function applyOverrides(config: ParsedConfig, overrides: ConfigOverrides, origin: string): ParsedConfig {
   const load = { ...config.load }
+  checkOverrides(overrides)
   if (overrides.rate !== undefined) {
-    if (!(overrides.rate > 0))
-      throw new ConfigError(`--rate: expected a positive number, got ${overrides.rate}`)
-    load.rate = overrides.rate
+    load.rate = overrides.rate as number
     delete load.stages
     delete load.concurrency
   }
   if (overrides.duration !== undefined) {
-    if (parseDurationMicros(overrides.duration) === undefined) {
-      throw new ConfigError(
-        `--duration: expected a duration such as "30s" or "2m", got "${overrides.duration}"`,
-      )
-    }
     load.duration = overrides.duration
     delete load.stages
   }
-  if (overrides.seed !== undefined) load.seed = overrides.seed
+  if (overrides.seed !== undefined) load.seed = overrides.seed as number
   if (load.concurrency !== undefined && load.stages !== undefined) {
     throw new ConfigError(
       `${origin}: load.concurrency (closed model) cannot be combined with load.stages (open model)`,
     )
   }
-  return { ...config, load, workers: overrides.workers ?? config.workers }
+  return { ...config, load, workers: (overrides.workers as number | undefined) ?? config.workers }
 }
 
 function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
 import { durationOption, positiveIntOption } from '../options.js'
+import { parseDurationMicros } from '../units.js'
 
 const duration = durationOption('"30s", "500ms" or "2m"')
 
@@ -8,6 +9,20 @@ const positive = z
   .number({ error: 'expected a positive number' })
   .positive({ error: 'expected a positive number' })
 const positiveInt = positiveIntOption()
+/** Shortest reporting interval: each interval is a snapshot from every worker and a line of output. */
+export const MIN_INTERVAL_MICROS = 100e3
+
+/** The most worker threads one process runs: beyond this, threads cost more memory and scheduling than they add. */
+export const MAX_WORKERS = 256
+
+const workerCount = z
+  .number({ error: `expected a whole number from 1 to ${MAX_WORKERS}` })
+  .int({ error: `expected a whole number from 1 to ${MAX_WORKERS}` })
+  .min(1, { error: `expected a whole number from 1 to ${MAX_WORKERS}` })
+  .max(MAX_WORKERS, {
+    error: `expected a whole number from 1 to ${MAX_WORKERS} (the most worker threads cdcb runs)`,
+  })
+const seed = z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' })
 const nonNegative = z
   .number({ error: 'expected a number ≥ 0' })
   .nonnegative({ error: 'expected a number ≥ 0' })
@@ -48,7 +63,7 @@ const load = z.strictObject({
   mix: mix.optional(),
   keys: positiveInt.optional(),
   payloadSize: z.number().int().nonnegative().max(1_000_000).optional(),
-  seed: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).optional(),
+  seed: seed.optional(),
   drainTimeout: duration.optional(),
   lateAfter: duration.optional(),
 })
@@ -105,8 +120,12 @@ export const userConfigSchema = z.strictObject({
   verify: z.union([pluginRef, z.literal(false)]).optional(),
   verifySample: z.number().positive().max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
   load: load.optional(),
-  workers: positiveInt.max(256).optional(),
-  interval: duration.optional(),
+  workers: workerCount.optional(),
+  interval: duration
+    .refine((v) => (parseDurationMicros(v) ?? 0) >= MIN_INTERVAL_MICROS, {
+      error: `expected a duration of at least ${MIN_INTERVAL_MICROS / 1e3}ms, such as "1s"`,
+    })
+    .optional(),
   slo: slo.optional(),
   abortOnFail: z.boolean({ error: 'expected true or false' }).optional(),
   reporters: z.array(reporter).optional(),
@@ -116,16 +135,33 @@ export const userConfigSchema = z.strictObject({
 
 export type ParsedConfig = z.infer<typeof userConfigSchema>
 
+/**
+ * The schema of the config key each command-line flag overrides: a flag is
+ * checked exactly as that key would be (`--workers 1000` as `workers: 1000`).
+ */
+export const overrideSchemas = { rate: positive, duration, workers: workerCount, seed } as const
+
+/** Checks a flag's value against its key's schema; throws ConfigError naming the flag. */
+export function checkOverride(flag: keyof typeof overrideSchemas, value: unknown): void {
+  const result = overrideSchemas[flag].safeParse(value, { reportInput: true })
+  if (result.success) return
+  const message = result.error.issues[0]!.message.replace(/^Invalid input: /, '')
+  throw new ConfigError(`--${flag}: ${message}, got ${describeValue(value)}`)
+}
+
 /** Validates a config object; the first problem becomes a ConfigError naming its path. */
 export function parseUserConfig(value: unknown, origin: string): ParsedConfig {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(
-      `${origin}: expected the config to be an object (export default defineConfig({ ... })), got ${describe(value)}`,
+      `${origin}: expected the config to be an object (export default defineConfig({ ... })), got ${describeValue(value)}`,
     )
   }
   const result = userConfigSchema.safeParse(value, { reportInput: true })
   if (result.success) return result.data
-  throw new ConfigError(`${origin}: ${formatIssue(result.error.issues[0]!, value)}`)
+  // A misspelt key also leaves its right spelling missing: the did-you-mean says more than "is required".
+  const issues = result.error.issues
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!
+  throw new ConfigError(`${origin}: ${formatIssue(issue, value)}`)
 }
 
 type Issue = z.core.$ZodIssue
@@ -146,7 +182,7 @@ export function formatIssue(issue: Issue, root: unknown): string {
     return `${where}: is required — ${issue.message.replace(/^Invalid input: /, '')}`
   }
   const input = 'input' in issue ? issue.input : valueAt(root, issue.path)
-  const got = input === undefined ? '' : `, got ${describe(input)}`
+  const got = input === undefined ? '' : `, got ${describeValue(input)}`
   return `${where}: ${issue.message.replace(/^Invalid input: /, '')}${got}`
 }
 
@@ -185,7 +221,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return current
 }
 
-function describe(value: unknown): string {
+/** A value as a message shows it: strings quoted and cut at 40 characters, objects by kind. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
   if (Array.isArray(value)) return 'a list'
   if (value === null) return 'null'

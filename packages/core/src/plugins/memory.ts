@@ -347,6 +347,8 @@ export default definePlugin<MemoryOptions>({
   name: 'memory',
   core: '*',
   options: optionsSchema,
+  // One pipeline per worker, configured where the changes enter it; the sink and verifier only read it.
+  optionsIn: ['source'],
   createSource(options, context) {
     const pipeline = pipelineFor(context, options)
     return {

@@ -35,5 +35,5 @@ function requireFile(name: string, options: Record<string, unknown>): string {
   return file
 }
 
-export { toJunit } from './files.js'
+export { toJunit, whyNotWritable } from './files.js'
 export { formatSummary } from './summary.js'

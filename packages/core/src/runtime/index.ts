@@ -7,12 +7,14 @@ export { CORE_VERSION, importPlugin } from '../config/plugin-loader.js'
 export {
   BUILT_IN_REPORTERS,
   type ConfigOverrides,
+  checkOverrides,
   type ResolvedConfig,
   type ResolvedLoad,
   type ResolvedPlugin,
   type ResolvedReporter,
   resolveConfig,
 } from '../config/resolve-config.js'
+export { closest } from '../config/schema.js'
 export {
   addEncoded,
   createHistogram,
@@ -26,6 +28,7 @@ export {
   formatSummary,
   type ReporterOutput,
   toJunit,
+  whyNotWritable,
 } from '../reporters/index.js'
 export {
   judgeTrial,

@@ -79,11 +79,18 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   const phases = new PhaseLog(options.hooks ?? {}, runContext.log)
   const run = new BenchmarkRun(config, control, runId, reporters, phases)
   const preparations = await run.prepare(runContext)
+  let result: RunResult | undefined
+  let teardownFailures: string[] = []
   try {
-    return await run.measure()
+    result = await run.measure()
   } finally {
-    await run.teardown(preparations)
+    teardownFailures = await run.teardown(preparations)
   }
+  // A teardown that could not reach its server left objects there: a runtime failure (exit 3), whatever the SLOs said.
+  if (teardownFailures.length > 0 && result.status !== 'interrupted') {
+    return { ...result, status: 'failed', exitCode: 3, reason: `runtime failure: ${teardownFailures[0]}` }
+  }
+  return result
 }
 
 /** Reporter plugins named in `config.reporters`, made with the run's real id and abort signal. */
@@ -178,7 +185,8 @@ class BenchmarkRun {
   }
 
   /** Phase `teardown`: removes what `prepare` made, newest first, each within its deadline. */
-  async teardown(prepared: Preparation[]): Promise<void> {
+  async teardown(prepared: Preparation[]): Promise<string[]> {
+    const failures: string[] = []
     for (const preparation of prepared.reverse()) {
       try {
         await this.withDeadline(
@@ -187,10 +195,13 @@ class BenchmarkRun {
           `did not finish within ${PHASE_DEADLINES.teardown / 1e6}s; what it made may be left behind`,
         )
       } catch (error) {
-        this.reporters.log(`teardown failed: ${redactUrl(describeError(error))}`)
+        const why = redactUrl(describeError(error))
+        this.reporters.log(`teardown failed: ${why}`)
+        failures.push(why)
       }
     }
     prepared.length = 0
+    return failures
   }
 
   /** Every phase from starting the workers to the report; the result is built from the final state. */

@@ -39,6 +39,14 @@ function takeSparse(set: RecorderSet): IntervalCounts {
 }
 
 const MAX_ERROR_KINDS = 20
+/**
+ * How long past the planned end of the load a generator that fell behind may
+ * keep catching up: 5 s, or a quarter of the load phase if longer. What is
+ * still unsent then is never sent, and said so (never a silent overrun).
+ */
+export function overrunBudgetMicros(totalMicros: number): number {
+  return Math.max(5e6, totalMicros / 4)
+}
 /** Sleep granularity while an operation is due within a couple of milliseconds (see `waitForNext`). */
 const SHORT_SLEEP_MICROS = 250
 const sleepCell = new Int32Array(new SharedArrayBuffer(4))
@@ -187,10 +195,29 @@ class Shard {
     let hint = 0
     let nextIntended =
       seq < planned ? startAt + intendedOffset(schedule, seq, hint) : Number.POSITIVE_INFINITY
+    const overrun = overrunBudgetMicros(this.init.load.totalMicros)
+    let caughtUpNoticed = false
 
     while (seq < planned && !this.stopRequested) {
+      const behind = nowMicros() - this.loadEnd
+      if (behind > 0 && !caughtUpNoticed) {
+        caughtUpNoticed = true
+        this.post({
+          type: 'log',
+          message: `worker ${this.init.shard}: the planned load has ended but the generator is behind: catching up on ${Math.ceil((planned - seq) / stride)} operations still unsent, for at most ${overrun / 1e6}s more`,
+        })
+      }
+      if (behind > overrun) {
+        const unsent = Math.ceil((planned - seq) / stride)
+        this.post({
+          type: 'log',
+          message: `worker ${this.init.shard}: the generator could not keep up: stopped ${(behind / 1e6).toFixed(1)}s after the planned end with ${unsent} operations never sent (not counted as lost)`,
+        })
+        break
+      }
       if (this.counters.inFlight >= maxInFlight) {
-        await this.waitForCapacity()
+        // A stalled target must not hold the generator past the planned end, nor past the bound, unsaid.
+        await this.waitForCapacityUntil(behind < 0 ? this.loadEnd : this.loadEnd + overrun)
         continue
       }
       const now = nowMicros()
@@ -306,6 +333,17 @@ class Shard {
       this.capacityWaiter = undefined
       waiter()
     }
+  }
+
+  /** As waitForCapacity, but resolves at `deadline` (epoch µs) at the latest. */
+  private waitForCapacityUntil(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1, (deadline - nowMicros()) / 1000))
+      this.capacityWaiter = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
   }
 
   private waitForCapacity(): Promise<void> {

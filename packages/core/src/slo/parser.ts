@@ -71,12 +71,14 @@ const PLAIN_COUNTERS: readonly string[] = [
   'unresolved',
 ]
 
-/** Parses one expression such as `e2e.p95 < 2s`; throws ConfigError with a caret under the bad token. */
+/** Parses one expression such as `e2e.p95 < 2s`; throws a one-line ConfigError naming the bad token and its position. */
 export function parseSlo(source: string): SloExpression {
   let pos = 0
+  // One line, as every config error: the bad token is named by its position in the expression.
   const fail = (message: string, at: number, length = 1): never => {
-    const caret = `${' '.repeat(at)}${'^'.repeat(Math.max(1, length))}`
-    throw new ConfigError(`slo: ${message} in "${source}"\n  ${source}\n  ${caret}`)
+    const token = source.slice(at, at + Math.max(1, length))
+    const where = token.trim() ? `"${token}" at character ${at + 1}` : `character ${at + 1}`
+    throw new ConfigError(`slo: ${message} — ${where} of "${source}"`)
   }
   const skipSpace = () => {
     while (pos < source.length && /\s/.test(source[pos]!)) pos++

@@ -21,7 +21,21 @@ describe('config validation messages', () => {
       { ...base, load: { stages: [{ duration: '1s', rate: 5, target: 9 }] } },
       'a stage takes either "rate" (hold) or "target" (ramp to)',
     ],
-    [{ ...base, workers: 1.5 }, 'bench.config.ts: workers: expected a positive whole number, got 1.5'],
+    [{ ...base, workers: 1.5 }, 'bench.config.ts: workers: expected a whole number from 1 to 256, got 1.5'],
+    // The real limit, not "expected a positive whole number, got 1000".
+    [
+      { ...base, workers: 1000 },
+      'bench.config.ts: workers: expected a whole number from 1 to 256 (the most worker threads cdcb runs), got 1000',
+    ],
+    [
+      { ...base, interval: '0s' },
+      'bench.config.ts: interval: expected a duration of at least 100ms, such as "1s", got "0s"',
+    ],
+    // A misspelt required key gets its did-you-mean rather than "source: is required".
+    [
+      { sourc: { plugin: 'memory' }, sink: { plugin: 'memory' } },
+      'bench.config.ts: sourc: unknown key — did you mean "source"?',
+    ],
   ])('names the path and what was expected', (config, message) => {
     expect(() => parseUserConfig(config, 'bench.config.ts')).toThrowError(message)
   })

@@ -20,21 +20,20 @@ describe('parseSlo', () => {
   })
 
   it.each([
-    ['e2e.p95 < 2 parsecs', 'unit "parsecs" is not a time unit', '            ^^^^^^^'],
-    ['e2e.p42 < 2s', '"e2e.p42" needs one statistic', '^^^^^^^'],
-    ['latency < 2s', 'unknown metric "latency"', '^^^^^^^'],
-    ['e2e.p95 ~ 2s', 'expected a comparator', '        ^'],
-    ['lost == many', 'expected a number', '        ^'],
-    ['lost == 3%', 'lost is a count', '         ^'],
-    ['throughput > 5ms', 'throughput takes events per second', '              ^^'],
-  ])('rejects %s with a caret under the bad token', (source, message, caret) => {
+    ['e2e.p95 < 2 parsecs', 'unit "parsecs" is not a time unit', '"parsecs" at character 13'],
+    ['e2e.p42 < 2s', '"e2e.p42" needs one statistic', '"e2e.p42" at character 1'],
+    ['latency < 2s', 'unknown metric "latency"', '"latency" at character 1'],
+    ['e2e.p95 ~ 2s', 'expected a comparator', '"~" at character 9'],
+    ['lost == many', 'expected a number', '"m" at character 9'],
+    ['lost == 3%', 'lost is a count', '"%" at character 10'],
+    ['throughput > 5ms', 'throughput takes events per second', '"ms" at character 15'],
+  ])('rejects %s in one line naming the bad token', (source, message, token) => {
     expect(() => parseSlo(source)).toThrowError(message)
     try {
       parseSlo(source)
     } catch (error) {
-      const lines = (error as Error).message.split('\n')
-      expect(lines[1]).toBe(`  ${source}`)
-      expect(lines[2]).toBe(`  ${caret}`)
+      expect((error as Error).message).not.toContain('\n')
+      expect((error as Error).message).toContain(`${token} of "${source}"`)
     }
   })
 

@@ -1,0 +1,31 @@
+import { Command, Flags } from '@oclif/core'
+import { exitWithError } from '../exit.js'
+import { parseFlags } from '../parse-flags.js'
+
+export default class Clean extends Command {
+  static override summary =
+    'Find what killed runs left on the servers a config names, say what it holds, and drop it.'
+  static override description =
+    'A run killed with kill -9 or cut off from its server leaves slots, publications, subscriptions and tables behind; a slot keeps WAL on the server until it is dropped. `cdcb run` does the same sweep when it starts; this does it on demand. Objects of runs still running are left alone.'
+  static override examples = [
+    '<%= config.bin %> clean --config bench.config.ts --dry-run',
+    '<%= config.bin %> clean --config bench.config.ts',
+  ]
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'Config file naming the servers (as for cdcb run).' }),
+    'dry-run': Flags.boolean({
+      description: 'Only say what would be dropped, and the SQL to do it.',
+      default: false,
+    }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await parseFlags(() => this.parse(Clean), Clean.flags, 'clean')
+    try {
+      const { cleanFromCli } = await import('../clean.js')
+      process.exit(await cleanFromCli({ config: flags.config, dryRun: flags['dry-run'] }))
+    } catch (error) {
+      exitWithError(error)
+    }
+  }
+}

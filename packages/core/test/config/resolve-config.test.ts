@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { type ConfigOverrides, resolveConfig } from '../../src/config/resolve-config.js'
+import { ConfigError } from '../../src/errors.js'
+
+const base = { source: { plugin: 'memory' }, sink: { plugin: 'memory' }, workers: 1 }
+
+async function problem(config: unknown, overrides: ConfigOverrides = {}): Promise<string> {
+  const error = await resolveConfig(config, { origin: 'bench.config.ts', overrides }).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(ConfigError)
+  return (error as Error).message
+}
+
+describe('a flag is checked exactly as the config key it overrides', () => {
+  it('--workers keeps the cap of workers, and says it', async () => {
+    expect(await problem(base, { workers: 1000 })).toBe(
+      '--workers: expected a whole number from 1 to 256 (the most worker threads cdcb runs), got 1000',
+    )
+    expect(await problem(base, { workers: 0 })).toMatch(/^--workers: expected a whole number from 1 to 256/)
+    expect(await problem(base, { workers: 'many' })).toMatch(/^--workers: .* got "many"$/)
+  })
+
+  it('--seed takes any whole number, as load.seed does', async () => {
+    for (const seed of [0, -7, 2 ** 40]) {
+      const config = await resolveConfig(base, { origin: 'x', overrides: { seed } })
+      expect(config.load.seed).toBe(seed)
+    }
+    expect(await problem(base, { seed: 1.5 })).toBe('--seed: expected a whole number, got 1.5')
+  })
+
+  it('--rate and --duration as load.rate and load.duration', async () => {
+    expect(await problem(base, { rate: -1 })).toBe('--rate: expected a positive number, got -1')
+    expect(await problem(base, { rate: 'fast' })).toBe('--rate: expected a positive number, got "fast"')
+    expect(await problem(base, { duration: 'ages' })).toMatch(/^--duration: expected a duration/)
+  })
+})
+
+describe('refused up front, before anything runs', () => {
+  it('an SLO on verified with no verifier', async () => {
+    expect(await problem({ ...base, slo: { verified: '>= 99%' } })).toBe(
+      'bench.config.ts: slo: "verified >= 99%" needs a verifier, and this config has none — add verify: (e.g. the sink\'s plugin), or remove the SLO',
+    )
+  })
+
+  it('options on the memory sink or verifier, which would be ignored', async () => {
+    expect(await problem({ ...base, sink: { plugin: 'memory', options: { delay: '5ms' } } })).toBe(
+      'bench.config.ts: sink.options: the memory sink takes no options (they would be ignored) — set them on source.options instead, or remove them',
+    )
+    expect(await problem({ ...base, verify: { plugin: 'memory', options: { loss: 0.1 } } })).toMatch(
+      /^bench\.config\.ts: verify\.options: the memory verify takes no options/,
+    )
+  })
+
+  it('a value read from an unset environment variable', async () => {
+    const env: Record<string, string | undefined> = {}
+    expect(
+      await problem({ ...base, source: { plugin: 'memory', options: { delay: env.CDCB_UNSET_DELAY } } }),
+    ).toMatch(
+      /^bench\.config\.ts: source\.options\.delay: is undefined — is it read from an environment variable/,
+    )
+  })
+})
+
+describe('every message names the file and, for a plugin, the slot', () => {
+  it('a plugin that is not installed', async () => {
+    expect(await problem({ ...base, sink: { plugin: 'nope' } })).toBe(
+      'bench.config.ts: sink.plugin: plugin "cdcb-plugin-nope" is not installed — run: npm i -D cdcb-plugin-nope (or @cdcb/plugin-nope)',
+    )
+  })
+
+  it('a plugin option out of range says what it got', async () => {
+    expect(await problem({ ...base, source: { plugin: 'memory', options: { loss: 2 } } })).toMatch(
+      /^bench\.config\.ts: source\.options\.loss: expected a rate from 0 to 1.*, got 2$/,
+    )
+  })
+
+  it('an SLO error is one line', async () => {
+    const message = await problem({ ...base, slo: { 'e2e.p99': '< 2 parsecs' } })
+    expect(message).toBe(
+      'bench.config.ts: slo: unit "parsecs" is not a time unit (use us, ms or s) — "parsecs" at character 13 of "e2e.p99 < 2 parsecs"',
+    )
+  })
+})
