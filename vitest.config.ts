@@ -24,7 +24,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.integration.test.ts'],
-          exclude: ['packages/plugin-kafka/test/**', '**/node_modules/**'],
+          exclude: ['packages/plugin-kafka/test/**', 'packages/plugin-sqs/test/**', '**/node_modules/**'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -36,6 +36,17 @@ export default defineConfig({
           name: 'integration-kafka',
           include: ['packages/plugin-kafka/test/**/*.integration.test.ts'],
           globalSetup: ['packages/plugin-kafka/test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // SQS's own project: its global setup starts (or reuses) ElasticMQ once for every file.
+        test: {
+          name: 'integration-sqs',
+          include: ['packages/plugin-sqs/test/**/*.integration.test.ts'],
+          globalSetup: ['packages/plugin-sqs/test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
