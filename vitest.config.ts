@@ -46,9 +46,21 @@ export default defineConfig({
         test: {
           name: 'integration-sqs',
           include: ['packages/plugin-sqs/test/**/*.integration.test.ts'],
+          exclude: ['packages/plugin-sqs/test/sqs-to-kafka.integration.test.ts', '**/node_modules/**'],
           globalSetup: ['packages/plugin-sqs/test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The SQS → Camel → Kafka pipeline: ElasticMQ, Kafka and the bridge, each started once.
+        test: {
+          name: 'integration-sqs-kafka',
+          include: ['packages/plugin-sqs/test/sqs-to-kafka.integration.test.ts'],
+          globalSetup: ['packages/plugin-sqs/test/bridge-global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },
