@@ -11,7 +11,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs'
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 const [endpoint, queue, callsArg, warmupArg, secondsArg, payloadArg] = process.argv.slice(2)
 const client = new SQSClient({
   endpoint,

@@ -10,9 +10,6 @@ import { describeError } from '@cdcb/core'
 import { millis, type ResolvedSqsOptions } from './options.js'
 
 export function createClient(options: ResolvedSqsOptions): SQSClient {
-  // The SDK warns, on Node 20, that releases after January 2027 need Node 22; this
-  // package pins one release, so the warning is not the user's to act on.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const loopback =
     options.endpoint !== undefined && /^https?:\/\/(127\.|localhost|\[::1\])/.test(options.endpoint)
   const envCredentials = process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE
