@@ -1,4 +1,5 @@
 import {
+  CreateQueueCommand,
   DeleteQueueCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
@@ -161,6 +162,34 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
         verify: false,
       }),
     ).rejects.toThrow(/load\.payloadSize: 300000 bytes make SQS messages of up to \d+ bytes/)
+  })
+
+  it('uses a queue it did not create and leaves it in place; refuses a missing one with createQueue false', async () => {
+    const queue = uniqueQueue('theirs')
+    const client = testClient()
+    try {
+      const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: queue }))
+      const { result, logs } = await runSqs({
+        source: { queue },
+        load: { rate: 50, duration: '1s', keys: 100, drainTimeout: '20s' },
+      })
+      expect(result.events.observed).toBe(50)
+      expect(logs).toContain(
+        `sqs: writing into existing queue ${queue}, which this run did not create; it is left in place`,
+      )
+      expect(await queuesNamed(queue)).toEqual([queue])
+      await client.send(new DeleteQueueCommand({ QueueUrl }))
+    } finally {
+      client.destroy()
+    }
+    const missing = uniqueQueue('missing')
+    await expect(
+      runSqs({
+        source: { queue: missing, createQueue: false },
+        load: { rate: 10, duration: '1s' },
+        verify: false,
+      }),
+    ).rejects.toThrow(`source: queue "${missing}" does not exist at ${endpoint} and createQueue is false`)
   })
 
   it('an unreachable endpoint fails the run with one line naming it', async () => {
