@@ -14,8 +14,9 @@
  * deleting keeps each key in order across receivers and workers.
  *
  * `committedAt` is `SentTimestamp`: when SQS accepted the message, stamped by
- * SQS in whole milliseconds. cdcb takes the middle of that millisecond, kept
- * within [intendedAt, observedAt], the interval the true time is known to lie in.
+ * SQS in whole milliseconds. The sink passes the stamp as it is (the start of
+ * its millisecond) and declares `stampResolutionMicros` 1000, so core counts a
+ * latency within one millisecond below zero as 0 and reports anything lower.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -35,6 +36,7 @@ export function createSqsSink(options: ResolvedSqsOptions, context: PluginContex
 
 class SqsSink implements Sink {
   readonly timeBase: string
+  readonly stampResolutionMicros: number
   private readonly client: SQSClient
   private readonly decode: Decoder
   private observer: Observer | undefined
@@ -67,8 +69,9 @@ class SqsSink implements Sink {
     this.decode = createDecoder(options, context)
     this.sentTime = options.committedAt === 'sent'
     this.timeBase = this.sentTime
-      ? 'SQS SentTimestamp (when the queue accepted the message; 1 ms resolution, middle of the ms)'
+      ? 'SQS SentTimestamp (when the queue accepted the message; 1 ms resolution)'
       : 'observed by cdcb (committedAt: "observed")'
+    this.stampResolutionMicros = this.sentTime ? 1000 : 0
     this.neverDelete = options.testing?.sinkNeverDeletes === true
     this.ignore = new Set(options.testing?.sinkIgnoreSeqs ?? [])
   }
@@ -144,10 +147,7 @@ class SqsSink implements Sink {
       } else {
         counts[record.kind]++
         const sent = Number(message.Attributes?.SentTimestamp)
-        const committedAt =
-          this.sentTime && Number.isFinite(sent)
-            ? Math.min(Math.max(sent * 1e3 + 500, record.intendedAt), observedAt)
-            : undefined
+        const committedAt = this.sentTime && Number.isFinite(sent) ? sent * 1e3 : undefined
         observer?.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
       }
       if (message.ReceiptHandle) toDelete.push({ Id: String(i), ReceiptHandle: message.ReceiptHandle })
