@@ -30,7 +30,7 @@ export default defineConfig({
           name: 'integration',
           globalSetup: [tempPerRun],
           include: ['packages/*/test/**/*.integration.test.ts'],
-          exclude: ['packages/plugin-kafka/test/**', '**/node_modules/**'],
+          exclude: ['packages/plugin-kafka/test/**', 'packages/plugin-sqs/test/**', '**/node_modules/**'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -45,6 +45,29 @@ export default defineConfig({
           globalSetup: ['packages/plugin-kafka/test/global-setup.ts', tempPerRun],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // SQS's own project: its global setup starts (or reuses) ElasticMQ once for every file.
+        test: {
+          name: 'integration-sqs',
+          include: ['packages/plugin-sqs/test/**/*.integration.test.ts'],
+          exclude: ['packages/plugin-sqs/test/sqs-to-kafka.integration.test.ts', '**/node_modules/**'],
+          globalSetup: ['packages/plugin-sqs/test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The SQS → Camel → Kafka pipeline: ElasticMQ, Kafka and the bridge, each started once.
+        test: {
+          name: 'integration-sqs-kafka',
+          include: ['packages/plugin-sqs/test/sqs-to-kafka.integration.test.ts'],
+          globalSetup: ['packages/plugin-sqs/test/bridge-global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

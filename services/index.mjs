@@ -1,6 +1,8 @@
 import kafka from './kafka/service.mjs'
 import { ServiceError } from './lib/errors.mjs'
 import * as lifecycle from './lib/lifecycle.mjs'
+import sqs from './sqs/service.mjs'
+import sqsBridge from './sqs-bridge/service.mjs'
 
 /**
  * The servers cdcb's tests, benchmarks and quickstart run against, started on
@@ -13,7 +15,7 @@ import * as lifecycle from './lib/lifecycle.mjs'
  */
 
 /** Every known service by name; `cli.mjs up` with no name starts them in this order. */
-export const services = { kafka }
+export const services = { kafka, sqs, 'sqs-bridge': sqsBridge }
 
 /** @type {string[]} */
 export const serviceNames = Object.keys(services)

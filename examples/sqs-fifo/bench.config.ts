@@ -1,0 +1,30 @@
+/**
+ * The same scenario as examples/sqs on a FIFO queue: each key is a message
+ * group (ordered), each message carries a deduplication id from the run id and
+ * its seq. FIFO adds the guide's FIFO criteria: no duplicates, each key in order.
+ *
+ * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:9324; set it empty for
+ * AWS), SQS_QUEUE (must end in .fifo).
+ */
+import { defineConfig } from '@cdcb/core'
+import { sqs } from '@cdcb/plugin-sqs'
+
+const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
+const queue = sqs({ endpoint: endpoint || undefined, queue: process.env.SQS_QUEUE ?? 'cdcb-example.fifo' })
+
+export default defineConfig({
+  name: 'sqs-fifo',
+  source: queue,
+  sink: queue,
+  verify: queue,
+  load: { rate: 500, duration: '10m', payloadSize: 10_000, drainTimeout: '60s' },
+  slo: {
+    'e2e.p50': '< 500ms',
+    'e2e.p95': '< 2s',
+    'e2e.p99': '< 5s',
+    errors: '< 0.1%',
+    lost: '== 0',
+    duplicates: '== 0',
+    outOfOrder: '== 0',
+  },
+})

@@ -1,0 +1,36 @@
+/**
+ * SQS → Apache Camel → Kafka: cdcb sends into the queue an Apache Camel route
+ * reads (services/sqs-bridge: Camel Main 4.8 running aws2-sqs → kafka), and
+ * observes the topic the route writes with the Kafka plugin's sink, which also
+ * verifies each key's final state there. The load is the first scenario of the
+ * Kafka Connect SQS source benchmarking guide (500 msg/s of 10 KB for 10
+ * minutes), the SLOs its KPIs.
+ *
+ * SQS_ENDPOINT (default http://127.0.0.1:9324), KAFKA_BROKERS (default
+ * 127.0.0.1:9092), SQS_BRIDGE_QUEUE and SQS_BRIDGE_TOPIC (default cdcb-bridge,
+ * as the bridge service uses them).
+ */
+import { defineConfig } from '@cdcb/core'
+import { kafka } from '@cdcb/plugin-kafka'
+import { sqs } from '@cdcb/plugin-sqs'
+
+const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
+const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'
+const queue = process.env.SQS_BRIDGE_QUEUE ?? 'cdcb-bridge'
+const topic = process.env.SQS_BRIDGE_TOPIC ?? 'cdcb-bridge'
+
+export default defineConfig({
+  name: 'sqs-to-kafka',
+  // The bridge created the queue and reads it: cdcb only sends, and leaves the queue in place.
+  source: sqs({ endpoint, queue, createQueue: false }),
+  sink: kafka({ brokers, topic }),
+  verify: kafka({ brokers, topic }),
+  load: { rate: 500, duration: '10m', payloadSize: 10_000, drainTimeout: '60s' },
+  slo: {
+    'e2e.p50': '< 500ms',
+    'e2e.p95': '< 2s',
+    'e2e.p99': '< 5s',
+    errors: '< 0.1%',
+    lost: '== 0',
+  },
+})
