@@ -23,6 +23,8 @@ export {
   type Observer,
   type Operation,
   type OperationKind,
+  type Pipeline,
+  type PipelineEvents,
   type PluginContext,
   type PluginDefinition,
   type PluginRef,

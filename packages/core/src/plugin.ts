@@ -1,8 +1,8 @@
 /**
  * The plugin API. A plugin is an npm package whose default export is made with
  * `definePlugin`. Each worker thread imports it by name and asks it for the part
- * its config slot names: `source`, `sink` or `verify`; `reporters` run on the
- * main thread. Every hook is optional except the one that makes a part work.
+ * its config slot names: `source`, `sink` or `verify`; `pipeline` and
+ * `reporters` run on the main thread. Every hook is optional except the one that makes a part work.
  */
 import type { RunResult, RunSnapshot } from './result.js'
 
@@ -157,6 +157,49 @@ export interface Preparation {
 }
 
 /**
+ * Where a pipeline part reports what happens to the system under test; main
+ * thread, calls never block. Each call is a run event: logged live and listed
+ * in the result's `pipeline.events` with its time.
+ */
+export interface PipelineEvents {
+  /** Something the user should see that is not a failure, e.g. "task 0 of pg-source paused". */
+  event(kind: string, message: string): void
+  /**
+   * The pipeline failed (a task FAILED, a connector vanished): counted as an
+   * error of `kind` in the result, and the run fails (status `failed`) whatever
+   * its SLOs say, so lost events never look like a slow pipeline.
+   */
+  fail(kind: string, message: string): void
+}
+
+/**
+ * Sets up, watches and controls the pipeline under test for one run (e.g.
+ * registers Debezium connectors, pauses one for a fault) and removes what it
+ * made. Created once per run on the main thread; its hooks never overlap.
+ */
+export interface Pipeline {
+  /**
+   * Called once after every `prepare` (tables exist) and before any worker
+   * starts; resolves when the pipeline can carry changes. Throwing stops the
+   * run (exit 3) before anything is written; `teardown` is still called.
+   */
+  setup?(): Promise<void>
+  /**
+   * Called once when the schedule starts; watches until `signal` aborts (after
+   * the drain, or on Ctrl-C), reporting through `events`. Must not throw: a
+   * problem it finds is `events.fail`.
+   */
+  watch?(events: PipelineEvents, signal: AbortSignal): void
+  /**
+   * What scenarios and faults may do to the pipeline during the run, by name
+   * (e.g. `pause`, `resume`, `restartTask`); each resolves when done.
+   */
+  readonly actions?: Readonly<Record<string, (args?: Record<string, unknown>) => Promise<void>>>
+  /** Called once after the run, also after Ctrl-C or a failed setup: remove what `setup` made. */
+  teardown?(): Promise<void>
+}
+
+/**
  * Receives the run's progress on the main thread. Hooks never overlap; a slow
  * reporter delays only other reporters, never the workers.
  */
@@ -203,7 +246,7 @@ type StandardResult<Output> =
     }
 
 /** Which config slot a plugin part is used in. */
-export type Slot = 'source' | 'sink' | 'verify' | 'reporter'
+export type Slot = 'source' | 'sink' | 'verify' | 'pipeline' | 'reporter'
 
 /** What a plugin package exports by default. `Options` is what its schema accepts. */
 export interface PluginDefinition<Options = Record<string, unknown>> {
@@ -219,6 +262,8 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
   createSink?(options: Options, context: PluginContext): Sink | Promise<Sink>
   /** Called once per worker after the drain when the plugin is in the `verify` slot. */
   createVerifier?(options: Options, context: PluginContext): Verifier | Promise<Verifier>
+  /** Called once on the main thread when the plugin is in the `pipeline` slot, after every `prepare`. */
+  createPipeline?(options: Options, context: RunContext): Pipeline | Promise<Pipeline>
   /** Called on the main thread when the plugin is listed in `reporters`. */
   createReporter?(options: Options, context: RunContext): Reporter | Promise<Reporter>
   /**

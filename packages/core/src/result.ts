@@ -99,6 +99,27 @@ export interface IntervalPoint {
   readonly errors: number
 }
 
+/** Something a `pipeline` part reported during the run (plugin.ts `PipelineEvents`). */
+export interface PipelineEvent {
+  /** Seconds since the schedule started; null when it happened before (during setup). */
+  readonly t: number | null
+  readonly kind: string
+  readonly message: string
+  /** True for a failure (`events.fail`): it fails the run. */
+  readonly failure: boolean
+}
+
+/** What the run's `pipeline` part saw. */
+export interface PipelineReport {
+  /** The plugin in the `pipeline` slot. */
+  readonly name: string
+  /** Whether it reported a failure; the run's status is then `failed`. */
+  readonly failed: boolean
+  /** Every event reported; `events` keeps the first 200 of them. */
+  readonly eventCount: number
+  readonly events: readonly PipelineEvent[]
+}
+
 export type RunStatus = 'passed' | 'failed' | 'interrupted' | 'error'
 
 /** The final result of a run, as `--out` writes it. */
@@ -147,6 +168,8 @@ export interface RunResult {
   readonly intervals: readonly IntervalPoint[]
   /** Final histograms, HDR compressed base64 of microsecond values, so runs can be merged later. */
   readonly histograms: Readonly<Record<LatencyMetric, string>>
+  /** The `pipeline` part's events and whether it failed; null without one. */
+  readonly pipeline: PipelineReport | null
   /** What each plugin part reported of itself (`Source.stats`, `Sink.stats`), summed over workers. */
   readonly plugins: { readonly source: Record<string, number>; readonly sink: Record<string, number> }
 }

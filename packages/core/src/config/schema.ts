@@ -74,6 +74,7 @@ export const userConfigSchema = z.strictObject({
   source: pluginRef,
   sink: pluginRef,
   verify: z.union([pluginRef, z.literal(false)]).optional(),
+  pipeline: pluginRef.optional(),
   verifySample: z.number().positive().max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
   load: load.optional(),
   workers: positiveInt.max(256).optional(),

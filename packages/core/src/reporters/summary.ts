@@ -49,6 +49,14 @@ export function formatSummary(result: RunResult, color = false): string {
     for (const m of v.mismatches.slice(0, 5))
       lines.push(`    key ${m.key}: ${m.problem}${m.detail ? ` (${m.detail})` : ''}`)
   }
+  if (result.pipeline) {
+    const p = result.pipeline
+    lines.push(
+      `  pipeline     ${p.name}: ${p.failed ? paint(31, 'FAILED') : 'healthy'}, ${formatCount(p.eventCount)} events`,
+    )
+    for (const ev of p.events.filter((e) => e.failure || e.kind !== 'action').slice(0, 5))
+      lines.push(`    ${ev.t === null ? 'setup' : `${ev.t.toFixed(1)}s`} ${ev.kind}: ${ev.message}`)
+  }
   for (const err of result.errors.slice(0, 5))
     lines.push(`  error        ${err.kind} ×${formatCount(err.count)}: ${err.lastMessage}`)
   if (result.slo.checks.length) {

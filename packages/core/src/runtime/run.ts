@@ -17,6 +17,7 @@ import type { Phase, RunResult, RunStatus } from '../result.js'
 import { formatRate } from '../units.js'
 import { Aggregator } from './aggregator.js'
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
+import { PipelineRun } from './pipeline.js'
 
 /** How a caller stops a run early: the first `stop` ends the schedule and drains briefly. */
 export class RunControl {
@@ -41,6 +42,15 @@ export class RunControl {
 
   onStop(listener: () => void): void {
     this.listeners.push(listener)
+  }
+
+  /** The run's pipeline part, once it is set up; undefined without one. */
+  pipeline: PipelineRun | undefined
+
+  /** Runs an action of the config's `pipeline` part (e.g. `pause`); throws when there is none of that name. */
+  async pipelineAction(name: string, args?: Record<string, unknown>): Promise<void> {
+    if (!this.pipeline) throw new RuntimeFailure(`no pipeline part is running, so it has no action "${name}"`)
+    await this.pipeline.action(name, args)
   }
 }
 
@@ -71,6 +81,16 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   }
 
   const preparations = await prepareAll(config, runContext)
+  let pipeline: PipelineRun | undefined
+  if (config.pipeline) {
+    try {
+      pipeline = await PipelineRun.open(config.pipeline, runContext)
+    } catch (error) {
+      await teardownAll(preparations, reporters)
+      throw error
+    }
+    control.pipeline = pipeline
+  }
   const buffers = createTrackerBuffers(
     config.load.model === 'open' ? config.load.schedule.plannedOperations : undefined,
     config.load.keys,
@@ -169,6 +189,8 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     await Promise.allSettled(tasks)
     for (const port of ports) port.close()
     await pool.destroy()
+    // The pipeline first: its connectors read the tables and slots the preparations remove.
+    await pipeline?.teardown()
     await teardownAll(preparations, reporters)
   }
 
@@ -199,6 +221,7 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   // A whole microsecond: markers carry intended times rounded to one, and seq 0 must not round into the warmup.
   const startAt = Math.ceil(nowMicros()) + 20_000
   broadcast({ type: 'start', startAt })
+  pipeline?.watch(startAt)
   await reporters.runStart({
     runId,
     name: config.name,
@@ -303,8 +326,13 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   const sentRate = measuredSeconds > 0 ? aggregator.sum('sentInWindow') / measuredSeconds : 0
   const achievedRate = measuredSeconds > 0 ? aggregator.sum('observedInWindow') / measuredSeconds : 0
 
+  const pipelineFailure = pipeline?.failure
   const status: RunStatus =
-    control.reason === 'interrupted' ? 'interrupted' : sloPassed && !control.reason ? 'passed' : 'failed'
+    control.reason === 'interrupted'
+      ? 'interrupted'
+      : sloPassed && !control.reason && pipelineFailure === undefined
+        ? 'passed'
+        : 'failed'
   const exitCode = status === 'interrupted' ? 130 : status === 'passed' ? 0 : 1
   const result: RunResult = {
     schemaVersion: 1,
@@ -317,7 +345,9 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
         ? 'interrupted (Ctrl-C): partial results'
         : control.reason === 'aborted'
           ? 'stopped early: an SLO failed (abortOnFail)'
-          : undefined,
+          : pipelineFailure !== undefined
+            ? `the pipeline failed: ${pipelineFailure}`
+            : undefined,
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     workers: config.workers,
@@ -335,11 +365,12 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     },
     lateShare: finalSnapshot.lateShare,
     measuredSeconds: round(measuredSeconds),
-    errors: aggregator.errors(),
+    errors: [...aggregator.errors(), ...(pipeline?.errors() ?? [])],
     verification,
     warnings: warningsFor({ targetRate, sentRate, events, drained, lostSample, drainBudget, config }),
     intervals: aggregator.intervals,
     histograms: aggregator.encodedTotals(),
+    pipeline: pipeline?.report() ?? null,
     plugins: { source: sumStats(results, 'sourceStats'), sink: sumStats(results, 'sinkStats') },
   }
   await reporters.runEnd(result)
