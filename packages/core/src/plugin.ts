@@ -165,6 +165,12 @@ export interface PipelineEvents {
   /** Something the user should see that is not a failure, e.g. "task 0 of pg-source paused". */
   event(kind: string, message: string): void
   /**
+   * Something went wrong that the pipeline recovered from (a task restarted by
+   * itself): counted as an error of `kind` in the result; the run goes on and
+   * its SLOs decide.
+   */
+  error(kind: string, message: string): void
+  /**
    * The pipeline failed (a task FAILED, a connector vanished): counted as an
    * error of `kind` in the result, and the run fails (status `failed`) whatever
    * its SLOs say, so lost events never look like a slow pipeline.

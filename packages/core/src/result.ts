@@ -105,8 +105,8 @@ export interface PipelineEvent {
   readonly t: number | null
   readonly kind: string
   readonly message: string
-  /** True for a failure (`events.fail`): it fails the run. */
-  readonly failure: boolean
+  /** `failure` (`events.fail`) fails the run; `error` counts in `errors[]`; `event` is for information. */
+  readonly severity: 'event' | 'error' | 'failure'
 }
 
 /** What the run's `pipeline` part saw. */

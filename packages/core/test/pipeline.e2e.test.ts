@@ -39,10 +39,15 @@ describe('pipeline slot', () => {
     const { running, lines } = await run({})
     const result = await running
     expect(result.status).toBe('passed')
+    expect(result.errors).toContainEqual({
+      kind: 'TaskRestarted',
+      count: 1,
+      lastMessage: 'task 0 of demo-source restarted',
+    })
     expect(lines()).toEqual(['setup', 'watch', 'watch stopped', 'teardown'])
     expect(result.pipeline?.failed).toBe(false)
     expect(result.pipeline?.events).toEqual([
-      expect.objectContaining({ kind: 'TaskRestarted', failure: false, t: expect.any(Number) }),
+      expect.objectContaining({ kind: 'TaskRestarted', severity: 'error', t: expect.any(Number) }),
     ])
   })
 

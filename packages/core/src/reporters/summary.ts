@@ -54,7 +54,7 @@ export function formatSummary(result: RunResult, color = false): string {
     lines.push(
       `  pipeline     ${p.name}: ${p.failed ? paint(31, 'FAILED') : 'healthy'}, ${formatCount(p.eventCount)} events`,
     )
-    for (const ev of p.events.filter((e) => e.failure || e.kind !== 'action').slice(0, 5))
+    for (const ev of p.events.filter((e) => e.kind !== 'action').slice(0, 5))
       lines.push(`    ${ev.t === null ? 'setup' : `${ev.t.toFixed(1)}s`} ${ev.kind}: ${ev.message}`)
   }
   for (const err of result.errors.slice(0, 5))

@@ -50,13 +50,14 @@ export class PipelineRun {
   watch(startAt: number): void {
     this.startAt = startAt
     const events: PipelineEvents = {
-      event: (kind, message) => this.record(kind, message, false),
-      fail: (kind, message) => this.record(kind, message, true),
+      event: (kind, message) => this.record(kind, message, 'event'),
+      error: (kind, message) => this.record(kind, message, 'error'),
+      fail: (kind, message) => this.record(kind, message, 'failure'),
     }
     try {
       this.part.watch?.(events, this.watching.signal)
     } catch (error) {
-      this.record('WatchFailed', describeError(error), true)
+      this.record('WatchFailed', describeError(error), 'failure')
     }
   }
 
@@ -69,7 +70,7 @@ export class PipelineRun {
         `pipeline: ${this.name} has no action "${name}"${known.length ? ` (it has: ${known.join(', ')})` : ''}`,
       )
     }
-    this.record('action', `${name}${args ? ` ${JSON.stringify(args)}` : ''}`, false)
+    this.record('action', `${name}${args ? ` ${JSON.stringify(args)}` : ''}`, 'event')
     await act(args)
   }
 
@@ -99,19 +100,20 @@ export class PipelineRun {
     }
   }
 
-  private record(kind: string, message: string, failure: boolean): void {
+  private record(kind: string, message: string, severity: 'event' | 'error' | 'failure'): void {
+    const failure = severity === 'failure'
     const text = redactUrl(message)
     const t = this.startAt === undefined ? null : Math.round((nowMicros() - this.startAt) / 1e3) / 1e3
     this.eventCount++
-    if (this.events.length < MAX_EVENTS_KEPT) this.events.push({ t, kind, message: text, failure })
-    if (failure) {
-      this.failure ??= `${kind}: ${text}`
+    if (this.events.length < MAX_EVENTS_KEPT) this.events.push({ t, kind, message: text, severity })
+    if (failure) this.failure ??= `${kind}: ${text}`
+    if (severity !== 'event') {
       const known = this.errorsByKind.get(kind)
       if (known) {
         known.count++
         known.lastMessage = text
       } else this.errorsByKind.set(kind, { count: 1, lastMessage: text })
     }
-    this.context.log(`pipeline ${failure ? 'FAILED' : 'event'}: ${kind}: ${text}`)
+    this.context.log(`pipeline ${failure ? 'FAILED' : severity}: ${kind}: ${text}`)
   }
 }
