@@ -24,7 +24,11 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.integration.test.ts'],
-          exclude: ['packages/plugin-kafka/test/**', '**/node_modules/**'],
+          exclude: [
+            'packages/plugin-kafka/test/**',
+            'packages/plugin-kafka-connect/test/**',
+            '**/node_modules/**',
+          ],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -38,6 +42,17 @@ export default defineConfig({
           globalSetup: ['packages/plugin-kafka/test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Kafka + Kafka Connect (Debezium) started once for the CDC pipelines of examples/.
+        test: {
+          name: 'integration-connect',
+          include: ['packages/plugin-kafka-connect/test/**/*.integration.test.ts'],
+          globalSetup: ['packages/plugin-kafka-connect/test/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

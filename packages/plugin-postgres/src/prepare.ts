@@ -145,6 +145,9 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
       await client.query(
         `CREATE TABLE ${qualified(schema, table)} (${MARKER_COLUMNS}, PRIMARY KEY (run_id, key))`,
       )
+      // Deletes then carry the whole old row, marker included, into any change stream read from
+      // this table (Debezium's `before`, pgoutput's old tuple), so a CDC sink can attribute them.
+      await client.query(`ALTER TABLE ${qualified(schema, table)} REPLICA IDENTITY FULL`)
       await client.query(
         `COMMENT ON TABLE ${qualified(schema, table)} IS ${client.escapeLiteral(ownedComment(context, 'source table'))}`,
       )
