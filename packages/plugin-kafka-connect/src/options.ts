@@ -10,11 +10,9 @@ const duration = z
   .refine((v) => parseDurationMicros(v) !== undefined, {
     error: 'expected a duration such as "500ms" or "90s"',
   })
-const connectorName = z
-  .string({ error: 'expected a connector name' })
-  .regex(/^[A-Za-z0-9._{}-]{1,200}$/, {
-    error: 'expected a connector name of A-Z a-z 0-9 . _ - ({runId} allowed)',
-  })
+const connectorName = z.string({ error: 'expected a connector name' }).regex(/^[A-Za-z0-9._{}-]{1,200}$/, {
+  error: 'expected a connector name of A-Z a-z 0-9 . _ - ({runId} allowed)',
+})
 const configValue = z.union([z.string(), z.number(), z.boolean()], {
   error: 'expected a string, number or boolean (Connect takes every setting as a string)',
 })
