@@ -36,6 +36,7 @@ export {
   type Sink,
   type Slot,
   type Source,
+  type StampInfo,
   type StandardSchema,
   type VerificationReport,
   type Verifier,

@@ -84,10 +84,33 @@ export interface Observer {
    * from the marker. `committedAt` is when the change became visible at the
    * target, stamped by the target (omit it when the target has no such stamp:
    * `observedAt` is used); `observedAt` defaults to now. All epoch microseconds.
+   * `stamps` are the event's values of the stamps `Sink.stamps` declares, in that order (NaN where this
+   * event lacks one); reuse one array across calls, core reads it before `observe` returns.
    */
-  observe(seq: number, key: number, intendedAt: number, committedAt?: number, observedAt?: number): void
+  observe(
+    seq: number,
+    key: number,
+    intendedAt: number,
+    committedAt?: number,
+    observedAt?: number,
+    stamps?: ArrayLike<number>,
+  ): void
   /** Counts a record that carried a marker of this run but could not be read (wrong digest, bad shape). */
   corrupt(seq: number, reason: string): void
+}
+
+/**
+ * One stamp a sink reads from each event along the pipeline, e.g. Debezium's
+ * `source.ts_us`. Each declared stamp ends a hop (`hop.<name>`) that begins at
+ * the stamp before it, or at cdcb's intended time for the first.
+ */
+export interface StampInfo {
+  /** Names the hop that ends here, as SLOs and reports write it: `hop.connector.p99`. Letters, digits, _. */
+  readonly name: string
+  /** What the stamp is and whose clock took it, e.g. "Debezium ts_us: the connector processed the change". */
+  readonly description: string
+  /** The coarsest resolution the stamp can have, µs: 1, 1000 for milliseconds, 1e6 for MySQL's source.ts_ms. */
+  readonly resolutionMicros: number
 }
 
 /** Watches the far end of the pipeline. Created once per worker. */
@@ -102,6 +125,8 @@ export interface Sink {
   stop?(): Promise<void>
   /** Which time base `committedAt` uses, shown in the report (e.g. "target apply time (trigger)"). */
   readonly timeBase?: string
+  /** The stamps `observe` gets besides `committedAt`, in pipeline order; read once after `start`. */
+  readonly stamps?: readonly StampInfo[]
   /** Counts the sink wants in the result (`plugins.sink`, summed over workers), e.g. records by kind. Called once at the end. */
   stats?(): Record<string, number>
 }

@@ -99,6 +99,23 @@ export interface IntervalPoint {
   readonly errors: number
 }
 
+/** One hop between two stamps the events carried (plugin.ts `StampInfo`), over the measured window. */
+export interface HopSummary {
+  /** As SLOs name it: `hop.<name>.p99`. */
+  readonly name: string
+  /** The stamp it starts at (`intended` for cdcb's intended time) and the one it ends at. */
+  readonly from: string
+  readonly to: string
+  readonly description: string
+  /** The coarser resolution of its two stamps, µs; percentiles are no finer than this. */
+  readonly resolutionMicros: number
+  /** Samples below zero (the two stamps' clocks disagree by more than the hop), left out of the histogram. */
+  readonly belowZero: number
+  readonly latency: LatencySummary
+  /** HDR compressed base64 of microsecond values, like `histograms`. */
+  readonly histogram: string
+}
+
 /** Something a `pipeline` part reported during the run (plugin.ts `PipelineEvents`). */
 export interface PipelineEvent {
   /** Seconds since the schedule started; null when it happened before (during setup). */
@@ -168,6 +185,8 @@ export interface RunResult {
   readonly intervals: readonly IntervalPoint[]
   /** Final histograms, HDR compressed base64 of microsecond values, so runs can be merged later. */
   readonly histograms: Readonly<Record<LatencyMetric, string>>
+  /** Where the time went, hop by hop, when the sink reads stamps along the pipeline; empty otherwise. */
+  readonly hops: readonly HopSummary[]
   /** The `pipeline` part's events and whether it failed; null without one. */
   readonly pipeline: PipelineReport | null
   /** What each plugin part reported of itself (`Source.stats`, `Sink.stats`), summed over workers. */

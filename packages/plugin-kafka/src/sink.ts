@@ -17,13 +17,43 @@
  * `timeBase` says which. It has millisecond resolution, so cdcb takes the middle
  * of the millisecond, kept between the intended time and the time it was read.
  */
-import { formatMicros, nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
+import {
+  formatMicros,
+  nowMicros,
+  type Observer,
+  type PluginContext,
+  type Sink,
+  type StampInfo,
+} from '@cdcb/core'
 import kafkajs, { type Batch, type Consumer, type PartitionAssigner } from 'kafkajs'
 import { connectWithin, createKafka } from './client.js'
 import { createDecoder, type Decoder } from './formats.js'
 import { LogHistogram } from './histogram.js'
 import { millis, type ResolvedKafkaOptions } from './options.js'
 import { retrying, shardGroupId, timestampTypeOf } from './topics.js'
+
+/**
+ * The stamps a Debezium envelope carries, in pipeline order, for core's hops.
+ * Each is declared at millisecond resolution, the coarsest it may have
+ * (`ts_ms` where a connector gives no `ts_us`, and Kafka's record timestamp).
+ */
+const DEBEZIUM_STAMPS: readonly StampInfo[] = [
+  {
+    name: 'source',
+    description: "Debezium source.ts_us: the change committed at the origin database (that database's clock)",
+    resolutionMicros: 1000,
+  },
+  {
+    name: 'connector',
+    description: "Debezium ts_us: the connector processed the change (the Connect worker's clock)",
+    resolutionMicros: 1000,
+  },
+  {
+    name: 'kafka',
+    description: 'Kafka record timestamp: the record was appended (LogAppendTime) or produced (CreateTime)',
+    resolutionMicros: 1000,
+  },
+]
 
 const { AssignerProtocol } = kafkajs
 const ASSIGNER = 'cdcb-shard'
@@ -71,6 +101,9 @@ class KafkaSink implements Sink {
   private readonly sourceLag = new LogHistogram()
   private readonly recordTime: boolean
   private joined: (() => void) | undefined
+  readonly stamps: readonly StampInfo[] | undefined
+  /** One array for every event's stamps: core reads it during `observe`. */
+  private readonly stampValues = new Float64Array(DEBEZIUM_STAMPS.length)
 
   constructor(
     private readonly options: ResolvedKafkaOptions,
@@ -78,6 +111,7 @@ class KafkaSink implements Sink {
   ) {
     this.decode = createDecoder(options, context)
     this.recordTime = options.committedAt === 'record'
+    this.stamps = options.format === 'debezium' ? DEBEZIUM_STAMPS : undefined
   }
 
   async start(observer: Observer): Promise<void> {
@@ -160,7 +194,13 @@ class KafkaSink implements Sink {
       const committedAt = this.recordTime
         ? Math.min(Math.max(Number(message.timestamp) * 1e3 + 500, record.intendedAt), observedAt)
         : undefined
-      observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
+      if (this.stamps) {
+        const values = this.stampValues
+        values[0] = record.sourceMicros ?? Number.NaN
+        values[1] = record.processedMicros ?? Number.NaN
+        values[2] = Number(message.timestamp) * 1e3
+        observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt, values)
+      } else observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
       if (record.sourceMicros !== undefined) this.sourceLag.record(record.sourceMicros - record.intendedAt)
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { rateAt } from '../load/schedule.js'
+import { HopTotals } from '../metrics/hops.js'
 import { createRecorderSet, type RecorderSet } from '../metrics/recorder.js'
 import {
   type ErrorCount,
@@ -33,6 +34,8 @@ const STATISTIC_PERCENTILE: Partial<Record<Statistic, number>> = {
 export class Aggregator {
   /** Measured-window latencies since the start. */
   readonly total: RecorderSet = createRecorderSet()
+  /** Measured-window hops, when the sink reads stamps along the pipeline. */
+  readonly hops = new HopTotals()
   /** All latencies since the last tick (warmup included), for the live view. */
   private readonly interval: RecorderSet = createRecorderSet()
   private readonly counters = new Map<number, WorkerCounters>()
@@ -55,6 +58,7 @@ export class Aggregator {
       }
       if (warmup) this.interval[metric].addSparse(warmup)
     }
+    this.hops.add(message.hops)
     this.counters.set(message.shard, message.counters)
     this.errorsByShard.set(message.shard, message.errors)
   }
@@ -106,7 +110,9 @@ export class Aggregator {
   sloInputs(measuredSeconds: number): SloInputs {
     return {
       latency: (name, statistic) => {
-        const recorder = this.total[name as LatencyMetric]
+        const recorder = name.startsWith('hop.')
+          ? this.hops.recorder(name.slice(4))
+          : this.total[name as LatencyMetric]
         if (!recorder || recorder.count === 0) return null
         const micros =
           statistic === 'max'

@@ -142,6 +142,7 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
         case 'ready':
           ready.add(message.shard)
           if (message.shard === 0 || timeBase === undefined) timeBase = message.timeBase ?? timeBase
+          aggregator.hops.declare(message.stamps)
           break
         case 'failed':
           failure ??= `${message.shard === 0 ? '' : `worker ${message.shard}: `}${message.message}`
@@ -370,6 +371,7 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     warnings: warningsFor({ targetRate, sentRate, events, drained, lostSample, drainBudget, config }),
     intervals: aggregator.intervals,
     histograms: aggregator.encodedTotals(),
+    hops: aggregator.hops.summaries(),
     pipeline: pipeline?.report() ?? null,
     plugins: { source: sumStats(results, 'sourceStats'), sink: sumStats(results, 'sinkStats') },
   }
