@@ -13,7 +13,7 @@ export {
 } from './config/user-config.js'
 export { CdcbError, ConfigError, describeError, errorKind, RuntimeFailure, redactUrl } from './errors.js'
 export { digestOf, payloadFor } from './load/payload.js'
-export { decodeMarker, encodeMarker } from './marker.js'
+export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export {
   definePlugin,
