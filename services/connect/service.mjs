@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ServiceError } from '../lib/errors.mjs'
+import { consoleLog4j2, JVM_PERFORMANCE_OPTS } from '../lib/jvm.mjs'
 import { fetchMavenDependencies } from '../lib/maven.mjs'
 import { spawnDetached } from '../lib/process.mjs'
 import { requireJava } from '../lib/tools.mjs'
@@ -14,17 +15,6 @@ import { plugins } from './plugins.mjs'
 const execFileAsync = promisify(execFile)
 const POM = fileURLToPath(new URL('./pom.xml', import.meta.url))
 const STAMP = '.cdcb-artifacts'
-
-// What bin/connect-standalone.sh uses via kafka-run-class.sh.
-const JVM_PERFORMANCE_OPTS = [
-  '-server',
-  '-XX:+UseG1GC',
-  '-XX:MaxGCPauseMillis=20',
-  '-XX:InitiatingHeapOccupancyPercent=35',
-  '-XX:+ExplicitGCInvokesConcurrent',
-  '-XX:+ExitOnOutOfMemoryError',
-  '-Djava.awt.headless=true',
-]
 
 const libDir = (ctx) => path.join(ctx.cacheDir, 'lib')
 const pluginPath = (ctx) => path.join(ctx.cacheDir, 'plugins')
@@ -54,17 +44,8 @@ offset.flush.interval.ms=1000
 `
 }
 
-// Console only: the harness sends stdout to <state>/connect.log.
-const LOG4J2_PROPERTIES = `status = warn
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.stdout.ref = STDOUT
-logger.reflections.name = org.reflections
-logger.reflections.level = ERROR
-`
+// Console only: the harness sends stdout to the service's log.
+const LOG4J2_PROPERTIES = consoleLog4j2({ 'org.reflections': 'ERROR' })
 
 /** `group:artifact:version[:type[:classifier]]` → the pieces, with Maven's defaults. */
 function parseCoordinates(text) {
