@@ -27,17 +27,19 @@ export function formatSummary(result: RunResult, color = false): string {
     const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => num(v).padStart(9))
     lines.push(`  ${metric.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`)
   }
-  if (result.hops.length > 0) {
+  // Results written before hops existed (merged or re-read files) have none.
+  const hops = result.hops ?? []
+  if (hops.length > 0) {
     // Hops sum to the way from cdcb's write to the last stamp; each row's resolution says how fine it is.
     lines.push(`  hops (stamps along the pipeline; hop.<name> in SLOs)`)
-    for (const hop of result.hops) {
+    for (const hop of hops) {
       const s = hop.latency
       const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) =>
         (s.count ? num(v) : '–').padStart(9),
       )
       lines.push(`  ${hop.name.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`)
     }
-    const notes = result.hops.map(
+    const notes = hops.map(
       (h) =>
         `${h.from}→${h.to} ±${h.resolutionMicros >= 1000 ? `${h.resolutionMicros / 1000}ms` : `${h.resolutionMicros}µs`}` +
         (h.belowZero ? `, ${formatCount(h.belowZero)} below 0 (clocks apart)` : ''),
