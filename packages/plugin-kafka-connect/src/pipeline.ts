@@ -5,6 +5,7 @@
  */
 import {
   CdcbError,
+  describeError,
   type Pipeline,
   type PipelineEvents,
   parseDurationMicros,
@@ -87,7 +88,9 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
     },
 
     watch(events: PipelineEvents, signal: AbortSignal) {
-      void watchStates(rest, watched, intervalMs, events, signal, expected)
+      watchStates(rest, watched, intervalMs, events, signal, expected).catch((error: unknown) =>
+        events.fail('WatchFailed', `kafka-connect stopped watching: ${describeError(error)}`),
+      )
     },
 
     actions: {

@@ -3,8 +3,10 @@
  * Connect with Debezium, and an embedded PostgreSQL: nothing lost, every key
  * verified from the topic, and nothing of the run left in Connect or PostgreSQL.
  */
+
+import { kafkaConnect } from '@cdcb/plugin-kafka-connect'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { postgresDebeziumKafka } from '../../../examples/postgres-debezium-kafka/pipeline.js'
+import { debeziumSource, postgresDebeziumKafka } from '../../../examples/postgres-debezium-kafka/pipeline.js'
 import {
   connectorNames,
   type Databases,
@@ -120,6 +122,45 @@ describe.skipIf(env.skip)('postgres → Debezium → Kafka', () => {
       expect(rows.rows[0].n).toBe(0)
     } finally {
       await client.query("SELECT pg_drop_replication_slot('users_own_slot')")
+      await client.end()
+    }
+  })
+
+  it('observes a connector the user runs without registering, changing or removing it', async () => {
+    const name = 'users-own-source'
+    const config = {
+      ...debeziumSource(db.sourceUrl),
+      'slot.name': 'users_obs_slot',
+      'publication.name': 'users_obs_pub',
+    }
+    const created = await fetch(`${env.connectUrl}/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, config }),
+    })
+    expect(created.status).toBe(201)
+    try {
+      const example = postgresDebeziumKafka(servers(), LOAD)
+      const { result } = await run({
+        ...example,
+        pipeline: kafkaConnect({ url: env.connectUrl, observe: [name] }),
+        slo: CORRECTNESS,
+      })
+      expect(result.pipeline).toMatchObject({ name: 'kafka-connect', failed: false })
+      expect(result.events.lost).toBe(0)
+      expect(await connectorNames()).toContain(name)
+      expect(await leftovers(db.sourceUrl, 'users_obs')).toEqual([
+        'slot users_obs_slot',
+        'publication users_obs_pub',
+      ])
+    } finally {
+      await fetch(`${env.connectUrl}/connectors/${name}`, { method: 'DELETE' })
+      await sleep(2000)
+      const pg = (await import('pg')).default
+      const client = new pg.Client({ connectionString: db.sourceUrl })
+      await client.connect()
+      await client.query("SELECT pg_drop_replication_slot('users_obs_slot')").catch(() => {})
+      await client.query('DROP PUBLICATION IF EXISTS users_obs_pub')
       await client.end()
     }
   })
