@@ -74,6 +74,15 @@ export class PipelineRun {
     await act(args)
   }
 
+  /** The part's actions for the fault runner (`faults: [{ pipeline: 'pause' }]`), each recorded as a run event; undefined without any. */
+  actions(): Readonly<Record<string, (args?: Record<string, unknown>) => Promise<void>>> | undefined {
+    const names = Object.keys(this.part.actions ?? {})
+    if (names.length === 0) return undefined
+    return Object.fromEntries(
+      names.map((name) => [name, (args?: Record<string, unknown>) => this.action(name, args)]),
+    )
+  }
+
   /** Stops watching and removes what setup made; once, also after Ctrl-C. A failing teardown is logged, not thrown. */
   async teardown(): Promise<void> {
     if (this.tornDown) return

@@ -4,12 +4,13 @@
  * Grammar (whitespace allowed between tokens):
  *
  *   check      ::= metric comparator value
- *   metric     ::= latency "." statistic | "hop" "." name "." statistic | counter
+ *   metric     ::= latency "." statistic | "hop" "." name "." statistic | counter | scenario
  *   latency    ::= "e2e" | "ack" | "lag" | "detect"
  *   name       ::= letter { letter | digit | "_" }   (a stamp the sink declares; a hop it does not declare is never measured, so its check fails)
  *   statistic  ::= "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "mean"
  *   counter    ::= "throughput" | "errors" | "lost" | "duplicates" | "outOfOrder"
  *                | "late" | "corrupt" | "verified"
+ *   scenario   ::= "recovery.time" | "backlog.max"
  *   comparator ::= "<" | "<=" | ">" | ">=" | "==" | "!="
  *   value      ::= number [ unit ]
  *   number     ::= digit { digit } [ "." digit { digit } ]
@@ -37,6 +38,9 @@ export const COUNTERS = [
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!='
 export type Statistic = (typeof STATISTICS)[number]
 export type Counter = (typeof COUNTERS)[number]
+/** Known at the end of a run with faults or bursts: the longest recovery time, and the backlog's peak. */
+export const SCENARIO_METRICS = ['recovery.time', 'backlog.max'] as const
+export type ScenarioMetric = (typeof SCENARIO_METRICS)[number]
 
 export type SloMetric =
   | {
@@ -46,6 +50,7 @@ export type SloMetric =
       readonly statistic: Statistic
     }
   | { readonly kind: 'counter'; readonly name: Counter }
+  | { readonly kind: 'scenario'; readonly name: ScenarioMetric }
 
 /** A parsed SLO check; `threshold` is in the metric's base unit (ms, events/s, %, count). */
 export interface SloExpression {
@@ -99,6 +104,8 @@ export function parseSlo(source: string): SloExpression {
 }
 
 function parseMetric(text: string, fail: (message: string) => never): SloMetric {
+  if ((SCENARIO_METRICS as readonly string[]).includes(text))
+    return { kind: 'scenario', name: text as ScenarioMetric }
   if (text.startsWith('hop.')) {
     const [, hop, statistic, extra] = text.split('.')
     if (!hop || !/^[A-Za-z][A-Za-z0-9_]*$/.test(hop) || !statistic || extra !== undefined)
@@ -115,12 +122,12 @@ function parseMetric(text: string, fail: (message: string) => never): SloMetric 
   }
   if ((COUNTERS as readonly string[]).includes(text)) return { kind: 'counter', name: text as Counter }
   return fail(
-    `unknown metric "${text}" (use ${LATENCY_NAMES.join('|')}.<statistic> or ${COUNTERS.join(', ')})`,
+    `unknown metric "${text}" (use ${LATENCY_NAMES.join('|')}.<statistic>, ${COUNTERS.join(', ')} or ${SCENARIO_METRICS.join(', ')})`,
   )
 }
 
 function applyUnit(metric: SloMetric, value: number, unit: string, fail: (message: string) => never): number {
-  if (metric.kind === 'latency') {
+  if (metric.kind === 'latency' || metric.name === 'recovery.time') {
     if (unit === '' || unit === 'ms') return value
     if (unit === 'us' || unit === 'µs') return value / 1e3
     if (unit === 's') return value * 1e3
@@ -134,7 +141,7 @@ function applyUnit(metric: SloMetric, value: number, unit: string, fail: (messag
     if (unit === '' || unit === '%') return value
     return fail(`${metric.name} is a percentage, e.g. "< 0.1%", not "${unit}"`)
   }
-  if (PLAIN_COUNTERS.includes(metric.name) && unit === '') return value
+  if ((PLAIN_COUNTERS.includes(metric.name) || metric.name === 'backlog.max') && unit === '') return value
   return fail(`${metric.name} is a count and takes no unit`)
 }
 
