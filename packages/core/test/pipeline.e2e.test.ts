@@ -16,7 +16,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-async function run(options: Record<string, unknown>, control?: RunControl) {
+async function run(options: Record<string, unknown>, control?: RunControl, extra: Partial<UserConfig> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdcb-pipeline-'))
   dirs.push(dir)
   const journal = path.join(dir, 'journal')
@@ -29,6 +29,7 @@ async function run(options: Record<string, unknown>, control?: RunControl) {
     load: { rate: 200, duration: '1s', keys: 100, drainTimeout: '2s' },
     slo: { lost: '== 0' },
     reporters: [],
+    ...extra,
   } satisfies UserConfig)
   const lines = () => fs.readFileSync(journal, 'utf8').trim().split('\n')
   return { running: runBenchmark(config, { control }), lines }
@@ -79,9 +80,32 @@ describe('pipeline slot', () => {
     // setup has run once the control holds the pipeline
     await expect.poll(() => control.pipeline !== undefined).toBe(true)
     await control.pipelineAction('pause', { connector: 'demo-source' })
-    await expect(control.pipelineAction('explode')).rejects.toThrow('has no action "explode" (it has: pause)')
+    await expect(control.pipelineAction('explode')).rejects.toThrow(
+      'has no action "explode" (it has: pause, resume)',
+    )
     const result = await running
     expect(lines()).toContain('pause {"connector":"demo-source"}')
     expect(result.pipeline?.events.map((e) => e.kind)).toContain('action')
+  })
+
+  it("a fault in the config calls the pipeline part's actions, and undoes them", async () => {
+    const { running, lines } = await run({}, undefined, {
+      faults: [
+        { at: '0.2s', for: '0.3s', action: { pipeline: 'pause', args: { connector: 'c' }, undo: 'resume' } },
+      ],
+    })
+    const result = await running
+    expect(lines()).toEqual([
+      'setup',
+      'watch',
+      'pause {"connector":"c"}',
+      'resume',
+      'watch stopped',
+      'teardown',
+    ])
+    expect(result.pipeline?.events.filter((e) => e.kind === 'action').map((e) => e.message)).toEqual([
+      'pause {"connector":"c"}',
+      'resume',
+    ])
   })
 })
