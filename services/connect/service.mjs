@@ -116,6 +116,8 @@ async function installPlugin(ctx, plugin) {
   fs.writeFileSync(path.join(tmp, STAMP), digest)
   fs.rmSync(target, { recursive: true, force: true })
   fs.renameSync(tmp, target)
+  // The archives are unpacked (and Maven's local repository keeps a copy): 80 MB less in the cache.
+  fs.rmSync(downloads, { recursive: true, force: true })
 }
 
 async function untar(archive, into) {
