@@ -293,7 +293,11 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
   createSink?(options: Options, context: PluginContext): Sink | Promise<Sink>
   /** Called once per worker after the drain when the plugin is in the `verify` slot. */
   createVerifier?(options: Options, context: PluginContext): Verifier | Promise<Verifier>
-  /** Called once on the main thread when the plugin is in the `pipeline` slot, after every `prepare`. */
+  /**
+   * Called once on the main thread when the plugin is in the `pipeline` slot,
+   * after every other slot's `prepare` (the tables it captures exist); `prepare`
+   * is not called for this slot: the part's `setup` does that work.
+   */
   createPipeline?(options: Options, context: RunContext): Pipeline | Promise<Pipeline>
   /** Called on the main thread when the plugin is listed in `reporters`. */
   createReporter?(options: Options, context: RunContext): Reporter | Promise<Reporter>
