@@ -127,6 +127,13 @@ export interface Sink {
   readonly timeBase?: string
   /** The stamps `observe` gets besides `committedAt`, in pipeline order; read once after `start`. */
   readonly stamps?: readonly StampInfo[]
+  /**
+   * How coarse `committedAt` is, in microseconds (1000 for millisecond stamps;
+   * include the uncertainty of any clock-offset correction), read once after
+   * `start`. Core counts a latency in (-resolution, 0) as 0 and any lower one as
+   * below zero (reported, kept out of the percentiles). @default 0
+   */
+  readonly stampResolutionMicros?: number
   /** Counts the sink wants in the result (`plugins.sink`, summed over workers), e.g. records by kind. Called once at the end. */
   stats?(): Record<string, number>
 }
