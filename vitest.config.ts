@@ -30,7 +30,12 @@ export default defineConfig({
           name: 'integration',
           globalSetup: [tempPerRun],
           include: ['packages/*/test/**/*.integration.test.ts'],
-          exclude: ['packages/plugin-kafka/test/**', 'packages/plugin-sqs/test/**', '**/node_modules/**'],
+          exclude: [
+            'packages/plugin-kafka/test/**',
+            'packages/plugin-kafka-connect/test/**',
+            'packages/plugin-sqs/test/**',
+            '**/node_modules/**',
+          ],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -67,6 +72,17 @@ export default defineConfig({
           include: ['packages/plugin-sqs/test/sqs-to-kafka.integration.test.ts'],
           globalSetup: ['packages/plugin-sqs/test/bridge-global-setup.ts'],
           testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Kafka + Kafka Connect (Debezium) started once for the CDC pipelines of examples/.
+        test: {
+          name: 'integration-connect',
+          include: ['packages/plugin-kafka-connect/test/**/*.integration.test.ts'],
+          globalSetup: ['packages/plugin-kafka-connect/test/global-setup.ts'],
+          testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
         },

@@ -95,7 +95,9 @@ async function main() {
     if (!serviceNames.includes(name))
       throw new ServiceError(`unknown service '${name}'; known: ${serviceNames.join(', ')}`, { exitCode: 2 })
   }
-  await COMMANDS[command](names.length ? names : serviceNames, { lines })
+  // With no names, down stops in reverse start order: Connect before the Kafka it stores offsets in.
+  const all = command === 'down' ? [...serviceNames].reverse() : serviceNames
+  await COMMANDS[command](names.length ? names : all, { lines })
   return 0
 }
 

@@ -1,3 +1,4 @@
+import connect from './connect/service.mjs'
 import kafka from './kafka/service.mjs'
 import { ServiceError } from './lib/errors.mjs'
 import * as lifecycle from './lib/lifecycle.mjs'
@@ -15,7 +16,7 @@ import sqsBridge from './sqs-bridge/service.mjs'
  */
 
 /** Every known service by name; `cli.mjs up` with no name starts them in this order. */
-export const services = { kafka, sqs, 'sqs-bridge': sqsBridge }
+export const services = { kafka, connect, sqs, 'sqs-bridge': sqsBridge }
 
 /** @type {string[]} */
 export const serviceNames = Object.keys(services)

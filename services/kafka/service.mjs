@@ -4,6 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ServiceError } from '../lib/errors.mjs'
+import { consoleLog4j2, JVM_PERFORMANCE_OPTS } from '../lib/jvm.mjs'
 import { fetchMavenDependencies } from '../lib/maven.mjs'
 import { spawnDetached } from '../lib/process.mjs'
 import { requireJava } from '../lib/tools.mjs'
@@ -13,17 +14,6 @@ import { probeKafka } from './protocol.mjs'
 const execFileAsync = promisify(execFile)
 const POM = fileURLToPath(new URL('./pom.xml', import.meta.url))
 const READY_LINE = 'Kafka Server started'
-
-// What bin/kafka-run-class.sh uses, so the broker behaves as a stock install would under load.
-const JVM_PERFORMANCE_OPTS = [
-  '-server',
-  '-XX:+UseG1GC',
-  '-XX:MaxGCPauseMillis=20',
-  '-XX:InitiatingHeapOccupancyPercent=35',
-  '-XX:+ExplicitGCInvokesConcurrent',
-  '-XX:+ExitOnOutOfMemoryError',
-  '-Djava.awt.headless=true',
-]
 
 const libDir = (ctx) => path.join(ctx.cacheDir, 'lib')
 const classpath = (ctx) => `${libDir(ctx)}${path.sep}*`
@@ -75,20 +65,8 @@ log.retention.check.interval.ms=60000
 `
 }
 
-// Console only: the harness sends stdout to <state>/kafka.log. Without a
-// configuration log4j2 prints errors only, and the ready line would never appear.
-const LOG4J2_PROPERTIES = `status = warn
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.stdout.ref = STDOUT
-logger.request.name = kafka.request.logger
-logger.request.level = WARN
-logger.statechange.name = state.change.logger
-logger.statechange.level = WARN
-`
+// Console only: the harness sends stdout to the service's log.
+const LOG4J2_PROPERTIES = consoleLog4j2({ 'kafka.request.logger': 'WARN', 'state.change.logger': 'WARN' })
 
 async function runTool(java, ctx, args) {
   try {

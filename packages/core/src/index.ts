@@ -13,7 +13,7 @@ export {
 } from './config/user-config.js'
 export { CdcbError, ConfigError, describeError, errorKind, RuntimeFailure, redactUrl } from './errors.js'
 export { digestOf, payloadFor } from './load/payload.js'
-export { decodeMarker, encodeMarker } from './marker.js'
+export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export { durationOption, positiveIntOption, urlOption } from './options.js'
 export {
@@ -25,6 +25,8 @@ export {
   type Observer,
   type Operation,
   type OperationKind,
+  type Pipeline,
+  type PipelineEvents,
   type PluginContext,
   type PluginDefinition,
   type PluginRef,
@@ -36,6 +38,7 @@ export {
   type Sink,
   type Slot,
   type Source,
+  type StampInfo,
   type StandardSchema,
   type VerificationReport,
   type Verifier,

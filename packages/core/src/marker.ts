@@ -6,6 +6,26 @@ import type { Marker } from './plugin.js'
  */
 const PREFIX = 'cdcb1:'
 
+/**
+ * The columns in which a table row carries cdcb's marker: what
+ * `@cdcb/plugin-postgres`'s source writes, and what sinks that read such rows
+ * further down a pipeline (the Kafka sink's `debezium` format, a JDBC sink's
+ * target table) read by default. One definition, so the two ends cannot drift.
+ */
+export const MARKER_COLUMNS = {
+  runId: 'run_id',
+  /** The operation's key; with `runId` the row's primary key. */
+  key: 'key',
+  seq: 'seq',
+  /** 'i', 'u', or 'd' (the stamp written just before a delete). */
+  op: 'op',
+  /** Epoch microseconds. */
+  intendedAt: 'intended_at',
+  /** Empty in the stamp written just before a delete. */
+  digest: 'digest',
+  payload: 'payload',
+} as const
+
 export function encodeMarker(marker: Marker): string {
   return `${PREFIX}${marker.runId}:${marker.seq}:${Math.round(marker.intendedAt)}:${marker.digest}`
 }

@@ -1,8 +1,8 @@
 /**
  * The plugin API. A plugin is an npm package whose default export is made with
  * `definePlugin`. Each worker thread imports it by name and asks it for the part
- * its config slot names: `source`, `sink` or `verify`; `reporters` run on the
- * main thread. Every hook is optional except the one that makes a part work.
+ * its config slot names: `source`, `sink` or `verify`; `pipeline` and
+ * `reporters` run on the main thread. Every hook is optional except the one that makes a part work.
  */
 import type { RunResult, RunSnapshot } from './result.js'
 
@@ -84,10 +84,33 @@ export interface Observer {
    * from the marker. `committedAt` is when the change became visible at the
    * target, stamped by the target (omit it when the target has no such stamp:
    * `observedAt` is used); `observedAt` defaults to now. All epoch microseconds.
+   * `stamps` are the event's values of the stamps `Sink.stamps` declares, in that order (NaN where this
+   * event lacks one); reuse one array across calls, core reads it before `observe` returns.
    */
-  observe(seq: number, key: number, intendedAt: number, committedAt?: number, observedAt?: number): void
+  observe(
+    seq: number,
+    key: number,
+    intendedAt: number,
+    committedAt?: number,
+    observedAt?: number,
+    stamps?: ArrayLike<number>,
+  ): void
   /** Counts a record that carried a marker of this run but could not be read (wrong digest, bad shape). */
   corrupt(seq: number, reason: string): void
+}
+
+/**
+ * One stamp a sink reads from each event along the pipeline, e.g. Debezium's
+ * `source.ts_us`. Each declared stamp ends a hop (`hop.<name>`) that begins at
+ * the stamp before it, or at cdcb's intended time for the first.
+ */
+export interface StampInfo {
+  /** Names the hop that ends here, as SLOs and reports write it: `hop.connector.p99`. Letters, digits, _. */
+  readonly name: string
+  /** What the stamp is and whose clock took it, e.g. "Debezium ts_us: the connector processed the change". */
+  readonly description: string
+  /** The coarsest resolution the stamp can have, µs: 1, 1000 for milliseconds, 1e6 for MySQL's source.ts_ms. */
+  readonly resolutionMicros: number
 }
 
 /** Watches the far end of the pipeline. Created once per worker. */
@@ -102,6 +125,8 @@ export interface Sink {
   stop?(): Promise<void>
   /** Which time base `committedAt` uses, shown in the report (e.g. "target apply time (trigger)"). */
   readonly timeBase?: string
+  /** The stamps `observe` gets besides `committedAt`, in pipeline order; read once after `start`. */
+  readonly stamps?: readonly StampInfo[]
   /**
    * How coarse `committedAt` is, in microseconds (1000 for millisecond stamps;
    * include the uncertainty of any clock-offset correction), read once after
@@ -164,6 +189,55 @@ export interface Preparation {
 }
 
 /**
+ * Where a pipeline part reports what happens to the system under test; main
+ * thread, calls never block. Each call is a run event: logged live and listed
+ * in the result's `pipeline.events` with its time.
+ */
+export interface PipelineEvents {
+  /** Something the user should see that is not a failure, e.g. "task 0 of pg-source paused". */
+  event(kind: string, message: string): void
+  /**
+   * Something went wrong that the pipeline recovered from (a task restarted by
+   * itself): counted as an error of `kind` in the result; the run goes on and
+   * its SLOs decide.
+   */
+  error(kind: string, message: string): void
+  /**
+   * The pipeline failed (a task FAILED, a connector vanished): counted as an
+   * error of `kind` in the result, and the run fails (status `failed`) whatever
+   * its SLOs say, so lost events never look like a slow pipeline.
+   */
+  fail(kind: string, message: string): void
+}
+
+/**
+ * Sets up, watches and controls the pipeline under test for one run (e.g.
+ * registers Debezium connectors, pauses one for a fault) and removes what it
+ * made. Created once per run on the main thread; its hooks never overlap.
+ */
+export interface Pipeline {
+  /**
+   * Called once after every `prepare` (tables exist) and before any worker
+   * starts; resolves when the pipeline can carry changes. Throwing stops the
+   * run (exit 3) before anything is written; `teardown` is still called.
+   */
+  setup?(): Promise<void>
+  /**
+   * Called once when the schedule starts; watches until `signal` aborts (after
+   * the drain, or on Ctrl-C), reporting through `events`. Must not throw: a
+   * problem it finds is `events.fail`.
+   */
+  watch?(events: PipelineEvents, signal: AbortSignal): void
+  /**
+   * What scenarios and faults may do to the pipeline during the run, by name
+   * (e.g. `pause`, `resume`, `restartTask`); each resolves when done.
+   */
+  readonly actions?: Readonly<Record<string, (args?: Record<string, unknown>) => Promise<void>>>
+  /** Called once after the run, also after Ctrl-C or a failed setup: remove what `setup` made. */
+  teardown?(): Promise<void>
+}
+
+/**
  * Receives the run's progress on the main thread. Hooks never overlap; a slow
  * reporter delays only other reporters, never the workers.
  */
@@ -210,7 +284,7 @@ type StandardResult<Output> =
     }
 
 /** Which config slot a plugin part is used in. */
-export type Slot = 'source' | 'sink' | 'verify' | 'reporter'
+export type Slot = 'source' | 'sink' | 'verify' | 'pipeline' | 'reporter'
 
 /** What a plugin package exports by default. `Options` is what its schema accepts. */
 export interface PluginDefinition<Options = Record<string, unknown>> {
@@ -232,6 +306,12 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
   createSink?(options: Options, context: PluginContext): Sink | Promise<Sink>
   /** Called once per worker after the drain when the plugin is in the `verify` slot. */
   createVerifier?(options: Options, context: PluginContext): Verifier | Promise<Verifier>
+  /**
+   * Called once on the main thread when the plugin is in the `pipeline` slot,
+   * after every other slot's `prepare` (the tables it captures exist); `prepare`
+   * is not called for this slot: the part's `setup` does that work.
+   */
+  createPipeline?(options: Options, context: RunContext): Pipeline | Promise<Pipeline>
   /** Called on the main thread when the plugin is listed in `reporters`. */
   createReporter?(options: Options, context: RunContext): Reporter | Promise<Reporter>
   /**

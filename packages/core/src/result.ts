@@ -130,6 +130,44 @@ export interface IntervalPoint {
   readonly errors: number
 }
 
+/** One hop between two stamps the events carried (plugin.ts `StampInfo`), over the measured window. */
+export interface HopSummary {
+  /** As SLOs name it: `hop.<name>.p99`. */
+  readonly name: string
+  /** The stamp it starts at (`intended` for cdcb's intended time) and the one it ends at. */
+  readonly from: string
+  readonly to: string
+  readonly description: string
+  /** The coarser resolution of its two stamps, µs; percentiles are no finer than this. */
+  readonly resolutionMicros: number
+  /** Samples below zero (the two stamps' clocks disagree by more than the hop), left out of the histogram. */
+  readonly belowZero: number
+  readonly latency: LatencySummary
+  /** HDR compressed base64 of microsecond values, like `histograms`. */
+  readonly histogram: string
+}
+
+/** Something a `pipeline` part reported during the run (plugin.ts `PipelineEvents`). */
+export interface PipelineEvent {
+  /** Seconds since the schedule started; null when it happened before (during setup). */
+  readonly t: number | null
+  readonly kind: string
+  readonly message: string
+  /** `failure` (`events.fail`) fails the run; `error` counts in `errors[]`; `event` is for information. */
+  readonly severity: 'event' | 'error' | 'failure'
+}
+
+/** What the run's `pipeline` part saw. */
+export interface PipelineReport {
+  /** The plugin in the `pipeline` slot. */
+  readonly name: string
+  /** Whether it reported a failure; the run's status is then `failed`. */
+  readonly failed: boolean
+  /** Every event reported; `events` keeps the first 200 of them. */
+  readonly eventCount: number
+  readonly events: readonly PipelineEvent[]
+}
+
 /** One phase of the run's lifecycle as it really ran (docs/architecture.md, "Lifecycle"). */
 export interface PhaseRecord {
   readonly name: 'prepare' | 'ready' | 'load' | 'inFlight' | 'drain' | 'close' | 'teardown'
@@ -209,6 +247,10 @@ export interface RunResult {
   readonly intervals: readonly IntervalPoint[]
   /** Final histograms, HDR compressed base64 of microsecond values, so runs can be merged later. */
   readonly histograms: Readonly<Record<LatencyMetric, string>>
+  /** Where the time went, hop by hop, when the sink reads stamps along the pipeline; empty otherwise. */
+  readonly hops: readonly HopSummary[]
+  /** The `pipeline` part's events and whether it failed; null without one. */
+  readonly pipeline: PipelineReport | null
   /** Highest backlog (events sent − failed − observed) at an interval's end after the warmup; null before any interval. */
   readonly backlogMax: number | null
   /** Each planned fault: when it started and ended (seconds from the schedule's start), or why it failed. */

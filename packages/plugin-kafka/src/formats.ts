@@ -30,6 +30,8 @@ export interface Decoded {
   readonly corrupt?: string
   /** Debezium `source.ts_us`/`ts_ms`: when the change committed at the origin database, epoch µs. */
   readonly sourceMicros?: number
+  /** Debezium `ts_us`/`ts_ms` of the envelope: when the connector processed the change, epoch µs. */
+  readonly processedMicros?: number
   /** Operation kind as the record states it, for per-kind counts. */
   readonly kind: 'insert' | 'update' | 'delete'
 }
@@ -339,7 +341,14 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
       typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
         ? value.payload
         : value
-    ) as { op?: unknown; before?: unknown; after?: unknown; source?: { ts_ms?: unknown; ts_us?: unknown } }
+    ) as {
+      op?: unknown
+      before?: unknown
+      after?: unknown
+      ts_ms?: unknown
+      ts_us?: unknown
+      source?: { ts_ms?: unknown; ts_us?: unknown }
+    }
     const op = envelope.op
     if (op !== 'c' && op !== 'u' && op !== 'r' && op !== 'd') return undefined
     const row = (op === 'd' ? envelope.before : envelope.after) as Record<string, unknown> | null | undefined
@@ -356,6 +365,12 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
         ? source.ts_us
         : typeof source?.ts_ms === 'number'
           ? source.ts_ms * 1e3
+          : undefined
+    const processedMicros =
+      typeof envelope.ts_us === 'number'
+        ? envelope.ts_us
+        : typeof envelope.ts_ms === 'number'
+          ? envelope.ts_ms * 1e3
           : undefined
     if (seq === undefined || intendedAt === undefined || key === undefined) {
       if (seq === undefined) return undefined
@@ -377,6 +392,7 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
       deleted: op === 'd',
       kind,
       sourceMicros,
+      processedMicros,
       ...(op === 'd' ? {} : contentCheck(digest, row[columns.payload])),
     }
   }

@@ -2,17 +2,17 @@
  * The plugin's options, one schema for every slot; each part reads what it
  * needs. Defaults are applied here so the parts never guess.
  */
-import { parseDurationMicros } from '@cdcb/core'
+import { MARKER_COLUMNS, parseDurationMicros } from '@cdcb/core'
 import { z } from 'zod'
 
 /** Where a Debezium row carries cdcb's marker: the columns a cdcb PostgreSQL source writes. */
 const DEFAULT_DEBEZIUM_COLUMNS = {
-  key: 'key',
-  runId: 'run_id',
-  seq: 'seq',
-  intendedAt: 'intended_at',
-  digest: 'digest',
-  payload: 'payload',
+  key: MARKER_COLUMNS.key,
+  runId: MARKER_COLUMNS.runId,
+  seq: MARKER_COLUMNS.seq,
+  intendedAt: MARKER_COLUMNS.intendedAt,
+  digest: MARKER_COLUMNS.digest,
+  payload: MARKER_COLUMNS.payload,
 }
 
 const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {

@@ -13,7 +13,14 @@
  * `timeBase` says which. It has millisecond resolution, so cdcb takes the middle
  * of the millisecond, kept between the intended time and the time it was read.
  */
-import { formatMicros, nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
+import {
+  formatMicros,
+  nowMicros,
+  type Observer,
+  type PluginContext,
+  type Sink,
+  type StampInfo,
+} from '@cdcb/core'
 import { Admin, Consumer, type KafkaRecord, type TopicWithPartitionAndOffset } from '@platformatic/kafka'
 import { clientOptions, connectWithin } from './client.js'
 import { createDecoder, type Decoder } from './formats.js'
@@ -53,6 +60,29 @@ export function createKafkaSink(options: ResolvedKafkaOptions, context: PluginCo
   return new KafkaSink(options, context)
 }
 
+/**
+ * The stamps a Debezium envelope carries, in pipeline order, for core's hops.
+ * Each is declared at millisecond resolution, the coarsest it may have
+ * (`ts_ms` where a connector gives no `ts_us`, and Kafka's record timestamp).
+ */
+const DEBEZIUM_STAMPS: readonly StampInfo[] = [
+  {
+    name: 'source',
+    description: "Debezium source.ts_us: the change committed at the origin database (that database's clock)",
+    resolutionMicros: 1000,
+  },
+  {
+    name: 'connector',
+    description: "Debezium ts_us: the connector processed the change (the Connect worker's clock)",
+    resolutionMicros: 1000,
+  },
+  {
+    name: 'kafka',
+    description: 'Kafka record timestamp: the record was appended (LogAppendTime) or produced (CreateTime)',
+    resolutionMicros: 1000,
+  },
+]
+
 class KafkaSink implements Sink {
   timeBase = 'Kafka record timestamp'
   private consumer: Consumer | undefined
@@ -63,6 +93,9 @@ class KafkaSink implements Sink {
   private readonly counts = { insert: 0, update: 0, delete: 0, corrupt: 0, foreign: 0 }
   private readonly sourceLag = new LogHistogram()
   private readonly recordTime: boolean
+  readonly stamps: readonly StampInfo[] | undefined
+  /** One array for every event's stamps: core reads it during `observe`. */
+  private readonly stampValues = new Float64Array(DEBEZIUM_STAMPS.length)
 
   constructor(
     private readonly options: ResolvedKafkaOptions,
@@ -70,6 +103,7 @@ class KafkaSink implements Sink {
   ) {
     this.decode = createDecoder(options, context)
     this.recordTime = options.committedAt === 'record'
+    this.stamps = options.format === 'debezium' ? DEBEZIUM_STAMPS : undefined
   }
 
   async start(observer: Observer): Promise<void> {
@@ -170,7 +204,13 @@ class KafkaSink implements Sink {
     const committedAt = this.recordTime
       ? Math.min(Math.max(timestampMs * 1e3 + 500, record.intendedAt), observedAt)
       : undefined
-    observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
+    if (this.stamps) {
+      const values = this.stampValues
+      values[0] = record.sourceMicros ?? Number.NaN
+      values[1] = record.processedMicros ?? Number.NaN
+      values[2] = timestampMs * 1e3
+      observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt, values)
+    } else observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
     if (record.sourceMicros !== undefined) this.sourceLag.record(record.sourceMicros - record.intendedAt)
   }
 

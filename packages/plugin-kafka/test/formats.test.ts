@@ -32,7 +32,7 @@ function fixture(name: string): RecordLike {
 describe('debezium format', () => {
   const decode = createDecoder(options({ format: 'debezium' }), context)
 
-  it('reads an insert with the JSON converter schema: marker from after, origin commit time from source.ts_us', () => {
+  it('reads an insert with the JSON converter schema: marker from after, origin commit time from source.ts_us, processing time from ts_us', () => {
     expect(decode(fixture('debezium-insert-with-schema.json'))).toEqual({
       seq: 7,
       key: 42,
@@ -41,6 +41,7 @@ describe('debezium format', () => {
       deleted: false,
       kind: 'insert',
       sourceMicros: 1795300000012345,
+      processedMicros: 1795300000030125,
     })
   })
 
@@ -59,7 +60,13 @@ describe('debezium format', () => {
 
   it('reads an update without schema; source.ts_ms when there is no ts_us', () => {
     const record = decode(fixture('debezium-update.json'))
-    expect(record).toMatchObject({ seq: 9, key: 42, kind: 'update', sourceMicros: 1795300000107000 })
+    expect(record).toMatchObject({
+      seq: 9,
+      key: 42,
+      kind: 'update',
+      sourceMicros: 1795300000107000,
+      processedMicros: 1795300000120000,
+    })
     // 7 ms from intended time to the origin's commit.
     expect(record!.sourceMicros! - record!.intendedAt).toBe(7000)
   })

@@ -12,6 +12,7 @@ import {
   type CleanContext,
   ConfigError,
   describeError,
+  MARKER_COLUMNS,
   type Preparation,
   type RunContext,
   RuntimeFailure,
@@ -55,7 +56,13 @@ function refuse(slot: string, options: PostgresOptions, schema: string, table: s
 }
 
 /** Columns a target row must carry for the sink to know which change of which run it is. */
-const REQUIRED_MARKER = ['run_id', 'key', 'seq', 'op', 'intended_at'] as const
+const REQUIRED_MARKER = [
+  MARKER_COLUMNS.runId,
+  MARKER_COLUMNS.key,
+  MARKER_COLUMNS.seq,
+  MARKER_COLUMNS.op,
+  MARKER_COLUMNS.intendedAt,
+] as const
 
 /**
  * A target table someone else created (their pipeline's, say): the sink may
@@ -114,13 +121,15 @@ async function requireObservable(
   }
 }
 
-const MARKER_COLUMNS = `run_id text NOT NULL,
-  key bigint NOT NULL,
-  seq bigint NOT NULL,
-  op "char" NOT NULL,
-  intended_at bigint NOT NULL,
-  digest text NOT NULL,
-  payload text NOT NULL`
+const C = MARKER_COLUMNS
+// The shared contract's names (core's MARKER_COLUMNS), so sinks reading these rows elsewhere find them.
+const MARKER_COLUMNS_DDL = `${C.runId} text NOT NULL,
+  ${C.key} bigint NOT NULL,
+  ${C.seq} bigint NOT NULL,
+  ${C.op} "char" NOT NULL,
+  ${C.intendedAt} bigint NOT NULL,
+  ${C.digest} text NOT NULL,
+  ${C.payload} text NOT NULL`
 
 function ownedComment(context: RunContext, what: string, keep = false): string {
   const after = keep ? 'kept after the run (keepTables)' : 'cdcb drops it after the run'
@@ -208,8 +217,11 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
     if (state === 'absent') {
       await client.query('BEGIN')
       await client.query(
-        `CREATE TABLE ${qualified(schema, table)} (${MARKER_COLUMNS}, PRIMARY KEY (run_id, key))`,
+        `CREATE TABLE ${qualified(schema, table)} (${MARKER_COLUMNS_DDL}, PRIMARY KEY (${C.runId}, ${C.key}))`,
       )
+      // Deletes then carry the whole old row, marker included, into any change stream read from
+      // this table (Debezium's `before`, pgoutput's old tuple), so a CDC sink can attribute them.
+      await client.query(`ALTER TABLE ${qualified(schema, table)} REPLICA IDENTITY FULL`)
       await client.query(
         `COMMENT ON TABLE ${qualified(schema, table)} IS ${client.escapeLiteral(ownedComment(context, 'source table', options.keepTables))}`,
       )
@@ -256,7 +268,7 @@ async function createTargetTable(
   const comment = client.escapeLiteral(ownedComment(context, 'target table', keep))
   await client.query('BEGIN')
   await client.query(
-    `CREATE TABLE ${t} (${MARKER_COLUMNS}, cdcb_applied_at bigint, PRIMARY KEY (run_id, key))`,
+    `CREATE TABLE ${t} (${MARKER_COLUMNS_DDL}, cdcb_applied_at bigint, PRIMARY KEY (${C.runId}, ${C.key}))`,
   )
   // Deletes in the target's change stream carry the whole old row, marker included.
   await client.query(`ALTER TABLE ${t} REPLICA IDENTITY FULL`)

@@ -13,7 +13,7 @@
  * transaction, so the delete's old row names the delete's seq downstream.
  */
 
-import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
+import { digestOf, MARKER_COLUMNS, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import type pg from 'pg'
 import { connect, qualified, reopenWithBackoff } from './connect.js'
 import { DEFAULTS, type PostgresOptions, tableOf } from './options.js'
@@ -32,19 +32,23 @@ interface Statements {
 
 function statements(schema: string, table: string): Statements {
   const t = qualified(schema, table)
+  // The marker columns by the shared contract (core's MARKER_COLUMNS) that CDC sinks downstream read.
+  const { runId, key, seq, op, intendedAt, digest, payload } = MARKER_COLUMNS
+  const row = `${runId} = $1 AND ${key} = $2`
+  const rows = `${t}.${runId} = $1 AND ${t}.${key} = u.k`
   return {
-    insertOne: `INSERT INTO ${t} (run_id, key, seq, op, intended_at, digest, payload) VALUES ($1, $2, $3, 'i', $4, $5, $6)`,
-    updateOne: `UPDATE ${t} SET seq = $3, op = 'u', intended_at = $4, digest = $5, payload = $6 WHERE run_id = $1 AND key = $2`,
-    markOne: `UPDATE ${t} SET seq = $3, op = 'd', intended_at = $4, digest = '' WHERE run_id = $1 AND key = $2`,
-    deleteOne: `DELETE FROM ${t} WHERE run_id = $1 AND key = $2`,
-    insertMany: `INSERT INTO ${t} (run_id, key, seq, op, intended_at, digest, payload)
+    insertOne: `INSERT INTO ${t} (${runId}, ${key}, ${seq}, ${op}, ${intendedAt}, ${digest}, ${payload}) VALUES ($1, $2, $3, 'i', $4, $5, $6)`,
+    updateOne: `UPDATE ${t} SET ${seq} = $3, ${op} = 'u', ${intendedAt} = $4, ${digest} = $5, ${payload} = $6 WHERE ${row}`,
+    markOne: `UPDATE ${t} SET ${seq} = $3, ${op} = 'd', ${intendedAt} = $4, ${digest} = '' WHERE ${row}`,
+    deleteOne: `DELETE FROM ${t} WHERE ${row}`,
+    insertMany: `INSERT INTO ${t} (${runId}, ${key}, ${seq}, ${op}, ${intendedAt}, ${digest}, ${payload})
       SELECT $1, u.k, u.s, 'i', u.ia, u.d, u.p FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) AS u(k, s, ia, d, p)`,
-    updateMany: `UPDATE ${t} SET seq = u.s, op = 'u', intended_at = u.ia, digest = u.d, payload = u.p
+    updateMany: `UPDATE ${t} SET ${seq} = u.s, ${op} = 'u', ${intendedAt} = u.ia, ${digest} = u.d, ${payload} = u.p
       FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) AS u(k, s, ia, d, p)
-      WHERE ${t}.run_id = $1 AND ${t}.key = u.k`,
-    markMany: `UPDATE ${t} SET seq = u.s, op = 'd', intended_at = u.ia, digest = ''
-      FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS u(k, s, ia) WHERE ${t}.run_id = $1 AND ${t}.key = u.k`,
-    deleteMany: `DELETE FROM ${t} WHERE run_id = $1 AND key = ANY($2::bigint[])`,
+      WHERE ${rows}`,
+    markMany: `UPDATE ${t} SET ${seq} = u.s, ${op} = 'd', ${intendedAt} = u.ia, ${digest} = ''
+      FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS u(k, s, ia) WHERE ${rows}`,
+    deleteMany: `DELETE FROM ${t} WHERE ${runId} = $1 AND ${key} = ANY($2::bigint[])`,
   }
 }
 

@@ -99,6 +99,7 @@ const FACTORY_BY_SLOT: Record<Slot, keyof PluginDefinition> = {
   source: 'createSource',
   sink: 'createSink',
   verify: 'createVerifier',
+  pipeline: 'createPipeline',
   reporter: 'createReporter',
 }
 

@@ -50,6 +50,7 @@ export interface ResolvedConfig {
   readonly source: ResolvedPlugin
   readonly sink: ResolvedPlugin
   readonly verify: ResolvedPlugin | undefined
+  readonly pipeline: ResolvedPlugin | undefined
   readonly verifySample: number
   readonly load: ResolvedLoad
   readonly workers: number
@@ -156,6 +157,7 @@ export async function resolveConfig(
   const sink = await resolvePlugin('sink', 'sink', config.sink)
   const verify = config.verify ? await resolvePlugin('verify', 'verify', config.verify) : undefined
 
+  const pipeline = config.pipeline ? await resolvePlugin('pipeline', 'pipeline', config.pipeline) : undefined
   const reporters: ResolvedReporter[] = []
   for (const [index, spec] of (config.reporters ?? []).entries()) {
     const [name, reporterOptions] =
@@ -181,6 +183,7 @@ export async function resolveConfig(
     source,
     sink,
     verify,
+    pipeline,
     verifySample: config.verifySample ?? 1,
     load,
     workers,

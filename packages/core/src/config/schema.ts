@@ -118,6 +118,7 @@ export const userConfigSchema = z.strictObject({
   source: pluginRef,
   sink: pluginRef,
   verify: z.union([pluginRef, z.literal(false)]).optional(),
+  pipeline: pluginRef.optional(),
   verifySample: z.number().positive().max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
   load: load.optional(),
   workers: workerCount.optional(),

@@ -81,6 +81,13 @@ export interface UserConfig {
   sink: PluginRef
   /** Compares the expected final state with the target after the drain; `false` for none. @default none */
   verify?: PluginRef | false
+  /**
+   * Sets up, watches and controls the pipeline under test for the run (e.g.
+   * `kafkaConnect({ url, connectors })` registers Debezium connectors and
+   * removes them after): a plugin with a pipeline part. @default none: the
+   * pipeline is the user's, cdcb only writes and observes
+   */
+  pipeline?: PluginRef
   /** Fraction of touched keys the verifier checks. @default 1 */
   verifySample?: number
   load?: LoadConfig

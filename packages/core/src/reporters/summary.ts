@@ -43,6 +43,25 @@ export function formatSummary(result: RunResult, color = false): string {
     lines.push(latencyRow('e2e', result.corrected.e2e))
     lines.push(latencyRow('ack', result.corrected.ack))
   }
+  // Results written before hops existed (merged or re-read files) have none.
+  const hops = result.hops ?? []
+  if (hops.length > 0) {
+    // Hops sum to the way from cdcb's write to the last stamp; each row's resolution says how fine it is.
+    lines.push(`  hops (stamps along the pipeline; hop.<name> in SLOs)`)
+    for (const hop of hops) {
+      const s = hop.latency
+      const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) =>
+        (s.count ? num(v) : '–').padStart(9),
+      )
+      lines.push(`  ${hop.name.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`)
+    }
+    const notes = hops.map(
+      (h) =>
+        `${h.from}→${h.to} ±${h.resolutionMicros >= 1000 ? `${h.resolutionMicros / 1000}ms` : `${h.resolutionMicros}µs`}` +
+        (h.belowZero ? `, ${formatCount(h.belowZero)} below 0 (clocks apart)` : ''),
+    )
+    lines.push(`  ${notes.join('; ')}`)
+  }
   lines.push('')
   const r = result.rate
   lines.push(
@@ -67,6 +86,14 @@ export function formatSummary(result: RunResult, color = false): string {
     )
     for (const m of v.mismatches.slice(0, 5))
       lines.push(`    key ${m.key}: ${m.problem}${m.detail ? ` (${m.detail})` : ''}`)
+  }
+  if (result.pipeline) {
+    const p = result.pipeline
+    lines.push(
+      `  pipeline     ${p.name}: ${p.failed ? paint(31, 'FAILED') : 'healthy'}, ${formatCount(p.eventCount)} events`,
+    )
+    for (const ev of p.events.filter((e) => e.kind !== 'action').slice(0, 5))
+      lines.push(`    ${ev.t === null ? 'setup' : `${ev.t.toFixed(1)}s`} ${ev.kind}: ${ev.message}`)
   }
   for (const fault of result.faults ?? []) {
     const when =

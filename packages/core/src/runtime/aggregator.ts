@@ -4,6 +4,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { rateAt } from '../load/schedule.js'
+import { HopTotals } from '../metrics/hops.js'
 import { createRecorderSet, type Recorder, type RecorderSet } from '../metrics/recorder.js'
 import {
   type ErrorCount,
@@ -36,6 +37,8 @@ export type CounterTotals = Readonly<WorkerCounters>
 export class Aggregator {
   /** Measured-window latencies since the start. */
   readonly total: RecorderSet = createRecorderSet()
+  /** Measured-window hops, when the sink reads stamps along the pipeline. */
+  readonly hops = new HopTotals()
   /** All latencies since the last tick (warmup included), for the live view. */
   private readonly interval: RecorderSet = createRecorderSet()
   private readonly counters = new Map<number, WorkerCounters>()
@@ -56,6 +59,7 @@ export class Aggregator {
       }
       if (warmup) this.interval[metric].addSparse(warmup)
     }
+    this.hops.add(message.hops)
     this.counters.set(message.shard, message.counters)
     this.errorsByShard.set(message.shard, message.errors)
   }
@@ -149,7 +153,7 @@ export class Aggregator {
       lateShare: totals.sentMeasured ? totals.lateMeasured / totals.sentMeasured : 0,
       errors: this.errors(),
       slo: evaluateSlo(this.config.slo, {
-        ...sloInputs(this.total, totals, measuredMicros, null),
+        ...sloInputs(this.total, totals, measuredMicros, this.hops, null),
         // Loss, unresolved, verification and recovery are known only at the end; say so rather than fail them live.
         unmeasured: (metric) =>
           metric.kind === 'scenario' ||
@@ -232,6 +236,7 @@ export function sloInputs(
   total: RecorderSet,
   totals: CounterTotals,
   windowMicros: number,
+  hops: HopTotals | undefined,
   final: {
     events: EventCounts
     verification: { checked: number; mismatched: number } | null
@@ -239,7 +244,11 @@ export function sloInputs(
   } | null,
 ): SloInputs {
   return {
-    latency: (name, statistic) => latencyValue(total[name as LatencyMetric], statistic),
+    latency: (name, statistic) => {
+      // `hop.<name>`: a hop the sink declared; one it did not is never measured.
+      const recorder = name.startsWith('hop.') ? hops?.recorder(name.slice(4)) : total[name as LatencyMetric]
+      return recorder ? latencyValue(recorder, statistic) : { value: null, belowZero: 0, aboveRange: 0 }
+    },
     events: final?.events ?? liveEvents(totals),
     window: { sent: totals.sentMeasured, errors: totals.errorsMeasured, late: totals.lateMeasured },
     achievedRate: deliveryRate(totals, windowMicros),

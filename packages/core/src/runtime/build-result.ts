@@ -6,6 +6,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { plannedBetween } from '../load/schedule.js'
+import type { HopTotals } from '../metrics/hops.js'
 import type { RecorderSet } from '../metrics/recorder.js'
 import {
   type ErrorCount,
@@ -15,6 +16,7 @@ import {
   type LatencyMetric,
   type LatencySummaries,
   type PhaseRecord,
+  type PipelineReport,
   type RunResult,
   type RunStatus,
   type SloCheck,
@@ -39,6 +41,16 @@ export interface FinalState {
   readonly totals: CounterTotals
   /** Measured-window latency histograms. */
   readonly latencies: RecorderSet
+  /** Measured-window hops between the stamps the sink declared. */
+  readonly hops: HopTotals
+  /** What the `pipeline` part reported; a failure fails the run. Undefined without one. */
+  readonly pipeline:
+    | {
+        readonly failure: string | undefined
+        readonly report: PipelineReport
+        readonly errors: readonly ErrorCount[]
+      }
+    | undefined
   readonly errors: readonly ErrorCount[]
   readonly intervals: readonly IntervalPoint[]
   readonly histograms: Readonly<Record<LatencyMetric, string>>
@@ -71,7 +83,7 @@ export function buildResult(state: FinalState): RunResult {
   const scenario = scenarioOf(config, state.faults, state.backlogSeries)
   const stoppedBy = stop?.reason === 'interrupted' ? 'the interrupt (Ctrl-C)' : 'abortOnFail'
   const checks: SloCheck[] = evaluateSlo(config.slo, {
-    ...sloInputs(state.latencies, totals, windowMicros, {
+    ...sloInputs(state.latencies, totals, windowMicros, state.hops, {
       events,
       verification: state.verification,
       scenario: { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax },
@@ -99,8 +111,13 @@ export function buildResult(state: FinalState): RunResult {
       : null
   const sentRate = sendRate(totals, windowMicros)
   const achievedRate = deliveryRate(totals, windowMicros)
+  const pipelineFailure = state.pipeline?.failure
   const status: RunStatus =
-    stop?.reason === 'interrupted' ? 'interrupted' : sloPassed && !stop ? 'passed' : 'failed'
+    stop?.reason === 'interrupted'
+      ? 'interrupted'
+      : sloPassed && !stop && pipelineFailure === undefined
+        ? 'passed'
+        : 'failed'
   const metrics = summarize(state.latencies)
   const corrected = load.model === 'closed' ? correctedLatencies(state.latencies) : undefined
 
@@ -115,7 +132,9 @@ export function buildResult(state: FinalState): RunResult {
         ? 'interrupted (Ctrl-C): partial results'
         : stop?.reason === 'aborted'
           ? 'stopped early: an SLO failed (abortOnFail)'
-          : undefined,
+          : pipelineFailure !== undefined
+            ? `the pipeline failed: ${pipelineFailure}`
+            : undefined,
     startedAt: state.startedAt.toISOString(),
     endedAt: state.endedAt.toISOString(),
     workers: config.workers,
@@ -145,7 +164,7 @@ export function buildResult(state: FinalState): RunResult {
     lateShare: totals.sentMeasured > 0 ? totals.lateMeasured / totals.sentMeasured : 0,
     measuredSeconds: round(measuredSeconds),
     phases: state.phases,
-    errors: state.errors,
+    errors: [...state.errors, ...(state.pipeline?.errors ?? [])],
     verification: state.verification,
     warnings: [
       ...warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut }),
@@ -157,6 +176,8 @@ export function buildResult(state: FinalState): RunResult {
     recovery: scenario.recovery,
     intervals: state.intervals,
     histograms: state.histograms,
+    hops: state.hops.summaries(),
+    pipeline: state.pipeline?.report ?? null,
     plugins: state.plugins,
   }
 }

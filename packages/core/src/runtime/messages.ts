@@ -5,9 +5,10 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { ResolvedLoad, ResolvedPlugin } from '../config/resolve-config.js'
+import type { HopCounts } from '../metrics/hops.js'
 import type { SparseCounts } from '../metrics/recorder.js'
 import type { TrackerBuffers } from '../metrics/tracker.js'
-import type { VerificationReport } from '../plugin.js'
+import type { StampInfo, VerificationReport } from '../plugin.js'
 import type { LatencyMetric } from '../result.js'
 
 /** Everything a worker needs, sent as the piscina task. */
@@ -67,7 +68,12 @@ export interface ErrorTally {
 export type IntervalCounts = Record<LatencyMetric, SparseCounts | null>
 
 export type WorkerMessage =
-  | { readonly type: 'ready'; readonly shard: number; readonly timeBase: string | undefined }
+  | {
+      readonly type: 'ready'
+      readonly shard: number
+      readonly timeBase: string | undefined
+      readonly stamps?: readonly StampInfo[]
+    }
   | { readonly type: 'failed'; readonly shard: number; readonly message: string }
   | { readonly type: 'log'; readonly message: string }
   | {
@@ -77,6 +83,8 @@ export type WorkerMessage =
       readonly measured: IntervalCounts
       /** Latencies of warmup events recorded since the last snapshot. */
       readonly warmup: IntervalCounts
+      /** Hops of measured-window events since the last snapshot; null when the sink reads no stamps. */
+      readonly hops?: HopCounts | null
       readonly counters: WorkerCounters
       readonly errors: readonly ErrorTally[]
     }

@@ -21,6 +21,7 @@ import { Aggregator } from './aggregator.js'
 import { buildResult } from './build-result.js'
 import { ChangeSignal, type LifecyclePhase, PHASE_DEADLINES, type PhaseHooks, PhaseLog } from './lifecycle.js'
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
+import { PipelineRun } from './pipeline.js'
 
 /** How a caller stops a run early: the first `stop` ends the schedule and drains briefly. */
 export class RunControl {
@@ -45,6 +46,15 @@ export class RunControl {
 
   onStop(listener: () => void): void {
     this.listeners.push(listener)
+  }
+
+  /** The run's pipeline part, once it is set up; undefined without one. */
+  pipeline: PipelineRun | undefined
+
+  /** Runs an action of the config's `pipeline` part (e.g. `pause`); throws when there is none of that name. */
+  async pipelineAction(name: string, args?: Record<string, unknown>): Promise<void> {
+    if (!this.pipeline) throw new RuntimeFailure(`no pipeline part is running, so it has no action "${name}"`)
+    await this.pipeline.action(name, args)
   }
 }
 
@@ -81,9 +91,16 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   const preparations = await run.prepare(runContext)
   let result: RunResult | undefined
   let teardownFailures: string[] = []
+  let pipeline: PipelineRun | undefined
   try {
-    result = await run.measure()
+    if (config.pipeline) {
+      pipeline = await PipelineRun.open(config.pipeline, runContext)
+      control.pipeline = pipeline
+    }
+    result = await run.measure(pipeline)
   } finally {
+    // The pipeline first: its connectors read the tables and slots the preparations remove.
+    await pipeline?.teardown()
     teardownFailures = await run.teardown(preparations)
   }
   // A teardown that could not reach its server left objects there: a runtime failure (exit 3), whatever the SLOs said.
@@ -205,15 +222,16 @@ class BenchmarkRun {
   }
 
   /** Every phase from starting the workers to the report; the result is built from the final state. */
-  async measure(): Promise<RunResult> {
+  async measure(pipeline: PipelineRun | undefined): Promise<RunResult> {
     this.startWorkers()
     await this.waitReady()
     const startAt = await this.startSchedule()
+    pipeline?.watch(startAt)
     const stopTicker = this.startTicker(startAt)
     // Faults run against the schedule's start, during the load phase.
     const faults = startFaults(this.config.faults, startAt, {
       baseDir: this.config.baseDir,
-      pipelineActions: undefined,
+      pipelineActions: pipeline?.actions(),
       now: nowMicros,
       onEvent: (message, failed) => {
         this.reporters.log(message)
@@ -273,6 +291,12 @@ class BenchmarkRun {
       timeBase: this.timeBase,
       totals,
       latencies: this.aggregator.total,
+      hops: this.aggregator.hops,
+      pipeline: pipeline && {
+        failure: pipeline.failure,
+        report: pipeline.report(),
+        errors: pipeline.errors(),
+      },
       errors: this.aggregator.errors(),
       intervals: this.aggregator.intervals,
       histograms: this.aggregator.encodedTotals(),
@@ -344,6 +368,7 @@ class BenchmarkRun {
         this.ready.add(message.shard)
         if (message.shard === 0 || this.timeBase === undefined)
           this.timeBase = message.timeBase ?? this.timeBase
+        this.aggregator.hops.declare(message.stamps)
         break
       case 'failed':
         this.failure ??= `${message.shard === 0 ? '' : `worker ${message.shard}: `}${message.message}`

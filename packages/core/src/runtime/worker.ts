@@ -12,6 +12,7 @@ import { KeySpace } from '../load/keyspace.js'
 import { digestOf, payloadFor } from '../load/payload.js'
 import { intendedOffset, segmentIndexOf } from '../load/schedule.js'
 import { decodeMarker } from '../marker.js'
+import { HopRecorders } from '../metrics/hops.js'
 import { createRecorderSet, type RecorderSet } from '../metrics/recorder.js'
 import { Seen, Tracker } from '../metrics/tracker.js'
 import type {
@@ -62,6 +63,7 @@ class Shard {
   private readonly keySpace: KeySpace
   private readonly measured: RecorderSet = createRecorderSet()
   private readonly warmup: RecorderSet = createRecorderSet()
+  private hops = new HopRecorders([])
   private readonly counters: WorkerCounters = {
     sent: 0,
     acked: 0,
@@ -141,7 +143,13 @@ class Shard {
       this.port.close()
       return { shard: this.init.shard, verification: null, sourceStats: {}, sinkStats: {} }
     }
-    this.post({ type: 'ready', shard: this.init.shard, timeBase: this.sink.timeBase })
+    this.hops = new HopRecorders(this.sink.stamps ?? [])
+    this.post({
+      type: 'ready',
+      shard: this.init.shard,
+      timeBase: this.sink.timeBase,
+      stamps: this.sink.stamps,
+    })
 
     const start = await this.inbox.next()
     if (start.type !== 'start') return this.finishEarly()
@@ -373,7 +381,7 @@ class Shard {
     const counters = this.counters
     const tracker = this.tracker
     return {
-      observe: (seq, key, intendedAt, committedAt, observedAt) => {
+      observe: (seq, key, intendedAt, committedAt, observedAt, stamps) => {
         if (!this.observing) return
         const seenAt = observedAt ?? nowMicros()
         const seen = tracker.markSeen(seq, key)
@@ -401,6 +409,7 @@ class Shard {
           set.e2e.record(committedAt - intendedAt, 1, resolution)
           set.detect.record(seenAt - committedAt, 1, resolution)
         }
+        if (stamps && set === this.measured) this.hops.record(intendedAt, stamps)
       },
       corrupt: (_seq, reason) => {
         if (!this.observing) return
@@ -475,6 +484,7 @@ class Shard {
       shard: this.init.shard,
       measured: takeSparse(this.measured),
       warmup: takeSparse(this.warmup),
+      hops: this.hops.take(),
       counters: { ...this.counters },
       errors: [...this.errors.values()].map((e) => ({ ...e })),
     })

@@ -4,8 +4,9 @@
  * Grammar (whitespace allowed between tokens):
  *
  *   check      ::= metric comparator value
- *   metric     ::= latency "." statistic | counter | scenario
+ *   metric     ::= latency "." statistic | "hop" "." name "." statistic | counter | scenario
  *   latency    ::= "e2e" | "ack" | "lag" | "detect"
+ *   name       ::= letter { letter | digit | "_" }   (a stamp the sink declares; a hop it does not declare is never measured, so its check fails)
  *   statistic  ::= "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "mean"
  *   counter    ::= "throughput" | "errors" | "lost" | "duplicates" | "outOfOrder"
  *                | "late" | "corrupt" | "verified" | "observed" | "unresolved"
@@ -44,7 +45,12 @@ export const SCENARIO_METRICS = ['recovery.time', 'backlog.max'] as const
 export type ScenarioMetric = (typeof SCENARIO_METRICS)[number]
 
 export type SloMetric =
-  | { readonly kind: 'latency'; readonly name: (typeof LATENCY_NAMES)[number]; readonly statistic: Statistic }
+  | {
+      readonly kind: 'latency'
+      /** `e2e`, `ack`, `lag`, `detect`, or `hop.<name>` for a hop between two stamps. */
+      readonly name: (typeof LATENCY_NAMES)[number] | `hop.${string}`
+      readonly statistic: Statistic
+    }
   | { readonly kind: 'counter'; readonly name: Counter }
   | { readonly kind: 'scenario'; readonly name: ScenarioMetric }
 
@@ -116,6 +122,14 @@ export function parseSlo(source: string): SloExpression {
 function parseMetric(text: string, fail: (message: string) => never): SloMetric {
   if ((SCENARIO_METRICS as readonly string[]).includes(text))
     return { kind: 'scenario', name: text as ScenarioMetric }
+  if (text.startsWith('hop.')) {
+    const [, hop, statistic, extra] = text.split('.')
+    if (!hop || !/^[A-Za-z][A-Za-z0-9_]*$/.test(hop) || !statistic || extra !== undefined)
+      fail(`"${text}" needs a hop and one statistic: hop.<name>.${STATISTICS.join('|')}`)
+    if (!(STATISTICS as readonly string[]).includes(statistic!))
+      fail(`"${text}" needs one statistic: hop.${hop}.${STATISTICS.join('|')}`)
+    return { kind: 'latency', name: `hop.${hop}`, statistic: statistic as Statistic }
+  }
   const [name, statistic, extra] = text.split('.')
   if ((LATENCY_NAMES as readonly string[]).includes(name!)) {
     if (!statistic || extra !== undefined || !(STATISTICS as readonly string[]).includes(statistic))

@@ -98,6 +98,52 @@ describe('evaluateSlo', () => {
   })
 })
 
+describe('hop SLOs', () => {
+  it('parses hop.<name>.<statistic> as a latency in ms', () => {
+    const expression = parseSlo('hop.connector.p99 < 100ms')
+    expect(expression.metric).toEqual({ kind: 'latency', name: 'hop.connector', statistic: 'p99' })
+    expect(expression.threshold).toBe(100)
+  })
+
+  it.each([
+    ['hop.p99 < 1s', 'needs a hop and one statistic'],
+    ['hop.connector < 1s', 'needs a hop and one statistic'],
+    ['hop.connector.p42 < 1s', 'needs one statistic: hop.connector.'],
+  ])('rejects %s', (source, message) => {
+    expect(() => parseSlo(source)).toThrow(message)
+  })
+
+  it('a hop the sink never measured fails its check with no value', () => {
+    const events = {
+      sent: 1,
+      acked: 1,
+      observed: 1,
+      inFlight: 0,
+      foreign: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      late: 0,
+      errors: 0,
+      corrupt: 0,
+      lost: 0,
+      unresolved: 0,
+    }
+    const [check] = evaluateSlo([parseSlo('hop.kafka.p99 < 1s')], {
+      events,
+      window: { sent: 1, errors: 0, late: 0 },
+      achievedRate: 1,
+      verification: null,
+      latency: () => ({ value: null, belowZero: 0, aboveRange: 0 }),
+    })
+    expect(check).toMatchObject({
+      expression: 'hop.kafka.p99 < 1s',
+      actual: null,
+      passed: false,
+      status: 'failed',
+    })
+  })
+})
+
 describe('a check whose figure could mislead', () => {
   const events = {
     sent: 10,

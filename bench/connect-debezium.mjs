@@ -1,0 +1,194 @@
+import './node24.mjs'
+// Issue 11: the highest rate each Debezium example sustains with e2e p99 < 1 s,
+// nothing lost and every key verified, and where the CPU goes at that rate
+// (Debezium, the rest of Connect, Kafka, PostgreSQL, cdcb); the baseline in the
+// same run is PostgreSQL's native logical replication (the quickstart pipeline)
+// on the same embedded server and ladder of rates.
+//
+// Needs `npm run services -- up kafka connect` (KAFKA_PORT / CONNECT_PORT as for it).
+// Usage: node bench/connect-debezium.mjs [measured seconds per trial, default 15] [first rate, default 250]
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startEmbeddedDatabases } from '../packages/plugin-postgres/dist/quickstart.js'
+import { CLI } from './lib.mjs'
+
+const seconds = Number(process.argv[2] ?? 15)
+const firstRate = Number(process.argv[3] ?? 250)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const state = process.env.CDCB_SERVICES_TMP ?? path.join(tmpdir(), 'cdcb-services')
+const TICKS = 100 // USER_HZ: /proc stat times are in clock ticks
+
+const PIPELINES = {
+  'postgres-logical-replication (baseline)': 'examples/postgres-logical-replication/bench.config.ts',
+  'postgres-debezium-kafka': 'examples/postgres-debezium-kafka/bench.config.ts',
+  'postgres-debezium-jdbc-postgres': 'examples/postgres-debezium-jdbc-postgres/bench.config.ts',
+}
+
+function pidOf(service) {
+  try {
+    return JSON.parse(readFileSync(path.join(state, service, `${service}.pid`), 'utf8')).pid
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU ticks of a process, or of each of its threads grouped by `group(threadName)`. */
+function ticks(pid, group) {
+  const out = {}
+  const add = (name, stat) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12])
+  }
+  try {
+    if (!group) {
+      add('all', readFileSync(`/proc/${pid}/stat`, 'utf8'))
+      return out
+    }
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      add(group(comm), readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
+    }
+  } catch {}
+  return out
+}
+
+/** The embedded server's postmaster and backends: processes whose command line names its port. */
+function postgresPids(port) {
+  const pids = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (cmd.includes('postgres') && cmd.includes(`-p\0${port}`)) pids.push(Number(entry))
+    } catch {}
+  }
+  // Backends are the postmaster's children.
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (pids.includes(ppid)) pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
+}
+
+function sample(cdcbPid, port) {
+  const connectPid = pidOf('connect')
+  const kafkaPid = pidOf('kafka')
+  const total = {}
+  const put = (name, n) => {
+    total[name] = (total[name] ?? 0) + n
+  }
+  for (const [name, n] of Object.entries(
+    ticks(connectPid, (thread) =>
+      thread.startsWith('debezium') ? 'Debezium' : 'Connect (worker, JDBC sink, JVM)',
+    ),
+  ))
+    put(name, n)
+  put('Kafka', ticks(kafkaPid).all ?? 0)
+  for (const pid of postgresPids(port)) put('PostgreSQL', ticks(pid).all ?? 0)
+  put('cdcb', ticks(cdcbPid).all ?? 0)
+  return total
+}
+
+async function trial(configPath, rate, databases) {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-bench-')), 'result.json')
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'run',
+      '--config',
+      configPath,
+      '--rate',
+      String(rate),
+      '--duration',
+      `${seconds}s`,
+      '--out',
+      out,
+      '--quiet',
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CI: '1', SOURCE_URL: databases.sourceUrl, TARGET_URL: databases.targetUrl },
+    },
+  )
+  // CPU over a window inside the load phase: from 8 s after the spawn (config, setup, connectors
+  // and the warmup behind) for the trial's length less 4 s.
+  const span = Math.max(1, seconds - 4)
+  let before
+  let after
+  const t0 = setTimeout(() => (before = sample(child.pid, databases.port)), 8_000)
+  const t1 = setTimeout(() => (after = sample(child.pid, databases.port)), 8_000 + span * 1000)
+  await new Promise((resolve) => child.on('close', resolve))
+  clearTimeout(t0)
+  clearTimeout(t1)
+  const result = JSON.parse(readFileSync(out, 'utf8'))
+  const cpu = {}
+  if (before && after) {
+    for (const name of Object.keys(after)) cpu[name] = (after[name] - (before[name] ?? 0)) / TICKS / span
+  }
+  return { result, cpu }
+}
+
+function describe(rate, { result, cpu }) {
+  const e2e = result.metrics.e2e
+  const hops = result.hops.map((h) => `${h.name} p50 ${h.latency.p50} p99 ${h.latency.p99}`).join(', ')
+  const shares = Object.entries(cpu)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, cores]) => `${name} ${cores.toFixed(2)}`)
+    .join(', ')
+  return (
+    `  rate ${rate}/s: sent ${result.rate.sent}/s, at sink ${result.rate.achieved}/s, e2e p50 ${e2e.p50} p99 ${e2e.p99} ms, ` +
+    `lost ${result.events.lost}, verified ${result.verification ? `${result.verification.checked - result.verification.mismatched}/${result.verification.checked}` : '–'}` +
+    (hops ? `\n    hops (ms): ${hops}` : '') +
+    (shares ? `\n    CPU (cores): ${shares}` : '')
+  )
+}
+
+const holds = (rate, { result }) =>
+  result.metrics.e2e.count > 0 &&
+  result.metrics.e2e.p99 < 1000 &&
+  result.events.lost === 0 &&
+  result.events.errors === 0 &&
+  result.rate.sent >= rate * 0.99 &&
+  (result.verification?.mismatched ?? 1) === 0
+
+const databases = await startEmbeddedDatabases()
+const best = {}
+try {
+  console.log(
+    `load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores)`,
+  )
+  for (const [name, config] of Object.entries(PIPELINES)) {
+    console.log(
+      `${name}: trials of ${seconds}s (after the example's warmup), doubling from ${firstRate}/s until e2e p99 ≥ 1s or a loss`,
+    )
+    best[name] = null
+    for (let rate = firstRate; rate <= 64_000; rate *= 2) {
+      const outcome = await trial(config, rate, databases)
+      console.log(describe(rate, outcome))
+      if (!holds(rate, outcome)) break
+      best[name] = { rate, cpu: outcome.cpu }
+    }
+  }
+} finally {
+  await databases.stop()
+}
+const baseline = best['postgres-logical-replication (baseline)']?.rate
+console.log(
+  '\nhighest rate held (e2e p99 < 1s, nothing lost, all verified), ratio to native logical replication:',
+)
+for (const [name, b] of Object.entries(best)) {
+  const ratio = b && baseline ? ` (${(b.rate / baseline).toFixed(2)}× baseline)` : ''
+  const limit = b ? Object.entries(b.cpu).sort((x, y) => y[1] - x[1])[0] : undefined
+  console.log(
+    `  ${name}: ${b ? `${b.rate}/s${ratio}; busiest at that rate: ${limit ? `${limit[0]} ${limit[1].toFixed(2)} cores` : '–'}` : `none (failed at ${firstRate}/s)`}`,
+  )
+}

@@ -1,0 +1,20 @@
+/**
+ * @cdcb/plugin-kafka-connect: the connectors of the pipeline under test, in
+ * the `pipeline` slot. See README.md for the options and the choices behind them.
+ */
+import { definePlugin, pluginRef } from '@cdcb/core'
+import { type KafkaConnectOptions, optionsSchema, type ResolvedKafkaConnectOptions } from './options.js'
+import { createConnectPipeline } from './pipeline.js'
+
+export { POSTGRES_CONNECTOR } from './debezium-postgres.js'
+export type { KafkaConnectOptions, ResolvedKafkaConnectOptions } from './options.js'
+
+/** Config helper: `pipeline: kafkaConnect({ url, connectors: [{ name, config }] })`. */
+export const kafkaConnect = pluginRef<KafkaConnectOptions>('kafka-connect')
+
+export default definePlugin<ResolvedKafkaConnectOptions>({
+  name: 'kafka-connect',
+  core: '^0.1.0',
+  options: optionsSchema,
+  createPipeline: createConnectPipeline,
+})
