@@ -23,6 +23,10 @@ export interface RunFlags {
   config?: string
   out?: string
   junit?: string
+  /** Write the self-contained HTML report here when the run ends. */
+  html?: string
+  /** Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv when the run ends. */
+  csv?: string
   rate?: number
   duration?: string
   workers?: number
@@ -114,6 +118,14 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   }
   if (flags.out) reporters.push(builtInReporters.json({ file: flags.out }, output))
   if (flags.junit) reporters.push(builtInReporters.junit({ file: flags.junit }, output))
+  if (flags.html || flags.csv) {
+    const { writeOutputs } = await import('./results/write-outputs.js')
+    reporters.push({
+      async onRunEnd(result) {
+        await writeOutputs(result, { html: flags.html, csv: flags.csv })
+      },
+    })
+  }
 
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigint)

@@ -1,5 +1,8 @@
+import Compare from './compare.js'
 import Init from './init.js'
+import Merge from './merge.js'
+import Report from './report.js'
 import Run from './run.js'
 
 /** Every command, for oclif's explicit strategy: no directory scan at start-up, so `cdcb --version` stays fast. */
-export const COMMANDS = { run: Run, init: Init }
+export const COMMANDS = { run: Run, init: Init, compare: Compare, merge: Merge, report: Report }

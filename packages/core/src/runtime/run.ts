@@ -14,6 +14,7 @@ import { plannedBetween } from '../load/schedule.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
 import type { Phase, RunResult, RunStatus } from '../result.js'
+import { describeConfig, describeMachine } from '../results/describe.js'
 import { formatRate } from '../units.js'
 import { Aggregator } from './aggregator.js'
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
@@ -341,6 +342,8 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     intervals: aggregator.intervals,
     histograms: aggregator.encodedTotals(),
     plugins: { source: sumStats(results, 'sourceStats'), sink: sumStats(results, 'sinkStats') },
+    config: describeConfig(config),
+    machine: describeMachine(),
   }
   await reporters.runEnd(result)
   return result

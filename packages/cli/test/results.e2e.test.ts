@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { readResult, runCli, tempDir, writeConfig } from './helpers.js'
+
+const dir = tempDir()
+
+/** A real run of the memory pipeline with a fixed delay; returns the result file. */
+async function run(name: string, delay: string, extra: string[] = []) {
+  const config = writeConfig({
+    name,
+    source: { plugin: 'memory', options: { delay } },
+    sink: { plugin: 'memory' },
+    workers: 1,
+    load: { rate: 1000, duration: '3s', warmup: '0s' },
+    slo: { 'e2e.p50': '< 200ms', lost: '== 0' },
+  })
+  const out = path.join(dir, `${name}.json`)
+  const cli = await runCli(['run', '--config', config, '--out', out, '--no-tui', '-q', ...extra])
+  expect(cli.stderr).not.toMatch(/\n\s+at /)
+  expect(cli.code).toBe(0)
+  return out
+}
+
+describe('cdcb compare, merge and report on real runs', () => {
+  const runs = Promise.all([
+    run('fast', '20ms'),
+    run('slow', '40ms'),
+    run('fast-again', '20ms', ['--csv', path.join(dir, 'run-csv', 'again')]),
+  ])
+
+  it('compare exits 1 when a gate is crossed and 0 when it holds, from the histograms', async () => {
+    const [fast, slow] = await runs
+    const crossed = await runCli(['compare', fast, slow, '--fail-on', 'e2e.p50 > +50%, throughput < -10%'])
+    expect(crossed.code).toBe(1)
+    // 20 ms → 40 ms is +100 %: the p50 row and the crossed gate say so.
+    expect(crossed.stdout).toMatch(/e2e\.p50 ms\s+20\.\d+\s+40\.\d+\s+\+(9\d|10\d)\.\d%/)
+    expect(crossed.stdout).toMatch(/✗ CROSSED\s+e2e\.p50 > \+50%/)
+    expect(crossed.stdout).toMatch(/✓ held\s+throughput < -10%/)
+    const held = await runCli(['compare', fast, slow, '--fail-on', 'e2e.p50 > +150%'])
+    expect(held.code).toBe(0)
+    // Another source delay is another load: the comparison says it is unfair.
+    expect(held.stdout).toMatch(/warning: source options differs: \{"delay":"20ms"\} vs \{"delay":"40ms"\}/)
+  })
+
+  it('compare rejects a bad gate or a file that is not a result with exit 2 and one line', async () => {
+    const [fast, slow] = await runs
+    const badGate = await runCli(['compare', fast, slow, '--fail-on', 'e2e.p98 > 20%'])
+    expect(badGate.code).toBe(2)
+    expect(badGate.stderr.trim()).toMatch(/^cdcb: --fail-on: unknown figure "e2e\.p98"/)
+    expect(badGate.stderr.trim().split('\n')).toHaveLength(1)
+    const notResult = path.join(dir, 'not-a-result.json')
+    writeFileSync(notResult, JSON.stringify({ schemaVersion: 1, runId: 'x' }))
+    const bad = await runCli(['compare', fast, notResult])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim()).toMatch(
+      /^cdcb: .*not-a-result\.json: name: .*pass a result written by cdcb run/,
+    )
+    const missing = await runCli(['compare', fast, path.join(dir, 'nope.json')])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/nope\.json: cannot read \(ENOENT\)/)
+  })
+
+  it('merge adds counts exactly, evaluates the SLOs on the merged run, and --config gates it', async () => {
+    const [fast, slow, fastAgain] = await runs
+    const out = path.join(dir, 'merged.json')
+    const merged = await runCli(['merge', fast, slow, fastAgain, '--out', out])
+    expect(merged.code).toBe(0)
+    const parts = [fast, slow, fastAgain].map(readResult)
+    const result = readResult(out)
+    for (const key of ['sent', 'acked', 'observed', 'lost'] as const) {
+      expect(result.events[key]).toBe(parts.reduce((n, p) => n + p.events[key], 0))
+    }
+    expect(result.metrics.e2e.count).toBe(parts.reduce((n, p) => n + p.metrics.e2e.count, 0))
+    // A third of the events took 40 ms: the merged p50 is the fast runs' (~20 ms), the p90 the slow one's.
+    expect(result.metrics.e2e.p50).toBeLessThan(25)
+    expect(result.metrics.e2e.p95).toBeGreaterThan(38)
+    expect(result.slo.checks.map((c) => c.expression)).toEqual(['e2e.p50 < 200ms', 'lost == 0'])
+    expect(merged.stdout).toMatch(/PASSED/)
+    expect(merged.stdout).toMatch(/merged 3 results; their start times spread over/)
+
+    const strict = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      slo: { 'e2e.p95': '< 30ms' },
+    })
+    const gated = await runCli(['merge', fast, slow, fastAgain, '--out', out, '--config', strict])
+    expect(gated.code).toBe(1)
+    expect(gated.stdout).toMatch(/✗ FAIL\s+e2e\.p95 < 30ms/)
+  })
+
+  it('merge writes nothing on bad input', async () => {
+    const [fast] = await runs
+    const garbage = path.join(dir, 'garbage.json')
+    writeFileSync(garbage, 'not json')
+    const out = path.join(dir, 'never.json')
+    const bad = await runCli(['merge', fast, garbage, '--out', out])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/garbage\.json: not JSON/)
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it('run --csv and report --csv write the per-interval series and the final stats', async () => {
+    const [fast] = await runs
+    const prefix = path.join(dir, 'csv', 'fast')
+    const report = await runCli(['report', fast, '--csv', prefix])
+    expect(report.code).toBe(0)
+    const result = readResult(fast)
+    const history = readFileSync(`${prefix}_history.csv`, 'utf8').trim().split('\n')
+    expect(history).toHaveLength(result.intervals.length + 1)
+    const stats = readFileSync(`${prefix}_stats.csv`, 'utf8')
+    expect(stats).toMatch(new RegExp(`^e2e,${result.metrics.e2e.count},20\\.`, 'm'))
+    const totals = readFileSync(`${prefix}_totals.csv`, 'utf8')
+    expect(totals).toContain(`events.sent,${result.events.sent},count`)
+    const again = readResult((await runs)[2])
+    const fromRun = readFileSync(path.join(dir, 'run-csv', 'again_history.csv'), 'utf8')
+      .trim()
+      .split('\n')
+    expect(fromRun).toHaveLength(again.intervals.length + 1)
+  })
+})
