@@ -31,6 +31,16 @@ export default defineConfig({
         },
       },
       {
+        // The HTML report in a real Chromium; its global setup installs Debian's chromium when missing.
+        test: {
+          name: 'browser',
+          include: ['packages/*/test/**/*.browser.test.ts'],
+          globalSetup: ['packages/cli/test/browser-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
         // Kafka's own project so its global setup starts (or reuses) the broker only when these run.
         test: {
           name: 'integration-kafka',

@@ -100,9 +100,10 @@ export function renderHtml(result: RunResult): string {
     targetRate: result.intervals.map((p) => p.targetRate),
     sentRate: result.intervals.map((p) => p.sentRate),
     achievedRate: result.intervals.map((p) => p.achievedRate),
-    e2eP50: result.intervals.map((p) => p.e2eP50),
-    e2eP99: result.intervals.map((p) => p.e2eP99),
-    lagP99: result.intervals.map((p) => p.lagP99),
+    // Nothing observed (or sent) in an interval means its percentiles are unknown: a gap, not a 0 ms point.
+    e2eP50: result.intervals.map((p) => (p.achievedRate > 0 ? p.e2eP50 : null)),
+    e2eP99: result.intervals.map((p) => (p.achievedRate > 0 ? p.e2eP99 : null)),
+    lagP99: result.intervals.map((p) => (p.sentRate > 0 ? p.lagP99 : null)),
     inFlight: result.intervals.map((p) => p.inFlight),
     errors: result.intervals.map((p) => p.errors),
   }
@@ -269,6 +270,13 @@ const CLIENT = `
   timeChart('chart-throughput', ['target', 'sent', 'achieved'], [s.targetRate, s.sentRate, s.achievedRate], ['#8c959f', '#0969da', '#1a7f37'], 'events/s');
   timeChart('chart-latency', ['e2e p50', 'e2e p99', 'lag p99'], [s.e2eP50, s.e2eP99, s.lagP99], ['#0969da', '#cf222e', '#9a6700'], 'ms');
   timeChart('chart-backlog', ['in flight', 'errors'], [s.inFlight, s.errors], ['#8250df', '#cf222e'], 'count');
+  // Ticks at 1/(1 − p) = 1, 10, 100, …: the 0th, 90th, 99th, 99.9th … percentiles.
+  function decades(u, axis, min, max) {
+    var ticks = [1];
+    for (var v = 10; v <= max * 1.0001; v *= 10) ticks.push(v);
+    return ticks.filter(function (v) { return v >= min / 1.0001 && v <= max * 1.0001; });
+  }
+  function percentLabel(v) { var p = 100 * (1 - 1 / v); return p <= 0 ? '0%' : +p.toPrecision(8) + '%'; }
   Object.keys(data.spectra).forEach(function (metric) {
     var el = document.getElementById('chart-spectrum-' + metric);
     var sp = data.spectra[metric];
@@ -276,7 +284,8 @@ const CLIENT = `
     new uPlot({
       width: Math.max(280, (el.clientWidth || 560)), height: 240,
       scales: { x: { time: false, distr: 3, log: 10 } },
-      axes: [{ label: 'percentile', values: function (u, vals) { return vals.map(function (v) { var p = 100 * (1 - 1 / v); return p <= 0 ? '0%' : (+p.toPrecision(6)) + '%'; }); } }, { label: 'ms', size: 70 }],
+      axes: [{ label: 'percentile', splits: decades, values: function (u, vals) { return vals.map(percentLabel); } }, { label: 'ms', size: 70 }],
+      legend: { show: false },
       series: [{ label: '1/(1-p)' }, { label: metric, stroke: '#0969da', width: 1.5, points: { show: false } }],
     }, [sp.x, sp.y], el);
     drawn++;

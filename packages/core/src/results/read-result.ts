@@ -71,7 +71,8 @@ export function parseResult(text: string, file: string): RunResult {
         : 'pass a result written by cdcb run --out or cdcb merge'
     throw new ConfigError(`${file}: ${field}: ${issue.message} — ${hint}`)
   }
-  return parsed.data as unknown as RunResult
+  // The input as written, not zod's copy: that one reorders fields, and a report from a saved result must equal the run's.
+  return data as RunResult
 }
 
 /** Reads and checks a result file; a missing file is bad input too (exit 2). */
