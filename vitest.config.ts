@@ -24,7 +24,11 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.integration.test.ts'],
-          exclude: ['packages/plugin-kafka/test/**', '**/node_modules/**'],
+          exclude: [
+            'packages/plugin-kafka/test/**',
+            '**/prometheus.integration.test.ts',
+            '**/node_modules/**',
+          ],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -37,6 +41,16 @@ export default defineConfig({
           include: ['packages/*/test/**/*.browser.test.ts'],
           globalSetup: ['packages/cli/test/browser-setup.ts'],
           testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        // A real Prometheus scraping cdcb; its global setup installs Debian's prometheus when missing.
+        test: {
+          name: 'integration-prometheus',
+          include: ['packages/*/test/**/prometheus.integration.test.ts'],
+          globalSetup: ['packages/cli/test/prometheus-setup.ts'],
+          testTimeout: 180_000,
           hookTimeout: 600_000,
         },
       },

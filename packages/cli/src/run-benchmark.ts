@@ -27,6 +27,8 @@ export interface RunFlags {
   html?: string
   /** Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv when the run ends. */
   csv?: string
+  /** Serve live metrics for Prometheus on HOST:PORT while the run goes. */
+  prometheus?: string
   rate?: number
   duration?: string
   workers?: number
@@ -127,6 +129,9 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     })
   }
 
+  const prometheus = flags.prometheus ? await startPrometheus(flags.prometheus) : undefined
+  if (prometheus) reporters.push(prometheus.reporter)
+
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigint)
   try {
@@ -141,7 +146,15 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   } finally {
     process.off('SIGINT', onSigint)
     process.off('SIGTERM', onSigint)
+    await prometheus?.close()
   }
+}
+
+async function startPrometheus(address: string) {
+  const { startPrometheusExporter } = await import('./results/prometheus.js')
+  const exporter = await startPrometheusExporter(address)
+  process.stderr.write(`cdcb: serving Prometheus metrics on ${exporter.url}\n`)
+  return exporter
 }
 
 /** The Ink dashboard; undefined (plain lines instead) when it cannot run here. */

@@ -26,6 +26,10 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
       description:
         'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends.',
     }),
+    prometheus: Flags.string({
+      description:
+        'Serve live metrics at http://HOST:PORT/metrics for Prometheus while the run goes (e.g. 127.0.0.1:9464; port 0 picks a free one).',
+    }),
     rate: Flags.string({ description: 'Operations per second; overrides load.rate and load.stages.' }),
     duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
@@ -52,6 +56,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
         junit: flags.junit,
         html: flags.html,
         csv: flags.csv,
+        prometheus: flags.prometheus,
         rate: numberFlag('--rate', flags.rate),
         duration: flags.duration,
         workers: integerFlag('--workers', flags.workers),
