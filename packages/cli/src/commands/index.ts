@@ -6,4 +6,11 @@ import Run from './run.js'
 import Search from './search.js'
 
 /** Every command, for oclif's explicit strategy: no directory scan at start-up, so `cdcb --version` stays fast. */
-export const COMMANDS = { run: Run, search: Search, init: Init, compare: Compare, merge: Merge, report: Report }
+export const COMMANDS = {
+  run: Run,
+  search: Search,
+  init: Init,
+  compare: Compare,
+  merge: Merge,
+  report: Report,
+}
