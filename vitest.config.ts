@@ -9,7 +9,12 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.{ts,tsx}'],
-          exclude: ['**/*.integration.test.ts', '**/*.e2e.test.ts', '**/*.browser.test.ts', '**/node_modules/**'],
+          exclude: [
+            '**/*.integration.test.ts',
+            '**/*.e2e.test.ts',
+            '**/*.browser.test.ts',
+            '**/node_modules/**',
+          ],
         },
       },
       {

@@ -110,7 +110,11 @@ export function renderHtml(result: RunResult): string {
   const spectra = Object.fromEntries(
     LATENCY_METRICS.map((m) => [m, percentileSpectrum(result.histograms?.[m])]),
   )
-  const data = { series, spectra, stalls }
+  // Faults that ran, as bands in the charts beside the stalls (orange, labelled in the table below).
+  const faults = (result.faults ?? [])
+    .filter((f) => f.startedAt !== null)
+    .map((f) => ({ name: f.name, from: f.startedAt!, to: f.endedAt ?? f.startedAt! }))
+  const data = { series, spectra, stalls, faults }
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -140,6 +144,7 @@ ${sloTable(result)}
 <section><h2>Percentile spectrum</h2><p class="note">Latency at each percentile of the measured window, from the encoded histograms; the x axis is 1/(1 − percentile), log scale.</p>
 <div class="spectra">${LATENCY_METRICS.map((m) => `<div class="chart spectrum" id="chart-spectrum-${m}"><h3>${m}</h3></div>`).join('')}</div></section>
 ${eventsSection(result)}
+${scenarioSection(result)}
 ${warningsSection(result)}
 <section><h2>Config</h2>${result.config ? `<pre>${esc(JSON.stringify(redactSecrets(result.config), null, 2))}</pre>` : '<p>not recorded in this result</p>'}</section>
 <section><h2>Machine</h2>${machineSection(result)}</section>
@@ -193,6 +198,16 @@ function eventsSection(result: RunResult): string {
   return `<section><h2>Events and faults</h2><table class="events">${rows.join('')}<tr><th>late share</th><td>${(result.lateShare * 100).toFixed(2)} %</td></tr></table>
 ${errors.length ? `<h3>Errors</h3><ul>${errors.join('')}</ul>` : ''}${verification}
 ${plugins.length ? `<h3>Reported by the plugins</h3><table>${plugins.map(([k, n]) => `<tr><th>${esc(k)}</th><td>${num(n)}</td></tr>`).join('')}</table>` : ''}</section>`
+}
+
+function scenarioSection(result: RunResult): string {
+  const faults = result.faults ?? []
+  const recovery = result.recovery ?? []
+  if (!faults.length && !recovery.length) return ''
+  const s = (v: number | null) => (v === null ? '–' : `${num(v)} s`)
+  return `<section><h2>Faults and recovery</h2><p class="note">Faults that ran are shaded orange in the charts above.</p><p>backlog max: ${num(result.backlogMax)}</p>
+${faults.length ? `<table class="faults"><tr><th>fault</th><th>planned at</th><th>started</th><th>ended</th><th>error</th></tr>${faults.map((f) => `<tr><th>${esc(f.name)}</th><td>${s(f.at)}</td><td>${s(f.startedAt)}</td><td>${s(f.endedAt)}</td><td>${esc(f.error ?? '')}</td></tr>`).join('')}</table>` : ''}
+${recovery.length ? `<table class="recovery"><tr><th>episode</th><th>from</th><th>to</th><th>backlog max</th><th>recovered after</th><th>catch-up</th></tr>${recovery.map((r) => `<tr><th>${esc(r.label)}</th><td>${s(r.start)}</td><td>${s(r.end)}</td><td>${num(r.backlogMax)}</td><td>${r.time === null ? 'never' : s(r.time)}</td><td>${r.catchUpRate === null ? '–' : `${num(r.catchUpRate)}/s`}</td></tr>`).join('')}</table>` : ''}</section>`
 }
 
 function warningsSection(result: RunResult): string {
@@ -250,6 +265,11 @@ const CLIENT = `
     data.stalls.forEach(function (st) {
       var x0 = u.valToPos(st.from, 'x', true), x1 = u.valToPos(st.to, 'x', true);
       ctx.fillRect(x0, u.bbox.top, Math.max(2, x1 - x0), u.bbox.height);
+    });
+    ctx.fillStyle = 'rgba(191,135,0,0.18)';
+    data.faults.forEach(function (f) {
+      var x0 = u.valToPos(f.from, 'x', true), x1 = u.valToPos(f.to, 'x', true);
+      ctx.fillRect(x0, u.bbox.top, Math.max(3, x1 - x0), u.bbox.height);
     });
     ctx.restore();
   }

@@ -49,6 +49,8 @@ export const FIGURES: readonly Figure[] = [
   { name: 'errors', unit: '%', better: 'lower' },
   { name: 'corrupt', unit: '', better: 'lower' },
   { name: 'verified', unit: '%', better: 'higher' },
+  { name: 'backlog.max', unit: '', better: 'lower' },
+  { name: 'recovery.time', unit: 'ms', better: 'lower' },
   { name: 'measuredSeconds', unit: 's', better: 'neither' },
 ]
 
@@ -123,6 +125,13 @@ export class ResultFigures {
       case 'verified': {
         const v = r.verification
         return v && v.checked > 0 ? ((v.checked - v.mismatched) / v.checked) * 100 : null
+      }
+      case 'backlog.max':
+        return typeof r.backlogMax === 'number' ? r.backlogMax : null
+      case 'recovery.time': {
+        const recovery = r.recovery ?? []
+        if (recovery.length === 0 || recovery.some((e) => e.time === null)) return null
+        return Math.max(...recovery.map((e) => e.time!)) * 1e3
       }
       case 'measuredSeconds':
         return r.measuredSeconds

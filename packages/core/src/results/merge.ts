@@ -25,6 +25,7 @@ import {
 } from '../result.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import { parseSlo, type SloExpression, type Statistic } from '../slo/parser.js'
+import { ResultFigures } from './figures.js'
 
 export interface MergeInput {
   /** Where the result came from, as the user named it (shown in warnings and `mergedFrom`). */
@@ -97,6 +98,14 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     for (const w of input.result.warnings) warnings.push(`${input.file}: ${w}`)
   }
 
+  // Backlog peaks and recovery are measured on one run's interval series; shards' peaks at different
+  // moments do not add up, so a merge of several reports them per input and leaves the merged ones unknown.
+  const single = results.length === 1 ? first : undefined
+  if (!single && results.some((r) => (r.recovery ?? []).length > 0 || typeof r.backlogMax === 'number')) {
+    warnings.push(
+      "backlog.max and recovery are per run: the merged result lists each input's recovery and leaves the merged backlog peak and recovery.time unknown",
+    )
+  }
   const verification = mergeVerification(results)
   const expressions =
     options.slo ?? distinct(results.flatMap((r) => r.slo.checks.map((c) => c.expression))).map(parseSlo)
@@ -111,6 +120,12 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     events,
     achievedRate: rateOf((r) => r.rate.achieved),
     verification,
+    scenario: single
+      ? {
+          recoveryTimeMs: new ResultFigures(single).get('recovery.time'),
+          backlogMax: single.backlogMax ?? null,
+        }
+      : null,
   })
   const metrics = Object.fromEntries(
     LATENCY_METRICS.map((m) => [m, summarize(histograms[m])]),
@@ -153,6 +168,13 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     warnings,
     intervals: mergeIntervals(results),
     histograms: encoded,
+    backlogMax: single ? (single.backlogMax ?? null) : null,
+    faults: inputs.flatMap((i) =>
+      (i.result.faults ?? []).map((f) => (single ? f : { ...f, name: `${i.file}: ${f.name}` })),
+    ),
+    recovery: inputs.flatMap((i) =>
+      (i.result.recovery ?? []).map((r) => (single ? r : { ...r, label: `${i.file}: ${r.label}` })),
+    ),
     plugins: {
       source: sumRecords(results.map((r) => r.plugins?.source ?? {})),
       sink: sumRecords(results.map((r) => r.plugins?.sink ?? {})),
