@@ -4,6 +4,7 @@
 // The result is made the way a run makes it: 3,600 one-second intervals and
 // HDR histograms holding an hour of latencies at 2,000 events/s with a long tail.
 // Usage: node bench/html-report.mjs [repeats, default 5]   (needs built packages)
+import './node24.mjs'
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'

@@ -36,12 +36,17 @@ export function findStalls(result: RunResult): Stall[] {
   const rows = result.intervals
   let open: { from: number; target: number; achieved: number; n: number } | undefined
   let previousT = 0
+  let previousTarget: number | undefined
   for (const row of rows) {
     const loading = row.phase === 'warmup' || row.phase === 'measure'
-    const stalled = loading && row.targetRate > 0 && row.achievedRate < row.targetRate * 0.1
+    // A row's target is the schedule's rate at its end; across a step the interval planned between the
+    // two, so the lower one is what the sink should at least have seen (no false stall at a burst's start).
+    const planned = Math.min(row.targetRate, previousTarget ?? row.targetRate)
+    previousTarget = row.targetRate
+    const stalled = loading && planned > 0 && row.achievedRate < planned * 0.1
     if (stalled) {
       open ??= { from: previousT, target: 0, achieved: 0, n: 0 }
-      open.target += row.targetRate
+      open.target += planned
       open.achieved += row.achievedRate
       open.n++
     } else if (open) {
@@ -61,6 +66,22 @@ function close(open: { from: number; target: number; achieved: number; n: number
     targetRate: Math.round(open.target / open.n),
     achievedRate: Math.round(open.achieved / open.n),
   }
+}
+
+/**
+ * Sent minus observed at each interval's end, rebuilt from the per-interval
+ * rates (rate × interval length is the interval's count, to the rates'
+ * rounding): the backlog a burst or a stall builds, which in-flight (written
+ * but unacknowledged) does not show.
+ */
+export function backlogFromRates(result: RunResult): number[] {
+  let backlog = 0
+  let previousT = 0
+  return result.intervals.map((p) => {
+    backlog += (p.sentRate - p.achievedRate) * (p.t - previousT)
+    previousT = p.t
+    return Math.max(0, Math.round(backlog))
+  })
 }
 
 /**
@@ -105,6 +126,7 @@ export function renderHtml(result: RunResult): string {
     e2eP99: result.intervals.map((p) => (p.achievedRate > 0 ? p.e2eP99 : null)),
     lagP99: result.intervals.map((p) => (p.sentRate > 0 ? p.lagP99 : null)),
     inFlight: result.intervals.map((p) => p.inFlight),
+    backlog: backlogFromRates(result),
     errors: result.intervals.map((p) => p.errors),
   }
   const spectra = Object.fromEntries(
@@ -130,17 +152,17 @@ ${STYLE}</style>
 <p>run <code>${esc(result.runId)}</code> · ${esc(result.source)} → ${esc(result.sink)} · ${result.workers} workers · measured ${num(result.measuredSeconds)} s · ${esc(result.startedAt)} – ${esc(result.endedAt)}</p>
 <p>time base: ${esc(result.timeBase ?? '–')}${result.reason ? ` · ${esc(result.reason)}` : ''}</p>
 </header>
-${stalls.length ? `<section class="stalls"><h2>Stalls</h2><ul>${stalls.map((s) => `<li>${num(s.from)} s – ${num(s.to)} s: the sink saw ${num(s.achievedRate)}/s while ${num(s.targetRate)}/s were planned</li>`).join('')}</ul></section>` : ''}
+${stalls.length ? `<section class="stalls"><h2>Stalls</h2><ul>${stalls.map((s) => `<li>${num(s.from)} s – ${num(s.to)} s: the sink saw ${rate(s.achievedRate)} while ${rate(s.targetRate)} were planned</li>`).join('')}</ul></section>` : ''}
 <section><h2>Summary</h2>
 <table class="figures">
-<tr><th>rate</th><td>target ${num(result.rate.target)}/s</td><td>sent ${num(result.rate.sent)}/s</td><td>achieved ${num(result.rate.achieved)}/s</td></tr>
+<tr><th>rate</th><td>target ${rate(result.rate.target)}</td><td>sent ${rate(result.rate.sent)}</td><td>achieved ${rate(result.rate.achieved)}</td></tr>
 </table>
 ${latencyTable(result)}
 ${sloTable(result)}
 </section>
 <section><h2>Throughput over time</h2><div class="chart" id="chart-throughput"></div></section>
 <section><h2>Latency per interval</h2><div class="chart" id="chart-latency"></div></section>
-<section><h2>In flight and errors per interval</h2><div class="chart" id="chart-backlog"></div></section>
+<section><h2>Backlog, in flight and errors per interval</h2><p class="note">backlog: sent − observed so far, from the per-interval rates; in flight: written, not yet acknowledged by the source.</p><div class="chart" id="chart-backlog"></div></section>
 <section><h2>Percentile spectrum</h2><p class="note">Latency at each percentile of the measured window, from the encoded histograms; the x axis is 1/(1 − percentile), log scale.</p>
 <div class="spectra">${LATENCY_METRICS.map((m) => `<div class="chart spectrum" id="chart-spectrum-${m}"><h3>${m}</h3></div>`).join('')}</div></section>
 ${eventsSection(result)}
@@ -226,6 +248,12 @@ function machineSection(result: RunResult): string {
     .join('')}</table>${parts}`
 }
 
+/** Events per second, whole numbers with separators (a rate's decimals are noise). */
+function rate(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '–'
+  return `${Math.round(value).toLocaleString('en-US')}/s`
+}
+
 function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
@@ -289,7 +317,7 @@ const CLIENT = `
   }
   timeChart('chart-throughput', ['target', 'sent', 'achieved'], [s.targetRate, s.sentRate, s.achievedRate], ['#8c959f', '#0969da', '#1a7f37'], 'events/s');
   timeChart('chart-latency', ['e2e p50', 'e2e p99', 'lag p99'], [s.e2eP50, s.e2eP99, s.lagP99], ['#0969da', '#cf222e', '#9a6700'], 'ms');
-  timeChart('chart-backlog', ['in flight', 'errors'], [s.inFlight, s.errors], ['#8250df', '#cf222e'], 'count');
+  timeChart('chart-backlog', ['backlog', 'in flight', 'errors'], [s.backlog, s.inFlight, s.errors], ['#bf8700', '#8250df', '#cf222e'], 'events');
   // Ticks at 1/(1 − p) = 1, 10, 100, …: the 0th, 90th, 99th, 99.9th … percentiles.
   function decades(u, axis, min, max) {
     var ticks = [1];
