@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { createHistogram, decodeHistogram, encodeHistogram, summarize } from '@cdcb/core/runtime'
 import { describe, expect, it } from 'vitest'
 import { readResult, runCli, tempDir, writeConfig } from './helpers.js'
 
@@ -96,6 +97,49 @@ describe('cdcb compare, merge and report on real runs', () => {
     const gated = await runCli(['merge', fast, slow, fastAgain, '--out', out, '--config', strict])
     expect(gated.code).toBe(1)
     expect(gated.stdout).toMatch(/✗ FAIL\s+e2e\.p95 < 100ms/)
+  })
+
+  it('merge gives the percentiles one process reports over the same events, to histogram precision', async () => {
+    const [fast] = await runs
+    const template = readResult(fast)
+    // Three shards' latencies (µs): the same events one process would have recorded into one histogram.
+    let seed = 7
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed / 2147483648
+    }
+    const shards = [
+      [40_000, 8_000],
+      [12_000, 30_000],
+      [5_000, 3_000],
+    ].map(([count, median]) =>
+      Array.from({ length: count! }, () =>
+        Math.round(median! * (0.5 + next()) * (next() < 0.02 ? 1 + 30 * next() : 1)),
+      ),
+    )
+    const files = shards.map((samples, i) => {
+      const h = createHistogram()
+      for (const v of samples) h.recordValue(v)
+      const encoded = encodeHistogram(h)
+      h.destroy()
+      const file = path.join(dir, `shard-${i}.json`)
+      const histograms = { e2e: encoded, ack: encoded, lag: encoded, detect: encoded }
+      writeFileSync(file, JSON.stringify({ ...template, runId: 'shared', histograms }))
+      return file
+    })
+    const out = path.join(dir, 'shards-merged.json')
+    const merge = await runCli(['merge', ...files, '--out', out, '-q'])
+    expect(merge.stderr).toBe('')
+    const one = createHistogram()
+    for (const v of shards.flat()) one.recordValue(v)
+    // One process's workers send their histograms encoded, so its report is that of the decoded histogram.
+    const oneProcess = decodeHistogram(encodeHistogram(one))
+    const merged = readResult(out)
+    expect(merged.metrics.e2e).toEqual(summarize(oneProcess))
+    expect(merged.metrics.e2e.count).toBe(57_000)
+    expect(merged.runId).toBe('shared')
+    one.destroy()
+    oneProcess.destroy()
   })
 
   it('merge writes nothing on bad input', async () => {
