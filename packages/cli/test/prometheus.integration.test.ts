@@ -122,6 +122,10 @@ describe('cdcb run --prometheus, scraped by a real Prometheus', () => {
     expect(Number(gauge.value[1])).toBeLessThan(3000)
     expect(counterRate).toBeGreaterThan(1000)
     expect(counterRate).toBeLessThan(3000)
+    // The backlog is there and small: a 5 ms pipeline keeps about 10 events of 2,000/s in transit.
+    const backlog = await query(promUrl, 'cdcb_backlog')
+    expect(Number(backlog[0]!.value[1])).toBeGreaterThanOrEqual(0)
+    expect(Number(backlog[0]!.value[1])).toBeLessThan(2000)
     const up = await query(promUrl, 'up{job="cdcb"}')
     expect(up[0]!.value[1]).toBe('1')
 

@@ -69,9 +69,10 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
   ) as Record<(typeof COUNTED)[number], Counter<(typeof labels)[number]>>
   const gauge = (name: string, help: string, extra: string[] = []) =>
     new Gauge({ name, help, labelNames: [...labels, ...extra], registers: [registry] })
-  const inFlight = gauge(
-    'cdcb_in_flight',
-    'Operations written but not yet acknowledged (the backlog at the source).',
+  const inFlight = gauge('cdcb_in_flight', 'Operations written but not yet acknowledged by the source.')
+  const backlog = gauge(
+    'cdcb_backlog',
+    'Events sent, not failed, and not yet observed at the sink (sent − errors − observed), as recovery measures it.',
   )
   const lost = gauge(
     'cdcb_events_lost',
@@ -102,6 +103,7 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
       last[key] = s.events[key]
     }
     inFlight.set(base, s.events.inFlight)
+    backlog.set(base, Math.max(0, s.events.sent - s.events.errors - s.events.observed))
     lost.set(base, s.events.lost)
     rate.set({ ...base, kind: 'target' }, s.rate.target)
     rate.set({ ...base, kind: 'sent' }, s.rate.sent)
