@@ -19,7 +19,10 @@ const FLAGS = [
   '--disable-sync',
 ]
 const profile = mkdtempSync(path.join(tmpdir(), 'cdcb-chromium-'))
-afterAll(() => rmSync(profile, { recursive: true, force: true }))
+const cleanup = [profile]
+afterAll(() => {
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true })
+})
 
 describe('the HTML report in a real Chromium', () => {
   it('opens offline with no console error, draws every chart, and shows a stall where a person looks', async () => {
@@ -33,6 +36,7 @@ describe('the HTML report in a real Chromium', () => {
       slo: { 'e2e.p99': '< 500ms' },
     })
     const dir = tempDir()
+    cleanup.push(dir, path.dirname(config))
     const html = path.join(dir, 'report.html')
     const out = path.join(dir, 'result.json')
     const run = await runCli(['run', '--config', config, '--out', out, '--html', html, '--no-tui', '-q'])

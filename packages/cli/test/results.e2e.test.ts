@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createHistogram, decodeHistogram, encodeHistogram, summarize } from '@cdcb/core/runtime'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { readResult, runCli, tempDir, writeConfig } from './helpers.js'
 
 const dir = tempDir()
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** A real run of the memory pipeline with a fixed delay; returns the result file. */
 async function run(name: string, delay: string, extra: string[] = []) {
