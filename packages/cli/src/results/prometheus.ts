@@ -120,7 +120,8 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
         for (const [key, quantile] of QUANTILES) {
           const labelSet = { ...base, metric, quantile, window }
           // No samples: no value rather than a 0 ms latency.
-          if (summary.count > 0) latency.set(labelSet, summary[key] / 1e3)
+          const value = summary[key]
+          if (summary.count > 0 && value !== null) latency.set(labelSet, value / 1e3)
           else latency.remove(labelSet)
         }
       }

@@ -99,7 +99,9 @@ export class ResultFigures {
       return stats ? stats[statistic] : null
     }
     const e = r.events
-    const share = (n: number) => (e.sent === 0 ? null : (n / e.sent) * 100)
+    // Shares of the measured window, as the run's own errors and late checks take them (whole run in older results).
+    const base = r.window ?? e
+    const share = (n: number) => (base.sent === 0 ? null : (n / base.sent) * 100)
     switch (name) {
       case 'throughput':
         return r.rate.achieved
@@ -119,9 +121,9 @@ export class ResultFigures {
       case 'corrupt':
         return e[name]
       case 'late':
-        return share(e.late)
+        return share(base.late)
       case 'errors':
-        return share(e.errors)
+        return share(base.errors)
       case 'verified': {
         const v = r.verification
         return v && v.checked > 0 ? ((v.checked - v.mismatched) / v.checked) * 100 : null

@@ -23,7 +23,7 @@ import {
   type RunResult,
   type RunStatus,
 } from '../result.js'
-import { evaluateSlo } from '../slo/evaluate.js'
+import { evaluateSlo, type LatencyValue } from '../slo/evaluate.js'
 import { parseSlo, type SloExpression, type Statistic } from '../slo/parser.js'
 import { ResultFigures } from './figures.js'
 
@@ -69,14 +69,38 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const events = sumRecords(
     results.map((r) => r.events as unknown as Record<string, number>),
   ) as unknown as EventCounts
+  // Samples out of the histograms' range are counted beside them, so a rank is taken over all samples, as a run does.
+  const outside = Object.fromEntries(
+    LATENCY_METRICS.map((m) => [
+      m,
+      {
+        belowZero: results.reduce((n, r) => n + (r.metrics?.[m]?.belowZero ?? 0), 0),
+        aboveRange: results.reduce((n, r) => n + (r.metrics?.[m]?.aboveRange ?? 0), 0),
+      },
+    ]),
+  ) as Record<LatencyMetric, OutOfRange>
+  const windowCounts = sumRecords(results.map((r) => (r.window ?? {}) as unknown as Record<string, number>))
+  const deliveries = results
+    .map((r) => r.window?.deliverySeconds)
+    .filter((v): v is number => typeof v === 'number')
+  const window: RunResult['window'] = {
+    sent: windowCounts.sent ?? 0,
+    errors: windowCounts.errors ?? 0,
+    late: windowCounts.late ?? 0,
+    observed: windowCounts.observed ?? 0,
+    deliverySeconds: deliveries.length ? Math.max(...deliveries) : null,
+  }
   const measuredSeconds = Math.max(...results.map((r) => r.measuredSeconds))
   // Events each input counted in its own window, over the longest window: the shards' sum for overlapping runs.
-  const rateOf = (pick: (r: RunResult) => number | null): number => {
+  // Unknown (null) when no input knows it, e.g. the target of closed-model runs.
+  const rateOf = (pick: (r: RunResult) => number | null): number | null => {
+    if (results.every((r) => pick(r) === null)) return null
     if (measuredSeconds === 0) return 0
     let inWindows = 0
     for (const r of results) inWindows += (pick(r) ?? 0) * r.measuredSeconds
     return round(inWindows / measuredSeconds)
   }
+  const achieved = rateOf((r) => r.rate.achieved)
 
   const starts = results.map((r) => Date.parse(r.startedAt))
   const spreadSeconds = (Math.max(...starts) - Math.min(...starts)) / 1000
@@ -110,15 +134,11 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const expressions =
     options.slo ?? distinct(results.flatMap((r) => r.slo.checks.map((c) => c.expression))).map(parseSlo)
   const checks = evaluateSlo(expressions, {
-    latency: (name, statistic) => {
-      const histogram = histograms[name as LatencyMetric]
-      if (!histogram || histogram.totalCount === 0) return null
-      if (statistic === 'max') return histogram.maxValue / 1e3
-      if (statistic === 'mean') return histogram.mean / 1e3
-      return histogram.getValueAtPercentile(PERCENTILE[statistic]) / 1e3
-    },
+    latency: (name, statistic) =>
+      latencyValue(histograms[name as LatencyMetric], outside[name as LatencyMetric], statistic),
     events,
-    achievedRate: rateOf((r) => r.rate.achieved),
+    window,
+    achievedRate: achieved,
     verification,
     scenario: single
       ? {
@@ -128,7 +148,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       : null,
   })
   const metrics = Object.fromEntries(
-    LATENCY_METRICS.map((m) => [m, summarize(histograms[m])]),
+    LATENCY_METRICS.map((m) => [m, { ...summarize(histograms[m]), ...outside[m] }]),
   ) as unknown as RunResult['metrics']
   for (const metric of LATENCY_METRICS) histograms[metric].destroy()
 
@@ -156,13 +176,16 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     metrics,
     rate: {
       target: rateOf((r) => r.rate.target),
-      sent: rateOf((r) => r.rate.sent),
-      achieved: rateOf((r) => r.rate.achieved),
+      sent: rateOf((r) => r.rate.sent) ?? 0,
+      achieved,
     },
+    window,
     events,
     operations: { insert: ops.insert ?? 0, update: ops.update ?? 0, delete: ops.delete ?? 0 },
-    lateShare: events.sent === 0 ? 0 : events.late / events.sent,
+    lateShare: window.sent === 0 ? 0 : window.late / window.sent,
     measuredSeconds,
+    // One run's lifecycle; the inputs' own are in their files.
+    phases: single ? single.phases : [],
     errors: mergeErrors(results),
     verification,
     warnings,
@@ -189,6 +212,28 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       machine: i.result.machine?.hostname,
     })),
   }
+}
+
+interface OutOfRange {
+  readonly belowZero: number
+  readonly aboveRange: number
+}
+
+/** A statistic over the merged histogram, ranked among all samples as a run's SLO check ranks them. */
+function latencyValue(histogram: Histogram, out: OutOfRange, statistic: Statistic): LatencyValue {
+  const { belowZero, aboveRange } = out
+  const count = histogram.totalCount
+  let micros: number
+  if (statistic === 'mean') micros = belowZero + aboveRange > 0 || count === 0 ? Number.NaN : histogram.mean
+  else if (statistic === 'max')
+    micros = aboveRange > 0 ? Number.POSITIVE_INFINITY : count > 0 ? histogram.maxValue : Number.NaN
+  else {
+    const total = count + belowZero + aboveRange
+    const rank = Math.max(1, Math.floor((PERCENTILE[statistic] / 100) * total + 0.5))
+    if (total === 0 || rank <= belowZero || rank > belowZero + count) micros = Number.NaN
+    else micros = histogram.getValueAtPercentile((100 * (rank - belowZero)) / count)
+  }
+  return { value: Number.isFinite(micros) ? micros / 1e3 : null, belowZero, aboveRange }
 }
 
 function sumRecords(records: readonly Record<string, number>[]): Record<string, number> {

@@ -74,7 +74,7 @@ describe('mergeResults', () => {
       { file: 'a', result: a },
       { file: 'b', result: b },
     ])
-    expect(merged.slo.checks).toEqual([{ expression: 'lost == 0', actual: 0, passed: true }])
+    expect(merged.slo.checks).toMatchObject([{ expression: 'lost == 0', actual: 0, passed: true }])
     expect(merged.status).toBe('interrupted')
     expect(merged.exitCode).toBe(130)
   })
