@@ -190,11 +190,14 @@ function latencyTable(result: RunResult): string {
 
 function sloTable(result: RunResult): string {
   if (!result.slo.checks.length) return '<p>No SLOs were set.</p>'
-  const rows = result.slo.checks.map(
-    (c) =>
-      `<tr class="${c.passed ? 'pass' : 'fail'}"><td>${c.passed ? '✓ pass' : '✗ FAIL'}</td><td><code>${esc(c.expression)}</code></td><td>${c.actual === null ? 'no data' : num(c.actual)}</td></tr>`,
-  )
-  return `<table class="slo"><tr><th></th><th>SLO</th><th>actual</th></tr>${rows.join('')}</table>`
+  const rows = result.slo.checks.map((c) => {
+    // A check the run never measured (an interrupt, a drain cut short) is skipped, not failed.
+    const status = c.status ?? (c.passed ? 'passed' : 'failed')
+    const mark = status === 'skipped' ? '– skip' : status === 'passed' ? '✓ pass' : '✗ FAIL'
+    const cls = status === 'skipped' ? 'skip' : status === 'passed' ? 'pass' : 'fail'
+    return `<tr class="${cls}"><td>${mark}</td><td><code>${esc(c.expression)}</code></td><td>${c.actual === null ? 'no data' : num(c.actual)}${c.unit ? ` ${esc(c.unit)}` : ''}</td><td class="note">${esc(c.note ?? '')}</td></tr>`
+  })
+  return `<table class="slo"><tr><th></th><th>SLO</th><th>actual</th><th></th></tr>${rows.join('')}</table>`
 }
 
 function eventsSection(result: RunResult): string {
@@ -273,7 +276,7 @@ h3{font-size:14px;margin:8px 0 4px}
 .status{font-size:14px;padding:2px 8px;border-radius:4px;color:#fff;vertical-align:middle}
 .status.passed{background:#1a7f37}.status.failed,.status.error{background:#cf222e}.status.interrupted{background:#9a6700}
 table{border-collapse:collapse;margin:6px 0}th,td{padding:3px 10px;text-align:right;border-bottom:1px solid #eaeef2}
-th:first-child{text-align:left} tr.fail td{color:#cf222e;font-weight:600} tr.pass td:first-child{color:#1a7f37}
+th:first-child{text-align:left} tr.fail td{color:#cf222e;font-weight:600} tr.pass td:first-child{color:#1a7f37} tr.skip td:first-child{color:#9a6700}
 .stalls{background:#fff1f0;border:1px solid #cf222e;padding:4px 12px;border-radius:6px}
 .warnings li{color:#9a6700} pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px}
 .spectra{display:grid;grid-template-columns:1fr 1fr;gap:12px} .note{color:#57606a}
