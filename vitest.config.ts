@@ -13,7 +13,12 @@ export default defineConfig({
           name: 'unit',
           globalSetup: [tempPerRun],
           include: ['packages/*/test/**/*.test.{ts,tsx}', 'services/test/**/*.test.mjs'],
-          exclude: ['**/*.integration.test.ts', '**/*.e2e.test.ts', '**/node_modules/**'],
+          exclude: [
+            '**/*.integration.test.ts',
+            '**/*.e2e.test.ts',
+            '**/*.browser.test.ts',
+            '**/node_modules/**',
+          ],
         },
       },
       {
@@ -34,11 +39,32 @@ export default defineConfig({
             'packages/plugin-kafka/test/**',
             'packages/plugin-kafka-connect/test/**',
             'packages/plugin-sqs/test/**',
+            '**/prometheus.integration.test.ts',
             '**/node_modules/**',
           ],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The HTML report in a real Chromium; its global setup installs Debian's chromium when missing.
+        test: {
+          name: 'browser',
+          include: ['packages/*/test/**/*.browser.test.ts'],
+          globalSetup: ['packages/cli/test/browser-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        // A real Prometheus scraping cdcb; its global setup installs Debian's prometheus when missing.
+        test: {
+          name: 'integration-prometheus',
+          include: ['packages/*/test/**/prometheus.integration.test.ts'],
+          globalSetup: ['packages/cli/test/prometheus-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
         },
       },
       {

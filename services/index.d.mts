@@ -65,3 +65,15 @@ export declare function logs(
   name: string,
   opts?: { lines?: number; env?: NodeJS.ProcessEnv },
 ): string | undefined
+
+/**
+ * Returns `binary` when it exists, else installs Debian package `pkg` with
+ * apt-get (root only, `apt-get update` first) and returns it. Throws
+ * ServiceError: exit code 2 when it cannot be installed here (the message names
+ * the command), 3 when apt-get failed.
+ */
+export declare function ensureDebianBinary(
+  binary: string,
+  pkg: string,
+  opts?: { log?: (line: string) => void },
+): string

@@ -73,3 +73,5 @@ export function status(name, opts) {
 export function logs(name, opts) {
   return lifecycle.logs(lookup(name), opts)
 }
+
+export { ensureDebianBinary } from './lib/debian.mjs'

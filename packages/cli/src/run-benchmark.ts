@@ -25,6 +25,12 @@ export interface RunFlags {
   config?: string
   out?: string
   junit?: string
+  /** Write the self-contained HTML report here when the run ends. */
+  html?: string
+  /** Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv when the run ends. */
+  csv?: string
+  /** Serve live metrics for Prometheus on HOST:PORT while the run goes. */
+  prometheus?: string
   rate?: number | string
   duration?: string
   workers?: number | string
@@ -39,6 +45,8 @@ export async function runFromCli(flags: RunFlags): Promise<number> {
   for (const [flag, file] of [
     ['--out', flags.out],
     ['--junit', flags.junit],
+    ['--html', flags.html],
+    ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
   ] as const) {
     const problem = file === undefined ? undefined : whyNotWritable(file)
     if (problem)
@@ -152,6 +160,18 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   }
   if (flags.out) reporters.push(toFile(builtInReporters.json({ file: flags.out }, output), flags.out))
   if (flags.junit) reporters.push(toFile(builtInReporters.junit({ file: flags.junit }, output), flags.junit))
+  if (flags.html || flags.csv) {
+    const { writeOutputs } = await import('./results/write-outputs.js')
+    const reporter: Reporter = {
+      async onRunEnd(result) {
+        await writeOutputs(result, { html: flags.html, csv: flags.csv })
+      },
+    }
+    reporters.push(toFile(reporter, [flags.html, flags.csv].filter(Boolean).join(', ')))
+  }
+
+  const prometheus = flags.prometheus ? await startPrometheus(flags.prometheus) : undefined
+  if (prometheus) reporters.push(prometheus.reporter)
 
   // A closed terminal or a dropped SSH session (SIGHUP) stops the run as Ctrl-C and SIGTERM do.
   const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
@@ -175,6 +195,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     throw error
   } finally {
     for (const signal of stopSignals) process.off(signal, onSigint)
+    await prometheus?.close()
   }
 }
 
@@ -200,6 +221,13 @@ export function liveOutput(input: {
   if (input.tui === false || !input.isTTY) return 'plain'
   if (input.tui === true) return 'tui'
   return inCi(input.env) ? 'plain' : 'tui'
+}
+
+async function startPrometheus(address: string) {
+  const { startPrometheusExporter } = await import('./results/prometheus.js')
+  const exporter = await startPrometheusExporter(address)
+  process.stderr.write(`cdcb: serving Prometheus metrics on ${exporter.url}\n`)
+  return exporter
 }
 
 /** The Ink dashboard; undefined (plain lines instead) when it cannot run here. */

@@ -122,7 +122,7 @@ export interface IntervalPoint {
   readonly targetRate: number
   readonly sentRate: number
   readonly achievedRate: number
-  /** Latencies of the interval, ms; null when nothing was recorded in it. */
+  /** Latencies of the interval, ms; null when nothing was recorded in it, and in a merged result's rows that added several inputs (per-interval histograms are not kept). */
   readonly e2eP50: number | null
   readonly e2eP99: number | null
   readonly lagP99: number | null
@@ -259,4 +259,67 @@ export interface RunResult {
   readonly recovery: readonly Recovery[]
   /** What each plugin part reported of itself (`Source.stats`, `Sink.stats`), summed over workers. */
   readonly plugins: { readonly source: Record<string, number>; readonly sink: Record<string, number> }
+  /** The config that shaped the load, secrets redacted; absent in results written before it was recorded. */
+  readonly config?: ConfigDescription
+  /** Where the run's main process ran; absent in results written before it was recorded. */
+  readonly machine?: MachineDescription
+  /** Set by `cdcb merge`: the results it added up, in the order given. */
+  readonly mergedFrom?: readonly MergedPart[]
+}
+
+/** A plugin as configured: its name and options, secret-looking values replaced by "***". */
+export interface PluginDescription {
+  readonly name: string
+  readonly options: Record<string, unknown>
+}
+
+/** The parts of the config that decide what a run measured (`result.config`); durations in seconds. */
+export interface ConfigDescription {
+  readonly name: string
+  readonly source: PluginDescription
+  readonly sink: PluginDescription
+  readonly verify: PluginDescription | null
+  readonly workers: number
+  readonly intervalSeconds: number
+  readonly slo: readonly string[]
+  readonly abortOnFail: boolean
+  readonly load: {
+    readonly model: 'open' | 'closed'
+    /** The schedule, warmup included: each stage holds or ramps from `fromRate` to `toRate` events/s. */
+    readonly stages: readonly { seconds: number; fromRate: number; toRate: number }[]
+    readonly warmupSeconds: number
+    readonly totalSeconds: number
+    readonly concurrency: number
+    readonly maxInFlight: number
+    readonly batchSize: number
+    readonly mix: Readonly<Record<string, number>>
+    readonly keys: number
+    readonly payloadSize: number
+    readonly seed: number
+    readonly drainTimeoutSeconds: number
+    readonly lateAfterMs: number
+  }
+}
+
+/** The machine a run ran on (`result.machine`). */
+export interface MachineDescription {
+  readonly hostname: string
+  /** `os.platform()` and `os.release()`. */
+  readonly platform: string
+  readonly arch: string
+  readonly cpus: number
+  readonly cpuModel: string
+  readonly memoryGiB: number
+  readonly node: string
+  /** @cdcb/core's version. */
+  readonly cdcb: string
+}
+
+/** One input of a merged result (`result.mergedFrom[]`). */
+export interface MergedPart {
+  readonly file: string
+  readonly runId: string
+  readonly startedAt: string
+  readonly status: RunStatus
+  readonly machine?: string
 }

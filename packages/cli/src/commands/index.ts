@@ -1,7 +1,18 @@
 import Clean from './clean.js'
+import Compare from './compare.js'
 import Init from './init.js'
+import Merge from './merge.js'
+import Report from './report.js'
 import Run from './run.js'
 import Search from './search.js'
 
 /** Every command, for oclif's explicit strategy: no directory scan at start-up, so `cdcb --version` stays fast. */
-export const COMMANDS = { run: Run, search: Search, init: Init, clean: Clean }
+export const COMMANDS = {
+  run: Run,
+  search: Search,
+  init: Init,
+  clean: Clean,
+  compare: Compare,
+  merge: Merge,
+  report: Report,
+}

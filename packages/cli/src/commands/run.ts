@@ -20,6 +20,17 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     config: Flags.string({ char: 'c', description: 'Config file (TypeScript, JavaScript, JSON or YAML).' }),
     out: Flags.string({ char: 'o', description: 'Write the result as JSON (schemaVersion 1) to this file.' }),
     junit: Flags.string({ description: 'Write the SLO checks as JUnit XML to this file.' }),
+    html: Flags.string({
+      description: 'Write the self-contained HTML report to this file when the run ends.',
+    }),
+    csv: Flags.string({
+      description:
+        'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends.',
+    }),
+    prometheus: Flags.string({
+      description:
+        'Serve live metrics at http://HOST:PORT/metrics for Prometheus while the run goes (e.g. 127.0.0.1:9464; port 0 picks a free one).',
+    }),
     rate: Flags.string({ description: 'Operations per second; overrides load.rate and load.stages.' }),
     duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
@@ -44,6 +55,9 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
         config: flags.config,
         out: flags.out,
         junit: flags.junit,
+        html: flags.html,
+        csv: flags.csv,
+        prometheus: flags.prometheus,
         rate: numberFlag(flags.rate),
         duration: flags.duration,
         workers: numberFlag(flags.workers),

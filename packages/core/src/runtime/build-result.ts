@@ -21,6 +21,7 @@ import {
   type RunStatus,
   type SloCheck,
 } from '../result.js'
+import { describeConfig, describeMachine } from '../results/describe.js'
 import type { FaultRecord } from '../scenarios/faults.js'
 import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
@@ -179,6 +180,8 @@ export function buildResult(state: FinalState): RunResult {
     hops: state.hops.summaries(),
     pipeline: state.pipeline?.report ?? null,
     plugins: state.plugins,
+    config: describeConfig(config),
+    machine: describeMachine(),
   }
 }
 

@@ -1,0 +1,66 @@
+import { Command, Flags } from '@oclif/core'
+import { exitWithError, fail } from '../exit.js'
+
+export default class Merge extends Command {
+  static override summary =
+    'Add results of runs that ran together (shards) into one, and check the SLOs on it.'
+  static override description =
+    `Histograms and counters add losslessly, so the merged percentiles are those of one run over all the events. Rates are the events counted in the inputs' measured windows over the longest window: right for runs that overlapped in time (shards), and the merge warns when they did not. The SLOs are the inputs' own checks, or those of --config, evaluated on the merged figures.
+
+Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 130 an input was interrupted.`
+
+  static override examples = [
+    '<%= config.bin %> merge shard-0.json shard-1.json shard-2.json --out merged.json',
+    '<%= config.bin %> merge results/*.json --out merged.json --config bench.config.ts --html merged.html',
+  ]
+
+  static override strict = false
+
+  static override flags = {
+    out: Flags.string({
+      char: 'o',
+      description: 'Write the merged result (schemaVersion 1) here.',
+      required: true,
+    }),
+    config: Flags.string({
+      char: 'c',
+      description: "Evaluate this config's SLOs instead of the inputs' own.",
+    }),
+    html: Flags.string({ description: 'Also write the HTML report of the merged result.' }),
+    csv: Flags.string({
+      description: 'Also write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv.',
+    }),
+    quiet: Flags.boolean({ char: 'q', description: 'Do not print the summary.', default: false }),
+  }
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Merge)
+    const files = argv as string[]
+    if (files.length === 0)
+      fail(2, 'merge: no result files given — cdcb merge a.json b.json … --out merged.json')
+    try {
+      const { mergeResults, readResultFile } = await import('@cdcb/core/results')
+      const inputs = []
+      for (const file of files) inputs.push({ file, result: await readResultFile(file) })
+      const slo = flags.config ? await sloOf(flags.config) : undefined
+      const merged = mergeResults(inputs, { slo })
+      const { writeOutputs } = await import('../results/write-outputs.js')
+      await writeOutputs(merged, { out: flags.out, html: flags.html, csv: flags.csv })
+      if (!flags.quiet) {
+        const { formatSummary } = await import('@cdcb/core/runtime')
+        this.log(formatSummary(merged))
+      }
+      process.exit(merged.exitCode)
+    } catch (error) {
+      exitWithError(error)
+    }
+  }
+}
+
+async function sloOf(configFile: string) {
+  const path = await import('node:path')
+  const { loadConfigFile, resolveConfig } = await import('@cdcb/core/runtime')
+  const configPath = path.resolve(configFile)
+  const config = await resolveConfig(await loadConfigFile(configPath), { configPath })
+  return config.slo
+}

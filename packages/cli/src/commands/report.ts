@@ -1,0 +1,43 @@
+import { Args, Command, Flags } from '@oclif/core'
+import { exitWithError, fail } from '../exit.js'
+
+export default class Report extends Command {
+  static override summary = 'Turn a saved result into an HTML report, CSV files, or the summary table.'
+  static override description =
+    `The HTML report is one self-contained file (charts inlined, nothing fetched at view time): throughput target/sent/achieved over time, latency percentiles per interval, each metric's percentile spectrum on a log scale, the SLO table, faults and warnings, the run's config with secrets redacted, and the machine.
+
+Without --html or --csv it prints the summary. Exit codes: 0 written, 2 bad input (nothing is written).`
+
+  static override examples = [
+    '<%= config.bin %> report result.json --html report.html',
+    '<%= config.bin %> report result.json --csv results/run1',
+  ]
+
+  static override args = {
+    result: Args.string({ description: 'A result written by cdcb run --out or cdcb merge.', required: true }),
+  }
+
+  static override flags = {
+    html: Flags.string({ description: 'Write the HTML report to this file.' }),
+    csv: Flags.string({ description: 'Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv.' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Report)
+    try {
+      const { readResultFile } = await import('@cdcb/core/results')
+      const result = await readResultFile(args.result)
+      if (!flags.html && !flags.csv) {
+        const { formatSummary } = await import('@cdcb/core/runtime')
+        this.log(formatSummary(result))
+        return
+      }
+      const { writeOutputs } = await import('../results/write-outputs.js')
+      const written = await writeOutputs(result, { html: flags.html, csv: flags.csv })
+      for (const file of written) this.log(`wrote ${file}`)
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EACCES') fail(2, (error as Error).message)
+      exitWithError(error)
+    }
+  }
+}

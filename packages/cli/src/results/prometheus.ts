@@ -1,0 +1,175 @@
+/**
+ * `cdcb run --prometheus HOST:PORT`: a live /metrics endpoint (prom-client) for
+ * a Prometheus server to scrape while the run goes. Values are updated once per
+ * interval from the snapshot reporters receive, so serving them costs nothing
+ * per event. Every series carries `run_id` and `name`.
+ *
+ * Latency is exported as quantile gauges (`cdcb_latency_seconds{metric,
+ * quantile, window}`), read from cdcb's own HDR histograms: a Prometheus
+ * histogram would need every event observed a second time.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Reporter, RunSnapshot } from '@cdcb/core'
+import { ConfigError, LATENCY_METRICS } from '@cdcb/core'
+import { Counter, Gauge, Registry } from 'prom-client'
+
+/** A running /metrics endpoint and the reporter that feeds it. */
+export interface PrometheusExporter {
+  /** `http://host:port/metrics`, with the port the system chose when 0 was asked for. */
+  readonly url: string
+  readonly reporter: Reporter
+  close(): Promise<void>
+}
+
+const QUANTILES = [
+  ['p50', '0.5'],
+  ['p95', '0.95'],
+  ['p99', '0.99'],
+  ['p999', '0.999'],
+  ['max', '1'],
+] as const
+const COUNTED = [
+  'sent',
+  'acked',
+  'observed',
+  'duplicates',
+  'outOfOrder',
+  'late',
+  'errors',
+  'corrupt',
+] as const
+
+/** Parses HOST:PORT (IPv6 in brackets); throws ConfigError (exit 2) naming the flag. */
+export function parseListenAddress(text: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text)
+  const port = match ? Number(match[2]) : Number.NaN
+  if (!match || port > 65535) {
+    throw new ConfigError(`--prometheus: expected HOST:PORT such as 127.0.0.1:9464, got "${text}"`)
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port }
+}
+
+/** Starts listening before the run, so a taken port fails fast (exit 2) and nothing is written. */
+export async function startPrometheusExporter(address: string): Promise<PrometheusExporter> {
+  const { host, port } = parseListenAddress(address)
+  const registry = new Registry()
+  const labels = ['run_id', 'name'] as const
+  const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+  const counters = Object.fromEntries(
+    COUNTED.map((key) => [
+      key,
+      new Counter({
+        name: `cdcb_events_${snake(key)}_total`,
+        help: `Events ${key === 'observed' ? 'observed (distinct) at the sink' : key}, cumulative over the run.`,
+        labelNames: labels,
+        registers: [registry],
+      }),
+    ]),
+  ) as Record<(typeof COUNTED)[number], Counter<(typeof labels)[number]>>
+  const gauge = (name: string, help: string, extra: string[] = []) =>
+    new Gauge({ name, help, labelNames: [...labels, ...extra], registers: [registry] })
+  const inFlight = gauge('cdcb_in_flight', 'Operations written but not yet acknowledged by the source.')
+  const backlog = gauge(
+    'cdcb_backlog',
+    'Events sent, not failed, and not yet observed at the sink (sent − errors − observed), as recovery measures it.',
+  )
+  const lost = gauge(
+    'cdcb_events_lost',
+    'Acknowledged but never observed; final only after the drain (0 before).',
+  )
+  const rate = gauge(
+    'cdcb_rate_events_per_second',
+    'Events per second over the last interval: target (the schedule), sent, achieved (distinct at the sink).',
+    ['kind'],
+  )
+  const latency = gauge(
+    'cdcb_latency_seconds',
+    "Latency quantiles from cdcb's HDR histograms; window=interval (the last one) or run (measured window so far).",
+    ['metric', 'quantile', 'window'],
+  )
+  const phase = gauge('cdcb_phase', 'The run phase: 1 for the current one, 0 for the others.', ['phase'])
+  const sloPassing = gauge('cdcb_slo_passing', 'Whether an SLO check holds now: 1 yes, 0 no.', ['expression'])
+  const sloActual = gauge('cdcb_slo_actual', "An SLO check's measured value in the expression's unit.", [
+    'expression',
+  ])
+
+  let base: { run_id: string; name: string } = { run_id: '', name: '' }
+  let last: Record<string, number> = {}
+  const update = (s: RunSnapshot) => {
+    for (const key of COUNTED) {
+      const delta = s.events[key] - (last[key] ?? 0)
+      if (delta > 0) counters[key].inc(base, delta)
+      last[key] = s.events[key]
+    }
+    inFlight.set(base, s.events.inFlight)
+    backlog.set(base, Math.max(0, s.events.sent - s.events.errors - s.events.observed))
+    lost.set(base, s.events.lost)
+    rate.set({ ...base, kind: 'target' }, s.rate.target)
+    rate.set({ ...base, kind: 'sent' }, s.rate.sent)
+    rate.set({ ...base, kind: 'achieved' }, s.rate.achieved)
+    for (const p of ['starting', 'warmup', 'measure', 'drain', 'verify', 'done']) {
+      phase.set({ ...base, phase: p }, p === s.phase ? 1 : 0)
+    }
+    for (const metric of LATENCY_METRICS) {
+      for (const [window, summaries] of [
+        ['interval', s.interval],
+        ['run', s.total],
+      ] as const) {
+        const summary = summaries[metric]
+        for (const [key, quantile] of QUANTILES) {
+          const labelSet = { ...base, metric, quantile, window }
+          // No samples: no value rather than a 0 ms latency.
+          const value = summary[key]
+          if (summary.count > 0 && value !== null) latency.set(labelSet, value / 1e3)
+          else latency.remove(labelSet)
+        }
+      }
+    }
+    for (const check of s.slo) {
+      sloPassing.set({ ...base, expression: check.expression }, check.passed ? 1 : 0)
+      if (check.actual !== null) sloActual.set({ ...base, expression: check.expression }, check.actual)
+      else sloActual.remove({ ...base, expression: check.expression })
+    }
+  }
+
+  const server: Server = createServer((request, response) => {
+    if (request.method !== 'GET' || !request.url?.startsWith('/metrics')) {
+      response.writeHead(404).end('cdcb serves /metrics only\n')
+      return
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+      (error: Error) => response.writeHead(500).end(`${error.message}\n`),
+    )
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(
+          `--prometheus: cannot listen on ${address} (${error.code ?? error.message}) — choose a free port, e.g. --prometheus 127.0.0.1:0`,
+        ),
+      ),
+    )
+    server.listen(port, host, resolve)
+  })
+  const bound = server.address() as AddressInfo
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+  return {
+    url: `http://${shownHost}:${bound.port}/metrics`,
+    reporter: {
+      onRunStart(info) {
+        base = { run_id: info.runId, name: info.name }
+        last = {}
+        // Present from the first scrape: a counter that never moved reads 0, not "no data".
+        for (const key of COUNTED) counters[key].inc(base, 0)
+      },
+      onSnapshot: update,
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}

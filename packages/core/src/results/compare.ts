@@ -1,0 +1,248 @@
+/**
+ * `cdcb compare`: two results side by side, gates on the change, and the
+ * differences between the runs that make a comparison unfair.
+ *
+ * Gate grammar (`--fail-on`), whitespace allowed between tokens:
+ *
+ *   gates      ::= gate { "," gate }
+ *   gate       ::= figure comparator change
+ *   figure     ::= one of FIGURES' names (e2e.p99, throughput, lost, …)
+ *   comparator ::= "<" | "<=" | ">" | ">="
+ *   change     ::= [ "+" | "-" ] number ( "%" | [ unit ] )
+ *   unit       ::= "us" | "ms" | "s" | "/s" | "pp"
+ *
+ * A `%` change is relative to the baseline ((candidate − baseline) / baseline);
+ * anything else is the absolute difference in the figure's unit (latencies in
+ * ms unless us or s is written; `pp` percentage points for % figures). A gate is
+ * crossed when `change comparator threshold` holds, so `e2e.p99 > +20%` fails
+ * when p99 rose by more than a fifth.
+ */
+import { ConfigError } from '../errors.js'
+import type { RunResult } from '../result.js'
+import { FIGURES, type Figure, ResultFigures } from './figures.js'
+
+export interface Gate {
+  readonly source: string
+  readonly figure: Figure
+  readonly comparator: '<' | '<=' | '>' | '>='
+  /** Percent when `relative`, otherwise in the figure's unit. */
+  readonly threshold: number
+  readonly relative: boolean
+}
+
+const GATE = /^([A-Za-z0-9_.]+)\s*(<=|>=|<|>)\s*([+-]?\d+(?:\.\d+)?)\s*(%|us|ms|s|\/s|pp)?$/
+
+/** Parses `--fail-on`; throws ConfigError (exit 2) naming the bad gate and what would be right. */
+export function parseGates(text: string): Gate[] {
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+  if (parts.length === 0)
+    throw new ConfigError('--fail-on: no gate given — write e.g. "e2e.p99 > +20%, throughput < -10%"')
+  return parts.map((source) => {
+    const match = GATE.exec(source)
+    if (!match) {
+      throw new ConfigError(
+        `--fail-on: cannot read "${source}" — write figure, comparator and change, e.g. "e2e.p99 > +20%" or "lost > 0"`,
+      )
+    }
+    const [, name, comparator, number, unit] = match
+    const figure = FIGURES.find((f) => f.name === name)
+    if (!figure) {
+      throw new ConfigError(
+        `--fail-on: unknown figure "${name}" in "${source}" — use one of ${FIGURES.map((f) => f.name).join(', ')}`,
+      )
+    }
+    let threshold = Number(number)
+    const relative = unit === '%'
+    if (!relative && unit !== undefined) {
+      const fits =
+        figure.unit === 'ms'
+          ? unit === 'us' || unit === 'ms' || unit === 's'
+          : figure.unit === '%'
+            ? unit === 'pp'
+            : unit === figure.unit
+      if (!fits) {
+        throw new ConfigError(
+          `--fail-on: "${unit}" does not fit ${figure.name} in "${source}" — ${figure.name} is in ${figure.unit || 'counts'}; write % for a relative change`,
+        )
+      }
+      if (unit === 'us') threshold /= 1000
+      if (unit === 's' && figure.unit === 'ms') threshold *= 1000
+    }
+    return { source, figure, comparator: comparator as Gate['comparator'], threshold, relative }
+  })
+}
+
+/** One figure of both runs. */
+export interface ComparedFigure {
+  readonly figure: Figure
+  readonly baseline: number | null
+  readonly candidate: number | null
+  /** candidate − baseline; null when either is unknown. */
+  readonly delta: number | null
+  /** Change in percent of the baseline; ±Infinity from a zero baseline, null when either is unknown. */
+  readonly percent: number | null
+}
+
+export interface GateOutcome {
+  readonly gate: Gate
+  /** The change the gate looked at; null when a run has no data for the figure (the gate then counts as crossed). */
+  readonly change: number | null
+  readonly crossed: boolean
+}
+
+export interface Comparison {
+  readonly figures: readonly ComparedFigure[]
+  readonly gates: readonly GateOutcome[]
+  /** Differences between the runs that make the comparison unfair. */
+  readonly unfair: readonly string[]
+}
+
+/** Compares every figure of two results and evaluates the gates on the changes. */
+export function compareResults(
+  baseline: RunResult,
+  candidate: RunResult,
+  gates: readonly Gate[] = [],
+): Comparison {
+  const a = new ResultFigures(baseline)
+  const b = new ResultFigures(candidate)
+  const figures = FIGURES.map((figure): ComparedFigure => {
+    const x = a.get(figure.name)
+    const y = b.get(figure.name)
+    const known = x !== null && y !== null
+    return {
+      figure,
+      baseline: x,
+      candidate: y,
+      delta: known ? y - x : null,
+      percent: known ? percentChange(x, y) : null,
+    }
+  })
+  const outcomes = gates.map((gate): GateOutcome => {
+    const row = figures.find((f) => f.figure.name === gate.figure.name)!
+    const change = gate.relative ? row.percent : row.delta
+    if (change === null) return { gate, change, crossed: true }
+    return { gate, change, crossed: holds(change, gate.comparator, gate.threshold) }
+  })
+  return { figures, gates: outcomes, unfair: unfairDifferences(baseline, candidate) }
+}
+
+function percentChange(from: number, to: number): number {
+  if (from === 0) return to === 0 ? 0 : to > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY
+  return ((to - from) / Math.abs(from)) * 100
+}
+
+function holds(value: number, comparator: Gate['comparator'], threshold: number): boolean {
+  switch (comparator) {
+    case '<':
+      return value < threshold
+    case '<=':
+      return value <= threshold
+    case '>':
+      return value > threshold
+    case '>=':
+      return value >= threshold
+  }
+}
+
+/**
+ * What differs between two runs in a way that changes what they measure: the
+ * pipeline, the load, the machine, a run cut short. Seeds and names are not
+ * listed; they do not change the load's shape.
+ */
+export function unfairDifferences(a: RunResult, b: RunResult): string[] {
+  const notes: string[] = []
+  const differ = (what: string, x: unknown, y: unknown) => {
+    const sx = JSON.stringify(x)
+    const sy = JSON.stringify(y)
+    if (sx !== sy) notes.push(`${what} differs: ${sx ?? 'not recorded'} vs ${sy ?? 'not recorded'}`)
+  }
+  differ('source', a.source, b.source)
+  differ('sink', a.sink, b.sink)
+  differ('time base', a.timeBase, b.timeBase)
+  differ('workers', a.workers, b.workers)
+  for (const [label, r] of [
+    ['baseline', a],
+    ['candidate', b],
+  ] as const) {
+    if (r.status === 'interrupted')
+      notes.push(`the ${label} was interrupted: its figures cover part of the run`)
+    if (r.mergedFrom) notes.push(`the ${label} is a merge of ${r.mergedFrom.length} results`)
+  }
+  const longer = Math.max(a.measuredSeconds, b.measuredSeconds)
+  if (longer > 0 && Math.abs(a.measuredSeconds - b.measuredSeconds) / longer > 0.1) {
+    notes.push(
+      `measured windows differ: ${a.measuredSeconds}s vs ${b.measuredSeconds}s (tails of a longer run reach further)`,
+    )
+  }
+  if (!a.config || !b.config) {
+    notes.push(
+      `the ${!a.config ? 'baseline' : 'candidate'} does not record its config (an older cdcb wrote it): the loads cannot be checked to match`,
+    )
+  } else {
+    const x = a.config
+    const y = b.config
+    differ('source options', x.source.options, y.source.options)
+    differ('sink options', x.sink.options, y.sink.options)
+    const { seed: _s1, ...loadA } = x.load
+    const { seed: _s2, ...loadB } = y.load
+    for (const key of Object.keys({ ...loadA, ...loadB }) as (keyof typeof loadA)[]) {
+      differ(`load.${key}`, loadA[key], loadB[key])
+    }
+  }
+  if (a.machine && b.machine) {
+    const x = a.machine
+    const y = b.machine
+    if (x.hostname !== y.hostname) notes.push(`machines differ: ${x.hostname} vs ${y.hostname}`)
+    differ('CPUs', `${x.cpus} × ${x.cpuModel}`, `${y.cpus} × ${y.cpuModel}`)
+    differ('memory (GiB)', x.memoryGiB, y.memoryGiB)
+    differ('Node.js', x.node, y.node)
+    differ('cdcb', x.cdcb, y.cdcb)
+  }
+  return notes
+}
+
+/** The comparison as a plain-text table with the gates and warnings below it. */
+export function formatComparison(c: Comparison, names: { baseline: string; candidate: string }): string {
+  const width = Math.max(10, ...[names.baseline, names.candidate].map((n) => Math.min(n.length, 24)))
+  const lines = [
+    `${'figure'.padEnd(18)}${names.baseline.slice(-24).padStart(width + 2)}${names.candidate.slice(-24).padStart(width + 2)}${'change'.padStart(12)}`,
+  ]
+  for (const row of c.figures) {
+    if (row.baseline === null && row.candidate === null) continue
+    const unit = row.figure.unit === '' ? '' : ` ${row.figure.unit}`
+    lines.push(
+      `${(row.figure.name + unit).padEnd(18)}${show(row.baseline).padStart(width + 2)}${show(row.candidate).padStart(width + 2)}${showPercent(row).padStart(12)}`,
+    )
+  }
+  if (c.gates.length) {
+    lines.push('')
+    for (const g of c.gates) {
+      const change = g.change === null ? 'no data' : g.gate.relative ? percentText(g.change) : show(g.change)
+      lines.push(`${g.crossed ? '✗ CROSSED' : '✓ held   '}  ${g.gate.source.padEnd(28)} change ${change}`)
+    }
+  }
+  for (const note of c.unfair) lines.push(`warning: ${note}`)
+  return lines.join('\n')
+}
+
+function show(value: number | null): string {
+  if (value === null) return '–'
+  if (value === 0) return '0'
+  if (Math.abs(value) >= 1000) return value.toFixed(0)
+  if (Math.abs(value) >= 10) return value.toFixed(1)
+  return value.toFixed(3)
+}
+
+function showPercent(row: ComparedFigure): string {
+  if (row.percent === null) return '–'
+  return percentText(row.percent)
+}
+
+function percentText(percent: number): string {
+  if (!Number.isFinite(percent)) return percent > 0 ? '+∞%' : '−∞%'
+  if (Math.abs(percent) < 0.05) return '0.0%'
+  return `${percent > 0 ? '+' : ''}${percent.toFixed(1)}%`
+}

@@ -1,0 +1,338 @@
+/**
+ * `cdcb merge`: adds results of runs that ran at the same time (shards of one
+ * load, on one machine or many) into one result, as if one process had run it.
+ * Histograms and counters add losslessly; rates are the events the inputs
+ * counted in their measured windows over the longest window, which is right for
+ * runs that overlapped and wrong for runs one after another (the merge warns
+ * when the inputs started more than a window apart).
+ */
+import { randomBytes } from 'node:crypto'
+import {
+  addEncoded,
+  createHistogram,
+  encodeHistogram,
+  type Histogram,
+  summarize,
+} from '../metrics/histograms.js'
+import {
+  type ErrorCount,
+  type EventCounts,
+  type HopSummary,
+  type IntervalPoint,
+  LATENCY_METRICS,
+  type LatencyMetric,
+  type RunResult,
+  type RunStatus,
+} from '../result.js'
+import { evaluateSlo, type LatencyValue } from '../slo/evaluate.js'
+import { parseSlo, type SloExpression, type Statistic } from '../slo/parser.js'
+import { ResultFigures } from './figures.js'
+
+export interface MergeInput {
+  /** Where the result came from, as the user named it (shown in warnings and `mergedFrom`). */
+  readonly file: string
+  readonly result: RunResult
+}
+
+export interface MergeOptions {
+  /** SLOs to evaluate on the merged result; by default the inputs' own checks (their union, in order). */
+  readonly slo?: readonly SloExpression[]
+}
+
+const PERCENTILE: Record<Exclude<Statistic, 'max' | 'mean'>, number> = {
+  p50: 50,
+  p90: 90,
+  p95: 95,
+  p99: 99,
+  p999: 99.9,
+}
+const MAX_MISMATCHES = 50
+
+/** Merges results into one; the SLOs are evaluated on the merged histograms and counters. */
+export function mergeResults(inputs: readonly MergeInput[], options: MergeOptions = {}): RunResult {
+  if (inputs.length === 0) throw new Error('mergeResults: no inputs')
+  const results = inputs.map((i) => i.result)
+  const first = results[0]!
+  const warnings: string[] = []
+
+  const histograms = {} as Record<LatencyMetric, Histogram>
+  const encoded = {} as Record<LatencyMetric, string>
+  for (const metric of LATENCY_METRICS) {
+    const histogram = createHistogram()
+    for (const r of results) {
+      const text = r.histograms?.[metric]
+      if (typeof text === 'string') addEncoded(histogram, text)
+    }
+    histograms[metric] = histogram
+    encoded[metric] = encodeHistogram(histogram)
+  }
+
+  const events = sumRecords(
+    results.map((r) => r.events as unknown as Record<string, number>),
+  ) as unknown as EventCounts
+  // Samples out of the histograms' range are counted beside them, so a rank is taken over all samples, as a run does.
+  const outside = Object.fromEntries(
+    LATENCY_METRICS.map((m) => [
+      m,
+      {
+        belowZero: results.reduce((n, r) => n + (r.metrics?.[m]?.belowZero ?? 0), 0),
+        aboveRange: results.reduce((n, r) => n + (r.metrics?.[m]?.aboveRange ?? 0), 0),
+      },
+    ]),
+  ) as Record<LatencyMetric, OutOfRange>
+  const windowCounts = sumRecords(results.map((r) => (r.window ?? {}) as unknown as Record<string, number>))
+  const deliveries = results
+    .map((r) => r.window?.deliverySeconds)
+    .filter((v): v is number => typeof v === 'number')
+  const window: RunResult['window'] = {
+    sent: windowCounts.sent ?? 0,
+    errors: windowCounts.errors ?? 0,
+    late: windowCounts.late ?? 0,
+    observed: windowCounts.observed ?? 0,
+    deliverySeconds: deliveries.length ? Math.max(...deliveries) : null,
+  }
+  const measuredSeconds = Math.max(...results.map((r) => r.measuredSeconds))
+  // Events each input counted in its own window, over the longest window: the shards' sum for overlapping runs.
+  // Unknown (null) when no input knows it, e.g. the target of closed-model runs.
+  const rateOf = (pick: (r: RunResult) => number | null): number | null => {
+    if (results.every((r) => pick(r) === null)) return null
+    if (measuredSeconds === 0) return 0
+    let inWindows = 0
+    for (const r of results) inWindows += (pick(r) ?? 0) * r.measuredSeconds
+    return round(inWindows / measuredSeconds)
+  }
+  const achieved = rateOf((r) => r.rate.achieved)
+
+  const starts = results.map((r) => Date.parse(r.startedAt))
+  const spreadSeconds = (Math.max(...starts) - Math.min(...starts)) / 1000
+  if (results.length > 1) {
+    warnings.push(
+      `merged ${results.length} results; their start times spread over ${spreadSeconds.toFixed(3)}s`,
+    )
+  }
+  if (measuredSeconds > 0 && spreadSeconds > measuredSeconds) {
+    warnings.push(
+      `the inputs started ${spreadSeconds.toFixed(0)}s apart, longer than a measured window (${measuredSeconds}s): they did not overlap, so the merged rates (events over one window) overstate them`,
+    )
+  }
+  for (const key of ['source', 'sink', 'timeBase'] as const) {
+    const values = distinct(results.map((r) => r[key]))
+    if (values.length > 1) warnings.push(`the inputs' ${key} differ: ${values.join(', ')}`)
+  }
+  for (const input of inputs) {
+    for (const w of input.result.warnings) warnings.push(`${input.file}: ${w}`)
+  }
+
+  // Backlog peaks and recovery are measured on one run's interval series; shards' peaks at different
+  // moments do not add up, so a merge of several reports them per input and leaves the merged ones unknown.
+  const single = results.length === 1 ? first : undefined
+  if (!single && results.some((r) => (r.recovery ?? []).length > 0 || typeof r.backlogMax === 'number')) {
+    warnings.push(
+      "backlog.max and recovery are per run: the merged result lists each input's recovery and leaves the merged backlog peak and recovery.time unknown",
+    )
+  }
+  const verification = mergeVerification(results)
+  const expressions =
+    options.slo ?? distinct(results.flatMap((r) => r.slo.checks.map((c) => c.expression))).map(parseSlo)
+  const checks = evaluateSlo(expressions, {
+    latency: (name, statistic) =>
+      latencyValue(histograms[name as LatencyMetric], outside[name as LatencyMetric], statistic),
+    events,
+    window,
+    achievedRate: achieved,
+    verification,
+    scenario: single
+      ? {
+          recoveryTimeMs: new ResultFigures(single).get('recovery.time'),
+          backlogMax: single.backlogMax ?? null,
+        }
+      : null,
+  })
+  const metrics = Object.fromEntries(
+    LATENCY_METRICS.map((m) => [m, { ...summarize(histograms[m]), ...outside[m] }]),
+  ) as unknown as RunResult['metrics']
+  for (const metric of LATENCY_METRICS) histograms[metric].destroy()
+
+  const sloPassed = checks.every((c) => c.passed)
+  const interrupted = results.some((r) => r.status === 'interrupted')
+  const status: RunStatus = interrupted ? 'interrupted' : sloPassed ? 'passed' : 'failed'
+  const runIds = distinct(results.map((r) => r.runId))
+  const machines = distinct(results.map((r) => r.machine?.hostname ?? ''))
+  const ops = sumRecords(results.map((r) => (r.operations ?? {}) as Record<string, number>))
+
+  return {
+    schemaVersion: 1,
+    runId: runIds.length === 1 ? runIds[0]! : `merged-${randomBytes(3).toString('hex')}`,
+    name: first.name,
+    status,
+    exitCode: status === 'interrupted' ? 130 : status === 'passed' ? 0 : 1,
+    reason: interrupted ? 'an input was interrupted: partial results' : undefined,
+    startedAt: new Date(Math.min(...starts)).toISOString(),
+    endedAt: new Date(Math.max(...results.map((r) => Date.parse(r.endedAt)))).toISOString(),
+    workers: results.reduce((n, r) => n + r.workers, 0),
+    source: distinct(results.map((r) => r.source)).join(', '),
+    sink: distinct(results.map((r) => r.sink)).join(', '),
+    timeBase: distinct(results.map((r) => r.timeBase)).join('; '),
+    slo: { passed: sloPassed, checks },
+    metrics,
+    rate: {
+      target: rateOf((r) => r.rate.target),
+      sent: rateOf((r) => r.rate.sent) ?? 0,
+      achieved,
+    },
+    window,
+    events,
+    operations: { insert: ops.insert ?? 0, update: ops.update ?? 0, delete: ops.delete ?? 0 },
+    lateShare: window.sent === 0 ? 0 : window.late / window.sent,
+    measuredSeconds,
+    // One run's lifecycle; the inputs' own are in their files.
+    phases: single ? single.phases : [],
+    errors: mergeErrors(results),
+    verification,
+    warnings,
+    intervals: mergeIntervals(results),
+    histograms: encoded,
+    hops: mergeHops(results),
+    // One run's pipeline part; the inputs' own events are in their files.
+    pipeline: single ? (single.pipeline ?? null) : null,
+    backlogMax: single ? (single.backlogMax ?? null) : null,
+    faults: inputs.flatMap((i) =>
+      (i.result.faults ?? []).map((f) => (single ? f : { ...f, name: `${i.file}: ${f.name}` })),
+    ),
+    recovery: inputs.flatMap((i) =>
+      (i.result.recovery ?? []).map((r) => (single ? r : { ...r, label: `${i.file}: ${r.label}` })),
+    ),
+    plugins: {
+      source: sumRecords(results.map((r) => r.plugins?.source ?? {})),
+      sink: sumRecords(results.map((r) => r.plugins?.sink ?? {})),
+    },
+    config: first.config,
+    machine: machines.length === 1 ? first.machine : undefined,
+    mergedFrom: inputs.map((i) => ({
+      file: i.file,
+      runId: i.result.runId,
+      startedAt: i.result.startedAt,
+      status: i.result.status,
+      machine: i.result.machine?.hostname,
+    })),
+  }
+}
+
+interface OutOfRange {
+  readonly belowZero: number
+  readonly aboveRange: number
+}
+
+/** A statistic over the merged histogram, ranked among all samples as a run's SLO check ranks them. */
+function latencyValue(histogram: Histogram, out: OutOfRange, statistic: Statistic): LatencyValue {
+  const { belowZero, aboveRange } = out
+  const count = histogram.totalCount
+  let micros: number
+  if (statistic === 'mean') micros = belowZero + aboveRange > 0 || count === 0 ? Number.NaN : histogram.mean
+  else if (statistic === 'max')
+    micros = aboveRange > 0 ? Number.POSITIVE_INFINITY : count > 0 ? histogram.maxValue : Number.NaN
+  else {
+    const total = count + belowZero + aboveRange
+    const rank = Math.max(1, Math.floor((PERCENTILE[statistic] / 100) * total + 0.5))
+    if (total === 0 || rank <= belowZero || rank > belowZero + count) micros = Number.NaN
+    else micros = histogram.getValueAtPercentile((100 * (rank - belowZero)) / count)
+  }
+  return { value: Number.isFinite(micros) ? micros / 1e3 : null, belowZero, aboveRange }
+}
+
+function sumRecords(records: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const record of records) {
+    for (const [key, value] of Object.entries(record)) {
+      if (typeof value === 'number') out[key] = (out[key] ?? 0) + value
+    }
+  }
+  return out
+}
+
+function mergeErrors(results: readonly RunResult[]): ErrorCount[] {
+  const byKind = new Map<string, ErrorCount>()
+  for (const r of results) {
+    for (const e of r.errors ?? []) {
+      const seen = byKind.get(e.kind)
+      byKind.set(e.kind, { kind: e.kind, count: (seen?.count ?? 0) + e.count, lastMessage: e.lastMessage })
+    }
+  }
+  return [...byKind.values()].sort((a, b) => b.count - a.count)
+}
+
+function mergeVerification(results: readonly RunResult[]): RunResult['verification'] {
+  const parts = results.map((r) => r.verification).filter((v) => v !== null && v !== undefined)
+  if (parts.length === 0) return null
+  return {
+    checked: parts.reduce((n, v) => n + v.checked, 0),
+    mismatched: parts.reduce((n, v) => n + v.mismatched, 0),
+    skipped: parts.reduce((n, v) => n + (v.skipped ?? 0), 0),
+    mismatches: parts.flatMap((v) => v.mismatches).slice(0, MAX_MISMATCHES),
+  }
+}
+
+/**
+ * Rows at the same `t` add their rates, in-flight and errors. Per-interval
+ * percentiles cannot be added (the result keeps no per-interval histograms), so
+ * a merged row's percentiles are null unless only one input had that row.
+ */
+function mergeIntervals(results: readonly RunResult[]): IntervalPoint[] {
+  if (results.length === 1) return [...results[0]!.intervals]
+  const rows = new Map<number, { point: Record<string, unknown>; parts: number }>()
+  for (const r of results) {
+    for (const p of r.intervals) {
+      const t = Math.round(p.t * 1000) / 1000
+      const row = rows.get(t)
+      if (!row) {
+        rows.set(t, { point: { ...p, t }, parts: 1 })
+        continue
+      }
+      row.parts++
+      for (const key of ['targetRate', 'sentRate', 'achievedRate', 'inFlight', 'errors'] as const) {
+        row.point[key] = round(((row.point[key] as number | null) ?? 0) + ((p[key] as number | null) ?? 0))
+      }
+      for (const key of ['e2eP50', 'e2eP99', 'lagP99']) row.point[key] = null
+    }
+  }
+  return [...rows.entries()].sort(([a], [b]) => a - b).map(([, row]) => row.point as unknown as IntervalPoint)
+}
+
+function distinct<T>(values: readonly T[]): T[] {
+  return [...new Set(values)]
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000
+}
+
+/** Hops of the same name add losslessly, as the latency histograms do; their coarsest resolution stands. */
+function mergeHops(results: readonly RunResult[]): HopSummary[] {
+  const byName = new Map<
+    string,
+    { first: HopSummary; histogram: Histogram; belowZero: number; resolution: number }
+  >()
+  for (const result of results) {
+    for (const hop of result.hops ?? []) {
+      let merged = byName.get(hop.name)
+      if (!merged) {
+        merged = { first: hop, histogram: createHistogram(), belowZero: 0, resolution: 0 }
+        byName.set(hop.name, merged)
+      }
+      addEncoded(merged.histogram, hop.histogram)
+      merged.belowZero += hop.belowZero
+      merged.resolution = Math.max(merged.resolution, hop.resolutionMicros)
+    }
+  }
+  return [...byName.values()].map(({ first, histogram, belowZero, resolution }) => {
+    const hop: HopSummary = {
+      ...first,
+      resolutionMicros: resolution,
+      belowZero,
+      latency: { ...first.latency, ...summarize(histogram) },
+      histogram: encodeHistogram(histogram),
+    }
+    histogram.destroy()
+    return hop
+  })
+}

@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises'
+import { z } from 'zod'
+import { ConfigError } from '../errors.js'
+import { LATENCY_METRICS, type RunResult } from '../result.js'
+
+const count = z.number().int().nonnegative()
+const measured = z.number().nullable()
+const summary = z.object({ count: count }).passthrough().nullable()
+
+/**
+ * The fields `cdcb compare`, `merge`, `report` and the CSV writer read: checked
+ * so a wrong file fails with the field's name rather than a NaN in a report.
+ * Unknown fields pass through, so newer writers' additions survive a merge.
+ */
+const resultSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    runId: z.string(),
+    name: z.string(),
+    status: z.string(),
+    startedAt: z.string(),
+    endedAt: z.string(),
+    workers: count,
+    source: z.string(),
+    sink: z.string(),
+    slo: z.object({
+      passed: z.boolean(),
+      checks: z.array(z.object({ expression: z.string() }).passthrough()),
+    }),
+    metrics: z.object(Object.fromEntries(LATENCY_METRICS.map((m) => [m, summary]))).passthrough(),
+    rate: z.object({ target: measured, sent: measured, achieved: measured }).passthrough(),
+    events: z
+      .object({
+        sent: count,
+        acked: count,
+        observed: count,
+        lost: count,
+        duplicates: count,
+        outOfOrder: count,
+        late: count,
+        errors: count,
+        corrupt: count,
+      })
+      .passthrough(),
+    measuredSeconds: z.number().nonnegative(),
+    intervals: z.array(z.object({ t: z.number() }).passthrough()),
+    histograms: z
+      .object(Object.fromEntries(LATENCY_METRICS.map((m) => [m, z.string().nullable()])))
+      .passthrough(),
+    warnings: z.array(z.string()),
+  })
+  .passthrough()
+
+/** Parses a result file's text; throws ConfigError (exit 2) naming the file, the field, the problem and the fix. */
+export function parseResult(text: string, file: string): RunResult {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    throw new ConfigError(
+      `${file}: not JSON (${(error as Error).message}) — pass a result written by cdcb run --out`,
+    )
+  }
+  const parsed = resultSchema.safeParse(data)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const field = issue.path.join('.') || '(top level)'
+    const hint =
+      issue.path[0] === 'schemaVersion'
+        ? 'this cdcb reads schemaVersion 1 results'
+        : 'pass a result written by cdcb run --out or cdcb merge'
+    throw new ConfigError(`${file}: ${field}: ${issue.message} — ${hint}`)
+  }
+  // The input as written, not zod's copy: that one reorders fields, and a report from a saved result must equal the run's.
+  return data as RunResult
+}
+
+/** Reads and checks a result file; a missing file is bad input too (exit 2). */
+export async function readResultFile(file: string): Promise<RunResult> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ConfigError(
+      `${file}: cannot read (${code ?? (error as Error).message}) — check the path to the result file`,
+    )
+  }
+  return parseResult(text, file)
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError } from '../../src/errors.js'
+import { compareResults, formatComparison, parseGates } from '../../src/results/compare.js'
+import { latencies, makeResult } from './make-result.js'
+
+describe('parseGates', () => {
+  it('reads relative and absolute gates, latencies in ms whatever unit is written', () => {
+    const gates = parseGates('e2e.p99 > +20%, throughput < -10%, lost > 0, ack.p50 >= 500us, lag.max > +1s')
+    expect(gates.map((g) => [g.figure.name, g.comparator, g.threshold, g.relative])).toEqual([
+      ['e2e.p99', '>', 20, true],
+      ['throughput', '<', -10, true],
+      ['lost', '>', 0, false],
+      ['ack.p50', '>=', 0.5, false],
+      ['lag.max', '>', 1000, false],
+    ])
+  })
+
+  it.each([
+    ['e2e.p98 > +20%', /unknown figure "e2e\.p98".*use one of e2e\.p50/],
+    ['throughput < -10ms', /"ms" does not fit throughput/],
+    ['e2e.p99 rose by 20%', /cannot read "e2e\.p99 rose by 20%"/],
+    [' , ', /no gate given/],
+  ])('rejects %s with a one-line message naming the flag', (text, message) => {
+    expect(() => parseGates(text)).toThrow(ConfigError)
+    expect(() => parseGates(text)).toThrow(message)
+    try {
+      parseGates(text)
+    } catch (error) {
+      expect((error as Error).message).toMatch(/^--fail-on: /)
+      expect((error as Error).message).not.toContain('\n')
+    }
+  })
+})
+
+describe('compareResults', () => {
+  const baseline = makeResult({ e2e: latencies(20_000, 10_000, 1) })
+  // Same shape, 25 % slower, 15 % fewer events per second.
+  const candidate = makeResult(
+    { e2e: latencies(20_000, 12_500, 2) },
+    { rate: { target: 2000, sent: 1700, achieved: 1700 } },
+  )
+
+  it('reads percentiles from the histograms and crosses a gate only past its threshold', () => {
+    const c = compareResults(
+      baseline,
+      candidate,
+      parseGates('e2e.p50 > +20%, e2e.p50 > +30%, throughput < -10%'),
+    )
+    const p50 = c.figures.find((f) => f.figure.name === 'e2e.p50')!
+    expect(p50.percent!).toBeGreaterThan(22)
+    expect(p50.percent!).toBeLessThan(28)
+    expect(c.gates.map((g) => g.crossed)).toEqual([true, false, true])
+    // p90 is not in the rounded `metrics` table: only the histogram knows it.
+    expect(c.figures.find((f) => f.figure.name === 'e2e.p90')!.baseline).toBeGreaterThan(0)
+  })
+
+  it('holds every gate between a run and itself', () => {
+    const c = compareResults(baseline, baseline, parseGates('e2e.p99 > +0%, throughput < -0%, lost > 0'))
+    expect(c.gates.every((g) => !g.crossed)).toBe(true)
+    expect(c.unfair).toEqual([
+      'the baseline does not record its config (an older cdcb wrote it): the loads cannot be checked to match',
+    ])
+  })
+
+  it('counts a gate on a figure one run lacks as crossed, and shows it as –', () => {
+    const noVerify = makeResult({ e2e: [1000] })
+    const c = compareResults(noVerify, noVerify, parseGates('verified < -1%'))
+    expect(c.gates[0]).toMatchObject({ change: null, crossed: true })
+    expect(formatComparison(c, { baseline: 'a', candidate: 'b' })).toMatch(
+      /✗ CROSSED\s+verified < -1%\s+change no data/,
+    )
+  })
+
+  it('says what makes the comparison unfair: another load, worker count, machine, an interrupted run', () => {
+    const config = (rate: number) => ({
+      name: 'x',
+      source: { name: 'memory', options: {} },
+      sink: { name: 'memory', options: {} },
+      verify: null,
+      workers: 2,
+      intervalSeconds: 1,
+      slo: [],
+      abortOnFail: false,
+      load: {
+        model: 'open',
+        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
+        warmupSeconds: 0,
+        totalSeconds: 10,
+        concurrency: 1,
+        maxInFlight: 1000,
+        batchSize: 1,
+        mix: { insert: 1, update: 0, delete: 0 },
+        keys: 1000,
+        payloadSize: 100,
+        seed: rate,
+        drainTimeoutSeconds: 5,
+        lateAfterMs: 10,
+      },
+    })
+    const machine = (hostname: string) => ({
+      hostname,
+      platform: 'linux',
+      arch: 'x64',
+      cpus: 2,
+      cpuModel: 'cpu',
+      memoryGiB: 24,
+      node: 'v20',
+      cdcb: '0.1.0',
+    })
+    const a = makeResult({ e2e: [1000] }, { config: config(1000), machine: machine('a') })
+    const b = makeResult(
+      { e2e: [1000] },
+      { config: config(2000), machine: machine('b'), workers: 4, status: 'interrupted' },
+    )
+    const notes = compareResults(a, b).unfair.join('\n')
+    expect(notes).toMatch(/workers differs: 1 vs 4/)
+    expect(notes).toMatch(/load\.stages differs/)
+    expect(notes).toMatch(/machines differ: a vs b/)
+    expect(notes).toMatch(/candidate was interrupted/)
+    // The seed changes which keys are written, not how hard the pipeline is pushed.
+    expect(notes).not.toMatch(/seed/)
+  })
+})

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { toCsv } from '../../src/results/csv.js'
+import { makeResult } from './make-result.js'
+
+describe('toCsv', () => {
+  it('writes one history row per interval and leaves unknown values empty, never 0', () => {
+    const result = makeResult(
+      { e2e: [1000, 2000, 3000] },
+      {
+        intervals: [
+          {
+            t: 1,
+            phase: 'measure',
+            targetRate: 10,
+            sentRate: 10,
+            achievedRate: 0,
+            e2eP50: null,
+            e2eP99: null,
+            lagP99: 1.5,
+            inFlight: 7,
+            errors: 0,
+          },
+        ],
+        slo: { passed: false, checks: [{ expression: 'verified >= 99%', actual: null, passed: false }] },
+      },
+    )
+    const csv = toCsv(result)
+    expect(csv.history).toBe(
+      't,phase,targetRate,sentRate,achievedRate,e2eP50,e2eP99,lagP99,inFlight,errors\n1,measure,10,10,0,,,1.5,7,0\n',
+    )
+    expect(csv.stats.split('\n')[1]).toBe('e2e,3,2,3.001,3.001,3.001,3.001,3.001,2')
+    expect(csv.totals).toContain('\nverified,,%\n')
+    expect(csv.totals).toContain('\nslo: verified >= 99%,,failed\n')
+  })
+})

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { createHistogram, decodeHistogram, encodeHistogram, summarize } from '../../src/metrics/histograms.js'
+import { mergeResults } from '../../src/results/merge.js'
+import { parseSlo } from '../../src/slo/parser.js'
+import { latencies, makeResult } from './make-result.js'
+
+/** The exact percentile of raw samples, ranked as HdrHistogram ranks (round half up, at least 1). */
+function exactPercentile(sorted: number[], percentile: number): number {
+  return sorted[Math.max(1, Math.floor((percentile / 100) * sorted.length + 0.5)) - 1]!
+}
+
+describe('mergeResults', () => {
+  const parts = [latencies(30_000, 8_000, 11), latencies(10_000, 20_000, 12), latencies(5_000, 3_000, 13)]
+  const inputs = parts.map((samples, i) => ({
+    file: `shard-${i}.json`,
+    result: makeResult({ e2e: samples }, { runId: 'run1', startedAt: `2026-01-01T00:00:0${i}.000Z` }),
+  }))
+
+  it('gives the percentiles of one histogram over all the events, to histogram precision', () => {
+    const merged = mergeResults(inputs)
+    const all = parts.flat()
+    const one = createHistogram()
+    for (const value of all) one.recordValue(value)
+    // Exactly what one process recording every event reports (its workers' histograms cross threads encoded)…
+    const oneProcess = decodeHistogram(encodeHistogram(one))
+    expect(merged.metrics.e2e).toEqual(summarize(oneProcess))
+    expect(decodeHistogram(merged.histograms.e2e).totalCount).toBe(all.length)
+    // …and within HDR's 3 significant digits of the raw samples' own percentiles.
+    const sorted = [...all].sort((a, b) => a - b)
+    for (const [key, p] of [
+      ['p50', 50],
+      ['p95', 95],
+      ['p99', 99],
+      ['p999', 99.9],
+    ] as const) {
+      const exact = exactPercentile(sorted, p) / 1e3
+      expect(Math.abs(merged.metrics.e2e[key] - exact) / exact).toBeLessThan(0.001)
+    }
+    const max = sorted.at(-1)! / 1e3
+    expect(Math.abs(merged.metrics.e2e.max - max) / max).toBeLessThan(0.001)
+    one.destroy()
+    oneProcess.destroy()
+  })
+
+  it('adds counters and rates, keeps the shared run id, and reports the start-time spread', () => {
+    const merged = mergeResults(inputs)
+    expect(merged.events.sent).toBe(45_000)
+    expect(merged.events.observed).toBe(45_000)
+    expect(merged.rate.achieved).toBe(4500)
+    expect(merged.runId).toBe('run1')
+    expect(merged.workers).toBe(3)
+    expect(merged.mergedFrom?.map((p) => p.file)).toEqual(['shard-0.json', 'shard-1.json', 'shard-2.json'])
+    expect(merged.warnings[0]).toBe('merged 3 results; their start times spread over 2.000s')
+    // Rows at the same t add their rates; percentiles cannot be added, so they are unknown, not averaged.
+    expect(merged.intervals[0]).toMatchObject({ t: 1, achievedRate: 4500, e2eP99: null })
+  })
+
+  it('evaluates SLOs on the merged figures: shards that each pass can fail together', () => {
+    const slo = [parseSlo('e2e.p99 < 150ms'), parseSlo('throughput >= 4000/s')]
+    // The slow shard alone is a third of the events at 2.5× the latency: p99 of the whole moves.
+    const fast = mergeResults([inputs[0]!], { slo })
+    expect(fast.slo.checks[0]!.passed).toBe(true)
+    const merged = mergeResults(inputs, { slo })
+    expect(merged.slo.checks.map((c) => c.passed)).toEqual([false, true])
+    expect(merged.status).toBe('failed')
+    expect(merged.exitCode).toBe(1)
+  })
+
+  it("uses the inputs' own SLO checks when none are given, and an interrupted input makes it interrupted", () => {
+    const checks = [{ expression: 'lost == 0', actual: 0, passed: true }]
+    const a = makeResult({ e2e: [1000] }, { slo: { passed: true, checks } })
+    const b = makeResult({ e2e: [1000] }, { slo: { passed: true, checks }, status: 'interrupted' })
+    const merged = mergeResults([
+      { file: 'a', result: a },
+      { file: 'b', result: b },
+    ])
+    expect(merged.slo.checks).toMatchObject([{ expression: 'lost == 0', actual: 0, passed: true }])
+    expect(merged.status).toBe('interrupted')
+    expect(merged.exitCode).toBe(130)
+  })
+})
