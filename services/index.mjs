@@ -1,3 +1,4 @@
+import cassandra from './cassandra/service.mjs'
 import kafka from './kafka/service.mjs'
 import { ServiceError } from './lib/errors.mjs'
 import * as lifecycle from './lib/lifecycle.mjs'
@@ -13,7 +14,7 @@ import * as lifecycle from './lib/lifecycle.mjs'
  */
 
 /** Every known service by name; `cli.mjs up` with no name starts them in this order. */
-export const services = { kafka }
+export const services = { kafka, cassandra }
 
 /** @type {string[]} */
 export const serviceNames = Object.keys(services)
