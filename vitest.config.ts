@@ -24,7 +24,11 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.integration.test.ts'],
-          exclude: ['packages/plugin-kafka/test/**', '**/node_modules/**'],
+          exclude: [
+            'packages/plugin-kafka/test/**',
+            'packages/plugin-cassandra/test/**',
+            '**/node_modules/**',
+          ],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -38,6 +42,17 @@ export default defineConfig({
           globalSetup: ['packages/plugin-kafka/test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Cassandra's own project: its global setup starts (or reuses) one node for all its files.
+        test: {
+          name: 'integration-cassandra',
+          include: ['packages/plugin-cassandra/test/**/*.integration.test.ts'],
+          globalSetup: ['packages/plugin-cassandra/test/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

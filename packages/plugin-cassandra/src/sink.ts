@@ -1,0 +1,145 @@
+/**
+ * The sink: reads a change log table (one row per change, `PRIMARY KEY
+ * ((run_id, bucket), seq)`) and observes every row of this run once. A state
+ * table shows only each key's last version, so a sink reading one would miss
+ * every change overwritten between two reads and every delete; a change log
+ * shows them all. cdcb's source writes one with `changeLog`; a pipeline that
+ * ends in Cassandra writes one as its target.
+ *
+ * Each worker reads its share of the buckets (`bucket % shards === shard`)
+ * every `pollInterval`, from the highest seq it had seen `pollLookback` ago:
+ * rows of one partition become visible out of seq order while writes are in
+ * flight, and the lookback reads those again. A write that took longer than
+ * the lookback (a loaded or paused node) is found by a sweep from the start of
+ * the log after a read that found nothing new (at most once a second, so at
+ * the latest in the drain). A seq seen before is skipped (one bit per seq).
+ *
+ * `committedAt` is the row's `WRITETIME` (microseconds): the write's
+ * timestamp, the coordinator's receive time when the writer lets the server
+ * stamp, the writer's clock when it stamps client-side.
+ */
+import { type Observer, type PluginContext, SeqBitset, type Sink } from '@cdcb/core'
+import { connect, consistencyOf, qualified } from './connect.js'
+import { type CassandraOptions, DEFAULTS, millis, namesOf } from './options.js'
+
+const FETCH_SIZE = 5000
+const SWEEP_SPACING_MS = 1000
+
+export const SINK_TIME_BASE =
+  'Cassandra WRITETIME of the change-log row (µs): the write timestamp — the coordinator’s receive time with server-side timestamps, the writer’s clock (whole ms) with client-side ones'
+
+export async function createCassandraSink(options: CassandraOptions, context: PluginContext): Promise<Sink> {
+  const { keyspace, sinkLog } = namesOf(options)
+  const buckets = options.buckets ?? DEFAULTS.buckets
+  const intervalMs = millis(options.pollInterval ?? DEFAULTS.pollInterval)
+  const lookbackMs = millis(options.pollLookback ?? DEFAULTS.pollLookback)
+  const mine: number[] = []
+  for (let b = context.shard; b < buckets; b += context.shards) mine.push(b)
+  const query = `SELECT seq, key, op, intended_at, digest, WRITETIME(intended_at) AS written FROM ${qualified(keyspace, sinkLog)}
+    WHERE run_id = ? AND bucket = ? AND seq > ?`
+  const counts = { insert: 0, update: 0, delete: 0, corrupt: 0, reads: 0, sweeps: 0, readErrors: 0 }
+  const KIND = { i: 'insert', u: 'update', d: 'delete' } as const
+  const seen = new SeqBitset()
+  // Per bucket: the highest seq seen at each read within the lookback, oldest first.
+  const history = mine.map(() => [] as { at: number; maxSeq: bigint }[])
+  const client = await connect(options, 'sink', { keyspace })
+  let stopped = false
+  let loop: Promise<void> | undefined
+  let failing = false
+
+  /** The seq a read of bucket `i` starts after: the highest seen at a read at least `lookback` ago. */
+  const floor = (i: number, now: number): bigint => {
+    const h = history[i]!
+    let cut = -1
+    for (let j = 0; j < h.length && h[j]!.at <= now - lookbackMs; j++) cut = j
+    if (cut > 0) h.splice(0, cut)
+    return cut >= 0 ? h[0]!.maxSeq : -1n
+  }
+
+  /** Reads bucket `i` past its floor (or all of it when sweeping); resolves with the rows it observed. */
+  const readBucket = async (i: number, observer: Observer, sweep: boolean): Promise<number> => {
+    const now = Date.now()
+    const from = sweep ? -1n : floor(i, now)
+    let fresh = 0
+    let maxSeq = history[i]!.at(-1)?.maxSeq ?? -1n
+    const result = await client.execute(query, [context.runId, mine[i]!, from], {
+      prepare: true,
+      fetchSize: FETCH_SIZE,
+      consistency: consistencyOf(options),
+    })
+    for await (const row of result) {
+      const seqBig = row.get('seq') as bigint
+      if (seqBig > maxSeq) maxSeq = seqBig
+      const seq = Number(seqBig)
+      if (seen.testAndSet(seq)) continue
+      const op = row.get('op') as keyof typeof KIND
+      const digest = row.get('digest') as string | null
+      if (!(op in KIND)) {
+        counts.corrupt++
+        observer.corrupt(seq, `op '${op}' is not i, u or d`)
+        continue
+      }
+      if (op !== 'd' && digest !== context.digest(seq)) {
+        counts.corrupt++
+        observer.corrupt(seq, `digest ${digest}, expected ${context.digest(seq)}`)
+        continue
+      }
+      counts[KIND[op]]++
+      fresh++
+      const written = row.get('written') as bigint | null
+      observer.observe(
+        seq,
+        Number(row.get('key') as bigint),
+        Number(row.get('intended_at') as bigint),
+        written === null ? undefined : Number(written),
+      )
+    }
+    history[i]!.push({ at: now, maxSeq })
+    return fresh
+  }
+
+  const poll = async (observer: Observer): Promise<void> => {
+    // Sweep after a read that found nothing, at most once a second.
+    let quiet = false
+    let lastSweep = 0
+    while (!stopped) {
+      const started = Date.now()
+      try {
+        const sweep = quiet && started - lastSweep >= SWEEP_SPACING_MS
+        // Buckets in parallel: one read's time is then about one partition's, not the sum.
+        const found = await Promise.all(mine.map((_, i) => readBucket(i, observer, sweep)))
+        const fresh = found.reduce((a, b) => a + b, 0)
+        counts.reads++
+        if (sweep) {
+          counts.sweeps++
+          lastSweep = started
+        }
+        quiet = fresh === 0
+        if (failing) context.log(`cassandra sink ${context.shard}: reading ${keyspace}.${sinkLog} again`)
+        failing = false
+      } catch (error) {
+        counts.readErrors++
+        if (!failing)
+          context.log(
+            `cassandra sink ${context.shard}: reading ${keyspace}.${sinkLog} failed (${(error as Error).message}); retrying`,
+          )
+        failing = true
+      }
+      const wait = intervalMs - (Date.now() - started)
+      if (wait > 0 && !stopped) await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
+
+  return {
+    timeBase: SINK_TIME_BASE,
+    async start(observer) {
+      loop = poll(observer)
+    },
+    async stop() {
+      stopped = true
+      await loop
+      await client.shutdown().catch(() => {})
+    },
+    stats: () => ({ ...counts }),
+  }
+}
