@@ -105,9 +105,9 @@ export async function createCassandraSink(options: CassandraOptions, context: Pl
     while (!stopped) {
       const started = Date.now()
       try {
-        const sweep = quiet && started - lastSweep >= SWEEP_SPACING_MS
+        const sweep: boolean = quiet && started - lastSweep >= SWEEP_SPACING_MS
         // Buckets in parallel: one read's time is then about one partition's, not the sum.
-        const found = await Promise.all(mine.map((_, i) => readBucket(i, observer, sweep)))
+        const found: number[] = await Promise.all(mine.map((_, i) => readBucket(i, observer, sweep)))
         const fresh = found.reduce((a, b) => a + b, 0)
         counts.reads++
         if (sweep) {
