@@ -137,24 +137,29 @@ export function explainConnectError(error: unknown, options: CassandraOptions, l
       const first = inner.find((e) => e instanceof errors.AuthenticationError)
       return `Cassandra at ${where} refused the login: ${oneLine(first)} — check the username and password`
     }
+    const dc = inner.find((e) => /localDataCenter/.test(describeError(e)))
+    if (dc) return wrongDataCenter(where, dc)
     const codes = new Set(inner.map((e) => (e as { code?: string }).code).filter(Boolean))
     if (codes.has('ECONNREFUSED')) {
       return `cannot reach Cassandra at ${where}: connection refused — is the node running and listening there?`
     }
-    if (codes.has('ENOTFOUND') || codes.has('EAI_AGAIN')) {
+    if (codes.has('ENOTFOUND') || codes.has('EAI_AGAIN') || /could be resolved/i.test(error.message)) {
       return `cannot reach Cassandra at ${where}: host not found`
     }
     if (inner.length === 0) return `cannot reach Cassandra at ${where}: ${oneLine(error)}`
     return `cannot reach Cassandra at ${where}: ${oneLine(inner[0])}`
   }
   const message = oneLine(error)
-  if (/localDataCenter|data ?center/i.test(message)) {
-    return `Cassandra at ${where}: ${message} — set localDataCenter to one of the cluster's datacenters`
-  }
+  if (/localDataCenter/.test(message)) return wrongDataCenter(where, error)
   if (error instanceof errors.AuthenticationError) {
     return `Cassandra at ${where} refused the login: ${message} — check the username and password`
   }
   return `cannot connect to Cassandra at ${where}: ${message}`
+}
+
+function wrongDataCenter(where: string, error: unknown): string {
+  const known = /data centers: \[([^\]]*)\]/.exec(describeError(error))?.[1]
+  return `Cassandra at ${where}: no node in that datacenter${known ? ` (the cluster has: ${known})` : ''} — set localDataCenter to one of the cluster's datacenters`
 }
 
 function oneLine(error: unknown): string {

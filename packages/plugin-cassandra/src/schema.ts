@@ -15,13 +15,19 @@ const OWNED = 'cdcb:owned'
 /** The columns of cdcb's state table: a full row per key, marker included; one partition per (run, bucket). */
 const STATE_COLUMNS = `run_id text, bucket int, key bigint, seq bigint, op text, intended_at bigint, digest text, payload text,
   PRIMARY KEY ((run_id, bucket), key)`
-/** One row per change, in seq order within a (run, bucket) partition, so a sink reads only what is new. */
-const LOG_COLUMNS = `run_id text, bucket int, seq bigint, key bigint, op text, intended_at bigint, digest text,
-  PRIMARY KEY ((run_id, bucket), seq)`
+/**
+ * One row per change, in arrival order within a (run, bucket) partition:
+ * `written` is a timeuuid the coordinator makes (`now()`) as it applies the
+ * write, so a sink reads only what arrived since its last read. Seq order
+ * would not do: a key's write waits for its previous one, and becomes visible
+ * long after higher seqs of other keys.
+ */
+const LOG_COLUMNS = `run_id text, bucket int, written timeuuid, seq bigint, key bigint, op text, intended_at bigint, digest text,
+  PRIMARY KEY ((run_id, bucket), written, seq)`
 
 /** The columns the sink needs in a change log, and the verifier in a state table. */
 export const REQUIRED = {
-  log: ['run_id', 'bucket', 'seq', 'key', 'op', 'intended_at', 'digest'],
+  log: ['run_id', 'bucket', 'written', 'seq', 'key', 'op', 'intended_at', 'digest'],
   state: ['run_id', 'bucket', 'key', 'seq', 'digest', 'payload'],
 } as const
 
@@ -122,7 +128,7 @@ async function prepareSink(options: CassandraOptions, context: RunContext): Prom
       if (missing.length > 0) {
         throw new ConfigError(
           `sink: table ${keyspace}.${sinkLog} at ${describeTarget(options)} lacks cdcb's marker column(s) ${missing.join(', ')} — ` +
-            `the pipeline must write ${REQUIRED.log.join(', ')} with PRIMARY KEY ((run_id, bucket), seq)`,
+            `the pipeline must write ${REQUIRED.log.join(', ')} with PRIMARY KEY ((run_id, bucket), written, seq), written a timeuuid from now()`,
         )
       }
       context.log(`cassandra: observing ${keyspace}.${sinkLog}, which cdcb did not create, read-only`)

@@ -1,18 +1,19 @@
 /**
  * The sink: reads a change log table (one row per change, `PRIMARY KEY
- * ((run_id, bucket), seq)`) and observes every row of this run once. A state
- * table shows only each key's last version, so a sink reading one would miss
- * every change overwritten between two reads and every delete; a change log
- * shows them all. cdcb's source writes one with `changeLog`; a pipeline that
- * ends in Cassandra writes one as its target.
+ * ((run_id, bucket), written, seq)`, `written` a timeuuid the coordinator
+ * makes with `now()`) and observes every row of this run once. A state table
+ * shows only each key's last version, so a sink reading one would miss every
+ * change overwritten between two reads and every delete; a change log shows
+ * them all. cdcb's source writes one with `changeLog`; a pipeline that ends in
+ * Cassandra writes one as its target.
  *
- * Each worker reads its share of the buckets (`bucket % shards === shard`)
- * every `pollInterval`, from the highest seq it had seen `pollLookback` ago:
- * rows of one partition become visible out of seq order while writes are in
- * flight, and the lookback reads those again. A write that took longer than
- * the lookback (a loaded or paused node) is found by a sweep from the start of
- * the log after a read that found nothing new (at most once a second, so at
- * the latest in the drain). A seq seen before is skipped (one bit per seq).
+ * Each worker reads its share of the buckets (`bucket % shards === shard`),
+ * all in parallel, every `pollInterval`, from `pollLookback` before the newest
+ * `written` it has seen there: a row becomes visible a moment after its
+ * timeuuid is taken, and the lookback reads such rows again. A row slower
+ * than that (a paused node) is found by a sweep of the whole log, made after a
+ * read that found nothing new (at most once a second, so at the latest in the
+ * drain). A seq seen before is skipped (one bit per seq).
  *
  * `committedAt` is the row's `WRITETIME` (microseconds): the write's
  * timestamp, the coordinator's receive time when the writer lets the server
@@ -35,43 +36,33 @@ export async function createCassandraSink(options: CassandraOptions, context: Pl
   const lookbackMs = millis(options.pollLookback ?? DEFAULTS.pollLookback)
   const mine: number[] = []
   for (let b = context.shard; b < buckets; b += context.shards) mine.push(b)
-  const query = `SELECT seq, key, op, intended_at, digest, WRITETIME(intended_at) AS written FROM ${qualified(keyspace, sinkLog)}
-    WHERE run_id = ? AND bucket = ? AND seq > ?`
+  const query = `SELECT written, seq, key, op, intended_at, digest, WRITETIME(intended_at) AS stamp
+    FROM ${qualified(keyspace, sinkLog)} WHERE run_id = ? AND bucket = ? AND written >= minTimeuuid(?)`
   const counts = { insert: 0, update: 0, delete: 0, corrupt: 0, reads: 0, sweeps: 0, readErrors: 0 }
   const KIND = { i: 'insert', u: 'update', d: 'delete' } as const
   const seen = new SeqBitset()
-  // Per bucket: the highest seq seen at each read within the lookback, oldest first.
-  const history = mine.map(() => [] as { at: number; maxSeq: bigint }[])
+  // Per bucket: the newest `written` seen, in epoch milliseconds.
+  const newest = mine.map(() => 0)
   const client = await connect(options, 'sink', { keyspace })
   let stopped = false
   let loop: Promise<void> | undefined
   let failing = false
 
-  /** The seq a read of bucket `i` starts after: the highest seen at a read at least `lookback` ago. */
-  const floor = (i: number, now: number): bigint => {
-    const h = history[i]!
-    let cut = -1
-    for (let j = 0; j < h.length && h[j]!.at <= now - lookbackMs; j++) cut = j
-    if (cut > 0) h.splice(0, cut)
-    return cut >= 0 ? h[0]!.maxSeq : -1n
-  }
-
-  /** Reads bucket `i` past its floor (or all of it when sweeping); resolves with the rows it observed. */
+  /** Reads bucket `i` from its lookback (or all of it when sweeping); resolves with how many rows were new. */
   const readBucket = async (i: number, observer: Observer, sweep: boolean): Promise<number> => {
-    const now = Date.now()
-    const from = sweep ? -1n : floor(i, now)
+    const from = sweep ? 0 : Math.max(0, newest[i]! - lookbackMs)
     let fresh = 0
-    let maxSeq = history[i]!.at(-1)?.maxSeq ?? -1n
-    const result = await client.execute(query, [context.runId, mine[i]!, from], {
+    const result = await client.execute(query, [context.runId, mine[i]!, new Date(from)], {
       prepare: true,
       fetchSize: FETCH_SIZE,
       consistency: consistencyOf(options),
     })
     for await (const row of result) {
-      const seqBig = row.get('seq') as bigint
-      if (seqBig > maxSeq) maxSeq = seqBig
-      const seq = Number(seqBig)
+      const writtenMs = (row.get('written') as { getDate(): Date }).getDate().getTime()
+      if (writtenMs > newest[i]!) newest[i] = writtenMs
+      const seq = Number(row.get('seq') as bigint)
       if (seen.testAndSet(seq)) continue
+      fresh++
       const op = row.get('op') as keyof typeof KIND
       const digest = row.get('digest') as string | null
       if (!(op in KIND)) {
@@ -85,36 +76,32 @@ export async function createCassandraSink(options: CassandraOptions, context: Pl
         continue
       }
       counts[KIND[op]]++
-      fresh++
-      const written = row.get('written') as bigint | null
+      const stamp = row.get('stamp') as bigint | null
       observer.observe(
         seq,
         Number(row.get('key') as bigint),
         Number(row.get('intended_at') as bigint),
-        written === null ? undefined : Number(written),
+        stamp === null ? undefined : Number(stamp),
       )
     }
-    history[i]!.push({ at: now, maxSeq })
     return fresh
   }
 
   const poll = async (observer: Observer): Promise<void> => {
-    // Sweep after a read that found nothing, at most once a second.
     let quiet = false
     let lastSweep = 0
     while (!stopped) {
       const started = Date.now()
       try {
         const sweep: boolean = quiet && started - lastSweep >= SWEEP_SPACING_MS
-        // Buckets in parallel: one read's time is then about one partition's, not the sum.
+        // Buckets in parallel: one read then takes about one partition's time, not the sum.
         const found: number[] = await Promise.all(mine.map((_, i) => readBucket(i, observer, sweep)))
-        const fresh = found.reduce((a, b) => a + b, 0)
         counts.reads++
         if (sweep) {
           counts.sweeps++
           lastSweep = started
         }
-        quiet = fresh === 0
+        quiet = found.every((n) => n === 0)
         if (failing) context.log(`cassandra sink ${context.shard}: reading ${keyspace}.${sinkLog} again`)
         failing = false
       } catch (error) {
