@@ -1,7 +1,7 @@
 import { checkPlugin } from '@cdcb/core/testing'
 import { describe, expect, it } from 'vitest'
 import { cassandra } from '../src/index.js'
-import { contactPoint, driverClient, env, runCassandra, uniqueKeyspace } from './helpers.js'
+import { contactPoint, driverClient, runCassandra, uniqueKeyspace } from './helpers.js'
 
 describe.skipIf(!contactPoint)('source, sink and verifier on one node', () => {
   it('passes core’s conformance check', async () => {
@@ -63,8 +63,4 @@ describe.skipIf(!contactPoint)('source, sink and verifier on one node', () => {
       }
     })
   }
-})
-
-describe.skipIf(!env.skip)('skipped', () => {
-  it('says why', () => expect(env.skip).toBeTruthy())
 })
