@@ -21,8 +21,8 @@ const MAX_FRAME = 16 * 1024 * 1024
  * accepts the connection, `{ listening: true, matches: false, detail }` when
  * something does but does not speak CQL, and `{ listening: true, matches:
  * true, release }` when a Cassandra node answers: `release` is its
- * `release_version` ('5.0.9'), or null when the node asks for authentication
- * (it is Cassandra, but this probe has no credentials to query with).
+ * `release_version` ('5.0.9'), or null with `authenticate: true` when the node
+ * asks for a login (it is Cassandra, but this probe has no credentials).
  */
 export async function probeCassandra(host, port, timeoutMs = 2000) {
   let connection
@@ -40,7 +40,8 @@ export async function probeCassandra(host, port, timeoutMs = 2000) {
       OP.STARTUP,
       stringMap({ CQL_VERSION: options.get('CQL_VERSION')[0] }),
     )
-    if (ready.opcode === OP.AUTHENTICATE) return { listening: true, matches: true, release: null }
+    if (ready.opcode === OP.AUTHENTICATE)
+      return { listening: true, matches: true, release: null, authenticate: true }
     if (ready.opcode !== OP.READY) throw new Error(errorText(ready, 'STARTUP'))
     const result = await connection.request(OP_QUERY, query('SELECT release_version FROM system.local'))
     if (result.opcode !== OP_RESULT)
