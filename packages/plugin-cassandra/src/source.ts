@@ -70,24 +70,33 @@ export async function createCassandraSource(
       client = await connect(options, 'source', { keyspace: names.keyspace, serverTimestamps })
     },
     write(ops) {
-      if (batchSize === 1) {
-        if (ops.length === 1) return keyOrder.after([ops[0]!.key], () => send(ops))
-        return Promise.all(ops.map((op) => keyOrder.after([op.key], () => send([op])))).then(() => {})
-      }
-      return Promise.all(
-        groupByPartition(ops, buckets, batchSize).map((group) =>
+      if (batchSize === 1 && ops.length === 1) return keyOrder.after([ops[0]!.key], () => send(ops))
+      const groups = batchSize === 1 ? ops.map((op) => [op]) : groupByPartition(ops, buckets, batchSize)
+      return settleAll(
+        groups.map((group) =>
           keyOrder.after(
             group.map((op) => op.key),
             () => send(group),
           ),
         ),
-      ).then(() => {})
+      )
     },
     async close() {
       await client?.shutdown().catch(() => {})
     },
     stats: () => ({ ...counts }),
   }
+}
+
+/**
+ * Resolves when every write has settled, rejecting with the first failure:
+ * the write's other requests finish first, so the per-kind counts never miss
+ * one that succeeded after a sibling failed.
+ */
+async function settleAll(pending: Promise<void>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(pending)
+  const failed = outcomes.find((o) => o.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
 }
 
 /**
