@@ -1,4 +1,4 @@
-import net from 'node:net'
+import { connectFramed } from '../lib/framed-socket.mjs'
 
 /**
  * Just enough of the CQL native protocol (v4) to tell a Cassandra node from
@@ -54,61 +54,35 @@ export async function probeCassandra(host, port, timeoutMs = 2000) {
   }
 }
 
-function connect(host, port, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port })
-    socket.setTimeout(timeoutMs)
-    let buffer = Buffer.alloc(0)
-    let pending
-    let stream = 0
-    let connected = false
-    const fail = (error) => {
-      socket.destroy()
-      if (!connected) reject(error)
-      if (pending) pending.reject(error)
-      pending = undefined
-    }
-    socket.on('timeout', () => fail(new Error(connected ? 'no CQL response in time' : 'connect timed out')))
-    socket.on('error', fail)
-    socket.on('close', () => fail(new Error('connection closed without a CQL response')))
-    socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk])
-      if (buffer.length < 9) return
-      if (buffer[0] !== (RESPONSE | VERSION) && (buffer[0] & RESPONSE) === 0)
-        return fail(new Error('reply is not a CQL frame'))
-      const length = buffer.readInt32BE(5)
-      if (length < 0 || length > MAX_FRAME) return fail(new Error('reply is not a CQL frame'))
-      if (buffer.length < 9 + length) return
-      const frame = { stream: buffer.readInt16BE(2), opcode: buffer[4], body: buffer.subarray(9, 9 + length) }
-      buffer = buffer.subarray(9 + length)
-      if (!pending) return
-      if (frame.stream !== pending.stream) return fail(new Error('reply has a foreign stream id'))
-      const { resolve: done } = pending
-      pending = undefined
-      done(frame)
-    })
-    socket.once('connect', () => {
-      connected = true
-      resolve({
-        request(opcode, body) {
-          return new Promise((resolveRequest, rejectRequest) => {
-            stream += 1
-            pending = { stream, resolve: resolveRequest, reject: rejectRequest }
-            const header = Buffer.alloc(9)
-            header[0] = VERSION
-            header.writeInt16BE(stream, 2)
-            header[4] = opcode
-            header.writeInt32BE(body.length, 5)
-            socket.write(Buffer.concat([header, body]))
-          })
-        },
-        close() {
-          pending = undefined
-          socket.destroy()
-        },
-      })
-    })
-  })
+// Frames: version, flags, stream int16, opcode, length int32, body.
+const CQL = {
+  name: 'CQL',
+  split(buffer) {
+    if (buffer.length < 9) return undefined
+    if ((buffer[0] & RESPONSE) === 0) throw new Error('reply is not a CQL frame')
+    const length = buffer.readInt32BE(5)
+    if (length < 0 || length > MAX_FRAME) throw new Error('reply is not a CQL frame')
+    if (buffer.length < 9 + length) return undefined
+    const frame = { stream: buffer.readInt16BE(2), opcode: buffer[4], body: buffer.subarray(9, 9 + length) }
+    return { frame, rest: buffer.subarray(9 + length) }
+  },
+  idOf: (frame) => frame.stream,
+  encode(stream, { opcode, body }) {
+    const header = Buffer.alloc(9)
+    header[0] = VERSION
+    header.writeInt16BE(stream, 2)
+    header[4] = opcode
+    header.writeInt32BE(body.length, 5)
+    return Buffer.concat([header, body])
+  },
+}
+
+async function connect(host, port, timeoutMs) {
+  const connection = await connectFramed(host, port, timeoutMs, CQL)
+  return {
+    request: (opcode, body) => connection.request({ opcode, body }),
+    close: () => connection.close(),
+  }
 }
 
 const short = (n) => {
