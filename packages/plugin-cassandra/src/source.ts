@@ -13,7 +13,7 @@
  * With `changeLog`, each change is also appended to the change log in the same
  * unlogged batch.
  */
-import type { Operation, PluginContext, Source } from '@cdcb/core'
+import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import { connect } from './connect.js'
 import { type CassandraOptions, DEFAULTS, namesOf } from './options.js'
 import { statementsFor } from './statements.js'
@@ -40,14 +40,13 @@ export async function createCassandraSource(
     const intendedAt = BigInt(Math.round(op.intendedAt))
     const key = BigInt(op.key)
     const seq = BigInt(op.seq)
-    const digest = op.kind === 'delete' ? '' : context.digest(op.seq)
+    // The payload once: context.digest(seq) would derive it a second time.
+    const payload = op.kind === 'delete' ? '' : context.payload(op.seq)
+    const digest = op.kind === 'delete' ? '' : digestOf(payload)
     const state =
       op.kind === 'delete'
         ? { query: sql.delete, params: [runId, bucket, key] }
-        : {
-            query: sql.upsert,
-            params: [runId, bucket, key, seq, OP[op.kind], intendedAt, digest, context.payload(op.seq)],
-          }
+        : { query: sql.upsert, params: [runId, bucket, key, seq, OP[op.kind], intendedAt, digest, payload] }
     if (!sql.log) return [state]
     return [state, { query: sql.log, params: [runId, bucket, seq, key, OP[op.kind], intendedAt, digest] }]
   }
