@@ -18,7 +18,8 @@ const runContext = (runId: string): RunContext => ({
  * The sink's committedAt (WRITETIME) checked against a stamp it does not
  * come from: this process's clock read just before each write is sent and
  * just after it is acknowledged. Same host, same clock, so WRITETIME must fall
- * between the two (to the millisecond the client-side stamp is rounded to).
+ * between the two, give or take the counter (under 1 ms) both the driver and
+ * the node add to their millisecond clock to keep stamps unique.
  */
 describe.skipIf(!contactPoint)('committedAt from WRITETIME', () => {
   const teardowns: (() => Promise<void>)[] = []
@@ -45,7 +46,8 @@ describe.skipIf(!contactPoint)('committedAt from WRITETIME', () => {
         const before = Date.now() * 1000
         const kind = seq < 20 ? 'insert' : seq < 30 ? 'update' : 'delete'
         await source.write([{ seq, key: seq % 20, kind, intendedAt: before }])
-        bounds.set(seq, { before, after: Date.now() * 1000 })
+        // Date.now() truncates to the millisecond: the acknowledgement came before the next one.
+        bounds.set(seq, { before, after: (Date.now() + 1) * 1000 })
       }
       await source.close?.()
 
@@ -62,8 +64,8 @@ describe.skipIf(!contactPoint)('committedAt from WRITETIME', () => {
       await sink.stop?.()
       expect(committed.size).toBe(40)
       expect(sink.timeBase).toMatch(/WRITETIME.*µs/)
-      // The driver's client-side stamp is whole milliseconds (plus a counter below 1 ms).
-      const slack = timestamps === 'client' ? 1000 : 0
+      // Both stamps are a millisecond clock times 1000 plus a counter that keeps them unique (below 1 ms here).
+      const slack = 1000
       for (const [seq, { before, after }] of bounds) {
         const at = committed.get(seq)!
         expect(at, `seq ${seq}`).toBeGreaterThanOrEqual(before - slack)
