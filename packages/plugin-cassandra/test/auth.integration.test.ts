@@ -44,8 +44,9 @@ describe.skipIf(!env.harness)('a node with password authentication', () => {
       CASSANDRA_STORAGE_PORT: String(await freePort()),
       CASSANDRA_AUTHENTICATOR: 'PasswordAuthenticator',
     }
-    address = (await up('cassandra', { env: nodeEnv })).address
-  })
+    // A second JVM starting on a loaded 2-core machine took 90 s once: allow it time.
+    address = (await up('cassandra', { env: nodeEnv, timeoutMs: 240_000 })).address
+  }, 300_000)
 
   afterAll(async () => {
     if (address) await down('cassandra', { env: nodeEnv })
