@@ -85,7 +85,7 @@ export const optionsSchema = z.strictObject({
   changeLog: z.union([identifier, z.boolean({ error: 'expected true, false or a table name' })]).optional(),
   /** Sink: how often to read the change log. @default "100ms" */
   pollInterval: duration.optional(),
-  /** Sink: how far before the newest change-log row seen each read starts again, for rows that became visible a moment after their `written` time. @default "2s" */
+  /** Sink: how far before the newest change-log row seen a read goes back once a second (every read: 250 ms), for rows that became visible a while after their `written` time. @default "2s" */
   pollLookback: duration.optional(),
   /** Source: create cdcb's tables `WITH cdc = true`, for a CDC reader such as Debezium's Cassandra connector. @default false */
   cdc: z.boolean({ error: 'expected true or false' }).optional(),
