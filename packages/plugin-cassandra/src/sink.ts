@@ -130,6 +130,9 @@ export async function createCassandraSink(options: CassandraOptions, context: Pl
 
   return {
     timeBase: SINK_TIME_BASE,
+    // WRITETIME is a millisecond clock times 1000 (plus a uniqueness counter), whoever stamps it:
+    // a write taken in the millisecond its intended time falls in can read up to 999 µs early.
+    stampResolutionMicros: 1000,
     async start(observer) {
       loop = poll(observer)
     },
