@@ -40,6 +40,7 @@ export default defineConfig({
             'packages/plugin-kafka-connect/test/**',
             'packages/plugin-sqs/test/**',
             '**/prometheus.integration.test.ts',
+            'packages/plugin-cassandra/test/**',
             '**/node_modules/**',
           ],
           testTimeout: 300_000,
@@ -110,6 +111,17 @@ export default defineConfig({
           globalSetup: ['packages/plugin-kafka-connect/test/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Cassandra's own project: its global setup starts (or reuses) one node for all its files.
+        test: {
+          name: 'integration-cassandra',
+          include: ['packages/plugin-cassandra/test/**/*.integration.test.ts'],
+          globalSetup: ['packages/plugin-cassandra/test/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

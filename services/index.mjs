@@ -1,3 +1,4 @@
+import cassandra from './cassandra/service.mjs'
 import connect from './connect/service.mjs'
 import kafka from './kafka/service.mjs'
 import { ServiceError } from './lib/errors.mjs'
@@ -16,7 +17,7 @@ import sqsBridge from './sqs-bridge/service.mjs'
  */
 
 /** Every known service by name; `cli.mjs up` with no name starts them in this order. */
-export const services = { kafka, connect, sqs, 'sqs-bridge': sqsBridge }
+export const services = { kafka, connect, cassandra, sqs, 'sqs-bridge': sqsBridge }
 
 /** @type {string[]} */
 export const serviceNames = Object.keys(services)

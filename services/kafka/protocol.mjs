@@ -1,4 +1,4 @@
-import net from 'node:net'
+import { connectFramed } from '../lib/framed-socket.mjs'
 
 /**
  * Just enough of the Kafka wire protocol to tell a Kafka broker from any other
@@ -43,55 +43,29 @@ export async function probeKafka(host, port, timeoutMs = 2000) {
   }
 }
 
-function connect(host, port, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port })
-    socket.setTimeout(timeoutMs)
-    let buffer = Buffer.alloc(0)
-    let pending
-    let correlationId = 0
-    let connected = false
-    const fail = (error) => {
-      socket.destroy()
-      if (!connected) reject(error)
-      if (pending) pending.reject(error)
-      pending = undefined
-    }
-    socket.on('timeout', () => fail(new Error(connected ? 'no Kafka response in time' : 'connect timed out')))
-    socket.on('error', fail)
-    socket.on('close', () => fail(new Error('connection closed without a Kafka response')))
-    socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk])
-      if (buffer.length < 4) return
-      const size = buffer.readInt32BE(0)
-      if (size < 4 || size > MAX_FRAME) return fail(new Error('reply is not a Kafka frame'))
-      if (buffer.length < 4 + size) return
-      const frame = buffer.subarray(4, 4 + size)
-      buffer = buffer.subarray(4 + size)
-      if (!pending) return
-      if (frame.readInt32BE(0) !== pending.correlationId)
-        return fail(new Error('reply has a foreign correlation id'))
-      const { resolve: done } = pending
-      pending = undefined
-      done(frame.subarray(4))
-    })
-    socket.once('connect', () => {
-      connected = true
-      resolve({
-        request(apiKey, apiVersion, body) {
-          return new Promise((resolveRequest, rejectRequest) => {
-            correlationId += 1
-            pending = { correlationId, resolve: resolveRequest, reject: rejectRequest }
-            socket.write(encodeRequest(apiKey, apiVersion, correlationId, body))
-          })
-        },
-        close() {
-          pending = undefined
-          socket.destroy()
-        },
-      })
-    })
-  })
+// Frames: size int32, then correlation_id int32 and the response body.
+const KAFKA = {
+  name: 'Kafka',
+  split(buffer) {
+    if (buffer.length < 4) return undefined
+    const size = buffer.readInt32BE(0)
+    if (size < 4 || size > MAX_FRAME) throw new Error('reply is not a Kafka frame')
+    if (buffer.length < 4 + size) return undefined
+    return { frame: buffer.subarray(4, 4 + size), rest: buffer.subarray(4 + size) }
+  },
+  idOf: (frame) => frame.readInt32BE(0),
+  encode: (correlationId, { apiKey, apiVersion, body }) =>
+    encodeRequest(apiKey, apiVersion, correlationId, body),
+}
+
+async function connect(host, port, timeoutMs) {
+  const connection = await connectFramed(host, port, timeoutMs, KAFKA)
+  return {
+    // The body without the correlation id.
+    request: async (apiKey, apiVersion, body) =>
+      (await connection.request({ apiKey, apiVersion, body })).subarray(4),
+    close: () => connection.close(),
+  }
 }
 
 // Request header v1: api_key int16, api_version int16, correlation_id int32, client_id string.

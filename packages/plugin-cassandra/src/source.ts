@@ -1,0 +1,147 @@
+/**
+ * The source: writes each operation into cdcb's state table as a full-row
+ * upsert (insert and update alike, so a JDBC sink downstream never nulls a
+ * column) or a row delete, with cdcb's marker in the row: run id, seq, op,
+ * intended time, payload digest. Statements are prepared, so the driver knows
+ * each write's partition key and sends it to a replica (token-aware routing).
+ *
+ * A key's operations are sent one after another (the next when the previous is
+ * acknowledged): with server-side timestamps that is what keeps the last write
+ * last, and with client-side ones it keeps the change log in seq order per key.
+ * With `batchSize` > 1, operations of one partition (bucket) go in unlogged
+ * batches, a key at most once per batch (a batch's writes share a timestamp).
+ * With `changeLog`, each change is also appended to the change log in the same
+ * unlogged batch.
+ */
+import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
+import { connect } from './connect.js'
+import { type CassandraOptions, DEFAULTS, namesOf } from './options.js'
+import { statementsFor } from './statements.js'
+
+export async function createCassandraSource(
+  options: CassandraOptions,
+  context: PluginContext,
+): Promise<Source> {
+  const names = namesOf(options)
+  const sql = statementsFor(names.keyspace, names.table, names.changeLog)
+  const buckets = options.buckets ?? DEFAULTS.buckets
+  const batchSize = options.batchSize ?? DEFAULTS.batchSize
+  const serverTimestamps = (options.timestamps ?? DEFAULTS.timestamps) === 'server'
+  const runId = context.runId
+  const counts = { inserts: 0, updates: 0, deletes: 0, requests: 0, batches: 0 }
+  const KIND = { insert: 'inserts', update: 'updates', delete: 'deletes' } as const
+  const OP = { insert: 'i', update: 'u', delete: 'd' } as const
+  let client: Awaited<ReturnType<typeof connect>> | undefined
+  const keyOrder = new KeyOrder()
+
+  /** The statements of one operation: its state write, and its change-log row if there is a log. */
+  const queriesOf = (op: Operation): { query: string; params: unknown[] }[] => {
+    const bucket = op.key % buckets
+    const intendedAt = BigInt(Math.round(op.intendedAt))
+    const key = BigInt(op.key)
+    const seq = BigInt(op.seq)
+    // The payload once: context.digest(seq) would derive it a second time.
+    const payload = op.kind === 'delete' ? '' : context.payload(op.seq)
+    const digest = op.kind === 'delete' ? '' : digestOf(payload)
+    const state =
+      op.kind === 'delete'
+        ? { query: sql.delete, params: [runId, bucket, key] }
+        : { query: sql.upsert, params: [runId, bucket, key, seq, OP[op.kind], intendedAt, digest, payload] }
+    if (!sql.log) return [state]
+    return [state, { query: sql.log, params: [runId, bucket, seq, key, OP[op.kind], intendedAt, digest] }]
+  }
+
+  const send = (ops: readonly Operation[]): Promise<void> => {
+    const queries = ops.length === 1 ? queriesOf(ops[0]!) : ops.flatMap(queriesOf)
+    counts.requests++
+    if (queries.length > 1) counts.batches++
+    const done =
+      queries.length === 1
+        ? client!.execute(queries[0]!.query, queries[0]!.params, { prepare: true })
+        : client!.batch(queries, { prepare: true, logged: false })
+    return done.then(() => {
+      for (const op of ops) counts[KIND[op.kind]]++
+    })
+  }
+
+  return {
+    async open() {
+      client = await connect(options, 'source', { keyspace: names.keyspace, serverTimestamps })
+    },
+    write(ops) {
+      if (batchSize === 1 && ops.length === 1) return keyOrder.after([ops[0]!.key], () => send(ops))
+      const groups = batchSize === 1 ? ops.map((op) => [op]) : groupByPartition(ops, buckets, batchSize)
+      return settleAll(
+        groups.map((group) =>
+          keyOrder.after(
+            group.map((op) => op.key),
+            () => send(group),
+          ),
+        ),
+      )
+    },
+    async close() {
+      await client?.shutdown().catch(() => {})
+    },
+    stats: () => ({ ...counts }),
+  }
+}
+
+/**
+ * Resolves when every write has settled, rejecting with the first failure:
+ * the write's other requests finish first, so the per-kind counts never miss
+ * one that succeeded after a sibling failed.
+ */
+async function settleAll(pending: Promise<void>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(pending)
+  const failed = outcomes.find((o) => o.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
+}
+
+/**
+ * Splits operations into batches of one partition each, at most `size`
+ * operations and each key at most once, keeping every key's seq order
+ * (a key's later operation always lands in a later batch).
+ */
+export function groupByPartition(ops: readonly Operation[], buckets: number, size: number): Operation[][] {
+  const open = new Map<number, { ops: Operation[]; keys: Set<number> }>()
+  const out: Operation[][] = []
+  for (const op of ops) {
+    const bucket = op.key % buckets
+    let group = open.get(bucket)
+    if (!group || group.ops.length >= size || group.keys.has(op.key)) {
+      group = { ops: [], keys: new Set() }
+      open.set(bucket, group)
+      out.push(group.ops)
+    }
+    group.ops.push(op)
+    group.keys.add(op.key)
+  }
+  return out
+}
+
+/**
+ * Runs a write after every earlier write of its keys has settled. Memory: one
+ * entry per key with a write in flight, never per key written.
+ */
+export class KeyOrder {
+  private readonly last = new Map<number, Promise<void>>()
+
+  after(keys: readonly number[], run: () => Promise<void>): Promise<void> {
+    let before: Promise<unknown> | undefined
+    for (const key of keys) {
+      const previous = this.last.get(key)
+      if (previous) before = before ? Promise.all([before, previous]) : previous
+    }
+    const result = before ? before.then(run, run) : run()
+    const settled = result.then(
+      () => {},
+      () => {},
+    )
+    for (const key of keys) this.last.set(key, settled)
+    void settled.then(() => {
+      for (const key of keys) if (this.last.get(key) === settled) this.last.delete(key)
+    })
+    return result
+  }
+}

@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { contactPoint, driverClient } from './helpers.js'
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const cli = path.join(root, 'packages/cli/bin/run.js')
+
+describe.skipIf(!contactPoint)('examples/cassandra', () => {
+  it('runs shortened with the built cdcb binary: every SLO holds, and cdcb leaves nothing behind', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-example-')), 'result.json')
+    const args = [cli, 'run', '--config', 'examples/cassandra/bench.config.ts', '--no-tui']
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...args, '--rate', '200', '--duration', '3s', '--out', out],
+      { cwd: root, timeout: 120_000, env: { ...process.env, CASSANDRA_CONTACT_POINTS: contactPoint } },
+    )
+    expect(stdout).toMatch(/PASSED/)
+    const result = JSON.parse(readFileSync(out, 'utf8'))
+    expect(result.events.lost).toBe(0)
+    expect(result.events.observed).toBe(result.events.acked)
+    expect(result.verification.mismatched).toBe(0)
+    expect(result.verification.checked).toBeGreaterThan(0)
+    const client = await driverClient()
+    try {
+      const left = await client.execute(
+        "SELECT table_name FROM system_schema.tables WHERE keyspace_name = 'cdcb'",
+      )
+      expect(left.rowLength).toBe(0)
+    } finally {
+      await client.shutdown()
+    }
+  })
+})

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { status } from '../../../services/index.mjs'
+import { contactPoint, env, runCassandra, uniqueKeyspace } from './helpers.js'
+
+describe.skipIf(!contactPoint || !env.harness)('the node frozen mid-run', () => {
+  it('survives a 5 s SIGSTOP: latency shows the outage, nothing acknowledged is lost, counts are exact', async () => {
+    const node = await status('cassandra')
+    expect(node.startedByCdcb && node.pid).toBeTruthy()
+    const pid = node.pid!
+    let frozenAt = 0
+    let thawedAt = 0
+    const timers: NodeJS.Timeout[] = []
+    const thaw = () => {
+      if (frozenAt && !thawedAt) {
+        process.kill(pid, 'SIGCONT')
+        thawedAt = Date.now()
+      }
+    }
+    try {
+      const { result } = await runCassandra({
+        // Server-side stamps: WRITETIME is when the node took the write, so the freeze shows in it.
+        options: { keyspace: uniqueKeyspace('freeze'), consistency: 'ONE', requestTimeout: '20s' },
+        source: { timestamps: 'server' },
+        verify: false,
+        load: { rate: 300, duration: '10s', keys: 2000, drainTimeout: '60s', seed: 5 },
+        onStart: () => {
+          timers.push(
+            setTimeout(() => {
+              process.kill(pid, 'SIGSTOP')
+              frozenAt = Date.now()
+              // Thaw 5 s after the freeze really happened (a busy event loop fires timers late).
+              timers.push(setTimeout(thaw, 5000))
+            }, 2500),
+          )
+        },
+      })
+      expect(thawedAt - frozenAt).toBeGreaterThanOrEqual(4900)
+      const { events } = result
+      // Writes waited out the freeze (request timeout 20 s): latencies of seconds, no error.
+      expect(result.metrics.e2e.max).toBeGreaterThan(3000)
+      expect(result.metrics.ack.max).toBeGreaterThan(3000)
+      expect(events.errors).toBe(0)
+      expect(events.acked).toBe(events.sent)
+      expect(events.lost).toBe(0)
+      expect(events.duplicates).toBe(0)
+      expect(events.observed).toBe(events.acked)
+      const src = result.plugins.source as Record<string, number>
+      const sink = result.plugins.sink as Record<string, number>
+      expect(sink.insert).toBe(src.inserts)
+      expect(sink.update).toBe(src.updates)
+      expect(sink.delete).toBe(src.deletes)
+    } finally {
+      for (const timer of timers) clearTimeout(timer)
+      thaw()
+    }
+  })
+})
