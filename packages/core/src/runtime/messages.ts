@@ -42,9 +42,8 @@ export interface WorkerCounters {
   sentMeasured: number
   errorsMeasured: number
   lateMeasured: number
-  /** When the first and the last of the measured window's operations were sent (epoch µs, cdcb's clock). */
-  firstMeasuredSentAt: number
-  lastMeasuredSentAt: number
+  /** Operations of the measured window sent before it closed (a generator that fell behind sends the rest later). */
+  sentMeasuredInTime: number
   /** Distinct events intended in the measured window that were observed, and when the first and last were (epoch µs, cdcb's clock). */
   observedMeasured: number
   firstMeasuredSeenAt: number

@@ -68,8 +68,7 @@ class Shard {
     sentMeasured: 0,
     errorsMeasured: 0,
     lateMeasured: 0,
-    firstMeasuredSentAt: Number.POSITIVE_INFINITY,
-    lastMeasuredSentAt: Number.NEGATIVE_INFINITY,
+    sentMeasuredInTime: 0,
     observedMeasured: 0,
     firstMeasuredSeenAt: Number.POSITIVE_INFINITY,
     lastMeasuredSeenAt: Number.NEGATIVE_INFINITY,
@@ -263,11 +262,8 @@ class Shard {
         if (measured) counters.lateMeasured++
       }
     }
-    if (measuredOps > 0) {
-      counters.sentMeasured += measuredOps
-      if (sentAt < counters.firstMeasuredSentAt) counters.firstMeasuredSentAt = sentAt
-      counters.lastMeasuredSentAt = sentAt
-    }
+    counters.sentMeasured += measuredOps
+    if (sentAt <= this.loadEnd) counters.sentMeasuredInTime += measuredOps
     counters.sent += batch.length
     counters.inFlight += batch.length
     let written: Promise<void>
