@@ -212,9 +212,9 @@ export function deliveryRate(totals: CounterTotals, windowMicros: number): numbe
 }
 
 /**
- * Operations of the measured window sent while it was open, per second of the
- * window: a generator that fell behind sends the rest after it and shows below
- * the plan, while one late operation costs one operation, not a longer span.
+ * Operations sent while the measured window was open, per second of the window:
+ * a generator that fell behind shows below the plan, one steadily a few ms late
+ * does not, and one late operation costs one operation, not a longer span.
  */
 export function sendRate(totals: CounterTotals, windowMicros: number): number {
   return windowMicros > 0 ? totals.sentMeasuredInTime / (windowMicros / 1e6) : 0

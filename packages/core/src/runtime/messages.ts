@@ -42,7 +42,7 @@ export interface WorkerCounters {
   sentMeasured: number
   errorsMeasured: number
   lateMeasured: number
-  /** Operations of the measured window sent before it closed (a generator that fell behind sends the rest later). */
+  /** Operations sent while the measured window was open (any operation: the generator's send rate). */
   sentMeasuredInTime: number
   /** Distinct events intended in the measured window that were observed, and when the first and last were (epoch µs, cdcb's clock). */
   observedMeasured: number

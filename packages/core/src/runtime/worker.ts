@@ -263,7 +263,9 @@ class Shard {
       }
     }
     counters.sentMeasured += measuredOps
-    if (sentAt <= this.loadEnd) counters.sentMeasuredInTime += measuredOps
+    // The send rate is what the generator sent while the window was open, whichever operations they were:
+    // a generator steadily behind by a few ms still sends at the planned rate.
+    if (sentAt >= this.measureStart && sentAt < this.loadEnd) counters.sentMeasuredInTime += batch.length
     counters.sent += batch.length
     counters.inFlight += batch.length
     let written: Promise<void>
