@@ -201,7 +201,7 @@ export interface RunResult {
   readonly rate: {
     /** Planned operations per second over the measured window; null in the closed model (no plan). */
     readonly target: number | null
-    /** Operations intended in the measured window and sent, per second of the span they were sent in (at least the window). */
+    /** Operations sent while the measured window was open, per second of the window. */
     readonly sent: number
     /**
      * Distinct deliveries of the events intended in the measured window, per second of

@@ -25,14 +25,14 @@ afterEach(() => {
 })
 
 /** Starts `cdcb run` on a memory-pipeline config in an 80×24 terminal; the exit code lands in `EXIT=<code>` on screen. */
-function startRun(load: Record<string, unknown>, slo: Record<string, string>) {
+function startRun(load: Record<string, unknown>, slo: Record<string, string>, delay = '5ms') {
   const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-tui-e2e-'))
   const config = path.join(dir, 'bench.config.json')
   const out = path.join(dir, 'result.json')
   writeFileSync(
     config,
     JSON.stringify({
-      source: { plugin: 'memory', options: { delay: '5ms' } },
+      source: { plugin: 'memory', options: { delay } },
       sink: { plugin: 'memory' },
       workers: 1,
       load,
@@ -101,7 +101,8 @@ describe.skipIf(!tmux)('cdcb run with the dashboard in a real terminal', () => {
   })
 
   test('a second q quits at once without waiting for the drain', async () => {
-    const run = startRun({ rate: 1000, duration: '60s' }, { lost: '== 0' })
+    // Events take 3 s to arrive, so the drain after the first q has something to wait for.
+    const run = startRun({ rate: 1000, duration: '60s' }, { lost: '== 0' }, '3s')
     await run.terminal.waitFor((s) => /MEASURE/.test(s), 60_000, 'the dashboard measuring')
     run.terminal.press('q')
     run.terminal.press('q')

@@ -252,13 +252,13 @@ function warningsFor(
   if (events.errors > 0) warnings.push(`${events.errors} operations failed to write (see errors)`)
   if (phase('load')?.outcome === 'deadline') {
     warnings.push(
-      `load: the schedule was still running ${config.load.drainTimeoutMicros / 1e6}s after its planned end (deadline), so it was stopped`,
+      `load: the schedule was still running past its planned end at its deadline (the larger of load.drainTimeout and 30s after it), so it was stopped`,
     )
   }
   const waited = (phase('inFlight')?.seconds ?? 0) + (phase('drain')?.seconds ?? 0)
   if (totals.inFlight > 0) {
     warnings.push(
-      `inFlight: ${totals.inFlight} writes were neither acknowledged nor failed ${waited.toFixed(1)}s after the schedule ended (${phase('inFlight')?.outcome === 'stopped' ? `cut short by ${derived.stoppedBy}` : 'deadline: load.drainTimeout'}); they count as unresolved`,
+      `inFlight: ${totals.inFlight} writes were neither acknowledged nor failed ${(phase('inFlight')?.seconds ?? 0).toFixed(1)}s after the schedule ended (${phase('inFlight')?.outcome === 'stopped' ? `cut short by ${derived.stoppedBy}` : 'deadline: the larger of load.drainTimeout and 30s'}); they count as unresolved`,
     )
   }
   if (derived.drainCut && state.unseenAcked > 0) {
@@ -268,7 +268,7 @@ function warningsFor(
   }
   if (events.lost > 0) {
     warnings.push(
-      `${events.lost} acknowledged events were not seen within the drain (${waited.toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost (if the pipeline is only slow, a longer load.drainTimeout tells them apart); first seqs: ${state.unseenSample.join(', ')}`,
+      `${events.lost} acknowledged events were not seen within the drain (${(phase('drain')?.seconds ?? 0).toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost (if the pipeline is only slow, a longer load.drainTimeout tells them apart); first seqs: ${state.unseenSample.join(', ')}`,
     )
   }
   if (phase('close')?.outcome === 'deadline') {

@@ -26,6 +26,12 @@ export const PHASE_DEADLINES = {
   prepare: 120e6,
   /** Every worker's source open and sink watching. */
   ready: 120e6,
+  /**
+   * Least time a late schedule and unsettled writes get (each is at least
+   * `load.drainTimeout`): a write a busy target has not acknowledged for this
+   * long is hung, not slow.
+   */
+  settleAtLeast: 30e6,
   /** After Ctrl-C or abortOnFail: what is left of the load, in-flight writes and the drain together. */
   stopped: 5e6,
   /** Sinks stopped and sources closed after the drain. */

@@ -43,9 +43,8 @@ export interface WorkerCounters {
   sentMeasured: number
   errorsMeasured: number
   lateMeasured: number
-  /** When the first and the last of the measured window's operations were sent (epoch µs, cdcb's clock). */
-  firstMeasuredSentAt: number
-  lastMeasuredSentAt: number
+  /** Operations sent while the measured window was open (any operation: the generator's send rate). */
+  sentMeasuredInTime: number
   /** Distinct events intended in the measured window that were observed, and when the first and last were (epoch µs, cdcb's clock). */
   observedMeasured: number
   firstMeasuredSeenAt: number

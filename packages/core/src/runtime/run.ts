@@ -241,13 +241,14 @@ class BenchmarkRun {
 
     const plannedEnd = startAt + this.config.load.totalMicros
     const drainBudget = this.config.load.drainTimeoutMicros
+    const settleBudget = Math.max(drainBudget, PHASE_DEADLINES.settleAtLeast)
     const stoppedDeadline = () => this.control.stoppedAt + PHASE_DEADLINES.stopped
 
     // load: until every worker's schedule ended; a schedule still running a drain budget past its plan is stopped.
     await this.phases.start('load')
     const loadEnded = await this.changed.waitFor(
       () => this.scheduleDone.size + this.closed.size >= this.config.workers || this.failure !== undefined,
-      () => (this.control.reason ? stoppedDeadline() : plannedEnd + drainBudget),
+      () => (this.control.reason ? stoppedDeadline() : plannedEnd + settleBudget),
     )
     await this.phases.end(this.outcome(loadEnded))
     if (!loadEnded) this.broadcast({ type: 'stop' })
@@ -256,20 +257,20 @@ class BenchmarkRun {
     const scheduleEndedAt = nowMicros()
     this.livePhase = 'drain'
 
-    // inFlight and drain share one budget from the end of the schedule (load.drainTimeout).
-    const budgetEnd = () =>
-      this.control.reason
-        ? Math.min(scheduleEndedAt + drainBudget, stoppedDeadline())
-        : scheduleEndedAt + drainBudget
+    // After a stop, load, in-flight and drain together end within PHASE_DEADLINES.stopped of it.
+    const capped = (deadline: number) =>
+      this.control.reason ? Math.min(deadline, stoppedDeadline()) : deadline
     await this.phases.start('inFlight')
     const settled = await this.changed.waitFor(
       () => this.loadDone.size + this.closed.size >= this.config.workers || this.failure !== undefined,
-      budgetEnd,
+      () => capped(scheduleEndedAt + settleBudget),
     )
     await this.phases.end(this.outcome(settled))
+    const settledAt = nowMicros()
 
+    // The drain: load.drainTimeout from when the writes settled (or were given up on), as without deadlines.
     await this.phases.start('drain')
-    const drained = await this.drain(budgetEnd, scheduleEndedAt)
+    const drained = await this.drain(() => capped(settledAt + drainBudget), settledAt)
     await this.phases.end(this.outcome(drained))
 
     const verification = await this.close()
@@ -462,7 +463,7 @@ class BenchmarkRun {
   }
 
   /** Phase `drain`: until every acknowledged event was seen, or the budget ends. */
-  private async drain(budgetEnd: () => number, scheduleEndedAt: number): Promise<boolean> {
+  private async drain(budgetEnd: () => number, since: number): Promise<boolean> {
     let scanFrom = 0
     let lastNote = nowMicros()
     const unseen = () => {
@@ -476,7 +477,7 @@ class BenchmarkRun {
         const left = unseen()
         // Say what the run is waiting for, so a stuck pipeline never looks like a hung tool.
         if (left > 0 && nowMicros() - lastNote >= 5e6) {
-          const waited = (nowMicros() - scheduleEndedAt) / 1e6
+          const waited = (nowMicros() - since) / 1e6
           const more = Math.max(0, (budgetEnd() - nowMicros()) / 1e6)
           this.reporters.log(
             `draining for ${waited.toFixed(0)}s: ${left} events still in the pipeline; waiting up to ${more.toFixed(0)}s more`,
