@@ -26,3 +26,28 @@ describe('checkPlugin (the plugin conformance check)', () => {
     expect(faulty.failures.join('\n')).toMatch(/observed more than once/)
   }, 60_000)
 })
+
+describe('checkPlugin on a sink whose stamps cannot be latencies', () => {
+  const plugin = new URL('./fixtures/millisecond-stamps-plugin.mjs', import.meta.url).pathname
+
+  it('fails stamps in the wrong unit (milliseconds for microseconds), naming what it saw', async () => {
+    const report = await checkPlugin({
+      source: { plugin },
+      sink: { plugin },
+      duration: '1s',
+      keys: 200,
+    })
+    expect(report.passed).toBe(false)
+    expect(report.failures.join('\n')).toMatch(/300 end-to-end samples were below zero.*wrong unit/)
+  }, 60_000)
+
+  it("fails stamps from a clock 5 ms behind cdcb's, that the sink did not declare as that coarse", async () => {
+    const report = await checkPlugin({
+      source: { plugin },
+      sink: { plugin, options: { behindMs: 5 } },
+      duration: '1s',
+      keys: 200,
+    })
+    expect(report.failures.join('\n')).toMatch(/end-to-end samples were below zero/)
+  }, 60_000)
+})

@@ -73,6 +73,22 @@ export async function checkPlugin(options: ConformanceOptions): Promise<Conforma
   if (e.outOfOrder > 0) failures.push(`${e.outOfOrder} events arrived after a later change of the same key`)
   if (e.corrupt > 0) failures.push(`${e.corrupt} records failed the content check`)
   if (result.metrics.e2e.count === 0) failures.push('no end-to-end latency was recorded')
+  // Stamps a latency cannot come from: committedAt before intendedAt or after cdcb saw the change (beyond
+  // the sink's declared stampResolutionMicros), or more than an hour away.
+  const stamps: Array<[string, RunResult['metrics']['e2e']]> = [
+    ['end-to-end', result.metrics.e2e],
+    ['detect (observed − committed)', result.metrics.detect],
+  ]
+  for (const [label, summary] of stamps) {
+    if (summary.belowZero > 0)
+      failures.push(
+        `${summary.belowZero} ${label} samples were below zero: committedAt is in the wrong unit (epoch microseconds expected), from a clock behind cdcb's, or coarser than the sink's stampResolutionMicros says`,
+      )
+    if (summary.aboveRange > 0)
+      failures.push(
+        `${summary.aboveRange} ${label} samples were above one hour: committedAt is in the wrong unit (epoch microseconds expected) or implausible`,
+      )
+  }
   if (options.verify) {
     const v = result.verification
     if (!v || v.checked === 0) failures.push('the verifier checked no key')
