@@ -11,7 +11,8 @@
  * `committedAt` is the record timestamp: LogAppendTime (the broker's append
  * time) or CreateTime (the producer's send time), as the topic is configured;
  * `timeBase` says which. It has millisecond resolution, so cdcb takes the middle
- * of the millisecond, kept between the intended time and the time it was read.
+ * of the millisecond and declares `stampResolutionMicros` 1000: core's one policy
+ * for coarse stamps decides what a value just below zero means.
  */
 import { formatMicros, nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
 import { Admin, Consumer, type KafkaRecord, type TopicWithPartitionAndOffset } from '@platformatic/kafka'
@@ -55,6 +56,8 @@ export function createKafkaSink(options: ResolvedKafkaOptions, context: PluginCo
 
 class KafkaSink implements Sink {
   timeBase = 'Kafka record timestamp'
+  /** Record timestamps are whole milliseconds; core's policy counts what is within that (see Sink). */
+  readonly stampResolutionMicros: number
   private consumer: Consumer | undefined
   private reader: PartitionReader | undefined
   private lookTimer: NodeJS.Timeout | undefined
@@ -70,6 +73,7 @@ class KafkaSink implements Sink {
   ) {
     this.decode = createDecoder(options, context)
     this.recordTime = options.committedAt === 'record'
+    this.stampResolutionMicros = this.recordTime ? 1000 : 0
   }
 
   async start(observer: Observer): Promise<void> {
@@ -165,11 +169,9 @@ class KafkaSink implements Sink {
       return
     }
     counts[record.kind]++
-    // Record timestamps have millisecond resolution: take the middle of the
-    // millisecond, kept between the intended time and now (never negative).
-    const committedAt = this.recordTime
-      ? Math.min(Math.max(timestampMs * 1e3 + 500, record.intendedAt), observedAt)
-      : undefined
+    // Record timestamps have millisecond resolution: take the middle of the millisecond,
+    // not clamped: core counts a latency within the declared resolution below zero as 0.
+    const committedAt = this.recordTime ? timestampMs * 1e3 + 500 : undefined
     observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
     if (record.sourceMicros !== undefined) this.sourceLag.record(record.sourceMicros - record.intendedAt)
   }
