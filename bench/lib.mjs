@@ -1,7 +1,7 @@
 import './node24.mjs'
 // Shared helpers for the benchmarks: run the real CLI on a config and read its JSON result.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,6 +43,9 @@ export async function runCdcb(config, { args = [], rssEveryMs } = {}) {
     result = JSON.parse(readFileSync(out, 'utf8'))
   } catch {
     throw new Error(`cdcb exited ${code} without a result:\n${stdout}`)
+  } finally {
+    // The config and result of every run, left in the temp folder, add up over an afternoon of runs.
+    rmSync(dir, { recursive: true, force: true })
   }
   return { code, result, rss, stdout }
 }

@@ -333,9 +333,7 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
   const columns = debeziumColumns(options)
   return (record) => {
     if (!record.value) return undefined // tombstone after a delete
-    const text = record.value.toString('utf8')
-    if (!text.includes(runId)) return undefined
-    const value = parseEnvelope(text)
+    const value = parseEnvelope(record.value, runId)
     if (!value) return undefined
     const envelope = (
       typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
@@ -398,25 +396,33 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
   }
 }
 
+const SCHEMA_PREFIX = Buffer.from('{"schema":')
+const PAYLOAD_KEY = Buffer.from('},"payload":{')
+
 /**
- * Parses a Debezium value. With the JSON converter's schemas the value is
- * `{"schema":{…},"payload":{…}}` and the schema is most of its bytes, so the
- * payload alone is parsed when it can be found: the first `"payload":` key
- * (a Connect schema names fields in `"field":` values, never as keys). Anything
- * unexpected falls back to parsing the whole value.
+ * Parses a Debezium value of run `runId` (undefined for another run's or
+ * unreadable values). With the JSON converter's schemas the value is
+ * `{"schema":{…},"payload":{…}}` and the schema is most of its bytes, so only
+ * the payload is decoded and parsed when it can be found: the first
+ * `},"payload":{` (a Connect schema names fields in `"field":` values, never as
+ * keys). Anything unexpected falls back to parsing the whole value.
  */
-function parseEnvelope(text: string): Record<string, unknown> | undefined {
-  if (text.startsWith('{"schema":') && text.endsWith('}')) {
-    const at = text.indexOf('},"payload":{')
+function parseEnvelope(bytes: Buffer, runId: string): Record<string, unknown> | undefined {
+  if (bytes.length > 24 && bytes[bytes.length - 1] === 0x7d && bytes.subarray(0, 10).equals(SCHEMA_PREFIX)) {
+    const at = bytes.indexOf(PAYLOAD_KEY)
     if (at > 0) {
+      const text = bytes.toString('utf8', at + 12, bytes.length - 1)
+      if (!text.includes(runId)) return undefined
       try {
-        const payload = JSON.parse(text.slice(at + 12, -1)) as unknown
+        const payload = JSON.parse(text) as unknown
         if (payload && typeof payload === 'object' && 'op' in payload) return { payload }
       } catch {
         // not where it seemed: parse the whole value below
       }
     }
   }
+  const text = bytes.toString('utf8')
+  if (!text.includes(runId)) return undefined
   try {
     const value = JSON.parse(text) as unknown
     return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined

@@ -11,7 +11,8 @@
  * `committedAt` is the record timestamp: LogAppendTime (the broker's append
  * time) or CreateTime (the producer's send time), as the topic is configured;
  * `timeBase` says which. It has millisecond resolution, so cdcb takes the middle
- * of the millisecond, kept between the intended time and the time it was read.
+ * of the millisecond and declares `stampResolutionMicros` 1000: core's one policy
+ * for coarse stamps decides what a value just below zero means.
  */
 import {
   formatMicros,
@@ -85,6 +86,8 @@ const DEBEZIUM_STAMPS: readonly StampInfo[] = [
 
 class KafkaSink implements Sink {
   timeBase = 'Kafka record timestamp'
+  /** Record timestamps are whole milliseconds; core's policy counts what is within that (see Sink). */
+  readonly stampResolutionMicros: number
   private consumer: Consumer | undefined
   private reader: PartitionReader | undefined
   private lookTimer: NodeJS.Timeout | undefined
@@ -104,6 +107,7 @@ class KafkaSink implements Sink {
     this.decode = createDecoder(options, context)
     this.recordTime = options.committedAt === 'record'
     this.stamps = options.format === 'debezium' ? DEBEZIUM_STAMPS : undefined
+    this.stampResolutionMicros = this.recordTime ? 1000 : 0
   }
 
   async start(observer: Observer): Promise<void> {
@@ -199,11 +203,9 @@ class KafkaSink implements Sink {
       return
     }
     counts[record.kind]++
-    // Record timestamps have millisecond resolution: take the middle of the
-    // millisecond, kept between the intended time and now (never negative).
-    const committedAt = this.recordTime
-      ? Math.min(Math.max(timestampMs * 1e3 + 500, record.intendedAt), observedAt)
-      : undefined
+    // Record timestamps have millisecond resolution: take the middle of the millisecond,
+    // not clamped: core counts a latency within the declared resolution below zero as 0.
+    const committedAt = this.recordTime ? timestampMs * 1e3 + 500 : undefined
     if (this.stamps) {
       const values = this.stampValues
       values[0] = record.sourceMicros ?? Number.NaN

@@ -15,8 +15,15 @@ export function uniqueTopic(prefix: string): string {
 }
 
 /** A producer of string records, for tests that write foreign or tampered records next to a run. */
-export function testProducer(): Producer<string, string, string, string> {
-  return new Producer({ bootstrapBrokers: [brokers], clientId: 'cdcb-test', serializers: stringSerializers })
+export function testProducer(
+  options: { idempotent?: boolean } = {},
+): Producer<string, string, string, string> {
+  return new Producer({
+    bootstrapBrokers: [brokers],
+    clientId: 'cdcb-test',
+    serializers: stringSerializers,
+    ...(options.idempotent ? { idempotent: true, acks: -1, maxInflights: 1 } : {}),
+  })
 }
 
 /** The topics on the broker. */
