@@ -13,6 +13,19 @@ export default defineConfig({
         },
       },
       {
+        // Type tests (*.test-d.ts) run tsc over the built packages' declarations with strict settings.
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: {
+            enabled: true,
+            only: true,
+            include: ['packages/*/test/**/*.test-d.ts'],
+            tsconfig: 'packages/core/test/types/tsconfig.json',
+          },
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['packages/*/test/**/*.e2e.test.ts'],

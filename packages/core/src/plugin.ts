@@ -4,6 +4,7 @@
  * its config slot names: `source`, `sink` or `verify`; `reporters` run on the
  * main thread. Every hook is optional except the one that makes a part work.
  */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { RunResult, RunSnapshot } from './result.js'
 
 /** What kind of change an operation makes. */
@@ -184,23 +185,14 @@ export interface RunStartInfo {
   readonly sink: string
 }
 
-/** A validator in the Standard Schema shape (zod, valibot, arktype all provide it). */
-export interface StandardSchema<Output = unknown> {
-  readonly '~standard': {
-    readonly version: 1
-    readonly vendor: string
-    validate(value: unknown): StandardResult<Output> | Promise<StandardResult<Output>>
-  }
-}
-
-type StandardResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | {
-      readonly issues: ReadonlyArray<{
-        readonly message: string
-        readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>
-      }>
-    }
+/**
+ * A validator in the Standard Schema shape (zod, valibot, ArkType all provide it):
+ * the official `StandardSchemaV1` type, so it fits `exactOptionalPropertyTypes`.
+ * Core validates options with `~standard.validate` only; a schema that also
+ * implements Standard JSON Schema (`~standard.jsonSchema`) gets did-you-mean
+ * hints for misspelt keys.
+ */
+export type StandardSchema<Output = unknown> = StandardSchemaV1<unknown, Output>
 
 /** Which config slot a plugin part is used in. */
 export type Slot = 'source' | 'sink' | 'verify' | 'reporter'

@@ -9,8 +9,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import semver from 'semver'
 import { ConfigError, describeError } from '../errors.js'
-import type { PluginDefinition, Slot, StandardSchema } from '../plugin.js'
-import { closest, shapeOf } from './schema.js'
+import type { PluginDefinition, Slot } from '../plugin.js'
 
 /** Plugins that ship inside core, by short name. */
 const BUILT_IN_PLUGINS = {
@@ -112,28 +111,4 @@ export function checkSlot(plugin: PluginDefinition<unknown>, slot: Slot, display
     `${slot}: plugin "${displayName}" has no ${slot === 'verify' ? 'verifier' : slot}` +
       (provides.length ? ` (it provides: ${provides.join(', ')})` : ''),
   )
-}
-
-/** Validates options with the plugin's schema; issues name the config path (`source.options.url: …`). */
-export async function validateOptions(
-  plugin: PluginDefinition<unknown>,
-  options: unknown,
-  where: string,
-): Promise<unknown> {
-  const schema = plugin.options as StandardSchema | undefined
-  if (!schema) return options ?? {}
-  const result = await schema['~standard'].validate(options ?? {})
-  if (!result.issues) return result.value
-  const issue = result.issues[0]!
-  const issuePath = (issue.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p)))
-  const at = [where, 'options', ...issuePath].join('.')
-  // A misspelt option gets the same did-you-mean as core's own keys, when the plugin's schema is a zod object.
-  const unknownKey = /^Unrecognized keys?: "([^"]+)"/.exec(issue.message)?.[1]
-  if (unknownKey) {
-    let shape = shapeOf(schema)
-    for (const segment of issuePath) shape = shapeOf(shape?.[segment])
-    const suggestion = closest(unknownKey, Object.keys(shape ?? {}))
-    if (suggestion) throw new ConfigError(`${at}.${unknownKey}: unknown key — did you mean "${suggestion}"?`)
-  }
-  throw new ConfigError(`${at}: ${issue.message.replace(/^Invalid input: /, '')}`)
 }

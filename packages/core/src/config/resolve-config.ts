@@ -8,7 +8,8 @@ import { MAX_SEQ } from '../metrics/tracker.js'
 import type { Slot } from '../plugin.js'
 import { parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 import { parseDurationMicros } from '../units.js'
-import { checkSlot, importPlugin, resolvePluginModule, validateOptions } from './plugin-loader.js'
+import { checkSlot, importPlugin, resolvePluginModule } from './plugin-loader.js'
+import { validatePluginOptions } from './plugin-options.js'
 import { type ParsedConfig, parseUserConfig } from './schema.js'
 
 /** A plugin in a slot, resolved to a module URL every worker can import, with validated options. */
@@ -88,7 +89,7 @@ export async function resolveConfig(
     const moduleUrl = resolvePluginModule(ref.plugin, searchFrom)
     const plugin = await importPlugin(moduleUrl, ref.plugin)
     checkSlot(plugin, slot, ref.plugin)
-    const validated = await validateOptions(plugin, ref.options, where)
+    const validated = await validatePluginOptions(plugin.options, ref.options, where)
     return { name: ref.plugin, moduleUrl, options: validated }
   }
 
