@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import type { Reporter } from '@cdcb/core'
-import { ConfigError } from '@cdcb/core'
+import { ConfigError, pluginFailure, RuntimeFailure } from '@cdcb/core'
 import {
   builtInReporters,
   CONFIG_SEARCH_PLACES,
@@ -96,16 +96,20 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   for (const spec of config.reporters) {
     if (spec.kind === 'plugin') {
       const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
-      reporters.push(
-        await plugin.createReporter!(spec.plugin.options, {
-          runId: '',
-          name: config.name,
-          seed: config.load.seed,
-          shards: config.workers,
-          signal: new AbortController().signal,
-          log: (message) => process.stderr.write(`cdcb: ${message}\n`),
-        }),
-      )
+      try {
+        reporters.push(
+          await plugin.createReporter!(spec.plugin.options, {
+            runId: '',
+            name: config.name,
+            seed: config.load.seed,
+            shards: config.workers,
+            signal: new AbortController().signal,
+            log: (message) => process.stderr.write(`cdcb: ${message}\n`),
+          }),
+        )
+      } catch (error) {
+        throw new RuntimeFailure(pluginFailure('reporter', spec.plugin.name, 'be created', error))
+      }
     } else if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
       // Live output and the summary are chosen above from the terminal and the flags.
     } else {

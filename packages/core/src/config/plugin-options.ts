@@ -83,3 +83,40 @@ function findUnknownKey(
 function oneLine(message: string): string {
   return message.replace(/\s+/g, ' ').trim()
 }
+
+/**
+ * Fails unless `options` survive a structured clone: validated options cross into
+ * every worker thread that way, so a function or class instance with methods would
+ * crash the workers (`() => {} could not be cloned`) long after the config was read.
+ */
+export function assertCloneable(options: unknown, where: string): void {
+  try {
+    structuredClone(options)
+  } catch {
+    const { path, value } = firstUncloneable(options, [])
+    const at = [where, 'options', ...path].join('.')
+    throw new ConfigError(
+      `${at}: cannot be handed to the worker threads (${describeKind(value)}) — plugin options must be plain data (strings, numbers, booleans, arrays, plain objects), as structured clone copies them`,
+    )
+  }
+}
+
+function firstUncloneable(value: unknown, path: string[]): { path: string[]; value: unknown } {
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      try {
+        structuredClone(child)
+      } catch {
+        return firstUncloneable(child, [...path, key])
+      }
+    }
+  }
+  return { path, value }
+}
+
+function describeKind(value: unknown): string {
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'symbol') return 'a symbol'
+  const name = (value as object | null)?.constructor?.name
+  return name ? `a ${name}` : typeof value
+}

@@ -9,7 +9,7 @@ import type { Slot } from '../plugin.js'
 import { parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 import { parseDurationMicros } from '../units.js'
 import { checkSlot, importPlugin, resolvePluginModule } from './plugin-loader.js'
-import { validatePluginOptions } from './plugin-options.js'
+import { assertCloneable, validatePluginOptions } from './plugin-options.js'
 import { type ParsedConfig, parseUserConfig } from './schema.js'
 
 /** A plugin in a slot, resolved to a module URL every worker can import, with validated options. */
@@ -90,6 +90,8 @@ export async function resolveConfig(
     const plugin = await importPlugin(moduleUrl, ref.plugin)
     checkSlot(plugin, slot, ref.plugin)
     const validated = await validatePluginOptions(plugin.options, ref.options, where)
+    // Reporters stay on the main thread; every other part's options are cloned into the workers.
+    if (slot !== 'reporter') assertCloneable(validated, where)
     return { name: ref.plugin, moduleUrl, options: validated }
   }
 

@@ -9,7 +9,15 @@ import { Piscina } from 'piscina'
 import { everyAligned, nowMicros } from '../clock.js'
 import { checkSlot, importPlugin } from '../config/plugin-loader.js'
 import type { ResolvedConfig, ResolvedPlugin } from '../config/resolve-config.js'
-import { CdcbError, describeError, RuntimeFailure, redactUrl } from '../errors.js'
+import {
+  CdcbError,
+  describeError,
+  type PluginPart,
+  partOfSlot,
+  pluginFailure,
+  RuntimeFailure,
+  redactUrl,
+} from '../errors.js'
 import { plannedBetween } from '../load/schedule.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
@@ -347,36 +355,44 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
 }
 
 /** Calls each plugin's `prepare` on the main thread; on failure, tears down what was prepared and rethrows. */
-async function prepareAll(config: ResolvedConfig, context: RunContext): Promise<Preparation[]> {
+async function prepareAll(config: ResolvedConfig, context: RunContext): Promise<Prepared[]> {
   const slots: Array<[Slot, ResolvedPlugin | undefined]> = [
     ['source', config.source],
     ['sink', config.sink],
     ['verify', config.verify],
   ]
-  const prepared: Preparation[] = []
+  const prepared: Prepared[] = []
   for (const [slot, ref] of slots) {
     if (!ref) continue
     const plugin = await importPlugin(ref.moduleUrl, ref.name)
     checkSlot(plugin, slot, ref.name)
     if (!plugin.prepare) continue
+    const part = partOfSlot(slot)
     try {
       const preparation = await plugin.prepare(slot, ref.options, context)
-      if (preparation) prepared.push(preparation)
+      if (preparation) prepared.push({ preparation, part, plugin: ref.name })
     } catch (error) {
       await teardownAll(prepared, { log: context.log })
-      if (error instanceof CdcbError) throw error
-      throw new RuntimeFailure(`${slot}: ${ref.name}: ${redactUrl(describeError(error))}`)
+      const message = pluginFailure(part, ref.name, 'prepare', error)
+      throw error instanceof CdcbError ? new CdcbError(message, error.exitCode) : new RuntimeFailure(message)
     }
   }
   return prepared
 }
 
-async function teardownAll(prepared: Preparation[], log: { log(message: string): void }): Promise<void> {
-  for (const preparation of prepared.reverse()) {
+/** A plugin's main-thread preparation with the names its teardown errors need. */
+interface Prepared {
+  readonly preparation: Preparation
+  readonly part: PluginPart
+  readonly plugin: string
+}
+
+async function teardownAll(prepared: Prepared[], log: { log(message: string): void }): Promise<void> {
+  for (const { preparation, part, plugin } of prepared.reverse()) {
     try {
       await preparation.teardown?.()
     } catch (error) {
-      log.log(`teardown failed: ${redactUrl(describeError(error))}`)
+      log.log(pluginFailure(part, plugin, 'tear down', error))
     }
   }
   prepared.length = 0
@@ -454,26 +470,26 @@ class ReporterFanout {
   constructor(private readonly reporters: readonly Reporter[]) {}
 
   async runStart(info: Parameters<NonNullable<Reporter['onRunStart']>>[0]): Promise<void> {
-    for (const r of this.reporters) await this.call(() => r.onRunStart?.(info))
+    for (const r of this.reporters) await this.call(() => r.onRunStart?.(info), 'onRunStart')
   }
 
   async snapshot(snapshot: Parameters<NonNullable<Reporter['onSnapshot']>>[0]): Promise<void> {
-    for (const r of this.reporters) await this.call(() => r.onSnapshot?.(snapshot))
+    for (const r of this.reporters) await this.call(() => r.onSnapshot?.(snapshot), 'onSnapshot')
   }
 
   log(message: string): void {
-    for (const r of this.reporters) void this.call(() => r.onLog?.(message))
+    for (const r of this.reporters) void this.call(() => r.onLog?.(message), 'onLog')
   }
 
   async runEnd(result: RunResult): Promise<void> {
-    for (const r of this.reporters) await this.call(() => r.onRunEnd?.(result))
+    for (const r of this.reporters) await this.call(() => r.onRunEnd?.(result), 'onRunEnd')
   }
 
-  private async call(hook: () => void | Promise<void>): Promise<void> {
+  private async call(hook: () => void | Promise<void>, name: string): Promise<void> {
     try {
       await hook()
     } catch (error) {
-      process.stderr.write(`cdcb: a reporter failed: ${describeError(error)}\n`)
+      process.stderr.write(`cdcb: a reporter failed in ${name}: ${redactUrl(describeError(error))}\n`)
     }
   }
 }
