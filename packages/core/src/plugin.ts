@@ -137,6 +137,13 @@ export interface Verifier {
   verify(expected: readonly ExpectedRow[]): Promise<VerificationReport>
   /** Disconnect here. */
   close?(): Promise<void>
+  /**
+   * Test capability, called only by `@cdcb/core/testing` in the verifier's worker
+   * before `verify`: change what the target holds for `key` behind cdcb's back
+   * (alter the row if it exists, create one if it does not), so the kit can prove
+   * that `verify` reports it. Without it the kit says it could not check.
+   */
+  tamper?(key: number): Promise<void>
 }
 
 /** Run-level context given to main-thread hooks. */
@@ -220,6 +227,13 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a prepare step that makes nothing simply returns
   prepare?(slot: Slot, options: Options, context: RunContext): Promise<Preparation | void>
+  /**
+   * Test capability, called only by `@cdcb/core/testing` on the main thread after
+   * the run and its teardown: lists the objects of run `context.runId` this plugin
+   * made for `slot` that still exist (tables, topics, keys, files), one short name
+   * each; empty when teardown removed everything.
+   */
+  leftovers?(slot: Slot, options: Options, context: RunContext): Promise<readonly string[]>
 }
 
 /** Identity helper that gives a plugin definition its types. */

@@ -1,19 +1,85 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { memory } from '@cdcb/core'
 import { checkPlugin } from '@cdcb/core/testing'
 import { describe, expect, it } from 'vitest'
 
 // checkPlugin runs real worker threads, which load the built runtime: npm test builds first.
-describe('checkPlugin (the plugin conformance check)', () => {
-  it('passes a clean pipeline and names each fault of a faulty one', async () => {
-    const clean = await checkPlugin({
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
+const queue = (flaw?: string) => ({ plugin: './queue-plugin.mjs', options: flaw ? { flaw } : {} })
+const check = (flaw?: string, sinkFlaw = flaw) =>
+  checkPlugin({
+    source: queue(flaw),
+    sink: queue(sinkFlaw),
+    verify: queue(flaw),
+    root,
+    duration: '1s',
+    rate: 200,
+    keys: 20,
+    drainTimeout: '2s',
+  })
+
+describe('checkPlugin (the plugin conformance kit)', () => {
+  it('passes a clean plugin, having checked everything', async () => {
+    const report = await check()
+    expect(report.failures).toEqual([])
+    expect(report.unchecked).toEqual([])
+    expect(report.result.events.observed).toBe(200)
+    expect(report.result.verification?.checked).toBe(20)
+  }, 60_000)
+
+  // Each deliberately broken plugin must fail for its own reason, and for that reason only.
+  it.each([
+    [
+      'ms-stamps',
+      /^\d+ committedAt stamps are in milliseconds, not epoch microseconds, e\.g\. seq \d+: \d+$/,
+    ],
+    [
+      'offset',
+      /^\d+ committedAt stamps have an implausible offset, e\.g\. seq \d+ committed -60m00s from its intended time/,
+    ],
+    [
+      'negative',
+      /^\d+ committedAt stamps are before the change was written \(negative end-to-end samples\), e\.g\. seq \d+: -2\.00ms/,
+    ],
+    ['future', /^\d+ committedAt stamps are after the sink saw the change \(negative detection samples\)/],
+    ['phantom', /^2 observations name seqs the run never wrote, e\.g\. seq 100000[01]/],
+    [
+      'reorder',
+      /^\d+ events arrived after a later change of the same key: events were reordered within a key/,
+    ],
+    [
+      'late-start',
+      /^the sink was not ready when start\(\) resolved: the \d+ events written in the first \d+(\.\d+)?ms after it were never seen, every later one was/,
+    ],
+    ['blind-verifier', /^the verifier did not notice that key \d+ was changed behind its back \(tamper\)/],
+    ['leaky', /^teardown left 1 objects of the run behind \(source\), e\.g\. cdcb-kit-fixture-\w+-source/],
+  ])(
+    'fails a plugin with the flaw %s, saying so',
+    async (flaw, sentence) => {
+      const report = await check(flaw)
+      expect(report.passed).toBe(false)
+      // A leaky plugin leaks once per slot it prepared; a reordering one also applies the wrong final state.
+      expect(report.failures, report.failures.join('\n')).toHaveLength(
+        flaw === 'leaky' ? 3 : flaw === 'reorder' ? 2 : 1,
+      )
+      expect(report.failures[0]).toMatch(sentence)
+    },
+    60_000,
+  )
+
+  it('says what it could not check when the optional hooks are missing', async () => {
+    const report = await checkPlugin({
       source: memory({ delay: '2ms' }),
       sink: memory(),
       verify: memory(),
       duration: '1s',
       keys: 200,
     })
-    expect(clean.failures).toEqual([])
-    expect(clean.result.events.observed).toBe(300)
+    expect(report.failures).toEqual([])
+    expect(report.unchecked).toEqual([
+      'could not check that the verifier notices a changed row: verifier "memory" has no tamper(key) hook',
+    ])
 
     const faulty = await checkPlugin({
       source: memory({ loss: 0.05, duplicate: 0.05 }),
