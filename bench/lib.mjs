@@ -1,3 +1,4 @@
+import './node24.mjs'
 // Shared helpers for the benchmarks: run the real CLI on a config and read its JSON result.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'

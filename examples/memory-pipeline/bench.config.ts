@@ -13,9 +13,10 @@ export default defineConfig({
   sink: memory(),
   verify: memory(),
   load: {
+    rate: 500, // where the plan starts; the warmup holds it
     warmup: '3s',
     stages: [
-      { duration: '5s', target: 5_000 }, // ramp up
+      { duration: '5s', target: 5_000 }, // ramp up from 500/s
       { duration: '10s', rate: 5_000 }, // hold
       { duration: '3s', rate: 20_000 }, // burst
       { duration: '5s', rate: 5_000 }, // back to normal

@@ -181,8 +181,11 @@ function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {
   if (model === 'closed') {
     stages = [{ durationMicros: warmupMicros + durationMicros, rate: 0 }]
   } else if (load.stages) {
+    // The level the plan starts at: load.rate, else the first stage's held rate, else 0
+    // for a first ramp (as in k6). The warmup holds it, so the plan after the warmup is
+    // the same as without one; holding a ramp's target would flatten the ramp.
     const first = load.stages[0]!
-    const initialRate = load.rate ?? first.rate ?? first.target ?? rate
+    const initialRate = load.rate ?? first.rate ?? 0
     stages = load.stages.map((s) => {
       const stageMicros = micros(s.duration, 0)
       return s.rate !== undefined

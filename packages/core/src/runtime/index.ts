@@ -27,6 +27,16 @@ export {
   type ReporterOutput,
   toJunit,
 } from '../reporters/index.js'
+export {
+  judgeTrial,
+  type SearchEnd,
+  type SearchOptions,
+  type SearchResult,
+  searchMaxRate,
+  type Trial,
+  type TrialOutcome,
+  type TrialVerdict,
+} from '../search/max-rate.js'
 export { evaluateSlo } from '../slo/evaluate.js'
 export { parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 export { RunControl, type RunOptions, runBenchmark } from './run.js'

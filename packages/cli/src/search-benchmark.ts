@@ -1,0 +1,214 @@
+/**
+ * What `cdcb search` does once its flags are parsed: resolve the config once
+ * (so a bad config fails before any trial), then run one full benchmark per
+ * trial rate that core's `searchMaxRate` asks for, print each trial as it ends,
+ * and write the search result. Loaded lazily, like run-benchmark.ts.
+ */
+import { accessSync, constants, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { ConfigError, formatMicros, formatRate, RuntimeFailure } from '@cdcb/core'
+import {
+  findConfigFile,
+  loadConfigFile,
+  type ResolvedConfig,
+  RunControl,
+  resolveConfig,
+  runBenchmark,
+  type SearchResult,
+  searchMaxRate,
+  type Trial,
+  type TrialOutcome,
+} from '@cdcb/core/runtime'
+
+export interface SearchFlags {
+  config?: string
+  from?: number
+  max?: number
+  trial: string
+  warmup?: string
+  precision: number
+  keepUp: number
+  maxTrials?: number
+  out?: string
+  workers?: number
+}
+
+const DEFAULT_TRIAL_WARMUP = '5s'
+
+export async function searchFromCli(flags: SearchFlags): Promise<number> {
+  const configPath = flags.config ? path.resolve(flags.config) : await findConfigFile(process.cwd())
+  if (!configPath) {
+    throw new ConfigError(`no config found in ${process.cwd()} — cdcb search needs one: pass --config FILE`)
+  }
+  if (flags.out) checkWritable('--out', flags.out)
+  const raw = (await loadConfigFile(configPath)) as Record<string, unknown>
+  const load = (raw.load ?? {}) as Record<string, unknown>
+  const warmup = flags.warmup ?? (load.warmup as string | undefined) ?? DEFAULT_TRIAL_WARMUP
+  const trialConfig = { ...raw, load: { ...load, warmup } }
+  const resolveAt = async (rate: number): Promise<ResolvedConfig> => {
+    const config = await resolveConfig(trialConfig, {
+      configPath,
+      overrides: { rate, duration: flags.trial, workers: flags.workers },
+    })
+    // Each trial plans its own rate, so an absolute throughput SLO would judge the
+    // plan, not the pipeline; the keep-up share takes its place.
+    return { ...config, slo: config.slo.filter((slo) => slo.metric.name !== 'throughput') }
+  }
+  const from = flags.from ?? (typeof load.rate === 'number' ? load.rate : 1000)
+  const first = await resolveAt(from)
+
+  const line = (text: string) => process.stdout.write(`${text}\n`)
+  line(
+    `cdcb search: ${path.relative(process.cwd(), configPath) || configPath} — trials of ${flags.trial} after ${warmup} of warmup, ` +
+      `doubling from ${formatRate(from)}, then bisecting to ${percent(flags.precision)}; a trial holds when every SLO holds ` +
+      `and ${percent(flags.keepUp)} of the planned rate is sent and achieved`,
+  )
+  const dropped = first.slo.length < (await resolveConfig(trialConfig, { configPath })).slo.length
+  if (dropped)
+    line(
+      'cdcb search: throughput SLOs are judged by the keep-up share instead, since each trial plans its own rate',
+    )
+  line(row(['trial', 'planned', 'sent', 'achieved', 'e2e p99', 'verdict']))
+
+  let control: RunControl | undefined
+  let stopped = false
+  const onSignal = () => {
+    if (stopped) {
+      process.stderr.write('cdcb: interrupted again — exiting now\n')
+      process.exit(130)
+    }
+    stopped = true
+    process.stderr.write(
+      '\ncdcb: stopping the search after this trial’s partial run (Ctrl-C again to quit now)\n',
+    )
+    control?.stop('interrupted')
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('SIGHUP', onSignal)
+
+  const runIds = new Map<Trial | TrialOutcome, string>()
+  const runTrial = async (rate: number): Promise<TrialOutcome | undefined> => {
+    if (stopped) return undefined
+    control = new RunControl()
+    const result = await runBenchmark(await resolveAt(rate), { control })
+    if (stopped || result.status === 'interrupted') return undefined
+    if (result.status === 'error') {
+      throw new RuntimeFailure(`trial at ${formatRate(rate)} failed: ${result.reason ?? 'runtime failure'}`)
+    }
+    const outcome: TrialOutcome = {
+      rate,
+      sent: result.rate.sent,
+      achieved: result.rate.achieved,
+      e2eP99: result.metrics.e2e.count > 0 ? result.metrics.e2e.p99 : null,
+      sloPassed: result.slo.passed,
+      failedSlos: result.slo.checks.filter((check) => !check.passed).map((check) => check.expression),
+    }
+    runIds.set(outcome, result.runId)
+    return outcome
+  }
+
+  const startedAt = new Date().toISOString()
+  let result: SearchResult
+  try {
+    let n = 0
+    result = await searchMaxRate(
+      runTrial,
+      { from, max: flags.max, precision: flags.precision, keepUp: flags.keepUp, maxTrials: flags.maxTrials },
+      (trial) => {
+        n += 1
+        const verdict = trial.verdict === 'holds' ? 'holds' : `${trial.verdict}: ${trial.why.join('; ')}`
+        line(
+          row([
+            String(n),
+            formatRate(trial.rate),
+            formatRate(trial.sent),
+            formatRate(trial.achieved),
+            trial.e2eP99 === null ? '–' : formatMicros(trial.e2eP99 * 1e3),
+            verdict,
+          ]),
+        )
+      },
+    )
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    process.off('SIGHUP', onSignal)
+  }
+
+  line(conclusion(result))
+  if (flags.out) {
+    const file = {
+      schemaVersion: 1,
+      kind: 'search',
+      config: configPath,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      search: {
+        maxRate: result.maxRate,
+        minFailingRate: result.minFailingRate,
+        end: result.end,
+        precision: flags.precision,
+        keepUp: flags.keepUp,
+        trialDuration: flags.trial,
+        warmup,
+        trials: result.trials.map((trial) => ({
+          rate: trial.rate,
+          sent: trial.sent,
+          achieved: trial.achieved,
+          e2eP99: trial.e2eP99,
+          verdict: trial.verdict,
+          why: trial.why,
+          failedSlos: trial.failedSlos,
+        })),
+      },
+    }
+    writeFileSync(flags.out, `${JSON.stringify(file, null, 2)}\n`)
+  }
+  if (result.end === 'stopped') return 130
+  return result.maxRate === null ? 1 : 0
+}
+
+function conclusion(result: SearchResult): string {
+  const held = result.maxRate === null ? undefined : formatRate(result.maxRate)
+  const failed = result.minFailingRate === null ? undefined : formatRate(result.minFailingRate)
+  switch (result.end) {
+    case 'precision':
+      return `highest rate that holds: ${held} (${failed} failed)`
+    case 'max':
+      return `highest rate that holds: ${held}, the --max asked for; the limit may be higher`
+    case 'generator':
+      return held
+        ? `highest rate that holds: at least ${held} — above that cdcb itself could not send the planned rate on this machine, so the pipeline's limit was not reached`
+        : `no answer: cdcb itself could not send the first trial's rate on this machine`
+    case 'trials':
+      return held
+        ? `highest rate that holds: ${held}${failed ? ` (${failed} failed)` : ''}, after the trial budget ran out; narrow it with more --max-trials`
+        : `no trial held within the trial budget`
+    case 'nothing-holds':
+      return 'no rate holds: even the lowest trial failed'
+    case 'stopped':
+      return held
+        ? `interrupted; highest rate that held so far: ${held}`
+        : 'interrupted before any trial held'
+  }
+}
+
+/** A writable output path, checked before any trial runs (nothing is written on bad input). */
+function checkWritable(flag: string, file: string): void {
+  const dir = path.dirname(path.resolve(file))
+  try {
+    accessSync(dir, constants.W_OK)
+  } catch {
+    throw new ConfigError(`${flag} ${file}: cannot write into ${dir} — choose a writable folder`)
+  }
+}
+
+const WIDTHS = [5, 9, 9, 9, 9]
+function row(cells: string[]): string {
+  return cells.map((cell, i) => (i < WIDTHS.length ? cell.padEnd(WIDTHS[i]!) : cell)).join(' ')
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 1000) / 10}%`
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli, tempDir, writeConfig } from './helpers.js'
+
+describe('cdcb search', () => {
+  it('finds about 5,000/s for a pipeline that delivers at most 5,000/s, and writes every trial', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory', options: { maxThroughput: 5000 } },
+      sink: { plugin: 'memory' },
+      load: { rate: 1000, warmup: '1s' },
+      slo: { 'e2e.p99': '< 500ms', lost: '== 0', throughput: '>= 100000/s' },
+    })
+    const out = path.join(tempDir(), 'search.json')
+    const run = await runCli(['search', '--config', config, '--trial', '2s', '--out', out])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('throughput SLOs are judged by the keep-up share instead')
+    const { search } = JSON.parse(readFileSync(out, 'utf8'))
+    expect(search.end).toBe('precision')
+    expect(search.maxRate).toBeGreaterThanOrEqual(4500)
+    expect(search.maxRate).toBeLessThanOrEqual(5150)
+    expect(search.minFailingRate).toBeGreaterThan(5000)
+    expect(search.trials.map((t: { rate: number }) => t.rate).slice(0, 4)).toEqual([1000, 2000, 4000, 8000])
+    expect(search.trials[3].verdict).toBe('fails')
+    expect(run.stdout).toMatch(/highest rate that holds: \d+\/s/)
+  }, 240_000)
+
+  it('refuses a bad flag in one line with exit 2, before any trial', async () => {
+    const config = writeConfig({ source: { plugin: 'memory' }, sink: { plugin: 'memory' } })
+    const run = await runCli(['search', '--config', config, '--precision', '150%'])
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim()).toBe('cdcb: --precision: expected a share such as 5% or 0.05, got "150%"')
+    expect(run.stdout).toBe('')
+    const unwritable = await runCli(['search', '--config', config, '--out', '/proc/x/search.json'])
+    expect(unwritable.code).toBe(2)
+    expect(unwritable.stderr).toContain('--out /proc/x/search.json: cannot write into /proc/x')
+    expect(unwritable.stdout).toBe('')
+  })
+})
