@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     projects: [
+      // A third-party plugin written from docs/writing-a-plugin.md, with its own redis-server.
+      'examples/plugin-redis-streams/vitest.config.ts',
       {
         test: {
           name: 'unit',

@@ -28,7 +28,7 @@ export function pluginPackageFiles(name: string, coreVersion: string): Record<st
         keywords: ['cdcb-plugin', 'cdcb', 'benchmark', 'cdc'],
         type: 'module',
         license: 'Apache-2.0',
-        engines: { node: '>=20.19' },
+        engines: { node: '>=22.19' },
         exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
         files: ['dist'],
         scripts: { build: 'tsc', test: 'tsc && vitest run', prepublishOnly: 'npm test' },
@@ -36,7 +36,7 @@ export function pluginPackageFiles(name: string, coreVersion: string): Record<st
         dependencies: { zod: '^4.2.0' },
         devDependencies: {
           '@cdcb/core': coreRange,
-          '@types/node': '^20.19.0',
+          '@types/node': '^24.0.0',
           typescript: '~5.9.3',
           vitest: '^4.0.0',
         },

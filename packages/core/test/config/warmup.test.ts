@@ -29,7 +29,11 @@ describe('a warmup before stages', () => {
   it('holds the first stage rate, or load.rate a ramp starts from, during the warmup', async () => {
     const held = await measuredPlan({ warmup: '2s', stages: [{ duration: '4s', rate: 500 }] })
     expect(held).toMatchObject({ warmup: 1000, measured: 2000 })
-    const fromRate = await measuredPlan({ rate: 1000, warmup: '1s', stages: [{ duration: '2s', target: 3000 }] })
+    const fromRate = await measuredPlan({
+      rate: 1000,
+      warmup: '1s',
+      stages: [{ duration: '2s', target: 3000 }],
+    })
     expect(fromRate).toMatchObject({ warmup: 1000, measured: 4000 })
   })
 })
