@@ -43,6 +43,14 @@ describe('a plugin error says which plugin, part and phase', () => {
     )
   })
 
+  it('when a prepare step refuses, keeping it a config error (exit 2)', async () => {
+    const error = await failure({ fail: 'source.prepare', refuse: true })
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toBe(
+      'source "./failing-plugin.mjs" failed to prepare: app_orders exists and was not created by cdcb',
+    )
+  })
+
   it('when a verifier fails, in the log, and the run goes on', async () => {
     const logs: string[] = []
     const result = await run({ fail: 'verifier.verify' }, logs)

@@ -11,6 +11,7 @@ import { checkSlot, importPlugin } from '../config/plugin-loader.js'
 import type { ResolvedConfig, ResolvedPlugin } from '../config/resolve-config.js'
 import {
   CdcbError,
+  ConfigError,
   describeError,
   type PluginPart,
   partOfSlot,
@@ -374,7 +375,8 @@ async function prepareAll(config: ResolvedConfig, context: RunContext): Promise<
     } catch (error) {
       await teardownAll(prepared, { log: context.log })
       const message = pluginFailure(part, ref.name, 'prepare', error)
-      throw error instanceof CdcbError ? new CdcbError(message, error.exitCode) : new RuntimeFailure(message)
+      // Keep the kind: a plugin's ConfigError (a table it must not touch) stays exit 2, nothing written.
+      throw error instanceof ConfigError ? new ConfigError(message) : new RuntimeFailure(message)
     }
   }
   return prepared
