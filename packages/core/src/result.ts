@@ -4,6 +4,11 @@
  * documented in docs/result-schema.md): latencies in milliseconds, rates in events/s.
  */
 
+import type { FaultRecord } from './scenarios/faults.js'
+import type { Recovery } from './scenarios/recovery.js'
+
+export type { FaultRecord, Recovery }
+
 /** The latency metrics cdcb records, each in its own HDR histogram (DESIGN.md, Measurement). */
 export const LATENCY_METRICS = ['e2e', 'ack', 'lag', 'detect'] as const
 export type LatencyMetric = (typeof LATENCY_METRICS)[number]
@@ -147,6 +152,12 @@ export interface RunResult {
   readonly intervals: readonly IntervalPoint[]
   /** Final histograms, HDR compressed base64 of microsecond values, so runs can be merged later. */
   readonly histograms: Readonly<Record<LatencyMetric, string>>
+  /** Highest backlog (events sent − failed − observed) at an interval's end after the warmup; null before any interval. */
+  readonly backlogMax: number | null
+  /** Each planned fault: when it started and ended (seconds from the schedule's start), or why it failed. */
+  readonly faults: readonly FaultRecord[]
+  /** Recovery after each fault that started and each burst of the schedule; see `Recovery`. */
+  readonly recovery: readonly Recovery[]
   /** What each plugin part reported of itself (`Source.stats`, `Sink.stats`), summed over workers. */
   readonly plugins: { readonly source: Record<string, number>; readonly sink: Record<string, number> }
 }

@@ -6,6 +6,7 @@ import type { Mix } from '../load/keyspace.js'
 import { createSchedule, type Schedule, type StagePlan } from '../load/schedule.js'
 import { MAX_SEQ } from '../metrics/tracker.js'
 import type { Slot } from '../plugin.js'
+import { checkFault, type FaultAction, type FaultPlan } from '../scenarios/faults.js'
 import { parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 import { parseDurationMicros } from '../units.js'
 import { checkSlot, importPlugin, resolvePluginModule } from './plugin-loader.js'
@@ -57,6 +58,11 @@ export interface ResolvedConfig {
   readonly slo: readonly SloExpression[]
   readonly abortOnFail: boolean
   readonly reporters: readonly ResolvedReporter[]
+  /** Planned disturbances, in the config's order. */
+  readonly faults: readonly FaultPlan[]
+  /** Folder the faults' relative paths (pid files) resolve against. */
+  readonly baseDir: string
+  readonly recovery: { readonly baselineSeconds: number; readonly latencyFactor: number }
 }
 
 /** Command-line flags that override the config. */
@@ -140,7 +146,38 @@ export async function resolveConfig(
     slo,
     abortOnFail: config.abortOnFail ?? false,
     reporters,
+    faults: resolveFaults(config, load, origin),
+    baseDir: configDir,
+    recovery: {
+      baselineSeconds: micros(config.recovery?.baseline, 10e6) / 1e6,
+      latencyFactor: config.recovery?.latencyFactor ?? 2,
+    },
   }
+}
+
+function resolveFaults(config: ParsedConfig, load: ResolvedLoad, origin: string): FaultPlan[] {
+  return (config.faults ?? []).map((fault, i) => {
+    const plan: FaultPlan = {
+      name: fault.name ?? faultName(fault.action),
+      atMicros: micros(fault.at, 0),
+      forMicros: fault.for === undefined ? undefined : micros(fault.for, 0),
+      action: fault.action,
+    }
+    const problem = checkFault(plan, undefined, { pipelineChecked: false })
+    if (problem) throw new ConfigError(`${origin}: faults.${i}.action: ${problem}`)
+    if (plan.atMicros >= load.totalMicros) {
+      throw new ConfigError(
+        `${origin}: faults.${i}.at: ${fault.at} is after the load ends (${load.totalMicros / 1e6}s with the warmup) — move it earlier`,
+      )
+    }
+    return plan
+  })
+}
+
+function faultName(action: FaultAction): string {
+  if ('signal' in action) return action.signal
+  if ('pipeline' in action) return action.pipeline
+  return typeof action.exec === 'string' ? action.exec : action.exec.join(' ')
 }
 
 function applyOverrides(config: ParsedConfig, overrides: ConfigOverrides, origin: string): ParsedConfig {

@@ -68,6 +68,40 @@ const reporter = z.union([z.string(), z.tuple([z.string(), z.record(z.string(), 
   error: 'expected a reporter name, [name, options] or { plugin, options }',
 })
 
+const command = z.union([z.string().min(1), z.array(z.string()).min(1)], {
+  error: 'expected a command: a string for /bin/sh, or ["program", "arg", …]',
+})
+const faultAction = z.union(
+  [
+    z.strictObject({ exec: command, undo: command.optional() }),
+    z.strictObject({
+      signal: z.string().regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as "SIGSTOP"' }),
+      pidFile: z.string().min(1),
+      undo: z
+        .string()
+        .regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as "SIGCONT"' })
+        .optional(),
+    }),
+    z.strictObject({
+      pipeline: z.string().min(1),
+      args: z.record(z.string(), z.unknown()).optional(),
+      undo: z.string().min(1).optional(),
+      undoArgs: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ],
+  { error: 'expected { exec }, { signal, pidFile } or { pipeline } (see UserConfig.faults)' },
+)
+const fault = z.strictObject({
+  name: z.string().min(1).optional(),
+  at: duration,
+  for: duration.optional(),
+  action: faultAction,
+})
+const recovery = z.strictObject({
+  baseline: duration.optional(),
+  latencyFactor: z.number().min(1, { error: 'expected a factor ≥ 1' }).optional(),
+})
+
 /** The schema of a config file; see `UserConfig` for what each field means. */
 export const userConfigSchema = z.strictObject({
   name: z.string().optional(),
@@ -81,6 +115,8 @@ export const userConfigSchema = z.strictObject({
   slo: slo.optional(),
   abortOnFail: z.boolean({ error: 'expected true or false' }).optional(),
   reporters: z.array(reporter).optional(),
+  faults: z.array(fault).optional(),
+  recovery: recovery.optional(),
 })
 
 export type ParsedConfig = z.infer<typeof userConfigSchema>

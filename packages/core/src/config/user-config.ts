@@ -94,6 +94,41 @@ export interface UserConfig {
   abortOnFail?: boolean
   /** Where results go besides the summary. @default ["plain"] when not a TTY, ["tui"] at a terminal */
   reporters?: ReporterSpec[]
+  /** Planned disturbances, e.g. `[{ at: '30s', for: '10s', action: { signal: 'SIGSTOP', pidFile: 'kafka.pid' } }]`. */
+  faults?: FaultConfig[]
+  recovery?: RecoveryConfig
+}
+
+/**
+ * Something to do to the pipeline under test during the run, and undo later:
+ * - `{ exec: "cmd …" | ["cmd", …], undo? }` runs a command (a string through /bin/sh);
+ * - `{ signal: "SIGSTOP", pidFile, undo? }` signals the process whose pid the file
+ *   holds (relative to the config file); SIGSTOP is undone with SIGCONT;
+ * - `{ pipeline: "pause", args?, undo: "resume", undoArgs? }` calls an action of the
+ *   config's `pipeline` part.
+ */
+export type FaultAction =
+  | { exec: string | string[]; undo?: string | string[] }
+  | { signal: string; pidFile: string; undo?: string }
+  | { pipeline: string; args?: Record<string, unknown>; undo?: string; undoArgs?: Record<string, unknown> }
+
+/** A planned disturbance; its start and end are run events, and recovery after it is measured. */
+export interface FaultConfig {
+  /** Shown in events and the result. @default the action, e.g. "SIGSTOP" or "pause" */
+  name?: string
+  /** When, from the start of the schedule (warmup included). */
+  at: Duration
+  /** How long before it is undone; without it the fault is never undone. */
+  for?: Duration
+  action: FaultAction
+}
+
+/** How recovery after a fault or burst is judged (see `Recovery` in the result). */
+export interface RecoveryConfig {
+  /** The window before the disturbance whose backlog and e2e p99 are the level to come back to. @default "10s" */
+  baseline?: Duration
+  /** Recovered once an interval's e2e p99 is within this factor of the baseline's. @default 2 */
+  latencyFactor?: number
 }
 
 /** Identity helper that gives a config its types. */

@@ -49,6 +49,20 @@ export function formatSummary(result: RunResult, color = false): string {
     for (const m of v.mismatches.slice(0, 5))
       lines.push(`    key ${m.key}: ${m.problem}${m.detail ? ` (${m.detail})` : ''}`)
   }
+  for (const fault of result.faults ?? []) {
+    const when =
+      fault.startedAt === null
+        ? 'never started'
+        : `${fault.startedAt.toFixed(1)}s → ${fault.endedAt === null ? 'not undone' : `${fault.endedAt.toFixed(1)}s`}`
+    lines.push(`  fault        "${fault.name}" ${when}${fault.error ? ` — ${fault.error}` : ''}`)
+  }
+  for (const r of result.recovery ?? []) {
+    const recovered =
+      r.time === null
+        ? 'never recovered within the run'
+        : `recovered in ${r.time.toFixed(1)}s, catching up at ${formatRate(r.catchUpRate ?? 0)} (backlog cleared at ${formatRate(r.drainRate ?? 0)})`
+    lines.push(`  recovery     ${r.label}: backlog max ${formatCount(r.backlogMax)}, ${recovered}`)
+  }
   for (const err of result.errors.slice(0, 5))
     lines.push(`  error        ${err.kind} ×${formatCount(err.count)}: ${err.lastMessage}`)
   if (result.slo.checks.length) {

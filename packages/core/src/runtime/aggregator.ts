@@ -41,6 +41,8 @@ export class Aggregator {
   readonly intervals: IntervalPoint[] = []
   lost = 0
   verification: { checked: number; mismatched: number } | null = null
+  /** Set at the end of the run, from the backlog series and the faults. */
+  scenario: SloInputs['scenario'] = null
 
   constructor(private readonly config: ResolvedConfig) {}
 
@@ -119,6 +121,7 @@ export class Aggregator {
       events: this.events(),
       achievedRate: measuredSeconds > 0 ? this.sum('observedInWindow') / measuredSeconds : 0,
       verification: this.verification,
+      scenario: this.scenario,
     }
   }
 

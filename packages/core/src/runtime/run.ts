@@ -22,7 +22,9 @@ import {
 import { plannedBetween } from '../load/schedule.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
-import type { Phase, RunResult, RunStatus } from '../result.js'
+import type { Phase, RunResult, RunSnapshot, RunStatus } from '../result.js'
+import { type FaultRecord, startFaults } from '../scenarios/faults.js'
+import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
 import { formatRate } from '../units.js'
 import { Aggregator } from './aggregator.js'
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
@@ -219,6 +221,19 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     sink: config.sink.name,
   })
 
+  // Faults run against the schedule's start; the backlog series feeds recovery after each fault and burst.
+  const faultWarnings: string[] = []
+  const faults = startFaults(config.faults, startAt, {
+    baseDir: config.baseDir,
+    pipelineActions: undefined,
+    now: nowMicros,
+    onEvent: (message, failed) => {
+      reporters.log(message)
+      if (failed) faultWarnings.push(message)
+    },
+  })
+  const backlogSeries: BacklogPoint[] = []
+
   let phase: Phase = 'warmup'
   const currentPhase = (): Phase => {
     if (phase === 'drain' || phase === 'verify' || phase === 'done') return phase
@@ -230,6 +245,7 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   const stopTicker = everyAligned(startAt, config.intervalMicros, tickOffset, () => {
     ticking = ticking.then(async () => {
       const snapshot = aggregator.tick(runId, currentPhase(), startAt, nowMicros())
+      backlogSeries.push(backlogPoint(snapshot))
       await reporters.snapshot(snapshot)
       if (config.abortOnFail && snapshot.phase === 'measure' && failsEarly(snapshot.slo, config)) {
         reporters.log('an SLO failed and abortOnFail is set: stopping the run')
@@ -241,6 +257,8 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   // Load phase, then drain until every acknowledged event was seen or the deadline passes.
   await waitFor(() => loadDone.size + done.size >= config.workers || failure !== undefined)
   const loadEndedAt = nowMicros()
+  // A fault still in force is undone before the drain: the pipeline must be able to deliver.
+  const faultRecords = await faults.stop()
   phase = 'drain'
   const drainBudget = config.load.drainTimeoutMicros
   const drainDeadline = () =>
@@ -298,6 +316,8 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     Math.min(loadEndedAt - startAt, config.load.totalMicros) - config.load.warmupMicros,
   )
   const measuredSeconds = measuredMicros / 1e6
+  const scenario = scenarioOf(config, faultRecords, backlogSeries)
+  aggregator.scenario = { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax }
   const checks = aggregator.evaluate(measuredSeconds)
   const sloPassed = checks.every((c) => c.passed)
   const events = aggregator.events()
@@ -346,13 +366,63 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     measuredSeconds: round(measuredSeconds),
     errors: aggregator.errors(),
     verification,
-    warnings: warningsFor({ targetRate, sentRate, events, drained, lostSample, drainBudget, config }),
+    warnings: [
+      ...warningsFor({ targetRate, sentRate, events, drained, lostSample, drainBudget, config }),
+      ...faultWarnings,
+      ...scenario.warnings,
+    ],
+    backlogMax: scenario.backlogMax,
+    faults: faultRecords,
+    recovery: scenario.recovery,
     intervals: aggregator.intervals,
     histograms: aggregator.encodedTotals(),
     plugins: { source: sumStats(results, 'sourceStats'), sink: sumStats(results, 'sinkStats') },
   }
   await reporters.runEnd(result)
   return result
+}
+
+/** What the pipeline owed at an interval's end: sent − failed − observed (DESIGN.md, backlog). */
+function backlogPoint(snapshot: RunSnapshot): BacklogPoint {
+  const { events } = snapshot
+  return {
+    t: snapshot.elapsedSeconds,
+    backlog: Math.max(0, events.sent - events.errors - events.observed),
+    observed: events.observed,
+    e2eP99: snapshot.interval.e2e.count > 0 ? snapshot.interval.e2e.p99 : null,
+  }
+}
+
+/** Recovery after every fault that started and every burst of the schedule, and the backlog's peak. */
+function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], series: readonly BacklogPoint[]) {
+  const warmupSeconds = config.load.warmupMicros / 1e6
+  const measured = series.filter((p) => p.t > warmupSeconds)
+  const backlogMax = measured.length > 0 ? Math.max(...measured.map((p) => p.backlog)) : null
+  const episodes: Episode[] = faults
+    .filter((f) => f.startedAt !== null)
+    .map((f) => ({ label: `fault ${f.name}`, start: f.startedAt!, end: f.endedAt ?? f.startedAt! }))
+  if (config.load.model === 'open') {
+    const stages = config.load.schedule.segments.map((s) => ({
+      seconds: s.durationMicros / 1e6,
+      rate: s.fromRate === s.toRate ? s.fromRate : undefined,
+    }))
+    episodes.push(...burstsOf(stages))
+  }
+  episodes.sort((a, b) => a.start - b.start)
+  const recovery = episodes.map((episode) =>
+    measureRecovery(series, episode, {
+      baselineSeconds: config.recovery.baselineSeconds,
+      latencyFactor: config.recovery.latencyFactor,
+    }),
+  )
+  const never = recovery.filter((r) => r.time === null)
+  const warnings = never.map(
+    (r) =>
+      `${r.label} (${r.start.toFixed(1)}–${r.end.toFixed(1)}s): the backlog and e2e p99 never came back to their level before it within the run`,
+  )
+  const recoveryTimeMs =
+    recovery.length === 0 || never.length > 0 ? null : Math.max(...recovery.map((r) => r.time!)) * 1e3
+  return { recovery, backlogMax, recoveryTimeMs, warnings }
 }
 
 /** Calls each plugin's `prepare` on the main thread; on failure, tears down what was prepared and rethrows. */

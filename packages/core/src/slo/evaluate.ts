@@ -9,6 +9,11 @@ export interface SloInputs {
   /** Distinct events observed per second over the measured window. */
   readonly achievedRate: number
   readonly verification: { readonly checked: number; readonly mismatched: number } | null
+  /**
+   * Known at the end of the run: the longest recovery after a fault or burst (ms;
+   * null when there was none or one never recovered) and the backlog's peak.
+   */
+  readonly scenario: { readonly recoveryTimeMs: number | null; readonly backlogMax: number | null } | null
 }
 
 /** Evaluates every check; a check whose value cannot be measured (no samples, no verifier) fails. */
@@ -22,6 +27,11 @@ export function evaluateSlo(expressions: readonly SloExpression[], inputs: SloIn
 
 function actualValue({ metric }: SloExpression, inputs: SloInputs): number | null {
   if (metric.kind === 'latency') return inputs.latency(metric.name, metric.statistic)
+  if (metric.kind === 'scenario') {
+    const scenario = inputs.scenario
+    if (!scenario) return null
+    return metric.name === 'recovery.time' ? scenario.recoveryTimeMs : scenario.backlogMax
+  }
   const { events } = inputs
   switch (metric.name) {
     case 'throughput':

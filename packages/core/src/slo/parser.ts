@@ -4,11 +4,12 @@
  * Grammar (whitespace allowed between tokens):
  *
  *   check      ::= metric comparator value
- *   metric     ::= latency "." statistic | counter
+ *   metric     ::= latency "." statistic | counter | scenario
  *   latency    ::= "e2e" | "ack" | "lag" | "detect"
  *   statistic  ::= "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "mean"
  *   counter    ::= "throughput" | "errors" | "lost" | "duplicates" | "outOfOrder"
  *                | "late" | "corrupt" | "verified"
+ *   scenario   ::= "recovery.time" | "backlog.max"
  *   comparator ::= "<" | "<=" | ">" | ">=" | "==" | "!="
  *   value      ::= number [ unit ]
  *   number     ::= digit { digit } [ "." digit { digit } ]
@@ -36,10 +37,14 @@ export const COUNTERS = [
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!='
 export type Statistic = (typeof STATISTICS)[number]
 export type Counter = (typeof COUNTERS)[number]
+/** Known at the end of a run with faults or bursts: the longest recovery time, and the backlog's peak. */
+export const SCENARIO_METRICS = ['recovery.time', 'backlog.max'] as const
+export type ScenarioMetric = (typeof SCENARIO_METRICS)[number]
 
 export type SloMetric =
   | { readonly kind: 'latency'; readonly name: (typeof LATENCY_NAMES)[number]; readonly statistic: Statistic }
   | { readonly kind: 'counter'; readonly name: Counter }
+  | { readonly kind: 'scenario'; readonly name: ScenarioMetric }
 
 /** A parsed SLO check; `threshold` is in the metric's base unit (ms, events/s, %, count). */
 export interface SloExpression {
@@ -93,6 +98,8 @@ export function parseSlo(source: string): SloExpression {
 }
 
 function parseMetric(text: string, fail: (message: string) => never): SloMetric {
+  if ((SCENARIO_METRICS as readonly string[]).includes(text))
+    return { kind: 'scenario', name: text as ScenarioMetric }
   const [name, statistic, extra] = text.split('.')
   if ((LATENCY_NAMES as readonly string[]).includes(name!)) {
     if (!statistic || extra !== undefined || !(STATISTICS as readonly string[]).includes(statistic))
@@ -101,12 +108,12 @@ function parseMetric(text: string, fail: (message: string) => never): SloMetric 
   }
   if ((COUNTERS as readonly string[]).includes(text)) return { kind: 'counter', name: text as Counter }
   return fail(
-    `unknown metric "${text}" (use ${LATENCY_NAMES.join('|')}.<statistic> or ${COUNTERS.join(', ')})`,
+    `unknown metric "${text}" (use ${LATENCY_NAMES.join('|')}.<statistic>, ${COUNTERS.join(', ')} or ${SCENARIO_METRICS.join(', ')})`,
   )
 }
 
 function applyUnit(metric: SloMetric, value: number, unit: string, fail: (message: string) => never): number {
-  if (metric.kind === 'latency') {
+  if (metric.kind === 'latency' || metric.name === 'recovery.time') {
     if (unit === '' || unit === 'ms') return value
     if (unit === 'us' || unit === 'µs') return value / 1e3
     if (unit === 's') return value * 1e3
@@ -120,7 +127,7 @@ function applyUnit(metric: SloMetric, value: number, unit: string, fail: (messag
     if (unit === '' || unit === '%') return value
     return fail(`${metric.name} is a percentage, e.g. "< 0.1%", not "${unit}"`)
   }
-  if (PLAIN_COUNTERS.includes(metric.name) && unit === '') return value
+  if ((PLAIN_COUNTERS.includes(metric.name) || metric.name === 'backlog.max') && unit === '') return value
   return fail(`${metric.name} is a count and takes no unit`)
 }
 

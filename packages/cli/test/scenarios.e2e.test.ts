@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { readResult, runCli, tempDir, writeConfig } from './helpers.js'
+
+describe('recovery after a burst', () => {
+  it('a 2,000/s pipeline hit by 5,000/s for 10 s: backlog 30,000 cleared at about 1,900/s, recovery.time about 16 s', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory', options: { delay: '2ms', maxThroughput: 2000 } },
+      sink: { plugin: 'memory' },
+      load: {
+        rate: 100,
+        stages: [
+          { duration: '10s', rate: 100 },
+          { duration: '10s', rate: 5000 },
+          { duration: '25s', rate: 100 },
+        ],
+      },
+      slo: { 'recovery.time': '< 30s', 'backlog.max': '< 100000' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--quiet'])
+    expect(run.code).toBe(0)
+    const result = readResult(out)
+    expect(result.recovery).toHaveLength(1)
+    const [burst] = result.recovery
+    expect(burst).toMatchObject({ label: 'burst 5000/s', start: 10, end: 20 })
+    expect(burst!.backlogMax).toBeGreaterThan(28_000)
+    expect(burst!.backlogMax).toBeLessThanOrEqual(30_100)
+    // One-interval resolution (1 s), and the latency may come back an interval after the backlog.
+    expect(burst!.time).toBeGreaterThan(14.5)
+    expect(burst!.time).toBeLessThan(19)
+    expect(burst!.catchUpRate).toBeGreaterThan(1850)
+    expect(burst!.catchUpRate).toBeLessThan(2150)
+    expect(burst!.drainRate).toBeGreaterThan(1750)
+    expect(burst!.drainRate).toBeLessThan(2050)
+    expect(result.backlogMax).toBe(burst!.backlogMax)
+    expect(result.slo.checks.map((c) => c.passed)).toEqual([true, true])
+    expect(run.stdout).toMatch(/recovery {5}burst 5000\/s: backlog max [\d,]+, recovered in \d+\.\ds/)
+  }, 180_000)
+})
+
+describe('faults in the config', () => {
+  it('runs each fault and its undo as run events, and reports a failing one without failing the run', async () => {
+    const dir = tempDir()
+    const flag = path.join(dir, 'fault-on')
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 200, duration: '4s' },
+      faults: [
+        { name: 'flag', at: '1s', for: '1s', action: { exec: `touch ${flag}`, undo: `rm ${flag}` } },
+        { name: 'broken', at: '2s', action: { exec: 'echo no such broker >&2; exit 1' } },
+      ],
+    })
+    const out = path.join(dir, 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
+    expect(run.code).toBe(0)
+    const result = readResult(out)
+    expect(existsSync(flag)).toBe(false)
+    const [flagFault, broken] = result.faults
+    expect(flagFault).toMatchObject({ name: 'flag', at: 1, for: 1, error: null })
+    expect(flagFault!.startedAt).toBeGreaterThanOrEqual(1)
+    expect(flagFault!.endedAt! - flagFault!.startedAt!).toBeGreaterThanOrEqual(0.9)
+    expect(broken).toMatchObject({
+      name: 'broken',
+      startedAt: null,
+      error: 'echo no such broker >&2; exit 1: no such broker',
+    })
+    expect(result.warnings).toContain(
+      'fault "broken" failed: echo no such broker >&2; exit 1: no such broker',
+    )
+    expect(run.stdout).toMatch(/fault "flag" started at 1\.\ds/)
+    expect(run.stdout).toMatch(/fault "flag" ended at 2\.\ds/)
+    // The recovery after the fault is measured like a burst's.
+    expect(result.recovery.map((r) => r.label)).toContain('fault flag')
+  }, 60_000)
+
+  it('refuses a bad fault before anything runs, in one line', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 10, duration: '2s' },
+      faults: [{ at: '1s', for: '1s', action: { signal: 'SIGSTAHP', pidFile: 'x.pid' } }],
+    })
+    const run = await runCli(['run', '--config', config])
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stderr).toContain('faults.0.action')
+    const late = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 10, duration: '2s' },
+      faults: [{ at: '5s', action: { exec: 'true' } }],
+    })
+    const lateRun = await runCli(['run', '--config', late])
+    expect(lateRun.code).toBe(2)
+    expect(lateRun.stderr).toContain(
+      'faults.0.at: 5s is after the load ends (2s with the warmup) — move it earlier',
+    )
+  })
+})

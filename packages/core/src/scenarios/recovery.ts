@@ -1,0 +1,147 @@
+/**
+ * Recovery after a disturbance (a fault or a burst): how long until the
+ * pipeline owes no more than it did before, and how fast it caught up. Computed
+ * from the run's interval series, so it costs nothing on the hot path.
+ *
+ * Definitions (DESIGN.md, "recovery time"):
+ * - backlog at an interval's end = events sent − failed writes − observed:
+ *   what the pipeline (and the source's unacknowledged writes) still owes;
+ * - baseline = the highest backlog, and the highest interval e2e p99, over the
+ *   `baselineSeconds` before the episode started;
+ * - recovered at the first interval end at or after the episode's end where
+ *   the backlog is at most baseline + `backlogSlack`, and that interval's e2e
+ *   p99 is at most `latencyFactor` × the baseline p99 or `latencySlackMs` above
+ *   it, whichever is wider (so a sub-millisecond baseline is not held to
+ *   scheduling noise), or the interval saw no events;
+ * - catch-up rate = events observed per second while the backlog drained: from
+ *   the first interval end after the episode until the backlog was back (the
+ *   latency may take an interval longer); drain rate = backlog cleared per
+ *   second over the same span.
+ *
+ * Resolution: one interval (`interval` in the config, 1 s by default).
+ */
+
+/** One point of the interval series; times in seconds from the schedule's start. */
+export interface BacklogPoint {
+  /** End of the interval, seconds since the schedule started. */
+  readonly t: number
+  /** Events sent − failed writes − observed at `t`. */
+  readonly backlog: number
+  /** Distinct events observed so far at `t`. */
+  readonly observed: number
+  /** e2e p99 of the interval, ms; null when the interval saw no event. */
+  readonly e2eP99: number | null
+}
+
+/** A disturbance, seconds from the schedule's start. */
+export interface Episode {
+  /** What it was, e.g. `burst 5000/s` or `fault pause`. */
+  readonly label: string
+  readonly start: number
+  readonly end: number
+}
+
+export interface RecoveryOptions {
+  /** @default 10 */
+  readonly baselineSeconds?: number
+  /** @default 2 */
+  readonly latencyFactor?: number
+  /** Events of backlog above the baseline still counted as recovered. @default 10 */
+  readonly backlogSlack?: number
+  /** Milliseconds of e2e p99 above the baseline still counted as recovered. @default 10 */
+  readonly latencySlackMs?: number
+}
+
+/** What one episode did to the pipeline; times in seconds, rates in events/s. */
+export interface Recovery {
+  readonly label: string
+  readonly start: number
+  readonly end: number
+  /** Highest backlog before the episode (the level to come back to). */
+  readonly baselineBacklog: number
+  /** Highest interval e2e p99 before the episode, ms; null when nothing was observed then. */
+  readonly baselineE2eP99: number | null
+  /** Highest backlog from the episode's start until it recovered (or the series ended). */
+  readonly backlogMax: number
+  /** Seconds from the episode's end until recovered; null when it never recovered within the run. */
+  readonly time: number | null
+  /** Observed events/s from the episode's end until recovered; null when it never recovered. */
+  readonly catchUpRate: number | null
+  /** Backlog cleared per second from the episode's end until recovered; null when it never recovered. */
+  readonly drainRate: number | null
+}
+
+export function measureRecovery(
+  series: readonly BacklogPoint[],
+  episode: Episode,
+  options: RecoveryOptions = {},
+): Recovery {
+  const baselineSeconds = options.baselineSeconds ?? 10
+  const latencyFactor = options.latencyFactor ?? 2
+  const slack = options.backlogSlack ?? 10
+  const latencySlack = options.latencySlackMs ?? 10
+  const before = series.filter((p) => p.t <= episode.start && p.t > episode.start - baselineSeconds)
+  const baselineBacklog = before.length > 0 ? Math.max(...before.map((p) => p.backlog)) : 0
+  const p99s = before.map((p) => p.e2eP99).filter((v): v is number => v !== null)
+  const baselineE2eP99 = p99s.length > 0 ? Math.max(...p99s) : null
+
+  let backlogMax = 0
+  let drainFrom: BacklogPoint | undefined
+  let drainedAt: BacklogPoint | undefined
+  let recoveredAt: BacklogPoint | undefined
+  for (const point of series) {
+    if (point.t <= episode.start) continue
+    backlogMax = Math.max(backlogMax, point.backlog)
+    if (point.t < episode.end) continue
+    drainFrom ??= point
+    const backlogBack = point.backlog <= baselineBacklog + slack
+    if (backlogBack) drainedAt ??= point
+    const latencyBack =
+      point.e2eP99 === null ||
+      baselineE2eP99 === null ||
+      point.e2eP99 <= Math.max(latencyFactor * baselineE2eP99, baselineE2eP99 + latencySlack)
+    if (backlogBack && latencyBack) {
+      recoveredAt = point
+      break
+    }
+  }
+  if (!recoveredAt) {
+    return {
+      ...episode,
+      baselineBacklog,
+      baselineE2eP99,
+      backlogMax,
+      time: null,
+      catchUpRate: null,
+      drainRate: null,
+    }
+  }
+  const time = Math.max(0, recoveredAt.t - episode.end)
+  const drainSeconds = drainedAt!.t - drainFrom!.t
+  return {
+    ...episode,
+    baselineBacklog,
+    baselineE2eP99,
+    backlogMax,
+    time,
+    catchUpRate: drainSeconds > 0 ? (drainedAt!.observed - drainFrom!.observed) / drainSeconds : null,
+    drainRate: drainSeconds > 0 ? (drainFrom!.backlog - drainedAt!.backlog) / drainSeconds : null,
+  }
+}
+
+/** A held stage (`rate`) planned higher than both its neighbours is a burst; times in seconds. */
+export function burstsOf(stages: readonly { readonly seconds: number; readonly rate?: number }[]): Episode[] {
+  const bursts: Episode[] = []
+  let start = 0
+  stages.forEach((stage, i) => {
+    const end = start + stage.seconds
+    const before = i > 0 ? stages[i - 1]!.rate : undefined
+    const after = stages[i + 1]?.rate
+    if (stage.rate !== undefined && before !== undefined && after !== undefined) {
+      if (stage.rate > before && stage.rate > after)
+        bursts.push({ label: `burst ${stage.rate}/s`, start, end })
+    }
+    start = end
+  })
+  return bursts
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { type BacklogPoint, burstsOf, measureRecovery } from '../../src/scenarios/recovery.js'
+
+/** A pipeline that delivers at most `cap`/s, fed `rateAt(t)`/s, sampled every 0.1 s. */
+function simulate(rateAt: (t: number) => number, cap: number, seconds: number): BacklogPoint[] {
+  const points: BacklogPoint[] = []
+  let backlog = 0
+  let observed = 0
+  for (let step = 1; step <= seconds * 10; step++) {
+    const t = step / 10
+    backlog += rateAt(t) / 10
+    const delivered = Math.min(cap / 10, backlog)
+    backlog -= delivered
+    observed += delivered
+    points.push({
+      t,
+      backlog: Math.round(backlog),
+      observed: Math.round(observed),
+      e2eP99: backlog > 10 ? 5000 : 2,
+    })
+  }
+  return points
+}
+
+describe('measureRecovery', () => {
+  it('a 2,000/s pipeline hit by 5,000/s for 10 s: backlog 30,000, cleared at about 1,900/s in about 16 s', () => {
+    const rate = (t: number) => (t > 10 && t <= 20 ? 5000 : 100)
+    const series = simulate(rate, 2000, 60)
+    const recovery = measureRecovery(series, { label: 'burst 5000/s', start: 10, end: 20 })
+    expect(recovery.backlogMax).toBeGreaterThanOrEqual(29_900)
+    expect(recovery.backlogMax).toBeLessThanOrEqual(30_000)
+    expect(recovery.time).toBeGreaterThan(15.5)
+    expect(recovery.time).toBeLessThan(16.5)
+    expect(recovery.catchUpRate).toBeCloseTo(2000, -1)
+    expect(recovery.drainRate).toBeCloseTo(1900, -1)
+    expect(recovery.baselineE2eP99).toBe(2)
+  })
+
+  it('never recovered within the run is null, not the run length', () => {
+    const series = simulate((t) => (t > 5 ? 3000 : 100), 2000, 20)
+    const recovery = measureRecovery(series, { label: 'step', start: 5, end: 10 })
+    expect(recovery.time).toBeNull()
+    expect(recovery.catchUpRate).toBeNull()
+    expect(recovery.backlogMax).toBeGreaterThan(9000)
+  })
+
+  it('waits for latency too: backlog back but p99 still high is not recovered', () => {
+    const series: BacklogPoint[] = [
+      { t: 1, backlog: 0, observed: 100, e2eP99: 10 },
+      { t: 2, backlog: 500, observed: 150, e2eP99: 900 },
+      { t: 3, backlog: 0, observed: 700, e2eP99: 800 },
+      { t: 4, backlog: 0, observed: 800, e2eP99: 19 },
+    ]
+    expect(measureRecovery(series, { label: 'fault', start: 1, end: 2 }).time).toBe(2)
+  })
+})
+
+describe('burstsOf', () => {
+  it('finds a held stage above both neighbours', () => {
+    expect(
+      burstsOf([
+        { seconds: 10, rate: 100 },
+        { seconds: 10, rate: 5000 },
+        { seconds: 30, rate: 100 },
+      ]),
+    ).toEqual([{ label: 'burst 5000/s', start: 10, end: 20 }])
+    expect(burstsOf([{ seconds: 5 }, { seconds: 10, rate: 5000 }])).toEqual([])
+  })
+})
