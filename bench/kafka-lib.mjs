@@ -4,27 +4,78 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import kafkajs from 'kafkajs'
+import { Admin } from '@platformatic/kafka'
 
-const { Kafka, logLevel } = kafkajs
+/** Topics this process created and has not deleted yet. */
+const created = new Set()
 
-/** Creates a fresh topic and returns its name. */
+/** Creates a fresh topic (LogAppendTime) and returns its name; `deleteTopics` removes it. */
 export async function createTopic(brokers, prefix, partitions) {
   const topic = `${prefix}-${randomBytes(3).toString('hex')}`
-  const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin()
-  await admin.connect()
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: partitions,
-        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
-      },
-    ],
-  })
-  await admin.disconnect()
+  const admin = new Admin({ bootstrapBrokers: [brokers], clientId: 'cdcb-bench' })
+  try {
+    await admin.createTopics({
+      topics: [topic],
+      partitions,
+      replicas: -1,
+      configs: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+    })
+    created.add(topic)
+    // Wait until every partition has a leader, so the first writes do not fail.
+    for (let i = 0; i < 100; i++) {
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined)
+      const parts = metadata?.topics.get(topic)?.partitions ?? []
+      if (parts.length === partitions && parts.every((p) => p && p.leader >= 0)) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  } finally {
+    await admin.close()
+  }
   return topic
+}
+
+/**
+ * Deletes the topics this process created (all, or the ones named): a benchmark
+ * writes gigabytes, and topics left behind fill the disk run after run.
+ */
+export async function deleteTopics(brokers, topics = [...created]) {
+  if (topics.length === 0) return
+  const admin = new Admin({ bootstrapBrokers: [brokers], clientId: 'cdcb-bench' })
+  try {
+    await admin.deleteTopics({ topics })
+    for (const topic of topics) created.delete(topic)
+  } catch (error) {
+    console.error(`could not delete topics ${topics.join(', ')}: ${error.message}`)
+  } finally {
+    await admin.close()
+  }
+}
+
+/**
+ * Runs `body` with the broker the services harness provides, and whatever
+ * happens (an error, Ctrl-C) deletes the topics made meanwhile and stops the
+ * broker if this process started it.
+ */
+export async function withKafka(body) {
+  const { down, up } = await import('../services/index.mjs')
+  const kafka = await up('kafka')
+  const brokers = kafka.address
+  const cleanup = async () => {
+    await deleteTopics(brokers)
+    if (kafka.startedByUs) await down('kafka')
+  }
+  const onSignal = () => {
+    cleanup().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    return await body(brokers)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await cleanup()
+  }
 }
 
 /** Runs a class from the kafka-tools jar cached by the services harness; resolves with stdout. */

@@ -2,8 +2,7 @@
 // (so as many sink consumers, one per partition; see the sink's design note).
 // Closed model: `concurrency` writers as fast as acknowledgements allow, 1 KB values.
 // Usage: node bench/kafka-partitions.mjs [seconds, default 10] [concurrency, default 64] [partition counts, default 1,4,8] [workers, default = partitions]
-import { down, up } from '../services/index.mjs'
-import { createTopic } from './kafka-lib.mjs'
+import { createTopic, deleteTopics, withKafka } from './kafka-lib.mjs'
 import { runCdcb } from './lib.mjs'
 
 const seconds = Number(process.argv[2] ?? 10)
@@ -11,9 +10,7 @@ const concurrency = Number(process.argv[3] ?? 64)
 const counts = (process.argv[4] ?? '1,4,8').split(',').map(Number)
 const fixedWorkers = process.argv[5] ? Number(process.argv[5]) : undefined
 
-const kafka = await up('kafka')
-const brokers = kafka.address
-try {
+await withKafka(async (brokers) => {
   const rows = []
   for (const partitions of counts) {
     const topic = await createTopic(brokers, `bench-p${partitions}`, partitions)
@@ -43,6 +40,7 @@ try {
     }
     rows.push(row)
     console.log(JSON.stringify(row))
+    await deleteTopics(brokers, [topic])
   }
   console.log('')
   console.log('partitions  workers  sent/s  seen/s  e2e p50 ms  e2e p99 ms  lost')
@@ -51,6 +49,4 @@ try {
       `${String(r.partitions).padStart(10)}  ${String(r.workers).padStart(7)}  ${String(r.sent).padStart(6)}  ${String(r.achieved).padStart(6)}  ${r.e2eP50.toFixed(1).padStart(10)}  ${r.e2eP99.toFixed(1).padStart(10)}  ${r.lost}`,
     )
   }
-} finally {
-  if (kafka.startedByUs) await down('kafka')
-}
+})

@@ -1,6 +1,7 @@
-// The baseline for bench/kafka-source-throughput.mjs: a plain kafkajs producer
-// loop with the settings the cdcb Kafka source uses (acks=all, no compression,
-// Java-compatible partitioner, same retries), `concurrency` writers each sending
+// The baseline for bench/kafka-source-throughput.mjs: a plain producer loop of
+// one client (@platformatic/kafka, which cdcb uses, or kafkajs, which it used)
+// with the settings the cdcb Kafka source uses (acks=all, no compression,
+// Java-compatible partitioner), `concurrency` writers each sending
 // one keyed record and waiting for its acknowledgement, like cdcb's closed model.
 // Modes: "identical" writes the very records the cdcb source writes (cdcb
 // format: marker + a payload derived from (seed, seq) with core's payloadFor and
@@ -8,35 +9,71 @@
 // outstanding, records that arrive meanwhile share the next request);
 // "constant" batches the same way but sends one preallocated value (no payload
 // generation); "naive" sends the constant value, one produce request per record.
-// Usage: node bench/kafka-raw-producer.mjs <brokers> <topic> <concurrency> <warmup s> <seconds> <value bytes> <mode>
+// Usage: node bench/kafka-raw-producer.mjs <brokers> <topic> <concurrency> <warmup s> <seconds> <value bytes> <mode> [client: platformatic | kafkajs]
 // Prints one JSON line: { acked, seconds, rate }.
 import { digestOf, payloadFor } from '@cdcb/core'
-import kafkajs from 'kafkajs'
 
-const { Kafka, Partitioners, logLevel, CompressionTypes } = kafkajs
-const [brokers, topic, concurrencyArg, warmupArg, secondsArg, sizeArg, mode = 'identical'] =
-  process.argv.slice(2)
+const [
+  brokers,
+  topic,
+  concurrencyArg,
+  warmupArg,
+  secondsArg,
+  sizeArg,
+  mode = 'identical',
+  client = 'platformatic',
+] = process.argv.slice(2)
 const concurrency = Number(concurrencyArg)
 const warmupMs = Number(warmupArg) * 1000
 const measureMs = Number(secondsArg) * 1000
 const value = Buffer.alloc(Number(sizeArg), 'x')
+const constant = client === 'kafkajs' ? value : value.toString()
 const inFlight = 5
 
-const kafka = new Kafka({
-  clientId: 'raw',
-  brokers: brokers.split(','),
-  logLevel: logLevel.NOTHING,
-  retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 3 },
-})
-const producer = kafka.producer({
-  createPartitioner: Partitioners.DefaultPartitioner,
-  allowAutoTopicCreation: false,
-  retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 5 },
-})
-await producer.connect()
+/** `send(messages)` resolves when the batch is acknowledged; `close()` disconnects. */
+async function connect() {
+  if (client === 'kafkajs') {
+    const { default: kafkajs } = await import('kafkajs')
+    const { Kafka, Partitioners, logLevel, CompressionTypes } = kafkajs
+    const kafka = new Kafka({
+      clientId: 'raw',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+      retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 3 },
+    })
+    const producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 5 },
+    })
+    await producer.connect()
+    return {
+      send: (messages) =>
+        producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None, timeout: 30_000 }),
+      close: () => producer.disconnect(),
+    }
+  }
+  const { Producer, compatibilityPartitioner, stringSerializers } = await import('@platformatic/kafka')
+  const producer = new Producer({
+    clientId: 'raw',
+    bootstrapBrokers: brokers.split(','),
+    serializers: stringSerializers,
+    partitioner: compatibilityPartitioner,
+    acks: -1,
+    retries: 5,
+    retryDelay: 100,
+    timeout: 30_000,
+  })
+  await producer.metadata({ topics: [topic] })
+  return {
+    send: (messages) =>
+      new Promise((resolve, reject) => producer.send({ messages }, (e) => (e ? reject(e) : resolve()))),
+    close: () => producer.close(),
+  }
+}
 
-const send = (messages) =>
-  producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None, timeout: 30_000 })
+const producer = await connect()
+const send = producer.send
 
 let queue = []
 let sending = 0
@@ -80,15 +117,16 @@ async function writer() {
       const payload = payloadFor(1, seq, value.length)
       const marker = `cdcb1:raw00000:${seq}:${Math.round(Date.now() * 1000)}:${digestOf(payload)}`
       await sendOne({
+        topic,
         key: String(k),
         value: `{"cdcb":"${marker}","op":"update","key":${k},"payload":"${payload}"}`,
       })
-    } else await sendOne({ key: String(k), value })
+    } else await sendOne({ topic, key: String(k), value: constant })
     const now = Date.now()
     if (now >= measureFrom && now <= end) acked++
   }
 }
 await Promise.all(Array.from({ length: concurrency }, writer))
-await producer.disconnect()
+await producer.close()
 queue = []
 console.log(JSON.stringify({ acked, seconds: measureMs / 1000, rate: acked / (measureMs / 1000) }))

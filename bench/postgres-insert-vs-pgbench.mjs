@@ -1,8 +1,9 @@
 // Issue 3: cdcb's single-row insert rate against pgbench on the same embedded
 // PostgreSQL, 32 connections each, closed model (as fast as acknowledgements allow).
 // Both insert the same row shape (cdcb's source table: marker + 100-char payload),
-// one row per transaction. Runs alternate (pgbench, cdcb, pgbench, cdcb) so drift
-// in the machine's load hits both, and every run starts equal: its own empty table,
+// one row per transaction. The run order rotates each round (pgbench first, then
+// the pg loop first, then cdcb first …) so drift in the machine's load hits all
+// alike, and every run starts equal: its own empty table,
 // after a CHECKPOINT, so no run inherits a bigger index or the previous run's
 // checkpoint. A bare node-postgres loop (32 clients, prepared, in this process)
 // runs too, as the baseline a user would write by hand. Also prints each client's
@@ -148,11 +149,14 @@ try {
   const contenders = { pgbench, 'pg loop': pgLoop, cdcb }
   const runs = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]))
   const describe = (name, r) => `${name} ${r.rate.toFixed(0)}/s (${r.cpuMicros.toFixed(1)} µs CPU each)`
+  const names = Object.keys(contenders)
   for (let round = 0; round < rounds; round++) {
-    for (const [name, run] of Object.entries(contenders)) runs[name].push(await run())
+    // Rotate who goes first each round, so no contender always runs on a fresher (or more loaded) machine.
+    const order = names.map((_, i) => names[(i + round) % names.length])
+    for (const name of order) runs[name].push(await contenders[name]())
     const last = (name) => runs[name].at(-1)
     console.log(
-      `round ${round + 1}: ${Object.keys(contenders)
+      `round ${round + 1} (order: ${order.join(', ')}): ${names
         .map((name) => describe(name, last(name)))
         .join(', ')}; cdcb / pgbench ${(last('cdcb').rate / last('pgbench').rate).toFixed(2)}`,
     )

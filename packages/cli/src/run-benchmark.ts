@@ -5,12 +5,11 @@
  */
 import path from 'node:path'
 import type { Reporter } from '@cdcb/core'
-import { ConfigError, pluginFailure, RuntimeFailure } from '@cdcb/core'
+import { ConfigError } from '@cdcb/core'
 import {
   builtInReporters,
   CONFIG_SEARCH_PLACES,
   findConfigFile,
-  importPlugin,
   loadConfigFile,
   type ReporterOutput,
   type ResolvedConfig,
@@ -94,23 +93,9 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   else reporters.push(builtInReporters.summary({}, { ...output, line: () => {} }))
 
   for (const spec of config.reporters) {
-    if (spec.kind === 'plugin') {
-      const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
-      try {
-        reporters.push(
-          await plugin.createReporter!(spec.plugin.options, {
-            runId: '',
-            name: config.name,
-            seed: config.load.seed,
-            shards: config.workers,
-            signal: new AbortController().signal,
-            log: (message) => process.stderr.write(`cdcb: ${message}\n`),
-          }),
-        )
-      } catch (error) {
-        throw new RuntimeFailure(pluginFailure('reporter', spec.plugin.name, 'be created', error))
-      }
-    } else if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
+    // Reporter plugins are made by core, with the run's id and abort signal.
+    if (spec.kind === 'plugin') continue
+    if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
       // Live output and the summary are chosen above from the terminal and the flags.
     } else {
       reporters.push(builtInReporters[spec.name as 'json' | 'junit'](spec.options, output))

@@ -99,10 +99,13 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     const outcome: TrialOutcome = {
       rate,
       sent: result.rate.sent,
-      achieved: result.rate.achieved,
-      e2eP99: result.metrics.e2e.count > 0 ? result.metrics.e2e.p99 : null,
+      // Nothing delivered is a rate of 0 for the search (rate.achieved says null: no span to divide by).
+      achieved: result.rate.achieved ?? 0,
+      e2eP99: result.metrics.e2e.p99,
       sloPassed: result.slo.passed,
-      failedSlos: result.slo.checks.filter((check) => !check.passed).map((check) => check.expression),
+      failedSlos: result.slo.checks
+        .filter((check) => check.status === 'failed')
+        .map((check) => check.expression),
     }
     runIds.set(outcome, result.runId)
     return outcome

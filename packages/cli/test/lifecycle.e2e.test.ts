@@ -39,10 +39,14 @@ describe('interrupting a run', () => {
     expect(run.stdout).toMatch(/INTERRUPTED/)
     // Verification runs only at the end, so the partial report skips its SLO rather than failing it.
     expect(run.stdout).toMatch(/✓ pass\s+e2e\.p99 < 1s/)
-    expect(run.stdout).toMatch(/– skip\s+verified == 100%\s+not measured: run interrupted/)
+    expect(run.stdout).toMatch(
+      /– skip\s+verified == 100%\s+not measured: the interrupt \(Ctrl-C\) ended the run before verification/,
+    )
     const xml = readFileSync(junit, 'utf8')
     expect(xml).toMatch(/failures="0" skipped="1"/)
-    expect(xml).toMatch(/<skipped message="not measured: run interrupted"\/>/)
+    expect(xml).toMatch(
+      /<skipped message="not measured: the interrupt \(Ctrl-C\) ended the run before verification"\/>/,
+    )
   })
 
   it('a second Ctrl-C exits at once', async () => {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 /**
  * Wall-clock time in microseconds since the Unix epoch, with sub-millisecond
  * resolution. Every timestamp cdcb takes comes from here so that times taken in
- * different worker threads of one process can be subtracted (DESIGN.md, Clocks).
+ * different worker threads of one process can be subtracted (docs/architecture.md, "Time bases").
  */
 export function nowMicros(): number {
   return (performance.timeOrigin + performance.now()) * 1e3

@@ -25,6 +25,7 @@ export {
 export { digestOf, payloadFor } from './load/payload.js'
 export { decodeMarker, encodeMarker } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
+export { durationOption, positiveIntOption, urlOption } from './options.js'
 export {
   definePlugin,
   type ExpectedRow,
@@ -51,4 +52,5 @@ export {
 export { type MemoryOptions, memory } from './plugins/memory.js'
 export type * from './result.js'
 export { LATENCY_METRICS } from './result.js'
+export { formatActual } from './slo/evaluate.js'
 export { type Duration, formatCount, formatMicros, formatRate, parseDurationMicros } from './units.js'

@@ -103,6 +103,13 @@ export interface Sink {
   stop?(): Promise<void>
   /** Which time base `committedAt` uses, shown in the report (e.g. "target apply time (trigger)"). */
   readonly timeBase?: string
+  /**
+   * How coarse `committedAt` is, in microseconds (1000 for millisecond stamps;
+   * include the uncertainty of any clock-offset correction), read once after
+   * `start`. Core counts a latency in (-resolution, 0) as 0 and any lower one as
+   * below zero (reported, kept out of the percentiles). @default 0
+   */
+  readonly stampResolutionMicros?: number
   /** Counts the sink wants in the result (`plugins.sink`, summed over workers), e.g. records by kind. Called once at the end. */
   stats?(): Record<string, number>
 }

@@ -9,32 +9,42 @@ import type { Recovery } from './scenarios/recovery.js'
 
 export type { FaultRecord, Recovery }
 
-/** The latency metrics cdcb records, each in its own HDR histogram (DESIGN.md, Measurement). */
+/** The latency metrics cdcb records, each in its own HDR histogram (docs/architecture.md, "Time bases"). */
 export const LATENCY_METRICS = ['e2e', 'ack', 'lag', 'detect'] as const
 export type LatencyMetric = (typeof LATENCY_METRICS)[number]
 
-/** Percentiles of one histogram, in milliseconds; all zero with `count` 0 when nothing was recorded. */
+/**
+ * Percentiles of one histogram, in milliseconds; null when nothing was recorded
+ * (unknown, never 0). Samples the histogram cannot hold are counted, not clamped.
+ */
 export interface LatencySummary {
   readonly count: number
-  readonly p50: number
-  readonly p95: number
-  readonly p99: number
-  readonly p999: number
-  readonly max: number
-  readonly mean: number
+  readonly p50: number | null
+  readonly p95: number | null
+  readonly p99: number | null
+  readonly p999: number | null
+  readonly max: number | null
+  readonly mean: number | null
+  /** Samples below zero beyond the stamps' resolution (clock skew between cdcb and the target); not in the percentiles. */
+  readonly belowZero: number
+  /** Samples above the histogram's range (one hour); not in the percentiles. */
+  readonly aboveRange: number
 }
 
 export type LatencySummaries = Readonly<Record<LatencyMetric, LatencySummary>>
 
-/** Event counters, cumulative over the run (warmup included for loss; see `measured` for the rest). */
+/** Event counters over the whole run, warmup included (rates and SLO percentages use `RunResult.window`). */
 export interface EventCounts {
   /** Operations handed to the source. */
   readonly sent: number
   /** Operations the source acknowledged. */
   readonly acked: number
-  /** Distinct operations seen at the far end. */
+  /** Distinct operations of this run seen at the far end. */
   readonly observed: number
+  /** Writes handed to the source and neither acknowledged nor failed yet. */
   readonly inFlight: number
+  /** Observations carrying this run's marker with a seq the run never planned: counted here, never as the run's. */
+  readonly foreign: number
   readonly duplicates: number
   readonly outOfOrder: number
   /** Operations sent later than `load.lateAfter` after their intended time. */
@@ -43,8 +53,14 @@ export interface EventCounts {
   readonly errors: number
   /** Records that carried this run's marker but failed a check (bad digest, unreadable). */
   readonly corrupt: number
-  /** Acknowledged but never observed; only final after the drain (0 before). */
+  /** Acknowledged but not observed after a full drain; 0 until the drain is over. */
   readonly lost: number
+  /**
+   * Events whose fate cdcb could not wait for: writes still unsettled at the
+   * in-flight deadline, and acknowledged events unseen when an interrupt or
+   * abortOnFail cut the drain short. Never counted as lost.
+   */
+  readonly unresolved: number
 }
 
 export interface ErrorCount {
@@ -58,9 +74,18 @@ export type Phase = 'starting' | 'warmup' | 'measure' | 'drain' | 'verify' | 'do
 /** One SLO expression and its current value. */
 export interface SloCheck {
   readonly expression: string
-  /** The measured value in the expression's unit (ms for latencies, events/s, %, counts); null when not measurable yet. */
+  /** The measured value in the metric's base unit (ms for latencies, events/s, %, counts); null when not measured. */
   readonly actual: number | null
+  /** `unit` of `actual` and `threshold`: "ms", "/s", "%" or "" for counts. */
+  readonly unit: string
+  /** The expression's threshold in `unit`. */
+  readonly threshold: number
+  /** True only when the check was measured and held. */
   readonly passed: boolean
+  /** `skipped`: the run never measured it (interrupted, drain cut short); neither passed nor failed. */
+  readonly status: 'passed' | 'failed' | 'skipped'
+  /** Why it was skipped, or what qualifies the actual (samples out of range, a default check). */
+  readonly note?: string
 }
 
 /** What reporters receive every interval. */
@@ -97,11 +122,21 @@ export interface IntervalPoint {
   readonly targetRate: number
   readonly sentRate: number
   readonly achievedRate: number
-  readonly e2eP50: number
-  readonly e2eP99: number
-  readonly lagP99: number
+  /** Latencies of the interval, ms; null when nothing was recorded in it. */
+  readonly e2eP50: number | null
+  readonly e2eP99: number | null
+  readonly lagP99: number | null
   readonly inFlight: number
   readonly errors: number
+}
+
+/** One phase of the run's lifecycle as it really ran (docs/architecture.md, "Lifecycle"). */
+export interface PhaseRecord {
+  readonly name: 'prepare' | 'ready' | 'load' | 'inFlight' | 'drain' | 'close' | 'teardown'
+  /** Seconds it took. */
+  readonly seconds: number
+  /** `done`: finished; `deadline`: its deadline passed; `stopped`: cut short by Ctrl-C or abortOnFail. */
+  readonly outcome: 'done' | 'deadline' | 'stopped'
 }
 
 export type RunStatus = 'passed' | 'failed' | 'interrupted' | 'error'
@@ -126,19 +161,41 @@ export interface RunResult {
   /** Latencies over the measured window, milliseconds. */
   readonly metrics: LatencySummaries
   readonly rate: {
-    /** Planned operations per second over the measured window. */
-    readonly target: number
-    /** Operations sent per second over the measured window. */
+    /** Planned operations per second over the measured window; null in the closed model (no plan). */
+    readonly target: number | null
+    /** Operations intended in the measured window and sent, per second of the span they were sent in (at least the window). */
     readonly sent: number
-    /** Distinct events observed at the sink per second over the measured window. */
-    readonly achieved: number
+    /**
+     * Distinct deliveries of the events intended in the measured window, per second of
+     * the span in which they were delivered (at least the window); null when none arrived.
+     */
+    readonly achieved: number | null
+  }
+  /** Counts over the measured window: operations intended in it (open model) or started in it (closed). */
+  readonly window: {
+    readonly sent: number
+    readonly errors: number
+    readonly late: number
+    readonly observed: number
+    /** Seconds from the first to the last delivery of those events; null when none arrived. */
+    readonly deliverySeconds: number | null
+  }
+  /** Closed model only: latencies corrected for coordinated omission (HdrHistogram's expected-interval correction). */
+  readonly corrected?: {
+    /** Expected interval between one writer's operations, ms: the median ack latency. */
+    readonly expectedIntervalMs: number
+    readonly e2e: LatencySummary
+    readonly ack: LatencySummary
   }
   readonly events: EventCounts
-  /** Operations the schedule generated, by kind (what the source was asked to write). */
+  /** Operations the schedule generated over the whole run, by kind (what the source was asked to write). */
   readonly operations: { readonly insert: number; readonly update: number; readonly delete: number }
   /** Share of operations sent late, 0..1. */
   readonly lateShare: number
+  /** Length of the measured window: the planned one, or up to the interrupt. */
   readonly measuredSeconds: number
+  /** The lifecycle phases after the schedule started, with how each ended. */
+  readonly phases: readonly PhaseRecord[]
   readonly errors: readonly ErrorCount[]
   readonly verification: {
     readonly checked: number

@@ -23,9 +23,11 @@ export function formatMicros(micros: number): string {
   return `${Math.floor(totalSeconds / 60)}m${String(totalSeconds % 60).padStart(2, '0')}s`
 }
 
-/** Human form of a rate: `950/s`, `12.3k/s`, `1.02M/s`. */
+/** Human form of a rate: `0.67/s`, `950/s`, `12.3k/s`, `1.02M/s`. */
 export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond)) return '-'
+  // Below 100/s rounding to a whole event would misstate the rate (0.5/s is not 1/s).
+  if (perSecond < 100 && !Number.isInteger(perSecond)) return `${Number(perSecond.toFixed(2))}/s`
   if (perSecond < 1e4) return `${Math.round(perSecond)}/s`
   if (perSecond < 1e6) return `${(perSecond / 1e3).toFixed(1)}k/s`
   return `${(perSecond / 1e6).toFixed(2)}M/s`

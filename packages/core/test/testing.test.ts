@@ -92,3 +92,33 @@ describe('checkPlugin (the plugin conformance kit)', () => {
     expect(faulty.failures.join('\n')).toMatch(/observed more than once/)
   }, 60_000)
 })
+
+describe('checkPlugin on a sink whose stamps cannot be latencies', () => {
+  const plugin = new URL('./fixtures/millisecond-stamps-plugin.mjs', import.meta.url).pathname
+
+  it('fails stamps in the wrong unit (milliseconds for microseconds), naming what it saw', async () => {
+    const report = await checkPlugin({
+      source: { plugin },
+      sink: { plugin },
+      duration: '1s',
+      keys: 200,
+    })
+    expect(report.passed).toBe(false)
+    // The probe names the unit; the runtime's below-zero count would say the same less precisely.
+    expect(report.failures.join('\n')).toMatch(
+      /300 committedAt stamps are in milliseconds, not epoch microseconds/,
+    )
+  }, 60_000)
+
+  it("fails stamps from a clock 5 ms behind cdcb's, that the sink did not declare as that coarse", async () => {
+    const report = await checkPlugin({
+      source: { plugin },
+      sink: { plugin, options: { behindMs: 5 } },
+      duration: '1s',
+      keys: 200,
+    })
+    expect(report.failures.join('\n')).toMatch(
+      /committedAt stamps are before the change was written \(negative end-to-end samples\), e\.g\. seq \d+: -[45]\.\d+ms/,
+    )
+  }, 60_000)
+})

@@ -1,82 +1,50 @@
 /**
- * kafkajs clients made the same way for every part: low connection retries so
- * an unreachable broker fails within `connectTimeout` with one clear line, and
- * kafkajs's own logger routed (rate limited) through cdcb's log.
+ * @platformatic/kafka clients made the same way for every part: the brokers,
+ * TLS and SASL from the options, and a first metadata request with a deadline
+ * so an unreachable broker fails within `connectTimeout` with one clear line.
  */
 import { describeError } from '@cdcb/core'
-import kafkajs, { type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs'
-
-// kafkajs is CommonJS: Node's ESM loader does not see all of its named exports.
-const { Kafka, logLevel } = kafkajs
-export type Kafka = InstanceType<typeof Kafka>
-
+import type { Base, BaseOptions, SASLMechanismValue } from '@platformatic/kafka'
 import { millis, type ResolvedKafkaOptions } from './options.js'
 
-/** kafkajs logs every failed attempt; one line per message kind per interval is enough for a person. */
-const LOG_INTERVAL_MS = 5000
-
-/**
- * Clients whose first connection succeeded. Until then kafkajs's own lines are
- * dropped: `connectWithin` reports a failure to connect as one clear line.
- */
-const connected = new WeakSet<Kafka>()
-
-export function createKafka(
-  options: ResolvedKafkaOptions,
-  log: (message: string) => void,
-  overrides: Partial<KafkaConfig> = {},
-): Kafka {
-  const connectMs = millis(options.connectTimeout)
-  const lastLogged = new Map<string, number>()
-  const suppressed = new Map<string, number>()
-  const kafka: Kafka = new Kafka({
-    clientId: options.clientId,
-    brokers: options.brokers,
-    ssl: options.ssl as KafkaConfig['ssl'],
-    sasl: options.sasl as SASLOptions | undefined,
-    connectionTimeout: Math.min(connectMs, 3000),
-    authenticationTimeout: Math.min(connectMs, 10_000),
-    requestTimeout: millis(options.requestTimeout),
-    // Connection attempts: few and quick, so an unreachable broker fails within connectTimeout.
-    retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 3 },
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      if (!connected.has(kafka)) return
-      const message = entry.log.message
-      // Partitioner notice: cdcb chooses the Java-compatible partitioner explicitly.
-      if (message.includes('KafkaJS v2.0.0 switched default partitioner')) return
-      const kind = `${entry.namespace}:${message}`
-      const now = Date.now()
-      const last = lastLogged.get(kind) ?? 0
-      if (now - last < LOG_INTERVAL_MS) {
-        suppressed.set(kind, (suppressed.get(kind) ?? 0) + 1)
-        return
-      }
-      if (lastLogged.size > 100) lastLogged.clear()
-      lastLogged.set(kind, now)
-      const more = suppressed.get(kind)
-      suppressed.delete(kind)
-      const error = (entry.log as { error?: unknown }).error
-      const detail = typeof error === 'string' ? `: ${error}` : ''
-      log(
-        `kafka: ${entry.level === logLevel.ERROR ? 'error' : 'warning'}: ${message}${detail}` +
-          (more ? ` (${more} more like it)` : ''),
-      )
-    },
-    ...overrides,
-  })
-  return kafka
+const MECHANISMS: Record<NonNullable<ResolvedKafkaOptions['sasl']>['mechanism'], SASLMechanismValue> = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
 }
 
 /**
- * Runs `connect` with a deadline; on failure or timeout throws one line naming
- * the brokers and the cause (never the SASL password: kafkajs does not put it in messages).
+ * Options every client shares. `retries` are the client's own retries of a
+ * failed request (metadata, produce, fetch), 100 ms apart.
+ */
+export function clientOptions(options: ResolvedKafkaOptions, retries = 3) {
+  const { ssl, sasl } = options
+  return {
+    clientId: options.clientId,
+    bootstrapBrokers: options.brokers,
+    connectTimeout: millis(options.connectTimeout),
+    requestTimeout: millis(options.requestTimeout),
+    // The produce/fetch-level timeout (the library's default is 5 s, shorter than a request's).
+    timeout: millis(options.requestTimeout),
+    retries,
+    retryDelay: 100,
+    autocreateTopics: false,
+    ...(ssl ? { tls: ssl === true ? {} : ssl } : {}),
+    ...(sasl
+      ? { sasl: { mechanism: MECHANISMS[sasl.mechanism], username: sasl.username, password: sasl.password } }
+      : {}),
+  } satisfies Partial<BaseOptions>
+}
+
+/**
+ * Asks the brokers for metadata with a deadline; on failure or timeout throws
+ * one line naming the brokers and the cause (never the SASL password: the
+ * client does not put it in messages).
  */
 export async function connectWithin(
-  kafka: Kafka,
+  client: Pick<Base, 'metadata'>,
   options: ResolvedKafkaOptions,
   what: string,
-  client: { connect(): Promise<void>; disconnect(): Promise<void> },
 ): Promise<void> {
   const timeoutMs = millis(options.connectTimeout)
   let timer: NodeJS.Timeout | undefined
@@ -87,14 +55,10 @@ export async function connectWithin(
     )
   })
   try {
-    await Promise.race([client.connect(), timeout])
-    connected.add(kafka)
+    await Promise.race([client.metadata({ topics: [] }), timeout])
   } catch (error) {
-    void client.disconnect().catch(() => {})
     let cause = causeOf(error)
-    if (/Connection timeout/i.test(cause))
-      cause = `no answer within ${options.connectTimeout} (connectTimeout)`
-    else if (/Closed connection/i.test(cause))
+    if (/Connection closed/i.test(cause))
       cause = 'the connection closed before Kafka answered (wrong address, or a TLS/SASL listener?)'
     throw new Error(
       `cannot reach Kafka at ${options.brokers.join(',')} (${what}): ${cause} — check the brokers option and that the cluster runs`,
@@ -104,13 +68,55 @@ export async function connectWithin(
   }
 }
 
-/** The innermost useful message of a kafkajs error (retries wrap the real cause). */
+interface Nested {
+  message?: string
+  cause?: unknown
+  errors?: unknown[]
+}
+
+/**
+ * The innermost useful message of a client error: retries and "cannot connect
+ * to any broker" wrap the real cause (ECONNREFUSED, a protocol error) in
+ * `errors` and `cause`.
+ */
 export function causeOf(error: unknown): string {
-  let current = error as { cause?: unknown; originalError?: unknown; message?: string } | undefined
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const inner = (current.originalError ?? current.cause) as typeof current
+  let current = error as Nested | undefined
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    const inner = (current.errors?.at(-1) ?? current.cause) as Nested | undefined
     if (!inner || typeof inner !== 'object') break
     current = inner
   }
   return describeError(current ?? error)
+}
+
+/**
+ * An error for core's counters: the innermost message (the client wraps every
+ * failed produce in "Producing messages failed.") and the innermost code
+ * (a Kafka error name such as MESSAGE_TOO_LARGE, or the client's code).
+ */
+export function innermostError(error: unknown): Error & { code?: string } {
+  let current = error as (Nested & { code?: string; apiId?: string }) | undefined
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    const inner = (current.errors?.at(-1) ?? current.cause) as typeof current
+    if (!inner || typeof inner !== 'object') break
+    current = inner
+  }
+  const wrapped: Error & { code?: string } = new Error(describeError(current ?? error))
+  const code = current?.apiId ?? current?.code
+  if (typeof code === 'string') wrapped.code = code
+  return wrapped
+}
+
+/** True when the error, or one it wraps, is a request that timed out. */
+export function isTimeout(error: unknown): boolean {
+  const seen = new Set<unknown>()
+  const visit = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false
+    seen.add(e)
+    const n = e as Nested & { name?: string; code?: string }
+    if (n.name === 'TimeoutError' || n.code === 'PLT_KFK_TIMEOUT' || /timed? ?out/i.test(n.message ?? ''))
+      return true
+    return visit(n.cause) || (n.errors ?? []).some(visit)
+  }
+  return visit(error)
 }

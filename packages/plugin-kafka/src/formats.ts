@@ -15,7 +15,6 @@
  * - `json`: any JSON value, with the marker's fields at configurable paths.
  */
 import { digestOf, encodeMarker, type Marker, type Operation, type PluginContext } from '@cdcb/core'
-import type { IHeaders, Message } from 'kafkajs'
 import { debeziumColumns, type ResolvedKafkaOptions } from './options.js'
 
 export const MARKER_HEADER = 'cdcb-marker'
@@ -35,22 +34,39 @@ export interface Decoded {
   readonly kind: 'insert' | 'update' | 'delete'
 }
 
-/** What a decoder needs from a Kafka record (kafkajs's `KafkaMessage` fits). */
+/**
+ * What a decoder needs from a Kafka record (@platformatic/kafka's fetched
+ * `KafkaRecord` and consumed `Message` fit). A missing value (`null` or
+ * `undefined`) is a tombstone. Headers as the client gives them (a list of
+ * [name, value] Buffers, or a Map) or as an object.
+ */
 export interface RecordLike {
-  readonly key: Buffer | null
-  readonly value: Buffer | null
-  readonly headers?: IHeaders
+  readonly key?: Buffer | null
+  readonly value?: Buffer | null
+  readonly headers?:
+    | readonly (readonly [Buffer | string | null, Buffer | string | null])[]
+    | ReadonlyMap<Buffer | string, Buffer | string>
+    | Readonly<Record<string, unknown>>
+}
+
+/** A record to produce: strings, serialised by the producer; no value = a tombstone. */
+export interface ProducedRecord {
+  readonly topic: string
+  readonly key: string
+  readonly value: string | undefined
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 export type Decoder = (record: RecordLike) => Decoded | undefined
 
 // ---- encoding (source) -------------------------------------------------------
 
-/** Turns one operation into a Kafka message in the configured format. */
-export type Encoder = (op: Operation, payload: string, digest: string, nowMicros: number) => Message
+/** Turns one operation into a Kafka record for `options.topic` in the configured format. */
+export type Encoder = (op: Operation, payload: string, digest: string, nowMicros: number) => ProducedRecord
 
 export function createEncoder(options: ResolvedKafkaOptions, context: PluginContext): Encoder {
   const { runId } = context
+  const { topic } = options
   const markerOf = (op: Operation, digest: string): Marker => ({
     runId,
     seq: op.seq,
@@ -64,7 +80,7 @@ export function createEncoder(options: ResolvedKafkaOptions, context: PluginCont
         const marker = encodeMarker(markerOf(op, op.kind === 'delete' ? '' : digest))
         const key = String(op.key)
         if (op.kind === 'delete' && options.tombstones) {
-          return { key, value: null, headers: { [MARKER_HEADER]: marker } }
+          return { topic, key, value: undefined, headers: { [MARKER_HEADER]: marker } }
         }
         const body =
           op.kind === 'delete'
@@ -72,8 +88,8 @@ export function createEncoder(options: ResolvedKafkaOptions, context: PluginCont
             : // cdcb payloads are [A-Za-z0-9_-] only (core's payloadFor): nothing to escape in JSON.
               `"op":"${op.kind}","key":${op.key},"payload":"${payload}"`
         return inHeader
-          ? { key, value: `{${body}}`, headers: { [MARKER_HEADER]: marker } }
-          : { key, value: `{"cdcb":"${marker}",${body}}` }
+          ? { topic, key, value: `{${body}}`, headers: { [MARKER_HEADER]: marker } }
+          : { topic, key, value: `{"cdcb":"${marker}",${body}}` }
       }
     }
     case 'debezium': {
@@ -110,6 +126,7 @@ export function createEncoder(options: ResolvedKafkaOptions, context: PluginCont
         }
         const keyBody = { [columns.key]: op.key }
         return {
+          topic,
           key: JSON.stringify(keySchema ? { schema: keySchema, payload: keyBody } : keyBody),
           value: JSON.stringify(valueSchema ? { schema: valueSchema, payload: envelope } : envelope),
         }
@@ -128,7 +145,7 @@ export function createEncoder(options: ResolvedKafkaOptions, context: PluginCont
           payload: deleted ? null : payload,
           __deleted: deleted,
         }
-        return { key: String(op.key), value: JSON.stringify(row) }
+        return { topic, key: String(op.key), value: JSON.stringify(row) }
       }
     }
   }
@@ -197,7 +214,7 @@ export function createDecoder(options: ResolvedKafkaOptions, context: PluginCont
 function cdcbDecoder(context: PluginContext): Decoder {
   const valuePrefix = `{"cdcb":"cdcb1:${context.runId}:`
   return (record) => {
-    const header = record.headers?.[MARKER_HEADER]
+    const header = markerHeader(record.headers)
     let markerText: string | undefined
     let text: string | undefined
     if (header !== undefined) markerText = headerText(header)
@@ -211,7 +228,7 @@ function cdcbDecoder(context: PluginContext): Decoder {
     const marker = context.parseMarker(markerText)
     if (!marker) return undefined
     const recordKey = record.key ? Number(record.key.toString('utf8')) : Number.NaN
-    if (record.value === null) {
+    if (!record.value) {
       return { ...marker, key: recordKey, deleted: true, kind: 'delete', ...keyCheck(recordKey) }
     }
     text ??= record.value.toString('utf8')
@@ -291,6 +308,19 @@ function contentCheck(digest: string, payload: unknown): { corrupt?: string } {
   return digestOf(payload) === digest ? {} : { corrupt: 'payload does not match its digest' }
 }
 
+/** The `cdcb-marker` header, from [name, value] pairs or a Map of Buffers (as fetched) or an object. */
+function markerHeader(headers: RecordLike['headers']): unknown {
+  if (!headers) return undefined
+  if (Array.isArray(headers) || headers instanceof Map) {
+    for (const [name, value] of headers as Iterable<[Buffer | string | null, unknown]>) {
+      if (name !== null && (typeof name === 'string' ? name : name.toString('latin1')) === MARKER_HEADER)
+        return value
+    }
+    return undefined
+  }
+  return (headers as Record<string, unknown>)[MARKER_HEADER]
+}
+
 function headerText(value: unknown): string | undefined {
   if (Array.isArray(value)) return headerText(value[0])
   if (Buffer.isBuffer(value)) return value.toString('utf8')
@@ -303,14 +333,10 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
     if (!record.value) return undefined // tombstone after a delete
     const text = record.value.toString('utf8')
     if (!text.includes(runId)) return undefined
-    let value: Record<string, unknown>
-    try {
-      value = JSON.parse(text)
-    } catch {
-      return undefined
-    }
+    const value = parseEnvelope(text)
+    if (!value) return undefined
     const envelope = (
-      value && typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
+      typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
         ? value.payload
         : value
     ) as { op?: unknown; before?: unknown; after?: unknown; source?: { ts_ms?: unknown; ts_us?: unknown } }
@@ -353,6 +379,33 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
       sourceMicros,
       ...(op === 'd' ? {} : contentCheck(digest, row[columns.payload])),
     }
+  }
+}
+
+/**
+ * Parses a Debezium value. With the JSON converter's schemas the value is
+ * `{"schema":{…},"payload":{…}}` and the schema is most of its bytes, so the
+ * payload alone is parsed when it can be found: the first `"payload":` key
+ * (a Connect schema names fields in `"field":` values, never as keys). Anything
+ * unexpected falls back to parsing the whole value.
+ */
+function parseEnvelope(text: string): Record<string, unknown> | undefined {
+  if (text.startsWith('{"schema":') && text.endsWith('}')) {
+    const at = text.indexOf('},"payload":{')
+    if (at > 0) {
+      try {
+        const payload = JSON.parse(text.slice(at + 12, -1)) as unknown
+        if (payload && typeof payload === 'object' && 'op' in payload) return { payload }
+      } catch {
+        // not where it seemed: parse the whole value below
+      }
+    }
+  }
+  try {
+    const value = JSON.parse(text) as unknown
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * @cdcb/plugin-kafka: Apache Kafka as a cdcb source, sink and verifier, on
- * kafkajs. See README.md for the options and the choices behind them.
+ * @platformatic/kafka. See README.md for the options and the choices behind them.
  */
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { type KafkaOptions, optionsSchema, type ResolvedKafkaOptions } from './options.js'

@@ -77,29 +77,29 @@ const optionsSchema = z
         error: 'expected "all", -1, 0 or 1',
       })
       .default('all'),
-    /** Producer compression; kafkajs bundles gzip only. @default "none" */
-    compression: z
-      .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
-      .refine((c) => c === 'none' || c === 'gzip', {
-        error: 'kafkajs bundles only "gzip"; use "none" or "gzip"',
-      })
-      .default('none'),
+    /** Producer compression. @default "none" */
+    compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
     /**
      * Producer batching across writes: at most `inFlight` produce requests
      * outstanding per worker (writes arriving meanwhile share the next request,
-     * up to `maxRecords` records); `linger` waits that long to fill a request.
-     * @default { linger: 0, maxRecords: 10000, inFlight: 5 }
+     * up to `maxRecords` records and `maxBytes` bytes of keys, values and
+     * headers); `linger` waits that long to fill a request. `maxBytes` stays
+     * below the broker's `message.max.bytes` (1 MB by default) so records that
+     * fit one by one are never joined into a batch the broker refuses; one
+     * record larger than it goes alone.
+     * @default { linger: 0, maxRecords: 10000, maxBytes: 1000000, inFlight: 5 }
      */
     batch: z
       .strictObject({
         linger: duration.default(0),
         maxRecords: positiveInt.default(10_000),
+        maxBytes: positiveInt.default(1_000_000),
         inFlight: positiveInt.default(5),
       })
-      .default({ linger: 0, maxRecords: 10_000, inFlight: 5 }),
-    /** Idempotent producer (kafkajs: experimental; needs acks "all"). @default false */
+      .default({ linger: 0, maxRecords: 10_000, maxBytes: 1_000_000, inFlight: 5 }),
+    /** Idempotent producer (needs acks "all"; one request in flight). @default false */
     idempotent: z.boolean().default(false),
-    /** Produce requests in flight per broker connection. @default unlimited (1 when idempotent) */
+    /** Requests in flight per broker connection. @default 5 (1 when idempotent) */
     maxInFlightRequests: positiveInt.optional(),
     /** Producer retries per write before it counts as an error. @default 5 */
     retries: z.number().int().nonnegative().default(5),
@@ -110,11 +110,11 @@ const optionsSchema = z
         error: 'expected true or an object of TLS options (ca, cert, key …)',
       })
       .optional(),
-    /** SASL credentials, passed to kafkajs; never logged. */
+    /** SASL credentials, passed to the client; never logged. */
     sasl: sasl.optional(),
     /** How long to try to reach the brokers before the run fails (exit 3). @default "5s" */
     connectTimeout: duration.default('5s'),
-    /** How long a request may wait for the broker before kafkajs retries it. @default "30s" */
+    /** How long a request may wait for the broker before it fails (and is retried). @default "30s" */
     requestTimeout: duration.default('30s'),
     /** Record layout: what the source writes and the sink, verifier parse. @default "cdcb" */
     format: z.enum(['cdcb', 'debezium', 'json']).default('cdcb'),
@@ -163,9 +163,9 @@ const optionsSchema = z
      * @default "record"
      */
     committedAt: z.enum(['record', 'observed']).default('record'),
-    /** Sink: consumer group prefix; the group is `<groupPrefix>-<runId>`, fresh per run. @default "cdcb" */
+    /** Sink, verifier: prefix of the readers' group ids (`<groupPrefix>-<runId>-…`); they read by assignment and join no group. @default "cdcb" */
     groupPrefix: z.string().min(1).default('cdcb'),
-    /** Sink: consumer session timeout; a frozen broker shorter than this keeps the group intact. @default "30s" */
+    /** Accepted for existing configs; no effect: the sink reads by assignment and joins no consumer group. */
     sessionTimeout: duration.default('30s'),
     /** Verifier: how long to read the topic back before giving up. @default "60s" */
     verifyTimeout: duration.default('60s'),
@@ -195,7 +195,7 @@ export type KafkaOptions = z.input<typeof optionsSchema>
 /** Options after validation and defaults, as every part receives them. */
 export type ResolvedKafkaOptions = z.output<typeof optionsSchema>
 
-/** Microseconds → whole milliseconds, for kafkajs settings. */
+/** A duration option → whole milliseconds, for client settings. */
 export function millis(value: string | number): number {
   return Math.round(parseDurationMicros(value)! / 1e3)
 }

@@ -1,16 +1,12 @@
 /**
- * The sink: every worker runs one kafkajs consumer that reads the partitions
- * `p` with `p % workers === shard` of each topic, so the partitions are shared
- * across workers and each record is read once. kafkajs has no manual
- * assignment, so each worker gets its own one-member consumer group made for
- * this run (`<groupPrefix>-<runId>-<shard>`) with an assigner that picks the
- * worker's partitions: no rebalancing between workers, and a join takes
- * milliseconds instead of a group-wide rebalance. `start` reads the end offsets
- * of every partition before it resolves (so before the schedule starts) and
- * seeks there: each consumer starts at the run's start, and no record of the
- * run can come earlier. A restarted consumer resumes from committed offsets.
- * With fewer partitions than workers some consumers idle. (Committing the
- * groups' offsets in `prepare` instead costs seconds per group in kafkajs.)
+ * The sink: every worker reads the partitions `p` with `p % workers === shard`
+ * of each topic, so the partitions are shared across workers and each record
+ * is read once. It reads them by direct assignment (see reader.ts): no consumer
+ * group, so no rebalance when workers start or stop, and a worker is ready in
+ * milliseconds. `start` reads the end offset of each of its partitions before
+ * it resolves (so before the schedule starts) and reads from there: each worker
+ * starts at the run's start, and no record of the run can come earlier. With
+ * fewer partitions than workers some workers idle.
  *
  * `committedAt` is the record timestamp: LogAppendTime (the broker's append
  * time) or CreateTime (the producer's send time), as the topic is configured;
@@ -18,44 +14,39 @@
  * of the millisecond, kept between the intended time and the time it was read.
  */
 import { formatMicros, nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
-import kafkajs, { type Batch, type Consumer, type PartitionAssigner } from 'kafkajs'
-import { connectWithin, createKafka } from './client.js'
+import { Admin, Consumer, type KafkaRecord, type TopicWithPartitionAndOffset } from '@platformatic/kafka'
+import { clientOptions, connectWithin } from './client.js'
 import { createDecoder, type Decoder } from './formats.js'
 import { LogHistogram } from './histogram.js'
-import { millis, type ResolvedKafkaOptions } from './options.js'
-import { retrying, shardGroupId, timestampTypeOf } from './topics.js'
+import type { ResolvedKafkaOptions } from './options.js'
+import { PartitionReader } from './reader.js'
+import { groupIdFor, timestampTypeOf } from './topics.js'
 
-const { AssignerProtocol } = kafkajs
-const ASSIGNER = 'cdcb-shard'
+/** A consumer for reading by assignment. It never joins its group: the id is only a required option. */
+export function createConsumer(options: ResolvedKafkaOptions, runId: string, name: string): Consumer {
+  return new Consumer({ ...clientOptions(options, 10), groupId: `${groupIdFor(options, runId)}-${name}` })
+}
 
-/** Assigns this worker's partitions (`p % shards === shard`) to the group's only member. */
-export function shardAssigner(shard: number, shards: number): PartitionAssigner {
-  return ({ cluster }) => ({
-    name: ASSIGNER,
-    version: 1,
-    async assign({ members, topics }) {
-      const assignment: Record<string, number[]> = {}
-      for (const topic of topics) {
-        assignment[topic] = cluster
-          .findTopicPartitionMetadata(topic)
-          .map((p) => p.partitionId)
-          .filter((p) => p % shards === shard)
-          .sort((a, b) => a - b)
-      }
-      return members.map(({ memberId }) => ({
-        memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 1,
-          assignment,
-          userData: Buffer.alloc(0),
-        }),
-      }))
-    },
-    protocol: ({ topics }) => ({
-      name: ASSIGNER,
-      metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
-    }),
+/** The offset of each of the shard's partitions of `topics` at `timestamp` (epoch ms), or their end offsets. */
+export async function offsetsOf(
+  consumer: Consumer,
+  topics: readonly string[],
+  shard: number,
+  shards: number,
+  timestamp?: bigint,
+): Promise<TopicWithPartitionAndOffset[]> {
+  const offsets = await consumer.listOffsets({
+    topics: [...topics],
+    ...(timestamp === undefined ? {} : { timestamp }),
   })
+  const result: TopicWithPartitionAndOffset[] = []
+  for (const topic of topics) {
+    const partitions = offsets.get(topic) ?? []
+    partitions.forEach((offset, partition) => {
+      if (partition % shards === shard) result.push({ topic, partition, offset })
+    })
+  }
+  return result
 }
 
 export function createKafkaSink(options: ResolvedKafkaOptions, context: PluginContext): Sink {
@@ -65,12 +56,13 @@ export function createKafkaSink(options: ResolvedKafkaOptions, context: PluginCo
 class KafkaSink implements Sink {
   timeBase = 'Kafka record timestamp'
   private consumer: Consumer | undefined
+  private reader: PartitionReader | undefined
+  private lookTimer: NodeJS.Timeout | undefined
   private observer: Observer | undefined
   private readonly decode: Decoder
   private readonly counts = { insert: 0, update: 0, delete: 0, corrupt: 0, foreign: 0 }
   private readonly sourceLag = new LogHistogram()
   private readonly recordTime: boolean
-  private joined: (() => void) | undefined
 
   constructor(
     private readonly options: ResolvedKafkaOptions,
@@ -83,12 +75,14 @@ class KafkaSink implements Sink {
   async start(observer: Observer): Promise<void> {
     this.observer = observer
     const { options, context } = this
-    const kafka = createKafka(options, (m) => context.log(m))
     const topics = options.topics ?? [options.topic]
-    const admin = kafka.admin()
-    await connectWithin(kafka, options, 'sink admin', admin)
+    const admin = new Admin(clientOptions(options))
+    let missing: string[]
     try {
-      const type = await timestampTypeOf(admin, topics[0]!)
+      await connectWithin(admin, options, 'sink admin')
+      const existing = new Set(await admin.listTopics())
+      missing = topics.filter((t) => !existing.has(t))
+      const type = await timestampTypeOf(admin, topics.find((t) => existing.has(t)) ?? topics[0]!)
       this.timeBase = !this.recordTime
         ? 'observed by cdcb (committedAt: "observed")'
         : type === 'LogAppendTime'
@@ -96,73 +90,88 @@ class KafkaSink implements Sink {
           : type === 'CreateTime'
             ? 'Kafka CreateTime (producer send time, ms)'
             : 'Kafka record timestamp (ms)'
-      const consumer = kafka.consumer({
-        groupId: shardGroupId(options, context.runId, context.shard),
-        partitionAssigners: [shardAssigner(context.shard, context.shards)],
-        sessionTimeout: millis(options.sessionTimeout),
-        heartbeatInterval: Math.min(1000, millis(options.sessionTimeout) / 3),
-        maxWaitTimeInMs: 100,
-        allowAutoTopicCreation: false,
-        retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 20 },
-      })
-      this.consumer = consumer
-      const joined = new Promise<void>((resolve) => {
-        this.joined = resolve
-      })
-      consumer.on(consumer.events.GROUP_JOIN, () => this.joined?.())
-      consumer.on(consumer.events.CRASH, (event) => {
-        const { error, restart } = event.payload as { error: Error; restart: boolean }
-        context.log(
-          `kafka sink: consumer ${restart ? 'restarting after' : 'stopped by'}: ${error.message.split('\n')[0]}`,
-        )
-      })
-      await connectWithin(kafka, options, 'consumer', consumer)
-      const starts: { topic: string; partition: number; offset: string }[] = []
-      for (const topic of topics) {
-        for (const o of await retrying(() => admin.fetchTopicOffsets(topic))) {
-          if (o.partition % context.shards === context.shard)
-            starts.push({ topic, partition: o.partition, offset: o.high })
-        }
-      }
-      await consumer.subscribe({ topics, fromBeginning: true })
-      // Commit progress every few seconds, not after every batch: a commit per fetch doubles the round trips.
-      await consumer.run({ autoCommitInterval: 5000, eachBatch: async ({ batch }) => this.onBatch(batch) })
-      for (const start of starts) consumer.seek(start)
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the sink consumer did not join within 60s')), 60_000)
-      })
-      await Promise.race([joined, timeout]).finally(() => clearTimeout(timer))
     } finally {
-      await admin.disconnect()
+      await admin.close()
     }
+    const consumer = createConsumer(options, context.runId, `sink-${context.shard}`)
+    this.consumer = consumer
+    await connectWithin(consumer, options, 'consumer')
+    const present = topics.filter((t) => !missing.includes(t))
+    const starts = await offsetsOf(consumer, present, context.shard, context.shards)
+    const reader = new PartitionReader(
+      consumer,
+      starts,
+      (record, timestamp) => this.onRecord(record, timestamp),
+      {
+        // An idle fetch returns after this; a record ends the wait at once.
+        maxWaitMs: 100,
+        log: (m) => context.log(m),
+        what: `sink ${context.shard}`,
+      },
+    )
+    this.reader = reader
+    await reader.start()
+    if (missing.length > 0) this.awaitTopics(consumer, reader, missing)
   }
 
-  private onBatch(batch: Batch): void {
+  /**
+   * A topic the pipeline has not made yet (Debezium and Kafka Connect create
+   * theirs with the first change): looked for every half second, and read from
+   * its first offset once it exists, since all it holds came after the start.
+   */
+  private awaitTopics(consumer: Consumer, reader: PartitionReader, missing: string[]): void {
+    const { context } = this
+    context.log(
+      `kafka sink ${context.shard}: topic ${missing.join(', ')} does not exist yet; reading it from its start when it appears`,
+    )
+    const look = async () => {
+      const found: string[] = []
+      for (const topic of missing) {
+        const metadata = await consumer
+          .metadata({ topics: [topic], forceUpdate: true })
+          .catch(() => undefined)
+        const partitions = metadata?.topics.get(topic)?.partitions
+        if (partitions && partitions.length > 0 && partitions.every((p) => p && p.leader >= 0))
+          found.push(topic)
+      }
+      if (found.length > 0) {
+        // ListOffsets timestamp -2: each partition's earliest offset.
+        reader.add(await offsetsOf(consumer, found, context.shard, context.shards, -2n))
+        missing = missing.filter((t) => !found.includes(t))
+      }
+    }
+    const next = () => {
+      if (this.consumer !== consumer || missing.length === 0) return
+      this.lookTimer = setTimeout(() => {
+        look().then(next, next)
+      }, 500)
+    }
+    next()
+  }
+
+  private onRecord(message: KafkaRecord, timestampMs: number): void {
     const observer = this.observer
     if (!observer) return
     const observedAt = nowMicros()
     const counts = this.counts
-    for (const message of batch.messages) {
-      const record = this.decode(message)
-      if (!record) {
-        counts.foreign++
-        continue
-      }
-      if (record.corrupt !== undefined) {
-        counts.corrupt++
-        observer.corrupt(record.seq, record.corrupt)
-        continue
-      }
-      counts[record.kind]++
-      // Record timestamps have millisecond resolution: take the middle of the
-      // millisecond, kept between the intended time and now (never negative).
-      const committedAt = this.recordTime
-        ? Math.min(Math.max(Number(message.timestamp) * 1e3 + 500, record.intendedAt), observedAt)
-        : undefined
-      observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
-      if (record.sourceMicros !== undefined) this.sourceLag.record(record.sourceMicros - record.intendedAt)
+    const record = this.decode(message)
+    if (!record) {
+      counts.foreign++
+      return
     }
+    if (record.corrupt !== undefined) {
+      counts.corrupt++
+      observer.corrupt(record.seq, record.corrupt)
+      return
+    }
+    counts[record.kind]++
+    // Record timestamps have millisecond resolution: take the middle of the
+    // millisecond, kept between the intended time and now (never negative).
+    const committedAt = this.recordTime
+      ? Math.min(Math.max(timestampMs * 1e3 + 500, record.intendedAt), observedAt)
+      : undefined
+    observer.observe(record.seq, record.key, record.intendedAt, committedAt, observedAt)
+    if (record.sourceMicros !== undefined) this.sourceLag.record(record.sourceMicros - record.intendedAt)
   }
 
   async stop(): Promise<void> {
@@ -171,7 +180,9 @@ class KafkaSink implements Sink {
     if (!consumer) return
     this.consumer = undefined
     this.observer = undefined
-    await consumer.disconnect()
+    this.reader?.stop()
+    clearTimeout(this.lookTimer)
+    await consumer.close(true).catch(() => {})
     const { shard } = this.context
     const c = this.counts
     this.context.log(

@@ -1,17 +1,28 @@
 /**
- * The source: one kafkajs producer per worker. Each operation becomes one
- * record keyed by the operation key, so the partitioner (Java-compatible
- * murmur2, as Kafka's own clients) sends every change of a key to the same
- * partition. A key's records stay in order even under retries: a write that
- * touches a key still in flight in an earlier write waits for that write first.
+ * The source: one @platformatic/kafka producer per worker. Each operation
+ * becomes one record keyed by the operation key, so the partitioner
+ * (Java-compatible murmur2, as Kafka's own clients) sends every change of a key
+ * to the same partition. A key's records stay in order even under retries: a
+ * write that touches a key still in flight in an earlier write waits for that
+ * write first.
  */
 import { digestOf, nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
-import kafkajs, { type Message, type Producer } from 'kafkajs'
-import { connectWithin, createKafka, type Kafka } from './client.js'
-import { createEncoder, type Encoder } from './formats.js'
+import { compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka'
+import { clientOptions, connectWithin, innermostError, isTimeout } from './client.js'
+import { createEncoder, type Encoder, type ProducedRecord } from './formats.js'
 import { millis, type ResolvedKafkaOptions } from './options.js'
 
-const { CompressionTypes, Partitioners } = kafkajs
+type Message = ProducedRecord
+
+/** Bytes a record adds to a produce request besides its key, value and headers (record and batch framing, roughly). */
+const RECORD_OVERHEAD = 70
+
+/** Bytes of a record as `batch.maxBytes` counts them. cdcb's records are ASCII, so a string's length is its size. */
+function sizeOf(message: Message): number {
+  let size = RECORD_OVERHEAD + message.key.length + (message.value?.length ?? 0)
+  if (message.headers) for (const name in message.headers) size += name.length + message.headers[name]!.length
+  return size
+}
 
 export function createKafkaSource(options: ResolvedKafkaOptions, context: PluginContext): Source {
   return new KafkaSource(options, context)
@@ -19,19 +30,17 @@ export function createKafkaSource(options: ResolvedKafkaOptions, context: Plugin
 
 interface Pending {
   readonly messages: Message[]
+  readonly bytes: number
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
 }
 
 class KafkaSource implements Source {
-  private readonly kafka: Kafka
-  private readonly producer: Producer
+  private readonly producer: Producer<string, string, string, string>
   private readonly encode: Encoder
-  private readonly acks: -1 | 0 | 1
-  private readonly compression: number
-  private readonly timeoutMs: number
   private readonly lingerMs: number
   private readonly maxRecords: number
+  private readonly maxBytes: number
   /** The last unfinished write per key; bounded by the operations in flight. */
   private readonly inFlightByKey = new Map<number, Promise<void>>()
   private readonly skip: ReadonlySet<number>
@@ -39,12 +48,13 @@ class KafkaSource implements Source {
   private readonly reorder: ReadonlySet<number>
   /** testing.reorderSeqs: records held back until the next change of their key. */
   private readonly heldBack = new Map<number, Message>()
-  /** Records produced (with test duplicates and Debezium tombstones), operations by kind, kafkajs request timeouts. */
+  /** Records produced (with test duplicates and Debezium tombstones), operations by kind, produce requests that timed out. */
   private readonly stats_ = { records: 0, inserts: 0, updates: 0, deletes: 0, requestTimeouts: 0 }
   private readonly maxSends: number
   private readonly debeziumTombstones: boolean
   private queue: Pending[] = []
   private queued = 0
+  private queuedBytes = 0
   private sending = 0
   private lingerTimer: NodeJS.Timeout | undefined
   private lingerExpired = false
@@ -53,23 +63,20 @@ class KafkaSource implements Source {
     private readonly options: ResolvedKafkaOptions,
     private readonly context: PluginContext,
   ) {
-    this.kafka = createKafka(options, (m) => context.log(m))
-    this.producer = this.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
+    this.producer = new Producer({
+      ...clientOptions(options, options.retries),
+      serializers: stringSerializers,
+      // murmur2 & 0x7fffffff, as the Java producer: the library's default differs for some keys.
+      partitioner: compatibilityPartitioner,
+      acks: options.acks === 'all' ? -1 : options.acks,
+      compression: options.compression,
       idempotent: options.idempotent,
-      maxInFlightRequests: options.maxInFlightRequests ?? (options.idempotent ? 1 : undefined),
-      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: options.retries },
-    })
-    this.producer.on(this.producer.events.REQUEST_TIMEOUT, () => {
-      this.stats_.requestTimeouts++
+      maxInflights: options.maxInFlightRequests ?? (options.idempotent ? 1 : 5),
     })
     this.encode = createEncoder(options, context)
-    this.acks = options.acks === 'all' ? -1 : options.acks
-    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
-    this.timeoutMs = millis(options.requestTimeout)
     this.lingerMs = millis(options.batch.linger)
     this.maxRecords = options.batch.maxRecords
+    this.maxBytes = options.batch.maxBytes
     this.debeziumTombstones = options.format === 'debezium' && options.tombstones
     this.maxSends = options.idempotent ? 1 : options.batch.inFlight
     this.skip = new Set(options.testing?.skipSeqs ?? [])
@@ -78,7 +85,7 @@ class KafkaSource implements Source {
   }
 
   async open(): Promise<void> {
-    await connectWithin(this.kafka, this.options, 'producer', this.producer)
+    await connectWithin(this.producer, this.options, 'producer')
   }
 
   write(ops: readonly Operation[]): Promise<void> {
@@ -111,30 +118,78 @@ class KafkaSource implements Source {
       messages.push(message)
       if (this.duplicate.has(op.seq)) messages.push(message) // testing.duplicateSeqs
       // Debezium follows a delete event with a tombstone so compaction can drop the key.
-      if (op.kind === 'delete' && this.debeziumTombstones) messages.push({ key: message.key, value: null })
+      if (op.kind === 'delete' && this.debeziumTombstones)
+        messages.push({ topic: message.topic, key: message.key, value: undefined })
       if (op.kind === 'insert') stats.inserts++
       else if (op.kind === 'update') stats.updates++
       else stats.deletes++
     }
     stats.records += messages.length
     if (messages.length === 0) return Promise.resolve()
+    let bytes = 0
+    for (const message of messages) bytes += sizeOf(message)
+    if (bytes <= this.maxBytes && messages.length <= this.maxRecords) return this.enqueue(messages, bytes)
+    return this.sendInParts(messages)
+  }
+
+  private enqueue(messages: Message[], bytes: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ messages, resolve, reject })
+      this.queue.push({ messages, bytes, resolve, reject })
       this.queued += messages.length
+      this.queuedBytes += bytes
       this.pump()
     })
   }
 
   /**
-   * Sends what is queued as one produce request per `maxRecords`, keeping at
-   * most `batch.inFlight` requests outstanding: under light load each write goes
-   * out at once; under heavy load writes that arrive while requests are in
-   * flight share the next request (as the Java producer's accumulator does).
-   * With `linger`, a request waits up to that long to fill first.
+   * A write above `batch.maxBytes` or `maxRecords` goes out in parts that fit.
+   * A part holding a key an earlier part holds waits for the earlier parts, so
+   * a retry cannot reorder the key's records.
+   */
+  private sendInParts(messages: Message[]): Promise<void> {
+    const sent: Promise<void>[] = []
+    /** Keys of the parts already queued. */
+    const earlier = new Set<string>()
+    let part: Message[] = []
+    let bytes = 0
+    let repeats = false
+    const flush = () => {
+      const records = part
+      const size = bytes
+      sent.push(
+        repeats
+          ? Promise.allSettled([...sent]).then(() => this.enqueue(records, size))
+          : this.enqueue(records, size),
+      )
+      for (const message of part) earlier.add(message.key)
+      part = []
+      bytes = 0
+      repeats = false
+    }
+    for (const message of messages) {
+      const size = sizeOf(message)
+      if (part.length > 0 && (bytes + size > this.maxBytes || part.length >= this.maxRecords)) flush()
+      part.push(message)
+      bytes += size
+      if (earlier.has(message.key)) repeats = true
+    }
+    flush()
+    return Promise.all(sent).then(() => undefined)
+  }
+
+  /**
+   * Sends what is queued as one produce request per `maxRecords` records or
+   * `maxBytes` bytes, whichever comes first, keeping at most `batch.inFlight`
+   * requests outstanding: under light load each write goes out at once; under
+   * heavy load writes that arrive while requests are in flight share the next
+   * request (as the Java producer's accumulator does). With `linger`, a request
+   * waits up to that long to fill first. A write is never split: a write larger
+   * than the limits goes alone.
    */
   private pump(): void {
     while (this.queue.length > 0 && this.sending < this.maxSends) {
-      if (this.lingerMs > 0 && this.queued < this.maxRecords && !this.lingerExpired) {
+      const full = this.queued >= this.maxRecords || this.queuedBytes >= this.maxBytes
+      if (this.lingerMs > 0 && !full && !this.lingerExpired) {
         this.lingerTimer ??= setTimeout(() => {
           this.lingerTimer = undefined
           this.lingerExpired = true
@@ -145,19 +200,26 @@ class KafkaSource implements Source {
       this.lingerExpired = false
       clearTimeout(this.lingerTimer)
       this.lingerTimer = undefined
-      const batch: Pending[] = []
-      let count = 0
-      while (
-        this.queue.length > 0 &&
-        (count === 0 || count + this.queue[0]!.messages.length <= this.maxRecords)
-      ) {
-        const next = this.queue.shift()!
-        batch.push(next)
-        count += next.messages.length
+      // Take the longest prefix of the queue that fits, with one splice (shift() per write is
+      // quadratic with thousands of writes queued).
+      const queue = this.queue
+      const messages: Message[] = []
+      let taken = 0
+      let bytes = 0
+      while (taken < queue.length) {
+        const next = queue[taken]!
+        const fits =
+          messages.length + next.messages.length <= this.maxRecords && bytes + next.bytes <= this.maxBytes
+        if (taken > 0 && !fits) break
+        for (const message of next.messages) messages.push(message)
+        bytes += next.bytes
+        taken++
       }
-      this.queued -= count
+      const batch = taken === queue.length ? queue : queue.splice(0, taken)
+      if (batch === queue) this.queue = []
+      this.queued -= messages.length
+      this.queuedBytes -= bytes
       this.sending++
-      const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((p) => p.messages)
       this.produce(messages).then(
         () => {
           this.sending--
@@ -174,15 +236,14 @@ class KafkaSource implements Source {
   }
 
   private produce(messages: Message[]): Promise<void> {
-    return this.producer
-      .send({
-        topic: this.options.topic,
-        messages,
-        acks: this.acks,
-        compression: this.compression,
-        timeout: this.timeoutMs,
+    return new Promise<void>((resolve, reject) => {
+      // The callback form: no promise per request inside the client.
+      this.producer.send({ messages: messages as Message[] & { value?: string }[] }, (error) => {
+        if (!error) return resolve()
+        if (isTimeout(error)) this.stats_.requestTimeouts++
+        reject(innermostError(error))
       })
-      .then(() => undefined)
+    })
   }
 
   /** testing.reorderSeqs: holds a record back and sends it right after the next record of its key. */
@@ -203,7 +264,7 @@ class KafkaSource implements Source {
     const held = [...this.heldBack.values()]
     this.heldBack.clear()
     if (held.length > 0) await this.produce(held).catch(() => {})
-    await this.producer.disconnect()
+    await this.producer.close()
   }
 
   stats(): Record<string, number> {

@@ -1,22 +1,16 @@
 /**
  * Main-thread preparation: the topic, created with the configured partitions
  * and replication factor when missing. Teardown removes only what this run
- * made: the sinks' consumer groups, and the topic when `deleteTopic` is set.
+ * made: the topic when `deleteTopic` is set. (The sinks and the verifier read
+ * by assignment and make no consumer groups.)
  */
 import { ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
-import kafkajs, { type Admin } from 'kafkajs'
-import { connectWithin, createKafka } from './client.js'
+import { Admin, ConfigResourceTypes } from '@platformatic/kafka'
+import { clientOptions, connectWithin } from './client.js'
 import type { ResolvedKafkaOptions } from './options.js'
-
-const { ConfigResourceTypes } = kafkajs
 
 export function groupIdFor(options: ResolvedKafkaOptions, runId: string): string {
   return `${options.groupPrefix}-${runId}`
-}
-
-/** The one-member consumer group of a worker's sink (see sink.ts). */
-export function shardGroupId(options: ResolvedKafkaOptions, runId: string, shard: number): string {
-  return `${groupIdFor(options, runId)}-${shard}`
 }
 
 export async function prepareKafka(
@@ -29,11 +23,14 @@ export async function prepareKafka(
   if (slot === 'source' && options.topics) {
     throw new ConfigError('source.options.topics: the source writes one topic; use "topic"')
   }
-  const kafka = createKafka(options, (m) => context.log(m))
-  const admin = kafka.admin()
-  await connectWithin(kafka, options, 'admin', admin)
+  const admin = new Admin(clientOptions(options))
+  try {
+    await connectWithin(admin, options, 'admin')
+  } catch (error) {
+    await admin.close().catch(() => {})
+    throw error
+  }
   const created: string[] = []
-  const groups: string[] = []
   try {
     const topics = slot === 'sink' ? (options.topics ?? [options.topic]) : [options.topic]
     const existing = new Set(await admin.listTopics())
@@ -48,41 +45,31 @@ export async function prepareKafka(
         throw new Error(`topic "${topic}" does not exist and createTopic is false`)
       }
       await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: options.partitions ?? -1,
-            replicationFactor: options.replicationFactor ?? -1,
-            configEntries: [{ name: 'message.timestamp.type', value: options.timestampType }],
-          },
-        ],
+        topics: [topic],
+        partitions: options.partitions ?? -1,
+        replicas: options.replicationFactor ?? -1,
+        configs: [{ name: 'message.timestamp.type', value: options.timestampType }],
       })
       created.push(topic)
+      await leadersOf(admin, topic)
       context.log(
         `kafka: created topic ${topic}${options.partitions ? ` (${options.partitions} partitions)` : ''}`,
       )
     }
-    // The consumer groups the sinks make (one per worker) are removed after the run.
-    if (slot === 'sink') {
-      for (let shard = 0; shard < context.shards; shard++)
-        groups.push(shardGroupId(options, context.runId, shard))
-    }
   } catch (error) {
-    await admin.disconnect()
+    await admin.close()
     throw error
   }
-  await admin.disconnect()
-  if (groups.length === 0 && !(options.deleteTopic && created.length > 0)) return undefined
+  await admin.close()
+  if (!(options.deleteTopic && created.length > 0)) return undefined
   return {
     async teardown() {
-      const cleanup = kafka.admin()
-      await connectWithin(kafka, options, 'admin', cleanup)
+      const cleanup = new Admin(clientOptions(options))
       try {
-        if (groups.length > 0) await cleanup.deleteGroups(groups).catch(() => {})
-        if (options.deleteTopic && created.length > 0) await cleanup.deleteTopics({ topics: created })
+        await connectWithin(cleanup, options, 'admin')
+        await cleanup.deleteTopics({ topics: created })
       } finally {
-        await cleanup.disconnect()
+        await cleanup.close()
       }
     },
   }
@@ -94,11 +81,24 @@ async function notePartitions(
   options: ResolvedKafkaOptions,
   context: RunContext,
 ): Promise<void> {
-  const offsets = await admin.fetchTopicOffsets(topic)
-  if (offsets.length !== options.partitions) {
+  const metadata = await admin.metadata({ topics: [topic] })
+  const count = metadata.topics.get(topic)?.partitionsCount
+  if (count !== options.partitions) {
     context.log(
-      `kafka: topic ${topic} already exists with ${offsets.length} partitions; the partitions option (${options.partitions}) applies only to topics cdcb creates`,
+      `kafka: topic ${topic} already exists with ${count} partitions; the partitions option (${options.partitions}) applies only to topics cdcb creates`,
     )
+  }
+}
+
+/** Waits (at most 10 s) until every partition of a new topic has a leader, so the first writes do not fail. */
+async function leadersOf(admin: Admin, topic: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined)
+    const partitions = metadata?.topics.get(topic)?.partitions
+    if (partitions && partitions.length > 0 && partitions.every((p) => p && p.leader >= 0)) return
+    if (Date.now() > deadline) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
@@ -106,25 +106,16 @@ async function notePartitions(
 export async function timestampTypeOf(admin: Admin, topic: string): Promise<string | undefined> {
   try {
     const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['message.timestamp.type'] }],
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: topic,
+          configurationKeys: ['message.timestamp.type'],
+        },
+      ],
     })
-    return described.resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type')
-      ?.configValue
+    return described[0]?.configs.find((c) => c.name === 'message.timestamp.type')?.value ?? undefined
   } catch {
     return undefined
-  }
-}
-
-/** Retries an admin call that fails while a new topic's leadership settles (retriable kafkajs errors). */
-export async function retrying<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call()
-    } catch (error) {
-      const retriable = (error as { retriable?: boolean }).retriable === true
-      if (!retriable || attempt >= attempts) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
   }
 }

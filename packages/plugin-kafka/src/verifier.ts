@@ -7,12 +7,12 @@
  * Memory: a few numbers per expected key, never per record.
  */
 import type { ExpectedRow, Mismatch, PluginContext, VerificationReport, Verifier } from '@cdcb/core'
-import type { Batch } from 'kafkajs'
-import { connectWithin, createKafka } from './client.js'
+import type { KafkaRecord } from '@platformatic/kafka'
+import { connectWithin } from './client.js'
 import { createDecoder } from './formats.js'
 import { millis, type ResolvedKafkaOptions } from './options.js'
-import { shardAssigner } from './sink.js'
-import { groupIdFor, retrying } from './topics.js'
+import { PartitionReader } from './reader.js'
+import { createConsumer, offsetsOf } from './sink.js'
 
 const MAX_MISMATCHES = 20
 /** Records of this run cannot be older than the schedule start; the margin covers producer clock skew (CreateTime). */
@@ -43,78 +43,71 @@ async function verify(
   let duplicateRecords = 0
   const decode = createDecoder(options, context)
 
-  const kafka = createKafka(options, (m) => context.log(m))
-  const admin = kafka.admin()
-  await connectWithin(kafka, options, 'verifier admin', admin)
   const topics = options.topics ?? [options.topic]
-  const groupId = `${groupIdFor(options, context.runId)}-verify-${context.shard}`
+  const consumer = createConsumer(options, context.runId, `verify-${context.shard}`)
   /** `topic:partition` → offset to read up to (exclusive). */
   const remaining = new Map<string, number>()
-  const seeks: { topic: string; partition: number; offset: string }[] = []
   const fromMs = Math.floor((context.startedAt() ?? Date.now() * 1e3) / 1e3) - START_MARGIN_MS
   try {
-    for (const topic of topics) {
-      const ends = await retrying(() => admin.fetchTopicOffsets(topic))
-      const starts = await retrying(() => admin.fetchTopicOffsetsByTimestamp(topic, fromMs))
-      for (const end of ends) {
-        const start = starts.find((s) => s.partition === end.partition)
-        const from = start && Number(start.offset) >= 0 ? start.offset : end.high
-        if (Number(from) >= Number(end.high)) continue
-        remaining.set(`${topic}:${end.partition}`, Number(end.high))
-        seeks.push({ topic, partition: end.partition, offset: from })
-      }
+    await connectWithin(consumer, options, 'verifier consumer')
+    const ends = await offsetsOf(consumer, topics, 0, 1)
+    const starts = await offsetsOf(consumer, topics, 0, 1, BigInt(fromMs))
+    const seeks = []
+    for (const end of ends) {
+      const start = starts.find((s) => s.topic === end.topic && s.partition === end.partition)
+      const from = start && start.offset >= 0n ? start.offset : end.offset
+      if (from >= end.offset) continue
+      remaining.set(`${end.topic}:${end.partition}`, Number(end.offset))
+      seeks.push({ ...end, offset: from })
     }
     if (remaining.size > 0) {
-      const consumer = kafka.consumer({
-        groupId,
-        maxWaitTimeInMs: 250,
-        allowAutoTopicCreation: false,
-        partitionAssigners: [shardAssigner(0, 1)],
-      })
       let done: () => void = () => {}
       const finished = new Promise<void>((resolve) => {
         done = resolve
       })
-      const onBatch = (batch: Batch) => {
-        const id = `${batch.topic}:${batch.partition}`
+      const onRecord = (
+        message: KafkaRecord,
+        _t: number,
+        topic: string,
+        partition: number,
+        offset: number,
+      ) => {
+        const id = `${topic}:${partition}`
         const end = remaining.get(id)
-        for (const message of batch.messages) {
-          if (end === undefined || Number(message.offset) >= end) break
-          const record = decode(message)
-          if (!record || record.corrupt !== undefined) continue
-          const i = indexOf.get(record.key)
-          if (i === undefined) continue
-          if (partitionOf[i] === -1) partitionOf[i] = batch.partition
-          else if (partitionOf[i] !== batch.partition) {
-            note(i, `order: key written to partitions ${partitionOf[i]} and ${batch.partition}`)
-          }
-          if (record.seq === lastSeq[i]) duplicateRecords++
-          else if (record.seq < lastSeq[i]!) {
-            note(i, `order: seq ${record.seq} after seq ${lastSeq[i]} in partition ${batch.partition}`)
-          }
-          if (record.seq >= lastSeq[i]!) {
-            lastSeq[i] = record.seq
-            lastDeleted[i] = record.deleted ? 1 : 0
-            lastDigest[i] = record.digest
-          }
-        }
-        if (end !== undefined && Number(batch.lastOffset()) + 1 >= end) {
+        if (end === undefined || offset >= end) return
+        if (offset + 1 >= end) {
           remaining.delete(id)
           if (remaining.size === 0) done()
         }
+        const record = decode(message)
+        if (!record || record.corrupt !== undefined) return
+        const i = indexOf.get(record.key)
+        if (i === undefined) return
+        if (partitionOf[i] === -1) partitionOf[i] = partition
+        else if (partitionOf[i] !== partition) {
+          note(i, `order: key written to partitions ${partitionOf[i]} and ${partition}`)
+        }
+        if (record.seq === lastSeq[i]) duplicateRecords++
+        else if (record.seq < lastSeq[i]!) {
+          note(i, `order: seq ${record.seq} after seq ${lastSeq[i]} in partition ${partition}`)
+        }
+        if (record.seq >= lastSeq[i]!) {
+          lastSeq[i] = record.seq
+          lastDeleted[i] = record.deleted ? 1 : 0
+          lastDigest[i] = record.digest
+        }
       }
-      await connectWithin(kafka, options, 'verifier consumer', consumer)
-      try {
-        await consumer.subscribe({ topics, fromBeginning: true })
-        await consumer.run({ eachBatch: async ({ batch }) => onBatch(batch) })
-        for (const seek of seeks) consumer.seek(seek)
-        const timeoutMs = millis(options.verifyTimeout)
-        let timer: NodeJS.Timeout | undefined
-        await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
-        clearTimeout(timer)
-      } finally {
-        await consumer.disconnect()
-      }
+      const reader = new PartitionReader(consumer, seeks, onRecord, {
+        maxWaitMs: 250,
+        log: (m) => context.log(m),
+        what: `verifier ${context.shard}`,
+      })
+      await reader.start()
+      const timeoutMs = millis(options.verifyTimeout)
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      clearTimeout(timer)
+      reader.stop()
       if (remaining.size > 0) {
         context.log(
           `kafka verifier ${context.shard}: read for ${options.verifyTimeout} and ${remaining.size} partitions were not read to their end; keys there may show as mismatches`,
@@ -122,8 +115,7 @@ async function verify(
       }
     }
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => {})
-    await admin.disconnect()
+    await consumer.close(true).catch(() => {})
   }
 
   expected.forEach((row, i) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { adminClient, brokers, runKafka, uniqueTopic } from './helpers.js'
+import { brokers, runKafka, testProducer, uniqueTopic } from './helpers.js'
 
 // Faults injected on purpose through the source's test-only `testing` option:
 // each must be found exactly, by core's tracker and by the verifier.
@@ -10,17 +10,16 @@ describe.skipIf(!brokers)('faults injected into a real topic', () => {
     const duplicate = 202
     const reorder = 303
     const runId = 'f00dcafe'
-    const producer = adminClient().producer()
-    await producer.connect()
+    const producer = testProducer()
     let injected: Promise<unknown> = Promise.resolve()
     const { result, logs } = await runKafka({
       runId,
       // A record with this run's marker whose payload does not match its digest: corrupt, counted once.
       onStart: () => {
         injected = producer.send({
-          topic,
           messages: [
             {
+              topic,
               key: '1',
               value: `{"cdcb":"cdcb1:${runId}:999999:1:deadbeef","op":"update","key":1,"payload":"tampered"}`,
             },
@@ -37,7 +36,7 @@ describe.skipIf(!brokers)('faults injected into a real topic', () => {
       load: { rate: 1000, duration: '3s', keys: 100, drainTimeout: '3s', seed: 11 },
     })
     await injected
-    await producer.disconnect()
+    await producer.close()
     const { events } = result
     expect(events.corrupt).toBe(1)
     // Core files it under kind "Corrupt" (its message is lost in core today: reported).

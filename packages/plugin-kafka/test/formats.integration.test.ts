@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { adminClient, brokers, runKafka, uniqueTopic } from './helpers.js'
+import { brokers, runKafka, testProducer, uniqueTopic } from './helpers.js'
 
 const foreign = readFileSync(new URL('./fixtures/debezium-foreign-run.json', import.meta.url), 'utf8')
 
 describe.skipIf(!brokers)('record formats through a real topic', () => {
   it('debezium: envelopes with schema and tombstones are read as the right operations, with origin latency', async () => {
     const topic = uniqueTopic('debezium')
-    const producer = adminClient().producer()
-    await producer.connect()
+    const producer = testProducer()
     let injected: Promise<unknown> = Promise.resolve()
     const { result, sinkCounts, logs } = await runKafka({
       source: {
@@ -25,13 +24,12 @@ describe.skipIf(!brokers)('record formats through a real topic', () => {
       // Another producer's change events on the same topic, while the run goes on: ignored, not errors.
       onStart: () => {
         injected = producer.send({
-          topic,
-          messages: Array.from({ length: 25 }, (_, i) => ({ key: `{"id":${i}}`, value: foreign })),
+          messages: Array.from({ length: 25 }, (_, i) => ({ topic, key: `{"id":${i}}`, value: foreign })),
         })
       },
     })
     await injected
-    await producer.disconnect()
+    await producer.close()
     const { events } = result
     const written = result.plugins.source
     expect(events.errors).toBe(0)

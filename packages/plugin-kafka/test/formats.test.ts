@@ -44,6 +44,19 @@ describe('debezium format', () => {
     })
   })
 
+  it('reads the same insert as Kafka Connect writes it (compact JSON), and when the schema holds a "payload" key', () => {
+    const pretty = fixture('debezium-insert-with-schema.json')
+    const value = JSON.parse(String(pretty.value))
+    const expected = decode(pretty)
+    // The fast path: the converter's compact layout, parsed from its "payload" key on.
+    expect(decode({ ...pretty, value: Buffer.from(JSON.stringify(value)) })).toEqual(expected)
+    // A schema parameter named "payload" must not fool it (falls back to the whole value).
+    value.schema.parameters = { a: {}, payload: { op: 'x' } }
+    const tricky = { ...pretty, value: Buffer.from(JSON.stringify(value)) }
+    expect(String(tricky.value)).toMatch(/^\{"schema":.*\},"payload":\{"op":"x"\}/)
+    expect(decode(tricky)).toEqual(expected)
+  })
+
   it('reads an update without schema; source.ts_ms when there is no ts_us', () => {
     const record = decode(fixture('debezium-update.json'))
     expect(record).toMatchObject({ seq: 9, key: 42, kind: 'update', sourceMicros: 1795300000107000 })
@@ -103,8 +116,11 @@ describe('cdcb format', () => {
       context,
     )({
       key: Buffer.from(String(message.key)),
-      value: message.value === null ? null : Buffer.from(String(message.value)),
-      headers: message.headers,
+      value: message.value === undefined ? undefined : Buffer.from(message.value),
+      // As the consumer gives them: a Map of Buffers.
+      headers: new Map(
+        Object.entries(message.headers ?? {}).map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as const),
+      ),
     })
   }
 
@@ -112,6 +128,19 @@ describe('cdcb format', () => {
     const expected = { seq: 12, key: 3, intendedAt: 5_000_000, kind: 'update', deleted: false }
     expect(roundTrip({})).toMatchObject(expected)
     expect(roundTrip({ marker: 'header' })).toMatchObject(expected)
+  })
+
+  it('finds the marker header in [name, value] pairs, as the sink fetches records', () => {
+    const opts = options({ marker: 'header' })
+    const message = createEncoder(opts, context)(op, PAYLOAD, digestOf(PAYLOAD), 0)
+    const headers = Object.entries(message.headers!).map(
+      ([k, v]) => [Buffer.from(k), Buffer.from(v)] as const,
+    )
+    const record = { key: Buffer.from(message.key), value: Buffer.from(message.value!), headers }
+    expect(createDecoder(opts, context)(record)).toMatchObject({ seq: 12, key: 3, kind: 'update' })
+    expect(
+      createDecoder(opts, context)({ ...record, headers: [[Buffer.from('other'), null]] }),
+    ).toBeUndefined()
   })
 
   it('writes a delete as a tombstone with the marker in a header when asked', () => {
@@ -193,7 +222,13 @@ describe('options', () => {
     expect(result.success).toBe(false)
     expect(result.error!.issues[0]!.path).toEqual(['brokers'])
     expect(
-      optionsSchema.safeParse({ brokers: 'h:1', topic: 't', compression: 'zstd' }).error!.issues[0]!.message,
-    ).toMatch(/gzip/)
+      optionsSchema.safeParse({ brokers: 'h:1', topic: 't', compression: 'brotli' }).error!.issues[0]!.path,
+    ).toEqual(['compression'])
+  })
+
+  it('accepts every codec Kafka has, and defaults batching by bytes below the broker’s 1 MB limit', () => {
+    for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      expect(optionsSchema.safeParse({ brokers: 'h:1', topic: 't', compression }).success).toBe(true)
+    expect(optionsSchema.parse({ brokers: 'h:1', topic: 't' }).batch.maxBytes).toBe(1_000_000)
   })
 })

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import type { RunResult, UserConfig } from '@cdcb/core'
 import { resolveConfig, runBenchmark } from '@cdcb/core/runtime'
-import { Kafka, logLevel } from 'kafkajs'
+import { Admin, Producer, stringSerializers } from '@platformatic/kafka'
 import { inject } from 'vitest'
 import { type KafkaOptions, kafka } from '../src/index.js'
 
@@ -14,8 +14,19 @@ export function uniqueTopic(prefix: string): string {
   return `cdcb-test-${prefix}-${randomBytes(3).toString('hex')}`
 }
 
-export function adminClient(): Kafka {
-  return new Kafka({ brokers: [brokers], clientId: 'cdcb-test', logLevel: logLevel.NOTHING })
+/** A producer of string records, for tests that write foreign or tampered records next to a run. */
+export function testProducer(): Producer<string, string, string, string> {
+  return new Producer({ bootstrapBrokers: [brokers], clientId: 'cdcb-test', serializers: stringSerializers })
+}
+
+/** The topics on the broker. */
+export async function listTopics(): Promise<string[]> {
+  const admin = new Admin({ bootstrapBrokers: [brokers], clientId: 'cdcb-test' })
+  try {
+    return await admin.listTopics()
+  } finally {
+    await admin.close()
+  }
 }
 
 export interface KafkaRun {

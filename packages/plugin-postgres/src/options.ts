@@ -3,27 +3,16 @@
  * connection settings built from them. Messages name the field, as core shows
  * them: `source.options.pool: expected a positive whole number`.
  */
-import { parseDurationMicros, redactUrl } from '@cdcb/core'
+import { durationOption, parseDurationMicros, positiveIntOption, redactUrl, urlOption } from '@cdcb/core'
 import type pg from 'pg'
 import { z } from 'zod'
 
-const positiveInt = z
-  .number({ error: 'expected a positive whole number' })
-  .int({ error: 'expected a positive whole number' })
-  .positive({ error: 'expected a positive whole number' })
-const duration = z
-  .union([z.string(), z.number()], { error: 'expected a duration such as "100ms" or "1s"' })
-  .refine((v) => parseDurationMicros(v) !== undefined, {
-    error: 'expected a duration such as "100ms" or "1s"',
-  })
+const positiveInt = positiveIntOption()
+const duration = durationOption('"100ms" or "1s"')
 const identifier = z
   .string({ error: 'expected a name' })
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/, { error: 'expected a plain SQL name (letters, digits, _)' })
-const connectionUrl = z
-  .string({ error: 'expected a connection URL such as postgres://user@host:5432/db' })
-  .refine((v) => /^postgres(ql)?:\/\//.test(v), {
-    error: 'expected a connection URL such as postgres://user@host:5432/db',
-  })
+const connectionUrl = urlOption(['postgres', 'postgresql'], 'postgres://user@host:5432/db')
 
 export const optionsSchema = z.strictObject({
   /** Connection URL, e.g. `postgres://cdcb@127.0.0.1:5432/app`; or give host/port/user/password/database. */

@@ -56,8 +56,23 @@ function describeOffset(offset: ClockOffset): string {
   return `${sign}${(Math.abs(offset.offsetMicros) / 1000).toFixed(2)}ms ±${(offset.uncertaintyMicros / 1000).toFixed(2)}ms`
 }
 
+/**
+ * The correction to subtract from the target's stamps: the estimated offset only
+ * when it exceeds its own uncertainty (on one host, correcting a ±0.1 ms estimate
+ * added 0.13 ms to every value); 0 otherwise.
+ */
+export function appliedOffsetMicros(offset: ClockOffset): number {
+  return Math.abs(offset.offsetMicros) > offset.uncertaintyMicros ? offset.offsetMicros : 0
+}
+
+/** How coarse a corrected stamp is: the offset estimate's uncertainty, whether or not it was applied. */
+function stampResolution(offset: ClockOffset): number {
+  return Math.ceil(offset.uncertaintyMicros)
+}
+
 /** Checks one row of this run and reports it; `null` when it is not ours. */
 function makeReporter(context: PluginContext, observer: Observer, offset: ClockOffset) {
+  const correction = appliedOffsetMicros(offset)
   return (
     seq: number,
     key: number,
@@ -77,7 +92,9 @@ function makeReporter(context: PluginContext, observer: Observer, offset: ClockO
         return
       }
     }
-    const committedAt = appliedAt === null ? undefined : Math.min(appliedAt - offset.offsetMicros, observedAt)
+    // Not clamped to observedAt: a stamp after the observation is the clocks' disagreement, which core
+    // counts within the declared stampResolutionMicros and reports beyond it.
+    const committedAt = appliedAt === null ? undefined : appliedAt - correction
     observer.observe(seq, key, intendedAt, committedAt, observedAt)
   }
 }
@@ -96,7 +113,9 @@ function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffse
   if (!stamped) return `arrival in the target's ${how}: ${table} has no cdcb_applied_at apply stamp`
   return (
     `target apply time (trigger clock_timestamp() on ${table}.cdcb_applied_at` +
-    (offset ? `, clock offset ${describeOffset(offset)} corrected` : '') +
+    (offset
+      ? `, clock offset ${describeOffset(offset)} ${appliedOffsetMicros(offset) !== 0 ? 'corrected' : 'within its uncertainty, not applied'}`
+      : '') +
     `), seen by ${how}`
   )
 }
@@ -207,8 +226,9 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
     })
   }
 
-  const sink: { timeBase: string } & Sink = {
+  const sink: { timeBase: string; stampResolutionMicros: number } & Sink = {
     timeBase: timeBaseFor('logical', options),
+    stampResolutionMicros: 0,
     async start(observer) {
       const plain = await connect(options, 'sink')
       let stamped: boolean
@@ -224,6 +244,7 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
         await plain.end().catch(() => {})
       }
       sink.timeBase = timeBaseFor('logical', options, offset, stamped)
+      sink.stampResolutionMicros = stampResolution(offset)
       context.log(`postgres sink: target clock offset ${describeOffset(offset)} (Cristian's method)`)
       const report = makeReporter(context, observer, offset)
       const reconnect = async (why: string) => {
@@ -273,49 +294,57 @@ interface StreamConnection {
   sendCopyFromChunk(chunk: Buffer): void
 }
 
-const POLL_LIMIT = 20_000
+/** Rows per page of a poll; a poll reads as many pages as the lookback window holds. */
+export const POLL_PAGE_ROWS = 20_000
 
 async function createPollSink(options: PostgresOptions, context: PluginContext): Promise<Sink> {
   const { schema, table } = tableOf(options)
   const intervalMs = parseDurationMicros(options.pollInterval ?? DEFAULTS.pollInterval)! / 1000
   const lookback = parseDurationMicros(options.pollLookback ?? DEFAULTS.pollLookback)!
-  // The change log holds one row per change applied at the target, deletes included.
+  // The change log holds one row per change applied at the target, deletes included. Each poll pages
+  // through the lookback window by (apply stamp, seq), so a window holding more than a page is read to
+  // its end instead of its first page being read again for ever.
   const sql = `SELECT key, seq, intended_at, digest, cdcb_applied_at FROM ${qualified(schema, changeLogTable(table))}
-    WHERE run_id = $1 AND cdcb_applied_at > $2 ORDER BY cdcb_applied_at LIMIT ${POLL_LIMIT}`
+    WHERE run_id = $1 AND (cdcb_applied_at, seq) > ($2, $3) ORDER BY cdcb_applied_at, seq LIMIT ${POLL_PAGE_ROWS}`
   // Seqs already reported: a few bits per event, so re-reading the lookback window never double-counts.
   const seen = new SeqBitset()
   let client: pg.Client | undefined
   let timer: NodeJS.Timeout | undefined
   let stopped = false
   let polling: Promise<void> = Promise.resolve()
-  const sink: { timeBase: string } & Sink = {
+  const sink: { timeBase: string; stampResolutionMicros: number } & Sink = {
     timeBase: timeBaseFor('poll', options),
+    stampResolutionMicros: 0,
     async start(observer) {
       const c = await connect(options, 'sink')
       client = c
       const offset = await estimateClockOffset(c)
       sink.timeBase = timeBaseFor('poll', options, offset)
+      sink.stampResolutionMicros = stampResolution(offset)
       context.log(`postgres sink: target clock offset ${describeOffset(offset)} (Cristian's method)`)
       const report = makeReporter(context, observer, offset)
       // Start from the target's now: rows of this run cannot be older.
       const nowOnTarget = nowMicros() + offset.offsetMicros - lookback
       let mark = nowOnTarget
       const readPast = async () => {
+        // Each poll starts `lookback` before the newest stamp seen, for transactions still committing.
+        let afterApplied = Math.floor(mark - lookback)
+        let afterSeq = -1
         for (;;) {
-          const from = mark
           const { rows } = await c.query<{
             key: string
             seq: string
             intended_at: string
             digest?: string
             cdcb_applied_at: string
-          }>({ text: sql, values: [context.runId, Math.floor(from - lookback)], name: 'cdcb_poll' })
+          }>({ text: sql, values: [context.runId, afterApplied, afterSeq], name: 'cdcb_poll' })
           const observedAt = nowMicros()
-          let newest = from
           for (const row of rows) {
             const seq = Number(row.seq)
             const applied = Number(row.cdcb_applied_at)
-            if (applied > newest) newest = applied
+            if (applied > mark) mark = applied
+            afterApplied = applied
+            afterSeq = seq
             if (seen.testAndSet(seq)) continue
             report(
               seq,
@@ -327,8 +356,7 @@ async function createPollSink(options: PostgresOptions, context: PluginContext):
               observedAt,
             )
           }
-          mark = newest
-          if (rows.length < POLL_LIMIT || stopped) return
+          if (rows.length < POLL_PAGE_ROWS || stopped) return
         }
       }
       const tick = () => {

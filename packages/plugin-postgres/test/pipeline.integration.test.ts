@@ -90,6 +90,26 @@ describe('a native logical-replication pipeline on one embedded server', () => {
     expect(result.metrics.e2e.p50).toBeLessThan(result.metrics.detect.p50)
   })
 
+  it('poll mode reads a lookback window holding more rows than one page to its end, instead of freezing', async () => {
+    // 2,500/s with a 10 s lookback: 22,500 change-log rows in the window, more than a poll's 20,000-row page.
+    const result = await run({
+      source: postgres({ url: server.sourceUrl, table: 'poll_page_events', batchSize: 200, pool: 4 }),
+      sink: postgres({
+        url: server.targetUrl,
+        table: 'poll_page_events',
+        mode: 'poll',
+        pollInterval: '500ms',
+        pollLookback: '10s',
+        replicateFrom: server.sourceUrl,
+      }),
+      workers: 2,
+      load: { rate: 2500, duration: '9s', keys: 30_000, mix: { insert: 100 }, seed: 11, drainTimeout: '30s' },
+    })
+    expect(result.events.errors).toBe(0)
+    expect(result.events.sent).toBe(22_500)
+    expect(result.events).toMatchObject({ observed: 22_500, lost: 0, unresolved: 0, duplicates: 0 })
+  })
+
   it('counts a 2 s replication stall in the latency and loses nothing', async () => {
     const table = 'stall_events'
     let gap = 0

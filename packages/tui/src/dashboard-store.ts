@@ -99,7 +99,7 @@ export class DashboardStore {
       history.seconds.push(snapshot.elapsedSeconds)
       history.target.push(snapshot.rate.target)
       history.achieved.push(snapshot.rate.achieved)
-      history.e2eP99.push(snapshot.interval.e2e.count > 0 ? snapshot.interval.e2e.p99 : 0)
+      history.e2eP99.push(snapshot.interval.e2e.p99 ?? 0)
       historyVersion++
     }
     this.update({ snapshot, historyVersion })

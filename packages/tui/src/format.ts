@@ -1,8 +1,9 @@
 /** Short number forms for narrow table cells; the summary at the end keeps full precision. */
+import { formatActual, type SloCheck } from '@cdcb/core'
 
 /** A latency in milliseconds in at most six characters: `0.42`, `12.3`, `412`, `12.4s`; `-` when nothing was recorded. */
-export function formatMs(ms: number, recorded = true): string {
-  if (!recorded || !Number.isFinite(ms)) return '-'
+export function formatMs(ms: number | null, recorded = true): string {
+  if (!recorded || ms === null || !Number.isFinite(ms)) return '–'
   if (ms >= 10_000) return `${(ms / 1000).toFixed(1)}s`
   if (ms >= 100) return ms.toFixed(0)
   if (ms >= 10) return ms.toFixed(1)
@@ -33,18 +34,25 @@ export function formatShare(share: number): string {
   return `${(share * 100).toFixed(2)}%`
 }
 
-/** An SLO's live value in its expression's unit (ms for latencies, /s for throughput, % for rates, else a count). */
-export function formatSloValue(expression: string, actual: number | null): string {
+/**
+ * An SLO's value in its unit, short; when the short form would read as the
+ * threshold while the verdict says otherwise, with the digits the verdict needs
+ * (core's `formatActual`, as the summary prints it).
+ */
+export function formatSloValue(check: SloCheck): string {
+  const { actual, unit, threshold } = check
   if (actual === null) return 'no data'
-  const metric = expression.trim().split(/[\s.<>=!]/, 1)[0]
-  if (metric === 'e2e' || metric === 'ack' || metric === 'lag' || metric === 'detect') {
-    return `${formatMs(actual)}ms`
+  const short =
+    unit === 'ms'
+      ? formatMs(actual)
+      : unit === '/s'
+        ? formatShortRate(actual)
+        : Number.isInteger(actual)
+          ? String(actual)
+          : actual.toFixed(actual >= 100 ? 0 : 2)
+  const value = Number(short.replace(/[ks]$/, ''))
+  if (actual !== threshold && (value === threshold || (unit === 'ms' && short.endsWith('s')))) {
+    return formatActual(actual, unit, threshold)
   }
-  if (metric === 'throughput') return `${formatShortRate(actual)}/s`
-  if (metric === 'errors' || metric === 'late' || metric === 'verified') return `${round(actual)}%`
-  return `${round(actual)}`
-}
-
-function round(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(value >= 100 ? 0 : 2)
+  return `${short}${unit === 'ms' && !short.endsWith('s') ? 'ms' : unit}`
 }

@@ -7,7 +7,7 @@ import { createSchedule, type Schedule, type StagePlan } from '../load/schedule.
 import { MAX_SEQ } from '../metrics/tracker.js'
 import type { Slot } from '../plugin.js'
 import { checkFault, type FaultAction, type FaultPlan } from '../scenarios/faults.js'
-import { parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
+import { DEFAULT_SLO, parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 import { parseDurationMicros } from '../units.js'
 import { checkSlot, importPlugin, resolvePluginModule } from './plugin-loader.js'
 import { assertCloneable, validatePluginOptions } from './plugin-options.js'
@@ -108,7 +108,12 @@ export async function resolveConfig(
       `${origin}: load.keys (${load.keys}) must be at least workers (${workers}) — raise load.keys`,
     )
   }
-  const slo = sloExpressions(config.slo ?? {}).map(parseSlo)
+  const configured = sloExpressions(config.slo ?? {}).map(parseSlo)
+  // A run is never judged on nothing: with no SLO, cdcb holds it to the defaults and says so.
+  const slo =
+    configured.length > 0
+      ? configured
+      : DEFAULT_SLO.map((source) => ({ ...parseSlo(source), isDefault: true }))
 
   const source = await resolvePlugin('source', 'source', config.source)
   const sink = await resolvePlugin('sink', 'sink', config.sink)
@@ -236,7 +241,8 @@ function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {
   if (stages.some((s) => s.durationMicros <= 0) && model === 'open') {
     throw new ConfigError(`${origin}: load: every stage and the duration must be longer than 0`)
   }
-  // Ramps start from load.rate, or from 0 as in k6; a warmup holds the first stage's level.
+  // Ramps start from load.rate, or from 0 as in k6. A warmup holds the rate the plan starts at, so the plan
+  // after it is the same as without one.
   const schedule = createSchedule(model === 'open' ? (load.rate ?? 0) : 0, stages)
   if (schedule.plannedOperations > MAX_SEQ) {
     throw new ConfigError(

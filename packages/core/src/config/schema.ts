@@ -1,18 +1,13 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
-import { parseDurationMicros } from '../units.js'
+import { durationOption, positiveIntOption } from '../options.js'
 
-const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
-  error: 'expected a duration such as "30s", "500ms" or "2m"',
-})
+const duration = durationOption('"30s", "500ms" or "2m"')
 
 const positive = z
   .number({ error: 'expected a positive number' })
   .positive({ error: 'expected a positive number' })
-const positiveInt = z
-  .number({ error: 'expected a positive whole number' })
-  .int({ error: 'expected a positive whole number' })
-  .positive({ error: 'expected a positive whole number' })
+const positiveInt = positiveIntOption()
 const nonNegative = z
   .number({ error: 'expected a number ≥ 0' })
   .nonnegative({ error: 'expected a number ≥ 0' })

@@ -8,7 +8,7 @@ const ALPHABET_CODES = Buffer.from(
 /**
  * The payload of operation `seq`: `size` URL-safe characters derived from
  * `(seed, seq)`. Recomputable anywhere, so the expected final state of a key is
- * never stored, only the seq of its last change (DESIGN.md, Correctness).
+ * never stored, only the seq of its last change (README.md, "What it measures").
  */
 export function payloadFor(seed: number, seq: number, size: number): string {
   // Bytes first, one string at the end, and integer arithmetic only: building the

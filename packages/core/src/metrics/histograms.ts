@@ -3,7 +3,7 @@ import type { LatencySummary } from '../result.js'
 
 export type Histogram = ReturnType<typeof hdr.build>
 
-/** One hour in microseconds: the largest latency kept exactly; larger values are clamped to it. */
+/** One hour in microseconds: the largest latency a histogram holds; larger values are counted apart (`aboveRange`). */
 export const HIGHEST_TRACKABLE_MICROS = 3_600_000_000
 
 /** A histogram of microsecond values with 3 significant digits, as every worker and the main thread use. */
@@ -36,11 +36,24 @@ export function decodeHistogram(encoded: string): Histogram {
   return histogram
 }
 
-const EMPTY: LatencySummary = { count: 0, p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0 }
+/** The summary of a histogram without samples: every statistic unknown, never 0. */
+export function emptySummary(belowZero = 0, aboveRange = 0): LatencySummary {
+  return {
+    count: 0,
+    p50: null,
+    p95: null,
+    p99: null,
+    p999: null,
+    max: null,
+    mean: null,
+    belowZero,
+    aboveRange,
+  }
+}
 
-/** Percentiles of a microsecond histogram, in milliseconds (µs precision kept). */
+/** Percentiles of a microsecond histogram, in milliseconds (µs precision kept); null with no samples. Out-of-range counts are not in an encoded histogram, so they read 0 here. */
 export function summarize(histogram: Histogram): LatencySummary {
-  if (histogram.totalCount === 0) return EMPTY
+  if (histogram.totalCount === 0) return emptySummary()
   const ms = (micros: number) => Math.round(micros) / 1e3
   return {
     count: histogram.totalCount,
@@ -50,5 +63,7 @@ export function summarize(histogram: Histogram): LatencySummary {
     p999: ms(histogram.getValueAtPercentile(99.9)),
     max: ms(histogram.maxValue),
     mean: ms(histogram.mean),
+    belowZero: 0,
+    aboveRange: 0,
   }
 }

@@ -1,5 +1,11 @@
 import type { LatencySummary } from '../result.js'
-import { createHistogram, encodeHistogram, HIGHEST_TRACKABLE_MICROS, type Histogram } from './histograms.js'
+import {
+  createHistogram,
+  emptySummary,
+  encodeHistogram,
+  HIGHEST_TRACKABLE_MICROS,
+  type Histogram,
+} from './histograms.js'
 
 /**
  * Latency histograms with the bucket layout of an HDR histogram (lowest value 1,
@@ -55,10 +61,14 @@ function bucketWidth(index: number): number {
   return 2 ** Math.max(0, (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) - 1)
 }
 
-/** Bucket counts as they cross threads: only the non-empty buckets. */
+/** Bucket counts as they cross threads: only the non-empty buckets, and the samples kept out of them. */
 export interface SparseCounts {
   readonly indexes: Int32Array
   readonly counts: Float64Array
+  /** Samples below zero (beyond the stamps' declared resolution): a clock difference, not a latency. */
+  readonly belowZero: number
+  /** Samples above the histogram's range (`HIGHEST_TRACKABLE_MICROS`). */
+  readonly aboveRange: number
 }
 
 export class Recorder {
@@ -66,12 +76,29 @@ export class Recorder {
   private lowIndex = COUNTS_LENGTH
   private highIndex = -1
   count = 0
+  /** Samples kept out of the buckets because they were below zero; see `record`. */
+  belowZero = 0
+  /** Samples kept out of the buckets because they were above `HIGHEST_TRACKABLE_MICROS`. */
+  aboveRange = 0
 
-  /** Records a latency in microseconds; negative values (clock steps) count as 0, huge ones are clamped. */
-  record(micros: number, count = 1): void {
-    const value =
-      micros <= 0 ? 0 : micros >= HIGHEST_TRACKABLE_MICROS ? HIGHEST_TRACKABLE_MICROS : Math.round(micros)
-    this.addAt(countsIndexOf(value), count)
+  /**
+   * Records a latency in microseconds. A value in (-resolution, 0) is 0 within
+   * the resolution of the stamps it was computed from; a value below that, or
+   * above the histogram's range, is not a latency this histogram can hold: it is
+   * counted (`belowZero`, `aboveRange`) and kept out of the percentiles, never
+   * clamped into them (docs/architecture.md, "Nothing silently altered").
+   */
+  record(micros: number, count = 1, resolutionMicros = 0): void {
+    if (micros < 0) {
+      if (micros >= -resolutionMicros) this.addAt(0, count)
+      else this.belowZero += count
+      return
+    }
+    if (micros > HIGHEST_TRACKABLE_MICROS) {
+      this.aboveRange += count
+      return
+    }
+    this.addAt(countsIndexOf(Math.round(micros)), count)
   }
 
   private addAt(index: number, count: number): void {
@@ -83,7 +110,7 @@ export class Recorder {
 
   /** The non-empty buckets recorded since the last call, and a fresh start; null when nothing was recorded. */
   takeSparse(): SparseCounts | null {
-    if (this.count === 0) return null
+    if (this.count === 0 && this.belowZero === 0 && this.aboveRange === 0) return null
     let used = 0
     for (let i = this.lowIndex; i <= this.highIndex; i++) if (this.counts[i] !== 0) used++
     const indexes = new Int32Array(used)
@@ -96,13 +123,16 @@ export class Recorder {
         counts[j++] = n
       }
     }
+    const { belowZero, aboveRange } = this
     this.reset()
-    return { indexes, counts }
+    return { indexes, counts, belowZero, aboveRange }
   }
 
   /** Adds another recorder's buckets (a lossless merge). */
   addSparse(sparse: SparseCounts): void {
     for (let j = 0; j < sparse.indexes.length; j++) this.addAt(sparse.indexes[j]!, sparse.counts[j]!)
+    this.belowZero += sparse.belowZero
+    this.aboveRange += sparse.aboveRange
   }
 
   /** HDR's value at a percentile: the highest value equivalent to the bucket where the count is reached. */
@@ -110,6 +140,25 @@ export class Recorder {
     if (this.count === 0) return 0
     const target = Math.max(1, Math.floor((Math.min(percentile, 100) / 100) * this.count + 0.5))
     let seen = 0
+    for (let i = this.lowIndex; i <= this.highIndex; i++) {
+      seen += this.counts[i]!
+      if (seen >= target) return valueAtIndex(i) + bucketWidth(i) - 1
+    }
+    return this.max
+  }
+
+  /**
+   * The value at a percentile of every sample, out-of-range ones included in the
+   * rank: -Infinity or Infinity when the percentile falls among samples below
+   * zero or above the range (its value is then unknown), NaN with no samples.
+   */
+  valueAtPercentileOfAll(percentile: number): number {
+    const total = this.count + this.belowZero + this.aboveRange
+    if (total === 0) return Number.NaN
+    const target = Math.max(1, Math.floor((Math.min(percentile, 100) / 100) * total + 0.5))
+    if (target <= this.belowZero) return Number.NEGATIVE_INFINITY
+    if (target > this.belowZero + this.count) return Number.POSITIVE_INFINITY
+    let seen = this.belowZero
     for (let i = this.lowIndex; i <= this.highIndex; i++) {
       seen += this.counts[i]!
       if (seen >= target) return valueAtIndex(i) + bucketWidth(i) - 1
@@ -132,9 +181,10 @@ export class Recorder {
     return sum / this.count
   }
 
-  /** p50, p95, p99, p99.9, max and mean in milliseconds, in one pass over the buckets. */
+  /** p50, p95, p99, p99.9, max and mean in milliseconds, in one pass over the buckets; null with no samples. */
   summary(): LatencySummary {
-    if (this.count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0 }
+    const { belowZero, aboveRange } = this
+    if (this.count === 0) return emptySummary(belowZero, aboveRange)
     const percentiles = [50, 95, 99, 99.9]
     const values: number[] = []
     let seen = 0
@@ -158,7 +208,36 @@ export class Recorder {
       p999: ms(values[3]!),
       max: ms(this.max),
       mean: ms(this.mean),
+      belowZero,
+      aboveRange,
     }
+  }
+
+  /**
+   * A copy corrected for coordinated omission (HdrHistogram's
+   * `copyCorrectedForCoordinatedOmission`): each sample v above the expected
+   * interval I also stands for the samples v-I, v-2I, … ≥ I that a writer
+   * stuck waiting never sent.
+   */
+  correctedFor(expectedIntervalMicros: number): Recorder {
+    const copy = new Recorder()
+    copy.belowZero = this.belowZero
+    copy.aboveRange = this.aboveRange
+    for (let i = this.lowIndex; i <= this.highIndex; i++) {
+      const n = this.counts[i]!
+      if (n === 0) continue
+      const value = valueAtIndex(i) + bucketWidth(i) - 1
+      copy.addAt(i, n)
+      // Step a bucket at a time: all the missing values falling in one bucket are added at once.
+      let missing = value - expectedIntervalMicros
+      while (missing >= expectedIntervalMicros) {
+        const index = countsIndexOf(Math.floor(missing))
+        const inBucket = Math.floor((missing - valueAtIndex(index)) / expectedIntervalMicros) + 1
+        copy.addAt(index, n * inBucket)
+        missing -= inBucket * expectedIntervalMicros
+      }
+    }
+    return copy
   }
 
   /** The same counts as an hdr-histogram-js histogram, for the standard encoding. */
@@ -184,6 +263,8 @@ export class Recorder {
     this.lowIndex = COUNTS_LENGTH
     this.highIndex = -1
     this.count = 0
+    this.belowZero = 0
+    this.aboveRange = 0
   }
 }
 

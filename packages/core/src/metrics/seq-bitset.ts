@@ -1,6 +1,6 @@
 /**
  * One bit per seq, growing with the largest seq set: what a plugin may keep per
- * event (DESIGN.md allows a few bits per event, never an object). Single-thread;
+ * event (docs/architecture.md: a few bits per event, never an object). Single-thread;
  * the runtime's own cross-worker tracker is in tracker.ts.
  */
 export class SeqBitset {

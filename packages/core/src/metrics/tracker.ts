@@ -5,11 +5,13 @@
  * partitions, not one shard's seqs), so the state lives in SharedArrayBuffers
  * updated with Atomics: two bits per event (acknowledged, seen) and the last
  * seen seq per key. Memory grows with the run by two bits per event and with
- * the key space, never by an object per event (DESIGN.md, Correctness).
+ * the key space, never by an object per event (docs/architecture.md, "Data flow and threads").
  */
 
 /** The buffers behind a tracker; sent to every worker at start. */
 export interface TrackerBuffers {
+  /** Seqs below this are the run's; an observation of any other is foreign. */
+  readonly seqLimit: number
   readonly acked: SharedArrayBuffer
   readonly seen: SharedArrayBuffer
   readonly lastSeqByKey: SharedArrayBuffer
@@ -31,6 +33,7 @@ export function createTrackerBuffers(plannedEvents: number | undefined, keys: nu
   const bytes =
     plannedEvents === undefined ? MAX_BITSET_BYTES : Math.ceil(Math.max(plannedEvents, 32) / 32) * 4
   return {
+    seqLimit: plannedEvents ?? MAX_SEQ + 1,
     acked: new SharedArrayBuffer(bytes),
     seen: new SharedArrayBuffer(bytes),
     lastSeqByKey: new SharedArrayBuffer(keys * 4),
@@ -42,14 +45,18 @@ export enum Seen {
   First = 0,
   Duplicate = 1,
   OutOfOrder = 2,
+  /** A seq this run never planned: not the run's event (another run's, or a sink's bug). */
+  Foreign = 3,
 }
 
 export class Tracker {
   private readonly acked: Int32Array
   private readonly seen: Int32Array
   private readonly lastSeqByKey: Int32Array
+  private readonly seqLimit: number
 
   constructor(buffers: TrackerBuffers) {
+    this.seqLimit = buffers.seqLimit
     this.acked = new Int32Array(buffers.acked)
     this.seen = new Int32Array(buffers.seen)
     this.lastSeqByKey = new Int32Array(buffers.lastSeqByKey)
@@ -66,8 +73,8 @@ export class Tracker {
 
   /** Records an observation of `seq` on `key`; says whether it was new, a duplicate, or behind a later seq of its key. */
   markSeen(seq: number, key: number): Seen {
+    if (!(seq >= 0 && seq < this.seqLimit) || !Number.isInteger(seq)) return Seen.Foreign
     const word = seq >>> 5
-    if (word >= this.seen.length) return Seen.First // beyond any seq this run made: not ours
     const bit = 1 << (seq & 31)
     if ((Atomics.or(this.seen, word, bit) & bit) !== 0) return Seen.Duplicate
     if (key < 0 || key >= this.lastSeqByKey.length) return Seen.First

@@ -12,12 +12,11 @@ import { z } from 'zod'
 import { nowMicros } from '../clock.js'
 import { createRandom, normal, uniform } from '../load/random.js'
 import { SeqBitset } from '../metrics/seq-bitset.js'
+import { durationOption } from '../options.js'
 import { definePlugin, type Observer, type Operation, type PluginContext, pluginRef } from '../plugin.js'
 import { parseDurationMicros } from '../units.js'
 
-const duration = z.union([z.string(), z.number()]).refine((v) => parseDurationMicros(v) !== undefined, {
-  error: 'expected a duration such as "50ms" or "1s"',
-})
+const duration = durationOption('"50ms" or "1s"')
 const rate = z
   .number()
   .min(0, { error: 'expected a rate from 0 to 1' })
@@ -47,6 +46,9 @@ export type MemoryOptions = z.infer<typeof optionsSchema>
 
 /** Config helper: `memory({ delay: '50ms' })` for the source slot, `memory()` for the sink. */
 export const memory = pluginRef<MemoryOptions>('memory')
+
+/** A flush delivers changes due up to this far ahead, rather than arming a timer for each. */
+const FLUSH_AHEAD_MICROS = 200
 
 /** How long a held-back change waits for a later change of its key before it is delivered anyway. */
 const HOLD_LIMIT_MICROS = 200_000
@@ -189,7 +191,7 @@ class Pipeline {
     // Deliver what is due, up to a bound so a burst cannot starve the scheduler.
     for (let n = 0; n < 50_000; n++) {
       const next = this.queue.peekTime()
-      if (next === undefined || next > now + 200) break
+      if (next === undefined || next > now + FLUSH_AHEAD_MICROS) break
       const delivery = this.queue.shift()!
       if ((delivery as { hold?: boolean }).hold) {
         ;(delivery as { hold?: boolean }).hold = false
@@ -242,14 +244,7 @@ class Pipeline {
       this.stats.delivered++
     }
     this.store[delivery.key] = delivery.kind === 'delete' ? -(delivery.seq + 1) : delivery.seq + 1
-    // The flush delivers changes due within 200µs early: such a change became visible now, not when it was due.
-    this.observer.observe(
-      delivery.seq,
-      delivery.key,
-      delivery.intendedAt,
-      Math.min(delivery.deliverAt, now),
-      now,
-    )
+    this.observer.observe(delivery.seq, delivery.key, delivery.intendedAt, delivery.deliverAt, now)
   }
 
   close(): void {
@@ -366,6 +361,8 @@ export default definePlugin<MemoryOptions>({
   createSink(_options, context) {
     return {
       timeBase: 'memory pipeline delivery time',
+      // A flush delivers what is due within FLUSH_AHEAD_MICROS, so a delivery can be seen that much before its stamp.
+      stampResolutionMicros: FLUSH_AHEAD_MICROS,
       start: async (observer) => pipelineFor(context).attach(observer),
       stop: async () => pipelineFor(context).attach(undefined),
     }

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Reporter } from '../plugin.js'
 import type { RunResult } from '../result.js'
-import { unmeasured } from './summary.js'
+import { formatActual } from '../slo/evaluate.js'
 
 async function writeFileSafely(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true })
@@ -29,13 +29,13 @@ export function createJunitReporter(file: string): Reporter {
 
 export function toJunit(result: RunResult): string {
   const checks = result.slo.checks
-  const skipped = checks.filter((c) => unmeasured(result, c)).length
-  const failures = checks.filter((c) => !c.passed && !unmeasured(result, c)).length
+  const skipped = checks.filter((c) => c.status === 'skipped').length
+  const failures = checks.filter((c) => c.status === 'failed').length
   const cases = checks.map((c) => {
     const name = escapeXml(c.expression)
-    const actual = c.actual === null ? 'no data' : String(c.actual)
-    if (unmeasured(result, c)) {
-      return `    <testcase classname="cdcb.slo" name="${name}">\n      <skipped message="not measured: run interrupted"/>\n    </testcase>`
+    const actual = c.actual === null ? 'no data' : formatActual(c.actual, c.unit, c.threshold)
+    if (c.status === 'skipped') {
+      return `    <testcase classname="cdcb.slo" name="${name}">\n      <skipped message="${escapeXml(c.note ?? 'not measured')}"/>\n    </testcase>`
     }
     return c.passed
       ? `    <testcase classname="cdcb.slo" name="${name}"/>`

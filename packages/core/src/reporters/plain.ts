@@ -17,8 +17,8 @@ export function createPlainReporter(write: (line: string) => void): Reporter {
       if (s.phase === 'done') return
       const e = s.events
       const e2e = s.interval.e2e.count
-        ? `e2e p50 ${ms(s.interval.e2e.p50)} p99 ${ms(s.interval.e2e.p99)}`
-        : 'e2e -'
+        ? `e2e p50 ${ms(s.interval.e2e.p50!)} p99 ${ms(s.interval.e2e.p99!)}`
+        : 'e2e –'
       write(
         [
           `[${s.elapsedSeconds.toFixed(1).padStart(6)}s]`,
@@ -27,8 +27,8 @@ export function createPlainReporter(write: (line: string) => void): Reporter {
           `sent ${formatRate(s.rate.sent)}`,
           `seen ${formatRate(s.rate.achieved)}`,
           e2e,
-          `in-flight ${formatCount(e.inFlight)}`,
-          `lost ${formatCount(e.lost)}`,
+          `unacked ${formatCount(e.inFlight)}`,
+          `backlog ${formatCount(Math.max(0, e.sent - e.errors - e.observed))}`,
           `errors ${formatCount(e.errors)}`,
         ].join(' | '),
       )

@@ -1,5 +1,6 @@
 import type { Reporter } from '../plugin.js'
-import { LATENCY_METRICS, type RunResult, type SloCheck } from '../result.js'
+import { LATENCY_METRICS, type RunResult } from '../result.js'
+import { formatActual } from '../slo/evaluate.js'
 import { formatCount, formatRate } from '../units.js'
 
 /** The end-of-run summary table, as plain text. */
@@ -16,29 +17,47 @@ export function formatSummary(result: RunResult, color = false): string {
     `cdcb ${result.runId} "${result.name}" — ${verdict}${result.reason ? ` (${result.reason})` : ''}`,
   )
   lines.push(
-    `${result.source} → ${result.sink}, ${result.workers} workers, measured ${result.measuredSeconds}s`,
+    `${result.source} → ${result.sink}, ${result.workers} worker${result.workers === 1 ? '' : 's'}, measured window ${result.measuredSeconds}s`,
   )
   lines.push(`time base: ${result.timeBase}`)
   lines.push('')
   const header = ['p50', 'p95', 'p99', 'p99.9', 'max', 'mean'].map((h) => h.padStart(9)).join('')
   lines.push(`  ${'ms'.padEnd(10)}${header}${'count'.padStart(11)}`)
+  const latencyRow = (label: string, s: RunResult['metrics']['e2e']) => {
+    const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => num(v).padStart(9))
+    return `  ${label.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`
+  }
   for (const metric of LATENCY_METRICS) {
     const s = result.metrics[metric]
-    const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => num(v).padStart(9))
-    lines.push(`  ${metric.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`)
+    lines.push(latencyRow(metric, s))
+    if (s.belowZero > 0 || s.aboveRange > 0) {
+      lines.push(
+        `  ${''.padEnd(10)}not in the percentiles: ${formatCount(s.belowZero)} below zero, ${formatCount(s.aboveRange)} above 1h`,
+      )
+    }
+  }
+  if (result.corrected) {
+    lines.push(
+      `  corrected for coordinated omission (expected interval ${num(result.corrected.expectedIntervalMs)} ms):`,
+    )
+    lines.push(latencyRow('e2e', result.corrected.e2e))
+    lines.push(latencyRow('ack', result.corrected.ack))
   }
   lines.push('')
   const r = result.rate
   lines.push(
-    `  rate         target ${formatRate(r.target)}, sent ${formatRate(r.sent)}, at sink ${formatRate(r.achieved)}`,
+    `  rate         target ${r.target === null ? '–' : formatRate(r.target)}, sent ${formatRate(r.sent)}, at sink ${r.achieved === null ? '–' : formatRate(r.achieved)}`,
   )
   const e = result.events
-  // Two short lines rather than one long one: the summary must fit an 80-column terminal.
+  // Short lines rather than one long one: the summary must fit an 80-column terminal.
   lines.push(
     `  events       sent ${formatCount(e.sent)}, acked ${formatCount(e.acked)}, observed ${formatCount(e.observed)}, errors ${formatCount(e.errors)}`,
   )
   lines.push(
-    `  faults       lost ${formatCount(e.lost)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}, late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}%)`,
+    `  faults       lost ${formatCount(e.lost)}, unresolved ${formatCount(e.unresolved)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}`,
+  )
+  lines.push(
+    `               late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}% of the window), foreign ${formatCount(e.foreign)}, corrupt ${formatCount(e.corrupt)}`,
   )
   if (result.verification) {
     const v = result.verification
@@ -69,13 +88,15 @@ export function formatSummary(result: RunResult, color = false): string {
     lines.push('')
     lines.push('  SLO')
     for (const check of result.slo.checks) {
-      if (unmeasured(result, check)) {
-        lines.push(`  ${paint(33, '– skip')}  ${check.expression.padEnd(28)} not measured: run interrupted`)
+      if (check.status === 'skipped') {
+        lines.push(`  ${paint(33, '– skip')}  ${check.expression.padEnd(28)} ${check.note ?? 'not measured'}`)
         continue
       }
       const mark = check.passed ? paint(32, '✓ pass') : paint(31, '✗ FAIL')
+      const actual =
+        check.actual === null ? 'no data' : formatActual(check.actual, check.unit, check.threshold)
       lines.push(
-        `  ${mark}  ${check.expression.padEnd(28)} actual ${check.actual === null ? 'no data' : num(check.actual)}`,
+        `  ${mark}  ${check.expression.padEnd(28)} actual ${actual}${check.note ? ` (${check.note})` : ''}`,
       )
     }
   }
@@ -83,7 +104,8 @@ export function formatSummary(result: RunResult, color = false): string {
   return lines.join('\n')
 }
 
-function num(value: number): string {
+function num(value: number | null): string {
+  if (value === null) return '–'
   if (value === 0) return '0'
   if (Math.abs(value) >= 1000) return value.toFixed(0)
   if (Math.abs(value) >= 10) return value.toFixed(1)
@@ -97,13 +119,4 @@ export function createSummaryReporter(write: (text: string) => void, color = fal
       write(formatSummary(result, color))
     },
   }
-}
-
-/**
- * A check an interrupted run never got to measure (verification runs only at
- * the end, for one): shown as skipped rather than failed, since the run says
- * nothing about it. The exit code is the interruption's either way.
- */
-export function unmeasured(result: RunResult, check: SloCheck): boolean {
-  return result.status === 'interrupted' && check.actual === null
 }

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { rateAt } from '../load/schedule.js'
-import { createRecorderSet, type RecorderSet } from '../metrics/recorder.js'
+import { createRecorderSet, type Recorder, type RecorderSet } from '../metrics/recorder.js'
 import {
   type ErrorCount,
   type EventCounts,
@@ -16,7 +16,7 @@ import {
   type RunSnapshot,
   type SloCheck,
 } from '../result.js'
-import { evaluateSlo, type SloInputs } from '../slo/evaluate.js'
+import { evaluateSlo, type LatencyValue, type SloInputs } from '../slo/evaluate.js'
 import type { Statistic } from '../slo/parser.js'
 import type { ErrorTally, WorkerCounters, WorkerMessage } from './messages.js'
 
@@ -30,6 +30,9 @@ const STATISTIC_PERCENTILE: Partial<Record<Statistic, number>> = {
   p999: 99.9,
 }
 
+/** Counters summed over workers, with the measured window's delivery span merged (min of firsts, max of lasts). */
+export type CounterTotals = Readonly<WorkerCounters>
+
 export class Aggregator {
   /** Measured-window latencies since the start. */
   readonly total: RecorderSet = createRecorderSet()
@@ -39,10 +42,6 @@ export class Aggregator {
   private readonly errorsByShard = new Map<number, readonly ErrorTally[]>()
   private previous = { at: 0, sent: 0, observed: 0 }
   readonly intervals: IntervalPoint[] = []
-  lost = 0
-  verification: { checked: number; mismatched: number } | null = null
-  /** Set at the end of the run, from the backlog series and the faults. */
-  scenario: SloInputs['scenario'] = null
 
   constructor(private readonly config: ResolvedConfig) {}
 
@@ -61,32 +60,48 @@ export class Aggregator {
     this.errorsByShard.set(message.shard, message.errors)
   }
 
-  /** Sum of one counter over all workers. */
-  sum(counter: keyof WorkerCounters): number {
-    let total = 0
-    for (const c of this.counters.values()) total += c[counter]
-    return total
-  }
-
-  /** Highest seq + 1 any worker assigned. */
-  seqLimit(): number {
-    let limit = 0
-    for (const c of this.counters.values()) limit = Math.max(limit, c.seqLimit)
-    return limit
-  }
-
-  events(): EventCounts {
+  /** Every counter summed over the workers' latest snapshots. */
+  totals(): CounterTotals {
+    const sum = (counter: keyof WorkerCounters) => {
+      let total = 0
+      for (const c of this.counters.values()) total += c[counter]
+      return total
+    }
+    let first = Number.POSITIVE_INFINITY
+    let last = Number.NEGATIVE_INFINITY
+    let firstSent = Number.POSITIVE_INFINITY
+    let lastSent = Number.NEGATIVE_INFINITY
+    let seqLimit = 0
+    for (const c of this.counters.values()) {
+      first = Math.min(first, c.firstMeasuredSeenAt)
+      last = Math.max(last, c.lastMeasuredSeenAt)
+      firstSent = Math.min(firstSent, c.firstMeasuredSentAt)
+      lastSent = Math.max(lastSent, c.lastMeasuredSentAt)
+      seqLimit = Math.max(seqLimit, c.seqLimit)
+    }
     return {
-      sent: this.sum('sent'),
-      acked: this.sum('acked'),
-      observed: this.sum('observed'),
-      inFlight: this.sum('inFlight'),
-      duplicates: this.sum('duplicates'),
-      outOfOrder: this.sum('outOfOrder'),
-      late: this.sum('late'),
-      errors: this.sum('errors'),
-      corrupt: this.sum('corrupt'),
-      lost: this.lost,
+      sent: sum('sent'),
+      acked: sum('acked'),
+      errors: sum('errors'),
+      observed: sum('observed'),
+      duplicates: sum('duplicates'),
+      outOfOrder: sum('outOfOrder'),
+      late: sum('late'),
+      corrupt: sum('corrupt'),
+      inFlight: sum('inFlight'),
+      foreign: sum('foreign'),
+      sentMeasured: sum('sentMeasured'),
+      errorsMeasured: sum('errorsMeasured'),
+      lateMeasured: sum('lateMeasured'),
+      firstMeasuredSentAt: firstSent,
+      lastMeasuredSentAt: lastSent,
+      observedMeasured: sum('observedMeasured'),
+      firstMeasuredSeenAt: first,
+      lastMeasuredSeenAt: last,
+      seqLimit,
+      inserts: sum('inserts'),
+      updates: sum('updates'),
+      deletes: sum('deletes'),
     }
   }
 
@@ -105,48 +120,23 @@ export class Aggregator {
     return [...merged.values()].sort((a, b) => b.count - a.count)
   }
 
-  sloInputs(measuredSeconds: number): SloInputs {
-    return {
-      latency: (name, statistic) => {
-        const recorder = this.total[name as LatencyMetric]
-        if (!recorder || recorder.count === 0) return null
-        const micros =
-          statistic === 'max'
-            ? recorder.max
-            : statistic === 'mean'
-              ? recorder.mean
-              : recorder.valueAtPercentile(STATISTIC_PERCENTILE[statistic]!)
-        return micros / 1e3
-      },
-      events: this.events(),
-      achievedRate: measuredSeconds > 0 ? this.sum('observedInWindow') / measuredSeconds : 0,
-      verification: this.verification,
-      scenario: this.scenario,
-    }
-  }
-
-  evaluate(measuredSeconds: number): SloCheck[] {
-    return evaluateSlo(this.config.slo, this.sloInputs(measuredSeconds))
-  }
-
   /** Builds the live snapshot for the interval that just ended and starts a new one. */
   tick(runId: string, phase: Phase, startAt: number, now: number): RunSnapshot {
     const { load } = this.config
     const elapsedMicros = Math.max(0, now - startAt)
     const seconds = (now - (this.previous.at || startAt)) / 1e6
-    const sent = this.sum('sent')
-    const observed = this.sum('observed')
-    const sentRate = seconds > 0 ? (sent - this.previous.sent) / seconds : 0
-    const achievedRate = seconds > 0 ? (observed - this.previous.observed) / seconds : 0
-    this.previous = { at: now, sent, observed }
+    const totals = this.totals()
+    const sentRate = seconds > 0 ? (totals.sent - this.previous.sent) / seconds : 0
+    const achievedRate = seconds > 0 ? (totals.observed - this.previous.observed) / seconds : 0
+    this.previous = { at: now, sent: totals.sent, observed: totals.observed }
     const targetRate =
       load.model === 'open' && (phase === 'warmup' || phase === 'measure')
         ? rateAt(load.schedule, elapsedMicros)
         : 0
     const interval = summarize(this.interval)
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()
-    const events = this.events()
-    const measuredSeconds = Math.max(0, Math.min(elapsedMicros, load.totalMicros) - load.warmupMicros) / 1e6
+    const events = liveEvents(totals)
+    const measuredMicros = Math.max(0, Math.min(elapsedMicros, load.totalMicros) - load.warmupMicros)
     const snapshot: RunSnapshot = {
       runId,
       phase,
@@ -156,9 +146,17 @@ export class Aggregator {
       interval,
       total: summarize(this.total),
       events,
-      lateShare: events.sent ? events.late / events.sent : 0,
+      lateShare: totals.sentMeasured ? totals.lateMeasured / totals.sentMeasured : 0,
       errors: this.errors(),
-      slo: this.evaluate(measuredSeconds),
+      slo: evaluateSlo(this.config.slo, {
+        ...sloInputs(this.total, totals, measuredMicros, null),
+        // Loss, unresolved, verification and recovery are known only at the end; say so rather than fail them live.
+        unmeasured: (metric) =>
+          metric.kind === 'scenario' ||
+          (metric.kind === 'counter' && ['lost', 'unresolved', 'verified'].includes(metric.name))
+            ? 'known after the drain'
+            : undefined,
+      }),
     }
     this.intervals.push({
       t: round(elapsedMicros / 1e6),
@@ -175,12 +173,91 @@ export class Aggregator {
     return snapshot
   }
 
+  /** The final snapshot: the live view's last frame, showing the result's own counters and checks. */
+  finalSnapshot(runId: string, startAt: number, now: number, events: EventCounts, slo: readonly SloCheck[]) {
+    const snapshot = this.tick(runId, 'done', startAt, now)
+    return { ...snapshot, events, slo }
+  }
+
   encodedTotals(): Record<LatencyMetric, string> {
     return Object.fromEntries(LATENCY_METRICS.map((m) => [m, this.total[m].encode()])) as Record<
       LatencyMetric,
       string
     >
   }
+}
+
+/** Live event counts: loss and unresolved are decided only at the end (0 until then). */
+export function liveEvents(totals: CounterTotals): EventCounts {
+  return {
+    sent: totals.sent,
+    acked: totals.acked,
+    observed: totals.observed,
+    inFlight: totals.inFlight,
+    foreign: totals.foreign,
+    duplicates: totals.duplicates,
+    outOfOrder: totals.outOfOrder,
+    late: totals.late,
+    errors: totals.errors,
+    corrupt: totals.corrupt,
+    lost: 0,
+    unresolved: 0,
+  }
+}
+
+/**
+ * Deliveries per second of the events intended in the measured window, over the
+ * span they were delivered in: from the first to the last delivery, and never
+ * shorter than the window itself (a burst after a stall is not a faster pipeline).
+ */
+export function deliveryRate(totals: CounterTotals, windowMicros: number): number | null {
+  if (totals.observedMeasured === 0) return null
+  const span = Math.max(totals.lastMeasuredSeenAt - totals.firstMeasuredSeenAt, windowMicros)
+  return span > 0 ? totals.observedMeasured / (span / 1e6) : null
+}
+
+/**
+ * Operations of the measured window sent per second of the span they were sent
+ * in, never shorter than the window: a generator that fell behind sent them over
+ * a longer span than the plan's.
+ */
+export function sendRate(totals: CounterTotals, windowMicros: number): number {
+  if (totals.sentMeasured === 0) return 0
+  const span = Math.max(totals.lastMeasuredSentAt - totals.firstMeasuredSentAt, windowMicros)
+  return span > 0 ? totals.sentMeasured / (span / 1e6) : 0
+}
+
+/** What the SLO checks read: measured-window latencies and counters, whole-run loss counts. */
+export function sloInputs(
+  total: RecorderSet,
+  totals: CounterTotals,
+  windowMicros: number,
+  final: {
+    events: EventCounts
+    verification: { checked: number; mismatched: number } | null
+    scenario: SloInputs['scenario']
+  } | null,
+): SloInputs {
+  return {
+    latency: (name, statistic) => latencyValue(total[name as LatencyMetric], statistic),
+    events: final?.events ?? liveEvents(totals),
+    window: { sent: totals.sentMeasured, errors: totals.errorsMeasured, late: totals.lateMeasured },
+    achievedRate: deliveryRate(totals, windowMicros),
+    verification: final?.verification ?? null,
+    scenario: final?.scenario ?? null,
+  }
+}
+
+function latencyValue(recorder: Recorder, statistic: Statistic): LatencyValue {
+  const { belowZero, aboveRange } = recorder
+  const outside = belowZero + aboveRange
+  let micros: number
+  if (statistic === 'mean')
+    micros = outside > 0 ? Number.NaN : recorder.count > 0 ? recorder.mean : Number.NaN
+  else if (statistic === 'max')
+    micros = aboveRange > 0 ? Number.POSITIVE_INFINITY : recorder.count > 0 ? recorder.max : Number.NaN
+  else micros = recorder.valueAtPercentileOfAll(STATISTIC_PERCENTILE[statistic]!)
+  return { value: Number.isFinite(micros) ? micros / 1e3 : null, belowZero, aboveRange }
 }
 
 function summarize(set: RecorderSet): LatencySummaries {

@@ -36,10 +36,19 @@ export interface WorkerCounters {
   late: number
   corrupt: number
   inFlight: number
-  /** Operations sent while the measured window was open. */
-  sentInWindow: number
-  /** Distinct events observed while the measured window was open. */
-  observedInWindow: number
+  /** Observations of seqs the run never planned. */
+  foreign: number
+  /** Operations intended in the measured window that were sent, failed, and were late. */
+  sentMeasured: number
+  errorsMeasured: number
+  lateMeasured: number
+  /** When the first and the last of the measured window's operations were sent (epoch µs, cdcb's clock). */
+  firstMeasuredSentAt: number
+  lastMeasuredSentAt: number
+  /** Distinct events intended in the measured window that were observed, and when the first and last were (epoch µs, cdcb's clock). */
+  observedMeasured: number
+  firstMeasuredSeenAt: number
+  lastMeasuredSeenAt: number
   /** Seq + 1 of the highest operation this worker assigned; bounds the loss scan. */
   seqLimit: number
   /** Operations by kind. */
@@ -71,13 +80,16 @@ export type WorkerMessage =
       readonly counters: WorkerCounters
       readonly errors: readonly ErrorTally[]
     }
+  /** The schedule ended (or was stopped); writes may still be in flight. */
+  | { readonly type: 'scheduleDone'; readonly shard: number }
+  /** Every write settled, or `finish` said to stop waiting for them. */
   | { readonly type: 'loadDone'; readonly shard: number }
 
 export type MainMessage =
   | { readonly type: 'start'; readonly startAt: number }
   /** End the schedule now (Ctrl-C, abortOnFail, a failed worker). */
   | { readonly type: 'stop' }
-  /** The drain is over: stop the sink, verify if asked, close and return. */
+  /** The drain is over: stop waiting for unsettled writes, stop the sink, verify if asked, close and return. */
   | { readonly type: 'finish'; readonly verify: boolean }
 
 /** What a worker's task resolves with. */

@@ -1,7 +1,9 @@
 /**
  * Runs a benchmark: prepares the plugins, starts one long task per shard on a
- * piscina pool, merges their snapshots every interval for the reporters, drains,
- * verifies, evaluates the SLOs and builds the result.
+ * piscina pool, merges their snapshots every interval for the reporters, waits
+ * for in-flight writes and drains, verifies, and builds the result from the
+ * final state (`buildResult`). The phases and their deadlines are in
+ * `lifecycle.ts`; docs/architecture.md describes the whole flow.
  */
 import { randomBytes } from 'node:crypto'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
@@ -19,14 +21,14 @@ import {
   RuntimeFailure,
   redactUrl,
 } from '../errors.js'
-import { plannedBetween } from '../load/schedule.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
-import type { Phase, RunResult, RunSnapshot, RunStatus } from '../result.js'
-import { type FaultRecord, startFaults } from '../scenarios/faults.js'
-import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
-import { formatRate } from '../units.js'
+import type { Phase, RunResult, RunSnapshot } from '../result.js'
+import { startFaults } from '../scenarios/faults.js'
+import type { BacklogPoint } from '../scenarios/recovery.js'
 import { Aggregator } from './aggregator.js'
+import { buildResult } from './build-result.js'
+import { ChangeSignal, type LifecyclePhase, PHASE_DEADLINES, type PhaseHooks, PhaseLog } from './lifecycle.js'
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
 
 /** How a caller stops a run early: the first `stop` ends the schedule and drains briefly. */
@@ -56,22 +58,24 @@ export class RunControl {
 }
 
 export interface RunOptions {
+  /** Reporters the caller made (live output, files); plugin reporters in `config.reporters` are made here. */
   readonly reporters?: readonly Reporter[]
   readonly control?: RunControl
   /** Fixed run id, for tests; random otherwise. */
   readonly runId?: string
+  /** Called as each lifecycle phase starts and ends. */
+  readonly hooks?: PhaseHooks
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href
-const READY_TIMEOUT_MS = 120_000
-const INTERRUPTED_DRAIN_MICROS = 5e6
 const MAX_MISMATCHES_REPORTED = 50
+/** How often the drain rescans the tracker for acknowledged events not yet seen. */
+const DRAIN_POLL_MICROS = 20e3
 
 export async function runBenchmark(config: ResolvedConfig, options: RunOptions = {}): Promise<RunResult> {
   const control = options.control ?? new RunControl()
-  const reporters = new ReporterFanout(options.reporters ?? [])
   const runId = options.runId ?? randomBytes(4).toString('hex')
-  const startedAt = new Date()
+  const reporters = new ReporterFanout([...(options.reporters ?? [])])
   const runContext: RunContext = {
     runId,
     name: config.name,
@@ -80,376 +84,32 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     signal: control.signal,
     log: (message) => reporters.log(redactUrl(message)),
   }
-
-  const preparations = await prepareAll(config, runContext)
-  const buffers = createTrackerBuffers(
-    config.load.model === 'open' ? config.load.schedule.plannedOperations : undefined,
-    config.load.keys,
-  )
-  const tracker = new Tracker(buffers)
-  const aggregator = new Aggregator(config)
-  const pool = new Piscina({
-    filename: WORKER_URL,
-    minThreads: config.workers,
-    maxThreads: config.workers,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 1000,
-    atomics: 'disabled',
-  })
-
-  const ports: MessagePort[] = []
-  const ready = new Set<number>()
-  const loadDone = new Set<number>()
-  const done = new Set<number>()
-  let timeBase: string | undefined
-  let failure: string | undefined
-  let wake: () => void = () => {}
-  const changed = () => wake()
-  const waitFor = async (condition: () => boolean, timeoutMicros = Number.POSITIVE_INFINITY) => {
-    const deadline = nowMicros() + timeoutMicros
-    while (!condition() && nowMicros() < deadline) {
-      await new Promise<void>((resolve) => {
-        wake = resolve
-        setTimeout(resolve, Math.min(100, Math.max(1, (deadline - nowMicros()) / 1e3)))
-      })
-    }
-    return condition()
-  }
-
-  const broadcast = (message: MainMessage) => {
-    for (const port of ports) port.postMessage(message)
-  }
-  control.onStop(() => {
-    broadcast({ type: 'stop' })
-    changed()
-  })
-
-  const tasks: Promise<WorkerResult | undefined>[] = []
-  for (let shard = 0; shard < config.workers; shard++) {
-    const { port1, port2 } = new MessageChannel()
-    ports.push(port1)
-    port1.on('message', (message: WorkerMessage | { type: 'done'; shard: number }) => {
-      switch (message.type) {
-        case 'ready':
-          ready.add(message.shard)
-          if (message.shard === 0 || timeBase === undefined) timeBase = message.timeBase ?? timeBase
-          break
-        case 'failed':
-          failure ??= `${message.shard === 0 ? '' : `worker ${message.shard}: `}${message.message}`
-          break
-        case 'log':
-          reporters.log(message.message)
-          break
-        case 'snapshot':
-          aggregator.add(message)
-          break
-        case 'loadDone':
-          loadDone.add(message.shard)
-          break
-      }
-      changed()
-    })
-    port1.on('close', () => {
-      done.add(shard)
-      changed()
-    })
-    const init: WorkerInit = {
-      runId,
-      shard,
-      shards: config.workers,
-      source: config.source,
-      sink: config.sink,
-      verify: config.verify,
-      verifySample: config.verifySample,
-      load: config.load,
-      intervalMicros: config.intervalMicros,
-      tracker: buffers,
-      port: port2,
-    }
-    tasks.push(
-      pool.run(init, { transferList: [port2] as never }).catch((error: unknown) => {
-        failure ??= `worker ${shard} crashed: ${redactUrl(describeError(error))}`
-        done.add(shard)
-        changed()
-        return undefined
-      }),
-    )
-  }
-
-  const cleanUp = async () => {
-    await Promise.allSettled(tasks)
-    for (const port of ports) port.close()
-    await pool.destroy()
-    await teardownAll(preparations, reporters)
-  }
-
-  // Start: every worker's source is open and sink is watching before the first operation.
-  const startWaitBegan = nowMicros()
-  const nudge = setInterval(() => {
-    const waited = Math.round((nowMicros() - startWaitBegan) / 1e6)
-    reporters.log(
-      `still starting after ${waited}s: ${ready.size} of ${config.workers} workers have their source open and sink watching`,
-    )
-  }, 10_000)
-  const allReady = await waitFor(
-    () => ready.size === config.workers || failure !== undefined || control.reason !== undefined,
-    READY_TIMEOUT_MS * 1e3,
-  )
-  clearInterval(nudge)
-  if (failure !== undefined || !allReady || control.reason !== undefined) {
-    broadcast({ type: 'stop' })
-    await cleanUp()
-    if (control.reason) throw new CdcbError('interrupted before the run started', 3)
-    throw new RuntimeFailure(
-      failure !== undefined
-        ? failure
-        : `the workers did not become ready within ${READY_TIMEOUT_MS / 1000}s (${ready.size} of ${config.workers}) — check that the source and sink can reach their servers`,
-    )
-  }
-
-  // A whole microsecond: markers carry intended times rounded to one, and seq 0 must not round into the warmup.
-  const startAt = Math.ceil(nowMicros()) + 20_000
-  broadcast({ type: 'start', startAt })
-  await reporters.runStart({
-    runId,
-    name: config.name,
-    workers: config.workers,
-    warmupSeconds: config.load.warmupMicros / 1e6,
-    measureSeconds: (config.load.totalMicros - config.load.warmupMicros) / 1e6,
-    slo: config.slo.map((s) => s.source),
-    source: config.source.name,
-    sink: config.sink.name,
-  })
-
-  // Faults run against the schedule's start; the backlog series feeds recovery after each fault and burst.
-  const faultWarnings: string[] = []
-  const faults = startFaults(config.faults, startAt, {
-    baseDir: config.baseDir,
-    pipelineActions: undefined,
-    now: nowMicros,
-    onEvent: (message, failed) => {
-      reporters.log(message)
-      if (failed) faultWarnings.push(message)
-    },
-  })
-  const backlogSeries: BacklogPoint[] = []
-
-  let phase: Phase = 'warmup'
-  const currentPhase = (): Phase => {
-    if (phase === 'drain' || phase === 'verify' || phase === 'done') return phase
-    return nowMicros() - startAt < config.load.warmupMicros ? 'warmup' : 'measure'
-  }
-  let ticking = Promise.resolve()
-  // Tick a little after the workers' snapshots for the same interval have arrived.
-  const tickOffset = Math.min(config.intervalMicros / 4, 150e3)
-  const stopTicker = everyAligned(startAt, config.intervalMicros, tickOffset, () => {
-    ticking = ticking.then(async () => {
-      const snapshot = aggregator.tick(runId, currentPhase(), startAt, nowMicros())
-      backlogSeries.push(backlogPoint(snapshot))
-      await reporters.snapshot(snapshot)
-      if (config.abortOnFail && snapshot.phase === 'measure' && failsEarly(snapshot.slo, config)) {
-        reporters.log('an SLO failed and abortOnFail is set: stopping the run')
-        control.stop('aborted')
-      }
-    })
-  })
-
-  // Load phase, then drain until every acknowledged event was seen or the deadline passes.
-  await waitFor(() => loadDone.size + done.size >= config.workers || failure !== undefined)
-  const loadEndedAt = nowMicros()
-  // A fault still in force is undone before the drain: the pipeline must be able to deliver.
-  const faultRecords = await faults.stop()
-  phase = 'drain'
-  const drainBudget = config.load.drainTimeoutMicros
-  const drainDeadline = () =>
-    control.reason
-      ? Math.min(
-          loadEndedAt + drainBudget,
-          Math.max(control.stoppedAt, loadEndedAt) + INTERRUPTED_DRAIN_MICROS,
-        )
-      : loadEndedAt + drainBudget
-  let drained = false
-  let scanFrom = 0
-  let lastNote = 0
-  while (failure === undefined && nowMicros() < drainDeadline()) {
-    const scan = tracker.scanUnseenAcked(aggregator.seqLimit(), scanFrom)
-    scanFrom = scan.firstWord
-    if (scan.unseen === 0) {
-      drained = true
-      break
-    }
-    // Say what the run is waiting for, so a stuck pipeline never looks like a hung tool.
-    if (nowMicros() - lastNote >= 5e6) {
-      const left = Math.max(0, (drainDeadline() - nowMicros()) / 1e6)
-      reporters.log(
-        `draining: ${scan.unseen} events still in the pipeline; waiting up to ${left.toFixed(0)}s more`,
-      )
-      lastNote = nowMicros()
-    }
-    await waitFor(() => false, 20e3)
-  }
-
-  phase = 'verify'
-  broadcast({
-    type: 'finish',
-    verify: config.verify !== undefined && failure === undefined && !control.reason,
-  })
-  const results = (await Promise.all(tasks)).filter((r): r is WorkerResult => r !== undefined)
-  await waitFor(() => done.size >= config.workers, 5e6)
-  stopTicker()
-  await ticking
-  phase = 'done'
-  await cleanUp()
-
-  if (failure !== undefined && !control.reason) throw new RuntimeFailure(failure)
-
-  const seqLimit = aggregator.seqLimit()
-  aggregator.lost = tracker.countUnseenAcked(seqLimit)
-  const lostSample = aggregator.lost > 0 ? tracker.unseenAcked(seqLimit, 10) : []
-  const verification = mergeVerification(results)
-  aggregator.verification = verification
-  const finalSnapshot = aggregator.tick(runId, 'done', startAt, nowMicros())
-  await reporters.snapshot(finalSnapshot)
-
-  const measuredMicros = Math.max(
-    0,
-    Math.min(loadEndedAt - startAt, config.load.totalMicros) - config.load.warmupMicros,
-  )
-  const measuredSeconds = measuredMicros / 1e6
-  const scenario = scenarioOf(config, faultRecords, backlogSeries)
-  aggregator.scenario = { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax }
-  const checks = aggregator.evaluate(measuredSeconds)
-  const sloPassed = checks.every((c) => c.passed)
-  const events = aggregator.events()
-  const targetRate =
-    config.load.model === 'open' && measuredSeconds > 0
-      ? plannedBetween(
-          config.load.schedule,
-          config.load.warmupMicros,
-          config.load.warmupMicros + measuredMicros,
-        ) / measuredSeconds
-      : 0
-  const sentRate = measuredSeconds > 0 ? aggregator.sum('sentInWindow') / measuredSeconds : 0
-  const achievedRate = measuredSeconds > 0 ? aggregator.sum('observedInWindow') / measuredSeconds : 0
-
-  const status: RunStatus =
-    control.reason === 'interrupted' ? 'interrupted' : sloPassed && !control.reason ? 'passed' : 'failed'
-  const exitCode = status === 'interrupted' ? 130 : status === 'passed' ? 0 : 1
-  const result: RunResult = {
-    schemaVersion: 1,
-    runId,
-    name: config.name,
-    status,
-    exitCode,
-    reason:
-      control.reason === 'interrupted'
-        ? 'interrupted (Ctrl-C): partial results'
-        : control.reason === 'aborted'
-          ? 'stopped early: an SLO failed (abortOnFail)'
-          : undefined,
-    startedAt: startedAt.toISOString(),
-    endedAt: new Date().toISOString(),
-    workers: config.workers,
-    source: config.source.name,
-    sink: config.sink.name,
-    timeBase: timeBase ?? 'observed by cdcb (no target timestamp)',
-    slo: { passed: sloPassed, checks },
-    metrics: finalSnapshot.total,
-    rate: { target: round(targetRate), sent: round(sentRate), achieved: round(achievedRate) },
-    events,
-    operations: {
-      insert: aggregator.sum('inserts'),
-      update: aggregator.sum('updates'),
-      delete: aggregator.sum('deletes'),
-    },
-    lateShare: finalSnapshot.lateShare,
-    measuredSeconds: round(measuredSeconds),
-    errors: aggregator.errors(),
-    verification,
-    warnings: [
-      ...warningsFor({ targetRate, sentRate, events, drained, lostSample, drainBudget, config }),
-      ...faultWarnings,
-      ...scenario.warnings,
-    ],
-    backlogMax: scenario.backlogMax,
-    faults: faultRecords,
-    recovery: scenario.recovery,
-    intervals: aggregator.intervals,
-    histograms: aggregator.encodedTotals(),
-    plugins: { source: sumStats(results, 'sourceStats'), sink: sumStats(results, 'sinkStats') },
-  }
-  await reporters.runEnd(result)
-  return result
-}
-
-/** What the pipeline owed at an interval's end: sent − failed − observed (DESIGN.md, backlog). */
-function backlogPoint(snapshot: RunSnapshot): BacklogPoint {
-  const { events } = snapshot
-  return {
-    t: snapshot.elapsedSeconds,
-    backlog: Math.max(0, events.sent - events.errors - events.observed),
-    observed: events.observed,
-    e2eP99: snapshot.interval.e2e.count > 0 ? snapshot.interval.e2e.p99 : null,
+  await reporters.add(await createPluginReporters(config, runContext))
+  const phases = new PhaseLog(options.hooks ?? {}, runContext.log)
+  const run = new BenchmarkRun(config, control, runId, reporters, phases)
+  const preparations = await run.prepare(runContext)
+  try {
+    return await run.measure()
+  } finally {
+    await run.teardown(preparations)
   }
 }
 
-/** Recovery after every fault that started and every burst of the schedule, and the backlog's peak. */
-function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], series: readonly BacklogPoint[]) {
-  const warmupSeconds = config.load.warmupMicros / 1e6
-  const measured = series.filter((p) => p.t > warmupSeconds)
-  const backlogMax = measured.length > 0 ? Math.max(...measured.map((p) => p.backlog)) : null
-  const episodes: Episode[] = faults
-    .filter((f) => f.startedAt !== null)
-    .map((f) => ({ label: `fault ${f.name}`, start: f.startedAt!, end: f.endedAt ?? f.startedAt! }))
-  if (config.load.model === 'open') {
-    const stages = config.load.schedule.segments.map((s) => ({
-      seconds: s.durationMicros / 1e6,
-      rate: s.fromRate === s.toRate ? s.fromRate : undefined,
-    }))
-    episodes.push(...burstsOf(stages))
-  }
-  episodes.sort((a, b) => a.start - b.start)
-  const recovery = episodes.map((episode) =>
-    measureRecovery(series, episode, {
-      baselineSeconds: config.recovery.baselineSeconds,
-      latencyFactor: config.recovery.latencyFactor,
-    }),
-  )
-  const never = recovery.filter((r) => r.time === null)
-  const warnings = never.map(
-    (r) =>
-      `${r.label} (${r.start.toFixed(1)}–${r.end.toFixed(1)}s): the backlog and e2e p99 never came back to their level before it within the run`,
-  )
-  const recoveryTimeMs =
-    recovery.length === 0 || never.length > 0 ? null : Math.max(...recovery.map((r) => r.time!)) * 1e3
-  return { recovery, backlogMax, recoveryTimeMs, warnings }
-}
-
-/** Calls each plugin's `prepare` on the main thread; on failure, tears down what was prepared and rethrows. */
-async function prepareAll(config: ResolvedConfig, context: RunContext): Promise<Prepared[]> {
-  const slots: Array<[Slot, ResolvedPlugin | undefined]> = [
-    ['source', config.source],
-    ['sink', config.sink],
-    ['verify', config.verify],
-  ]
-  const prepared: Prepared[] = []
-  for (const [slot, ref] of slots) {
-    if (!ref) continue
-    const plugin = await importPlugin(ref.moduleUrl, ref.name)
-    checkSlot(plugin, slot, ref.name)
-    if (!plugin.prepare) continue
-    const part = partOfSlot(slot)
+/** Reporter plugins named in `config.reporters`, made with the run's real id and abort signal. */
+async function createPluginReporters(config: ResolvedConfig, context: RunContext): Promise<Reporter[]> {
+  const made: Reporter[] = []
+  for (const spec of config.reporters) {
+    if (spec.kind !== 'plugin') continue
+    const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
     try {
-      const preparation = await plugin.prepare(slot, ref.options, context)
-      if (preparation) prepared.push({ preparation, part, plugin: ref.name })
+      made.push(await plugin.createReporter!(spec.plugin.options, context))
     } catch (error) {
-      await teardownAll(prepared, { log: context.log })
-      const message = pluginFailure(part, ref.name, 'prepare', error)
-      // Keep the kind: a plugin's ConfigError (a table it must not touch) stays exit 2, nothing written.
+      if (error instanceof CdcbError && !(error instanceof ConfigError)) throw error
+      const message = pluginFailure('reporter', spec.plugin.name, 'be created', error)
       throw error instanceof ConfigError ? new ConfigError(message) : new RuntimeFailure(message)
     }
   }
-  return prepared
+  return made
 }
 
 /** A plugin's main-thread preparation with the names its teardown errors need. */
@@ -459,15 +119,440 @@ interface Prepared {
   readonly plugin: string
 }
 
-async function teardownAll(prepared: Prepared[], log: { log(message: string): void }): Promise<void> {
-  for (const { preparation, part, plugin } of prepared.reverse()) {
-    try {
-      await preparation.teardown?.()
-    } catch (error) {
-      log.log(pluginFailure(part, plugin, 'tear down', error))
+/** One run's state machine: prepare → ready → load → inFlight → drain → close → (report) → teardown. */
+class BenchmarkRun {
+  private readonly startedAt = new Date()
+  private readonly changed = new ChangeSignal()
+  private readonly ready = new Set<number>()
+  private readonly scheduleDone = new Set<number>()
+  private readonly loadDone = new Set<number>()
+  private readonly closed = new Set<number>()
+  private readonly ports: MessagePort[] = []
+  private readonly tasks: Promise<WorkerResult | undefined>[] = []
+  private readonly aggregator: Aggregator
+  private readonly tracker: Tracker
+  private readonly buffers: ReturnType<typeof createTrackerBuffers>
+  private pool: Piscina | undefined
+  private timeBase: string | undefined
+  private failure: string | undefined
+  /** Set once the close deadline passed: the pool is being destroyed, so task rejections are expected. */
+  private abandoning = false
+  private livePhase: Phase = 'starting'
+  /** The backlog at each interval's end, for recovery after faults and bursts. */
+  private readonly backlogSeries: BacklogPoint[] = []
+  /** Faults whose action or undo failed, for the result's warnings. */
+  private readonly faultWarnings: string[] = []
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly control: RunControl,
+    private readonly runId: string,
+    private readonly reporters: ReporterFanout,
+    private readonly phases: PhaseLog,
+  ) {
+    this.buffers = createTrackerBuffers(
+      config.load.model === 'open' ? config.load.schedule.plannedOperations : undefined,
+      config.load.keys,
+    )
+    this.tracker = new Tracker(this.buffers)
+    this.aggregator = new Aggregator(config)
+    control.onStop(() => {
+      this.broadcast({ type: 'stop' })
+      this.changed.notify()
+    })
+  }
+
+  /** Phase `prepare`: each plugin's main-thread setup, each within its deadline; a stop abandons it. */
+  async prepare(context: RunContext): Promise<Prepared[]> {
+    await this.phases.start('prepare')
+    const slots: Array<[Slot, ResolvedPlugin | undefined]> = [
+      ['source', this.config.source],
+      ['sink', this.config.sink],
+      ['verify', this.config.verify],
+    ]
+    const prepared: Prepared[] = []
+    for (const [slot, ref] of slots) {
+      if (!ref) continue
+      const plugin = await importPlugin(ref.moduleUrl, ref.name)
+      checkSlot(plugin, slot, ref.name)
+      if (!plugin.prepare) continue
+      const part = partOfSlot(slot)
+      try {
+        const preparation = await this.withDeadline(
+          plugin.prepare(slot, ref.options, context),
+          PHASE_DEADLINES.prepare,
+          `did not finish within ${PHASE_DEADLINES.prepare / 1e6}s — check that its server answers`,
+        )
+        if (preparation) prepared.push({ preparation, part, plugin: ref.name })
+      } catch (error) {
+        await this.teardown(prepared)
+        if (this.control.reason) throw new CdcbError('interrupted before the run started', 3)
+        const message = pluginFailure(part, ref.name, 'prepare', error)
+        // Keep the kind: a plugin's ConfigError (a table it must not touch) stays exit 2, nothing written.
+        throw error instanceof ConfigError ? new ConfigError(message) : new RuntimeFailure(message)
+      }
+    }
+    await this.phases.end('done')
+    return prepared
+  }
+
+  /** Phase `teardown`: removes what `prepare` made, newest first, each within its deadline. */
+  async teardown(prepared: Prepared[]): Promise<void> {
+    for (const { preparation, part, plugin } of prepared.reverse()) {
+      try {
+        await this.withDeadline(
+          Promise.resolve(preparation.teardown?.()),
+          PHASE_DEADLINES.teardown,
+          `did not finish within ${PHASE_DEADLINES.teardown / 1e6}s; what it made may be left behind`,
+        )
+      } catch (error) {
+        this.reporters.log(pluginFailure(part, plugin, 'tear down', error))
+      }
+    }
+    prepared.length = 0
+  }
+
+  /** Every phase from starting the workers to the report; the result is built from the final state. */
+  async measure(): Promise<RunResult> {
+    this.startWorkers()
+    await this.waitReady()
+    const startAt = await this.startSchedule()
+    const stopTicker = this.startTicker(startAt)
+    // Faults run against the schedule's start, during the load phase.
+    const faults = startFaults(this.config.faults, startAt, {
+      baseDir: this.config.baseDir,
+      pipelineActions: undefined,
+      now: nowMicros,
+      onEvent: (message, failed) => {
+        this.reporters.log(message)
+        if (failed) this.faultWarnings.push(message)
+      },
+    })
+
+    const plannedEnd = startAt + this.config.load.totalMicros
+    const drainBudget = this.config.load.drainTimeoutMicros
+    const stoppedDeadline = () => this.control.stoppedAt + PHASE_DEADLINES.stopped
+
+    // load: until every worker's schedule ended; a schedule still running a drain budget past its plan is stopped.
+    await this.phases.start('load')
+    const loadEnded = await this.changed.waitFor(
+      () => this.scheduleDone.size + this.closed.size >= this.config.workers || this.failure !== undefined,
+      () => (this.control.reason ? stoppedDeadline() : plannedEnd + drainBudget),
+    )
+    await this.phases.end(this.outcome(loadEnded))
+    if (!loadEnded) this.broadcast({ type: 'stop' })
+    // A fault still in force is undone before the drain: the pipeline must be able to deliver.
+    const faultRecords = await faults.stop()
+    const scheduleEndedAt = nowMicros()
+    this.livePhase = 'drain'
+
+    // inFlight and drain share one budget from the end of the schedule (load.drainTimeout).
+    const budgetEnd = () =>
+      this.control.reason
+        ? Math.min(scheduleEndedAt + drainBudget, stoppedDeadline())
+        : scheduleEndedAt + drainBudget
+    await this.phases.start('inFlight')
+    const settled = await this.changed.waitFor(
+      () => this.loadDone.size + this.closed.size >= this.config.workers || this.failure !== undefined,
+      budgetEnd,
+    )
+    await this.phases.end(this.outcome(settled))
+
+    await this.phases.start('drain')
+    const drained = await this.drain(budgetEnd, scheduleEndedAt)
+    await this.phases.end(this.outcome(drained))
+
+    const verification = await this.close()
+    stopTicker()
+    await this.ticking
+    this.livePhase = 'done'
+
+    if (this.failure !== undefined && !this.control.reason) throw new RuntimeFailure(this.failure)
+
+    const totals = this.aggregator.totals()
+    const unseenAcked = this.tracker.countUnseenAcked(totals.seqLimit)
+    const result = buildResult({
+      config: this.config,
+      runId: this.runId,
+      startedAt: this.startedAt,
+      endedAt: new Date(),
+      startAt,
+      stop: this.control.reason ? { reason: this.control.reason, at: this.control.stoppedAt } : undefined,
+      timeBase: this.timeBase,
+      totals,
+      latencies: this.aggregator.total,
+      errors: this.aggregator.errors(),
+      intervals: this.aggregator.intervals,
+      histograms: this.aggregator.encodedTotals(),
+      unseenAcked,
+      unseenSample: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, 10) : [],
+      phases: this.phases.records,
+      faults: faultRecords,
+      faultWarnings: this.faultWarnings,
+      backlogSeries: this.backlogSeries,
+      verification: verification.merged,
+      plugins: verification.plugins,
+    })
+    await this.reporters.snapshot(
+      this.aggregator.finalSnapshot(this.runId, startAt, nowMicros(), result.events, result.slo.checks),
+    )
+    await this.reporters.runEnd(result)
+    return result
+  }
+
+  private outcome(done: boolean): 'done' | 'deadline' | 'stopped' {
+    return done ? 'done' : this.control.reason ? 'stopped' : 'deadline'
+  }
+
+  private startWorkers(): void {
+    const { config } = this
+    this.pool = new Piscina({
+      filename: WORKER_URL,
+      minThreads: config.workers,
+      maxThreads: config.workers,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 1000,
+      atomics: 'disabled',
+    })
+    for (let shard = 0; shard < config.workers; shard++) {
+      const { port1, port2 } = new MessageChannel()
+      this.ports.push(port1)
+      port1.on('message', (message: WorkerMessage) => this.onWorkerMessage(message))
+      port1.on('close', () => {
+        this.closed.add(shard)
+        this.changed.notify()
+      })
+      const init: WorkerInit = {
+        runId: this.runId,
+        shard,
+        shards: config.workers,
+        source: config.source,
+        sink: config.sink,
+        verify: config.verify,
+        verifySample: config.verifySample,
+        load: config.load,
+        intervalMicros: config.intervalMicros,
+        tracker: this.buffers,
+        port: port2,
+      }
+      this.tasks.push(
+        this.pool.run(init, { transferList: [port2] as never }).catch((error: unknown) => {
+          if (!this.abandoning) this.failure ??= `worker ${shard} crashed: ${redactUrl(describeError(error))}`
+          this.closed.add(shard)
+          this.changed.notify()
+          return undefined
+        }),
+      )
     }
   }
-  prepared.length = 0
+
+  private onWorkerMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.ready.add(message.shard)
+        if (message.shard === 0 || this.timeBase === undefined)
+          this.timeBase = message.timeBase ?? this.timeBase
+        break
+      case 'failed':
+        this.failure ??= `${message.shard === 0 ? '' : `worker ${message.shard}: `}${message.message}`
+        break
+      case 'log':
+        this.reporters.log(message.message)
+        break
+      case 'snapshot':
+        this.aggregator.add(message)
+        break
+      case 'scheduleDone':
+        this.scheduleDone.add(message.shard)
+        break
+      case 'loadDone':
+        this.loadDone.add(message.shard)
+        break
+    }
+    this.changed.notify()
+  }
+
+  /** Phase `ready`: every worker's source open and sink watching before the first operation. */
+  private async waitReady(): Promise<void> {
+    const { config } = this
+    await this.phases.start('ready')
+    const began = nowMicros()
+    const nudge = setInterval(() => {
+      const waited = Math.round((nowMicros() - began) / 1e6)
+      this.reporters.log(
+        `still starting after ${waited}s: ${this.ready.size} of ${config.workers} workers have their source open and sink watching`,
+      )
+    }, 10_000)
+    const allReady = await this.changed.waitFor(
+      () =>
+        this.ready.size === config.workers || this.failure !== undefined || this.control.reason !== undefined,
+      () => began + PHASE_DEADLINES.ready,
+    )
+    clearInterval(nudge)
+    const ok = allReady && this.failure === undefined && this.control.reason === undefined
+    await this.phases.end(ok ? 'done' : this.outcome(allReady))
+    if (ok) return
+    this.broadcast({ type: 'stop' })
+    await this.closeWorkers(PHASE_DEADLINES.closeStopped)
+    if (this.control.reason) throw new CdcbError('interrupted before the run started', 3)
+    throw new RuntimeFailure(
+      this.failure !== undefined
+        ? this.failure
+        : `the workers did not become ready within ${PHASE_DEADLINES.ready / 1e6}s (${this.ready.size} of ${config.workers}) — check that the source and sink can reach their servers`,
+    )
+  }
+
+  private async startSchedule(): Promise<number> {
+    const { config } = this
+    // A whole microsecond: markers carry intended times rounded to one, and seq 0 must not round into the warmup.
+    const startAt = Math.ceil(nowMicros()) + 20_000
+    this.broadcast({ type: 'start', startAt })
+    this.livePhase = 'warmup'
+    await this.reporters.runStart({
+      runId: this.runId,
+      name: config.name,
+      workers: config.workers,
+      warmupSeconds: config.load.warmupMicros / 1e6,
+      measureSeconds: (config.load.totalMicros - config.load.warmupMicros) / 1e6,
+      slo: config.slo.map((s) => s.source),
+      source: config.source.name,
+      sink: config.sink.name,
+    })
+    return startAt
+  }
+
+  private ticking = Promise.resolve()
+
+  private startTicker(startAt: number): () => void {
+    const { config } = this
+    const currentPhase = (): Phase => {
+      if (this.livePhase !== 'warmup') return this.livePhase
+      return nowMicros() - startAt < config.load.warmupMicros ? 'warmup' : 'measure'
+    }
+    // Tick a little after the workers' snapshots for the same interval have arrived.
+    const tickOffset = Math.min(config.intervalMicros / 4, 150e3)
+    return everyAligned(startAt, config.intervalMicros, tickOffset, () => {
+      this.ticking = this.ticking.then(async () => {
+        const snapshot = this.aggregator.tick(this.runId, currentPhase(), startAt, nowMicros())
+        this.backlogSeries.push(backlogPoint(snapshot))
+        await this.reporters.snapshot(snapshot)
+        if (config.abortOnFail && snapshot.phase === 'measure' && failsEarly(snapshot.slo, config)) {
+          this.reporters.log('an SLO failed and abortOnFail is set: stopping the run')
+          this.control.stop('aborted')
+        }
+      })
+    })
+  }
+
+  /** Phase `drain`: until every acknowledged event was seen, or the budget ends. */
+  private async drain(budgetEnd: () => number, scheduleEndedAt: number): Promise<boolean> {
+    let scanFrom = 0
+    let lastNote = nowMicros()
+    const unseen = () => {
+      const scan = this.tracker.scanUnseenAcked(this.aggregator.totals().seqLimit, scanFrom)
+      scanFrom = scan.firstWord
+      return scan.unseen
+    }
+    return this.changed.waitFor(
+      () => {
+        if (this.failure !== undefined) return false
+        const left = unseen()
+        // Say what the run is waiting for, so a stuck pipeline never looks like a hung tool.
+        if (left > 0 && nowMicros() - lastNote >= 5e6) {
+          const waited = (nowMicros() - scheduleEndedAt) / 1e6
+          const more = Math.max(0, (budgetEnd() - nowMicros()) / 1e6)
+          this.reporters.log(
+            `draining for ${waited.toFixed(0)}s: ${left} events still in the pipeline; waiting up to ${more.toFixed(0)}s more`,
+          )
+          lastNote = nowMicros()
+        }
+        return left === 0
+      },
+      () => (this.failure !== undefined ? 0 : budgetEnd()),
+      DRAIN_POLL_MICROS,
+    )
+  }
+
+  /** Phase `close`: workers stop their sinks, verify if asked, close; a worker past the deadline is terminated. */
+  private async close(): Promise<{
+    merged: RunResult['verification']
+    plugins: RunResult['plugins']
+  }> {
+    const verify = this.config.verify !== undefined && this.failure === undefined && !this.control.reason
+    await this.phases.start('close')
+    this.livePhase = 'verify'
+    this.broadcast({ type: 'finish', verify })
+    const deadline = this.control.reason
+      ? PHASE_DEADLINES.closeStopped
+      : verify
+        ? PHASE_DEADLINES.verify
+        : PHASE_DEADLINES.close
+    const { results, inTime } = await this.closeWorkers(deadline)
+    await this.phases.end(this.outcome(inTime))
+    return {
+      merged: mergeVerification(results),
+      plugins: { source: sumStats(results, 'sourceStats'), sink: sumStats(results, 'sinkStats') },
+    }
+  }
+
+  /** Waits for every worker's task within `deadlineMicros`, then destroys the pool either way. */
+  private async closeWorkers(deadlineMicros: number): Promise<{ results: WorkerResult[]; inTime: boolean }> {
+    const began = nowMicros()
+    const results: WorkerResult[] = []
+    const settledTasks = this.tasks.map((task) =>
+      task.then((result) => {
+        if (result) results.push(result)
+      }),
+    )
+    let allSettled = false
+    void Promise.all(settledTasks).then(() => {
+      allSettled = true
+      this.changed.notify()
+    })
+    const inTime = await this.changed.waitFor(
+      // A port's close event comes after every message the worker posted on it (its last snapshot).
+      () => allSettled && this.closed.size >= this.config.workers,
+      () => began + deadlineMicros,
+    )
+    this.abandoning = true
+    for (const port of this.ports) port.close()
+    await this.pool?.destroy()
+    return { results, inTime }
+  }
+
+  private broadcast(message: MainMessage): void {
+    for (const port of this.ports) port.postMessage(message)
+  }
+
+  /** Races `work` with a deadline and with a stop; rejects with `message` at the deadline. */
+  private async withDeadline<T>(work: Promise<T>, micros: number, message: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    let onStop: (() => void) | undefined
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RuntimeFailure(message)), micros / 1e3)
+      onStop = () => reject(new CdcbError('interrupted', 3))
+      this.control.signal.addEventListener('abort', onStop, { once: true })
+    })
+    try {
+      return await Promise.race([work, limit])
+    } finally {
+      clearTimeout(timer)
+      if (onStop) this.control.signal.removeEventListener('abort', onStop)
+    }
+  }
+}
+
+export type { LifecyclePhase, PhaseHooks }
+
+/** What the pipeline owed at an interval's end: sent − failed − observed (docs/architecture.md, counters). */
+function backlogPoint(snapshot: RunSnapshot): BacklogPoint {
+  const { events } = snapshot
+  return {
+    t: snapshot.elapsedSeconds,
+    backlog: Math.max(0, events.sent - events.errors - events.observed),
+    observed: events.observed,
+    e2eP99: snapshot.interval.e2e.p99,
+  }
 }
 
 /** Latency, throughput and error checks can fail mid-run; loss and verification only at the end. */
@@ -475,7 +560,7 @@ function failsEarly(checks: RunResult['slo']['checks'], config: ResolvedConfig):
   return checks.some((check, i) => {
     const metric = config.slo[i]!.metric
     const early = metric.kind === 'latency' || metric.name === 'errors'
-    return early && check.actual !== null && !check.passed
+    return early && check.actual !== null && check.status === 'failed'
   })
 }
 
@@ -503,43 +588,13 @@ function sumStats(
   return total
 }
 
-function warningsFor(input: {
-  targetRate: number
-  sentRate: number
-  events: RunResult['events']
-  drained: boolean
-  lostSample: number[]
-  drainBudget: number
-  config: ResolvedConfig
-}): string[] {
-  const { targetRate, sentRate, events, config } = input
-  const warnings: string[] = []
-  if (targetRate > 0 && sentRate < targetRate * 0.99) {
-    warnings.push(
-      `saturated: sent ${formatRate(sentRate)} of ${formatRate(targetRate)} planned — the generator or the target could not keep up; latencies still count from intended times`,
-    )
-  }
-  if (events.sent > 0 && events.late / events.sent > 0.01) {
-    warnings.push(
-      `${((events.late / events.sent) * 100).toFixed(1)}% of operations were sent late (more than ${config.load.lateAfterMicros / 1e3}ms after their intended time)`,
-    )
-  }
-  if (events.errors > 0) warnings.push(`${events.errors} operations failed to write (see errors)`)
-  if (events.lost > 0) {
-    warnings.push(
-      `${events.lost} acknowledged events were not seen within the drain (${input.drainBudget / 1e6}s) and count as lost; first seqs: ${input.lostSample.join(', ')}`,
-    )
-  }
-  return warnings
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000
-}
-
 /** Calls reporters one hook at a time, so none sees overlapping calls; a failing reporter is reported, not fatal. */
 class ReporterFanout {
-  constructor(private readonly reporters: readonly Reporter[]) {}
+  constructor(private readonly reporters: Reporter[]) {}
+
+  async add(reporters: readonly Reporter[]): Promise<void> {
+    this.reporters.push(...reporters)
+  }
 
   async runStart(info: Parameters<NonNullable<Reporter['onRunStart']>>[0]): Promise<void> {
     for (const r of this.reporters) await this.call(() => r.onRunStart?.(info), 'onRunStart')

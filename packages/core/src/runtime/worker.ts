@@ -71,8 +71,15 @@ class Shard {
     late: 0,
     corrupt: 0,
     inFlight: 0,
-    sentInWindow: 0,
-    observedInWindow: 0,
+    foreign: 0,
+    sentMeasured: 0,
+    errorsMeasured: 0,
+    lateMeasured: 0,
+    firstMeasuredSentAt: Number.POSITIVE_INFINITY,
+    lastMeasuredSentAt: Number.NEGATIVE_INFINITY,
+    observedMeasured: 0,
+    firstMeasuredSeenAt: Number.POSITIVE_INFINITY,
+    lastMeasuredSeenAt: Number.NEGATIVE_INFINITY,
     seqLimit: 0,
     inserts: 0,
     updates: 0,
@@ -86,9 +93,18 @@ class Shard {
   private measureStart = Number.POSITIVE_INFINITY
   private loadEnd = Number.POSITIVE_INFINITY
   private stopRequested = false
+  /** Set by `finish`: stop waiting for unsettled writes (the main thread's in-flight deadline passed). */
+  private finishRequested = false
+  /** Resolution of the sink's `committedAt` stamps; a sample within it below zero is 0. */
+  private stampResolutionMicros = 0
   private observing = false
   private sinkStopped = false
   private capacityWaiter: (() => void) | undefined
+  private onStopped: () => void = () => {}
+  /** Settles on `stop` or `finish`, so a closed-model writer never waits for ever on a write that never settles. */
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.onStopped = resolve
+  })
   private readonly inbox = new Inbox()
 
   constructor(private readonly init: WorkerInit) {
@@ -97,9 +113,11 @@ class Shard {
     const { load } = init
     this.keySpace = new KeySpace(load.keys, init.shard, init.shards, load.seed, load.mix)
     this.port.on('message', (message: MainMessage) => {
-      if (message.type === 'stop') {
+      if (message.type === 'stop' || message.type === 'finish') {
         this.stopRequested = true
-        this.capacityWaiter?.()
+        if (message.type === 'finish') this.finishRequested = true
+        this.wakeCapacityWaiter()
+        this.onStopped()
       }
       this.inbox.push(message)
     })
@@ -121,6 +139,7 @@ class Shard {
       this.observing = true
       step = ['sink', sink.name, 'start']
       await this.sink.start(this.createObserver())
+      this.stampResolutionMicros = Math.max(0, this.sink.stampResolutionMicros ?? 0)
     } catch (error) {
       this.post({ type: 'failed', shard: this.init.shard, message: pluginFailure(...step, error) })
       await this.closeQuietly()
@@ -142,6 +161,7 @@ class Shard {
     } catch (error) {
       this.recordError(error, 0)
     }
+    this.post({ type: 'scheduleDone', shard: this.init.shard })
     await this.waitForInFlight()
     this.postSnapshot()
     this.post({ type: 'loadDone', shard: this.init.shard })
@@ -224,7 +244,7 @@ class Shard {
           break
         }
         this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
-        await this.dispatch([this.createOperation(mine, nowMicros())])
+        await Promise.race([this.dispatch([this.createOperation(mine, nowMicros())]), this.stopped])
       }
     }
     await Promise.all(Array.from({ length: writers }, writer))
@@ -244,14 +264,23 @@ class Shard {
     const sentAt = nowMicros()
     const { lateAfterMicros } = this.init.load
     const counters = this.counters
+    let measuredOps = 0
     for (const op of batch) {
       const lag = sentAt - op.intendedAt
-      const measured = op.intendedAt >= this.measureStart
+      const measured = op.intendedAt >= this.measureStart && op.intendedAt < this.loadEnd
       const recorders = measured ? this.measured : this.warmup
       recorders.lag.record(lag)
-      if (lag > lateAfterMicros) counters.late++
+      if (measured) measuredOps++
+      if (lag > lateAfterMicros) {
+        counters.late++
+        if (measured) counters.lateMeasured++
+      }
     }
-    if (sentAt >= this.measureStart && sentAt <= this.loadEnd) counters.sentInWindow += batch.length
+    if (measuredOps > 0) {
+      counters.sentMeasured += measuredOps
+      if (sentAt < counters.firstMeasuredSentAt) counters.firstMeasuredSentAt = sentAt
+      counters.lastMeasuredSentAt = sentAt
+    }
     counters.sent += batch.length
     counters.inFlight += batch.length
     let written: Promise<void>
@@ -263,14 +292,16 @@ class Shard {
     return written.then(
       () => {
         const ackAt = nowMicros()
-        const set = batch[0]!.intendedAt >= this.measureStart ? this.measured : this.warmup
-        set.ack.record(ackAt - sentAt, batch.length)
+        // Each operation in the window its own intended time puts it in, as e2e does.
+        if (measuredOps > 0) this.measured.ack.record(ackAt - sentAt, measuredOps)
+        if (measuredOps < batch.length) this.warmup.ack.record(ackAt - sentAt, batch.length - measuredOps)
         for (const op of batch) this.tracker.markAcked(op.seq)
         counters.acked += batch.length
         this.settled(batch.length)
       },
       (error: unknown) => {
         this.recordError(error, batch.length)
+        counters.errorsMeasured += measuredOps
         for (const op of batch) this.keySpace.markUncertain(op.key)
         this.settled(batch.length)
       },
@@ -279,6 +310,10 @@ class Shard {
 
   private settled(count: number): void {
     this.counters.inFlight -= count
+    this.wakeCapacityWaiter()
+  }
+
+  private wakeCapacityWaiter(): void {
     const waiter = this.capacityWaiter
     if (waiter) {
       this.capacityWaiter = undefined
@@ -292,8 +327,9 @@ class Shard {
     })
   }
 
+  /** Waits for every write to settle, or for `finish`: writes still unsettled then are unresolved, not awaited for ever. */
   private async waitForInFlight(): Promise<void> {
-    while (this.counters.inFlight > 0) await this.waitForCapacity()
+    while (this.counters.inFlight > 0 && !this.finishRequested) await this.waitForCapacity()
   }
 
   private recordError(error: unknown, operations: number): void {
@@ -316,19 +352,29 @@ class Shard {
         if (!this.observing) return
         const seenAt = observedAt ?? nowMicros()
         const seen = tracker.markSeen(seq, key)
+        if (seen === Seen.Foreign) {
+          counters.foreign++
+          return
+        }
         if (seen === Seen.Duplicate) {
           counters.duplicates++
           return
         }
         if (seen === Seen.OutOfOrder) counters.outOfOrder++
         counters.observed++
-        if (seenAt >= this.measureStart && seenAt <= this.loadEnd) counters.observedInWindow++
-        const set = intendedAt >= this.measureStart ? this.measured : this.warmup
+        const measured = intendedAt >= this.measureStart && intendedAt < this.loadEnd
+        if (measured) {
+          counters.observedMeasured++
+          if (seenAt < counters.firstMeasuredSeenAt) counters.firstMeasuredSeenAt = seenAt
+          if (seenAt > counters.lastMeasuredSeenAt) counters.lastMeasuredSeenAt = seenAt
+        }
+        const set = measured ? this.measured : this.warmup
         if (committedAt === undefined) {
           set.e2e.record(seenAt - intendedAt)
         } else {
-          set.e2e.record(committedAt - intendedAt)
-          set.detect.record(seenAt - committedAt)
+          const resolution = this.stampResolutionMicros
+          set.e2e.record(committedAt - intendedAt, 1, resolution)
+          set.detect.record(seenAt - committedAt, 1, resolution)
         }
       },
       corrupt: (_seq, reason) => {

@@ -1,52 +1,104 @@
 import type { EventCounts, SloCheck } from '../result.js'
-import type { Comparator, SloExpression, Statistic } from './parser.js'
+import type { Comparator, SloExpression, SloMetric, Statistic } from './parser.js'
+
+/** A latency statistic and the samples its histogram could not hold. */
+export interface LatencyValue {
+  /** Milliseconds; null when there are no samples, or the statistic falls among out-of-range samples. */
+  readonly value: number | null
+  readonly belowZero: number
+  readonly aboveRange: number
+}
 
 /** What SLO checks are evaluated against. */
 export interface SloInputs {
-  /** A latency statistic over the measured window, in ms; null when nothing was recorded. */
-  latency(name: string, statistic: Statistic): number | null
+  /** A latency statistic over the measured window (out-of-range samples counted in its rank). */
+  latency(name: string, statistic: Statistic): LatencyValue
+  /** Whole-run counters (lost, duplicates, …). */
   readonly events: EventCounts
-  /** Distinct events observed per second over the measured window. */
-  readonly achievedRate: number
+  /** Operations intended in the measured window: sent, failed, sent late. */
+  readonly window: { readonly sent: number; readonly errors: number; readonly late: number }
+  /** Deliveries per second of the measured window's events; null when none arrived. */
+  readonly achievedRate: number | null
   readonly verification: { readonly checked: number; readonly mismatched: number } | null
   /**
    * Known at the end of the run: the longest recovery after a fault or burst (ms;
    * null when there was none or one never recovered) and the backlog's peak.
    */
   readonly scenario: { readonly recoveryTimeMs: number | null; readonly backlogMax: number | null } | null
+  /** Why a metric cannot be judged in this run (an interrupt cut the drain short, …); undefined when it can. */
+  unmeasured?(metric: SloMetric): string | undefined
 }
 
-/** Evaluates every check; a check whose value cannot be measured (no samples, no verifier) fails. */
+/** The unit of a check's `actual`, by metric: the parser's base unit. */
+export function unitOf(metric: SloMetric): string {
+  if (metric.kind === 'latency' || metric.name === 'recovery.time') return 'ms'
+  if (metric.name === 'throughput') return '/s'
+  if (metric.name === 'errors' || metric.name === 'late' || metric.name === 'verified') return '%'
+  return ''
+}
+
+/**
+ * Evaluates every check. A check cdcb cannot judge in this run is `skipped`
+ * with the reason; one with no value otherwise fails ("no data"); a latency
+ * whose statistic falls among samples out of the histogram's range fails and
+ * says so. `actual` is unrounded, so it always agrees with the verdict.
+ */
 export function evaluateSlo(expressions: readonly SloExpression[], inputs: SloInputs): SloCheck[] {
   return expressions.map((expression) => {
-    const actual = actualValue(expression, inputs)
+    const unit = unitOf(expression.metric)
+    const base = { expression: expression.source, unit, threshold: expression.threshold }
+    const skip = inputs.unmeasured?.(expression.metric)
+    if (skip !== undefined) return { ...base, actual: null, passed: false, status: 'skipped', note: skip }
+    const notes: string[] = []
+    if (expression.isDefault) notes.push('default check: the config sets no slo')
+    let actual: number | null
+    if (expression.metric.kind === 'latency') {
+      const latency = inputs.latency(expression.metric.name, expression.metric.statistic)
+      actual = latency.value
+      const outside = describeOutOfRange(latency)
+      if (outside)
+        notes.push(actual === null && outside ? `falls among ${outside}` : `ranked with ${outside}`)
+    } else if (expression.metric.kind === 'scenario') {
+      const scenario = inputs.scenario
+      actual =
+        scenario === null
+          ? null
+          : expression.metric.name === 'recovery.time'
+            ? scenario.recoveryTimeMs
+            : scenario.backlogMax
+    } else actual = counterValue(expression.metric.name, inputs)
     const passed = actual !== null && compare(actual, expression.comparator, expression.threshold)
-    return { expression: expression.source, actual: actual === null ? null : round(actual), passed }
+    const note = notes.length > 0 ? notes.join('; ') : undefined
+    return { ...base, actual, passed, status: passed ? 'passed' : 'failed', ...(note ? { note } : {}) }
   })
 }
 
-function actualValue({ metric }: SloExpression, inputs: SloInputs): number | null {
-  if (metric.kind === 'latency') return inputs.latency(metric.name, metric.statistic)
-  if (metric.kind === 'scenario') {
-    const scenario = inputs.scenario
-    if (!scenario) return null
-    return metric.name === 'recovery.time' ? scenario.recoveryTimeMs : scenario.backlogMax
-  }
-  const { events } = inputs
-  switch (metric.name) {
+function describeOutOfRange({ belowZero, aboveRange }: LatencyValue): string | undefined {
+  const parts: string[] = []
+  if (belowZero > 0) parts.push(`${belowZero} samples below zero (target clock behind cdcb's?)`)
+  if (aboveRange > 0) parts.push(`${aboveRange} samples above 1h`)
+  return parts.length > 0 ? parts.join(' and ') : undefined
+}
+
+function counterValue(
+  name: Extract<SloMetric, { kind: 'counter' }>['name'],
+  inputs: SloInputs,
+): number | null {
+  const { events, window } = inputs
+  switch (name) {
     case 'throughput':
       return inputs.achievedRate
     case 'errors':
-      return events.sent === 0 ? 0 : (events.errors / events.sent) * 100
+      return window.sent === 0 ? null : (window.errors / window.sent) * 100
     case 'late':
-      return events.sent === 0 ? 0 : (events.late / events.sent) * 100
+      return window.sent === 0 ? null : (window.late / window.sent) * 100
     case 'verified': {
       const v = inputs.verification
       if (!v || v.checked === 0) return null
       return ((v.checked - v.mismatched) / v.checked) * 100
     }
     default:
-      return events[metric.name]
+      return events[name]
   }
 }
 
@@ -67,6 +119,15 @@ function compare(actual: number, comparator: Comparator, threshold: number): boo
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000
+/**
+ * A check's actual as printed: with its unit, and with as many digits as it
+ * takes to tell it from the threshold when the verdict depends on the difference
+ * (50.1004 ms against "<= 50.1ms" prints 50.1004 ms, never 50.1).
+ */
+export function formatActual(actual: number, unit: string, threshold: number): string {
+  let digits = unit === '' ? 0 : unit === 'ms' ? 3 : unit === '%' ? 2 : 1
+  let text = actual.toFixed(digits)
+  while (digits < 9 && actual !== threshold && Number(text) === threshold) text = actual.toFixed(++digits)
+  if (unit === '' && Number.isInteger(actual)) text = Math.round(actual).toLocaleString('en-US')
+  return unit === '' ? text : unit === '%' || unit === '/s' ? `${text}${unit}` : `${text} ${unit}`
 }

@@ -8,7 +8,7 @@
  *   latency    ::= "e2e" | "ack" | "lag" | "detect"
  *   statistic  ::= "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "mean"
  *   counter    ::= "throughput" | "errors" | "lost" | "duplicates" | "outOfOrder"
- *                | "late" | "corrupt" | "verified"
+ *                | "late" | "corrupt" | "verified" | "observed" | "unresolved"
  *   scenario   ::= "recovery.time" | "backlog.max"
  *   comparator ::= "<" | "<=" | ">" | ">=" | "==" | "!="
  *   value      ::= number [ unit ]
@@ -17,7 +17,7 @@
  *
  * Units by metric: latencies take us, ms (the default) or s; throughput takes /s;
  * errors, late and verified are percentages (% optional); lost, duplicates,
- * outOfOrder and corrupt are counts without a unit.
+ * outOfOrder, corrupt, observed and unresolved are counts without a unit.
  */
 import { ConfigError } from '../errors.js'
 
@@ -32,6 +32,8 @@ export const COUNTERS = [
   'late',
   'corrupt',
   'verified',
+  'observed',
+  'unresolved',
 ] as const
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!='
@@ -52,10 +54,22 @@ export interface SloExpression {
   readonly metric: SloMetric
   readonly comparator: Comparator
   readonly threshold: number
+  /** Applied by cdcb because the config has no `slo` (see `DEFAULT_SLO`). */
+  readonly isDefault?: boolean
 }
 
+/** What every run is held to when its config sets no SLO: something arrived, nothing was lost or left unresolved. */
+export const DEFAULT_SLO = ['observed > 0', 'lost == 0', 'unresolved == 0'] as const
+
 const PERCENT_COUNTERS: readonly string[] = ['errors', 'late', 'verified']
-const PLAIN_COUNTERS: readonly string[] = ['lost', 'duplicates', 'outOfOrder', 'corrupt']
+const PLAIN_COUNTERS: readonly string[] = [
+  'lost',
+  'duplicates',
+  'outOfOrder',
+  'corrupt',
+  'observed',
+  'unresolved',
+]
 
 /** Parses one expression such as `e2e.p95 < 2s`; throws ConfigError with a caret under the bad token. */
 export function parseSlo(source: string): SloExpression {

@@ -116,7 +116,27 @@ export async function checkPlugin(options: ConformanceOptions): Promise<Conforma
     )
   if (e.corrupt > 0) failures.push(`${e.corrupt} records failed the content check`)
   failures.push(...anomalyFailures(record))
-  if (result.metrics.e2e.count === 0) failures.push('no end-to-end latency was recorded')
+
+  // Stamps a latency cannot come from: committedAt before intendedAt or after cdcb saw the change (beyond
+  // the sink's declared stampResolutionMicros), or more than an hour away.
+  const stamps: Array<[string, RunResult['metrics']['e2e']]> = [
+    ['end-to-end', result.metrics.e2e],
+    ['detect (observed − committed)', result.metrics.detect],
+  ]
+  // The probe names a bad stamp more precisely (its unit, its offset); these catch what it cannot see.
+  const probeFoundStamps = STAMP_ANOMALIES.some((a) => record.count(a) > 0)
+  // Samples that cannot be latencies stay out of the histogram, so an empty one is no news then.
+  if (result.metrics.e2e.count === 0 && !probeFoundStamps) failures.push('no end-to-end latency was recorded')
+  for (const [label, summary] of probeFoundStamps ? [] : stamps) {
+    if (summary.belowZero > 0)
+      failures.push(
+        `${summary.belowZero} ${label} samples were below zero: committedAt is in the wrong unit (epoch microseconds expected), from a clock behind cdcb's, or coarser than the sink's stampResolutionMicros says`,
+      )
+    if (summary.aboveRange > 0)
+      failures.push(
+        `${summary.aboveRange} ${label} samples were above one hour: committedAt is in the wrong unit (epoch microseconds expected) or implausible`,
+      )
+  }
 
   if (config.verify) {
     const tampered = Atomics.load(record.tamper, TAMPER.tried)
@@ -192,7 +212,7 @@ const SENTENCES: Record<
   committedOffset: (n, x) =>
     `${n} committedAt stamps have an implausible offset, e.g. seq ${x.seq} committed ${signed(x.value - x.reference)} from its intended time — stamp with the target's clock in epoch microseconds, from the same epoch`,
   negativeE2e: (n, x) =>
-    `${n} committedAt stamps are before the change was written (negative end-to-end samples), e.g. seq ${x.seq}: ${signed(x.value - x.reference)} — a coarse stamp must be rounded up to the end of its tick, never down`,
+    `${n} committedAt stamps are before the change was written (negative end-to-end samples), e.g. seq ${x.seq}: ${signed(x.value - x.reference)} — declare a coarse stamp's tick in the sink's stampResolutionMicros, or round it up to the end of its tick`,
   committedAfterSeen: (n, x) =>
     `${n} committedAt stamps are after the sink saw the change (negative detection samples), e.g. seq ${x.seq}: ${signed(x.value - x.reference)}`,
   observedUnit: (n, x) =>
@@ -200,6 +220,17 @@ const SENTENCES: Record<
   observedOffset: (n, x) =>
     `${n} observedAt stamps are out of range (before the change was intended, or in the future), e.g. seq ${x.seq}: ${signed(x.value - x.reference)} from its intended time`,
 }
+
+/** The anomalies about time stamps, which the runtime's below-zero and above-range counts would repeat. */
+const STAMP_ANOMALIES: readonly Anomaly[] = [
+  'notFinite',
+  'committedUnit',
+  'committedOffset',
+  'negativeE2e',
+  'committedAfterSeen',
+  'observedUnit',
+  'observedOffset',
+]
 
 function anomalyFailures(record: ProbeRecord): string[] {
   return (Object.keys(SENTENCES) as Anomaly[])

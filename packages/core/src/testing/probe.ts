@@ -43,7 +43,8 @@ function unitOf(stamp: number, now: number): string | undefined {
   return undefined
 }
 
-function probeObserver(observer: Observer, record: ProbeRecord): Observer {
+/** `resolution()`: the sink's declared stampResolutionMicros, a stamp's allowed slack either way. */
+function probeObserver(observer: Observer, record: ProbeRecord, resolution: () => number): Observer {
   return {
     observe(seq, key, intendedAt, committedAt, observedAt) {
       const now = nowMicros()
@@ -57,15 +58,14 @@ function probeObserver(observer: Observer, record: ProbeRecord): Observer {
           record.note('wrongIntendedAt', seq, intendedAt, writtenAt)
       }
       const seenAt = observedAt ?? now
+      const slack = Math.max(ROUNDING_MICROS, resolution())
       if (committedAt !== undefined) {
         if (!Number.isFinite(committedAt)) record.note('notFinite', seq, committedAt, now)
         else if (unitOf(committedAt, now)) record.note('committedUnit', seq, committedAt, now)
         else if (committedAt < intendedAt - OFFSET_LIMIT_MICROS || committedAt > now + OFFSET_LIMIT_MICROS)
           record.note('committedOffset', seq, committedAt, intendedAt)
-        else if (committedAt < intendedAt - ROUNDING_MICROS)
-          record.note('negativeE2e', seq, committedAt, intendedAt)
-        else if (committedAt > seenAt + ROUNDING_MICROS)
-          record.note('committedAfterSeen', seq, committedAt, seenAt)
+        else if (committedAt < intendedAt - slack) record.note('negativeE2e', seq, committedAt, intendedAt)
+        else if (committedAt > seenAt + slack) record.note('committedAfterSeen', seq, committedAt, seenAt)
       }
       if (observedAt !== undefined) {
         if (!Number.isFinite(observedAt)) record.note('notFinite', seq, observedAt, now)
@@ -107,7 +107,10 @@ export default {
       get timeBase() {
         return sink.timeBase
       },
-      start: (observer) => sink.start(probeObserver(observer, record)),
+      get stampResolutionMicros() {
+        return sink.stampResolutionMicros
+      },
+      start: (observer) => sink.start(probeObserver(observer, record, () => sink.stampResolutionMicros ?? 0)),
       stop: sink.stop && (() => sink.stop!()),
       stats: sink.stats && (() => sink.stats!()),
     }

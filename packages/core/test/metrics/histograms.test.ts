@@ -50,13 +50,46 @@ describe('latency recording and merging', () => {
     }
   })
 
-  it('clamps negative and huge values instead of throwing, and starts afresh after a snapshot', () => {
+  it('counts values below zero and above the range apart instead of clamping them into the percentiles', () => {
     const recorder = new Recorder()
     recorder.record(-5)
     recorder.record(1e13)
-    expect(recorder.count).toBe(2)
-    expect(recorder.valueAtPercentile(1)).toBe(0)
-    expect(recorder.takeSparse()?.indexes.length).toBe(2)
+    recorder.record(700)
+    expect(recorder.count).toBe(1)
+    expect(recorder.belowZero).toBe(1)
+    expect(recorder.aboveRange).toBe(1)
+    expect(recorder.summary()).toMatchObject({ count: 1, p50: 0.7, belowZero: 1, aboveRange: 1 })
+    // Ranked with every sample, p10 falls among the negative one and p90 above the range: unknown, not 0 or 1h.
+    expect(recorder.valueAtPercentileOfAll(10)).toBe(Number.NEGATIVE_INFINITY)
+    expect(recorder.valueAtPercentileOfAll(90)).toBe(Number.POSITIVE_INFINITY)
+    const sparse = recorder.takeSparse()
+    expect(sparse).toMatchObject({ belowZero: 1, aboveRange: 1 })
+    expect(sparse?.indexes.length).toBe(1)
     expect(recorder.takeSparse()).toBeNull()
+    const merged = new Recorder()
+    merged.addSparse(sparse!)
+    expect([merged.count, merged.belowZero, merged.aboveRange]).toEqual([1, 1, 1])
+  })
+
+  it("takes a value within the stamps' resolution below zero as 0, and one beyond it as below zero", () => {
+    const recorder = new Recorder()
+    recorder.record(-400, 1, 500)
+    recorder.record(-600, 1, 500)
+    expect([recorder.count, recorder.belowZero]).toEqual([1, 1])
+    expect(recorder.summary().p50).toBe(0)
+  })
+
+  it('has no percentiles, not zeros, when nothing was recorded', () => {
+    expect(new Recorder().summary()).toEqual({
+      count: 0,
+      p50: null,
+      p95: null,
+      p99: null,
+      p999: null,
+      max: null,
+      mean: null,
+      belowZero: 0,
+      aboveRange: 0,
+    })
   })
 })

@@ -35,9 +35,13 @@ describe('Tracker', () => {
     expect(a.markSeen(999_999, 3)).toBe(Seen.Duplicate)
   })
 
-  it('ignores a seq beyond the run (a foreign or corrupt record) instead of throwing', () => {
-    const tracker = new Tracker(createTrackerBuffers(64, 4))
-    expect(tracker.markSeen(1_000_000, 1)).toBe(Seen.First)
+  it("calls a seq the run never planned foreign, never the run's, even one inside the bitset's last word", () => {
+    const tracker = new Tracker(createTrackerBuffers(50, 4))
+    expect(tracker.markSeen(1_000_000, 1)).toBe(Seen.Foreign)
+    expect(tracker.markSeen(50, 1)).toBe(Seen.Foreign)
+    expect(tracker.markSeen(-1, 1)).toBe(Seen.Foreign)
+    expect(tracker.markSeen(49, 1)).toBe(Seen.First)
     expect(tracker.wasSeen(1_000_000)).toBe(false)
+    expect(tracker.wasSeen(50)).toBe(false)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evaluateSlo } from '../../src/slo/evaluate.js'
+import { evaluateSlo, formatActual } from '../../src/slo/evaluate.js'
 import { parseSlo, sloExpressions } from '../../src/slo/parser.js'
 
 describe('parseSlo', () => {
@@ -59,10 +59,17 @@ describe('evaluateSlo', () => {
     errors: 2,
     corrupt: 0,
     lost: 2,
+    foreign: 0,
+    unresolved: 0,
   }
   const inputs = {
-    latency: (_name: string, statistic: string) => (statistic === 'p99' ? 1500 : null),
+    latency: (_name: string, statistic: string) => ({
+      value: statistic === 'p99' ? 1500 : null,
+      belowZero: 0,
+      aboveRange: 0,
+    }),
     events,
+    window: { sent: 1000, errors: 2, late: 0 },
     achievedRate: 9990,
     verification: { checked: 100, mismatched: 1 },
   }
@@ -89,5 +96,55 @@ describe('evaluateSlo', () => {
       ['verified >= 99%', 99, true],
       ['throughput >= 10000/s', 9990, false],
     ])
+  })
+})
+
+describe('a check whose figure could mislead', () => {
+  const events = {
+    sent: 10,
+    acked: 10,
+    observed: 10,
+    inFlight: 0,
+    foreign: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    late: 0,
+    errors: 0,
+    corrupt: 0,
+    lost: 0,
+    unresolved: 0,
+  }
+  const base = { events, window: { sent: 10, errors: 0, late: 0 }, achievedRate: 10, verification: null }
+
+  it('fails a latency whose percentile falls among samples below zero, and says why', () => {
+    const [check] = evaluateSlo([parseSlo('e2e.p99 < 1ms')], {
+      ...base,
+      latency: () => ({ value: null, belowZero: 10, aboveRange: 0 }),
+    })
+    expect(check).toMatchObject({ status: 'failed', actual: null })
+    expect(check!.note).toMatch(/10 samples below zero/)
+  })
+
+  it('prints an actual with its unit and the digits its verdict needs', () => {
+    expect(formatActual(50.1004, 'ms', 50.1)).toBe('50.1004 ms')
+    expect(formatActual(50.1, 'ms', 50.1)).toBe('50.100 ms')
+    expect(formatActual(2367, 'ms', 1000)).toBe('2367.000 ms')
+    expect(formatActual(53, '', 50)).toBe('53')
+    expect(formatActual(999.96, '/s', 1000)).toBe('999.96/s')
+    const checks = evaluateSlo(['e2e.p50 <= 50.1ms', 'e2e.p50 >= 50.1ms'].map(parseSlo), {
+      ...base,
+      latency: () => ({ value: 50.1004, belowZero: 0, aboveRange: 0 }),
+    })
+    const printed = checks.map((c) => `${c.status} ${formatActual(c.actual!, c.unit, c.threshold)}`)
+    expect(printed).toEqual(['failed 50.1004 ms', 'passed 50.1004 ms'])
+  })
+
+  it('skips a check the run could not measure, with the reason', () => {
+    const [check] = evaluateSlo([parseSlo('lost == 0')], {
+      ...base,
+      latency: () => ({ value: null, belowZero: 0, aboveRange: 0 }),
+      unmeasured: () => 'not measured: the interrupt cut the drain short',
+    })
+    expect(check).toMatchObject({ status: 'skipped', passed: false, note: /interrupt/ })
   })
 })

@@ -3,7 +3,7 @@ import { Box, Text } from 'ink'
 import { formatSloValue } from '../format.js'
 import { useColor } from '../hooks/use-color.js'
 
-type State = 'pass' | 'fail' | 'wait'
+type State = 'pass' | 'fail' | 'wait' | 'skip'
 
 /**
  * Each SLO with its live value and a mark. A check without data yet waits
@@ -20,8 +20,25 @@ export function Slos(props: {
   const done = snapshot?.phase === 'done'
   const checks: SloCheck[] =
     snapshot?.slo.slice() ??
-    props.expressions.map((expression) => ({ expression, actual: null, passed: false }))
-  const stateOf = (c: SloCheck): State => (c.passed ? 'pass' : c.actual === null && !done ? 'wait' : 'fail')
+    props.expressions.map((expression) => ({
+      expression,
+      actual: null,
+      unit: '',
+      threshold: 0,
+      passed: false,
+      status: 'skipped',
+    }))
+  // The last frame shows the result's own verdicts, so it agrees with the summary below it.
+  const stateOf = (c: SloCheck): State =>
+    c.status === 'passed'
+      ? 'pass'
+      : c.status === 'skipped'
+        ? done
+          ? 'skip'
+          : 'wait'
+        : c.actual === null && !done
+          ? 'wait'
+          : 'fail'
   const failing = checks.filter((c) => stateOf(c) === 'fail').length
   const holding = checks.filter((c) => stateOf(c) === 'pass').length
   const ordered =
@@ -69,6 +86,8 @@ function SloLine({ check, state, width }: { check: SloCheck; state: State; width
       <Text bold color={paint('red')} inverse={!paint('red')}>
         ✗ FAIL
       </Text>
+    ) : state === 'skip' ? (
+      <Text color={paint('yellow')}>– skip</Text>
     ) : (
       <Text color={paint('gray')}>… wait</Text>
     )
@@ -80,12 +99,12 @@ function SloLine({ check, state, width }: { check: SloCheck; state: State; width
       <Text bold={state === 'fail'}>{check.expression.padEnd(width)}</Text>
       {'  '}
       <Text color={state === 'fail' ? paint('red') : undefined}>
-        {formatSloValue(check.expression, check.actual)}
+        {(state === 'skip' || state === 'wait') && check.note ? check.note : formatSloValue(check)}
       </Text>
     </Text>
   )
 }
 
 function rank(state: State): number {
-  return state === 'fail' ? 0 : state === 'wait' ? 1 : 2
+  return state === 'fail' ? 0 : state === 'wait' ? 1 : state === 'skip' ? 2 : 3
 }

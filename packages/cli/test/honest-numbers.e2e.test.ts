@@ -1,0 +1,290 @@
+/**
+ * Issue #9: every figure cdcb prints is true, or says it is unknown. One test
+ * (or more) per kind of fault, each through the built `cdcb` binary, each with
+ * the input that showed the fault.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { decodeHistogram, summarize } from '@cdcb/core/runtime'
+import { describe, expect, it } from 'vitest'
+import { readResult, runCli, writeConfig } from './helpers.js'
+
+const FAULTY = path.resolve('packages/cli/test/fixtures/faulty-plugin.mjs')
+const faulty = (options: Record<string, unknown>) => ({ plugin: FAULTY, options })
+
+/** Runs a config and returns the process, its result file and its JUnit file's text. */
+async function run(config: unknown, options: Parameters<typeof runCli>[1] = {}, args: string[] = []) {
+  const file = writeConfig(config)
+  const out = path.join(path.dirname(file), 'result.json')
+  const junit = path.join(path.dirname(file), 'slo.xml')
+  const started = Date.now()
+  const cli = await runCli(['run', '--config', file, '--out', out, '--junit', junit, ...args], options)
+  return { ...cli, seconds: (Date.now() - started) / 1000, out, junit }
+}
+
+/** Sends SIGINT once `measure` has been printed `n` times, and notes when. */
+function interruptAfter(intervals: number) {
+  const state = { at: 0 }
+  return {
+    state,
+    onStdout: (text: string, kill: (signal: NodeJS.Signals) => void) => {
+      if (!state.at && (text.match(/\| measure/g) ?? []).length >= intervals) {
+        state.at = Date.now()
+        kill('SIGINT')
+      }
+    },
+  }
+}
+
+describe('1. every phase has a deadline', () => {
+  it('a write that never settles is reported as unresolved when the in-flight wait ends, and the run reports', async () => {
+    const r = await run({
+      source: faulty({ hangSeq: 7 }),
+      sink: faulty({}),
+      workers: 1,
+      load: { rate: 100, duration: '2s', drainTimeout: '3s', batchSize: 1 },
+    })
+    expect(r.code).toBe(1)
+    const result = readResult(r.out)
+    expect(result.events.unresolved).toBe(1)
+    expect(result.events.lost).toBe(0)
+    expect(result.phases.find((p) => p.name === 'inFlight')?.outcome).toBe('deadline')
+    expect(result.warnings.join('\n')).toMatch(/inFlight: 1 writes were neither acknowledged nor failed/)
+    expect(r.stdout).toMatch(/✗ FAIL\s+unresolved == 0\s+actual 1/)
+  })
+
+  it('the first Ctrl-C gives the report within about 5 s, even with a hung write and a sink that never stops', async () => {
+    const interrupt = interruptAfter(2)
+    const r = await run(
+      {
+        source: faulty({ hangSeq: 7 }),
+        sink: faulty({ hangStop: true }),
+        workers: 1,
+        load: { rate: 100, duration: '60s', batchSize: 1 },
+      },
+      { onStdout: interrupt.onStdout },
+    )
+    const afterSignal = (Date.now() - interrupt.state.at) / 1000
+    expect(r.code).toBe(130)
+    // 5 s for load, in-flight and drain together, 2 s to close; generous for a loaded machine.
+    expect(afterSignal).toBeLessThan(12)
+    const result = readResult(r.out)
+    expect(result.status).toBe('interrupted')
+    expect(result.events.unresolved).toBe(1)
+    expect(result.phases.find((p) => p.name === 'close')?.outcome).toBe('stopped')
+  })
+})
+
+describe('2. loss is declared only after a full drain', () => {
+  it('an interrupt cuts the drain short: events still in the pipeline are unresolved, the lost SLO is skipped', async () => {
+    const interrupt = interruptAfter(4)
+    const r = await run(
+      {
+        source: { plugin: 'memory', options: { delay: '8s' } },
+        sink: { plugin: 'memory' },
+        workers: 2,
+        load: { rate: 500, duration: '20s' },
+        slo: { lost: '== 0', 'e2e.p99': '< 10s' },
+      },
+      { onStdout: interrupt.onStdout },
+    )
+    expect(r.code).toBe(130)
+    const result = readResult(r.out)
+    expect(result.events.lost).toBe(0)
+    expect(result.events.unresolved).toBeGreaterThan(1000)
+    expect(result.events.unresolved).toBe(result.events.acked - result.events.observed)
+    const lost = result.slo.checks.find((c) => c.expression === 'lost == 0')
+    expect(lost).toMatchObject({ status: 'skipped', note: /cut the drain short/ })
+    expect(r.stdout).toMatch(
+      /– skip\s+lost == 0\s+not measured: the interrupt \(Ctrl-C\) cut the drain short/,
+    )
+    expect(readFileSync(r.junit, 'utf8')).toMatch(
+      /<testcase classname="cdcb.slo" name="lost == 0">\s*<skipped/,
+    )
+    // The warning names the drain that really ran (at most the 5 s an interrupt allows), not load.drainTimeout.
+    const drain = /cut the drain short after ([\d.]+)s/.exec(result.warnings.join('\n'))
+    expect(Number(drain?.[1])).toBeLessThanOrEqual(6)
+    expect(result.warnings.join('\n')).not.toMatch(/30s/)
+  })
+})
+
+describe('3. one window for every figure', () => {
+  it('(a) a pipeline 2 s late but keeping up achieves the planned rate', async () => {
+    const r = await run({
+      source: { plugin: 'memory', options: { delay: '2s' } },
+      sink: { plugin: 'memory' },
+      workers: 2,
+      load: { rate: 1000, duration: '5s' },
+      slo: { throughput: '>= 990/s' },
+    })
+    const result = readResult(r.out)
+    expect(result.events.observed).toBe(5000)
+    expect(result.rate.achieved).toBeGreaterThanOrEqual(990)
+    expect(result.rate.achieved).toBeLessThanOrEqual(1010)
+    expect(r.code).toBe(0)
+  })
+
+  it('(b) the measured window is the planned one, not the span of the sends', async () => {
+    const r = await run({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 5, duration: '2s' },
+    })
+    const result = readResult(r.out)
+    expect(result.measuredSeconds).toBe(2)
+    expect(result.rate.sent).toBe(5)
+    expect(result.rate.target).toBe(5)
+  })
+
+  it("(c) errors in the warmup are whole-run counts, not the measured window's error rate", async () => {
+    const r = await run({
+      source: faulty({ failBefore: 1000 }),
+      sink: faulty({}),
+      workers: 1,
+      load: { rate: 200, duration: '2s', warmup: '1s' },
+      slo: { errors: '< 1%' },
+    })
+    const result = readResult(r.out)
+    expect(result.events.errors).toBeGreaterThan(150)
+    expect(result.window.errors).toBe(0)
+    expect(result.slo.checks[0]).toMatchObject({ status: 'passed', actual: 0 })
+  })
+
+  it('(d) every operation counts in the window its intended time puts it in, for ack as for e2e', async () => {
+    const r = await run({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 2,
+      load: { rate: 5000, duration: '2s', warmup: '1s', batchSize: 1000 },
+    })
+    const result = readResult(r.out)
+    expect(result.events.lost).toBe(0)
+    expect(result.metrics.ack.count).toBe(result.window.sent)
+    expect(result.metrics.e2e.count).toBe(result.window.sent)
+  })
+})
+
+describe('5. values are never silently altered', () => {
+  it('a target clock 5 ms behind gives samples below zero, counted and warned, and the latency SLO fails', async () => {
+    const r = await run({
+      source: faulty({ clockBehindMs: 5 }),
+      sink: faulty({}),
+      workers: 1,
+      load: { rate: 200, duration: '2s' },
+      slo: { 'e2e.p99': '< 1ms' },
+    })
+    expect(r.code).toBe(1)
+    const result = readResult(r.out)
+    expect(result.metrics.e2e.belowZero).toBe(result.events.observed)
+    expect(result.metrics.e2e.p50).toBeNull()
+    expect(result.slo.checks[0]).toMatchObject({ status: 'failed', actual: null, note: /below zero/ })
+    expect(result.warnings.join('\n')).toMatch(/e2e: \d+ samples were below zero/)
+    expect(r.stdout).toMatch(/not in the percentiles: [\d,]+ below zero/)
+  })
+})
+
+describe("6. events that are not the run's", () => {
+  it('an observation of a seq the run never wrote is foreign, never observed', async () => {
+    const r = await run({
+      source: faulty({ foreignSeq: 1_000_000 }),
+      sink: faulty({}),
+      workers: 1,
+      load: { rate: 500, duration: '2s' },
+    })
+    const result = readResult(r.out)
+    expect(result.events.sent).toBe(1000)
+    expect(result.events.observed).toBe(1000)
+    expect(result.events.foreign).toBe(1)
+    expect(result.warnings.join('\n')).toMatch(
+      /1 observations carried this run's marker with a seq it never planned/,
+    )
+  })
+})
+
+describe('7. a run where nothing arrives never passes', () => {
+  it('with no SLO, default checks fail a run that lost everything, and empty latencies are unknown', async () => {
+    const r = await run({
+      source: { plugin: 'memory', options: { loss: 1 } },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 200, duration: '1s', drainTimeout: '1s' },
+    })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/FAILED/)
+    expect(r.stdout).toMatch(/✗ FAIL\s+observed > 0\s+actual 0 \(default check/)
+    expect(r.stdout).toMatch(/e2e\s+–\s+–\s+–\s+–\s+–\s+–\s+0/)
+    const result = readResult(r.out)
+    expect(result.metrics.e2e).toMatchObject({ count: 0, p50: null, p99: null, max: null })
+    expect(result.rate.achieved).toBeNull()
+    expect(result.events.lost).toBe(200)
+  })
+})
+
+describe('8. a closed model says that it hides stalls', () => {
+  it('one writer through a 2 s stall: the warning, and the corrected latency next to the raw one', async () => {
+    const r = await run({
+      source: { plugin: 'memory', options: { writeStall: { at: '1s', for: '2s' } } },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { concurrency: 1, duration: '4s' },
+    })
+    const result = readResult(r.out)
+    expect(result.warnings.join('\n')).toMatch(/coordinated omission applies/)
+    expect(result.metrics.e2e.p99).toBeLessThan(100)
+    expect(result.corrected?.e2e.p99).toBeGreaterThan(1000)
+    expect(r.stdout).toMatch(/corrected for coordinated omission/)
+  })
+})
+
+describe('10. figures agree with their verdicts', () => {
+  it('each printed actual has its unit and the digits its verdict needs; the histograms decode to the metrics', async () => {
+    const r = await run({
+      source: { plugin: 'memory', options: { delay: '50ms' } },
+      sink: { plugin: 'memory' },
+      workers: 2,
+      load: { rate: 500, duration: '2s' },
+      slo: ['e2e.p50 <= 50.1ms', 'e2e.p50 >= 50.1ms', 'e2e.p95 < 1s', 'duplicates == 0'],
+    })
+    const result = readResult(r.out)
+    for (const check of result.slo.checks) {
+      const line = r.stdout.split('\n').find((l) => l.includes(check.expression) && l.includes('actual'))!
+      const printed = /actual ([\d.,]+)( ms)?/.exec(line)!
+      const value = Number(printed[1]!.replace(/,/g, ''))
+      expect(holds(value, check.expression), line).toBe(check.passed)
+      if (check.unit === 'ms') expect(printed[2]).toBe(' ms')
+    }
+    expect(r.stdout).toMatch(/duplicates == 0\s+actual 0$/m)
+    for (const metric of ['e2e', 'ack', 'lag'] as const) {
+      const decoded = summarize(decodeHistogram(result.histograms[metric]))
+      const { p50, p95, p99, p999, max } = result.metrics[metric]
+      expect({ p50, p95, p99, p999, max }).toEqual({
+        p50: decoded.p50,
+        p95: decoded.p95,
+        p99: decoded.p99,
+        p999: decoded.p999,
+        max: decoded.max,
+      })
+    }
+  })
+})
+
+/** Whether a printed value satisfies an expression such as "e2e.p95 < 1s", judged from the printed digits alone. */
+function holds(value: number, expression: string): boolean {
+  const [, comparator, number, unit] = /\s(<=|>=|==|!=|<|>)\s*([\d.]+)\s*(ms|s|%|\/s)?$/.exec(expression)!
+  const threshold = Number(number) * (unit === 's' ? 1000 : 1)
+  switch (comparator) {
+    case '<':
+      return value < threshold
+    case '<=':
+      return value <= threshold
+    case '>':
+      return value > threshold
+    case '>=':
+      return value >= threshold
+    case '==':
+      return value === threshold
+    default:
+      return value !== threshold
+  }
+}
