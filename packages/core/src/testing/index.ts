@@ -58,8 +58,6 @@ export interface ConformanceReport {
 }
 
 const PROBE_URL = new URL('./probe.js', import.meta.url).href
-/** Losses all within this long after the start, and none after, mean the sink was not ready yet. */
-const STARTUP_WINDOW_MICROS = 1.5e6
 
 /** Runs a short benchmark with the given plugins and checks each way a plugin can measure wrongly. */
 export async function checkPlugin(options: ConformanceOptions): Promise<ConformanceReport> {
@@ -167,6 +165,7 @@ export async function checkPlugin(options: ConformanceOptions): Promise<Conforma
 function lossFailures(record: ProbeRecord, runtimeLost: number): string[] {
   let lost = 0
   let firstWritten = Number.POSITIVE_INFINITY
+  let firstLost = Number.POSITIVE_INFINITY
   let lastLost = Number.NEGATIVE_INFINITY
   let firstLostSeq = -1
   for (let seq = 0; seq < record.planned; seq++) {
@@ -176,18 +175,23 @@ function lossFailures(record: ProbeRecord, runtimeLost: number): string[] {
     if (record.wasAcked(seq) && !record.wasObserved(seq)) {
       lost++
       if (firstLostSeq < 0) firstLostSeq = seq
+      firstLost = Math.min(firstLost, at)
       lastLost = Math.max(lastLost, at)
     }
   }
   if (lost === 0 && runtimeLost === 0) return []
-  const startup = lastLost - firstWritten
-  // A sink that started late misses most of what was written before it caught up, and
-  // nothing after; random loss spreads thin over the whole run.
-  let writtenBeforeLastLost = 0
+  // A sink that started late misses most of what was written from the start until it caught up, and
+  // sees what came after; random loss spreads thin, an outage mid-run starts later.
+  let ackedBeforeLastLost = 0
+  let observedAfterLastLost = 0
   for (let seq = 0; seq < record.planned; seq++) {
-    if (record.wasAcked(seq) && record.intendedWritten(seq) <= lastLost) writtenBeforeLastLost++
+    if (!record.wasAcked(seq)) continue
+    if (record.intendedWritten(seq) <= lastLost) ackedBeforeLastLost++
+    else if (record.wasObserved(seq)) observedAfterLastLost++
   }
-  if (lost > 0 && startup <= STARTUP_WINDOW_MICROS && lost >= writtenBeforeLastLost / 2) {
+  const startup = lastLost - firstWritten
+  const fromTheStart = firstLost - firstWritten <= startup / 2
+  if (lost > 0 && fromTheStart && lost >= ackedBeforeLastLost / 2 && observedAfterLastLost > 0) {
     return [
       `the sink was not ready when start() resolved: the ${lost} events written in the first ${formatMicros(startup)} after it were never seen, every later one was — resolve start() only once the sink sees changes made from then on`,
     ]
