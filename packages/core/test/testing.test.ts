@@ -60,11 +60,16 @@ describe('checkPlugin (the plugin conformance kit)', () => {
     async (flaw, sentence) => {
       const report = await check(flaw)
       expect(report.passed).toBe(false)
-      // A leaky plugin leaks once per slot it prepared; a reordering one also applies the wrong final state.
-      expect(report.failures, report.failures.join('\n')).toHaveLength(
-        flaw === 'leaky' ? 3 : flaw === 'reorder' ? 2 : 1,
-      )
       expect(report.failures[0]).toMatch(sentence)
+      // A leaky plugin leaks once per slot it prepared. Besides that, the only other failure allowed is
+      // the final state the flaw caused: a reordering sink applies stale changes last, a late one misses
+      // the last change of a key that changed only before it caught up.
+      const others = report.failures.slice(1)
+      if (flaw === 'leaky') expect(others).toHaveLength(2)
+      else if (flaw === 'reorder' || flaw === 'late-start')
+        for (const other of others)
+          expect(other).toMatch(/^\d+ of \d+ keys differ from the expected final state/)
+      else expect(others, report.failures.join('\n')).toEqual([])
     },
     60_000,
   )
