@@ -8,6 +8,8 @@ const tempPerRun = 'test/temp-per-run.ts'
 export default defineConfig({
   test: {
     projects: [
+      // A third-party plugin written from docs/writing-a-plugin.md, with its own redis-server.
+      'examples/plugin-redis-streams/vitest.config.ts',
       {
         test: {
           name: 'unit',
@@ -19,6 +21,19 @@ export default defineConfig({
             '**/*.browser.test.ts',
             '**/node_modules/**',
           ],
+        },
+      },
+      {
+        // Type tests (*.test-d.ts) run tsc over the built packages' declarations with strict settings.
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: {
+            enabled: true,
+            only: true,
+            include: ['packages/*/test/**/*.test-d.ts'],
+            tsconfig: 'packages/core/test/types/tsconfig.json',
+          },
         },
       },
       {

@@ -51,3 +51,35 @@ export function errorKind(error: unknown): string {
 export function redactUrl(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/\s]*@/gi, '$1***@')
 }
+
+/** The part of a plugin a message is about; `verify` is the config slot of a `verifier`. */
+export type PluginPart = 'source' | 'sink' | 'verifier' | 'pipeline' | 'reporter'
+
+/** What the part was doing: `failed to <phase>`. */
+export type PluginPhase =
+  | 'be created'
+  | 'prepare'
+  | 'open'
+  | 'start'
+  | 'stop'
+  | 'close'
+  | 'verify'
+  | 'tear down'
+  | 'report'
+
+/**
+ * One line naming the plugin, its part and the phase, so a bare driver message
+ * (`Connection is closed.`) says where it came from:
+ * `sink "redis" failed to start: Connection is closed.` Passwords in URLs are hidden.
+ */
+export function pluginFailure(part: PluginPart, plugin: string, phase: PluginPhase, error: unknown): string {
+  const message = redactUrl(describeError(error))
+  // Plugins often start their own messages with the slot ("sink: …"); say it once.
+  const own = [`${part}: `, part === 'verifier' ? 'verify: ' : ''].find((p) => p && message.startsWith(p))
+  return `${part} "${plugin}" failed to ${phase}: ${own ? message.slice(own.length) : message}`
+}
+
+/** The part a config slot holds (the `verify` slot holds a verifier). */
+export function partOfSlot(slot: 'source' | 'sink' | 'verify' | 'pipeline' | 'reporter'): PluginPart {
+  return slot === 'verify' ? 'verifier' : slot
+}

@@ -11,7 +11,17 @@ export {
   type Stage,
   type UserConfig,
 } from './config/user-config.js'
-export { CdcbError, ConfigError, describeError, errorKind, RuntimeFailure, redactUrl } from './errors.js'
+export {
+  CdcbError,
+  ConfigError,
+  describeError,
+  errorKind,
+  type PluginPart,
+  type PluginPhase,
+  pluginFailure,
+  RuntimeFailure,
+  redactUrl,
+} from './errors.js'
 export { digestOf, payloadFor } from './load/payload.js'
 export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'

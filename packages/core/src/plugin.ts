@@ -4,6 +4,7 @@
  * its config slot names: `source`, `sink` or `verify`; `pipeline` and
  * `reporters` run on the main thread. Every hook is optional except the one that makes a part work.
  */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { RunResult, RunSnapshot } from './result.js'
 
 /** What kind of change an operation makes. */
@@ -168,6 +169,13 @@ export interface Verifier {
   verify(expected: readonly ExpectedRow[]): Promise<VerificationReport>
   /** Disconnect here. */
   close?(): Promise<void>
+  /**
+   * Test capability, called only by `@cdcb/core/testing` in the verifier's worker
+   * before `verify`: change what the target holds for `key` behind cdcb's back
+   * (alter the row if it exists, create one if it does not), so the kit can prove
+   * that `verify` reports it. Without it the kit says it could not check.
+   */
+  tamper?(key: number): Promise<void>
 }
 
 /** Run-level context given to main-thread hooks. */
@@ -265,23 +273,14 @@ export interface RunStartInfo {
   readonly sink: string
 }
 
-/** A validator in the Standard Schema shape (zod, valibot, arktype all provide it). */
-export interface StandardSchema<Output = unknown> {
-  readonly '~standard': {
-    readonly version: 1
-    readonly vendor: string
-    validate(value: unknown): StandardResult<Output> | Promise<StandardResult<Output>>
-  }
-}
-
-type StandardResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | {
-      readonly issues: ReadonlyArray<{
-        readonly message: string
-        readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>
-      }>
-    }
+/**
+ * A validator in the Standard Schema shape (zod, valibot, ArkType all provide it):
+ * the official `StandardSchemaV1` type, so it fits `exactOptionalPropertyTypes`.
+ * Core validates options with `~standard.validate` only; a schema that also
+ * implements Standard JSON Schema (`~standard.jsonSchema`) gets did-you-mean
+ * hints for misspelt keys.
+ */
+export type StandardSchema<Output = unknown> = StandardSchemaV1<unknown, Output>
 
 /** Which config slot a plugin part is used in. */
 export type Slot = 'source' | 'sink' | 'verify' | 'pipeline' | 'reporter'
@@ -321,6 +320,13 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a prepare step that makes nothing simply returns
   prepare?(slot: Slot, options: Options, context: RunContext): Promise<Preparation | void>
+  /**
+   * Test capability, called only by `@cdcb/core/testing` on the main thread after
+   * the run and its teardown: lists the objects of run `context.runId` this plugin
+   * made for `slot` that still exist (tables, topics, keys, files), one short name
+   * each; empty when teardown removed everything.
+   */
+  leftovers?(slot: Slot, options: Options, context: RunContext): Promise<readonly string[]>
   /**
    * Called by `cdcb clean` on the main thread, once per slot the plugin fills:
    * find what runs that are no longer running left on the servers the options

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Flags } from '@oclif/core'
 import { fail } from '../exit.js'
 import { parseFlags } from '../parse-flags.js'
+import { PLUGIN_NAME, pluginPackageFiles } from '../scaffold/plugin-package.js'
 
 const TEMPLATE = `// cdcb benchmark config. Run it with: npx cdcb run
 // Docs: https://www.npmjs.com/package/cdcb — every field below is optional except source and sink.
@@ -39,16 +40,26 @@ export default defineConfig({
 `
 
 export default class Init extends Command {
-  static override summary = 'Write a commented bench.config.ts to start from.'
+  static override summary = 'Write a commented bench.config.ts to start from, or scaffold a plugin package.'
   static override description =
-    'The config uses the built-in memory pipeline, so `cdcb run` works right away; swap the source and sink for your systems.'
+    'The config uses the built-in memory pipeline, so `cdcb run` works right away; swap the source and sink for your systems.\n' +
+    'With --plugin <name>, writes a plugin package cdcb-plugin-<name> instead (TypeScript, ESM, @cdcb/core as a peer, ' +
+    'a source, sink and verifier over an in-process queue, a test running the conformance kit): `npm install && npm test` passes in it.'
   static override flags = {
     file: Flags.string({ description: 'Where to write the config.', default: 'bench.config.ts' }),
     force: Flags.boolean({ description: 'Overwrite an existing file.', default: false }),
+    plugin: Flags.string({
+      description: 'Scaffold a plugin package with this short name (e.g. redis) instead of a config.',
+    }),
+    dir: Flags.string({
+      description: 'With --plugin: where to write the package.',
+      default: 'cdcb-plugin-<name>',
+    }),
   }
 
   async run(): Promise<void> {
     const { flags } = await parseFlags(() => this.parse(Init), Init.flags, 'init')
+    if (flags.plugin !== undefined) return this.scaffoldPlugin(flags.plugin, flags.dir, flags.force)
     const file = path.resolve(flags.file)
     if (existsSync(file) && !flags.force) {
       fail(2, `${flags.file} already exists — pass --force to overwrite it, or --file to write elsewhere`)
@@ -67,5 +78,31 @@ export default class Init extends Command {
       )
     }
     this.log(`wrote ${path.relative(process.cwd(), file) || file} — run it with: npx cdcb run`)
+  }
+
+  private async scaffoldPlugin(requested: string, dirFlag: string, force: boolean): Promise<void> {
+    const name = requested.replace(/^cdcb-plugin-/, '')
+    if (!PLUGIN_NAME.test(name)) {
+      fail(
+        2,
+        `--plugin: "${requested}" is not a plugin name — use lowercase letters, digits and dashes, starting with a letter (e.g. redis-streams)`,
+      )
+    }
+    const dir = path.resolve(dirFlag.replace('<name>', name))
+    if (existsSync(dir) && readdirSync(dir).length > 0 && !force) {
+      fail(
+        2,
+        `${dirFlag.replace('<name>', name)} already exists and is not empty — pass --force, or --dir to write elsewhere`,
+      )
+    }
+    const { CORE_VERSION } = await import('@cdcb/core/runtime')
+    for (const [file, content] of Object.entries(pluginPackageFiles(name, CORE_VERSION))) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true })
+      await writeFile(path.join(dir, file), content)
+    }
+    const shown = path.relative(process.cwd(), dir) || dir
+    this.log(
+      `wrote the plugin package cdcb-plugin-${name} in ${shown} — next: cd ${shown} && npm install && npm test`,
+    )
   }
 }

@@ -9,8 +9,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import semver from 'semver'
 import { ConfigError, describeError } from '../errors.js'
-import type { PluginDefinition, Slot, StandardSchema } from '../plugin.js'
-import { closest, describeValue, shapeOf } from './schema.js'
+import type { PluginDefinition, Slot } from '../plugin.js'
 
 /** Plugins that ship inside core, by short name. */
 const BUILT_IN_PLUGINS = {
@@ -113,41 +112,4 @@ export function checkSlot(plugin: PluginDefinition<unknown>, slot: Slot, display
     `${slot}: plugin "${displayName}" has no ${slot === 'verify' ? 'verifier' : slot}` +
       (provides.length ? ` (it provides: ${provides.join(', ')})` : ''),
   )
-}
-
-/** Validates options with the plugin's schema; issues name the config path (`source.options.url: …`). */
-export async function validateOptions(
-  plugin: PluginDefinition<unknown>,
-  options: unknown,
-  where: string,
-): Promise<unknown> {
-  const schema = plugin.options as StandardSchema | undefined
-  if (!schema) return options ?? {}
-  const result = await schema['~standard'].validate(options ?? {})
-  if (!result.issues) return result.value
-  const issue = result.issues[0]!
-  const issuePath = (issue.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p)))
-  const at = [where, 'options', ...issuePath].join('.')
-  // A misspelt option gets the same did-you-mean as core's own keys, when the plugin's schema is a zod object.
-  const unknownKey = /^Unrecognized keys?: "([^"]+)"/.exec(issue.message)?.[1]
-  if (unknownKey) {
-    let shape = shapeOf(schema)
-    for (const segment of issuePath) shape = shapeOf(shape?.[segment])
-    const suggestion = closest(unknownKey, Object.keys(shape ?? {}))
-    if (suggestion) throw new ConfigError(`${at}.${unknownKey}: unknown key — did you mean "${suggestion}"?`)
-  }
-  // A range or type error says what it got, as core's own keys do.
-  const got = valueAt(options, issuePath)
-  const message = issue.message.replace(/^Invalid input: /, '')
-  const shown = got === undefined || /\bgot\b/.test(message) ? '' : `, got ${describeValue(got)}`
-  throw new ConfigError(`${at}: ${message}${shown}`)
-}
-
-function valueAt(root: unknown, keys: readonly string[]): unknown {
-  let current = root
-  for (const key of keys) {
-    if (current === null || typeof current !== 'object') return undefined
-    current = (current as Record<string, unknown>)[key]
-  }
-  return current
 }

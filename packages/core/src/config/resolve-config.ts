@@ -9,7 +9,8 @@ import type { Slot } from '../plugin.js'
 import { checkFault, type FaultAction, type FaultPlan } from '../scenarios/faults.js'
 import { DEFAULT_SLO, parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 import { parseDurationMicros } from '../units.js'
-import { checkSlot, importPlugin, resolvePluginModule, validateOptions } from './plugin-loader.js'
+import { checkSlot, importPlugin, resolvePluginModule } from './plugin-loader.js'
+import { assertCloneable, validatePluginOptions } from './plugin-options.js'
 import { checkOverride, type ParsedConfig, parseUserConfig } from './schema.js'
 
 /** A plugin in a slot, resolved to a module URL every worker can import, with validated options. */
@@ -121,7 +122,9 @@ export async function resolveConfig(
           `set them on ${plugin.optionsIn.join(' or ')}.options instead, or remove them`,
       )
     }
-    const validated = await validateOptions(plugin, ref.options, where)
+    const validated = await validatePluginOptions(plugin.options, ref.options, where)
+    // Reporters and the pipeline part stay on the main thread; every other part's options are cloned into the workers.
+    if (slot !== 'reporter' && slot !== 'pipeline') assertCloneable(validated, where)
     return { name: ref.plugin, moduleUrl, options: validated }
   }
 

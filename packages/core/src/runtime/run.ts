@@ -11,7 +11,16 @@ import { Piscina } from 'piscina'
 import { everyAligned, nowMicros } from '../clock.js'
 import { checkSlot, importPlugin } from '../config/plugin-loader.js'
 import type { ResolvedConfig, ResolvedPlugin } from '../config/resolve-config.js'
-import { CdcbError, describeError, RuntimeFailure, redactUrl } from '../errors.js'
+import {
+  CdcbError,
+  ConfigError,
+  describeError,
+  type PluginPart,
+  partOfSlot,
+  pluginFailure,
+  RuntimeFailure,
+  redactUrl,
+} from '../errors.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
@@ -119,11 +128,19 @@ async function createPluginReporters(config: ResolvedConfig, context: RunContext
     try {
       made.push(await plugin.createReporter!(spec.plugin.options, context))
     } catch (error) {
-      if (error instanceof CdcbError) throw error
-      throw new RuntimeFailure(`reporters: ${spec.plugin.name}: ${redactUrl(describeError(error))}`)
+      if (error instanceof CdcbError && !(error instanceof ConfigError)) throw error
+      const message = pluginFailure('reporter', spec.plugin.name, 'be created', error)
+      throw error instanceof ConfigError ? new ConfigError(message) : new RuntimeFailure(message)
     }
   }
   return made
+}
+
+/** A plugin's main-thread preparation with the names its teardown errors need. */
+interface Prepared {
+  readonly preparation: Preparation
+  readonly part: PluginPart
+  readonly plugin: string
 }
 
 /** One run's state machine: prepare → ready → load → inFlight → drain → close → (report) → teardown. */
@@ -170,31 +187,33 @@ class BenchmarkRun {
   }
 
   /** Phase `prepare`: each plugin's main-thread setup, each within its deadline; a stop abandons it. */
-  async prepare(context: RunContext): Promise<Preparation[]> {
+  async prepare(context: RunContext): Promise<Prepared[]> {
     await this.phases.start('prepare')
     const slots: Array<[Slot, ResolvedPlugin | undefined]> = [
       ['source', this.config.source],
       ['sink', this.config.sink],
       ['verify', this.config.verify],
     ]
-    const prepared: Preparation[] = []
+    const prepared: Prepared[] = []
     for (const [slot, ref] of slots) {
       if (!ref) continue
       const plugin = await importPlugin(ref.moduleUrl, ref.name)
       checkSlot(plugin, slot, ref.name)
       if (!plugin.prepare) continue
+      const part = partOfSlot(slot)
       try {
         const preparation = await this.withDeadline(
           plugin.prepare(slot, ref.options, context),
           PHASE_DEADLINES.prepare,
-          `${slot}: ${ref.name}: prepare did not finish within ${PHASE_DEADLINES.prepare / 1e6}s — check that its server answers`,
+          `did not finish within ${PHASE_DEADLINES.prepare / 1e6}s — check that its server answers`,
         )
-        if (preparation) prepared.push(preparation)
+        if (preparation) prepared.push({ preparation, part, plugin: ref.name })
       } catch (error) {
         await this.teardown(prepared)
         if (this.control.reason) throw new CdcbError('interrupted before the run started', 3)
-        if (error instanceof CdcbError) throw error
-        throw new RuntimeFailure(`${slot}: ${ref.name}: ${redactUrl(describeError(error))}`)
+        const message = pluginFailure(part, ref.name, 'prepare', error)
+        // Keep the kind: a plugin's ConfigError (a table it must not touch) stays exit 2, nothing written.
+        throw error instanceof ConfigError ? new ConfigError(message) : new RuntimeFailure(message)
       }
     }
     await this.phases.end('done')
@@ -202,9 +221,9 @@ class BenchmarkRun {
   }
 
   /** Phase `teardown`: removes what `prepare` made, newest first, each within its deadline. */
-  async teardown(prepared: Preparation[]): Promise<string[]> {
+  async teardown(prepared: Prepared[]): Promise<string[]> {
     const failures: string[] = []
-    for (const preparation of prepared.reverse()) {
+    for (const { preparation, part, plugin } of prepared.reverse()) {
       try {
         await this.withDeadline(
           Promise.resolve(preparation.teardown?.()),
@@ -212,8 +231,8 @@ class BenchmarkRun {
           `did not finish within ${PHASE_DEADLINES.teardown / 1e6}s; what it made may be left behind`,
         )
       } catch (error) {
-        const why = redactUrl(describeError(error))
-        this.reporters.log(`teardown failed: ${why}`)
+        const why = pluginFailure(part, plugin, 'tear down', error)
+        this.reporters.log(why)
         failures.push(why)
       }
     }
@@ -615,26 +634,26 @@ class ReporterFanout {
   }
 
   async runStart(info: Parameters<NonNullable<Reporter['onRunStart']>>[0]): Promise<void> {
-    for (const r of this.reporters) await this.call(() => r.onRunStart?.(info))
+    for (const r of this.reporters) await this.call(() => r.onRunStart?.(info), 'onRunStart')
   }
 
   async snapshot(snapshot: Parameters<NonNullable<Reporter['onSnapshot']>>[0]): Promise<void> {
-    for (const r of this.reporters) await this.call(() => r.onSnapshot?.(snapshot))
+    for (const r of this.reporters) await this.call(() => r.onSnapshot?.(snapshot), 'onSnapshot')
   }
 
   log(message: string): void {
-    for (const r of this.reporters) void this.call(() => r.onLog?.(message))
+    for (const r of this.reporters) void this.call(() => r.onLog?.(message), 'onLog')
   }
 
   async runEnd(result: RunResult): Promise<void> {
-    for (const r of this.reporters) await this.call(() => r.onRunEnd?.(result))
+    for (const r of this.reporters) await this.call(() => r.onRunEnd?.(result), 'onRunEnd')
   }
 
-  private async call(hook: () => void | Promise<void>): Promise<void> {
+  private async call(hook: () => void | Promise<void>, name: string): Promise<void> {
     try {
       await hook()
     } catch (error) {
-      process.stderr.write(`cdcb: a reporter failed: ${describeError(error)}\n`)
+      process.stderr.write(`cdcb: a reporter failed in ${name}: ${redactUrl(describeError(error))}\n`)
     }
   }
 }

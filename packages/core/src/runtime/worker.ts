@@ -7,7 +7,14 @@
 import type { MessagePort } from 'node:worker_threads'
 import { everyAligned, nowMicros } from '../clock.js'
 import { importPlugin } from '../config/plugin-loader.js'
-import { describeError, errorKind, redactUrl } from '../errors.js'
+import {
+  describeError,
+  errorKind,
+  type PluginPart,
+  type PluginPhase,
+  pluginFailure,
+  redactUrl,
+} from '../errors.js'
 import { KeySpace } from '../load/keyspace.js'
 import { digestOf, payloadFor } from '../load/payload.js'
 import { intendedOffset, segmentIndexOf } from '../load/schedule.js'
@@ -127,17 +134,23 @@ class Shard {
 
   async run(): Promise<WorkerResult> {
     const context = this.createContext()
+    const { source, sink } = this.init
+    // Which part was doing what, so a bare driver message ("Connection is closed.") says where it came from.
+    let step: [PluginPart, string, PluginPhase] = ['source', source.name, 'be created']
     try {
-      const sourcePlugin = await importPlugin(this.init.source.moduleUrl, this.init.source.name)
-      const sinkPlugin = await importPlugin(this.init.sink.moduleUrl, this.init.sink.name)
-      this.source = await sourcePlugin.createSource!(this.init.source.options, context)
-      this.sink = await sinkPlugin.createSink!(this.init.sink.options, context)
+      const sourcePlugin = await importPlugin(source.moduleUrl, source.name)
+      const sinkPlugin = await importPlugin(sink.moduleUrl, sink.name)
+      this.source = await sourcePlugin.createSource!(source.options, context)
+      step = ['sink', sink.name, 'be created']
+      this.sink = await sinkPlugin.createSink!(sink.options, context)
+      step = ['source', source.name, 'open']
       await this.source.open?.()
       this.observing = true
+      step = ['sink', sink.name, 'start']
       await this.sink.start(this.createObserver())
       this.stampResolutionMicros = Math.max(0, this.sink.stampResolutionMicros ?? 0)
     } catch (error) {
-      this.post({ type: 'failed', shard: this.init.shard, message: redactUrl(describeError(error)) })
+      this.post({ type: 'failed', shard: this.init.shard, message: pluginFailure(...step, error) })
       await this.closeQuietly()
       this.port.close()
       return { shard: this.init.shard, verification: null, sourceStats: {}, sinkStats: {} }
@@ -431,9 +444,7 @@ class Shard {
         await verifier.close?.()
       }
     } catch (error) {
-      const message = redactUrl(describeError(error))
-      // Plugins usually name the slot already ("verify: cannot reach …"); say it once.
-      this.post({ type: 'log', message: message.startsWith('verify:') ? message : `verify: ${message}` })
+      this.post({ type: 'log', message: pluginFailure('verifier', verifyRef.name, 'verify', error) })
       return { checked: 0, mismatched: 0, mismatches: [] }
     }
   }
@@ -495,7 +506,7 @@ class Shard {
     try {
       await this.sink?.stop?.()
     } catch (error) {
-      this.post({ type: 'log', message: `sink: stop failed: ${redactUrl(describeError(error))}` })
+      this.post({ type: 'log', message: pluginFailure('sink', this.init.sink.name, 'stop', error) })
     }
   }
 
@@ -504,7 +515,7 @@ class Shard {
     try {
       await this.source?.close?.()
     } catch (error) {
-      this.post({ type: 'log', message: `source: close failed: ${redactUrl(describeError(error))}` })
+      this.post({ type: 'log', message: pluginFailure('source', this.init.source.name, 'close', error) })
     }
   }
 

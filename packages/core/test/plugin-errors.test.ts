@@ -1,0 +1,69 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ConfigError, RuntimeFailure } from '@cdcb/core'
+import { resolveConfig, runBenchmark } from '@cdcb/core/runtime'
+import { describe, expect, it } from 'vitest'
+
+// Plugins named by a ./path resolve from the config's folder: here, the fixtures.
+const configPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'cdcb.config.ts')
+const plugin = './failing-plugin.mjs'
+
+async function run(options: Record<string, unknown>, logs: string[] = []) {
+  const ref = { plugin, options }
+  const config = await resolveConfig(
+    { source: ref, sink: ref, verify: ref, workers: 1, load: { rate: 100, duration: '300ms', keys: 10 } },
+    { configPath },
+  )
+  return runBenchmark(config, { reporters: [{ onLog: (message) => void logs.push(message) }] })
+}
+
+async function failure(options: Record<string, unknown>): Promise<Error> {
+  const error = await run(options).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(Error)
+  return error as Error
+}
+
+// Before: `cdcb: Connection is closed.` with no plugin, part or phase.
+describe('a plugin error says which plugin, part and phase', () => {
+  it('when a sink cannot start', async () => {
+    const error = await failure({ fail: 'sink.start' })
+    expect(error).toBeInstanceOf(RuntimeFailure)
+    expect(error.message).toBe('sink "./failing-plugin.mjs" failed to start: Connection is closed.')
+  })
+
+  it('when a source cannot open', async () => {
+    expect((await failure({ fail: 'source.open' })).message).toBe(
+      'source "./failing-plugin.mjs" failed to open: Connection is closed.',
+    )
+  })
+
+  it('when a prepare step fails', async () => {
+    expect((await failure({ fail: 'source.prepare' })).message).toBe(
+      'source "./failing-plugin.mjs" failed to prepare: Connection is closed.',
+    )
+  })
+
+  it('when a prepare step refuses, keeping it a config error (exit 2)', async () => {
+    const error = await failure({ fail: 'source.prepare', refuse: true })
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toBe(
+      'source "./failing-plugin.mjs" failed to prepare: app_orders exists and was not created by cdcb',
+    )
+  })
+
+  it('when a verifier fails, in the log, and the run goes on', async () => {
+    const logs: string[] = []
+    const result = await run({ fail: 'verifier.verify' }, logs)
+    expect(result.events.observed).toBe(30)
+    expect(logs).toContain('verifier "./failing-plugin.mjs" failed to verify: Connection is closed.')
+  })
+
+  // Before: `worker 0 crashed: () => {} could not be cloned.` once the run had started.
+  it('options that cannot reach the worker threads are a config error naming the option', async () => {
+    const error = await run({ onEvent: () => {} }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as Error).message).toMatch(
+      /^source\.options\.onEvent: cannot be handed to the worker threads \(a function\) — plugin options must be plain data/,
+    )
+  })
+})
