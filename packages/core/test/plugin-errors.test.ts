@@ -63,7 +63,7 @@ describe('a plugin error says which plugin, part and phase', () => {
     const error = await run({ onEvent: () => {} }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as Error).message).toMatch(
-      /^source\.options\.onEvent: cannot be handed to the worker threads \(a function\) — plugin options must be plain data/,
+      /^cdcb\.config\.ts: source\.options\.onEvent: cannot be handed to the worker threads \(a function\) — plugin options must be plain data/,
     )
   })
 })
