@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { ConfigError, formatMicros, formatRate, RuntimeFailure } from '@cdcb/core'
+import { ConfigError, formatMicros, formatRate, parseDurationMicros, RuntimeFailure } from '@cdcb/core'
 import {
   findConfigFile,
   loadConfigFile,
@@ -41,6 +41,10 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     throw new ConfigError(`no config found in ${process.cwd()} — cdcb search needs one: pass --config FILE`)
   }
   if (flags.out) checkWritable('--out', flags.out)
+  const trialMicros = parseDurationMicros(flags.trial)
+  if (trialMicros === undefined || trialMicros <= 0) {
+    throw new ConfigError(`--trial: expected a duration above 0 such as "20s", got "${flags.trial}"`)
+  }
   const raw = (await loadConfigFile(configPath)) as Record<string, unknown>
   const load = (raw.load ?? {}) as Record<string, unknown>
   const warmup = flags.warmup ?? (load.warmup as string | undefined) ?? DEFAULT_TRIAL_WARMUP

@@ -93,6 +93,17 @@ describe('faults in the config', () => {
       load: { rate: 10, duration: '2s' },
       faults: [{ at: '5s', action: { exec: 'true' } }],
     })
+    const noPipeline = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 10, duration: '2s' },
+      faults: [{ at: '1s', for: '1s', action: { pipeline: 'pause', undo: 'resume' } }],
+    })
+    const noPipelineRun = await runCli(['run', '--config', noPipeline])
+    expect(noPipelineRun.code).toBe(2)
+    expect(noPipelineRun.stderr).toContain(
+      'faults.0.action: calls pipeline action "pause" but the config has no pipeline part',
+    )
     const lateRun = await runCli(['run', '--config', late])
     expect(lateRun.code).toBe(2)
     expect(lateRun.stderr).toContain(

@@ -238,6 +238,12 @@ function resolveFaults(config: ParsedConfig, load: ResolvedLoad, origin: string)
     }
     const problem = checkFault(plan, undefined, { pipelineChecked: false })
     if (problem) throw new ConfigError(`${origin}: faults.${i}.action: ${problem}`)
+    // Which actions the pipeline part offers is known once it exists; that there is one is known now.
+    if ('pipeline' in plan.action && !config.pipeline) {
+      throw new ConfigError(
+        `${origin}: faults.${i}.action: calls pipeline action "${plan.action.pipeline}" but the config has no pipeline part — add one (e.g. kafkaConnect(...)) or use an exec or signal action`,
+      )
+    }
     if (plan.atMicros >= load.totalMicros) {
       throw new ConfigError(
         `${origin}: faults.${i}.at: ${fault.at} is after the load ends (${load.totalMicros / 1e6}s with the warmup) — move it earlier`,

@@ -106,7 +106,7 @@ export function formatSummary(result: RunResult, color = false): string {
     const recovered =
       r.time === null
         ? 'never recovered within the run'
-        : `recovered in ${r.time.toFixed(1)}s, catching up at ${formatRate(r.catchUpRate ?? 0)} (backlog cleared at ${formatRate(r.drainRate ?? 0)})`
+        : `recovered in ${r.time.toFixed(1)}s, catching up at ${r.catchUpRate === null ? '–' : formatRate(r.catchUpRate)} (backlog cleared at ${r.drainRate === null ? '–' : formatRate(r.drainRate)})`
     lines.push(`  recovery     ${r.label}: backlog max ${formatCount(r.backlogMax)}, ${recovered}`)
   }
   for (const err of result.errors.slice(0, 5))
