@@ -80,12 +80,12 @@ describe('cdcb compare, merge and report on real runs', () => {
     }
     expect(result.metrics.e2e.count).toBe(parts.reduce((n, p) => n + p.metrics.e2e.count, 0))
     // Percentiles of the union, not an average: the max is the largest of any part; the p50 lies between
-    // the parts' p50s; a third of the events are the slow run's, so the merged p95 is above its p50.
+    // the parts' p50s; a third of the events are the slow run's, so the merged p95 is at least its p50.
     const e2e = parts.map((p) => p.metrics.e2e)
     expect(result.metrics.e2e.max).toBe(Math.max(...e2e.map((m) => m.max)))
     expect(result.metrics.e2e.p50).toBeGreaterThanOrEqual(Math.min(...e2e.map((m) => m.p50)))
     expect(result.metrics.e2e.p50).toBeLessThanOrEqual(Math.max(...e2e.map((m) => m.p50)))
-    expect(result.metrics.e2e.p95).toBeGreaterThan(e2e[1]!.p50)
+    expect(result.metrics.e2e.p95).toBeGreaterThanOrEqual(e2e[1]!.p50)
     expect(result.slo.checks.map((c) => c.expression)).toEqual(['e2e.p50 < 1s', 'lost == 0'])
     expect(merged.stdout).toMatch(/PASSED/)
     expect(merged.stdout).toMatch(/merged 3 results; their start times spread over/)
