@@ -40,6 +40,22 @@ describe('recovery after a burst', () => {
   }, 180_000)
 })
 
+describe('recovery SLOs without a disturbance', () => {
+  it('skips recovery.time when the run had no fault and no burst, instead of failing it for no data', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 100, duration: '2s' },
+      slo: { 'recovery.time': '< 5s', lost: '== 0' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--quiet'])
+    expect(run.code).toBe(0)
+    const [recovery] = readResult(out).slo.checks
+    expect(recovery).toMatchObject({ expression: 'recovery.time < 5s', status: 'skipped', actual: null })
+  })
+})
+
 describe('faults in the config', () => {
   it('runs each fault and its undo as run events, and reports a failing one without failing the run', async () => {
     const dir = tempDir()

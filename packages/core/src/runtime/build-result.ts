@@ -90,6 +90,8 @@ export function buildResult(state: FinalState): RunResult {
       scenario: { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax },
     }),
     unmeasured: (metric) => {
+      if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
+        return 'not measured: the run had no fault and no burst to recover from'
       if (metric.kind !== 'counter') return undefined
       if ((metric.name === 'lost' || metric.name === 'unresolved') && drainCut && stop)
         return `not measured: ${stoppedBy} cut the drain short`
