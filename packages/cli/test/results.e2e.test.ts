@@ -154,6 +154,15 @@ describe('cdcb compare, merge and report on real runs', () => {
     expect(existsSync(out)).toBe(false)
   })
 
+  it('report refuses an output it cannot write with exit 2 and one line, not a stack trace', async () => {
+    const [fast] = await runs
+    const report = await runCli(['report', fast, '--html', '/proc/nope.html'])
+    expect(report.code).toBe(2)
+    expect(report.stderr.trim()).toMatch(
+      /^cdcb: --html \/proc\/nope\.html: cannot write there: .* — choose another path$/,
+    )
+  })
+
   it('run --csv and report --csv write the per-interval series and the final stats', async () => {
     const [fast] = await runs
     const prefix = path.join(dir, 'csv', 'fast')

@@ -32,6 +32,14 @@ Without --html or --csv it prints the summary. Exit codes: 0 written, 2 bad inpu
         this.log(formatSummary(result))
         return
       }
+      const { whyNotWritable } = await import('@cdcb/core/runtime')
+      for (const [flag, file] of [
+        ['--html', flags.html],
+        ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
+      ] as const) {
+        const problem = file === undefined ? undefined : whyNotWritable(file)
+        if (problem) fail(2, `${flag} ${file}: cannot write there: ${problem} — choose another path`)
+      }
       const { writeOutputs } = await import('../results/write-outputs.js')
       const written = await writeOutputs(result, { html: flags.html, csv: flags.csv })
       for (const file of written) this.log(`wrote ${file}`)
