@@ -10,11 +10,16 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { runRoot } from '../services/lib/paths.mjs'
 
 const shared = globalThis as { cdcbTestTemp?: { root: string; previous: string | undefined; users: number } }
 
 export default function setup(): () => void {
   if (!shared.cdcbTestTemp) {
+    // Servers the harness starts keep their state where the checkout's own `npm run services` would,
+    // for every project and test worker alike: pinned before TMPDIR moves, or a test asking the harness
+    // about a server would look in this run's folder and not find the one its global setup started.
+    process.env.CDCB_SERVICES_TMP ??= runRoot()
     const previous = process.env.TMPDIR
     const root = mkdtempSync(path.join(tmpdir(), 'cdcb-test-run-'))
     // Embedded PostgreSQL runs as the postgres user when tests run as root: it must reach its data dir.

@@ -49,6 +49,8 @@ describe.skipIf(env.skip)('cdcb-plugin-redis-streams against a real redis-server
       { source: { plugin: 'redis-streams', options: { url, readcount: 5 } }, sink: redisStreams({ url }) },
       { origin: 'test' },
     ).catch((e: unknown) => e)
-    expect((error as Error).message).toBe('source.options.readcount: unknown key — did you mean "readCount"?')
+    expect((error as Error).message).toBe(
+      'test: source.options.readcount: unknown key — did you mean "readCount"?',
+    )
   })
 })

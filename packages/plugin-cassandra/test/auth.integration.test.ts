@@ -88,7 +88,7 @@ describe.skipIf(!env.harness)('a node with password authentication', () => {
     expect(lines, stderr).toHaveLength(1)
     expect(lines[0]).toMatch(
       new RegExp(
-        `^cdcb: source: Cassandra at ${address} \\(dc datacenter1\\) refused the login: .* — check the username and password$`,
+        `^cdcb: source "cassandra" failed to \\w+: Cassandra at ${address} \\(dc datacenter1\\) refused the login: .* — check the username and password$`,
       ),
     )
     expect(stderr).not.toContain('hunter2-secret')

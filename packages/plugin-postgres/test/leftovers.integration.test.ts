@@ -179,7 +179,7 @@ describe('two runs at once against the same servers', () => {
     expect(await second.done).toBe(2)
     expect(second.stderr).toMatch(
       new RegExp(
-        `^cdcb: source: table public\\.shared_events at .* belongs to run ${firstId}, which is still running — two runs cannot share a table; give this one another name with source\\.options\\.table`,
+        `^cdcb: source "postgres" failed to prepare: table public\\.shared_events at .* belongs to run ${firstId}, which is still running — two runs cannot share a table; give this one another name with source\\.options\\.table`,
       ),
     )
     expect(second.stderr.trim().split('\n')).toHaveLength(1)

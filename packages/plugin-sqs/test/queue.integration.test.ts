@@ -189,7 +189,9 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
         load: { rate: 10, duration: '1s' },
         verify: false,
       }),
-    ).rejects.toThrow(`source: queue "${missing}" does not exist at ${endpoint} and createQueue is false`)
+    ).rejects.toThrow(
+      `source "sqs" failed to prepare: queue "${missing}" does not exist at ${endpoint} and createQueue is false`,
+    )
   })
 
   it('an unreachable endpoint fails the run with one line naming it', async () => {
