@@ -41,8 +41,14 @@ export const optionsSchema = z
      * Sink: set up PostgreSQL's native logical replication from this server (a
      * publication and a slot there, a subscription at the target) for the run,
      * and remove it after. The URL as the target server reaches the source.
+     * Pipeline: the subscription's publisher, where `terminateWalsender` acts.
      */
     replicateFrom: connectionUrl.optional(),
+    /**
+     * Pipeline: the subscription (at `url`) whose fault actions the part offers.
+     * @default the one the sink's `replicateFrom` creates for the run, `cdcb_<runId>_pipe`
+     */
+    subscription: identifier.optional(),
     /** Leave the tables this run created in place after it (still marked as cdcb's), e.g. to inspect them. @default false */
     keepTables: z.boolean({ error: 'expected true or false' }).optional(),
     /** How long to wait for a connection. @default "10s" */
