@@ -1,0 +1,58 @@
+/**
+ * `cdcb run --shard` refuses what would make a wrong run, before anything is
+ * prepared or written: one line naming the flag, exit 2. (Three shards against
+ * one PostgreSQL, merged: packages/plugin-postgres/test/shards.integration.test.ts.)
+ */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli, tempDir, writeConfig } from './helpers.js'
+
+const config = writeConfig({
+  source: { plugin: 'memory' },
+  sink: { plugin: 'memory' },
+  workers: 1,
+  load: { rate: 100, duration: '1s' },
+})
+
+async function refused(args: string[], message: RegExp) {
+  const out = path.join(tempDir(), 'result.json')
+  const cli = await runCli(['run', '--config', config, '--out', out, '--no-tui', ...args])
+  expect(cli.code).toBe(2)
+  expect(cli.stderr.trim()).toMatch(message)
+  expect(cli.stderr.trim().split('\n')).toHaveLength(1)
+  expect(cli.stdout).toBe('')
+  expect(existsSync(out)).toBe(false)
+}
+
+describe('cdcb run --shard: bad input is one line and exit 2', () => {
+  const soon = () => String(Math.round(Date.now() / 1000) + 60)
+
+  it('a start time already past', async () => {
+    const past = new Date(Date.now() - 10_000).toISOString()
+    await refused(
+      ['--shard', '1/3', '--run-id', 'r1', '--start-at', past],
+      /^cdcb: --start-at: .* is \d+\.\ds in the past \(at most 2s is allowed\) — give a later start time$/,
+    )
+  })
+
+  it('a shard without a run id, an index out of range, a run id that cannot name objects', async () => {
+    await refused(['--shard', '1/3', '--start-at', soon()], /^cdcb: --shard: shard 1\/3 needs a run id/)
+    await refused(
+      ['--shard', '3/3', '--run-id', 'r1', '--start-at', soon()],
+      /^cdcb: --shard: expected an index from 0 to 2 \(indexes are 0-based\), got "3\/3"$/,
+    )
+    await refused(
+      ['--shard', '0/2', '--run-id', 'my_run', '--start-at', soon()],
+      /^cdcb: --run-id: expected 1 to 24 lowercase letters and digits/,
+    )
+  })
+
+  it('no config: the embedded quickstart cannot be shared by shards', async () => {
+    const cli = await runCli(['run', '--shard', '0/2', '--run-id', 'r1', '--start-at', soon(), '--no-tui'], {
+      cwd: tempDir(),
+    })
+    expect(cli.code).toBe(2)
+    expect(cli.stderr.trim()).toMatch(/^cdcb: --shard 0\/2: no config found in .* belongs to one process/)
+  })
+})
