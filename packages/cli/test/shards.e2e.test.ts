@@ -48,6 +48,72 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     )
   })
 
+  it('a plugin whose run-owned objects shards cannot share refuses before it makes any', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { plugin: 'kafka', options: { brokers: '127.0.0.1:9', topic: 't', deleteTopic: true } },
+        /source\.options\.deleteTopic: the first shard of a run \(--shard\) to finish would delete the topic/,
+      ],
+      [
+        { plugin: 'sqs', options: { endpoint: 'http://127.0.0.1:9', queue: 'q' } },
+        /SQS hands each message to one receiver/,
+      ],
+      [
+        { plugin: 'cassandra', options: { contactPoints: ['127.0.0.1:9'], localDataCenter: 'dc1' } },
+        /the Cassandra plugin cannot share a run's tables across shards/,
+      ],
+    ]
+    for (const [source, message] of cases) {
+      const file = writeConfig({
+        source,
+        sink: { plugin: 'memory' },
+        workers: 1,
+        load: { rate: 10, duration: '1s' },
+      })
+      const cli = await runCli([
+        'run',
+        '--config',
+        file,
+        '--shard',
+        '0/2',
+        '--run-id',
+        'r1',
+        '--start-at',
+        soon(),
+        '--no-tui',
+        '-q',
+      ])
+      expect(cli.stderr.trim()).toMatch(message)
+      expect(cli.stderr.trim().split('\n')).toHaveLength(1)
+      expect(cli.code).toBe(2)
+    }
+  })
+
+  it('a pipeline part, which each shard would set up again', async () => {
+    const file = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      pipeline: { plugin: 'kafka-connect', options: { url: 'http://127.0.0.1:9', connectors: [] } },
+      workers: 1,
+    })
+    const cli = await runCli([
+      'run',
+      '--config',
+      file,
+      '--shard',
+      '0/2',
+      '--run-id',
+      'r1',
+      '--start-at',
+      soon(),
+      '--no-tui',
+    ])
+    expect(cli.stderr.trim()).toMatch(
+      /^cdcb: --shard: the config's pipeline part is set up and torn down by the process that runs it/,
+    )
+    expect(cli.code).toBe(2)
+  })
+
   it('no config: the embedded quickstart cannot be shared by shards', async () => {
     const cli = await runCli(['run', '--shard', '0/2', '--run-id', 'r1', '--start-at', soon(), '--no-tui'], {
       cwd: tempDir(),

@@ -263,6 +263,11 @@ function resolveSharding(
       `${shardName}: shard ${formatShard(shard)} needs a start time shared by every shard — add --start-at T (or startAt), epoch seconds or ISO 8601`,
     )
   }
+  if (shard && shard.count > 1 && config.pipeline) {
+    throw new ConfigError(
+      `${shardName}: the config's pipeline part is set up and torn down by the process that runs it, so each of ${shard.count} shards would do it again — set the pipeline up yourself and remove pipeline:, or run in one process`,
+    )
+  }
   if (startAtMicros !== undefined && !sloOnly) {
     const past = Date.now() * 1e3 - startAtMicros
     if (past > START_AT_TOLERANCE_MICROS) {

@@ -249,8 +249,9 @@ class BenchmarkRun {
     const { startAt, actualStartAt } = await this.startSchedule()
     pipeline?.watch(startAt)
     const stopTicker = this.startTicker(startAt)
-    // Faults run against the schedule's start, during the load phase.
-    const faults = startFaults(this.config.faults, startAt, {
+    // Faults run against the schedule's start, during the load phase; in shard 0 only, so a run's fault happens once.
+    const planned = (this.config.shard?.index ?? 0) === 0 ? this.config.faults : []
+    const faults = startFaults(planned, startAt, {
       baseDir: this.config.baseDir,
       pipelineActions: pipeline?.actions(),
       now: nowMicros,
