@@ -140,6 +140,7 @@ describe('cdcb run --shard across three processes', () => {
       expect(cli.stdout).toMatch(
         new RegExp(`shard \\d/3 of run ${runId}: ready; waiting [\\d.]+s to start at`),
       )
+      expect(cli.stdout).toMatch(new RegExp(`shard \\d/3 of run ${runId}: its share of the run`))
       expect(cli.code).toBe(0)
     }
     expect(seenWhileWaiting).toEqual({
