@@ -114,6 +114,15 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     expect(cli.code).toBe(2)
   })
 
+  it('cdcb search, whose trials are runs of their own, refuses a config naming one run', async () => {
+    const file = writeConfig({ source: { plugin: 'memory' }, sink: { plugin: 'memory' }, runId: 'fixed1' })
+    const cli = await runCli(['search', '--config', file])
+    expect(cli.stderr.trim()).toMatch(
+      /^cdcb: bench\.config\.json: runId: names one run, and cdcb search runs a trial after another/,
+    )
+    expect(cli.code).toBe(2)
+  })
+
   it('no config: the embedded quickstart cannot be shared by shards', async () => {
     const cli = await runCli(['run', '--shard', '0/2', '--run-id', 'r1', '--start-at', soon(), '--no-tui'], {
       cwd: tempDir(),

@@ -99,7 +99,7 @@ describe('cdcb run --shard across three processes', () => {
 
     const runId = 'shardtest1'
     // Far enough ahead for three processes to load and prepare on a busy 2-core machine.
-    const startAt = new Date(Date.now() + 15_000).toISOString()
+    const startAt = new Date(Date.now() + 20_000).toISOString()
     const files = [0, 1, 2].map((i) => path.join(dir, `shard-${i}.json`))
     let waiting = 0
     let seenWhileWaiting: Awaited<ReturnType<typeof cdcbObjects>> | undefined

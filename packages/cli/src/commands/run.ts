@@ -42,7 +42,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     }),
     'run-id': Flags.string({
       description:
-        "The run's id (1 to 24 lowercase letters and digits) instead of a random one; every shard of a run uses the same. Overrides runId.",
+        "The run's id (1 to 24 lowercase letters and digits) instead of a random one; every shard of a run uses the same, and each run a new one (objects are named after it). Overrides runId.",
     }),
     'start-at': Flags.string({
       description:
