@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RunResult } from '@cdcb/core'
+import { addEncoded, createHistogram, summarize } from '@cdcb/core/runtime'
 import { afterAll, describe, expect, it } from 'vitest'
 import { useEmbeddedPostgres } from './server.js'
 
@@ -178,6 +179,15 @@ describe('cdcb run --shard across three processes', () => {
     expect(sum.verification?.checked).toBe(whole.verification?.checked)
     expect(sum.verification?.mismatched).toBe(0)
     expect(sum.metrics.e2e.count).toBe(whole.metrics.e2e.count)
+    // The merged percentiles are those of all three shards' samples in one histogram (lossless, to its precision).
+    for (const metric of ['e2e', 'ack', 'lag'] as const) {
+      const all = createHistogram()
+      for (const part of parts) addEncoded(all, part.histograms[metric]!)
+      const one = summarize(all)
+      all.destroy()
+      for (const statistic of ['p50', 'p99', 'max'] as const)
+        expect(sum.metrics[metric][statistic], `${metric}.${statistic}`).toBe(one[statistic])
+    }
     expect(sum.rate.target).toBeCloseTo(whole.rate.target!, 0)
     // The spread of the shards' actual starts, from their own records, in the result and the summary.
     const starts = parts.map((p) => p.start!.actualMicros)

@@ -4,6 +4,7 @@ import { ConfigError } from '../../src/errors.js'
 import { KeySpace } from '../../src/load/keyspace.js'
 import { parseStartAt, planWorker, type RunShard, shardOwnsSeq } from '../../src/load/shard.js'
 import type { RunResult } from '../../src/result.js'
+import { unfairDifferences } from '../../src/results/compare.js'
 import { mergeResults } from '../../src/results/merge.js'
 import { makeResult } from '../results/make-result.js'
 
@@ -174,5 +175,13 @@ describe('cdcb merge takes the shards of one run, each once, none missing', () =
     )
     expect(mergeProblem([shard(0, 2), shard(1, 3)])).toMatch(/^s1\.json: shard: shard 1\/3 of run run7/)
     expect(mergeProblem([shard(0, 2), makeResult({ e2e: [1] })])).toMatch(/^s1\.json: shard: absent/)
+  })
+})
+
+describe('cdcb compare of a shard', () => {
+  it('says a shard holds only its share of the run', () => {
+    expect(unfairDifferences(shard(1, 3), makeResult({ e2e: [1000, 2000, 3000] }))).toContain(
+      'the baseline is shard 1/3 of run run7: its figures are its share of the run (compare merged shards: cdcb merge)',
+    )
   })
 })
