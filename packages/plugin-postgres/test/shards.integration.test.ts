@@ -211,4 +211,50 @@ describe('cdcb run --shard across three processes', () => {
     expect(twice.code).toBe(2)
     expect(twice.stderr).toMatch(/shard: 1\/3 is given twice/)
   })
+
+  it('the first shard out leaves what the run shares to the shards still running; the last drops it', async () => {
+    const config = writeConfigFile('shared_longer')
+    const runId = 'shardtest2'
+    const startAt = new Date(Date.now() + 20_000).toISOString()
+    const shard = (i: number, duration: string) =>
+      cdcb([
+        'run',
+        '--config',
+        config,
+        '--workers',
+        '1',
+        '--duration',
+        duration,
+        '--shard',
+        `${i}/2`,
+        '--run-id',
+        runId,
+        '--start-at',
+        startAt,
+        '--out',
+        path.join(dir, `longer-${i}.json`),
+        '--no-tui',
+        '-q',
+      ])
+    // Shard 0 ends seconds before shard 1 stops writing.
+    const longer = shard(1, '12s')
+    const first = await shard(0, '2s')
+    expect(first.stderr).not.toMatch(/\n\s+at /)
+    expect(first.code).toBe(0)
+    const meanwhile = await cdcbObjects()
+    const last = await longer
+    expect(last.stderr).not.toMatch(/\n\s+at /)
+    expect(last.code).toBe(0)
+    // Shard 1 was still running: the table, the publication and its own slot were still there.
+    expect(meanwhile).toEqual({
+      slots: [`cdcb_${runId}_sink_s1`],
+      publications: [`cdcb_${runId}_sink`],
+      tables: ['shared_longer'],
+    })
+    const result = read(path.join(dir, 'longer-1.json'))
+    expect(result.events.errors).toBe(0)
+    expect(result.events.lost).toBe(0)
+    expect(result.events.observed).toBe(result.events.sent)
+    expect(await cdcbObjects()).toEqual({ slots: [], publications: [], tables: [] })
+  })
 })
