@@ -466,7 +466,12 @@ class BenchmarkRun {
           `${who}: ready; waiting ${(wait / 1e6).toFixed(1)}s to start at ${new Date(startAt / 1e3).toISOString()} (--start-at)`,
         )
         await this.sleepUnlessStopped(wait)
-        if (this.control.reason) throw new CdcbError('interrupted before the run started', 3)
+        if (this.control.reason) {
+          // As a stop while starting up: the workers close (sinks stop, sources close) before the teardown.
+          this.broadcast({ type: 'stop' })
+          await this.closeWorkers(PHASE_DEADLINES.closeStopped)
+          throw new CdcbError('interrupted before the run started', 3)
+        }
       }
     }
     this.broadcast({ type: 'start', startAt })
