@@ -123,6 +123,41 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     expect(cli.code).toBe(2)
   })
 
+  it('says how long it waits for the start, and Ctrl-C while it waits ends it at once, writing nothing', async () => {
+    const out = path.join(tempDir(), 'result.json')
+    let interrupted = false
+    const began = Date.now()
+    const cli = await runCli(
+      [
+        'run',
+        '--config',
+        config,
+        '--shard',
+        '0/2',
+        '--run-id',
+        'r1',
+        '--start-at',
+        soon(),
+        '--out',
+        out,
+        '--no-tui',
+      ],
+      {
+        onStdout: (text, kill) => {
+          if (!interrupted && /ready; waiting \d+\.\ds to start at .*Z \(--start-at\)/.test(text)) {
+            interrupted = true
+            kill('SIGINT')
+          }
+        },
+      },
+    )
+    expect(interrupted).toBe(true)
+    expect(cli.code).toBe(130)
+    expect(cli.stderr).toMatch(/interrupted before the run started; nothing was measured/)
+    expect(existsSync(out)).toBe(false)
+    expect(Date.now() - began).toBeLessThan(50_000)
+  })
+
   it('no config: the embedded quickstart cannot be shared by shards', async () => {
     const cli = await runCli(['run', '--shard', '0/2', '--run-id', 'r1', '--start-at', soon(), '--no-tui'], {
       cwd: tempDir(),
