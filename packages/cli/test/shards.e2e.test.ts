@@ -59,6 +59,10 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
         /SQS hands each message to one receiver/,
       ],
       [
+        { plugin: 'cdcb-plugin-redis-streams', options: { url: 'redis://127.0.0.1:9' } },
+        /shards \(--shard\) of one run cannot share them/,
+      ],
+      [
         { plugin: 'cassandra', options: { contactPoints: ['127.0.0.1:9'], localDataCenter: 'dc1' } },
         /the Cassandra plugin cannot share a run's tables across shards/,
       ],
