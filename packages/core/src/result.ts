@@ -86,6 +86,31 @@ export interface SloCheck {
   readonly status: 'passed' | 'failed' | 'skipped'
   /** Why it was skipped, or what qualifies the actual (samples out of range, a default check). */
   readonly note?: string
+  /** A windowed check (`e2e.p99[1m] < 2s`): its windows; `actual` is then the worst window's figure. */
+  readonly windows?: SloWindowReport
+}
+
+/** How a windowed check fared in each window of the measured run (windows start at its start). */
+export interface SloWindowReport {
+  /** Window length, seconds. */
+  readonly seconds: number
+  /** Windows evaluated, the last possibly partial. */
+  readonly count: number
+  /** Windows in which the check did not hold (no data counts as not holding). */
+  readonly failed: number
+  /** True when the last window was shorter than `seconds` (the measured run is not a whole number of windows). */
+  readonly lastPartial: boolean
+  /** The figure furthest from holding over the windows with data, in the check's unit; null when none had data. */
+  readonly worst: number | null
+  /** Windows without a figure (no sample, no operation). */
+  readonly noData: number
+  /** The failing windows in order, at most the first 100: start and end in seconds from the measured window's start. */
+  readonly failing: readonly {
+    readonly start: number
+    readonly end: number
+    readonly actual: number | null
+    readonly partial?: true
+  }[]
 }
 
 /** What reporters receive every interval. */

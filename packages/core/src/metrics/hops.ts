@@ -55,6 +55,11 @@ export class HopTotals {
   private recorders: Recorder[] = []
   private below: number[] = []
 
+  /** The stamps the sink declared, in pipeline order; empty until a worker says. */
+  get declared(): readonly StampInfo[] {
+    return this.stamps
+  }
+
   /** Called with the first worker's declaration; every worker runs the same sink. */
   declare(stamps: readonly StampInfo[] | undefined): void {
     if (!stamps || this.stamps.length > 0) return

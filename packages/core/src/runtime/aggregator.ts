@@ -19,6 +19,7 @@ import {
 } from '../result.js'
 import { evaluateSlo, type LatencyValue, type SloInputs } from '../slo/evaluate.js'
 import type { Statistic } from '../slo/parser.js'
+import { SloWindows } from '../slo/windows.js'
 import type { ErrorTally, WorkerCounters, WorkerMessage } from './messages.js'
 
 type SnapshotMessage = Extract<WorkerMessage, { type: 'snapshot' }>
@@ -46,7 +47,20 @@ export class Aggregator {
   private previous = { at: 0, sent: 0, observed: 0 }
   readonly intervals: IntervalPoint[] = []
 
-  constructor(private readonly config: ResolvedConfig) {}
+  /** Windowed SLOs' figures, window by window (nothing kept when the config has none). */
+  readonly windows: SloWindows
+
+  constructor(private readonly config: ResolvedConfig) {
+    const { load } = config
+    this.windows = new SloWindows(
+      config.slo,
+      load.totalMicros - load.warmupMicros,
+      config.intervalMicros,
+      config.workers,
+      this.hops,
+      latencyValue,
+    )
+  }
 
   /** Adds one worker's snapshot. */
   add(message: SnapshotMessage): void {
@@ -60,6 +74,19 @@ export class Aggregator {
       if (warmup) this.interval[metric].addSparse(warmup)
     }
     this.hops.add(message.hops)
+    if (this.windows.active) {
+      const before = this.counters.get(message.shard)
+      const grown = (counter: keyof WorkerCounters) => message.counters[counter] - (before?.[counter] ?? 0)
+      this.windows.add(message.shard, {
+        sinceMeasureStart: message.sinceMeasureStart,
+        latencies: message.measured,
+        hops: message.hops,
+        sent: grown('sentMeasured'),
+        errors: grown('errorsMeasured'),
+        late: grown('lateMeasured'),
+        delivered: grown('observedMeasured'),
+      })
+    }
     this.counters.set(message.shard, message.counters)
     this.errorsByShard.set(message.shard, message.errors)
   }
@@ -149,6 +176,7 @@ export class Aggregator {
       errors: this.errors(),
       slo: evaluateSlo(this.config.slo, {
         ...sloInputs(this.total, totals, measuredMicros, this.hops, null),
+        windows: (expression) => this.windows.report(expression),
         // Loss, unresolved, verification and recovery are known only at the end; say so rather than fail them live.
         unmeasured: (metric) =>
           metric.kind === 'scenario' ||
@@ -250,7 +278,8 @@ export function sloInputs(
   }
 }
 
-function latencyValue(recorder: Recorder, statistic: Statistic): LatencyValue {
+/** A statistic of a recorder as SLO checks read it (ms; null when unknown, out-of-range samples in the rank). */
+export function latencyValue(recorder: Recorder, statistic: Statistic): LatencyValue {
   const { belowZero, aboveRange } = recorder
   const outside = belowZero + aboveRange
   let micros: number

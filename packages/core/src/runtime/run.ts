@@ -312,6 +312,7 @@ class BenchmarkRun {
       totals,
       latencies: this.aggregator.total,
       hops: this.aggregator.hops,
+      windows: this.aggregator.windows,
       pipeline: pipeline && {
         failure: pipeline.failure,
         report: pipeline.report(),
