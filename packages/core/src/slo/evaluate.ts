@@ -105,7 +105,7 @@ function windowedCheck(
       note: `known when the first ${length} window closes`,
     }
   const passed = windows.failed === 0
-  const partial = windows.lastPartial ? ', the last one partial' : ''
+  const partial = windows.lastPartial ? ' (the last partial)' : ''
   let note = `held in all ${windows.count} windows of ${length}${partial}`
   if (!passed) {
     const listed = windows.failing.map((w) => {

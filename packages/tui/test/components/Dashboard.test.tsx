@@ -80,6 +80,31 @@ describe('Dashboard at 80×24, driven by a scripted stream of snapshots', () => 
     expect(lineWith(dash.push(snapshotAt(31, { slo, phase: 'done' })), 'verified')).toContain('✗ FAIL')
   })
 
+  test('a windowed check names the first window it failed in and how many failed', () => {
+    const dash = scriptedDashboard()
+    const windowed = {
+      ...check('e2e.p99[2s] < 100ms', 900, false),
+      windows: {
+        seconds: 2,
+        count: 5,
+        failed: 1,
+        lastPartial: false,
+        worst: 900,
+        noData: 0,
+        failing: [{ start: 4, end: 6, actual: 900 }],
+      },
+    }
+    const frame = dash.push(snapshotAt(16, { slo: [windowed] }))
+    expect(lineWith(frame, 'e2e.p99[2s]')).toMatch(
+      /✗ FAIL\s+e2e\.p99\[2s\] < 100ms\s+900ms in 4s–6s, 1 of 5 windows of 2s/,
+    )
+    const held = { ...windowed, passed: true, status: 'passed' as const, actual: 30 }
+    held.windows = { ...windowed.windows, failed: 0, worst: 30, failing: [] }
+    expect(lineWith(dash.push(snapshotAt(17, { slo: [held] })), 'e2e.p99[2s]')).toMatch(
+      /✓ pass\s+e2e\.p99\[2s\] < 100ms\s+30\.0ms worst of 5 windows of 2s/,
+    )
+  })
+
   test('lists each error kind with its count and last message', () => {
     const dash = scriptedDashboard()
     const frame = dash.push(
