@@ -163,6 +163,7 @@ export class Aggregator {
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()
     const events = liveEvents(totals)
     const measuredMicros = Math.max(0, Math.min(elapsedMicros, load.totalMicros) - load.warmupMicros)
+    if (phase === 'measure') this.windows.loadRunning(measuredMicros)
     const snapshot: RunSnapshot = {
       runId,
       phase,

@@ -72,6 +72,7 @@ export class SloWindows {
   }[] = []
   private readonly states = new Map<SloExpression, CheckState>()
   private readonly reported = new Map<number, number>()
+  private loadRanUntil = 0
 
   /**
    * `measuredMicros`: the planned measured window; `workers`: how many report;
@@ -146,11 +147,17 @@ export class SloWindows {
       const lastIndex = Math.max(0, Math.ceil(this.measuredMicros / group.micros) - 1)
       for (const window of [...group.open.values()].sort((a, b) => a.index - b.index)) {
         const end = (window.index + 1) * group.micros
-        // The last window stays open for the drain's samples until `finish`.
-        if (end > reported || window.index >= lastIndex) break
+        // The last window stays open for the drain's samples until `finish`, and so does any
+        // window the load may not have reached (a stop ends the measured window early).
+        if (end > reported || end > this.loadRanUntil || window.index >= lastIndex) break
         this.close(group, window, end)
       }
     }
+  }
+
+  /** Called on each live tick while the load runs: µs from the measured window's start to now. */
+  loadRunning(sinceMeasureStart: number): void {
+    this.loadRanUntil = Math.max(this.loadRanUntil, sinceMeasureStart)
   }
 
   /** Closes every window still open; the measured run ended `measuredMicros` after its start (earlier when stopped). */

@@ -94,6 +94,7 @@ describe('windowed SLOs', () => {
 
   it('close a window only once every worker reported past it, and keep no closed window open', () => {
     const { windows, check } = windowsFor(['errors[1s] < 10%'], 3, 2)
+    windows.loadRunning(3e6)
     windows.add(0, input(1, { sent: 10 }))
     windows.add(0, input(2, { sent: 10 }))
     expect(check('errors[1s] < 10%').status).toBe('skipped')
@@ -107,6 +108,14 @@ describe('windowed SLOs', () => {
     windows.add(1, input(3, { sent: 10 }))
     windows.finish(3e6)
     expect(check('errors[1s] < 10%').windows).toMatchObject({ count: 3, failed: 1 })
+  })
+
+  it('end at a stop: the window it cut short is partial, and the drain after it opens none', () => {
+    const { windows, check } = windowsFor(['e2e.max[1s] < 1s'], 6)
+    windows.loadRunning(2.5e6)
+    for (let s = 1; s <= 5; s++) windows.add(0, input(s, { latencies: e2e(s >= 4 ? 5000 : 10) }))
+    windows.finish(2.5e6)
+    expect(check('e2e.max[1s] < 1s').windows).toMatchObject({ count: 3, failed: 0, lastPartial: true })
   })
 
   it('fail a window with no figure, and say so', () => {
