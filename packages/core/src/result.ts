@@ -133,11 +133,25 @@ export interface RunSnapshot {
   readonly interval: LatencySummaries
   /** Latencies over the measured window so far (warmup excluded). */
   readonly total: LatencySummaries
+  /**
+   * Hops of measured-window events, in pipeline order, when the sink declares
+   * stamps (absent or empty otherwise): the last interval's and the run's so far.
+   */
+  readonly hops?: readonly LiveHop[]
   readonly events: EventCounts
   /** Share of sent operations that were late over the whole run, 0..1. */
   readonly lateShare: number
   readonly errors: readonly ErrorCount[]
   readonly slo: readonly SloCheck[]
+}
+
+/** One hop in a live snapshot: `from` → `to` (`intended` is cdcb's intended time), latencies in ms. */
+export interface LiveHop {
+  readonly name: string
+  readonly from: string
+  readonly to: string
+  readonly interval: LatencySummary
+  readonly total: LatencySummary
 }
 
 /** One row of the per-interval time series in the result. */

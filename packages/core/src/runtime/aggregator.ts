@@ -42,6 +42,8 @@ export class Aggregator {
   readonly hops = new HopTotals()
   /** All latencies since the last tick (warmup included), for the live view. */
   private readonly interval: RecorderSet = createRecorderSet()
+  /** Measured-window hops since the last tick, for the live view. */
+  private readonly intervalHops = new HopTotals()
   private readonly counters = new Map<number, WorkerCounters>()
   private readonly errorsByShard = new Map<number, readonly ErrorTally[]>()
   private previous = { at: 0, sent: 0, observed: 0 }
@@ -74,6 +76,8 @@ export class Aggregator {
       if (warmup) this.interval[metric].addSparse(warmup)
     }
     this.hops.add(message.hops)
+    if (message.hops && this.intervalHops.declared.length === 0) this.intervalHops.declare(this.hops.declared)
+    this.intervalHops.add(message.hops)
     if (this.windows.active) {
       const before = this.counters.get(message.shard)
       const grown = (counter: keyof WorkerCounters) => message.counters[counter] - (before?.[counter] ?? 0)
@@ -161,6 +165,16 @@ export class Aggregator {
         : 0
     const interval = summarize(this.interval)
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()
+    if (this.intervalHops.declared.length === 0) this.intervalHops.declare(this.hops.declared)
+    const totalHops = this.hops.live()
+    const hops = this.intervalHops.live().map((hop, i) => ({
+      name: hop.name,
+      from: hop.from,
+      to: hop.to,
+      interval: hop.latency,
+      total: totalHops[i]!.latency,
+    }))
+    this.intervalHops.reset()
     const events = liveEvents(totals)
     const measuredMicros = Math.max(0, Math.min(elapsedMicros, load.totalMicros) - load.warmupMicros)
     if (phase === 'measure') this.windows.loadRunning(measuredMicros)
@@ -172,6 +186,7 @@ export class Aggregator {
       rate: { target: targetRate, sent: sentRate, achieved: achievedRate },
       interval,
       total: summarize(this.total),
+      ...(hops.length > 0 ? { hops } : {}),
       events,
       lateShare: totals.sentMeasured ? totals.lateMeasured / totals.sentMeasured : 0,
       errors: this.errors(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HopTotals } from '../../src/metrics/hops.js'
+import { HopRecorders, HopTotals } from '../../src/metrics/hops.js'
 import { Recorder } from '../../src/metrics/recorder.js'
 import { latencyValue } from '../../src/runtime/aggregator.js'
 import { evaluateSlo } from '../../src/slo/evaluate.js'
@@ -116,6 +116,28 @@ describe('windowed SLOs', () => {
     for (let s = 1; s <= 5; s++) windows.add(0, input(s, { latencies: e2e(s >= 4 ? 5000 : 10) }))
     windows.finish(2.5e6)
     expect(check('e2e.max[1s] < 1s').windows).toMatchObject({ count: 3, failed: 0, lastPartial: true })
+  })
+
+  it('judge a hop per window from the stamps the sink declared', () => {
+    const stamps = [{ name: 'connector', description: 'connector read it', resolutionMicros: 1 }]
+    const declared = new HopTotals()
+    declared.declare(stamps)
+    const expression = parseSlo('hop.connector.p99[1s] < 100ms')
+    const windows = new SloWindows([expression], 2e6, 1e6, 1, declared, latencyValue)
+    for (const [second, ms] of [
+      [1, 10],
+      [2, 700],
+    ] as const) {
+      const hops = new HopRecorders(stamps)
+      hops.record(0, [ms * 1e3])
+      windows.add(0, input(second, { hops: hops.take() }))
+    }
+    windows.finish(2e6)
+    expect(windows.report(expression)).toMatchObject({
+      count: 2,
+      failed: 1,
+      failing: [{ start: 1, end: 2, actual: expect.closeTo(700, 0) }],
+    })
   })
 
   it('fail a window with no figure, and say so', () => {
