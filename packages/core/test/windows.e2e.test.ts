@@ -33,4 +33,24 @@ describe('windowed SLOs', () => {
     expect(check('errors[3s] < 1%')).toMatchObject({ status: 'passed', note: 'held in all 4 windows of 3s' })
     expect(result.status).toBe('failed')
   }, 60_000)
+
+  it('abortOnFail stops the run once a window failed, and judges the windows up to the stop', async () => {
+    const config = await resolveConfig({
+      source: { plugin: 'memory', options: { delay: '5ms', pipelineStall: { at: '3s', for: '1s' } } },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 200, duration: '30s', warmup: '1s', keys: 100, drainTimeout: '5s' },
+      slo: ['e2e.max[2s] < 500ms'],
+      abortOnFail: true,
+      reporters: [],
+    } satisfies UserConfig)
+    const result = await runBenchmark(config)
+    const [check] = result.slo.checks
+    // The stall is in measured 2s–3s; the window 2s–4s closes once the load ran past 4 s.
+    expect(result.reason).toMatch(/abortOnFail/)
+    expect(result.measuredSeconds).toBeGreaterThan(4)
+    expect(result.measuredSeconds).toBeLessThan(15)
+    expect(check!.windows!.failing[0]).toMatchObject({ start: 2, end: 4 })
+    expect(check!.windows!.count).toBe(Math.ceil(result.measuredSeconds / 2))
+  }, 60_000)
 })

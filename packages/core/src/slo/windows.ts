@@ -22,7 +22,7 @@
  * evaluated over what it had and marked partial.
  */
 import { type HopCounts, HopTotals } from '../metrics/hops.js'
-import { createRecorderSet, type Recorder } from '../metrics/recorder.js'
+import { Recorder } from '../metrics/recorder.js'
 import type { EventCounts, LatencyMetric, SloWindowReport } from '../result.js'
 import type { IntervalCounts } from '../runtime/messages.js'
 import { evaluateSlo, type LatencyValue, type SloInputs } from './evaluate.js'
@@ -46,8 +46,10 @@ export interface WindowInput {
 
 interface OpenWindow {
   readonly index: number
-  readonly latencies: ReturnType<typeof createRecorderSet>
-  readonly hops: HopTotals
+  /** Only the latencies this window length's checks read. */
+  readonly latencies: Partial<Record<LatencyMetric, Recorder>>
+  /** Hops, when a check of this length reads one. */
+  readonly hops: HopTotals | undefined
   sent: number
   errors: number
   late: number
@@ -67,7 +69,10 @@ interface CheckState {
 export class SloWindows {
   private readonly groups: {
     readonly micros: number
-    readonly expressions: readonly SloExpression[]
+    readonly expressions: SloExpression[]
+    /** The whole-run latencies its checks read (`e2e`, …), and whether one reads a hop. */
+    readonly latencies: Set<LatencyMetric>
+    hops: boolean
     readonly open: Map<number, OpenWindow>
   }[] = []
   private readonly states = new Map<SloExpression, CheckState>()
@@ -97,15 +102,28 @@ export class SloWindows {
         noData: 0,
         failing: [],
       })
-      const group = this.groups.find((g) => g.micros === micros)
-      if (group) (group.expressions as SloExpression[]).push(expression)
-      else this.groups.push({ micros, expressions: [expression], open: new Map() })
+      let group = this.groups.find((g) => g.micros === micros)
+      if (!group) {
+        group = { micros, expressions: [], latencies: new Set(), hops: false, open: new Map() }
+        this.groups.push(group)
+      }
+      group.expressions.push(expression)
+      const { metric } = expression
+      if (metric.kind === 'latency') {
+        if (metric.name.startsWith('hop.')) group.hops = true
+        else group.latencies.add(metric.name as LatencyMetric)
+      }
     }
   }
 
   /** True when the config has a windowed check. */
   get active(): boolean {
     return this.groups.length > 0
+  }
+
+  /** Windows holding histograms now, over all window lengths (what memory grows with). */
+  get openWindows(): number {
+    return this.groups.reduce((n, g) => n + g.open.size, 0)
   }
 
   /** Adds one worker's snapshot; closes the windows every worker has reported past. */
@@ -118,21 +136,21 @@ export class SloWindows {
       const index = Math.min(lastIndex, Math.max(0, Math.floor(at / group.micros)))
       let window = group.open.get(index)
       if (!window) {
-        window = {
-          index,
-          latencies: createRecorderSet(),
-          hops: new HopTotals(),
-          sent: 0,
-          errors: 0,
-          late: 0,
-          delivered: 0,
+        const latencies: OpenWindow['latencies'] = {}
+        for (const metric of group.latencies) latencies[metric] = new Recorder()
+        let hops: HopTotals | undefined
+        if (group.hops) {
+          hops = new HopTotals()
+          hops.declare(this.hopTotals.declared)
         }
-        window.hops.declare(this.hopTotals.declared)
+        window = { index, latencies, hops, sent: 0, errors: 0, late: 0, delivered: 0 }
         group.open.set(index, window)
       }
-      for (const [metric, sparse] of Object.entries(input.latencies))
-        if (sparse) window.latencies[metric as LatencyMetric].addSparse(sparse)
-      window.hops.add(input.hops)
+      for (const metric of group.latencies) {
+        const sparse = input.latencies[metric]
+        if (sparse) window.latencies[metric]!.addSparse(sparse)
+      }
+      window.hops?.add(input.hops)
       window.sent += input.sent
       window.errors += input.errors
       window.late += input.late
@@ -198,7 +216,7 @@ export class SloWindows {
     const inputs: SloInputs = {
       latency: (name, statistic) => {
         const recorder = name.startsWith('hop.')
-          ? window.hops.recorder(name.slice(4))
+          ? window.hops?.recorder(name.slice(4))
           : window.latencies[name as LatencyMetric]
         return recorder
           ? this.latencyValue(recorder, statistic)

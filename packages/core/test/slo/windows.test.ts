@@ -140,6 +140,26 @@ describe('windowed SLOs', () => {
     })
   })
 
+  it('keep one window open however long the run, and list the first 100 failing windows', () => {
+    const { windows, check } = windowsFor(['e2e.p99[1s] < 1ms', 'late[1s] < 1%'], 1000)
+    windows.loadRunning(1000e6)
+    let most = 0
+    for (let s = 1; s <= 1000; s++) {
+      windows.add(0, input(s, { latencies: e2e(5), sent: 10 }))
+      most = Math.max(most, windows.openWindows)
+    }
+    // Both checks share the one open window of their length; each closed window is dropped.
+    expect(most).toBe(1)
+    windows.finish(1000e6)
+    expect(windows.openWindows).toBe(0)
+    const result = check('e2e.p99[1s] < 1ms')
+    expect(result.windows).toMatchObject({ count: 1000, failed: 1000 })
+    expect(result.windows!.failing).toHaveLength(100)
+    expect(result.windows!.failing.at(-1)).toMatchObject({ start: 99, end: 100 })
+    expect(result.note).toMatch(/, and 900 more$/)
+    expect(check('late[1s] < 1%').windows).toMatchObject({ count: 1000, failed: 0, worst: 0 })
+  })
+
   it('fail a window with no figure, and say so', () => {
     const { windows, check } = windowsFor(['e2e.p99[1s] < 1s'], 2)
     windows.add(0, input(1, { latencies: e2e(10) }))
