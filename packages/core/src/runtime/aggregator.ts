@@ -88,7 +88,7 @@ export class Aggregator {
         sent: grown('sentMeasured'),
         errors: grown('errorsMeasured'),
         late: grown('lateMeasured'),
-        delivered: grown('observedMeasured'),
+        delivered: grown('observed'),
       })
     }
     this.counters.set(message.shard, message.counters)

@@ -15,9 +15,11 @@
  * latency counts in the window in which it was recorded (acked or observed),
  * for events intended in the measured window; samples recorded after the
  * measured window (its events' slow tail, in the drain) count in the last
- * window, never dropped. Throughput is the deliveries of measured-window events
- * during the window over its length; errors and late are over the operations
- * intended in it (failures known after its end count in the last window).
+ * window, never dropped. Throughput is the distinct events delivered during the
+ * window over its length, whenever they were written (the first window counts
+ * warmup events delivered in it: that was the pipeline's rate then); errors and
+ * late are over the operations intended in it (failures known after its end
+ * count in the last window).
  * The last window, when the measured run is not a whole number of windows, is
  * evaluated over what it had and marked partial.
  */
@@ -37,7 +39,7 @@ export interface WindowInput {
   readonly sinceMeasureStart: number
   readonly latencies: Partial<IntervalCounts>
   readonly hops: HopCounts | null | undefined
-  /** Growth since this worker's previous snapshot. */
+  /** Growth since this worker's previous snapshot: measured-window operations sent, failed and late, and distinct events delivered. */
   readonly sent: number
   readonly errors: number
   readonly late: number
