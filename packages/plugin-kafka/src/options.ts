@@ -97,9 +97,15 @@ const optionsSchema = z
         inFlight: positiveInt.default(5),
       })
       .default({ linger: 0, maxRecords: 10_000, maxBytes: 1_000_000, inFlight: 5 }),
-    /** Idempotent producer (needs acks "all"; one request in flight). @default false */
-    idempotent: z.boolean().default(false),
-    /** Requests in flight per broker connection. @default 5 (1 when idempotent) */
+    /**
+     * Idempotent producer: the broker drops a record batch it already appended
+     * (same producer id and sequence), so a retried send never writes a record
+     * twice — without it a retry after a timeout or a partly failed request
+     * writes duplicates cdcb would count against the pipeline. Needs acks "all".
+     * @default true with acks "all", false otherwise
+     */
+    idempotent: z.boolean().optional(),
+    /** Requests in flight per broker connection. @default 5 (1 when idempotent: the client's rule) */
     maxInFlightRequests: positiveInt.optional(),
     /** Producer retries per write before it counts as an error. @default 5 */
     retries: z.number().int().nonnegative().default(5),
@@ -198,6 +204,11 @@ export type ResolvedKafkaOptions = z.output<typeof optionsSchema>
 /** A duration option → whole milliseconds, for client settings. */
 export function millis(value: string | number): number {
   return Math.round(parseDurationMicros(value)! / 1e3)
+}
+
+/** Whether the source's producer is idempotent: as set, else whenever acks is "all". */
+export function isIdempotent(options: Pick<ResolvedKafkaOptions, 'idempotent' | 'acks'>): boolean {
+  return options.idempotent ?? (options.acks === 'all' || options.acks === -1)
 }
 
 /** Debezium column names after defaults. */
