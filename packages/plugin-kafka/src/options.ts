@@ -83,7 +83,9 @@ const optionsSchema = z
      * Producer batching across writes: at most `inFlight` produce requests
      * outstanding per worker (writes arriving meanwhile share the next request,
      * up to `maxRecords` records and `maxBytes` bytes of keys, values and
-     * headers); `linger` waits that long to fill a request. `maxBytes` stays
+     * headers); `linger` waits that long to fill a request. The idempotent
+     * producer (the default with acks "all") has one request outstanding per
+     * worker, whatever `inFlight` says: the client sends its requests one at a time. `maxBytes` stays
      * below the broker's `message.max.bytes` (1 MB by default) so records that
      * fit one by one are never joined into a batch the broker refuses; one
      * record larger than it goes alone.

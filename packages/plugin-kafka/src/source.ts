@@ -95,7 +95,10 @@ class KafkaSource implements Source {
     this.maxRecords = options.batch.maxRecords
     this.maxBytes = options.batch.maxBytes
     this.debeziumTombstones = options.format === 'debezium' && options.tombstones
-    this.maxSends = options.batch.inFlight
+    // The client sends an idempotent producer's requests one at a time per connection: a second
+    // request handed over would only wait there, costing a round trip of its own. Writes that
+    // arrive meanwhile wait here instead and share the next request.
+    this.maxSends = idempotent ? 1 : options.batch.inFlight
     this.skip = new Set(options.testing?.skipSeqs ?? [])
     this.duplicate = new Set(options.testing?.duplicateSeqs ?? [])
     this.reorder = new Set(options.testing?.reorderSeqs ?? [])
