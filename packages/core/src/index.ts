@@ -23,6 +23,7 @@ export {
   redactUrl,
 } from './errors.js'
 export { digestOf, payloadFor } from './load/payload.js'
+export { formatShard, type RunShard, shardOwnsSeq } from './load/shard.js'
 export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export { durationOption, positiveIntOption, urlOption } from './options.js'
@@ -57,4 +58,11 @@ export { type MemoryOptions, memory } from './plugins/memory.js'
 export type * from './result.js'
 export { LATENCY_METRICS } from './result.js'
 export { formatActual } from './slo/evaluate.js'
-export { type Duration, formatCount, formatMicros, formatRate, parseDurationMicros } from './units.js'
+export {
+  type Duration,
+  formatCount,
+  formatMicros,
+  formatOffset,
+  formatRate,
+  parseDurationMicros,
+} from './units.js'

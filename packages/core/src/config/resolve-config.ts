@@ -4,6 +4,13 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
 import type { Mix } from '../load/keyspace.js'
 import { createSchedule, type Schedule, type StagePlan } from '../load/schedule.js'
+import {
+  formatShard,
+  parseShard,
+  parseStartAt,
+  type RunShard,
+  START_AT_TOLERANCE_MICROS,
+} from '../load/shard.js'
 import { MAX_SEQ } from '../metrics/tracker.js'
 import type { Slot } from '../plugin.js'
 import { checkFault, type FaultAction, type FaultPlan } from '../scenarios/faults.js'
@@ -64,6 +71,12 @@ export interface ResolvedConfig {
   /** Folder the faults' relative paths (pid files) resolve against. */
   readonly baseDir: string
   readonly recovery: { readonly baselineSeconds: number; readonly latencyFactor: number }
+  /** This process's shard of the run (`--shard`, `shard`); undefined for a run in one process. */
+  readonly shard: RunShard | undefined
+  /** The run id given (`--run-id`, `runId`); a random one otherwise. */
+  readonly runId: string | undefined
+  /** When the schedule starts, epoch µs (`--start-at`, `startAt`); as soon as the workers are ready otherwise. */
+  readonly startAtMicros: number | undefined
 }
 
 /**
@@ -75,6 +88,12 @@ export interface ConfigOverrides {
   duration?: string
   workers?: number | string
   seed?: number | string
+  /** `--shard INDEX/COUNT`. */
+  shard?: string
+  /** `--run-id`. */
+  runId?: string
+  /** `--start-at`: epoch seconds or ISO 8601. */
+  startAt?: number | string
 }
 
 /** Names of the reporters built into cdcb (the CLI adds `tui`). */
@@ -88,7 +107,13 @@ const DEFAULT_MIX = { insert: 70, update: 20, delete: 10 }
  */
 export async function resolveConfig(
   raw: unknown,
-  options: { configPath?: string; origin?: string; overrides?: ConfigOverrides } = {},
+  options: {
+    configPath?: string
+    origin?: string
+    overrides?: ConfigOverrides
+    /** Only the config's SLOs are wanted (`cdcb merge --config`): a start time in the past is no error. */
+    sloOnly?: boolean
+  } = {},
 ): Promise<ResolvedConfig> {
   const origin = options.origin ?? (options.configPath ? path.basename(options.configPath) : 'config')
   const config = applyOverrides(parseUserConfig(raw, origin), options.overrides ?? {}, origin)
@@ -130,9 +155,13 @@ export async function resolveConfig(
 
   const load = resolveLoad(config, origin)
   const workers = config.workers ?? Math.max(1, availableParallelism())
-  if (load.keys < workers) {
+  const sharding = resolveSharding(config, options.overrides ?? {}, origin, options.sloOnly === true)
+  const planWorkers = workers * (sharding.shard?.count ?? 1)
+  if (load.keys < planWorkers) {
     throw new ConfigError(
-      `${origin}: load.keys (${load.keys}) must be at least workers (${workers}) — raise load.keys`,
+      sharding.shard
+        ? `${origin}: load.keys (${load.keys}) must be at least workers × shards (${planWorkers}) — raise load.keys`
+        : `${origin}: load.keys (${load.keys}) must be at least workers (${workers}) — raise load.keys`,
     )
   }
   const parse = (expression: string) => {
@@ -150,6 +179,8 @@ export async function resolveConfig(
       `${origin}: slo: "${needsVerifier.source}" needs a verifier, and this config has none — add verify: (e.g. the sink's plugin), or remove the SLO`,
     )
   }
+  const intervalMicros = micros(config.interval, 1e6)
+  for (const expression of configured) checkWindow(expression, load, intervalMicros, origin)
   // A run is never judged on nothing: with no SLO, cdcb holds it to the defaults and says so.
   const slo =
     configured.length > 0
@@ -190,7 +221,7 @@ export async function resolveConfig(
     verifySample: config.verifySample ?? 1,
     load,
     workers,
-    intervalMicros: micros(config.interval, 1e6),
+    intervalMicros,
     slo,
     abortOnFail: config.abortOnFail ?? false,
     reporters,
@@ -200,14 +231,63 @@ export async function resolveConfig(
       baselineSeconds: micros(config.recovery?.baseline, 10e6) / 1e6,
       latencyFactor: config.recovery?.latencyFactor ?? 2,
     },
+    ...sharding,
   }
+}
+
+/**
+ * The shard, run id and start time, from the flags or else the config's keys;
+ * each problem names the flag or key it came from. A shard of several needs a
+ * run id and a start time (shards must recognise each other's events and start
+ * together), and a start time already past is refused, not silently moved.
+ */
+function resolveSharding(
+  config: ParsedConfig,
+  overrides: ConfigOverrides,
+  origin: string,
+  sloOnly: boolean,
+): Pick<ResolvedConfig, 'shard' | 'runId' | 'startAtMicros'> {
+  const name = (flag: string, key: string, fromFlag: boolean) =>
+    fromFlag ? `--${flag}` : `${origin}: ${key}`
+  const shardText = overrides.shard ?? config.shard
+  const shard = shardText === undefined ? undefined : (parseShard(shardText) as RunShard)
+  const runId = overrides.runId ?? config.runId
+  const startText = overrides.startAt ?? config.startAt
+  const startAtMicros = startText === undefined ? undefined : (parseStartAt(startText) as number)
+  const shardName = name('shard', 'shard', overrides.shard !== undefined)
+  if (shard && shard.count > 1 && runId === undefined) {
+    throw new ConfigError(
+      `${shardName}: shard ${formatShard(shard)} needs a run id shared by every shard, so each recognises the run's events — add --run-id ID (or runId)`,
+    )
+  }
+  if (shard && shard.count > 1 && startAtMicros === undefined) {
+    throw new ConfigError(
+      `${shardName}: shard ${formatShard(shard)} needs a start time shared by every shard — add --start-at T (or startAt), epoch seconds or ISO 8601`,
+    )
+  }
+  if (shard && shard.count > 1 && config.pipeline) {
+    throw new ConfigError(
+      `${shardName}: the config's pipeline part is set up and torn down by the process that runs it, so each of ${shard.count} shards would do it again — set the pipeline up yourself and remove pipeline:, or run in one process`,
+    )
+  }
+  if (startAtMicros !== undefined && !sloOnly) {
+    const past = Date.now() * 1e3 - startAtMicros
+    if (past > START_AT_TOLERANCE_MICROS) {
+      throw new ConfigError(
+        `${name('start-at', 'startAt', overrides.startAt !== undefined)}: ${new Date(startAtMicros / 1e3).toISOString()} is ${(past / 1e6).toFixed(1)}s in the past (at most ${START_AT_TOLERANCE_MICROS / 1e6}s is allowed) — give a later start time`,
+      )
+    }
+  }
+  return { shard, runId, startAtMicros }
 }
 
 /** Checks each flag exactly as the config key it overrides; throws ConfigError naming the flag. */
 export function checkOverrides(overrides: ConfigOverrides): void {
-  for (const flag of ['rate', 'duration', 'workers', 'seed'] as const) {
+  for (const flag of ['rate', 'duration', 'workers', 'seed', 'shard'] as const) {
     if (overrides[flag] !== undefined) checkOverride(flag, overrides[flag])
   }
+  if (overrides.runId !== undefined) checkOverride('run-id', overrides.runId)
+  if (overrides.startAt !== undefined) checkOverride('start-at', overrides.startAt)
 }
 
 /**
@@ -342,4 +422,36 @@ function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {
 
 function micros(value: string | number | undefined, fallback: number): number {
   return value === undefined ? fallback : parseDurationMicros(value)!
+}
+
+/**
+ * A windowed SLO's window must be a whole number of reporting intervals (worker
+ * snapshots are what a window is made of), no longer than the measured run, and
+ * start on a reporting tick (the warmup a whole number of intervals). Throws a
+ * one-line ConfigError naming the expression and the fix.
+ */
+function checkWindow(expression: SloExpression, load: ResolvedLoad, intervalMicros: number, origin: string) {
+  const window = expression.windowMicros
+  if (window === undefined) return
+  const fail = (problem: string) => {
+    throw new ConfigError(`${origin}: slo: "${expression.source}": ${problem}`)
+  }
+  const s = (micros: number) => `${micros / 1e6}s`
+  const measured = load.totalMicros - load.warmupMicros
+  if (window < intervalMicros)
+    fail(
+      `the window (${s(window)}) is shorter than the reporting interval (${s(intervalMicros)}) — use a window of at least ${s(intervalMicros)}, or a shorter interval`,
+    )
+  if (window % intervalMicros !== 0)
+    fail(
+      `the window (${s(window)}) is not a whole number of reporting intervals (${s(intervalMicros)}) — use a multiple of ${s(intervalMicros)}`,
+    )
+  if (window > measured)
+    fail(
+      `the window (${s(window)}) is longer than the measured run (${s(measured)}) — use a window of at most ${s(measured)}, or a longer load.duration`,
+    )
+  if (load.warmupMicros % intervalMicros !== 0)
+    fail(
+      `windows start on a reporting tick, and load.warmup (${s(load.warmupMicros)}) is not a whole number of intervals (${s(intervalMicros)}) — round load.warmup to a multiple of ${s(intervalMicros)}`,
+    )
 }

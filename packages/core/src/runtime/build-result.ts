@@ -25,6 +25,7 @@ import { describeConfig, describeMachine } from '../results/describe.js'
 import type { FaultRecord } from '../scenarios/faults.js'
 import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
+import type { SloWindows } from '../slo/windows.js'
 import { formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
 
@@ -36,12 +37,16 @@ export interface FinalState {
   readonly endedAt: Date
   /** Epoch µs the schedule started. */
   readonly startAt: number
+  /** Epoch µs this process's clock passed the start with its workers told (`startAt` without `--start-at`). */
+  readonly actualStartAt: number
   /** Why and when (epoch µs) the run was stopped early, if it was. */
   readonly stop: { readonly reason: 'interrupted' | 'aborted'; readonly at: number } | undefined
   readonly timeBase: string | undefined
   readonly totals: CounterTotals
   /** Measured-window latency histograms. */
   readonly latencies: RecorderSet
+  /** Windowed SLOs' windows; `buildResult` closes the last ones at the measured window's end. */
+  readonly windows?: SloWindows
   /** Measured-window hops between the stamps the sink declared. */
   readonly hops: HopTotals
   /** What the `pipeline` part reported; a failure fails the run. Undefined without one. */
@@ -83,12 +88,14 @@ export function buildResult(state: FinalState): RunResult {
 
   const scenario = scenarioOf(config, state.faults, state.backlogSeries)
   const stoppedBy = stop?.reason === 'interrupted' ? 'the interrupt (Ctrl-C)' : 'abortOnFail'
+  state.windows?.finish(windowMicros)
   const checks: SloCheck[] = evaluateSlo(config.slo, {
     ...sloInputs(state.latencies, totals, windowMicros, state.hops, {
       events,
       verification: state.verification,
       scenario: { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax },
     }),
+    windows: (expression) => state.windows?.report(expression),
     unmeasured: (metric) => {
       if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
         return 'not measured: the run had no fault and no burst to recover from'
@@ -110,7 +117,9 @@ export function buildResult(state: FinalState): RunResult {
 
   const targetRate =
     load.model === 'open' && measuredSeconds > 0
-      ? plannedBetween(load.schedule, load.warmupMicros, load.warmupMicros + windowMicros) / measuredSeconds
+      ? plannedBetween(load.schedule, load.warmupMicros, load.warmupMicros + windowMicros) /
+        measuredSeconds /
+        (config.shard?.count ?? 1) // a shard's share of the plan: the shards' targets add up to the run's
       : null
   const sentRate = sendRate(totals, windowMicros)
   const achievedRate = deliveryRate(totals, windowMicros)
@@ -184,6 +193,22 @@ export function buildResult(state: FinalState): RunResult {
     plugins: state.plugins,
     config: describeConfig(config),
     machine: describeMachine(),
+    ...startOf(state),
+  }
+}
+
+/** The shard, and the requested and actual start, for `cdcb merge` to check shards against each other. */
+function startOf(state: FinalState): Pick<RunResult, 'shard' | 'start'> {
+  const { config, startAt, actualStartAt } = state
+  const requested = config.startAtMicros
+  return {
+    ...(config.shard ? { shard: { index: config.shard.index, count: config.shard.count } } : {}),
+    start: {
+      requested: requested === undefined ? null : new Date(requested / 1e3).toISOString(),
+      actual: new Date(actualStartAt / 1e3).toISOString(),
+      actualMicros: Math.round(actualStartAt),
+      lateMs: requested === undefined ? null : round((actualStartAt - startAt) / 1e3),
+    },
   }
 }
 
