@@ -110,6 +110,7 @@ export function cassandraDebeziumPostgres(servers: Servers, load: UserConfig['lo
     sink: postgres({ url: servers.targetUrl, mode: 'logical', nullRowDeletes: true }),
     verify: postgres({ url: servers.targetUrl }),
     load,
-    slo: { 'e2e.p95': '< 2s', 'e2e.p99': '< 5s', lost: '== 0', errors: '< 0.1%', verified: '== 100%' },
+    // The users' own SLO set (they sampled 1 % of events; cdcb checks every key).
+    slo: { 'e2e.p95': '< 2s', 'e2e.p99': '< 5s', lost: '== 0', errors: '< 0.1%', verified: '> 99%' },
   }
 }
