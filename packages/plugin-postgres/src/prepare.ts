@@ -322,7 +322,7 @@ async function dropRunTables(
       }
     }
     if (what === 'target table') {
-      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`]) {
+      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`, `${tables[0]}_cdcb_null_row`]) {
         const { rows } = await client.query<{ comment: string | null }>(
           `SELECT obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p
              JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`,

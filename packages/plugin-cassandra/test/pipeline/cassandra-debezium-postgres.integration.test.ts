@@ -12,14 +12,25 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { startEmbeddedDatabases } from '@cdcb/plugin-postgres/quickstart'
 import cassandraDriver from 'cassandra-driver'
-import { describe, expect, inject, it } from 'vitest'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 const env = inject('cassandraPipeline')
 const root = fileURLToPath(new URL('../../../../', import.meta.url))
 const cli = path.join(root, 'packages/cli/bin/run.js')
 
 describe.skipIf(env.skip)('examples/cassandra-debezium-postgres', () => {
+  // The target database outlives the cdcb process here, so the test can see what the run left in it.
+  let db: Awaited<ReturnType<typeof startEmbeddedDatabases>>
+  beforeAll(async () => {
+    db = await startEmbeddedDatabases()
+  })
+  afterAll(async () => {
+    await db?.stop()
+  })
+
   it('delivers every change once with its kind, verifies every key in PostgreSQL, and removes both connectors', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-debezium-')), 'result.json')
     const args = [cli, 'run', '--config', 'examples/cassandra-debezium-postgres/bench.config.ts', '--no-tui']
@@ -35,7 +46,7 @@ describe.skipIf(env.skip)('examples/cassandra-debezium-postgres', () => {
           ...process.env,
           CASSANDRA_CONTACT_POINT: env.contactPoint,
           CONNECT_URL: env.connectUrl,
-          TARGET_URL: '',
+          TARGET_URL: db.targetUrl,
         },
       },
     ).catch((error: { code?: number; stdout?: string; stderr?: string; message: string }) => {
@@ -87,6 +98,18 @@ describe.skipIf(env.skip)('examples/cassandra-debezium-postgres', () => {
       expect(left.rowLength).toBe(0)
     } finally {
       await client.shutdown()
+    }
+    const target = new pg.Client({ connectionString: db.targetUrl })
+    await target.connect()
+    try {
+      const left = await target.query(
+        `SELECT relname AS name FROM pg_class WHERE relname LIKE 'cdcb%' AND relkind = 'r'
+         UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'cdcb%'
+         UNION ALL SELECT slot_name FROM pg_replication_slots`,
+      )
+      expect(left.rows).toEqual([])
+    } finally {
+      await target.end()
     }
   })
 })
