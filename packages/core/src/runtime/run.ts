@@ -393,7 +393,8 @@ class BenchmarkRun {
     switch (message.type) {
       case 'ready':
         this.ready.add(message.shard)
-        if (message.shard === 0 || this.timeBase === undefined)
+        // Process worker 0's, not plan worker 0's: a shard other than 0 has no plan worker 0, and its other workers' sinks only stand by.
+        if (message.worker === 0 || this.timeBase === undefined)
           this.timeBase = message.timeBase ?? this.timeBase
         this.aggregator.hops.declare(message.stamps)
         break
