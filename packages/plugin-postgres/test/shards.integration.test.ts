@@ -48,7 +48,8 @@ function cdcb(args: string[], onStdout?: (text: string) => void): Promise<Cli> {
 }
 
 /** Source and sink on one table: the sink follows the source table's own change stream (logical decoding). */
-function writeConfigFile(table: string, seed: number | undefined = 7): string {
+/** `seed`: load.seed, or none with `null`. */
+function writeConfigFile(table: string, seed: number | null = 7): string {
   const file = path.join(dir, `${table}.config.json`)
   writeFileSync(
     file,
@@ -57,7 +58,7 @@ function writeConfigFile(table: string, seed: number | undefined = 7): string {
       source: { plugin: 'postgres', options: { url: server.sourceUrl, table, pool: 2 } },
       sink: { plugin: 'postgres', options: { url: server.sourceUrl, table, mode: 'logical' } },
       verify: { plugin: 'postgres', options: { url: server.sourceUrl, table } },
-      load: { rate: 300, duration: '4s', warmup: '0s', keys: 500, seed, drainTimeout: '20s' },
+      load: { rate: 300, duration: '4s', warmup: '0s', keys: 500, seed: seed ?? undefined, drainTimeout: '20s' },
       slo: { lost: '== 0', duplicates: '== 0', verified: '== 100%' },
     }),
   )
@@ -259,7 +260,7 @@ describe('cdcb run --shard across three processes', () => {
   })
   it('with no seed and two workers a shard, shards check each other by one plan: no corrupt, one time base, one verified set', async () => {
     // As a user runs examples/kubernetes: no load.seed, several workers in each shard.
-    const config = writeConfigFile('shared_noseed', undefined)
+    const config = writeConfigFile('shared_noseed', null)
     const runId = 'shardtest3'
     // One process given the same run id runs the same plan (the seed comes from the run id).
     const one = path.join(dir, 'noseed-one.json')
