@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs'
+import path from 'node:path'
 import { Command, Flags } from '@oclif/core'
 import { exitWithError, fail } from '../exit.js'
 
@@ -41,6 +43,23 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 
     if (files.length === 0)
       fail(2, 'merge: no result files given — cdcb merge a.json b.json … --out merged.json')
     try {
+      const { whyNotWritable } = await import('@cdcb/core/runtime')
+      const outputs = [
+        ['--out', flags.out],
+        ['--html', flags.html],
+        ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
+      ] as const
+      for (const [flag, file] of outputs) {
+        if (file === undefined) continue
+        const input = files.find((f) => samePath(f, file))
+        if (input !== undefined)
+          fail(
+            2,
+            `${flag} ${file}: is also an input (${input}) — writing it would overwrite that result; choose another path`,
+          )
+        const problem = whyNotWritable(file)
+        if (problem) fail(2, `${flag} ${file}: cannot write there: ${problem} — choose another path`)
+      }
       const { mergeResults, readResultFile } = await import('@cdcb/core/results')
       const inputs = []
       for (const file of files) inputs.push({ file, result: await readResultFile(file) })
@@ -59,8 +78,19 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 
   }
 }
 
+/** Whether two paths name one file (through links, when both exist). */
+function samePath(a: string, b: string): boolean {
+  const resolve = (p: string) => {
+    try {
+      return realpathSync(p)
+    } catch {
+      return path.resolve(p)
+    }
+  }
+  return resolve(a) === resolve(b)
+}
+
 async function sloOf(configFile: string) {
-  const path = await import('node:path')
   const { loadConfigFile, resolveConfig } = await import('@cdcb/core/runtime')
   const configPath = path.resolve(configFile)
   const config = await resolveConfig(await loadConfigFile(configPath), { configPath, sloOnly: true })
