@@ -162,6 +162,43 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     expect(Date.now() - began).toBeLessThan(50_000)
   })
 
+  it('a start beyond the timer limit (30 days) is waited for quietly, and a SIGTERM during the wait ends it as a stop before the start', async () => {
+    const out = path.join(tempDir(), 'result.json')
+    let waiting = false
+    const startAt = String(Math.round(Date.now() / 1000) + 30 * 86_400)
+    const cli = await runCli(
+      [
+        'run',
+        '--config',
+        config,
+        '--shard',
+        '0/2',
+        '--run-id',
+        'far1',
+        '--start-at',
+        startAt,
+        '--out',
+        out,
+        '--no-tui',
+      ],
+      {
+        onStdout: (text, kill) => {
+          if (!waiting && /ready; waiting \d+\.\ds to start at/.test(text)) {
+            waiting = true
+            // Long enough for an overflowing timer to have fired and started the run early.
+            setTimeout(() => kill('SIGTERM'), 3000)
+          }
+        },
+      },
+    )
+    expect(waiting).toBe(true)
+    expect(cli.stderr).not.toMatch(/TimeoutOverflowWarning/)
+    expect(cli.stderr).toMatch(/interrupted before the run started; nothing was measured/)
+    expect(cli.stdout).not.toMatch(/started .* from --start-at/)
+    expect(cli.code).not.toBe(0)
+    expect(existsSync(out)).toBe(false)
+  })
+
   it('no config: the embedded quickstart cannot be shared by shards', async () => {
     const cli = await runCli(['run', '--shard', '0/2', '--run-id', 'r1', '--start-at', soon(), '--no-tui'], {
       cwd: tempDir(),

@@ -33,6 +33,9 @@ import { ChangeSignal, type LifecyclePhase, PHASE_DEADLINES, type PhaseHooks, Ph
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
 import { PipelineRun } from './pipeline.js'
 
+/** The longest one timer may wait, in µs: Node's setTimeout limit, 2³¹ − 1 ms (a day, to stay well within it). */
+const MAX_TIMER_MICROS = 86_400e6
+
 /** How a caller stops a run early: the first `stop` ends the schedule and drains briefly. */
 export class RunControl {
   private readonly controller = new AbortController()
@@ -505,7 +508,21 @@ class BenchmarkRun {
   /** A warning for the result when this process started its schedule well after `--start-at`. */
   private lateStart: string | undefined
 
-  private sleepUnlessStopped(micros: number): Promise<void> {
+  /**
+   * Sleeps `micros` µs, or until a stop. In chunks below Node's timer limit
+   * (2³¹ − 1 ms, ~24.8 days): a longer delay fires at once with a
+   * TimeoutOverflowWarning, so a far `--start-at` would start the run early.
+   */
+  private async sleepUnlessStopped(micros: number): Promise<void> {
+    const deadline = nowMicros() + micros
+    for (;;) {
+      const left = deadline - nowMicros()
+      if (left <= 0 || this.control.signal.aborted) return
+      await this.sleepChunk(Math.min(left, MAX_TIMER_MICROS))
+    }
+  }
+
+  private sleepChunk(micros: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, micros / 1e3)
       const signal = this.control.signal
