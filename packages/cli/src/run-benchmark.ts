@@ -106,7 +106,8 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   const reporters: Reporter[] = []
 
   const control = new RunControl()
-  const onSigint = () => {
+  // Node passes the signal's name; the dashboard's quit key passes nothing (Ctrl-C).
+  const onSigint = (signal?: NodeJS.Signals) => {
     if (control.reason === 'interrupted') {
       process.stderr.write('cdcb: interrupted again — exiting now without a report\n')
       process.exit(130)
@@ -114,7 +115,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     process.stderr.write(
       '\ncdcb: stopping — draining for up to 5s, then writing the partial report (Ctrl-C again to quit now)\n',
     )
-    control.stop('interrupted')
+    control.stop('interrupted', typeof signal === 'string' ? signal : undefined)
   }
 
   if (live === 'tui') {

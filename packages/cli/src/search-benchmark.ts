@@ -76,7 +76,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
 
   let control: RunControl | undefined
   let stopped = false
-  const onSignal = () => {
+  const onSignal = (signal?: NodeJS.Signals) => {
     if (stopped) {
       process.stderr.write('cdcb: interrupted again — exiting now\n')
       process.exit(130)
@@ -85,7 +85,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     process.stderr.write(
       '\ncdcb: stopping the search after this trial’s partial run (Ctrl-C again to quit now)\n',
     )
-    control?.stop('interrupted')
+    control?.stop('interrupted', signal)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

@@ -53,12 +53,19 @@ export interface EventCounts {
   readonly errors: number
   /** Records that carried this run's marker but failed a check (bad digest, unreadable). */
   readonly corrupt: number
-  /** Acknowledged but not observed after a full drain; 0 until the drain is over. */
-  readonly lost: number
+  /**
+   * Acknowledged but not observed after a drain that ended quiet (every event
+   * seen, or nothing arriving for the quiet period before load.drainTimeout
+   * ended). Null when loss is unknown: live, before the drain is over; when an
+   * interrupt or abortOnFail cut the drain short; or when the drain timed out
+   * while deliveries were still arriving (those events are `unresolved`).
+   */
+  readonly lost: number | null
   /**
    * Events whose fate cdcb could not wait for: writes still unsettled at the
    * in-flight deadline, and acknowledged events unseen when an interrupt or
-   * abortOnFail cut the drain short. Never counted as lost.
+   * abortOnFail cut the drain short, or when the drain timed out while they
+   * were still arriving. Never counted as lost.
    */
   readonly unresolved: number
 }

@@ -73,7 +73,7 @@ export function formatSummary(result: RunResult, color = false): string {
     `  events       sent ${formatCount(e.sent)}, acked ${formatCount(e.acked)}, observed ${formatCount(e.observed)}, errors ${formatCount(e.errors)}`,
   )
   lines.push(
-    `  faults       lost ${formatCount(e.lost)}, unresolved ${formatCount(e.unresolved)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}`,
+    `  faults       lost ${e.lost === null ? '– (unknown)' : formatCount(e.lost)}, unresolved ${formatCount(e.unresolved)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}`,
   )
   lines.push(
     `               late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}% of the window), foreign ${formatCount(e.foreign)}, corrupt ${formatCount(e.corrupt)}`,

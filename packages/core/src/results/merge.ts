@@ -70,6 +70,8 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const events = sumRecords(
     results.map((r) => r.events as unknown as Record<string, number>),
   ) as unknown as EventCounts
+  // A sum with an unknown part is unknown: loss known for some inputs only is not the merged loss.
+  if (results.some((r) => r.events.lost === null)) (events as { lost: number | null }).lost = null
   // Samples out of the histograms' range are counted beside them, so a rank is taken over all samples, as a run does.
   const outside = Object.fromEntries(
     LATENCY_METRICS.map((m) => [

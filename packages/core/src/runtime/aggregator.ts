@@ -74,9 +74,13 @@ export class Aggregator {
     let first = Number.POSITIVE_INFINITY
     let last = Number.NEGATIVE_INFINITY
     let seqLimit = 0
+    let firstIntended = Number.POSITIVE_INFINITY
+    let lastIntended = Number.NEGATIVE_INFINITY
     for (const c of this.counters.values()) {
       first = Math.min(first, c.firstMeasuredSeenAt)
       last = Math.max(last, c.lastMeasuredSeenAt)
+      firstIntended = Math.min(firstIntended, c.firstMeasuredSeenIntended)
+      lastIntended = Math.max(lastIntended, c.lastMeasuredSeenIntended)
       seqLimit = Math.max(seqLimit, c.seqLimit)
     }
     return {
@@ -97,6 +101,8 @@ export class Aggregator {
       observedMeasured: sum('observedMeasured'),
       firstMeasuredSeenAt: first,
       lastMeasuredSeenAt: last,
+      firstMeasuredSeenIntended: firstIntended,
+      lastMeasuredSeenIntended: lastIntended,
       seqLimit,
       inserts: sum('inserts'),
       updates: sum('updates'),
@@ -186,7 +192,7 @@ export class Aggregator {
   }
 }
 
-/** Live event counts: loss and unresolved are decided only at the end (0 until then). */
+/** Live event counts: loss is unknown (null) and unresolved 0 until the end decides them. */
 export function liveEvents(totals: CounterTotals): EventCounts {
   return {
     sent: totals.sent,
@@ -199,7 +205,7 @@ export function liveEvents(totals: CounterTotals): EventCounts {
     late: totals.late,
     errors: totals.errors,
     corrupt: totals.corrupt,
-    lost: 0,
+    lost: null,
     unresolved: 0,
   }
 }
@@ -208,10 +214,16 @@ export function liveEvents(totals: CounterTotals): EventCounts {
  * Deliveries per second of the events intended in the measured window, over the
  * span they were delivered in: from the first to the last delivery, and never
  * shorter than the window itself (a burst after a stall is not a faster pipeline).
+ * When an interrupt or abortOnFail cut the drain short (`cut`), the window's later
+ * events never had their chance to arrive, so the floor is instead the span of
+ * intended times of the events that did arrive (they were offered over that long).
  */
-export function deliveryRate(totals: CounterTotals, windowMicros: number): number | null {
+export function deliveryRate(totals: CounterTotals, windowMicros: number, cut = false): number | null {
   if (totals.observedMeasured === 0) return null
-  const span = Math.max(totals.lastMeasuredSeenAt - totals.firstMeasuredSeenAt, windowMicros)
+  const offered = cut
+    ? Math.max(0, totals.lastMeasuredSeenIntended - totals.firstMeasuredSeenIntended)
+    : windowMicros
+  const span = Math.max(totals.lastMeasuredSeenAt - totals.firstMeasuredSeenAt, offered)
   return span > 0 ? totals.observedMeasured / (span / 1e6) : null
 }
 
@@ -234,6 +246,8 @@ export function sloInputs(
     events: EventCounts
     verification: { checked: number; mismatched: number } | null
     scenario: SloInputs['scenario']
+    /** An interrupt or abortOnFail cut the drain short (see `deliveryRate`). */
+    drainCut?: boolean
   } | null,
 ): SloInputs {
   return {
@@ -244,7 +258,7 @@ export function sloInputs(
     },
     events: final?.events ?? liveEvents(totals),
     window: { sent: totals.sentMeasured, errors: totals.errorsMeasured, late: totals.lateMeasured },
-    achievedRate: deliveryRate(totals, windowMicros),
+    achievedRate: deliveryRate(totals, windowMicros, final?.drainCut ?? false),
     verification: final?.verification ?? null,
     scenario: final?.scenario ?? null,
   }

@@ -28,6 +28,17 @@ import { evaluateSlo } from '../slo/evaluate.js'
 import { formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
 
+/**
+ * What the drain saw at its end: `arrived` events still unseen were first seen
+ * in its last `seconds` (the quiet period `quietSeconds`, or the whole drain if
+ * it was shorter). Decides lost versus unresolved at the drain's deadline.
+ */
+export interface DrainTail {
+  readonly seconds: number
+  readonly arrived: number
+  readonly quietSeconds: number
+}
+
 /** Everything the result is built from, as the run left it. */
 export interface FinalState {
   readonly config: ResolvedConfig
@@ -36,8 +47,10 @@ export interface FinalState {
   readonly endedAt: Date
   /** Epoch µs the schedule started. */
   readonly startAt: number
-  /** Why and when (epoch µs) the run was stopped early, if it was. */
-  readonly stop: { readonly reason: 'interrupted' | 'aborted'; readonly at: number } | undefined
+  /** Why, when (epoch µs) and by what (`Ctrl-C`, `SIGTERM`, `SIGHUP`, `abortOnFail`) the run was stopped early, if it was. */
+  readonly stop:
+    | { readonly reason: 'interrupted' | 'aborted'; readonly at: number; readonly by?: string | undefined }
+    | undefined
   readonly timeBase: string | undefined
   readonly totals: CounterTotals
   /** Measured-window latency histograms. */
@@ -57,6 +70,8 @@ export interface FinalState {
   readonly histograms: Readonly<Record<LatencyMetric, string>>
   /** Acknowledged events not seen when the drain ended, and the first few of their seqs. */
   readonly unseenAcked: number
+  /** The drain's last stretch; undefined when no drain ran (a failure before it). */
+  readonly drainTail?: DrainTail | undefined
   readonly unseenSample: readonly number[]
   readonly phases: readonly PhaseRecord[]
   /** Each planned fault as it ran, the messages of those that failed, and the backlog at each interval's end. */
@@ -75,17 +90,22 @@ export function buildResult(state: FinalState): RunResult {
   const drain = state.phases.find((p) => p.name === 'drain')
   // Only a drain that ran its course (or its full budget) declares loss; one cut short leaves events unresolved.
   const drainCut = drain === undefined || drain.outcome === 'stopped'
+  const behind = drainBehind(state, drainCut)
+  // Loss is known only after a drain that ended quiet; otherwise the unseen events are unresolved and lost unknown.
+  const lossUnknown = drainCut || behind !== undefined
   const events: EventCounts = {
     ...liveEvents(totals),
-    lost: drainCut ? 0 : state.unseenAcked,
-    unresolved: totals.inFlight + (drainCut ? state.unseenAcked : 0),
+    lost: lossUnknown ? null : state.unseenAcked,
+    unresolved: totals.inFlight + (lossUnknown ? state.unseenAcked : 0),
   }
 
   const scenario = scenarioOf(config, state.faults, state.backlogSeries)
-  const stoppedBy = stop?.reason === 'interrupted' ? 'the interrupt (Ctrl-C)' : 'abortOnFail'
+  const interruptedBy = stop?.by ?? 'Ctrl-C'
+  const stoppedBy = stop?.reason === 'interrupted' ? `the interrupt (${interruptedBy})` : 'abortOnFail'
   const checks: SloCheck[] = evaluateSlo(config.slo, {
     ...sloInputs(state.latencies, totals, windowMicros, state.hops, {
       events,
+      drainCut: drainCut && stop !== undefined,
       verification: state.verification,
       scenario: { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax },
     }),
@@ -99,12 +119,19 @@ export function buildResult(state: FinalState): RunResult {
         return `not measured: ${stoppedBy} ended the run before verification`
       return undefined
     },
-  }).map((check) =>
+  }).map((check, index) => {
     // An interrupted run says nothing about what it never got to measure.
-    stop?.reason === 'interrupted' && check.status === 'failed' && check.actual === null
-      ? { ...check, status: 'skipped' as const, note: 'not measured: run interrupted' }
-      : check,
-  )
+    if (stop?.reason === 'interrupted' && check.status === 'failed' && check.actual === null)
+      return { ...check, status: 'skipped' as const, note: 'not measured: run interrupted' }
+    // A drain that ended behind leaves loss unknown: the check fails, saying why (never "no data" alone).
+    const metric = config.slo[index]?.metric
+    if (behind && check.actual === null && metric?.kind === 'counter' && metric.name === 'lost')
+      return {
+        ...check,
+        note: `unknown: the drain ended while deliveries were still arriving — ${state.unseenAcked} unresolved`,
+      }
+    return check
+  })
   const judged = checks.filter((c) => c.status !== 'skipped')
   const sloPassed = judged.every((c) => c.passed)
 
@@ -113,7 +140,7 @@ export function buildResult(state: FinalState): RunResult {
       ? plannedBetween(load.schedule, load.warmupMicros, load.warmupMicros + windowMicros) / measuredSeconds
       : null
   const sentRate = sendRate(totals, windowMicros)
-  const achievedRate = deliveryRate(totals, windowMicros)
+  const achievedRate = deliveryRate(totals, windowMicros, drainCut && stop !== undefined)
   const pipelineFailure = state.pipeline?.failure
   const status: RunStatus =
     stop?.reason === 'interrupted'
@@ -132,7 +159,7 @@ export function buildResult(state: FinalState): RunResult {
     exitCode: status === 'interrupted' ? 130 : status === 'passed' ? 0 : 1,
     reason:
       stop?.reason === 'interrupted'
-        ? 'interrupted (Ctrl-C): partial results'
+        ? `interrupted (${interruptedBy}): partial results`
         : stop?.reason === 'aborted'
           ? 'stopped early: an SLO failed (abortOnFail)'
           : pipelineFailure !== undefined
@@ -170,7 +197,7 @@ export function buildResult(state: FinalState): RunResult {
     errors: [...state.errors, ...(state.pipeline?.errors ?? [])],
     verification: state.verification,
     warnings: [
-      ...warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut }),
+      ...warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut, behind }),
       ...state.faultWarnings,
       ...scenario.warnings,
     ],
@@ -219,6 +246,25 @@ function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], seri
   return { recovery, backlogMax, recoveryTimeMs, warnings }
 }
 
+/**
+ * A drain that reached load.drainTimeout while unseen events were still
+ * arriving: the pipeline is behind, not losing. Returns the rate they were
+ * arriving at (events/s) and about how long a drain at that rate would have
+ * needed in all (s); undefined when the drain finished, was cut short, or
+ * ended quiet (nothing arriving in its last quiet period, or all of it if shorter).
+ */
+function drainBehind(
+  state: FinalState,
+  drainCut: boolean,
+): { rate: number; neededSeconds: number; tail: DrainTail } | undefined {
+  const tail = state.drainTail
+  const drain = state.phases.find((p) => p.name === 'drain')
+  if (drainCut || !tail || drain?.outcome !== 'deadline' || state.unseenAcked === 0 || tail.arrived === 0)
+    return undefined
+  const rate = tail.seconds > 0 ? tail.arrived / tail.seconds : Number.POSITIVE_INFINITY
+  return { rate, neededSeconds: drain.seconds + state.unseenAcked / rate, tail }
+}
+
 /** The measured window: the planned one, or up to the stop when the run was stopped before its end. */
 function measuredWindowMicros({ config, startAt, stop }: FinalState): number {
   const { totalMicros, warmupMicros } = config.load
@@ -235,6 +281,7 @@ function warningsFor(
     metrics: LatencySummaries
     stoppedBy: string
     drainCut: boolean
+    behind: ReturnType<typeof drainBehind>
   },
 ): string[] {
   const { config, totals } = state
@@ -268,9 +315,15 @@ function warningsFor(
       `drain: ${derived.stoppedBy} cut the drain short after ${waited.toFixed(1)}s; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost`,
     )
   }
-  if (events.lost > 0) {
+  if (derived.behind) {
+    const { rate, neededSeconds, tail } = derived.behind
     warnings.push(
-      `${events.lost} acknowledged events were not seen within the drain (${(phase('drain')?.seconds ?? 0).toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost (if the pipeline is only slow, a longer load.drainTimeout tells them apart); first seqs: ${state.unseenSample.join(', ')}`,
+      `drain: load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s ended while deliveries were still arriving (${tail.arrived} in its last ${tail.seconds.toFixed(1)}s, ${formatRate(rate)}); ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost — at that rate the drain needed about ${Math.ceil(neededSeconds)}s (set load.drainTimeout above that to tell late from lost); first seqs: ${state.unseenSample.join(', ')}`,
+    )
+  }
+  if (events.lost !== null && events.lost > 0) {
+    warnings.push(
+      `${events.lost} acknowledged events were not seen within the drain (${(phase('drain')?.seconds ?? 0).toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost: nothing arrived in the drain's last ${Math.min(state.drainTail?.quietSeconds ?? 0, phase('drain')?.seconds ?? 0).toFixed(1)}s (the pipeline was quiet); first seqs: ${state.unseenSample.join(', ')}`,
     )
   }
   if (phase('close')?.outcome === 'deadline') {
