@@ -4,6 +4,7 @@
  * the input that showed the fault.
  */
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import path from 'node:path'
 import { decodeHistogram, summarize } from '@cdcb/core/runtime'
 import { describe, expect, it } from 'vitest'
@@ -20,6 +21,18 @@ async function run(config: unknown, options: Parameters<typeof runCli>[1] = {}, 
   const started = Date.now()
   const cli = await runCli(['run', '--config', file, '--out', out, '--junit', junit, ...args], options)
   return { ...cli, seconds: (Date.now() - started) / 1000, out, junit }
+}
+
+/** A port free right now on loopback (never a fixed one: the machine is shared). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 /** Sends SIGINT once `measure` has been printed `n` times, and notes when. */
@@ -111,6 +124,32 @@ describe('2. loss is declared only after a full drain', () => {
     const drain = /cut the drain short after ([\d.]+)s/.exec(result.warnings.join('\n'))
     expect(Number(drain?.[1])).toBeLessThanOrEqual(6)
     expect(result.warnings.join('\n')).not.toMatch(/30s/)
+  })
+})
+
+describe('2c. loss unknown is not exported as 0', () => {
+  it('Prometheus has no cdcb_events_lost sample while loss is undecided', async () => {
+    const port = await freePort()
+    let scraped: Promise<string> | undefined
+    const r = await run(
+      {
+        source: { plugin: 'memory', options: { delay: '3s' } },
+        sink: { plugin: 'memory' },
+        workers: 1,
+        load: { rate: 200, duration: '3s' },
+      },
+      {
+        onStdout: (text) => {
+          if (!scraped && text.includes('| measure'))
+            scraped = fetch(`http://127.0.0.1:${port}/metrics`).then((res) => res.text())
+        },
+      },
+      ['--prometheus', `127.0.0.1:${port}`],
+    )
+    expect(r.code).toBe(0)
+    const metrics = await scraped!
+    expect(metrics).toMatch(/^cdcb_events_sent_total\{/m)
+    expect(metrics).not.toMatch(/^cdcb_events_lost\{/m)
   })
 })
 
