@@ -23,7 +23,7 @@ import {
 } from '../result.js'
 import { describeConfig, describeMachine } from '../results/describe.js'
 import type { FaultRecord } from '../scenarios/faults.js'
-import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
+import { type BacklogPoint, burstsOf, type Episode, measureRecoveries } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import { formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
@@ -229,13 +229,10 @@ function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], seri
     }))
     episodes.push(...burstsOf(stages))
   }
-  episodes.sort((a, b) => a.start - b.start)
-  const recovery = episodes.map((episode) =>
-    measureRecovery(series, episode, {
-      baselineSeconds: config.recovery.baselineSeconds,
-      latencyFactor: config.recovery.latencyFactor,
-    }),
-  )
+  const recovery = measureRecoveries(series, episodes, {
+    baselineSeconds: config.recovery.baselineSeconds,
+    latencyFactor: config.recovery.latencyFactor,
+  })
   const never = recovery.filter((r) => r.time === null)
   const warnings = never.map(
     (r) =>
