@@ -169,6 +169,30 @@ const cases: Array<[string, () => string[], RegExp]> = [
     /--duration: expected a duration/,
   ],
   [
+    'load.duration beside load.stages (it would be ignored)',
+    () => [
+      '--config',
+      writeConfig({ ...ok, load: { duration: '5s', stages: [{ duration: '1s', rate: 100 }] } }),
+    ],
+    /bench\.config\.json: load\.duration: cannot be combined with load\.stages — the stages' durations make the plan/,
+  ],
+  [
+    'a zero duration, even with a warmup',
+    () => ['--config', writeConfig({ ...ok, load: { rate: 100, duration: '0s', warmup: '1s' } })],
+    /load\.duration: expected a duration longer than 0/,
+  ],
+  [
+    '--duration 0s',
+    () => ['--config', writeConfig(ok), '--duration', '0s'],
+    /--duration: expected a duration longer than 0/,
+  ],
+  // No config here: the quickstart, refused before it starts its embedded PostgreSQL.
+  [
+    '--duration 0s for the quickstart',
+    () => ['--duration', '0s'],
+    /--duration: expected a duration longer than 0/,
+  ],
+  [
     '--workers not whole',
     () => ['--config', writeConfig(ok), '--workers', '1.5'],
     /--workers: expected a whole number from 1 to 256, got 1\.5/,

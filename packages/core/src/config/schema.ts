@@ -4,6 +4,10 @@ import { durationOption, positiveIntOption } from '../options.js'
 import { parseDurationMicros } from '../units.js'
 
 const duration = durationOption('"30s", "500ms" or "2m"')
+/** A measured window or stage: a duration above zero (an empty window measures nothing, and fails for it). */
+const window = duration.refine((v) => parseDurationMicros(v)! > 0, {
+  error: 'expected a duration longer than 0, such as "30s"',
+})
 
 const positive = z
   .number({ error: 'expected a positive number' })
@@ -34,7 +38,7 @@ const pluginRef = z.strictObject({
 
 const stage = z
   .strictObject({
-    duration,
+    duration: window,
     rate: positive.optional(),
     target: nonNegative.optional(),
   })
@@ -54,7 +58,7 @@ const mix = z
 
 const load = z.strictObject({
   rate: positive.optional(),
-  duration: duration.optional(),
+  duration: window.optional(),
   warmup: duration.optional(),
   stages: z.array(stage).min(1, { error: 'expected at least one stage' }).optional(),
   concurrency: positiveInt.optional(),
@@ -140,7 +144,7 @@ export type ParsedConfig = z.infer<typeof userConfigSchema>
  * The schema of the config key each command-line flag overrides: a flag is
  * checked exactly as that key would be (`--workers 1000` as `workers: 1000`).
  */
-export const overrideSchemas = { rate: positive, duration, workers: workerCount, seed } as const
+export const overrideSchemas = { rate: positive, duration: window, workers: workerCount, seed } as const
 
 /** Checks a flag's value against its key's schema; throws ConfigError naming the flag. */
 export function checkOverride(flag: keyof typeof overrideSchemas, value: unknown): void {
