@@ -29,6 +29,34 @@ describe('measurement through the CLI, memory pipeline', () => {
     expect(result.rate.target).toBeCloseTo(2000, -1)
   })
 
+  it("each interval line's target is what the schedule planned in the interval its sent counts", async () => {
+    const { run, result } = await measure({
+      source: { plugin: 'memory' },
+      workers: 1,
+      load: {
+        stages: [
+          { duration: '3s', rate: 200 },
+          { duration: '3s', rate: 2000 },
+        ],
+      },
+    })
+    expect(run.code).toBe(0)
+    const measured = result.intervals.filter((p) => p.phase === 'measure')
+    expect(measured.length).toBeGreaterThanOrEqual(5)
+    for (const p of measured) {
+      // Before: the interval ending at the step showed target 2,000/s beside sent ~200/s.
+      expect(Math.abs(p.targetRate - p.sentRate), JSON.stringify(p)).toBeLessThanOrEqual(
+        0.15 * Math.max(p.targetRate, p.sentRate) + 20,
+      )
+    }
+    const lines = run.stdout.split('\n').filter((l) => l.includes('| measure'))
+    for (const line of lines) {
+      const [, target, sent] = /target ([\d,.]+)\/s \| sent ([\d,.]+)\/s/.exec(line) ?? []
+      const [t, s] = [Number(target?.replace(/,/g, '')), Number(sent?.replace(/,/g, ''))]
+      expect(Math.abs(t - s), line).toBeLessThanOrEqual(0.15 * Math.max(t, s) + 20)
+    }
+  })
+
   it('a 1 s write stall in a 10 s run shows in e2e p99 (counted from intended times) and in lag', async () => {
     const { result } = await measure({
       source: { plugin: 'memory', options: { writeStall: { at: '4s', for: '1s' } } },

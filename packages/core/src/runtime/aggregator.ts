@@ -3,7 +3,7 @@
  * (histograms are added, never averaged) into what reporters see.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { rateAt } from '../load/schedule.js'
+import { plannedBetween } from '../load/schedule.js'
 import { HopTotals } from '../metrics/hops.js'
 import { createRecorderSet, type Recorder, type RecorderSet } from '../metrics/recorder.js'
 import {
@@ -43,7 +43,8 @@ export class Aggregator {
   private readonly interval: RecorderSet = createRecorderSet()
   private readonly counters = new Map<number, WorkerCounters>()
   private readonly errorsByShard = new Map<number, readonly ErrorTally[]>()
-  private previous = { at: 0, sent: 0, observed: 0 }
+  /** The last tick: when, the counters then, and the interval boundary (µs since the start) they were counted to. */
+  private previous = { at: 0, sent: 0, observed: 0, boundary: 0 }
   readonly intervals: IntervalPoint[] = []
 
   constructor(private readonly config: ResolvedConfig) {}
@@ -133,11 +134,17 @@ export class Aggregator {
     const totals = this.totals()
     const sentRate = seconds > 0 ? (totals.sent - this.previous.sent) / seconds : 0
     const achievedRate = seconds > 0 ? (totals.observed - this.previous.observed) / seconds : 0
-    this.previous = { at: now, sent: totals.sent, observed: totals.observed }
+    // Workers count to the interval boundary and the main thread ticks a little after it, so the target is what
+    // the schedule planned between the same two boundaries — not the rate planned at the tick (an interval ahead
+    // at every step of a staged plan).
+    const period = this.config.intervalMicros
+    const boundary = Math.floor(elapsedMicros / period) * period
+    const boundarySeconds = (boundary - this.previous.boundary) / 1e6
     const targetRate =
-      load.model === 'open' && (phase === 'warmup' || phase === 'measure')
-        ? rateAt(load.schedule, elapsedMicros)
+      load.model === 'open' && (phase === 'warmup' || phase === 'measure') && boundarySeconds > 0
+        ? plannedBetween(load.schedule, this.previous.boundary, boundary) / boundarySeconds
         : 0
+    this.previous = { at: now, sent: totals.sent, observed: totals.observed, boundary }
     const interval = summarize(this.interval)
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()
     const events = liveEvents(totals)
