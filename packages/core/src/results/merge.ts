@@ -134,6 +134,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     )
   }
   const verification = mergeVerification(results)
+  const interrupted = results.some((r) => r.status === 'interrupted')
   const expressions =
     options.slo ?? distinct(results.flatMap((r) => r.slo.checks.map((c) => c.expression))).map(parseSlo)
   const checks = evaluateSlo(expressions, {
@@ -149,14 +150,27 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
           backlogMax: single.backlogMax ?? null,
         }
       : null,
+    // What the merge cannot know is skipped with the reason, as a run skips what it never measured.
+    unmeasured: (metric) => {
+      if (metric.kind === 'scenario' && !single)
+        return `not measured: ${metric.name} is per run — see each input's recovery`
+      if (
+        metric.kind === 'scenario' &&
+        metric.name === 'recovery.time' &&
+        (single?.recovery ?? []).length === 0
+      )
+        return 'not measured: the run had no fault and no burst to recover from'
+      if (metric.kind === 'counter' && metric.name === 'lost' && events.lost === null && interrupted)
+        return 'not measured: an input was interrupted before its drain decided loss'
+      return undefined
+    },
   })
   const metrics = Object.fromEntries(
     LATENCY_METRICS.map((m) => [m, { ...summarize(histograms[m]), ...outside[m] }]),
   ) as unknown as RunResult['metrics']
   for (const metric of LATENCY_METRICS) histograms[metric].destroy()
 
-  const sloPassed = checks.every((c) => c.passed)
-  const interrupted = results.some((r) => r.status === 'interrupted')
+  const sloPassed = checks.filter((c) => c.status !== 'skipped').every((c) => c.passed)
   const status: RunStatus = interrupted ? 'interrupted' : sloPassed ? 'passed' : 'failed'
   const runIds = distinct(results.map((r) => r.runId))
   const machines = distinct(results.map((r) => r.machine?.hostname ?? ''))
