@@ -102,7 +102,8 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     }
     const outcome: TrialOutcome = {
       rate,
-      sent: result.rate.sent,
+      // A trial stopped before its window opened sent nothing in it.
+      sent: result.rate.sent ?? 0,
       // Nothing delivered is a rate of 0 for the search (rate.achieved says null: no span to divide by).
       achieved: result.rate.achieved ?? 0,
       e2eP99: result.metrics.e2e.p99,

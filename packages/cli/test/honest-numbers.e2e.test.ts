@@ -244,6 +244,49 @@ describe('3. one window for every figure', () => {
     expect(result.slo.checks[0]).toMatchObject({ status: 'passed', actual: 0 })
   })
 
+  it("(c) late operations: the summary gives the window's count beside the window's share, and the whole run's apart", async () => {
+    // Writes stall in the warmup: the operations behind the stall leave late, all before the window opens.
+    const r = await run({
+      source: { plugin: 'memory', options: { writeStall: { at: '200ms', for: '700ms' } } },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 200, duration: '2s', warmup: '2s', maxInFlight: 5 },
+    })
+    const result = readResult(r.out)
+    expect(result.events.late).toBeGreaterThan(50)
+    expect(result.window.late).toBeLessThan(result.events.late)
+    const w = result.window
+    expect(r.stdout).toContain(
+      `late ${w.late} of ${w.sent.toLocaleString('en-US')} in the window (${(result.lateShare * 100).toFixed(2)}%), ${result.events.late} in the whole run`,
+    )
+  })
+
+  it('(c) a run stopped in its warmup has no send rate for its empty window: –, not 0/s', async () => {
+    let signalled = false
+    const interrupt = {
+      onStdout: (text: string, kill: (signal: NodeJS.Signals) => void) => {
+        if (!signalled && text.includes('| warmup')) {
+          signalled = true
+          kill('SIGINT')
+        }
+      },
+    }
+    const r = await run(
+      {
+        source: { plugin: 'memory' },
+        sink: { plugin: 'memory' },
+        workers: 1,
+        load: { rate: 100, duration: '10s', warmup: '20s' },
+      },
+      { onStdout: interrupt.onStdout },
+    )
+    expect(r.code).toBe(130)
+    const result = readResult(r.out)
+    expect(result.measuredSeconds).toBe(0)
+    expect(result.rate.sent).toBeNull()
+    expect(r.stdout).toMatch(/rate\s+target –, sent –, at sink –/)
+  })
+
   it('(d) every operation counts in the window its intended time puts it in, for ack as for e2e', async () => {
     const r = await run({
       source: { plugin: 'memory' },

@@ -208,8 +208,8 @@ export interface RunResult {
   readonly rate: {
     /** Planned operations per second over the measured window; null in the closed model (no plan). */
     readonly target: number | null
-    /** Operations sent while the measured window was open, per second of the window. */
-    readonly sent: number
+    /** Operations sent while the measured window was open, per second of the window; null when the window is empty (a run stopped in its warmup). */
+    readonly sent: number | null
     /**
      * Distinct deliveries of the events intended in the measured window, per second of
      * the span in which they were delivered (at least the window); null when none arrived.

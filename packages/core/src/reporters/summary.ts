@@ -65,7 +65,7 @@ export function formatSummary(result: RunResult, color = false): string {
   lines.push('')
   const r = result.rate
   lines.push(
-    `  rate         target ${r.target === null ? '–' : formatRate(r.target)}, sent ${formatRate(r.sent)}, at sink ${r.achieved === null ? '–' : formatRate(r.achieved)}`,
+    `  rate         target ${r.target === null ? '–' : formatRate(r.target)}, sent ${r.sent === null ? '–' : formatRate(r.sent)}, at sink ${r.achieved === null ? '–' : formatRate(r.achieved)}`,
   )
   const e = result.events
   // Short lines rather than one long one: the summary must fit an 80-column terminal.
@@ -75,9 +75,13 @@ export function formatSummary(result: RunResult, color = false): string {
   lines.push(
     `  faults       lost ${e.lost === null ? '– (unknown)' : formatCount(e.lost)}, unresolved ${formatCount(e.unresolved)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}`,
   )
-  lines.push(
-    `               late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}% of the window), foreign ${formatCount(e.foreign)}, corrupt ${formatCount(e.corrupt)}`,
-  )
+  // The late share is the measured window's; its count is the window's too, and the whole run's beside it when it differs.
+  const w = result.window
+  const late = w
+    ? `late ${formatCount(w.late)} of ${formatCount(w.sent)} in the window (${(result.lateShare * 100).toFixed(2)}%)` +
+      (e.late !== w.late ? `, ${formatCount(e.late)} in the whole run` : '')
+    : `late ${formatCount(e.late)} in the whole run`
+  lines.push(`               ${late}, foreign ${formatCount(e.foreign)}, corrupt ${formatCount(e.corrupt)}`)
   if (result.verification) {
     const v = result.verification
     lines.push(

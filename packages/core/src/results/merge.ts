@@ -193,7 +193,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     metrics,
     rate: {
       target: rateOf((r) => r.rate.target),
-      sent: rateOf((r) => r.rate.sent) ?? 0,
+      sent: rateOf((r) => r.rate.sent),
       achieved,
     },
     window,

@@ -176,7 +176,7 @@ export function buildResult(state: FinalState): RunResult {
     ...(corrected ? { corrected } : {}),
     rate: {
       target: targetRate === null ? null : round(targetRate),
-      sent: round(sentRate),
+      sent: measuredSeconds > 0 ? round(sentRate) : null,
       achieved: achievedRate === null ? null : round(achievedRate),
     },
     window: {
