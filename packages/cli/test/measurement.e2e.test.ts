@@ -57,6 +57,27 @@ describe('measurement through the CLI, memory pipeline', () => {
     }
   })
 
+  it('records the seed it drew, and --seed with it repeats the operations and the losses exactly', async () => {
+    const file = writeConfig({
+      source: { plugin: 'memory', options: { loss: 0.1 } },
+      sink: { plugin: 'memory' },
+      workers: 2,
+      load: { rate: 500, duration: '1s', drainTimeout: '1s' },
+    })
+    const first = path.join(path.dirname(file), 'first.json')
+    const again = path.join(path.dirname(file), 'again.json')
+    const one = await runCli(['run', '--config', file, '--out', first])
+    const a = readResult(first)
+    expect(Number.isInteger(a.seed)).toBe(true)
+    expect(one.stdout).toContain(`seed ${a.seed} (--seed ${a.seed} repeats the plan)`)
+    await runCli(['run', '--config', file, '--out', again, '--seed', String(a.seed)])
+    const b = readResult(again)
+    expect(b.seed).toBe(a.seed)
+    expect(b.operations).toEqual(a.operations)
+    expect(b.events.lost).toBe(a.events.lost)
+    expect(a.events.lost).toBeGreaterThan(0)
+  })
+
   it('a 1 s write stall in a 10 s run shows in e2e p99 (counted from intended times) and in lag', async () => {
     const { result } = await measure({
       source: { plugin: 'memory', options: { writeStall: { at: '4s', for: '1s' } } },

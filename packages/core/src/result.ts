@@ -239,6 +239,12 @@ export interface RunResult {
   readonly lateShare: number
   /** Length of the measured window: the planned one, or up to the interrupt. */
   readonly measuredSeconds: number
+  /**
+   * The seed the run's keys, operation mix, payloads and memory-pipeline faults came from (the
+   * config's `load.seed`, or the one drawn for it): `--seed` with it repeats the plan exactly.
+   * Absent in merged results whose inputs differ, and in older results.
+   */
+  readonly seed?: number
   /** The lifecycle phases after the schedule started, with how each ended. */
   readonly phases: readonly PhaseRecord[]
   readonly errors: readonly ErrorCount[]

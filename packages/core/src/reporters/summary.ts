@@ -19,7 +19,10 @@ export function formatSummary(result: RunResult, color = false): string {
   lines.push(
     `${result.source} → ${result.sink}, ${result.workers} worker${result.workers === 1 ? '' : 's'}, measured window ${result.measuredSeconds}s`,
   )
-  lines.push(`time base: ${result.timeBase}`)
+  lines.push(
+    `time base: ${result.timeBase}` +
+      (result.seed === undefined ? '' : `; seed ${result.seed} (--seed ${result.seed} repeats the plan)`),
+  )
   lines.push('')
   const header = ['p50', 'p95', 'p99', 'p99.9', 'max', 'mean'].map((h) => h.padStart(9)).join('')
   lines.push(`  ${'ms'.padEnd(10)}${header}${'count'.padStart(11)}`)

@@ -201,6 +201,9 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     operations: { insert: ops.insert ?? 0, update: ops.update ?? 0, delete: ops.delete ?? 0 },
     lateShare: window.sent === 0 ? 0 : window.late / window.sent,
     measuredSeconds,
+    ...(distinct(results.map((r) => r.seed)).length === 1 && first.seed !== undefined
+      ? { seed: first.seed }
+      : {}),
     // One run's lifecycle; the inputs' own are in their files.
     phases: single ? single.phases : [],
     errors: mergeErrors(results),

@@ -193,6 +193,7 @@ export function buildResult(state: FinalState): RunResult {
     operations: { insert: totals.inserts, update: totals.updates, delete: totals.deletes },
     lateShare: totals.sentMeasured > 0 ? totals.lateMeasured / totals.sentMeasured : 0,
     measuredSeconds: round(measuredSeconds),
+    seed: config.load.seed,
     phases: state.phases,
     errors: [...state.errors, ...(state.pipeline?.errors ?? [])],
     verification: state.verification,
