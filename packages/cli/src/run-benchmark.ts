@@ -4,7 +4,7 @@
  * lazily so `cdcb --version` and `--help` never pay for the runtime.
  */
 import path from 'node:path'
-import type { Reporter } from '@cdcb/core'
+import type { Reporter, RunResult } from '@cdcb/core'
 import { ConfigError, describeError } from '@cdcb/core'
 import {
   builtInReporters,
@@ -140,6 +140,14 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
         unwritten.push(`${file} (${describeError(error)})`)
       }
     },
+    // The final status after a failed teardown: the file is rewritten, or the run says it could not be.
+    async onRunAmended(result) {
+      try {
+        await reporter.onRunAmended?.(result)
+      } catch (error) {
+        unwritten.push(`${file} (${describeError(error)})`)
+      }
+    },
   })
   const origin = config.configPath ? path.basename(config.configPath) : 'config'
   for (const [index, spec] of config.reporters.entries()) {
@@ -163,11 +171,10 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   if (flags.junit) reporters.push(toFile(builtInReporters.junit({ file: flags.junit }, output), flags.junit))
   if (flags.html || flags.csv) {
     const { writeOutputs } = await import('./results/write-outputs.js')
-    const reporter: Reporter = {
-      async onRunEnd(result) {
-        await writeOutputs(result, { html: flags.html, csv: flags.csv })
-      },
+    const write = async (result: RunResult) => {
+      await writeOutputs(result, { html: flags.html, csv: flags.csv })
     }
+    const reporter: Reporter = { onRunEnd: write, onRunAmended: write }
     reporters.push(toFile(reporter, [flags.html, flags.csv].filter(Boolean).join(', ')))
   }
 

@@ -127,6 +127,24 @@ describe('2. loss is declared only after a full drain', () => {
   })
 })
 
+describe('2d. the report carries the final status', () => {
+  it('a teardown that fails after the report rewrites the JSON file with exit 3, and the summary says so', async () => {
+    const r = await run({
+      source: faulty({ failTeardown: true }),
+      sink: faulty({}),
+      workers: 1,
+      load: { rate: 100, duration: '1s' },
+    })
+    expect(r.code).toBe(3)
+    const result = readResult(r.out)
+    expect(result.status).toBe('failed')
+    expect(result.exitCode).toBe(3)
+    expect(result.reason).toMatch(/^runtime failure: .*could not reach the server to drop cdcb_events/)
+    expect(r.stdout).toMatch(/PASSED/)
+    expect(r.stdout).toMatch(/— now FAILED \(runtime failure: .*\), exit 3/)
+  })
+})
+
 describe('2c. loss unknown is not exported as 0', () => {
   it('Prometheus has no cdcb_events_lost sample while loss is undecided', async () => {
     const port = await freePort()

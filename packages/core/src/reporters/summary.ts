@@ -152,5 +152,11 @@ export function createSummaryReporter(write: (text: string) => void, color = fal
     onRunEnd(result) {
       write(formatSummary(result, color))
     },
+    // The summary above was printed before teardown; a teardown that failed changes the verdict: say so.
+    onRunAmended(result) {
+      write(
+        `cdcb ${result.runId} "${result.name}" — now FAILED${result.reason ? ` (${result.reason})` : ''}, exit ${result.exitCode}`,
+      )
+    },
   }
 }

@@ -127,7 +127,15 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   }
   // A teardown that could not reach its server left objects there: a runtime failure (exit 3), whatever the SLOs said.
   if (teardownFailures.length > 0 && result.status !== 'interrupted') {
-    return { ...result, status: 'failed', exitCode: 3, reason: `runtime failure: ${teardownFailures[0]}` }
+    const final: RunResult = {
+      ...result,
+      status: 'failed',
+      exitCode: 3,
+      reason: `runtime failure: ${teardownFailures[0]}`,
+    }
+    // The report was made before teardown (so a slow teardown never delays it): files are rewritten with the final status.
+    await reporters.runAmended(final)
+    return final
   }
   return result
 }
@@ -687,6 +695,10 @@ class ReporterFanout {
 
   async runEnd(result: RunResult): Promise<void> {
     for (const r of this.reporters) await this.call(() => r.onRunEnd?.(result), 'onRunEnd')
+  }
+
+  async runAmended(result: RunResult): Promise<void> {
+    for (const r of this.reporters) await this.call(() => r.onRunAmended?.(result), 'onRunAmended')
   }
 
   private async call(hook: () => void | Promise<void>, name: string): Promise<void> {
