@@ -228,6 +228,20 @@ describe('bad input: one line naming the problem, exit 2, no stack trace, nothin
     expect(existsSync(out)).toBe(false)
   })
 
+  it('--out into a folder that does not exist: a config error leaves no folder; a run creates it with the report', async () => {
+    const { existsSync } = await import('node:fs')
+    const cwd = tempDir()
+    const out = path.join(cwd, 'results', 'new', 'run.json')
+    const bad = await runCli(['run', '--config', writeConfig({ ...ok, load: { rate: -1 } }), '--out', out], {
+      cwd,
+    })
+    expect(bad.code).toBe(2)
+    expect(existsSync(path.join(cwd, 'results'))).toBe(false)
+    const good = await runCli(['run', '--config', writeConfig(ok), '--out', out], { cwd })
+    expect(good.code).toBe(0)
+    expect(existsSync(out)).toBe(true)
+  })
+
   it('an unknown flag is a usage error', async () => {
     const run = await runCli(['run', '--rat', '5'])
     expect(run.code).toBe(2)
