@@ -142,7 +142,9 @@ export class Aggregator {
     const boundarySeconds = (boundary - this.previous.boundary) / 1e6
     const targetRate =
       load.model === 'open' && (phase === 'warmup' || phase === 'measure') && boundarySeconds > 0
-        ? plannedBetween(load.schedule, this.previous.boundary, boundary) / boundarySeconds
+        ? plannedBetween(load.schedule, this.previous.boundary, boundary) /
+          boundarySeconds /
+          (this.config.shard?.count ?? 1) // a shard's share
         : 0
     this.previous = { at: now, sent: totals.sent, observed: totals.observed, boundary }
     const interval = summarize(this.interval)
