@@ -201,6 +201,22 @@ describe('2b. a drain that times out decides lost or unresolved from what was st
     expect(r.stdout).toMatch(/lost – \(unknown\)/)
   })
 
+  it('a drain shorter than the quiet period declares nothing lost: events 300 ms away are unresolved', async () => {
+    const r = await run({
+      source: { plugin: 'memory', options: { delay: '300ms' } },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 200, duration: '1s', drainTimeout: '0s' },
+    })
+    const result = readResult(r.out)
+    expect(result.events.lost).toBeNull()
+    expect(result.events.unresolved).toBeGreaterThan(20)
+    expect(result.warnings.join('\n')).toMatch(
+      /drain: load\.drainTimeout 0s is shorter than the 1s the pipeline must be quiet to call events lost; \d+ acknowledged events not yet seen are unresolved, not lost — set load\.drainTimeout to at least 1s/,
+    )
+    expect(r.code).toBe(1)
+  })
+
   it('a drain that ended quiet declares the unseen events lost', async () => {
     const r = await run({
       source: { plugin: 'memory', options: { loss: 0.2 } },

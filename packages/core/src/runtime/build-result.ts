@@ -130,7 +130,10 @@ export function buildResult(state: FinalState): RunResult {
     if (behind && check.actual === null && metric?.kind === 'counter' && metric.name === 'lost')
       return {
         ...check,
-        note: `unknown: the drain ended while deliveries were still arriving — ${state.unseenAcked} unresolved`,
+        note:
+          behind.kind === 'arriving'
+            ? `unknown: the drain ended while deliveries were still arriving — ${state.unseenAcked} unresolved`
+            : `unknown: the drain was too short to show the pipeline quiet — ${state.unseenAcked} unresolved`,
       }
     return check
   })
@@ -265,22 +268,30 @@ function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], seri
 }
 
 /**
- * A drain that reached load.drainTimeout while unseen events were still
- * arriving: the pipeline is behind, not losing. Returns the rate they were
- * arriving at (events/s) and about how long a drain at that rate would have
- * needed in all (s); undefined when the drain finished, was cut short, or
- * ended quiet (nothing arriving in its last quiet period, or all of it if shorter).
+ * A drain that reached load.drainTimeout without showing the pipeline quiet:
+ * `arriving` when unseen events were still arriving in its last quiet period
+ * (behind, not losing), with the rate they arrived at (events/s) and about how
+ * long a drain at that rate would have needed in all (s); `short` when the
+ * drain was shorter than the quiet period itself (load.drainTimeout under 1 s),
+ * so quiet was never shown. Undefined when the drain finished, was cut short,
+ * or ended quiet (nothing arriving for a whole quiet period).
  */
 function drainBehind(
   state: FinalState,
   drainCut: boolean,
-): { rate: number; neededSeconds: number; tail: DrainTail } | undefined {
+):
+  | { kind: 'arriving'; rate: number; neededSeconds: number; tail: DrainTail }
+  | { kind: 'short'; tail: DrainTail }
+  | undefined {
   const tail = state.drainTail
   const drain = state.phases.find((p) => p.name === 'drain')
-  if (drainCut || !tail || drain?.outcome !== 'deadline' || state.unseenAcked === 0 || tail.arrived === 0)
-    return undefined
-  const rate = tail.seconds > 0 ? tail.arrived / tail.seconds : Number.POSITIVE_INFINITY
-  return { rate, neededSeconds: drain.seconds + state.unseenAcked / rate, tail }
+  if (drainCut || !tail || drain?.outcome !== 'deadline' || state.unseenAcked === 0) return undefined
+  if (tail.arrived > 0) {
+    const rate = tail.seconds > 0 ? tail.arrived / tail.seconds : Number.POSITIVE_INFINITY
+    return { kind: 'arriving', rate, neededSeconds: drain.seconds + state.unseenAcked / rate, tail }
+  }
+  // The drain is polled every 20 ms: a drain within 5 % of the quiet period has shown it.
+  return tail.seconds < tail.quietSeconds * 0.95 ? { kind: 'short', tail } : undefined
 }
 
 /** The measured window: the planned one, or up to the stop when the run was stopped before its end. */
@@ -333,7 +344,12 @@ function warningsFor(
       `drain: ${derived.stoppedBy} cut the drain short after ${waited.toFixed(1)}s; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost`,
     )
   }
-  if (derived.behind) {
+  if (derived.behind?.kind === 'short') {
+    warnings.push(
+      `drain: load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s is shorter than the ${derived.behind.tail.quietSeconds}s the pipeline must be quiet to call events lost; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost — set load.drainTimeout to at least ${Math.ceil(derived.behind.tail.quietSeconds)}s`,
+    )
+  }
+  if (derived.behind?.kind === 'arriving') {
     const { rate, neededSeconds, tail } = derived.behind
     warnings.push(
       `drain: load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s ended while deliveries were still arriving (${tail.arrived} in its last ${tail.seconds.toFixed(1)}s, ${formatRate(rate)}); ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost — at that rate the drain needed about ${Math.ceil(neededSeconds)}s (set load.drainTimeout above that to tell late from lost); first seqs: ${state.unseenSample.join(', ')}`,

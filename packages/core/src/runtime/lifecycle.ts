@@ -50,7 +50,7 @@ export const PHASE_DEADLINES = {
  * and at most 10 s. If any of them arrived within this last stretch of the
  * drain, the pipeline was still delivering (behind, not losing) and they are
  * unresolved; only a drain that ended after this long with nothing arriving
- * declares them lost. docs/architecture.md, "Lost or unresolved".
+ * declares them lost (a drain shorter than this never does). docs/architecture.md, "Lost or unresolved".
  */
 export function drainQuietMicros(drainTimeoutMicros: number): number {
   return Math.min(10e6, Math.max(1e6, drainTimeoutMicros / 4))
