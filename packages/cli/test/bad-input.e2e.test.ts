@@ -193,6 +193,17 @@ const cases: Array<[string, () => string[], RegExp]> = [
     /--duration: expected a duration longer than 0/,
   ],
   [
+    'a memory delay whose p99 is below its median',
+    () => [
+      '--config',
+      writeConfig({
+        ...ok,
+        source: { plugin: 'memory', options: { delay: { median: '50ms', p99: '5ms' } } },
+      }),
+    ],
+    /source\.options\.delay.*p99 must be at least the median/,
+  ],
+  [
     '--workers not whole',
     () => ['--config', writeConfig(ok), '--workers', '1.5'],
     /--workers: expected a whole number from 1 to 256, got 1\.5/,
