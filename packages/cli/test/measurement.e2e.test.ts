@@ -78,6 +78,23 @@ describe('measurement through the CLI, memory pipeline', () => {
     expect(a.events.lost).toBeGreaterThan(0)
   })
 
+  it('a mix the key space cannot follow (deletes only) is said, not silently half inserts', async () => {
+    const { result } = await measure({
+      source: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 300, duration: '1s', mix: { delete: 1 } },
+    })
+    expect(result.operations.insert).toBeGreaterThan(100)
+    expect(result.warnings.join('\n')).toMatch(
+      /load\.mix asked for insert 0%, update 0%, delete 100%; the run did insert 50%, update 0%, delete 50% — an update or delete needs a present key/,
+    )
+  })
+
+  it('the default mix gives no such warning', async () => {
+    const { result } = await measure({ source: { plugin: 'memory' }, load: { rate: 1000, duration: '1s' } })
+    expect(result.warnings.join('\n')).not.toMatch(/load\.mix asked/)
+  })
+
   it('a 1 s write stall in a 10 s run shows in e2e p99 (counted from intended times) and in lag', async () => {
     const { result } = await measure({
       source: { plugin: 'memory', options: { writeStall: { at: '4s', for: '1s' } } },

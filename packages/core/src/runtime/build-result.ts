@@ -328,6 +328,8 @@ function warningsFor(
     )
   }
   if (events.errors > 0) warnings.push(`${events.errors} operations failed to write (see errors)`)
+  const mixDrift = mixDriftOf(config, totals)
+  if (mixDrift) warnings.push(mixDrift)
   if (phase('load')?.outcome === 'deadline') {
     warnings.push(
       `load: the schedule was still running past its planned end at its deadline (the larger of load.drainTimeout and 30s after it), so it was stopped`,
@@ -386,6 +388,28 @@ function warningsFor(
     )
   }
   return warnings
+}
+
+/**
+ * When the operations the run did stray from `load.mix` beyond chance (10
+ * points, or four standard deviations of a share over this many operations):
+ * an update or delete needs a present key, so with none it becomes an insert
+ * (`load/keyspace.ts`), and a delete-heavy mix comes out half inserts.
+ */
+function mixDriftOf(config: ResolvedConfig, totals: CounterTotals): string | undefined {
+  const done = { insert: totals.inserts, update: totals.updates, delete: totals.deletes }
+  const n = done.insert + done.update + done.delete
+  if (n < 100) return undefined
+  const kinds = ['insert', 'update', 'delete'] as const
+  const strays = kinds.some((kind) => {
+    const planned = config.load.mix[kind]
+    const bound = Math.max(0.1, 4 * Math.sqrt((planned * (1 - planned)) / n))
+    return Math.abs(done[kind] / n - planned) > bound
+  })
+  if (!strays) return undefined
+  const shares = (share: (kind: (typeof kinds)[number]) => number) =>
+    kinds.map((kind) => `${kind} ${(share(kind) * 100).toFixed(0)}%`).join(', ')
+  return `load.mix asked for ${shares((k) => config.load.mix[k])}; the run did ${shares((k) => done[k] / n)} — an update or delete needs a present key, so with none it became an insert (keys start absent)`
 }
 
 /**
