@@ -204,6 +204,11 @@ const cases: Array<[string, () => string[], RegExp]> = [
     /source\.options\.delay.*p99 must be at least the median/,
   ],
   [
+    'a name with control characters (it could clear the terminal and print a fake verdict)',
+    () => ['--config', writeConfig({ ...ok, name: 'x\u001b[2J\u001b[32mPASSED\nfake line' })],
+    /bench\.config\.json: name: expected one line of printable text/,
+  ],
+  [
     '--workers not whole',
     () => ['--config', writeConfig(ok), '--workers', '1.5'],
     /--workers: expected a whole number from 1 to 256, got 1\.5/,

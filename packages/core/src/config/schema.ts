@@ -134,9 +134,18 @@ const recovery = z.strictObject({
   latencyFactor: z.number().min(1, { error: 'expected a factor ≥ 1' }).optional(),
 })
 
+/**
+ * A name printed in the summary, the live lines and reports: one line of printable text. A control
+ * character (an escape sequence, a newline) could clear the terminal or print a verdict the run never had.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const printable = z.string().refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), {
+  error: 'expected one line of printable text (no control characters such as escapes or newlines)',
+})
+
 /** The schema of a config file; see `UserConfig` for what each field means. */
 export const userConfigSchema = z.strictObject({
-  name: z.string().optional(),
+  name: printable.optional(),
   source: pluginRef,
   sink: pluginRef,
   verify: z.union([pluginRef, z.literal(false)]).optional(),
