@@ -90,6 +90,19 @@ describe('measurement through the CLI, memory pipeline', () => {
     )
   })
 
+  it('duplicates, which no default check judges, are said beside the verdict', async () => {
+    const { run, result } = await measure({
+      source: { plugin: 'memory', options: { duplicate: 1 } },
+      workers: 1,
+      load: { rate: 200, duration: '1s' },
+    })
+    expect(run.code).toBe(0)
+    expect(result.events.duplicates).toBe(200)
+    expect(result.warnings.join('\n')).toMatch(
+      /200 observations repeated an event already seen \(100\.0% of the events observed\); they are not counted as observed — add duplicates == 0 to slo/,
+    )
+  })
+
   it('the default mix gives no such warning', async () => {
     const { result } = await measure({ source: { plugin: 'memory' }, load: { rate: 1000, duration: '1s' } })
     expect(result.warnings.join('\n')).not.toMatch(/load\.mix asked/)

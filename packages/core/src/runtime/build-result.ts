@@ -367,6 +367,12 @@ function warningsFor(
       `close: the workers did not stop their sinks and close within ${phase('close')!.seconds.toFixed(0)}s (deadline) and were terminated; their counters are as of their last snapshot`,
     )
   }
+  if (events.duplicates > 0) {
+    // No default check judges duplicates (at-least-once pipelines deliver some): say how many, so a PASS is read with it.
+    warnings.push(
+      `${events.duplicates} observations repeated an event already seen (${((events.duplicates / Math.max(1, events.observed)) * 100).toFixed(1)}% of the events observed); they are not counted as observed — add duplicates == 0 to slo to fail on them`,
+    )
+  }
   if (events.foreign > 0) {
     warnings.push(
       `${events.foreign} observations carried this run's marker with a seq it never planned; counted as foreign, not as the run's`,
