@@ -174,6 +174,20 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
         return 'not measured: an input was interrupted before its drain decided loss'
       return undefined
     },
+    // Windows are judged by the run that measured them: one input's windows stand, several inputs'
+    // cannot be recombined (results carry no per-window histograms), so those checks are skipped.
+    windows: single
+      ? (expression) => single.slo.checks.find((c) => c.expression === expression.source)?.windows
+      : undefined,
+  }).map((check) => {
+    if (check.status !== 'skipped' || !expressions.find((e) => e.source === check.expression)?.windowMicros)
+      return check
+    // Unknown, not passed: say what each input found in its own windows.
+    const verdicts = inputs.map((input) => {
+      const own = input.result.slo.checks.find((c) => c.expression === check.expression)
+      return `${input.file} ${own ? own.status : 'not checked'}`
+    })
+    return { ...check, note: `${check.note}; inputs: ${verdicts.join(', ')}` }
   })
   const metrics = Object.fromEntries(
     LATENCY_METRICS.map((m) => [m, { ...summarize(histograms[m]), ...outside[m] }]),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nowMicros } from '../../src/clock.js'
-import { checkFault, type FaultPlan, startFaults } from '../../src/scenarios/faults.js'
+import { checkFault, type FaultPlan, pidIn, startFaults } from '../../src/scenarios/faults.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -64,6 +64,36 @@ describe('faults', () => {
     } finally {
       child.kill('SIGKILL')
     }
+  })
+
+  it("reads the services harness's JSON pid file (kafka.pid), not only a bare number", async () => {
+    const dir = tempDir()
+    const child = spawn('sleep', ['30'])
+    try {
+      // What services/lib/lifecycle.mjs writes for a server it started.
+      writeFileSync(
+        path.join(dir, 'kafka.pid'),
+        `${JSON.stringify({ pid: child.pid, port: 9092, address: '127.0.0.1:9092', match: 'kafka.Kafka' })}\n`,
+      )
+      const plan: FaultPlan = {
+        name: 'freeze',
+        atMicros: 0,
+        forMicros: 300e3,
+        action: { signal: 'SIGSTOP', pidFile: 'kafka.pid' },
+      }
+      const { ctx } = context(dir)
+      const runner = startFaults([plan], nowMicros(), ctx)
+      await until(() => stateOf(child.pid!) === 'T')
+      await until(() => stateOf(child.pid!) !== 'T')
+      const [record] = await runner.stop()
+      expect(record!.error).toBeNull()
+      expect(record!.endedAt).not.toBeNull()
+    } finally {
+      child.kill('SIGKILL')
+    }
+    expect(pidIn('{"pid":"12"}')).toBeUndefined()
+    expect(pidIn('12 13')).toBeUndefined()
+    expect(pidIn(' 42\n')).toBe(42)
   })
 
   it('undoes a fault still in force when the run stops early: a stopped broker is always continued', async () => {
