@@ -7,7 +7,8 @@
  * - `{ exec: "cmd …" | ["cmd", …], undo? }`: runs a command (a string through
  *   /bin/sh), waiting at most `ACTION_TIMEOUT_MS`;
  * - `{ signal: "SIGSTOP", pidFile, undo? }`: signals the process whose pid the
- *   file holds (SIGSTOP is undone with SIGCONT unless `undo` says otherwise);
+ *   file holds — a bare number, or the services harness's JSON `{"pid": …}`
+ *   (SIGSTOP is undone with SIGCONT unless `undo` says otherwise);
  * - `{ pipeline: "pause", args?, undo?, undoArgs? }`: calls an action of the
  *   config's `pipeline` part (e.g. Kafka Connect's pause and resume).
  */
@@ -196,8 +197,8 @@ async function perform(
     const text = await readFile(file, 'utf8').catch(() => {
       throw new Error(`cannot read pid file ${file}`)
     })
-    const pid = Number.parseInt(text.trim(), 10)
-    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`pid file ${file} holds no pid`)
+    const pid = pidIn(text)
+    if (pid === undefined) throw new Error(`pid file ${file} holds no pid`)
     process.kill(pid, signal as NodeJS.Signals)
     return true
   }
@@ -207,6 +208,23 @@ async function perform(
   if (!call) throw new Error(`the pipeline has no action "${name}"`)
   await withTimeout(call(which === 'do' ? action.args : action.undoArgs), `pipeline action "${name}"`)
   return true
+}
+
+/**
+ * The pid a pid file holds: a bare number (`1234\n`, as most daemons write), or
+ * a JSON object with a `pid` field, as `npm run services` writes (`{"pid":1234,…}`).
+ */
+export function pidIn(text: string): number | undefined {
+  const trimmed = text.trim()
+  let pid: unknown
+  if (trimmed.startsWith('{')) {
+    try {
+      pid = (JSON.parse(trimmed) as { pid?: unknown }).pid
+    } catch {
+      return undefined
+    }
+  } else if (/^\d+$/.test(trimmed)) pid = Number(trimmed)
+  return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined
 }
 
 function run(command: string | readonly string[]): Promise<void> {

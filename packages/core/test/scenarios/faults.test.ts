@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nowMicros } from '../../src/clock.js'
-import { checkFault, type FaultPlan, startFaults } from '../../src/scenarios/faults.js'
+import { checkFault, type FaultPlan, pidIn, startFaults } from '../../src/scenarios/faults.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -91,6 +91,34 @@ describe('faults', () => {
     } finally {
       child.kill('SIGKILL')
     }
+  })
+
+  it("reads the services harness's JSON pid file as well as a bare pid", async () => {
+    const dir = tempDir()
+    const child = spawn('sleep', ['30'])
+    try {
+      // As services/lib/process.mjs writes it for `npm run services -- up sqs`.
+      writeFileSync(
+        path.join(dir, 'sqs.pid'),
+        `${JSON.stringify({ pid: child.pid, match: '/x/elasticmq.conf', address: '127.0.0.1:9324' })}\n`,
+      )
+      const { ctx } = context(dir)
+      const runner = startFaults(
+        [{ name: 'freeze', atMicros: 0, forMicros: 60e6, action: { signal: 'SIGSTOP', pidFile: 'sqs.pid' } }],
+        nowMicros(),
+        ctx,
+      )
+      await until(() => stateOf(child.pid!) === 'T')
+      const [record] = await runner.stop()
+      expect(record!.error).toBeNull()
+      expect(stateOf(child.pid!)).not.toBe('T')
+    } finally {
+      child.kill('SIGKILL')
+    }
+    expect(pidIn('1234\n')).toBe(1234)
+    expect(pidIn('{"pid":1234}')).toBe(1234)
+    for (const bad of ['', 'x', '12x', '{"pid":"12"}', '{"pid":0}', '{broken', '-5'])
+      expect(pidIn(bad), bad).toBeUndefined()
   })
 
   it('runs a command and its undo, and reports a failing command with its last stderr line', async () => {
