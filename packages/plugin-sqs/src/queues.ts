@@ -6,18 +6,56 @@
  * `keepQueue`. A queue that already exists is used as it is and left in
  * place: a pipeline under test (a bridge that reads it, a producer of its own)
  * owns it.
+ *
+ * Runs killed outright (kill -9, a lost machine) never reach teardown. Each
+ * queue cdcb creates therefore also carries `cdcb:process` = `<host> <pid>` of
+ * the cdcb that made it. When a run finds one of its queue names taken by a
+ * queue of another cdcb run whose process on this host is gone, it says what
+ * that queue held and deletes it before creating its own; `cdcb clean` does the
+ * same for every queue under the config's names. A queue whose run may still
+ * live (its process runs, or it ran on another host) is never touched.
  */
+import { hostname } from 'node:os'
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
   ListQueueTagsCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
+import { type CleanContext, ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
 import { createClient, describeEndpoint, ErrorCounts, queueExists, withRetries } from './client.js'
 import { isFifo, queueNames, type ResolvedSqsOptions } from './options.js'
 
 export const OWNED_TAG = 'cdcb:owned'
+/** `<host> <pid>` of the cdcb process that created the queue: how a later run tells a dead run's queue. */
+export const PROCESS_TAG = 'cdcb:process'
+
+/** Whether the run that tagged a queue may still be running; `why` says how cdcb knows, for messages. */
+export type RunState =
+  | { readonly state: 'not-cdcb' }
+  | { readonly state: 'dead' | 'live' | 'unknown'; readonly runId: string; readonly why: string }
+
+/** Reads a queue's cdcb tags: `dead` only when its process ran on this host and is gone. */
+export function runStateOf(tags: Record<string, string> | undefined): RunState {
+  const owned = /^run (\S+)$/.exec(tags?.[OWNED_TAG] ?? '')
+  if (!owned) return { state: 'not-cdcb' }
+  const runId = owned[1]!
+  const maker = /^(\S+) (\d+)$/.exec(tags?.[PROCESS_TAG] ?? '')
+  if (!maker) return { state: 'unknown', runId, why: 'it carries no cdcb:process tag' }
+  const host = maker[1]!
+  const pid = Number(maker[2])
+  if (host !== hostname()) return { state: 'unknown', runId, why: `its cdcb ran on host ${host}` }
+  try {
+    process.kill(pid, 0)
+    return { state: 'live', runId, why: `its cdcb process ${pid} is running` }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPERM')
+      return { state: 'live', runId, why: `process ${pid} exists` }
+    return { state: 'dead', runId, why: `its cdcb process ${pid} on this host is gone` }
+  }
+}
 
 export async function prepareSqs(
   slot: Slot,
@@ -56,7 +94,11 @@ async function prepareQueue(
   options: ResolvedSqsOptions,
   context: RunContext,
 ): Promise<string | undefined> {
-  const existing = await queueExists(client, options, name)
+  let existing = await queueExists(client, options, name)
+  if (existing && slot === 'source') {
+    const log = (message: string) => context.log(message)
+    if (await sweepIfDead(client, name, existing, context.runId, false, log)) existing = undefined
+  }
   if (existing) {
     if (slot === 'source')
       context.log(
@@ -84,7 +126,7 @@ async function prepareQueue(
         new CreateQueueCommand({
           QueueName: name,
           Attributes: attributes,
-          tags: { [OWNED_TAG]: `run ${context.runId}` },
+          tags: { [OWNED_TAG]: `run ${context.runId}`, [PROCESS_TAG]: `${hostname()} ${process.pid}` },
         }),
       ),
     options.retries,
@@ -114,4 +156,83 @@ async function deleteOwned(
   } finally {
     cleanup.destroy()
   }
+}
+
+/**
+ * Deletes the queue at `url` when a dead cdcb run (not `runId`) owns it, after
+ * saying what it held; says why it leaves a queue of a run that may live. With
+ * `dryRun` only says so. Returns whether the queue is gone (or would be).
+ */
+async function sweepIfDead(
+  client: SQSClient,
+  name: string,
+  url: string,
+  runId: string | undefined,
+  dryRun: boolean,
+  log: (message: string) => void,
+): Promise<boolean> {
+  const { Tags } = await client.send(new ListQueueTagsCommand({ QueueUrl: url }))
+  const run = runStateOf(Tags)
+  if (run.state === 'not-cdcb' || run.runId === runId) return false
+  if (run.state !== 'dead') {
+    log(
+      `sqs: queue ${name} belongs to cdcb run ${run.runId}, which may still run (${run.why}); left in place`,
+    )
+    return false
+  }
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  )
+  const held =
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  const what = `sqs: queue ${name} was left by cdcb run ${run.runId} (${run.why}), holding about ${held} messages`
+  if (dryRun) {
+    log(`${what}; would delete it (--dry-run)`)
+    return true
+  }
+  await client.send(new DeleteQueueCommand({ QueueUrl: url }))
+  log(`${what}; deleted it`)
+  return true
+}
+
+/**
+ * `cdcb clean`: every queue under the config's queue names (the name itself
+ * and `<name>-N`) that a dead cdcb run left is reported and deleted (only
+ * reported with `dryRun`); queues of runs that may live are named and left.
+ */
+export async function cleanSqs(
+  slot: Slot,
+  options: ResolvedSqsOptions,
+  context: CleanContext,
+): Promise<void> {
+  if (slot !== 'source') return // the sink and verifier name the same queues; the source made them
+  const client = createClient(options)
+  let found = 0
+  try {
+    const stems = new Set(queueNames(options).map((name) => name.replace(/\.fifo$/, '').replace(/-\d+$/, '')))
+    const seen = new Set<string>()
+    for (const stem of stems) {
+      let NextToken: string | undefined
+      do {
+        const page = await client.send(
+          new ListQueuesCommand({ QueueNamePrefix: stem, NextToken, MaxResults: 1000 }),
+        )
+        NextToken = page.NextToken
+        for (const url of page.QueueUrls ?? []) {
+          const name = url.slice(url.lastIndexOf('/') + 1)
+          if (seen.has(name)) continue
+          seen.add(name)
+          if (await sweepIfDead(client, name, url, undefined, context.dryRun, context.log)) found++
+        }
+      } while (NextToken)
+    }
+  } finally {
+    client.destroy()
+  }
+  if (found === 0)
+    context.log(`sqs: no queue left by a dead cdcb run under ${queueNames(options).join(', ')}`)
 }
