@@ -9,7 +9,15 @@
  * the final state per key. Everything lives under `<prefix>:<runId>:` and the
  * source's teardown removes it.
  */
-import { definePlugin, digestOf, encodeMarker, type Mismatch, nowMicros, pluginRef } from '@cdcb/core'
+import {
+  ConfigError,
+  definePlugin,
+  digestOf,
+  encodeMarker,
+  type Mismatch,
+  nowMicros,
+  pluginRef,
+} from '@cdcb/core'
 import { toStandardJsonSchema } from '@valibot/to-json-schema'
 import { Redis } from 'ioredis'
 import * as v from 'valibot'
@@ -101,6 +109,12 @@ export default definePlugin({
   // The source owns the run's streams: it checks Redis answers before anything starts and removes them after.
   async prepare(slot, o, context) {
     if (slot !== 'source') return
+    // Every shard of a run prepares on its own, and the first out would unlink the streams the others still use.
+    if (context.runShard && context.runShard.count > 1) {
+      throw new ConfigError(
+        "source: the run's streams are removed by the process that made them, so shards (--shard) of one run cannot share them — run in one process",
+      )
+    }
     const redis = await connect(o)
     await redis.ping()
     redis.disconnect()

@@ -35,6 +35,10 @@ export interface RunFlags {
   duration?: string
   workers?: number | string
   seed?: number | string
+  /** `--shard INDEX/COUNT`, `--run-id`, `--start-at` (epoch seconds or ISO 8601). */
+  shard?: string
+  runId?: string
+  startAt?: string
   /** `--tui` / `--no-tui`; undefined when neither was given. */
   tui: boolean | undefined
   quiet: boolean
@@ -65,11 +69,24 @@ export async function runFromCli(flags: RunFlags): Promise<number> {
 }
 
 function overridesOf(flags: RunFlags): ConfigOverrides {
-  return { rate: flags.rate, duration: flags.duration, workers: flags.workers, seed: flags.seed }
+  return {
+    rate: flags.rate,
+    duration: flags.duration,
+    workers: flags.workers,
+    seed: flags.seed,
+    shard: flags.shard,
+    runId: flags.runId,
+    startAt: flags.startAt,
+  }
 }
 
 /** No config: benchmark the embedded PostgreSQL logical-replication pipeline, then remove it. */
 async function runQuickstart(flags: RunFlags): Promise<number> {
+  if (flags.shard !== undefined) {
+    throw new ConfigError(
+      `--shard ${flags.shard}: no config found in ${process.cwd()}, and the quickstart's embedded PostgreSQL belongs to one process, so shards could not see each other's events — pass --config FILE naming servers every shard reaches`,
+    )
+  }
   const { startQuickstart } = await import('@cdcb/plugin-postgres/quickstart')
   const log = (line: string) => process.stderr.write(`cdcb: ${line}\n`)
   const quickstart = await startQuickstart({

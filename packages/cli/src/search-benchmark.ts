@@ -47,6 +47,12 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
   }
   const raw = (await loadConfigFile(configPath)) as Record<string, unknown>
   const load = (raw.load ?? {}) as Record<string, unknown>
+  const oneRunOnly = (['shard', 'runId', 'startAt'] as const).find((key) => raw[key] !== undefined)
+  if (oneRunOnly) {
+    throw new ConfigError(
+      `${path.basename(configPath)}: ${oneRunOnly}: names one run, and cdcb search runs a trial after another, each a run of its own — remove it from the config for the search`,
+    )
+  }
   const warmup = flags.warmup ?? (load.warmup as string | undefined) ?? DEFAULT_TRIAL_WARMUP
   const trialConfig = { ...raw, load: { ...load, warmup } }
   const resolveAt = async (rate: number): Promise<ResolvedConfig> => {

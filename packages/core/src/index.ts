@@ -23,6 +23,7 @@ export {
   redactUrl,
 } from './errors.js'
 export { digestOf, payloadFor } from './load/payload.js'
+export { formatShard, type RunShard, shardOwnsSeq } from './load/shard.js'
 export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export { durationOption, positiveIntOption, urlOption } from './options.js'

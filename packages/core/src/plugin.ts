@@ -5,6 +5,7 @@
  * `reporters` run on the main thread. Every hook is optional except the one that makes a part work.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { RunShard } from './load/shard.js'
 import type { RunResult, RunSnapshot } from './result.js'
 
 /** What kind of change an operation makes. */
@@ -37,9 +38,17 @@ export interface Marker {
 /** Where a worker's plugin parts report to; passed to the factories. */
 export interface PluginContext {
   readonly runId: string
-  /** This worker's index, 0-based; it owns the seqs and keys with `n % shards === shard`. */
+  /**
+   * This worker's index among this process's workers, 0-based. In a run in one
+   * process it owns the seqs and keys with `n % shards === shard`; in a run
+   * split across processes (`runShard`) core splits them further, and a sink
+   * still splits its reading by `shard` of `shards` (every process's sinks read
+   * the whole run; core counts only the events its own shard sent).
+   */
   readonly shard: number
   readonly shards: number
+  /** Which of the run's processes this is (`cdcb run --shard i/N`); undefined for a run in one process. */
+  readonly runShard?: RunShard
   readonly seed: number
   /** Bytes of payload per insert or update. */
   readonly payloadSize: number
@@ -185,6 +194,12 @@ export interface RunContext {
   readonly name: string
   readonly seed: number
   readonly shards: number
+  /**
+   * Which of the run's processes this is (`cdcb run --shard i/N`); undefined for
+   * a run in one process. Every shard prepares with the same run id: objects the
+   * run shares must be created once and removed by the last shard out.
+   */
+  readonly runShard?: RunShard
   /** Aborted on Ctrl-C; a long prepare step should stop when it is. */
   readonly signal: AbortSignal
   log(message: string): void

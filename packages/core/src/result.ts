@@ -190,6 +190,22 @@ export interface RunResult {
   readonly reason?: string
   readonly startedAt: string
   readonly endedAt: string
+  /**
+   * This process's shard of a run split across processes (`--shard INDEX/COUNT`);
+   * absent for a run in one process and for a merged result.
+   */
+  readonly shard?: { readonly index: number; readonly count: number }
+  /**
+   * When the schedule started. `requested`: `--start-at` (ISO 8601; null
+   * without it); `actual`/`actualMicros`: when this process's clock passed the
+   * start with its workers told (ISO 8601, epoch µs); `lateMs`: actual − requested.
+   */
+  readonly start?: {
+    readonly requested: string | null
+    readonly actual: string
+    readonly actualMicros: number
+    readonly lateMs: number | null
+  }
   readonly workers: number
   readonly source: string
   readonly sink: string
@@ -265,6 +281,11 @@ export interface RunResult {
   readonly machine?: MachineDescription
   /** Set by `cdcb merge`: the results it added up, in the order given. */
   readonly mergedFrom?: readonly MergedPart[]
+  /**
+   * Set by `cdcb merge` of a run's shards: the run's shard count and how far
+   * apart (ms, by each shard's own clock) the shards actually started.
+   */
+  readonly shards?: { readonly count: number; readonly actualStartSpreadMs: number | null }
 }
 
 /** A plugin as configured: its name and options, secret-looking values replaced by "***". */
@@ -319,6 +340,8 @@ export interface MachineDescription {
 export interface MergedPart {
   readonly file: string
   readonly runId: string
+  /** The input's shard (`"1/3"`), when it was one. */
+  readonly shard?: string
   readonly startedAt: string
   readonly status: RunStatus
   readonly machine?: string

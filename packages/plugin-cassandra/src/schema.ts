@@ -76,6 +76,11 @@ export async function prepare(
   options: CassandraOptions,
   context: RunContext,
 ): Promise<Preparation | undefined> {
+  if (context.runShard && context.runShard.count > 1 && (slot === 'source' || slot === 'sink')) {
+    throw new ConfigError(
+      `${slot}: the Cassandra plugin cannot share a run's tables across shards (--shard) yet: each shard would create them and the first out would drop them — run a Cassandra benchmark in one process`,
+    )
+  }
   if (slot === 'source') return prepareSource(options, context)
   if (slot === 'sink') return prepareSink(options, context)
   return undefined

@@ -20,6 +20,11 @@ export async function prepareKafka(
 ): Promise<Preparation | undefined> {
   // The verifier only reads, after the run: nothing to make for it.
   if (slot === 'reporter' || slot === 'verify') return undefined
+  if (context.runShard && context.runShard.count > 1 && options.deleteTopic) {
+    throw new ConfigError(
+      `${slot}.options.deleteTopic: the first shard of a run (--shard) to finish would delete the topic the other shards still use — delete it after the run`,
+    )
+  }
   if (slot === 'source' && options.topics) {
     throw new ConfigError('source.options.topics: the source writes one topic; use "topic"')
   }
@@ -43,6 +48,12 @@ export async function prepareKafka(
       if (!options.createTopic) {
         if (slot === 'sink') continue // the pipeline may create it; the sink reads it from its beginning
         throw new Error(`topic "${topic}" does not exist and createTopic is false`)
+      }
+      if (context.runShard && context.runShard.count > 1) {
+        // Each shard prepares on its own: two would race to create it, and a deleteTopic by the first out would pull it from under the rest.
+        throw new ConfigError(
+          `${slot}.options.topic: topic "${topic}" does not exist, and the shards of a run (--shard) cannot create it together — create it before the shards start`,
+        )
       }
       await admin.createTopics({
         topics: [topic],

@@ -36,6 +36,58 @@ export async function takeLease(
   return client
 }
 
+/** The first key of the locks by which the shards of one run tell whether they are the last one out. */
+const SHARDS_CLASS = 0x63646373
+
+/** Key of the presence lock of one run's `role` (source, sink) across its shards. */
+function presenceKey(runId: string, role: string): number {
+  let hash = 0
+  for (const c of `${runId}:${role}`) hash = (hash * 31 + c.charCodeAt(0)) & 0x0fffffff
+  return hash
+}
+
+/**
+ * Says, on the lease's connection, that this shard of run `runId` has `role`
+ * on this server; `leaveLast` then tells whether it was the last shard with
+ * that role to leave. Each shard prepares on its own, so objects the run's
+ * shards share are made by whichever shard gets there first (under
+ * `withSetupLock`) and must be dropped only by the last shard out.
+ */
+export async function joinShards(lease: pg.Client, runId: string, role: string): Promise<void> {
+  await lease.query('SELECT pg_advisory_lock_shared($1, $2)', [SHARDS_CLASS, presenceKey(runId, role)])
+}
+
+/**
+ * Leaves (`joinShards`) and returns whether no other shard of the run still
+ * holds `role` here. The shard that gets the exclusive lock after every shard
+ * released its shared one is last; it keeps the lock (so no other shard drops
+ * at the same time) until its lease connection ends. Two shards leaving at once:
+ * the second to try finds the first's lock and leaves the dropping to it.
+ */
+export async function leaveLast(lease: pg.Client, runId: string, role: string): Promise<boolean> {
+  const key = presenceKey(runId, role)
+  await lease.query('SELECT pg_advisory_unlock_shared($1, $2)', [SHARDS_CLASS, key])
+  const { rows } = await lease.query<{ last: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS last', [
+    SHARDS_CLASS,
+    key,
+  ])
+  return rows[0]!.last
+}
+
+/**
+ * Runs `work` holding run `runId`'s setup lock on this database, so shards
+ * preparing at once create a shared object once (the others find it made).
+ */
+export async function withSetupLock<T>(client: pg.Client, runId: string, work: () => Promise<T>): Promise<T> {
+  const key = presenceKey(runId, 'setup')
+  await client.query('SELECT pg_advisory_lock($1, $2)', [SHARDS_CLASS, key])
+  try {
+    return await work()
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, $2)', [SHARDS_CLASS, key]).catch(() => {})
+  }
+}
+
 /** One object a run made, with what it holds on to and how to drop it. */
 export interface Leftover {
   readonly what: string
@@ -55,7 +107,8 @@ export interface RunObjects {
   readonly tables: string[]
 }
 
-const NAMED = '^cdcb_([0-9a-f]+)_(sink|pipe)$'
+// A shard's own slot ends in `_s<index>` (objectNames); run ids are lowercase letters and digits.
+const NAMED = '^cdcb_([0-9a-z]+)_(sink|pipe)(?:_s[0-9]+)?$'
 const OWNED_BY = /created by cdcb run (\S+) /
 
 export async function findRunObjects(

@@ -21,14 +21,22 @@ import {
 } from '@cdcb/core'
 import type pg from 'pg'
 import { connect, ident, qualified, requireLogicalWal } from './connect.js'
-import { sweepDeadRuns, takeLease } from './leftovers.js'
+import { joinShards, leaveLast, sweepDeadRuns, takeLease, withSetupLock } from './leftovers.js'
 import { DEFAULTS, describeTarget, type PostgresOptions, tableOf } from './options.js'
 
 const OWNED = 'cdcb:owned'
 
-/** Names of the replication objects of a run; workers derive them from the run id too. */
-export function objectNames(runId: string) {
-  return { sinkSlot: `cdcb_${runId}_sink`, sinkPublication: `cdcb_${runId}_sink`, pipe: `cdcb_${runId}_pipe` }
+/**
+ * Names of the replication objects of a run; workers derive them from the run
+ * id too. A run split into shards shares the publication, and each shard has
+ * its own slot (`_s<index>`): a slot streams to one reader at a time.
+ */
+export function objectNames(runId: string, shard?: number) {
+  return {
+    sinkSlot: shard === undefined ? `cdcb_${runId}_sink` : `cdcb_${runId}_sink_s${shard}`,
+    sinkPublication: `cdcb_${runId}_sink`,
+    pipe: `cdcb_${runId}_pipe`,
+  }
 }
 
 /** The poll sink's change log at the target: one row per change applied, written by a trigger. */
@@ -211,6 +219,7 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
   let lease: pg.Client | undefined
   try {
     lease = await leaseAndSweep(client, options, 'source', context, options.url, `${schema}.${table}`)
+    if (context.runShard) return await prepareSharedSource(client, lease, options, context)
     const state = await tableState(client, schema, table)
     if (state === 'foreign') refuse('source', options, schema, table)
     let created = false
@@ -241,6 +250,88 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
   } catch (error) {
     await lease?.end().catch(() => {})
     throw error
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/**
+ * The source table of a run split into shards (`--shard`): every shard's
+ * source writes into one table (the run id and disjoint keys keep their rows
+ * apart). Whichever shard prepares first creates it, under the run's setup
+ * lock; the last shard out drops it, if cdcb created it for this run.
+ */
+async function prepareSharedSource(
+  client: pg.Client,
+  lease: pg.Client,
+  options: PostgresOptions,
+  context: RunContext,
+): Promise<Preparation> {
+  const { schema, table } = tableOf(options)
+  await joinShards(lease, context.runId, 'source')
+  await withSetupLock(client, context.runId, async () => {
+    const state = await tableState(client, schema, table)
+    if (state === 'foreign') refuse('source', options, schema, table)
+    if (state === 'owned') return
+    await client.query('BEGIN')
+    await client.query(
+      `CREATE TABLE ${qualified(schema, table)} (${MARKER_COLUMNS_DDL}, PRIMARY KEY (${C.runId}, ${C.key}))`,
+    )
+    await client.query(`ALTER TABLE ${qualified(schema, table)} REPLICA IDENTITY FULL`)
+    await client.query(
+      `COMMENT ON TABLE ${qualified(schema, table)} IS ${client.escapeLiteral(ownedComment(context, 'source table', options.keepTables))}`,
+    )
+    await client.query('COMMIT')
+  })
+  return {
+    teardown: async () => {
+      try {
+        if ((await leaveLast(lease, context.runId, 'source')) && !options.keepTables)
+          await dropRunTables(options, 'source', schema, [table], 'source table', context.runId)
+      } finally {
+        await lease.end().catch(() => {})
+      }
+    },
+  }
+}
+
+/**
+ * Drops those of `tables` that cdcb created as `what` for run `runId` (their
+ * comment says so), and the target's trigger functions with a target table:
+ * a shared table is dropped by the run that made it, whichever shard made it.
+ */
+async function dropRunTables(
+  options: PostgresOptions,
+  role: string,
+  schema: string,
+  tables: string[],
+  what: string,
+  runId: string,
+): Promise<void> {
+  const client = await connect(options, role)
+  try {
+    for (const table of tables) {
+      const { rows } = await client.query<{ comment: string | null }>(
+        `SELECT obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        [schema, table],
+      )
+      const comment = rows[0]?.comment ?? ''
+      if (comment.startsWith(`${OWNED}: ${what} created by cdcb run ${runId} `)) {
+        await client.query(`DROP TABLE ${qualified(schema, table)}`)
+      }
+    }
+    if (what === 'target table') {
+      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`]) {
+        const { rows } = await client.query<{ comment: string | null }>(
+          `SELECT obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`,
+          [schema, fn],
+        )
+        if (rows[0]?.comment?.includes(`created by cdcb run ${runId} `))
+          await client.query(`DROP FUNCTION IF EXISTS ${qualified(schema, fn)}()`)
+      }
+    }
   } finally {
     await client.end().catch(() => {})
   }
@@ -395,11 +486,13 @@ async function createPublicationAndSlot(
 async function prepareSink(options: PostgresOptions, context: RunContext): Promise<Preparation> {
   const { schema, table } = tableOf(options)
   const mode = options.mode ?? DEFAULTS.mode
-  const names = objectNames(context.runId)
+  const shared = context.runShard !== undefined
+  const names = objectNames(context.runId, context.runShard?.index)
   const where = describeTarget(options)
   const undo: UndoStep[] = []
   let dropTables = false
   const leases: pg.Client[] = []
+  let joined = false
   const teardown = async () => {
     try {
       const steps = undo.splice(0)
@@ -408,9 +501,20 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
         dropTables = false
         await dropOwnedTables(options, 'sink', schema, [table, changeLogTable(table)], true)
       }
+      // A shard's own slot went above; what the shards share goes with the last one out.
+      if (joined && (await leaveLast(leases[0]!, context.runId, 'sink'))) {
+        joined = false
+        await dropSharedSinkObjects(options, context, schema, table, names.sinkPublication)
+      }
     } finally {
       for (const lease of leases.splice(0)) await lease.end().catch(() => {})
     }
+  }
+  if (shared && options.replicateFrom) {
+    throw new ConfigError(
+      `sink.options.replicateFrom: a run split into shards (--shard) cannot share the subscription cdcb would make for one process — ` +
+        'set up the replication yourself and let every shard observe its target (drop replicateFrom), or run in one process',
+    )
   }
 
   const target = await connect(options, 'sink')
@@ -418,6 +522,22 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
   try {
     leases.push(await leaseAndSweep(target, options, 'sink', context, options.url, `${schema}.${table}`))
     if (mode === 'logical') await requireLogicalWal(target, 'sink', where)
+    if (shared) {
+      await joinShards(leases[0]!, context.runId, 'sink')
+      joined = true
+      await withSetupLock(target, context.runId, () =>
+        prepareSharedTarget(target, options, context, mode, names.sinkPublication),
+      )
+      if (mode === 'logical') {
+        await target.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.sinkSlot])
+        undo.push({
+          on: 'target',
+          run: (c) => dropSlot(c, names.sinkSlot),
+          byHand: `SELECT pg_drop_replication_slot('${names.sinkSlot}')`,
+        })
+      }
+      return { teardown }
+    }
     const state = await tableState(target, schema, table)
     if (state === 'foreign') await requireObservable(target, options, mode, schema, table, context)
     if (options.replicateFrom) {
@@ -495,6 +615,66 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
     await publisher?.end().catch(() => {})
   }
   return { teardown }
+}
+
+/**
+ * What the shards of a run share at the target, made by the first shard to
+ * prepare (the caller holds the run's setup lock): the target table (unless it
+ * is the source's, or one cdcb did not create, which is only observed) and,
+ * in logical mode, the publication each shard's own slot reads.
+ */
+async function prepareSharedTarget(
+  target: pg.Client,
+  options: PostgresOptions,
+  context: RunContext,
+  mode: string,
+  publication: string,
+): Promise<void> {
+  const { schema, table } = tableOf(options)
+  const state = await tableState(target, schema, table)
+  if (state === 'foreign') await requireObservable(target, options, mode, schema, table, context)
+  if (state === 'absent') {
+    await createTargetTable(target, schema, table, context, mode === 'poll', options.keepTables === true)
+  } else if (mode === 'poll' && (await tableState(target, schema, changeLogTable(table))) !== 'owned') {
+    throw new ConfigError(
+      `sink: the poll mode reads the change log ${schema}.${changeLogTable(table)}, which the existing table ${schema}.${table} lacks — ` +
+        'let cdcb create the table (choose a new sink.options.table) with mode: "poll"',
+    )
+  }
+  if (mode !== 'logical') return
+  const { rowCount } = await target.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication])
+  if (rowCount === 0) {
+    await target.query(`CREATE PUBLICATION ${ident(publication)} FOR TABLE ${qualified(schema, table)}`)
+    await target.query(
+      `COMMENT ON PUBLICATION ${ident(publication)} IS ${target.escapeLiteral(ownedComment(context, 'publication'))}`,
+    )
+  }
+}
+
+/** The last shard out drops the publication and the target table the run's shards shared, if cdcb made them for this run. */
+async function dropSharedSinkObjects(
+  options: PostgresOptions,
+  context: RunContext,
+  schema: string,
+  table: string,
+  publication: string,
+): Promise<void> {
+  const client = await connect(options, 'sink')
+  try {
+    await client.query(`DROP PUBLICATION IF EXISTS ${ident(publication)}`)
+  } finally {
+    await client.end().catch(() => {})
+  }
+  if (!options.keepTables) {
+    await dropRunTables(
+      options,
+      'sink',
+      schema,
+      [table, changeLogTable(table)],
+      'target table',
+      context.runId,
+    )
+  }
 }
 
 /** Waits until the subscription's walsender streams from the slot, so the run starts with the pipeline live. */

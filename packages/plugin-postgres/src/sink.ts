@@ -11,8 +11,11 @@
  * carry the stamp of the marker update made in the same transaction (logical)
  * or of their change-log row (poll).
  *
- * Shards. One sink per run observes: the one on shard 0. The change stream of
- * a slot cannot be split, and one reader per run keeps the poll load constant.
+ * Shards. One sink per process observes: the one on worker 0. The change
+ * stream of a slot cannot be split, and one reader per process keeps the poll
+ * load constant. A run split across processes (`--shard`) has one slot per
+ * shard; each shard's sink reads the whole run, and core counts only the
+ * events its own shard sent.
  */
 import {
   digestOf,
@@ -130,7 +133,7 @@ function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffse
  */
 async function createLogicalSink(options: PostgresOptions, context: PluginContext): Promise<Sink> {
   const { schema, table } = tableOf(options)
-  const names = objectNames(context.runId)
+  const names = objectNames(context.runId, context.runShard?.index)
   let client: pg.Client | undefined
   let connection: StreamConnection | undefined
   let offset: ClockOffset = { offsetMicros: 0, uncertaintyMicros: 0 }

@@ -68,6 +68,12 @@ export async function prepareSqs(
       'sink.options.testing.skipSeqs: skipping seqs is a source fault; set it on the source',
     )
   }
+  if (context.runShard && context.runShard.count > 1) {
+    // The filter by shard needs every shard's sink to see every event; SQS gives each message to one receiver.
+    throw new ConfigError(
+      `${slot}: SQS hands each message to one receiver, so the sinks of a run's shards (--shard) would take each other's events — run an SQS benchmark in one process`,
+    )
+  }
   const client = createClient(options)
   const created: { name: string; url: string }[] = []
   try {

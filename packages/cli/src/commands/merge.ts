@@ -7,6 +7,8 @@ export default class Merge extends Command {
   static override description =
     `Histograms and counters add losslessly, so the merged percentiles are those of one run over all the events. Rates are the events counted in the inputs' measured windows over the longest window: right for runs that overlapped in time (shards), and the merge warns when they did not. The SLOs are the inputs' own checks, or those of --config, evaluated on the merged figures.
 
+Shards (cdcb run --shard i/N): when any input is a shard, every input must be a shard of the same run (run id and N), each once, none missing; otherwise nothing is written (exit 2). The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
+
 Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 130 an input was interrupted.`
 
   static override examples = [
@@ -61,6 +63,6 @@ async function sloOf(configFile: string) {
   const path = await import('node:path')
   const { loadConfigFile, resolveConfig } = await import('@cdcb/core/runtime')
   const configPath = path.resolve(configFile)
-  const config = await resolveConfig(await loadConfigFile(configPath), { configPath })
+  const config = await resolveConfig(await loadConfigFile(configPath), { configPath, sloOnly: true })
   return config.slo
 }

@@ -14,6 +14,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     '<%= config.bin %> run',
     '<%= config.bin %> run --config bench.config.ts --out result.json',
     '<%= config.bin %> run --rate 20000 --duration 2m --no-tui',
+    '<%= config.bin %> run --shard 0/3 --run-id nightly42 --start-at 2026-12-06T21:30:00Z --out shard-0.json',
   ]
 
   static override flags = {
@@ -35,6 +36,18 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
     seed: Flags.string({ description: 'Seed for kinds, keys and payloads; overrides load.seed.' }),
+    shard: Flags.string({
+      description:
+        "Run shard INDEX/COUNT (0-based, e.g. 1/3) of one run split across processes or machines: shard i sends the seqs and owns the keys ≡ i mod COUNT, as workers split a plan. Needs --run-id and --start-at, the same in every shard; merge the shards' --out files with cdcb merge. Overrides shard.",
+    }),
+    'run-id': Flags.string({
+      description:
+        "The run's id (1 to 24 lowercase letters and digits) instead of a random one; every shard of a run uses the same, and each run a new one (objects are named after it). Overrides runId.",
+    }),
+    'start-at': Flags.string({
+      description:
+        'Start the schedule at this time (epoch seconds, or ISO 8601 with a zone): prepare, then wait, saying how long. More than 2s past is refused. Overrides startAt.',
+    }),
     tui: Flags.boolean({
       description:
         'Live dashboard at a terminal (the default there unless CI is set); --no-tui prints one line per interval instead.',
@@ -62,6 +75,9 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
         duration: flags.duration,
         workers: numberFlag(flags.workers),
         seed: numberFlag(flags.seed),
+        shard: flags.shard,
+        runId: flags['run-id'],
+        startAt: flags['start-at'],
         tui: flags.tui,
         quiet: flags.quiet,
       })

@@ -4,6 +4,13 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
 import type { Mix } from '../load/keyspace.js'
 import { createSchedule, type Schedule, type StagePlan } from '../load/schedule.js'
+import {
+  formatShard,
+  parseShard,
+  parseStartAt,
+  type RunShard,
+  START_AT_TOLERANCE_MICROS,
+} from '../load/shard.js'
 import { MAX_SEQ } from '../metrics/tracker.js'
 import type { Slot } from '../plugin.js'
 import { checkFault, type FaultAction, type FaultPlan } from '../scenarios/faults.js'
@@ -64,6 +71,12 @@ export interface ResolvedConfig {
   /** Folder the faults' relative paths (pid files) resolve against. */
   readonly baseDir: string
   readonly recovery: { readonly baselineSeconds: number; readonly latencyFactor: number }
+  /** This process's shard of the run (`--shard`, `shard`); undefined for a run in one process. */
+  readonly shard: RunShard | undefined
+  /** The run id given (`--run-id`, `runId`); a random one otherwise. */
+  readonly runId: string | undefined
+  /** When the schedule starts, epoch µs (`--start-at`, `startAt`); as soon as the workers are ready otherwise. */
+  readonly startAtMicros: number | undefined
 }
 
 /**
@@ -75,6 +88,12 @@ export interface ConfigOverrides {
   duration?: string
   workers?: number | string
   seed?: number | string
+  /** `--shard INDEX/COUNT`. */
+  shard?: string
+  /** `--run-id`. */
+  runId?: string
+  /** `--start-at`: epoch seconds or ISO 8601. */
+  startAt?: number | string
 }
 
 /** Names of the reporters built into cdcb (the CLI adds `tui`). */
@@ -88,7 +107,13 @@ const DEFAULT_MIX = { insert: 70, update: 20, delete: 10 }
  */
 export async function resolveConfig(
   raw: unknown,
-  options: { configPath?: string; origin?: string; overrides?: ConfigOverrides } = {},
+  options: {
+    configPath?: string
+    origin?: string
+    overrides?: ConfigOverrides
+    /** Only the config's SLOs are wanted (`cdcb merge --config`): a start time in the past is no error. */
+    sloOnly?: boolean
+  } = {},
 ): Promise<ResolvedConfig> {
   const origin = options.origin ?? (options.configPath ? path.basename(options.configPath) : 'config')
   const config = applyOverrides(parseUserConfig(raw, origin), options.overrides ?? {}, origin)
@@ -130,9 +155,13 @@ export async function resolveConfig(
 
   const load = resolveLoad(config, origin)
   const workers = config.workers ?? Math.max(1, availableParallelism())
-  if (load.keys < workers) {
+  const sharding = resolveSharding(config, options.overrides ?? {}, origin, options.sloOnly === true)
+  const planWorkers = workers * (sharding.shard?.count ?? 1)
+  if (load.keys < planWorkers) {
     throw new ConfigError(
-      `${origin}: load.keys (${load.keys}) must be at least workers (${workers}) — raise load.keys`,
+      sharding.shard
+        ? `${origin}: load.keys (${load.keys}) must be at least workers × shards (${planWorkers}) — raise load.keys`
+        : `${origin}: load.keys (${load.keys}) must be at least workers (${workers}) — raise load.keys`,
     )
   }
   const parse = (expression: string) => {
@@ -200,14 +229,63 @@ export async function resolveConfig(
       baselineSeconds: micros(config.recovery?.baseline, 10e6) / 1e6,
       latencyFactor: config.recovery?.latencyFactor ?? 2,
     },
+    ...sharding,
   }
+}
+
+/**
+ * The shard, run id and start time, from the flags or else the config's keys;
+ * each problem names the flag or key it came from. A shard of several needs a
+ * run id and a start time (shards must recognise each other's events and start
+ * together), and a start time already past is refused, not silently moved.
+ */
+function resolveSharding(
+  config: ParsedConfig,
+  overrides: ConfigOverrides,
+  origin: string,
+  sloOnly: boolean,
+): Pick<ResolvedConfig, 'shard' | 'runId' | 'startAtMicros'> {
+  const name = (flag: string, key: string, fromFlag: boolean) =>
+    fromFlag ? `--${flag}` : `${origin}: ${key}`
+  const shardText = overrides.shard ?? config.shard
+  const shard = shardText === undefined ? undefined : (parseShard(shardText) as RunShard)
+  const runId = overrides.runId ?? config.runId
+  const startText = overrides.startAt ?? config.startAt
+  const startAtMicros = startText === undefined ? undefined : (parseStartAt(startText) as number)
+  const shardName = name('shard', 'shard', overrides.shard !== undefined)
+  if (shard && shard.count > 1 && runId === undefined) {
+    throw new ConfigError(
+      `${shardName}: shard ${formatShard(shard)} needs a run id shared by every shard, so each recognises the run's events — add --run-id ID (or runId)`,
+    )
+  }
+  if (shard && shard.count > 1 && startAtMicros === undefined) {
+    throw new ConfigError(
+      `${shardName}: shard ${formatShard(shard)} needs a start time shared by every shard — add --start-at T (or startAt), epoch seconds or ISO 8601`,
+    )
+  }
+  if (shard && shard.count > 1 && config.pipeline) {
+    throw new ConfigError(
+      `${shardName}: the config's pipeline part is set up and torn down by the process that runs it, so each of ${shard.count} shards would do it again — set the pipeline up yourself and remove pipeline:, or run in one process`,
+    )
+  }
+  if (startAtMicros !== undefined && !sloOnly) {
+    const past = Date.now() * 1e3 - startAtMicros
+    if (past > START_AT_TOLERANCE_MICROS) {
+      throw new ConfigError(
+        `${name('start-at', 'startAt', overrides.startAt !== undefined)}: ${new Date(startAtMicros / 1e3).toISOString()} is ${(past / 1e6).toFixed(1)}s in the past (at most ${START_AT_TOLERANCE_MICROS / 1e6}s is allowed) — give a later start time`,
+      )
+    }
+  }
+  return { shard, runId, startAtMicros }
 }
 
 /** Checks each flag exactly as the config key it overrides; throws ConfigError naming the flag. */
 export function checkOverrides(overrides: ConfigOverrides): void {
-  for (const flag of ['rate', 'duration', 'workers', 'seed'] as const) {
+  for (const flag of ['rate', 'duration', 'workers', 'seed', 'shard'] as const) {
     if (overrides[flag] !== undefined) checkOverride(flag, overrides[flag])
   }
+  if (overrides.runId !== undefined) checkOverride('run-id', overrides.runId)
+  if (overrides.startAt !== undefined) checkOverride('start-at', overrides.startAt)
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
+import { parseShard, parseStartAt, RUN_ID_PATTERN } from '../load/shard.js'
 import { durationOption, positiveIntOption } from '../options.js'
 import { parseDurationMicros } from '../units.js'
 
@@ -23,6 +24,23 @@ const workerCount = z
     error: `expected a whole number from 1 to ${MAX_WORKERS} (the most worker threads cdcb runs)`,
   })
 const seed = z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' })
+const shard = z.string({ error: 'expected INDEX/COUNT such as "0/3"' }).superRefine((text, ctx) => {
+  const parsed = parseShard(text)
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed })
+})
+const runId = z
+  .string({ error: 'expected a run id of 1 to 24 lowercase letters and digits' })
+  .regex(RUN_ID_PATTERN, {
+    error: 'expected 1 to 24 lowercase letters and digits (it becomes part of slot, table and topic names)',
+  })
+const startAt = z
+  .union([z.number(), z.string()], {
+    error: 'expected epoch seconds or an ISO 8601 time with a zone such as 2026-12-06T21:30:00Z',
+  })
+  .superRefine((value, ctx) => {
+    const parsed = parseStartAt(value)
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed })
+  })
 const nonNegative = z
   .number({ error: 'expected a number ≥ 0' })
   .nonnegative({ error: 'expected a number ≥ 0' })
@@ -132,6 +150,9 @@ export const userConfigSchema = z.strictObject({
   reporters: z.array(reporter).optional(),
   faults: z.array(fault).optional(),
   recovery: recovery.optional(),
+  shard: shard.optional(),
+  runId: runId.optional(),
+  startAt: startAt.optional(),
 })
 
 export type ParsedConfig = z.infer<typeof userConfigSchema>
@@ -140,7 +161,15 @@ export type ParsedConfig = z.infer<typeof userConfigSchema>
  * The schema of the config key each command-line flag overrides: a flag is
  * checked exactly as that key would be (`--workers 1000` as `workers: 1000`).
  */
-export const overrideSchemas = { rate: positive, duration, workers: workerCount, seed } as const
+export const overrideSchemas = {
+  rate: positive,
+  duration,
+  workers: workerCount,
+  seed,
+  shard,
+  'run-id': runId,
+  'start-at': startAt,
+} as const
 
 /** Checks a flag's value against its key's schema; throws ConfigError naming the flag. */
 export function checkOverride(flag: keyof typeof overrideSchemas, value: unknown): void {

@@ -104,6 +104,19 @@ export interface UserConfig {
   /** Planned disturbances, e.g. `[{ at: '30s', for: '10s', action: { signal: 'SIGSTOP', pidFile: 'kafka.pid' } }]`. */
   faults?: FaultConfig[]
   recovery?: RecoveryConfig
+  /**
+   * This process runs shard INDEX of COUNT of one run (`"1/3"`; `--shard`): the
+   * plan's seqs and keys split across the shards as across workers (shard i sends
+   * the seqs `seq % COUNT === i`). Needs `runId` and `startAt`, the same in every shard.
+   */
+  shard?: string
+  /** The run's id instead of a random one (`--run-id`): 1 to 24 lowercase letters and digits. */
+  runId?: string
+  /**
+   * When the schedule starts (`--start-at`): epoch seconds, or ISO 8601 with a zone.
+   * cdcb prepares, then waits until then; a time more than 2 s past is refused.
+   */
+  startAt?: number | string
 }
 
 /**

@@ -19,6 +19,13 @@ export function formatSummary(result: RunResult, color = false): string {
   lines.push(
     `${result.source} → ${result.sink}, ${result.workers} worker${result.workers === 1 ? '' : 's'}, measured window ${result.measuredSeconds}s`,
   )
+  if (result.shard) {
+    // A shard's figures are its share of the run: say so before anyone reads them as the run's.
+    const late = result.start?.lateMs
+    lines.push(
+      `shard ${result.shard.index}/${result.shard.count} of run ${result.runId}: its share of the run (cdcb merge adds the shards); started ${result.start?.actual ?? 'at an unknown time'}${late === null || late === undefined ? '' : ` (${late >= 0 ? '+' : ''}${late.toFixed(1)} ms from --start-at)`}`,
+    )
+  }
   lines.push(`time base: ${result.timeBase}`)
   lines.push('')
   const header = ['p50', 'p95', 'p99', 'p99.9', 'max', 'mean'].map((h) => h.padStart(9)).join('')

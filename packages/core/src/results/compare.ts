@@ -170,6 +170,10 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
     if (r.status === 'interrupted')
       notes.push(`the ${label} was interrupted: its figures cover part of the run`)
     if (r.mergedFrom) notes.push(`the ${label} is a merge of ${r.mergedFrom.length} results`)
+    if (r.shard)
+      notes.push(
+        `the ${label} is shard ${r.shard.index}/${r.shard.count} of run ${r.runId}: its figures are its share of the run (compare merged shards: cdcb merge)`,
+      )
   }
   const longer = Math.max(a.measuredSeconds, b.measuredSeconds)
   if (longer > 0 && Math.abs(a.measuredSeconds - b.measuredSeconds) / longer > 0.1) {

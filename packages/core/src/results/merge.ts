@@ -7,6 +7,7 @@
  * when the inputs started more than a window apart).
  */
 import { randomBytes } from 'node:crypto'
+import { ConfigError } from '../errors.js'
 import {
   addEncoded,
   createHistogram,
@@ -54,6 +55,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const results = inputs.map((i) => i.result)
   const first = results[0]!
   const warnings: string[] = []
+  const shards = checkShards(inputs)
 
   const histograms = {} as Record<LatencyMetric, Histogram>
   const encoded = {} as Record<LatencyMetric, string>
@@ -104,8 +106,16 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const achieved = rateOf((r) => r.rate.achieved)
 
   const starts = results.map((r) => Date.parse(r.startedAt))
-  const spreadSeconds = (Math.max(...starts) - Math.min(...starts)) / 1000
-  if (results.length > 1) {
+  let spreadSeconds = (Math.max(...starts) - Math.min(...starts)) / 1000
+  if (shards) {
+    // Shards wait for one start time: what tells whether they ran together is when each actually started.
+    if (shards.actualStartSpreadMs !== null) spreadSeconds = shards.actualStartSpreadMs / 1000
+    warnings.push(
+      shards.actualStartSpreadMs === null
+        ? `merged the ${shards.count} shards of run ${first.runId}; the spread of their actual starts is unknown (an input does not record its start)`
+        : `merged the ${shards.count} shards of run ${first.runId}; their actual starts spread over ${shards.actualStartSpreadMs.toFixed(3)} ms, each by its own machine's clock (keep the machines' clocks within NTP accuracy)`,
+    )
+  } else if (results.length > 1) {
     warnings.push(
       `merged ${results.length} results; their start times spread over ${spreadSeconds.toFixed(3)}s`,
     )
@@ -208,13 +218,65 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     },
     config: first.config,
     machine: machines.length === 1 ? first.machine : undefined,
+    ...(shards ? { shards } : {}),
     mergedFrom: inputs.map((i) => ({
       file: i.file,
       runId: i.result.runId,
+      ...(i.result.shard ? { shard: `${i.result.shard.index}/${i.result.shard.count}` } : {}),
       startedAt: i.result.startedAt,
       status: i.result.status,
       machine: i.result.machine?.hostname,
     })),
+  }
+}
+
+/**
+ * When any input is a shard (`--shard`), every input must be a shard of the
+ * same run (run id and count), each shard once, none missing; throws a
+ * ConfigError (exit 2) naming the file and what is wrong otherwise. Returns the
+ * shard count and the spread of the shards' actual starts (ms), or undefined
+ * when no input is a shard.
+ */
+function checkShards(inputs: readonly MergeInput[]): RunResult['shards'] {
+  const model = inputs.find((i) => i.result.shard)
+  if (!model) return undefined
+  const { runId } = model.result
+  const { count } = model.result.shard!
+  const seen = new Map<number, string>()
+  const name = (i: MergeInput) =>
+    `shard ${i.result.shard!.index}/${i.result.shard!.count} of run ${i.result.runId}`
+  for (const input of inputs) {
+    const shard = input.result.shard
+    if (!shard) {
+      throw new ConfigError(
+        `${input.file}: shard: absent — it is a run of its own, while ${model.file} is ${name(model)}; merge the shards of one run only`,
+      )
+    }
+    if (input.result.runId !== runId || shard.count !== count) {
+      throw new ConfigError(
+        `${input.file}: ${input.result.runId !== runId ? 'runId' : 'shard'}: ${name(input)}, while ${model.file} is ${name(model)} — merge the shards of one run only`,
+      )
+    }
+    const other = seen.get(shard.index)
+    if (other !== undefined) {
+      throw new ConfigError(
+        `${input.file}: shard: ${shard.index}/${count} is given twice (also ${other}) — pass each shard's result once`,
+      )
+    }
+    seen.set(shard.index, input.file)
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i))
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${model.file}: shard: run ${runId} has ${count} shards and shard ${missing.map((i) => `${i}/${count}`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing — pass every shard's result (a merge without one would undercount the run)`,
+    )
+  }
+  const actual = inputs.map((i) => i.result.start?.actualMicros)
+  const known = actual.filter((v): v is number => typeof v === 'number')
+  return {
+    count,
+    actualStartSpreadMs:
+      known.length === actual.length ? round((Math.max(...known) - Math.min(...known)) / 1e3) : null,
   }
 }
 

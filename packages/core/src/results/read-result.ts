@@ -48,6 +48,8 @@ const resultSchema = z
       .object(Object.fromEntries(LATENCY_METRICS.map((m) => [m, z.string().nullable()])))
       .passthrough(),
     warnings: z.array(z.string()),
+    shard: z.object({ index: count, count: z.number().int().positive() }).optional(),
+    start: z.object({ actualMicros: z.number() }).passthrough().optional(),
   })
   .passthrough()
 

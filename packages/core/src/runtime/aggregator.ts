@@ -130,7 +130,7 @@ export class Aggregator {
     this.previous = { at: now, sent: totals.sent, observed: totals.observed }
     const targetRate =
       load.model === 'open' && (phase === 'warmup' || phase === 'measure')
-        ? rateAt(load.schedule, elapsedMicros)
+        ? rateAt(load.schedule, elapsedMicros) / (this.config.shard?.count ?? 1) // a shard's share
         : 0
     const interval = summarize(this.interval)
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()

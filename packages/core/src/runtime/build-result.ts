@@ -36,6 +36,8 @@ export interface FinalState {
   readonly endedAt: Date
   /** Epoch µs the schedule started. */
   readonly startAt: number
+  /** Epoch µs this process's clock passed the start with its workers told (`startAt` without `--start-at`). */
+  readonly actualStartAt: number
   /** Why and when (epoch µs) the run was stopped early, if it was. */
   readonly stop: { readonly reason: 'interrupted' | 'aborted'; readonly at: number } | undefined
   readonly timeBase: string | undefined
@@ -110,7 +112,9 @@ export function buildResult(state: FinalState): RunResult {
 
   const targetRate =
     load.model === 'open' && measuredSeconds > 0
-      ? plannedBetween(load.schedule, load.warmupMicros, load.warmupMicros + windowMicros) / measuredSeconds
+      ? plannedBetween(load.schedule, load.warmupMicros, load.warmupMicros + windowMicros) /
+        measuredSeconds /
+        (config.shard?.count ?? 1) // a shard's share of the plan: the shards' targets add up to the run's
       : null
   const sentRate = sendRate(totals, windowMicros)
   const achievedRate = deliveryRate(totals, windowMicros)
@@ -184,6 +188,22 @@ export function buildResult(state: FinalState): RunResult {
     plugins: state.plugins,
     config: describeConfig(config),
     machine: describeMachine(),
+    ...startOf(state),
+  }
+}
+
+/** The shard, and the requested and actual start, for `cdcb merge` to check shards against each other. */
+function startOf(state: FinalState): Pick<RunResult, 'shard' | 'start'> {
+  const { config, startAt, actualStartAt } = state
+  const requested = config.startAtMicros
+  return {
+    ...(config.shard ? { shard: { index: config.shard.index, count: config.shard.count } } : {}),
+    start: {
+      requested: requested === undefined ? null : new Date(requested / 1e3).toISOString(),
+      actual: new Date(actualStartAt / 1e3).toISOString(),
+      actualMicros: Math.round(actualStartAt),
+      lateMs: requested === undefined ? null : round((actualStartAt - startAt) / 1e3),
+    },
   }
 }
 

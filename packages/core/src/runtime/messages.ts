@@ -5,6 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { ResolvedLoad, ResolvedPlugin } from '../config/resolve-config.js'
+import type { RunShard } from '../load/shard.js'
 import type { HopCounts } from '../metrics/hops.js'
 import type { SparseCounts } from '../metrics/recorder.js'
 import type { TrackerBuffers } from '../metrics/tracker.js'
@@ -14,8 +15,14 @@ import type { LatencyMetric } from '../result.js'
 /** Everything a worker needs, sent as the piscina task. */
 export interface WorkerInit {
   readonly runId: string
+  /** The plan's worker this is: it sends the seqs and owns the keys `n % shards === shard` (`planWorker`). */
   readonly shard: number
   readonly shards: number
+  /** This worker among this process's workers, as plugins see it (`PluginContext.shard`). */
+  readonly worker: number
+  readonly workers: number
+  /** This process's shard of the run, if the run is split across processes. */
+  readonly runShard: RunShard | undefined
   readonly source: ResolvedPlugin
   readonly sink: ResolvedPlugin
   readonly verify: ResolvedPlugin | undefined

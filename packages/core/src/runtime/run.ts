@@ -21,6 +21,7 @@ import {
   RuntimeFailure,
   redactUrl,
 } from '../errors.js'
+import { formatShard, planWorker, START_AT_TOLERANCE_MICROS } from '../load/shard.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
@@ -84,13 +85,14 @@ const DRAIN_POLL_MICROS = 20e3
 
 export async function runBenchmark(config: ResolvedConfig, options: RunOptions = {}): Promise<RunResult> {
   const control = options.control ?? new RunControl()
-  const runId = options.runId ?? randomBytes(4).toString('hex')
+  const runId = options.runId ?? config.runId ?? randomBytes(4).toString('hex')
   const reporters = new ReporterFanout([...(options.reporters ?? [])])
   const runContext: RunContext = {
     runId,
     name: config.name,
     seed: config.load.seed,
     shards: config.workers,
+    runShard: config.shard,
     signal: control.signal,
     log: (message) => reporters.log(redactUrl(message)),
   }
@@ -244,11 +246,12 @@ class BenchmarkRun {
   async measure(pipeline: PipelineRun | undefined): Promise<RunResult> {
     this.startWorkers()
     await this.waitReady()
-    const startAt = await this.startSchedule()
+    const { startAt, actualStartAt } = await this.startSchedule()
     pipeline?.watch(startAt)
     const stopTicker = this.startTicker(startAt)
-    // Faults run against the schedule's start, during the load phase.
-    const faults = startFaults(this.config.faults, startAt, {
+    // Faults run against the schedule's start, during the load phase; in shard 0 only, so a run's fault happens once.
+    const planned = (this.config.shard?.index ?? 0) === 0 ? this.config.faults : []
+    const faults = startFaults(planned, startAt, {
       baseDir: this.config.baseDir,
       pipelineActions: pipeline?.actions(),
       now: nowMicros,
@@ -307,6 +310,7 @@ class BenchmarkRun {
       startedAt: this.startedAt,
       endedAt: new Date(),
       startAt,
+      actualStartAt,
       stop: this.control.reason ? { reason: this.control.reason, at: this.control.stoppedAt } : undefined,
       timeBase: this.timeBase,
       totals,
@@ -324,7 +328,7 @@ class BenchmarkRun {
       unseenSample: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, 10) : [],
       phases: this.phases.records,
       faults: faultRecords,
-      faultWarnings: this.faultWarnings,
+      faultWarnings: this.lateStart ? [this.lateStart, ...this.faultWarnings] : this.faultWarnings,
       backlogSeries: this.backlogSeries,
       verification: verification.merged,
       plugins: verification.plugins,
@@ -360,8 +364,10 @@ class BenchmarkRun {
       })
       const init: WorkerInit = {
         runId: this.runId,
-        shard,
-        shards: config.workers,
+        ...planWorker(config.shard, shard, config.workers),
+        worker: shard,
+        workers: config.workers,
+        runShard: config.shard,
         source: config.source,
         sink: config.sink,
         verify: config.verify,
@@ -439,11 +445,47 @@ class BenchmarkRun {
     )
   }
 
-  private async startSchedule(): Promise<number> {
+  /**
+   * Starts every worker's schedule: 20 ms from now, or at the run's start time
+   * (`--start-at`, shared by its shards) after waiting for it. Returns the
+   * schedule's origin and when this process actually started it (epoch µs).
+   */
+  private async startSchedule(): Promise<{ startAt: number; actualStartAt: number }> {
     const { config } = this
     // A whole microsecond: markers carry intended times rounded to one, and seq 0 must not round into the warmup.
-    const startAt = Math.ceil(nowMicros()) + 20_000
+    let startAt = Math.ceil(nowMicros()) + 20_000
+    if (config.startAtMicros !== undefined) {
+      // Every shard's intended times count from the same origin, so the shards' seqs interleave as one plan's.
+      startAt = config.startAtMicros
+      const wait = startAt - 20_000 - nowMicros()
+      const who = config.shard
+        ? `shard ${formatShard(config.shard)} of run ${this.runId}`
+        : `run ${this.runId}`
+      if (wait > 0) {
+        this.reporters.log(
+          `${who}: ready; waiting ${(wait / 1e6).toFixed(1)}s to start at ${new Date(startAt / 1e3).toISOString()} (--start-at)`,
+        )
+        await this.sleepUnlessStopped(wait)
+        if (this.control.reason) {
+          // As a stop while starting up: the workers close (sinks stop, sources close) before the teardown.
+          this.broadcast({ type: 'stop' })
+          await this.closeWorkers(PHASE_DEADLINES.closeStopped)
+          throw new CdcbError('interrupted before the run started', 3)
+        }
+      }
+    }
     this.broadcast({ type: 'start', startAt })
+    // Measured, not assumed: when this process's clock passed the start with its workers told (timer lateness included).
+    let actualStartAt = startAt
+    if (config.startAtMicros !== undefined) {
+      const left = startAt - nowMicros()
+      if (left > 0) await this.sleepUnlessStopped(left)
+      actualStartAt = nowMicros()
+    }
+    if (config.startAtMicros !== undefined && actualStartAt - startAt > START_AT_TOLERANCE_MICROS) {
+      this.lateStart = `the schedule started ${((actualStartAt - startAt) / 1e6).toFixed(1)}s after --start-at (preparing took longer than the lead time): its first operations were sent late — give the shards a later start time`
+      this.reporters.log(this.lateStart)
+    }
     this.livePhase = 'warmup'
     await this.reporters.runStart({
       runId: this.runId,
@@ -455,7 +497,23 @@ class BenchmarkRun {
       source: config.source.name,
       sink: config.sink.name,
     })
-    return startAt
+    return { startAt, actualStartAt }
+  }
+
+  /** A warning for the result when this process started its schedule well after `--start-at`. */
+  private lateStart: string | undefined
+
+  private sleepUnlessStopped(micros: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, micros / 1e3)
+      const signal = this.control.signal
+      function done() {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      signal.addEventListener('abort', done, { once: true })
+    })
   }
 
   private ticking = Promise.resolve()

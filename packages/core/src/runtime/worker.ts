@@ -18,6 +18,7 @@ import {
 import { KeySpace } from '../load/keyspace.js'
 import { digestOf, payloadFor } from '../load/payload.js'
 import { intendedOffset, segmentIndexOf } from '../load/schedule.js'
+import { shardOwnsSeq } from '../load/shard.js'
 import { decodeMarker } from '../marker.js'
 import { HopRecorders } from '../metrics/hops.js'
 import { createRecorderSet, type RecorderSet } from '../metrics/recorder.js'
@@ -390,10 +391,13 @@ class Shard {
 
   private createObserver(): Observer {
     const counters = this.counters
+    const runShard = this.init.runShard
     const tracker = this.tracker
     return {
       observe: (seq, key, intendedAt, committedAt, observedAt, stamps) => {
         if (!this.observing) return
+        // Another shard's event of this run (every shard's sinks read the whole run): that shard counts it.
+        if (runShard && !shardOwnsSeq(runShard, seq)) return
         const seenAt = observedAt ?? nowMicros()
         const seen = tracker.markSeen(seq, key)
         if (seen === Seen.Foreign) {
@@ -450,7 +454,8 @@ class Shard {
   }
 
   private createContext(): PluginContext {
-    const { runId, shard, shards } = this.init
+    // Plugins see this process's workers; the plan's split across processes is core's (see load/shard.ts).
+    const { runId, worker: shard, workers: shards, runShard } = this.init
     const { seed, payloadSize } = this.init.load
     // A source usually asks for an operation's marker (its digest) and its payload: derive the payload once.
     let cachedSeq = -1
@@ -466,6 +471,7 @@ class Shard {
       runId,
       shard,
       shards,
+      runShard,
       seed,
       payloadSize,
       keys: this.init.load.keys,

@@ -1,0 +1,124 @@
+/**
+ * examples/kubernetes, read as Kubernetes would: the Indexed Job turns each
+ * pod's JOB_COMPLETION_INDEX into --shard INDEX/N with N its completions, every
+ * shard shares the run id and start time and writes its result onto the shared
+ * volume, and the merge step reads exactly those N files from it. The commands'
+ * flags are checked against the real `cdcb run` and `cdcb merge`, and the
+ * config resolves as a shard of N.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadConfigFile, resolveConfig } from '@cdcb/core/runtime'
+import { describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
+import Merge from '../src/commands/merge.js'
+import Run from '../src/commands/run.js'
+
+const dir = fileURLToPath(new URL('../../../examples/kubernetes/', import.meta.url))
+
+// biome-ignore lint/suspicious/noExplicitAny: Kubernetes manifests are checked field by field below.
+type Manifest = any
+
+function manifests(file: string): Manifest[] {
+  const docs = parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))
+  for (const doc of docs) expect(doc.errors, file).toEqual([])
+  return docs.map((doc) => doc.toJS())
+}
+
+/** The shell command of a pod's only container, and the `--flag`s in it. */
+function commandOf(job: Manifest): { script: string; flags: string[] } {
+  const container = job.spec.template.spec.containers[0]
+  expect(container.command.slice(0, 2)).toEqual(['sh', '-c'])
+  const script: string = container.command[2]
+  return { script, flags: [...script.matchAll(/\s--([a-z-]+)/g)].map((m) => m[1]!) }
+}
+
+/** Where the pod mounts the results volume, and which claim backs it. */
+function resultsMount(job: Manifest): { mountPath: string; claim: string } {
+  const spec = job.spec.template.spec
+  const mount = spec.containers[0].volumeMounts.find((m: Manifest) => m.name === 'results')
+  const volume = spec.volumes.find((v: Manifest) => v.name === 'results')
+  return { mountPath: mount.mountPath, claim: volume.persistentVolumeClaim.claimName }
+}
+
+/** A command's flags as a user may write them: `--tui` also as `--no-tui`. */
+function flagNames(flags: Record<string, { allowNo?: boolean }>): string[] {
+  return Object.entries(flags).flatMap(([name, flag]) => (flag.allowNo ? [name, `no-${name}`] : [name]))
+}
+
+function envNames(job: Manifest): string[] {
+  return job.spec.template.spec.containers[0].env.map((e: Manifest) => e.name)
+}
+
+describe('examples/kubernetes', () => {
+  const [claim, shards] = manifests('shards-job.yaml')
+  const [merge] = manifests('merge-job.yaml')
+
+  it('runs one shard per pod of an Indexed Job, all at once, each once', () => {
+    expect(shards.kind).toBe('Job')
+    expect(shards.spec.completionMode).toBe('Indexed')
+    const { script, flags } = commandOf(shards)
+    const count = Number(/--shard "\$JOB_COMPLETION_INDEX\/(\d+)"/.exec(script)?.[1])
+    expect(count).toBeGreaterThan(1)
+    expect(shards.spec.completions).toBe(count)
+    expect(shards.spec.parallelism).toBe(count)
+    // A retried pod would start after --start-at and be refused: no retries.
+    expect(shards.spec.backoffLimit).toBe(0)
+    expect(shards.spec.template.spec.restartPolicy).toBe('Never')
+    expect(script).toMatch(/--run-id "\$RUN_ID"/)
+    expect(script).toMatch(/--start-at "\$START_AT"/)
+    expect(envNames(shards)).toEqual(expect.arrayContaining(['RUN_ID', 'START_AT', 'SOURCE_URL']))
+    for (const flag of flags) expect(flagNames(Run.flags), `cdcb run --${flag}`).toContain(flag)
+  })
+
+  it('writes each shard onto a volume every pod can mount, and merges exactly those files with the SLO gate', () => {
+    expect(claim.kind).toBe('PersistentVolumeClaim')
+    expect(claim.spec.accessModes).toEqual(['ReadWriteMany'])
+    const shardMount = resultsMount(shards)
+    const mergeMount = resultsMount(merge)
+    expect(shardMount.claim).toBe(claim.metadata.name)
+    expect(mergeMount.claim).toBe(claim.metadata.name)
+    expect(mergeMount.mountPath).toBe(shardMount.mountPath)
+
+    const out = /--out "([^"]+)"/.exec(commandOf(shards).script)![1]!
+    expect(out.startsWith(`${shardMount.mountPath}/`)).toBe(true)
+    expect(out).toContain('$JOB_COMPLETION_INDEX')
+    const { script, flags } = commandOf(merge)
+    expect(script).toMatch(/^exec cdcb merge /)
+    const inputs = [...script.matchAll(/"([^"]+\.json)"/g)]
+      .map((m) => m[1]!)
+      .filter((f) => !f.endsWith('merged.json'))
+    const expected = Array.from({ length: shards.spec.completions }, (_, i) =>
+      out.replace('$JOB_COMPLETION_INDEX', String(i)),
+    )
+    expect(inputs).toEqual(expected)
+    // The merge's exit code is the gate: no retry that could turn a failed SLO into a pass.
+    expect(merge.spec.backoffLimit).toBe(0)
+    expect(envNames(merge)).toContain('RUN_ID')
+    for (const flag of flags) expect(flagNames(Merge.flags), `cdcb merge --${flag}`).toContain(flag)
+  })
+
+  it('has a config that resolves as a shard of the Job', async () => {
+    const count = shards.spec.completions
+    const configPath = path.join(dir, 'bench.config.ts')
+    const saved = process.env.SOURCE_URL
+    process.env.SOURCE_URL = 'postgres://cdcb@db.invalid:5432/app'
+    try {
+      const config = await resolveConfig(await loadConfigFile(configPath), {
+        configPath,
+        overrides: {
+          shard: `${count - 1}/${count}`,
+          runId: 'k8stest',
+          startAt: new Date(Date.now() + 60_000).toISOString(),
+        },
+      })
+      expect(config.shard).toEqual({ index: count - 1, count })
+      expect(config.runId).toBe('k8stest')
+      expect(config.slo.length).toBeGreaterThan(0)
+    } finally {
+      if (saved === undefined) delete process.env.SOURCE_URL
+      else process.env.SOURCE_URL = saved
+    }
+  })
+})
