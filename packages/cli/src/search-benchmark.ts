@@ -6,7 +6,14 @@
  */
 import { accessSync, constants, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { ConfigError, formatMicros, formatRate, parseDurationMicros, RuntimeFailure } from '@cdcb/core'
+import {
+  ConfigError,
+  formatMicros,
+  formatOffset,
+  formatRate,
+  parseDurationMicros,
+  RuntimeFailure,
+} from '@cdcb/core'
 import {
   findConfigFile,
   loadConfigFile,
@@ -65,6 +72,14 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     return { ...config, slo: config.slo.filter((slo) => slo.metric.name !== 'throughput') }
   }
   const from = flags.from ?? (typeof load.rate === 'number' ? load.rate : 1000)
+  const asConfigured = await resolveConfig(trialConfig, { configPath })
+  // Every trial is held to the config's windows, so each must fit in one trial.
+  const tooLong = asConfigured.slo.find((slo) => (slo.windowMicros ?? 0) > trialMicros)
+  if (tooLong) {
+    throw new ConfigError(
+      `--trial: ${flags.trial} is shorter than the window of the SLO "${tooLong.source}" — use --trial ${formatOffset(tooLong.windowMicros! / 1e6)} or longer`,
+    )
+  }
   const first = await resolveAt(from)
 
   const line = (text: string) => process.stdout.write(`${text}\n`)
@@ -73,7 +88,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
       `doubling from ${formatRate(from)}, then bisecting to ${percent(flags.precision)}; a trial holds when every SLO holds ` +
       `and ${percent(flags.keepUp)} of the planned rate is sent and achieved`,
   )
-  const dropped = first.slo.length < (await resolveConfig(trialConfig, { configPath })).slo.length
+  const dropped = first.slo.length < asConfigured.slo.length
   if (dropped)
     line(
       'cdcb search: throughput SLOs are judged by the keep-up share instead, since each trial plans its own rate',

@@ -133,6 +133,26 @@ const cases: Array<[string, () => string[], RegExp]> = [
     /interval: expected a duration of at least 100ms/,
   ],
   [
+    'a zero SLO window',
+    () => ['--config', writeConfig({ ...ok, slo: ['e2e.p99[0s] < 2s'] })],
+    /^cdcb: bench\.config\.json: slo: window "\[0s\]" must be longer than 0 — "\[0s\]" at character 8 of "e2e\.p99\[0s\] < 2s"\n$/,
+  ],
+  [
+    'an SLO window that is not a duration',
+    () => ['--config', writeConfig({ ...ok, slo: ['e2e.p99[abc] < 2s'] })],
+    /slo: window "\[abc\]" is not a duration/,
+  ],
+  [
+    'an SLO window shorter than the reporting interval',
+    () => ['--config', writeConfig({ ...ok, slo: ['e2e.p99[100ms] < 2s'] })],
+    /slo: "e2e\.p99\[100ms\] < 2s": the window \(0\.1s\) is shorter than the reporting interval \(1s\)/,
+  ],
+  [
+    'an SLO window longer than the run',
+    () => ['--config', writeConfig({ ...ok, slo: ['throughput[1m] >= 90/s'] })],
+    /slo: "throughput\[1m\] >= 90\/s": the window \(60s\) is longer than the measured run \(1s\)/,
+  ],
+  [
     'SLO on verified without a verifier',
     () => ['--config', writeConfig({ ...ok, slo: { verified: '== 100%' } })],
     /bench\.config\.json: slo: "verified == 100%" needs a verifier/,

@@ -1,6 +1,6 @@
 import type { IntervalPoint, RunResult } from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
-import { backlogFromRates, findStalls } from '../src/results/html.js'
+import { backlogFromRates, failingWindows, findStalls } from '../src/results/html.js'
 
 function rows(points: Array<[number, number, number]>): RunResult {
   const intervals: IntervalPoint[] = points.map(([targetRate, sentRate, achievedRate], i) => ({
@@ -52,5 +52,24 @@ describe('backlogFromRates', () => {
         ]),
       ),
     ).toEqual([0, 2000, 600, 0])
+  })
+})
+
+describe('failingWindows', () => {
+  it("puts each failing window on the charts' axis: its offset in the measured window plus the warmup", () => {
+    const result = {
+      config: { load: { warmupSeconds: 5 } },
+      slo: {
+        checks: [
+          { expression: 'e2e.p99 < 1s' },
+          {
+            expression: 'e2e.p99[1m] < 2s',
+            windows: { failing: [{ start: 60, end: 120, actual: 3000 }] },
+          },
+        ],
+      },
+    } as unknown as RunResult
+    expect(failingWindows(result)).toEqual([{ expression: 'e2e.p99[1m] < 2s', from: 65, to: 125 }])
+    expect(failingWindows({ ...result, config: undefined } as unknown as RunResult)).toEqual([])
   })
 })

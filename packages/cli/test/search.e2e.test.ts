@@ -40,4 +40,19 @@ describe('cdcb search', () => {
     expect(unwritable.stderr).toContain('--out /proc/x/search.json: cannot write into /proc/x')
     expect(unwritable.stdout).toBe('')
   })
+
+  it('refuses trials shorter than a windowed SLO before any trial, naming the SLO and the --trial that fits', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 100, duration: '1m' },
+      slo: ['e2e.p99[30s] < 1s'],
+    })
+    const run = await runCli(['search', '--config', config, '--trial', '20s'])
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim()).toBe(
+      'cdcb: --trial: 20s is shorter than the window of the SLO "e2e.p99[30s] < 1s" — use --trial 30s or longer',
+    )
+    expect(run.stdout).toBe('')
+  })
 })

@@ -13,13 +13,15 @@ export function nowMicros(): number {
  * Calls `tick` at `origin + offset + k * period` (epoch microseconds), k = 1, 2, …,
  * re-aligning after each call so timer drift never accumulates. Workers and the
  * main thread use the same origin, so each main-thread tick lands just after the
- * workers' snapshots for that interval. Returns a function that stops it.
+ * workers' snapshots for that interval. `tick` gets the time it was due (epoch µs),
+ * which names the interval it closes however late the timer fired. Returns a
+ * function that stops it.
  */
 export function everyAligned(
   origin: number,
   periodMicros: number,
   offsetMicros: number,
-  tick: () => void,
+  tick: (dueAt: number) => void,
 ): () => void {
   let k = 1
   let timer: NodeJS.Timeout | undefined
@@ -28,7 +30,7 @@ export function everyAligned(
     timer = setTimeout(
       () => {
         k = Math.max(k + 1, Math.floor((nowMicros() - origin - offsetMicros) / periodMicros) + 1)
-        tick()
+        tick(due)
         arm()
       },
       Math.max(0, (due - nowMicros()) / 1e3),

@@ -58,4 +58,11 @@ export { type MemoryOptions, memory } from './plugins/memory.js'
 export type * from './result.js'
 export { LATENCY_METRICS } from './result.js'
 export { formatActual } from './slo/evaluate.js'
-export { type Duration, formatCount, formatMicros, formatRate, parseDurationMicros } from './units.js'
+export {
+  type Duration,
+  formatCount,
+  formatMicros,
+  formatOffset,
+  formatRate,
+  parseDurationMicros,
+} from './units.js'

@@ -86,6 +86,31 @@ export interface SloCheck {
   readonly status: 'passed' | 'failed' | 'skipped'
   /** Why it was skipped, or what qualifies the actual (samples out of range, a default check). */
   readonly note?: string
+  /** A windowed check (`e2e.p99[1m] < 2s`): its windows; `actual` is then the worst window's figure. */
+  readonly windows?: SloWindowReport
+}
+
+/** How a windowed check fared in each window of the measured run (windows start at its start). */
+export interface SloWindowReport {
+  /** Window length, seconds. */
+  readonly seconds: number
+  /** Windows evaluated, the last possibly partial. */
+  readonly count: number
+  /** Windows in which the check did not hold (no data counts as not holding). */
+  readonly failed: number
+  /** True when the last window was shorter than `seconds` (the measured run is not a whole number of windows). */
+  readonly lastPartial: boolean
+  /** The figure furthest from holding over the windows with data, in the check's unit; null when none had data. */
+  readonly worst: number | null
+  /** Windows without a figure (no sample, no operation). */
+  readonly noData: number
+  /** The failing windows in order, at most the first 100: start and end in seconds from the measured window's start. */
+  readonly failing: readonly {
+    readonly start: number
+    readonly end: number
+    readonly actual: number | null
+    readonly partial?: true
+  }[]
 }
 
 /** What reporters receive every interval. */
@@ -108,11 +133,25 @@ export interface RunSnapshot {
   readonly interval: LatencySummaries
   /** Latencies over the measured window so far (warmup excluded). */
   readonly total: LatencySummaries
+  /**
+   * Hops of measured-window events, in pipeline order, when the sink declares
+   * stamps (absent or empty otherwise): the last interval's and the run's so far.
+   */
+  readonly hops?: readonly LiveHop[]
   readonly events: EventCounts
   /** Share of sent operations that were late over the whole run, 0..1. */
   readonly lateShare: number
   readonly errors: readonly ErrorCount[]
   readonly slo: readonly SloCheck[]
+}
+
+/** One hop in a live snapshot: `from` → `to` (`intended` is cdcb's intended time), latencies in ms. */
+export interface LiveHop {
+  readonly name: string
+  readonly from: string
+  readonly to: string
+  readonly interval: LatencySummary
+  readonly total: LatencySummary
 }
 
 /** One row of the per-interval time series in the result. */

@@ -37,3 +37,13 @@ export function formatRate(perSecond: number): string {
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }
+
+/** A window's offsets as people write them: 0s, 45s, 1m, 1m30s, 1h2m. */
+export function formatOffset(seconds: number): string {
+  const s = Math.round(seconds * 1000) / 1000
+  if (s < 60) return `${s}s`
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const rest = Math.round((s % 60) * 1000) / 1000
+  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${rest > 0 ? `${rest}s` : ''}`
+}

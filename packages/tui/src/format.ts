@@ -1,5 +1,5 @@
 /** Short number forms for narrow table cells; the summary at the end keeps full precision. */
-import { formatActual, type SloCheck } from '@cdcb/core'
+import { formatActual, formatOffset, type SloCheck } from '@cdcb/core'
 
 /** A latency in milliseconds in at most six characters: `0.42`, `12.3`, `412`, `12.4s`; `-` when nothing was recorded. */
 export function formatMs(ms: number | null, recorded = true): string {
@@ -55,4 +55,18 @@ export function formatSloValue(check: SloCheck): string {
     return formatActual(actual, unit, threshold)
   }
   return `${short}${unit === 'ms' && !short.endsWith('s') ? 'ms' : unit}`
+}
+
+/**
+ * A windowed check's windows in a few words: where it first failed and how
+ * often (`in 2s–4s, 1 of 3 windows of 2s`), or over how many it held; '' for a
+ * check without windows.
+ */
+export function formatWindows(check: SloCheck): string {
+  const w = check.windows
+  if (!w) return ''
+  const length = formatOffset(w.seconds)
+  const first = w.failing[0]
+  if (w.failed === 0 || !first) return `worst of ${w.count} windows of ${length}`
+  return `in ${formatOffset(first.start)}–${formatOffset(first.end)}, ${w.failed} of ${w.count} windows of ${length}`
 }

@@ -22,6 +22,8 @@ export interface Layout {
   /** e2e, ack and lag rows (3), or e2e alone (1). */
   readonly latencyRows: 1 | 3
   readonly latencyColumns: LatencyColumns
+  /** Hop rows under the latency rows (one per hop the sink declares, as many as fit). */
+  readonly hopRows: number
   readonly sparkline: boolean
   /** SLO lines under the SLO title; fewer than the SLOs means the last line says how many more. */
   readonly sloRows: number
@@ -58,6 +60,8 @@ export function planLayout(input: {
   height: number
   sloCount: number
   errorCount: number
+  /** Hops the sink declares; 0 without stamps. */
+  hopCount?: number
 }): Layout {
   const width = Math.max(1, Math.floor(input.width))
   // The phase line and the SLO title are always drawn.
@@ -78,6 +82,8 @@ export function planLayout(input: {
   let chartRows = take(MIN_CHART_ROWS, MIN_CHART_ROWS)
   const latencyExtra = latencyHeaderRows ? take(2, 2) : 0
   if (latencyHeaderRows) latencyHeaderRows += take(1)
+  // Where the time goes, when the sink can tell: right after e2e, ack and lag.
+  const hopRows = latencyHeaderRows ? take(input.hopCount ?? 0) : 0
   if (counterRows) counterRows += take(1)
   const firstErrors = take(Math.min(input.errorCount, FIRST_ERROR_ROWS))
   const moreSlos = take(input.sloCount - firstSlos)
@@ -94,6 +100,7 @@ export function planLayout(input: {
     latencyHeaderRows: Math.max(0, latencyHeaderRows - 1) as 0 | 1 | 2,
     latencyRows: latencyExtra ? 3 : 1,
     latencyColumns,
+    hopRows,
     sparkline,
     sloRows: firstSlos + moreSlos,
     counterRows: counterRows as 0 | 1 | 2,

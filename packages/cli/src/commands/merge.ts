@@ -5,7 +5,7 @@ export default class Merge extends Command {
   static override summary =
     'Add results of runs that ran together (shards) into one, and check the SLOs on it.'
   static override description =
-    `Histograms and counters add losslessly, so the merged percentiles are those of one run over all the events. Rates are the events counted in the inputs' measured windows over the longest window: right for runs that overlapped in time (shards), and the merge warns when they did not. The SLOs are the inputs' own checks, or those of --config, evaluated on the merged figures.
+    `Histograms and counters add losslessly, so the merged percentiles are those of one run over all the events. Rates are the events counted in the inputs' measured windows over the longest window: right for runs that overlapped in time (shards), and the merge warns when they did not. The SLOs are the inputs' own checks, or those of --config, evaluated on the merged figures; a windowed SLO (e2e.p99[1m]) cannot be recombined from several results and is skipped, with each input's own verdict.
 
 Shards (cdcb run --shard i/N): when any input is a shard, every input must be a shard of the same run (run id and N), each once, none missing; otherwise nothing is written (exit 2). The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
 

@@ -6,7 +6,7 @@ export default class Search extends Command {
   static override description =
     `Runs short trials of the config, each a full run with warmup at one planned rate: doubling the rate until a trial fails, then bisecting between the highest rate that held and the lowest that failed.
 
-A trial holds when every SLO of the config holds and the sink kept up: events achieved and operations sent both at least --keep-up of the planned rate. throughput SLOs are replaced by that check, since each trial plans its own rate. When cdcb itself cannot send the planned rate the search stops there and says so: the pipeline's limit is above what it could measure.
+A trial holds when every SLO of the config holds and the sink kept up: events achieved and operations sent both at least --keep-up of the planned rate. throughput SLOs are replaced by that check, since each trial plans its own rate. Windowed SLOs (e2e.p99[10s]) hold in every window of each trial, so --trial must be at least the longest window. When cdcb itself cannot send the planned rate the search stops there and says so: the pipeline's limit is above what it could measure.
 
 Exit codes: 0 a rate was found, 1 no trial held, 2 usage or config error, 3 runtime failure, 130 interrupted (the trials so far are still printed and written).`
 

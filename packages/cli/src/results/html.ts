@@ -136,7 +136,7 @@ export function renderHtml(result: RunResult): string {
   const faults = (result.faults ?? [])
     .filter((f) => f.startedAt !== null)
     .map((f) => ({ name: f.name, from: f.startedAt!, to: f.endedAt ?? f.startedAt! }))
-  const data = { series, spectra, stalls, faults }
+  const data = { series, spectra, stalls, faults, windows: failingWindows(result) }
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -188,6 +188,23 @@ function latencyTable(result: RunResult): string {
   return `<table class="latency"><tr><th>ms</th>${stats.map((s) => `<th>${s === 'p999' ? 'p99.9' : s}</th>`).join('')}<th>count</th></tr>${rows.join('')}</table>`
 }
 
+/**
+ * The failing windows of windowed SLOs on the charts' time axis (seconds since
+ * the start: the windows' offsets are from the measured window's start, after
+ * the warmup); empty for a result without its config (older files).
+ */
+export function failingWindows(result: RunResult): { expression: string; from: number; to: number }[] {
+  const warmup = result.config?.load.warmupSeconds
+  if (warmup === undefined) return []
+  return result.slo.checks.flatMap((c) =>
+    (c.windows?.failing ?? []).map((w) => ({
+      expression: c.expression,
+      from: warmup + w.start,
+      to: warmup + w.end,
+    })),
+  )
+}
+
 function sloTable(result: RunResult): string {
   if (!result.slo.checks.length) return '<p>No SLOs were set.</p>'
   const rows = result.slo.checks.map((c) => {
@@ -197,7 +214,8 @@ function sloTable(result: RunResult): string {
     const cls = status === 'skipped' ? 'skip' : status === 'passed' ? 'pass' : 'fail'
     return `<tr class="${cls}"><td>${mark}</td><td><code>${esc(c.expression)}</code></td><td>${c.actual === null ? 'no data' : num(c.actual)}${c.unit ? ` ${esc(c.unit)}` : ''}</td><td class="note">${esc(c.note ?? '')}</td></tr>`
   })
-  return `<table class="slo"><tr><th></th><th>SLO</th><th>actual</th><th></th></tr>${rows.join('')}</table>`
+  const windowed = result.slo.checks.some((c) => c.windows?.failing.length)
+  return `<table class="slo"><tr><th></th><th>SLO</th><th>actual</th><th></th></tr>${rows.join('')}</table>${windowed ? '<p class="note">Failing windows of windowed SLOs are shaded purple in the charts above.</p>' : ''}`
 }
 
 function eventsSection(result: RunResult): string {
@@ -282,7 +300,7 @@ th:first-child{text-align:left} tr.fail td{color:#cf222e;font-weight:600} tr.pas
 .spectra{display:grid;grid-template-columns:1fr 1fr;gap:12px} .note{color:#57606a}
 `
 
-/** Runs in the page: draws the charts from the embedded data with uPlot; marks stalls in red. */
+/** Runs in the page: draws the charts from the embedded data with uPlot; marks stalls in red, faults orange, failing SLO windows purple. */
 const CLIENT = `
 (function () {
   var data = JSON.parse(document.getElementById('cdcb-data').textContent);
@@ -300,6 +318,11 @@ const CLIENT = `
     ctx.fillStyle = 'rgba(191,135,0,0.18)';
     data.faults.forEach(function (f) {
       var x0 = u.valToPos(f.from, 'x', true), x1 = u.valToPos(f.to, 'x', true);
+      ctx.fillRect(x0, u.bbox.top, Math.max(3, x1 - x0), u.bbox.height);
+    });
+    ctx.fillStyle = 'rgba(130,80,223,0.12)';
+    data.windows.forEach(function (w) {
+      var x0 = u.valToPos(w.from, 'x', true), x1 = u.valToPos(w.to, 'x', true);
       ctx.fillRect(x0, u.bbox.top, Math.max(3, x1 - x0), u.bbox.height);
     });
     ctx.restore();

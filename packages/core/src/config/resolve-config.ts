@@ -179,6 +179,8 @@ export async function resolveConfig(
       `${origin}: slo: "${needsVerifier.source}" needs a verifier, and this config has none — add verify: (e.g. the sink's plugin), or remove the SLO`,
     )
   }
+  const intervalMicros = micros(config.interval, 1e6)
+  for (const expression of configured) checkWindow(expression, load, intervalMicros, origin)
   // A run is never judged on nothing: with no SLO, cdcb holds it to the defaults and says so.
   const slo =
     configured.length > 0
@@ -219,7 +221,7 @@ export async function resolveConfig(
     verifySample: config.verifySample ?? 1,
     load,
     workers,
-    intervalMicros: micros(config.interval, 1e6),
+    intervalMicros,
     slo,
     abortOnFail: config.abortOnFail ?? false,
     reporters,
@@ -420,4 +422,36 @@ function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {
 
 function micros(value: string | number | undefined, fallback: number): number {
   return value === undefined ? fallback : parseDurationMicros(value)!
+}
+
+/**
+ * A windowed SLO's window must be a whole number of reporting intervals (worker
+ * snapshots are what a window is made of), no longer than the measured run, and
+ * start on a reporting tick (the warmup a whole number of intervals). Throws a
+ * one-line ConfigError naming the expression and the fix.
+ */
+function checkWindow(expression: SloExpression, load: ResolvedLoad, intervalMicros: number, origin: string) {
+  const window = expression.windowMicros
+  if (window === undefined) return
+  const fail = (problem: string) => {
+    throw new ConfigError(`${origin}: slo: "${expression.source}": ${problem}`)
+  }
+  const s = (micros: number) => `${micros / 1e6}s`
+  const measured = load.totalMicros - load.warmupMicros
+  if (window < intervalMicros)
+    fail(
+      `the window (${s(window)}) is shorter than the reporting interval (${s(intervalMicros)}) — use a window of at least ${s(intervalMicros)}, or a shorter interval`,
+    )
+  if (window % intervalMicros !== 0)
+    fail(
+      `the window (${s(window)}) is not a whole number of reporting intervals (${s(intervalMicros)}) — use a multiple of ${s(intervalMicros)}`,
+    )
+  if (window > measured)
+    fail(
+      `the window (${s(window)}) is longer than the measured run (${s(measured)}) — use a window of at most ${s(measured)}, or a longer load.duration`,
+    )
+  if (load.warmupMicros % intervalMicros !== 0)
+    fail(
+      `windows start on a reporting tick, and load.warmup (${s(load.warmupMicros)}) is not a whole number of intervals (${s(intervalMicros)}) — round load.warmup to a multiple of ${s(intervalMicros)}`,
+    )
 }

@@ -6,7 +6,7 @@
  * first) to the next, in its own HDR histogram, merged losslessly like e2e.
  */
 import type { StampInfo } from '../plugin.js'
-import type { HopSummary } from '../result.js'
+import type { HopSummary, LatencySummary } from '../result.js'
 import { Recorder, type SparseCounts } from './recorder.js'
 
 /** A worker's hop buckets since the last snapshot; `below` counts samples under zero (clocks apart), by hop. */
@@ -55,6 +55,11 @@ export class HopTotals {
   private recorders: Recorder[] = []
   private below: number[] = []
 
+  /** The stamps the sink declared, in pipeline order; empty until a worker says. */
+  get declared(): readonly StampInfo[] {
+    return this.stamps
+  }
+
   /** Called with the first worker's declaration; every worker runs the same sink. */
   declare(stamps: readonly StampInfo[] | undefined): void {
     if (!stamps || this.stamps.length > 0) return
@@ -77,6 +82,22 @@ export class HopTotals {
   recorder(name: string): Recorder | undefined {
     const i = this.stamps.findIndex((s) => s.name === name)
     return i < 0 ? undefined : this.recorders[i]
+  }
+
+  /** Each hop's name, its stamps and its latency summary, without the encoding; for the live view. */
+  live(): { name: string; from: string; to: string; latency: LatencySummary }[] {
+    return this.stamps.map((stamp, i) => ({
+      name: stamp.name,
+      from: i === 0 ? 'intended' : this.stamps[i - 1]!.name,
+      to: stamp.name,
+      latency: this.recorders[i]!.summary(),
+    }))
+  }
+
+  /** Forgets every sample, keeping the declaration: the live view's per-interval hops. */
+  reset(): void {
+    for (const recorder of this.recorders) recorder.reset()
+    this.below.fill(0)
   }
 
   summaries(): HopSummary[] {

@@ -80,7 +80,7 @@ export function toJunit(result: RunResult): string {
     }
     return c.passed
       ? `    <testcase classname="cdcb.slo" name="${name}"/>`
-      : `    <testcase classname="cdcb.slo" name="${name}">\n      <failure message="actual ${escapeXml(actual)}"/>\n    </testcase>`
+      : `    <testcase classname="cdcb.slo" name="${name}">\n      <failure message="actual ${escapeXml(actual)}${c.windows && c.note ? ` — ${escapeXml(c.note)}` : ''}"/>\n    </testcase>`
   })
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -1,4 +1,5 @@
 import type { Reporter } from '../plugin.js'
+import type { LiveHop } from '../result.js'
 import { formatCount, formatRate } from '../units.js'
 
 /** One line per interval for logs and CI: elapsed, phase, rates, e2e p50/p99, in flight, lost, errors. */
@@ -30,6 +31,7 @@ export function createPlainReporter(write: (line: string) => void): Reporter {
           `unacked ${formatCount(e.inFlight)}`,
           `backlog ${formatCount(Math.max(0, e.sent - e.errors - e.observed))}`,
           `errors ${formatCount(e.errors)}`,
+          ...(s.hops?.length ? [hopsLine(s.hops)] : []),
         ].join(' | '),
       )
     },
@@ -37,6 +39,14 @@ export function createPlainReporter(write: (line: string) => void): Reporter {
       write(`cdcb: ${message}`)
     },
   }
+}
+
+/** `hops p50/p99 source 1.20ms/4.50ms connector –`: the last interval's, in pipeline order. */
+function hopsLine(hops: readonly LiveHop[]): string {
+  const each = hops.map((h) =>
+    h.interval.count > 0 ? `${h.name} ${ms(h.interval.p50!)}/${ms(h.interval.p99!)}` : `${h.name} –`,
+  )
+  return `hops p50/p99 ${each.join(' ')}`
 }
 
 function ms(value: number): string {

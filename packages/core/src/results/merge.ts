@@ -157,13 +157,27 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
           backlogMax: single.backlogMax ?? null,
         }
       : null,
+    // Windows are judged by the run that measured them: one input's windows stand, several inputs'
+    // cannot be recombined (results carry no per-window histograms), so those checks are skipped.
+    windows: single
+      ? (expression) => single.slo.checks.find((c) => c.expression === expression.source)?.windows
+      : undefined,
+  }).map((check) => {
+    if (check.status !== 'skipped' || !expressions.find((e) => e.source === check.expression)?.windowMicros)
+      return check
+    // Unknown, not passed: say what each input found in its own windows.
+    const verdicts = inputs.map((input) => {
+      const own = input.result.slo.checks.find((c) => c.expression === check.expression)
+      return `${input.file} ${own ? own.status : 'not checked'}`
+    })
+    return { ...check, note: `${check.note}; inputs: ${verdicts.join(', ')}` }
   })
   const metrics = Object.fromEntries(
     LATENCY_METRICS.map((m) => [m, { ...summarize(histograms[m]), ...outside[m] }]),
   ) as unknown as RunResult['metrics']
   for (const metric of LATENCY_METRICS) histograms[metric].destroy()
 
-  const sloPassed = checks.every((c) => c.passed)
+  const sloPassed = checks.filter((c) => c.status !== 'skipped').every((c) => c.passed)
   const interrupted = results.some((r) => r.status === 'interrupted')
   const status: RunStatus = interrupted ? 'interrupted' : sloPassed ? 'passed' : 'failed'
   const runIds = distinct(results.map((r) => r.runId))

@@ -19,6 +19,7 @@ import {
 } from '../result.js'
 import { evaluateSlo, type LatencyValue, type SloInputs } from '../slo/evaluate.js'
 import type { Statistic } from '../slo/parser.js'
+import { SloWindows } from '../slo/windows.js'
 import type { ErrorTally, WorkerCounters, WorkerMessage } from './messages.js'
 
 type SnapshotMessage = Extract<WorkerMessage, { type: 'snapshot' }>
@@ -41,12 +42,27 @@ export class Aggregator {
   readonly hops = new HopTotals()
   /** All latencies since the last tick (warmup included), for the live view. */
   private readonly interval: RecorderSet = createRecorderSet()
+  /** Measured-window hops since the last tick, for the live view. */
+  private readonly intervalHops = new HopTotals()
   private readonly counters = new Map<number, WorkerCounters>()
   private readonly errorsByShard = new Map<number, readonly ErrorTally[]>()
   private previous = { at: 0, sent: 0, observed: 0 }
   readonly intervals: IntervalPoint[] = []
 
-  constructor(private readonly config: ResolvedConfig) {}
+  /** Windowed SLOs' figures, window by window (nothing kept when the config has none). */
+  readonly windows: SloWindows
+
+  constructor(private readonly config: ResolvedConfig) {
+    const { load } = config
+    this.windows = new SloWindows(
+      config.slo,
+      load.totalMicros - load.warmupMicros,
+      config.intervalMicros,
+      config.workers,
+      this.hops,
+      latencyValue,
+    )
+  }
 
   /** Adds one worker's snapshot. */
   add(message: SnapshotMessage): void {
@@ -60,6 +76,21 @@ export class Aggregator {
       if (warmup) this.interval[metric].addSparse(warmup)
     }
     this.hops.add(message.hops)
+    if (message.hops && this.intervalHops.declared.length === 0) this.intervalHops.declare(this.hops.declared)
+    this.intervalHops.add(message.hops)
+    if (this.windows.active) {
+      const before = this.counters.get(message.shard)
+      const grown = (counter: keyof WorkerCounters) => message.counters[counter] - (before?.[counter] ?? 0)
+      this.windows.add(message.shard, {
+        sinceMeasureStart: message.sinceMeasureStart,
+        latencies: message.measured,
+        hops: message.hops,
+        sent: grown('sentMeasured'),
+        errors: grown('errorsMeasured'),
+        late: grown('lateMeasured'),
+        delivered: grown('observed'),
+      })
+    }
     this.counters.set(message.shard, message.counters)
     this.errorsByShard.set(message.shard, message.errors)
   }
@@ -134,8 +165,19 @@ export class Aggregator {
         : 0
     const interval = summarize(this.interval)
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()
+    if (this.intervalHops.declared.length === 0) this.intervalHops.declare(this.hops.declared)
+    const totalHops = this.hops.live()
+    const hops = this.intervalHops.live().map((hop, i) => ({
+      name: hop.name,
+      from: hop.from,
+      to: hop.to,
+      interval: hop.latency,
+      total: totalHops[i]!.latency,
+    }))
+    this.intervalHops.reset()
     const events = liveEvents(totals)
     const measuredMicros = Math.max(0, Math.min(elapsedMicros, load.totalMicros) - load.warmupMicros)
+    if (phase === 'measure') this.windows.loadRunning(measuredMicros)
     const snapshot: RunSnapshot = {
       runId,
       phase,
@@ -144,11 +186,13 @@ export class Aggregator {
       rate: { target: targetRate, sent: sentRate, achieved: achievedRate },
       interval,
       total: summarize(this.total),
+      ...(hops.length > 0 ? { hops } : {}),
       events,
       lateShare: totals.sentMeasured ? totals.lateMeasured / totals.sentMeasured : 0,
       errors: this.errors(),
       slo: evaluateSlo(this.config.slo, {
         ...sloInputs(this.total, totals, measuredMicros, this.hops, null),
+        windows: (expression) => this.windows.report(expression),
         // Loss, unresolved, verification and recovery are known only at the end; say so rather than fail them live.
         unmeasured: (metric) =>
           metric.kind === 'scenario' ||
@@ -250,7 +294,8 @@ export function sloInputs(
   }
 }
 
-function latencyValue(recorder: Recorder, statistic: Statistic): LatencyValue {
+/** A statistic of a recorder as SLO checks read it (ms; null when unknown, out-of-range samples in the rank). */
+export function latencyValue(recorder: Recorder, statistic: Statistic): LatencyValue {
   const { belowZero, aboveRange } = recorder
   const outside = belowZero + aboveRange
   let micros: number

@@ -25,6 +25,7 @@ import { describeConfig, describeMachine } from '../results/describe.js'
 import type { FaultRecord } from '../scenarios/faults.js'
 import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
+import type { SloWindows } from '../slo/windows.js'
 import { formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
 
@@ -44,6 +45,8 @@ export interface FinalState {
   readonly totals: CounterTotals
   /** Measured-window latency histograms. */
   readonly latencies: RecorderSet
+  /** Windowed SLOs' windows; `buildResult` closes the last ones at the measured window's end. */
+  readonly windows?: SloWindows
   /** Measured-window hops between the stamps the sink declared. */
   readonly hops: HopTotals
   /** What the `pipeline` part reported; a failure fails the run. Undefined without one. */
@@ -85,12 +88,14 @@ export function buildResult(state: FinalState): RunResult {
 
   const scenario = scenarioOf(config, state.faults, state.backlogSeries)
   const stoppedBy = stop?.reason === 'interrupted' ? 'the interrupt (Ctrl-C)' : 'abortOnFail'
+  state.windows?.finish(windowMicros)
   const checks: SloCheck[] = evaluateSlo(config.slo, {
     ...sloInputs(state.latencies, totals, windowMicros, state.hops, {
       events,
       verification: state.verification,
       scenario: { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax },
     }),
+    windows: (expression) => state.windows?.report(expression),
     unmeasured: (metric) => {
       if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
         return 'not measured: the run had no fault and no burst to recover from'

@@ -85,6 +85,12 @@ export type WorkerMessage =
   | {
       readonly type: 'snapshot'
       readonly shard: number
+      /**
+       * µs from the measured window's start to the reporting tick this snapshot
+       * closes (negative in the warmup); off the ticks (the last snapshots), to
+       * when it was taken. What places its figures in an SLO window.
+       */
+      readonly sinceMeasureStart: number
       /** Latencies of measured-window events recorded since the last snapshot. */
       readonly measured: IntervalCounts
       /** Latencies of warmup events recorded since the last snapshot. */

@@ -316,6 +316,7 @@ class BenchmarkRun {
       totals,
       latencies: this.aggregator.total,
       hops: this.aggregator.hops,
+      windows: this.aggregator.windows,
       pipeline: pipeline && {
         failure: pipeline.failure,
         report: pipeline.report(),
@@ -653,7 +654,9 @@ function backlogPoint(snapshot: RunSnapshot): BacklogPoint {
 /** Latency, throughput and error checks can fail mid-run; loss and verification only at the end. */
 function failsEarly(checks: RunResult['slo']['checks'], config: ResolvedConfig): boolean {
   return checks.some((check, i) => {
-    const metric = config.slo[i]!.metric
+    const { metric, windowMicros } = config.slo[i]!
+    // A window that failed stays failed, whatever the metric: the check is decided.
+    if (windowMicros !== undefined) return check.status === 'failed'
     const early = metric.kind === 'latency' || metric.name === 'errors'
     return early && check.actual !== null && check.status === 'failed'
   })

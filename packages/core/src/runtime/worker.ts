@@ -169,7 +169,9 @@ class Shard {
     this.startAt = start.startAt
     this.measureStart = start.startAt + this.init.load.warmupMicros
     this.loadEnd = start.startAt + this.init.load.totalMicros
-    const stopReporting = everyAligned(start.startAt, this.init.intervalMicros, 0, () => this.postSnapshot())
+    const stopReporting = everyAligned(start.startAt, this.init.intervalMicros, 0, (dueAt) =>
+      this.postSnapshot(dueAt),
+    )
 
     try {
       if (this.init.load.model === 'open') await this.runOpenModel()
@@ -493,10 +495,12 @@ class Shard {
     }
   }
 
-  private postSnapshot(): void {
+  /** `dueAt`: the reporting tick this snapshot closes (epoch µs); the final one, off the ticks, passes none. */
+  private postSnapshot(dueAt = nowMicros()): void {
     this.post({
       type: 'snapshot',
       shard: this.init.shard,
+      sinceMeasureStart: dueAt - this.measureStart,
       measured: takeSparse(this.measured),
       warmup: takeSparse(this.warmup),
       hops: this.hops.take(),

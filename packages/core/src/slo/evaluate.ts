@@ -1,4 +1,5 @@
-import type { EventCounts, SloCheck } from '../result.js'
+import type { EventCounts, SloCheck, SloWindowReport } from '../result.js'
+import { formatOffset } from '../units.js'
 import type { Comparator, SloExpression, SloMetric, Statistic } from './parser.js'
 
 /** A latency statistic and the samples its histogram could not hold. */
@@ -25,6 +26,11 @@ export interface SloInputs {
    * null when there was none or one never recovered) and the backlog's peak.
    */
   readonly scenario: { readonly recoveryTimeMs: number | null; readonly backlogMax: number | null } | null
+  /**
+   * A windowed check's windows so far; undefined when these inputs hold no
+   * per-window figures (a merge of results), and the check is then skipped.
+   */
+  windows?(expression: SloExpression): SloWindowReport | undefined
   /** Why a metric cannot be judged in this run (an interrupt cut the drain short, …); undefined when it can. */
   unmeasured?(metric: SloMetric): string | undefined
 }
@@ -49,6 +55,7 @@ export function evaluateSlo(expressions: readonly SloExpression[], inputs: SloIn
     const base = { expression: expression.source, unit, threshold: expression.threshold }
     const skip = inputs.unmeasured?.(expression.metric)
     if (skip !== undefined) return { ...base, actual: null, passed: false, status: 'skipped', note: skip }
+    if (expression.windowMicros !== undefined) return windowedCheck(expression, base, inputs)
     const notes: string[] = []
     if (expression.isDefault) notes.push('default check: the config sets no slo')
     let actual: number | null
@@ -71,6 +78,44 @@ export function evaluateSlo(expressions: readonly SloExpression[], inputs: SloIn
     const note = notes.length > 0 ? notes.join('; ') : undefined
     return { ...base, actual, passed, status: passed ? 'passed' : 'failed', ...(note ? { note } : {}) }
   })
+}
+
+/** A windowed check: holds when it held in every window; `actual` is the worst window's figure. */
+function windowedCheck(
+  expression: SloExpression,
+  base: { expression: string; unit: string; threshold: number },
+  inputs: SloInputs,
+): SloCheck {
+  const windows = inputs.windows?.(expression)
+  if (windows === undefined)
+    return {
+      ...base,
+      actual: null,
+      passed: false,
+      status: 'skipped',
+      note: 'not measured: windows are judged only by the run that measured them (results carry no per-window histograms to recombine); see each run’s own check',
+    }
+  const length = formatOffset(windows.seconds)
+  if (windows.count === 0)
+    return {
+      ...base,
+      actual: null,
+      passed: false,
+      status: 'skipped',
+      note: `known when the first ${length} window closes`,
+    }
+  const passed = windows.failed === 0
+  const partial = windows.lastPartial ? ' (the last partial)' : ''
+  let note = `held in all ${windows.count} windows of ${length}${partial}`
+  if (!passed) {
+    const listed = windows.failing.map((w) => {
+      const figure = w.actual === null ? 'no data' : formatActual(w.actual, base.unit, base.threshold)
+      return `${formatOffset(w.start)}–${formatOffset(w.end)}${w.partial ? ' (partial)' : ''}: ${figure}`
+    })
+    const more = windows.failed - windows.failing.length
+    note = `failed in ${windows.failed} of ${windows.count} windows of ${length}${partial}: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
+  }
+  return { ...base, actual: windows.worst, passed, status: passed ? 'passed' : 'failed', note, windows }
 }
 
 function describeOutOfRange({ belowZero, aboveRange }: LatencyValue): string | undefined {

@@ -3,7 +3,9 @@
  *
  * Grammar (whitespace allowed between tokens):
  *
- *   check      ::= metric comparator value
+ *   check      ::= metric [ window ] comparator value
+ *   window     ::= "[" number time "]"      (held in every window of that length; see below)
+ *   time       ::= "us" | "ms" | "s" | "m" | "h"
  *   metric     ::= latency "." statistic | "hop" "." name "." statistic | counter | scenario
  *   latency    ::= "e2e" | "ack" | "lag" | "detect"
  *   name       ::= letter { letter | digit | "_" }   (a stamp the sink declares; a hop it does not declare is never measured, so its check fails)
@@ -19,8 +21,15 @@
  * Units by metric: latencies take us, ms (the default) or s; throughput takes /s;
  * errors, late and verified are percentages (% optional); lost, duplicates,
  * outOfOrder, corrupt, observed and unresolved are counts without a unit.
+ *
+ * Windows: `e2e.p99[1m] < 2s` must hold in every 1-minute window of the measured
+ * run, windows aligned to its start (docs/architecture.md, "Windowed SLOs").
+ * Latencies (hops included), throughput, errors and late take a window; the
+ * others are known only for the whole run. That a window fits the run's
+ * reporting interval and length is checked where the config is resolved.
  */
 import { ConfigError } from '../errors.js'
+import { parseDurationMicros } from '../units.js'
 
 export const LATENCY_NAMES = ['e2e', 'ack', 'lag', 'detect'] as const
 export const STATISTICS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const
@@ -58,6 +67,8 @@ export type SloMetric =
 export interface SloExpression {
   readonly source: string
   readonly metric: SloMetric
+  /** `[1m]`: the check holds in every window of this many µs of the measured run; absent: over the whole run. */
+  readonly windowMicros?: number
   readonly comparator: Comparator
   readonly threshold: number
   /** Applied by cdcb because the config has no `slo` (see `DEFAULT_SLO`). */
@@ -99,6 +110,31 @@ export function parseSlo(source: string): SloExpression {
   const metric = parseMetric(metricText, (message) => fail(message, metricStart, metricText.length))
 
   skipSpace()
+  let windowMicros: number | undefined
+  if (source[pos] === '[') {
+    const windowStart = pos
+    const close = source.indexOf(']', pos)
+    if (close < 0) return fail('a window needs its closing "]", e.g. e2e.p99[1m]', pos)
+    const text = source.slice(pos + 1, close)
+    const window = parseDurationMicros(text.trim())
+    if (window === undefined)
+      return fail(
+        `window "[${text}]" is not a duration (use e.g. [30s], [1m])`,
+        windowStart,
+        close - windowStart + 1,
+      )
+    if (window <= 0)
+      return fail(`window "[${text}]" must be longer than 0`, windowStart, close - windowStart + 1)
+    if (!windowable(metric))
+      return fail(
+        `${metricText} is known only for the whole run and takes no window (windows: latencies, hops, throughput, errors, late)`,
+        windowStart,
+        close - windowStart + 1,
+      )
+    windowMicros = window
+    pos = close + 1
+    skipSpace()
+  }
   const comparatorMatch = /^(<=|>=|==|!=|<|>)/.exec(source.slice(pos))
   if (!comparatorMatch) return fail('expected a comparator (<, <=, >, >=, ==, !=)', pos)
   const comparator = comparatorMatch[0] as Comparator
@@ -116,7 +152,12 @@ export function parseSlo(source: string): SloExpression {
   const threshold = applyUnit(metric, number, unitText, (message) =>
     fail(message, unitStart, Math.max(1, unitText.length)),
   )
-  return { source: source.trim(), metric, comparator, threshold }
+  return { source: source.trim(), metric, comparator, threshold, ...(windowMicros ? { windowMicros } : {}) }
+}
+
+/** Metrics that have a figure per window: latencies and the window's own rates. */
+function windowable(metric: SloMetric): boolean {
+  return metric.kind === 'latency' || ['throughput', 'errors', 'late'].includes(metric.name)
 }
 
 function parseMetric(text: string, fail: (message: string) => never): SloMetric {

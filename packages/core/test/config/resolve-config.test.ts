@@ -80,3 +80,45 @@ describe('every message names the file and, for a plugin, the slot', () => {
     )
   })
 })
+
+describe('a windowed SLO must fit the run', () => {
+  const windowed = (slo: string, load: Record<string, unknown> = {}, interval?: string) =>
+    problem({
+      ...base,
+      slo: [slo],
+      load: { rate: 10, duration: '1m', ...load },
+      ...(interval ? { interval } : {}),
+    })
+
+  it('a window shorter than the reporting interval', async () => {
+    expect(await windowed('e2e.p99[500ms] < 2s')).toBe(
+      'bench.config.ts: slo: "e2e.p99[500ms] < 2s": the window (0.5s) is shorter than the reporting interval (1s) — use a window of at least 1s, or a shorter interval',
+    )
+  })
+
+  it('a window that is not a whole number of intervals', async () => {
+    expect(await windowed('e2e.p99[3s] < 2s', {}, '2s')).toMatch(
+      /is not a whole number of reporting intervals \(2s\)/,
+    )
+  })
+
+  it('a window longer than the measured run', async () => {
+    expect(await windowed('throughput[2m] >= 9/s')).toBe(
+      'bench.config.ts: slo: "throughput[2m] >= 9/s": the window (120s) is longer than the measured run (60s) — use a window of at most 60s, or a longer load.duration',
+    )
+  })
+
+  it('a warmup that does not end on a reporting tick', async () => {
+    expect(await windowed('e2e.p99[10s] < 2s', { warmup: '1.5s' })).toMatch(
+      /load\.warmup \(1\.5s\) is not a whole number of intervals \(1s\)/,
+    )
+  })
+
+  it('a window that fits resolves', async () => {
+    const config = await resolveConfig(
+      { ...base, slo: ['e2e.p99[20s] < 2s'], load: { rate: 10, duration: '1m', warmup: '2s' } },
+      { origin: 'bench.config.ts' },
+    )
+    expect(config.slo[0]!.windowMicros).toBe(20e6)
+  })
+})

@@ -78,4 +78,44 @@ describe('mergeResults', () => {
     expect(merged.status).toBe('interrupted')
     expect(merged.exitCode).toBe(130)
   })
+
+  it("skips a windowed check over several inputs (windows cannot be recombined), and keeps one input's windows", () => {
+    const windows = {
+      seconds: 60,
+      count: 3,
+      failed: 1,
+      lastPartial: false,
+      worst: 3000,
+      noData: 0,
+      failing: [{ start: 60, end: 120, actual: 3000 }],
+    }
+    const windowed = {
+      expression: 'e2e.p99[1m] < 2s',
+      actual: 3000,
+      unit: 'ms',
+      threshold: 2000,
+      passed: false,
+      status: 'failed' as const,
+      note: 'failed in 1 of 3 windows of 1m: 1m–2m: 3000.000 ms',
+      windows,
+    }
+    const failedRun = makeResult({ e2e: [1000] }, { slo: { passed: false, checks: [windowed] } })
+    const one = mergeResults([{ file: 'a.json', result: failedRun }])
+    expect(one.slo.checks[0]).toMatchObject({ status: 'failed', actual: 3000, windows })
+    expect(one.status).toBe('failed')
+    const two = mergeResults([
+      { file: 'a.json', result: failedRun },
+      { file: 'b.json', result: makeResult({ e2e: [1000] }) },
+    ])
+    expect(two.slo.checks).toMatchObject([
+      {
+        expression: 'e2e.p99[1m] < 2s',
+        status: 'skipped',
+        passed: false,
+        actual: null,
+        note: /per-window.*; inputs: a\.json failed, b\.json not checked$/,
+      },
+    ])
+    expect(two.slo.checks[0]).not.toHaveProperty('windows')
+  })
 })

@@ -193,3 +193,43 @@ describe('a check whose figure could mislead', () => {
     expect(check).toMatchObject({ status: 'skipped', passed: false, note: /interrupt/ })
   })
 })
+
+describe('windows', () => {
+  it.each([
+    ['e2e.p99[1m] < 2s', 60e6],
+    ['hop.connector.p99 [30s] <= 100ms', 30e6],
+    ['throughput[1m] >= 990/s', 60e6],
+    ['errors[30s] < 0.1%', 30e6],
+    ['late[500ms] < 1%', 0.5e6],
+  ])('parses %s', (source, micros) => {
+    expect(parseSlo(source).windowMicros).toBe(micros)
+  })
+
+  it('leaves a whole-run check without a window', () => {
+    expect(parseSlo('e2e.p99 < 2s')).not.toHaveProperty('windowMicros')
+  })
+
+  it('reads the map form', () => {
+    expect(sloExpressions({ 'e2e.p99[1m]': '< 2s' }).map(parseSlo)[0]!.windowMicros).toBe(60e6)
+  })
+
+  it.each([
+    ['e2e.p99[0s] < 2s', 'window "[0s]" must be longer than 0', '"[0s]" at character 8'],
+    ['e2e.p99[abc] < 2s', 'window "[abc]" is not a duration', '"[abc]" at character 8'],
+    ['e2e.p99[60] < 2s', 'window "[60]" is not a duration', '"[60]" at character 8'],
+    ['e2e.p99[1m < 2s', 'a window needs its closing "]"', '"[" at character 8'],
+    ['lost[1m] == 0', 'lost is known only for the whole run', '"[1m]" at character 5'],
+    ['recovery.time[1m] < 30s', 'recovery.time is known only for the whole run', 'at character 14'],
+  ])('rejects %s in one line', (source, message, token) => {
+    const error = (() => {
+      try {
+        parseSlo(source)
+      } catch (e) {
+        return e as Error
+      }
+    })()
+    expect(error?.message).toContain(message)
+    expect(error?.message).toContain(`${token} of "${source}"`)
+    expect(error?.message).not.toContain('\n')
+  })
+})

@@ -19,6 +19,7 @@ export function Dashboard(props: { view: DashboardView; width: number; height: n
     height,
     sloCount: snapshot?.slo.length ?? expressions.length,
     errorCount: snapshot?.errors.length ?? 0,
+    hopCount: snapshot?.hops?.length ?? 0,
   })
   return (
     <ColorContext.Provider value={props.color}>
@@ -45,6 +46,7 @@ export function Dashboard(props: { view: DashboardView; width: number; height: n
           headerRows={layout.latencyHeaderRows}
           columns={layout.latencyColumns}
           rows={layout.latencyRows}
+          hopRows={layout.hopRows}
           sparkline={layout.sparkline}
           points={layout.chartPoints}
         />

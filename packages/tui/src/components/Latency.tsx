@@ -18,7 +18,11 @@ const COLUMNS: Record<LatencyColumns, { now: readonly Stat[]; run: readonly Stat
 
 const METRICS = ['e2e', 'ack', 'lag'] as const
 
-/** e2e, ack and lag percentiles for the last interval and the measured run so far, and e2e p99 over time. */
+/**
+ * e2e, ack and lag percentiles for the last interval and the measured run so
+ * far, then each hop's when the sink declares stamps (`hop.<name>`, in pipeline
+ * order), and e2e p99 over time.
+ */
 export function Latency(props: {
   snapshot: RunSnapshot | undefined
   history: History
@@ -27,6 +31,8 @@ export function Latency(props: {
   headerRows: 0 | 1 | 2
   columns: LatencyColumns
   rows: 1 | 3
+  /** Hop rows to draw (the first hops of `snapshot.hops`). */
+  hopRows?: number
   sparkline: boolean
   points: number
 }) {
@@ -43,11 +49,14 @@ export function Latency(props: {
     stats.map((s) => STAT_LABELS[s].padStart(LATENCY_CELL_WIDTH)).join('')
   if (props.headerRows === 0) return null
   const e2eMax = Math.max(0, ...props.history.e2eP99.last(props.points))
+  const hops = (snapshot?.hops ?? []).slice(0, props.hopRows ?? 0)
+  // Hop names are the sink's (connector, kafka, …): the label column widens to hold them.
+  const labelWidth = Math.max(LATENCY_LABEL_WIDTH, ...hops.map((h) => h.name.length + 1))
   return (
     <Box flexDirection="column">
       {props.headerRows === 2 ? (
         <Text wrap="truncate-end">
-          <Text bold>{'Latency'.padEnd(LATENCY_LABEL_WIDTH + 1)}</Text>
+          <Text bold>{'Latency'.padEnd(labelWidth + 1)}</Text>
           <Text color={paint('gray')}>
             {'ms, last interval'.padStart(nowWidth - 1)}
             {'   '}
@@ -56,20 +65,28 @@ export function Latency(props: {
         </Text>
       ) : null}
       <Text wrap="truncate-end" color={paint('gray')}>
-        {' '.repeat(LATENCY_LABEL_WIDTH)}
+        {' '.repeat(labelWidth)}
         {heads(now)} │ {heads(run)}
       </Text>
       {METRICS.slice(0, rows).map((metric) => (
         <Text key={metric} wrap="truncate-end">
-          {metric.padEnd(LATENCY_LABEL_WIDTH)}
+          {metric.padEnd(labelWidth)}
           {cells(now, snapshot?.interval[metric])}
           <Text color={paint('gray')}> │ </Text>
           {cells(run, snapshot?.total[metric])}
         </Text>
       ))}
+      {hops.map((hop) => (
+        <Text key={`hop.${hop.name}`} wrap="truncate-end">
+          <Text color={paint('cyan')}>{hop.name.padEnd(labelWidth)}</Text>
+          {cells(now, hop.interval)}
+          <Text color={paint('gray')}> │ </Text>
+          {cells(run, hop.total)}
+        </Text>
+      ))}
       {props.sparkline ? (
         <Text wrap="truncate-end">
-          {'e2e p99'.padEnd(LATENCY_LABEL_WIDTH + 2)}
+          {'e2e p99'.padEnd(labelWidth + 2)}
           <Sparkline
             series={props.history.e2eP99}
             version={props.historyVersion}

@@ -1,6 +1,6 @@
 import type { RunSnapshot, SloCheck } from '@cdcb/core'
 import { Box, Text } from 'ink'
-import { formatSloValue } from '../format.js'
+import { formatSloValue, formatWindows } from '../format.js'
 import { useColor } from '../hooks/use-color.js'
 
 type State = 'pass' | 'fail' | 'wait' | 'skip'
@@ -99,7 +99,11 @@ function SloLine({ check, state, width }: { check: SloCheck; state: State; width
       <Text bold={state === 'fail'}>{check.expression.padEnd(width)}</Text>
       {'  '}
       <Text color={state === 'fail' ? paint('red') : undefined}>
-        {(state === 'skip' || state === 'wait') && check.note ? check.note : formatSloValue(check)}
+        {(state === 'skip' || state === 'wait') && check.note
+          ? check.note
+          : check.windows
+            ? `${formatSloValue(check)} ${formatWindows(check)}`
+            : formatSloValue(check)}
       </Text>
     </Text>
   )

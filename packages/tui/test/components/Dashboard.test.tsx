@@ -80,6 +80,57 @@ describe('Dashboard at 80×24, driven by a scripted stream of snapshots', () => 
     expect(lineWith(dash.push(snapshotAt(31, { slo, phase: 'done' })), 'verified')).toContain('✗ FAIL')
   })
 
+  test('a windowed check names the first window it failed in and how many failed', () => {
+    const dash = scriptedDashboard()
+    const windowed = {
+      ...check('e2e.p99[2s] < 100ms', 900, false),
+      windows: {
+        seconds: 2,
+        count: 5,
+        failed: 1,
+        lastPartial: false,
+        worst: 900,
+        noData: 0,
+        failing: [{ start: 4, end: 6, actual: 900 }],
+      },
+    }
+    const frame = dash.push(snapshotAt(16, { slo: [windowed] }))
+    expect(lineWith(frame, 'e2e.p99[2s]')).toMatch(
+      /✗ FAIL\s+e2e\.p99\[2s\] < 100ms\s+900ms in 4s–6s, 1 of 5 windows of 2s/,
+    )
+    const held = { ...windowed, passed: true, status: 'passed' as const, actual: 30 }
+    held.windows = { ...windowed.windows, failed: 0, worst: 30, failing: [] }
+    expect(lineWith(dash.push(snapshotAt(17, { slo: [held] })), 'e2e.p99[2s]')).toMatch(
+      /✓ pass\s+e2e\.p99\[2s\] < 100ms\s+30\.0ms worst of 5 windows of 2s/,
+    )
+  })
+
+  test('shows each hop the sink declares under the latencies, last interval and run so far', () => {
+    const dash = scriptedDashboard(100, 40)
+    const plain = dash.push(snapshotAt(10))
+    expect(plain).not.toContain('connector')
+    const frame = dash.push(
+      snapshotAt(11, {
+        hops: [
+          ['source', 1],
+          ['connector', 40],
+          ['kafka', 3],
+        ],
+      }),
+    )
+    // p50, p95 (2×), p99 (3×), p99.9, max of the interval │ the run's (twice the interval's), in ms.
+    expect(lineWith(frame, 'source ')).toMatch(/^source\s+1\.00\s+2\.00\s+3\.00\s+4\.00\s+5\.00 │\s+2\.00/)
+    expect(lineWith(frame, 'connector')).toMatch(/^connector\s+40\.0\s+80\.0\s+120\s+160\s+200 │\s+80\.0/)
+    expect(lineWith(frame, 'kafka')).toMatch(/^kafka\s+3\.00\s+6\.00\s+9\.00/)
+    // Hop rows follow e2e, ack and lag in pipeline order; the label column widened for "connector".
+    const rows = lines(frame)
+    const at = (label: string) => rows.findIndex((row) => row.startsWith(label))
+    expect(at('lag')).toBeLessThan(at('source'))
+    expect(at('source')).toBeLessThan(at('connector'))
+    expect(at('connector')).toBeLessThan(at('kafka'))
+    expect(lineWith(frame, 'e2e ')).toMatch(/^e2e {7}/)
+  })
+
   test('lists each error kind with its count and last message', () => {
     const dash = scriptedDashboard()
     const frame = dash.push(
@@ -125,7 +176,12 @@ describe('Dashboard layout', () => {
       count: i + 1,
       lastMessage: 'x'.repeat(200),
     }))
-    for (let s = 1; s <= 70; s++) store.snapshot(snapshotAt(s, { slo, errors }))
+    const hops: [string, number][] = [
+      ['source', 1],
+      ['connector', 40],
+      ['kafka', 3],
+    ]
+    for (let s = 1; s <= 70; s++) store.snapshot(snapshotAt(s, { slo, errors, hops }))
     return store
   }
 
