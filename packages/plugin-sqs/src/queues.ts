@@ -220,7 +220,8 @@ export async function cleanSqs(
   let found = 0
   try {
     const stems = new Set(queueNames(options).map((name) => name.replace(/\.fifo$/, '').replace(/-\d+$/, '')))
-    const seen = new Set<string>()
+    // Every queue under the names first, then in name order: ListQueues promises no order.
+    const urls = new Map<string, string>()
     for (const stem of stems) {
       let NextToken: string | undefined
       do {
@@ -228,13 +229,11 @@ export async function cleanSqs(
           new ListQueuesCommand({ QueueNamePrefix: stem, NextToken, MaxResults: 1000 }),
         )
         NextToken = page.NextToken
-        for (const url of page.QueueUrls ?? []) {
-          const name = url.slice(url.lastIndexOf('/') + 1)
-          if (seen.has(name)) continue
-          seen.add(name)
-          if (await sweepIfDead(client, name, url, undefined, context.dryRun, context.log)) found++
-        }
+        for (const url of page.QueueUrls ?? []) urls.set(url.slice(url.lastIndexOf('/') + 1), url)
       } while (NextToken)
+    }
+    for (const name of [...urls.keys()].sort()) {
+      if (await sweepIfDead(client, name, urls.get(name)!, undefined, context.dryRun, context.log)) found++
     }
   } finally {
     client.destroy()
