@@ -10,7 +10,8 @@
 // PostgreSQL source writes, an insert/update/delete mix); every reader then reads
 // it from offset 0 to the end. Target: cdcb sink >= 50,000 records/s per worker.
 // The rounds rotate the order; the topic is deleted at the end.
-// Usage: node bench/kafka-debezium-read.mjs [records, default 300000] [rounds, default 3] [partitions, default 4]
+// The defaults finish in about a minute on a quiet machine.
+// Usage: node bench/kafka-debezium-read.mjs [records, default 200000] [rounds, default 3] [partitions, default 4]
 import { digestOf, payloadFor } from '@cdcb/core'
 import { Consumer, Producer, stringSerializers } from '@platformatic/kafka'
 import { createEncoder } from '../packages/plugin-kafka/dist/formats.js'
@@ -19,7 +20,7 @@ import { PartitionReader } from '../packages/plugin-kafka/dist/reader.js'
 import { createKafkaSink } from '../packages/plugin-kafka/dist/sink.js'
 import { createTopic, median, withKafka } from './kafka-lib.mjs'
 
-const records = Number(process.argv[2] ?? 300_000)
+const records = Number(process.argv[2] ?? 200_000)
 const rounds = Number(process.argv[3] ?? 3)
 const partitions = Number(process.argv[4] ?? 4)
 const payloadSize = 100
@@ -165,5 +166,6 @@ await withKafka(async (brokers) => {
   console.log(`medians of ${rounds} rounds, one reader (one worker), ${partitions} partitions:`)
   for (const n of names) console.log(`  ${n.padEnd(16)} ${Math.round(m[n])} records/s`)
   console.log(`cdcb sink / bare fetch loop: ${(m['cdcb sink'] / m['bare fetch loop']).toFixed(3)}`)
-  console.log(`cdcb sink: ${Math.round(m['cdcb sink'])} records/s per worker (target >= 50,000)`)
+  const met = m['cdcb sink'] >= 50_000 ? 'met' : 'NOT met'
+  console.log(`cdcb sink: ${Math.round(m['cdcb sink'])} records/s per worker (target >= 50,000: ${met})`)
 })

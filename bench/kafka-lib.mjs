@@ -58,6 +58,13 @@ export async function deleteTopics(brokers, topics = [...created]) {
  */
 export async function withKafka(body) {
   const { down, up } = await import('../services/index.mjs')
+  // Figures taken on a busy machine are noise: say how busy it was, before and after.
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')
+  console.log(`load average at start: ${load()} (${os.cpus().length} cores)`)
   const kafka = await up('kafka')
   const brokers = kafka.address
   const cleanup = async () => {
@@ -75,6 +82,7 @@ export async function withKafka(body) {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     await cleanup()
+    console.log(`load average at end: ${load()}`)
   }
 }
 

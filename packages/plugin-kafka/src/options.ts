@@ -83,7 +83,9 @@ const optionsSchema = z
      * Producer batching across writes: at most `inFlight` produce requests
      * outstanding per worker (writes arriving meanwhile share the next request,
      * up to `maxRecords` records and `maxBytes` bytes of keys, values and
-     * headers); `linger` waits that long to fill a request. `maxBytes` stays
+     * headers); `linger` waits that long to fill a request. The idempotent
+     * producer (the default with acks "all") has one request outstanding per
+     * worker, whatever `inFlight` says: the client sends its requests one at a time. `maxBytes` stays
      * below the broker's `message.max.bytes` (1 MB by default) so records that
      * fit one by one are never joined into a batch the broker refuses; one
      * record larger than it goes alone.
@@ -97,9 +99,15 @@ const optionsSchema = z
         inFlight: positiveInt.default(5),
       })
       .default({ linger: 0, maxRecords: 10_000, maxBytes: 1_000_000, inFlight: 5 }),
-    /** Idempotent producer (needs acks "all"; one request in flight). @default false */
-    idempotent: z.boolean().default(false),
-    /** Requests in flight per broker connection. @default 5 (1 when idempotent) */
+    /**
+     * Idempotent producer: the broker drops a record batch it already appended
+     * (same producer id and sequence), so a retried send never writes a record
+     * twice — without it a retry after a timeout or a partly failed request
+     * writes duplicates cdcb would count against the pipeline. Needs acks "all".
+     * @default true with acks "all", false otherwise
+     */
+    idempotent: z.boolean().optional(),
+    /** Requests in flight per broker connection. @default 5 (1 when idempotent: the client's rule) */
     maxInFlightRequests: positiveInt.optional(),
     /** Producer retries per write before it counts as an error. @default 5 */
     retries: z.number().int().nonnegative().default(5),
@@ -198,6 +206,11 @@ export type ResolvedKafkaOptions = z.output<typeof optionsSchema>
 /** A duration option → whole milliseconds, for client settings. */
 export function millis(value: string | number): number {
   return Math.round(parseDurationMicros(value)! / 1e3)
+}
+
+/** Whether the source's producer is idempotent: as set, else whenever acks is "all". */
+export function isIdempotent(options: Pick<ResolvedKafkaOptions, 'idempotent' | 'acks'>): boolean {
+  return options.idempotent ?? (options.acks === 'all' || options.acks === -1)
 }
 
 /** Debezium column names after defaults. */

@@ -7,10 +7,10 @@
  * write first.
  */
 import { digestOf, nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
-import { compatibilityPartitioner, Producer, stringSerializers } from '@platformatic/kafka'
+import { compatibilityPartitioner, kOptions, Producer, stringSerializers } from '@platformatic/kafka'
 import { clientOptions, connectWithin, innermostError, isTimeout } from './client.js'
 import { createEncoder, type Encoder, type ProducedRecord } from './formats.js'
-import { millis, type ResolvedKafkaOptions } from './options.js'
+import { isIdempotent, millis, type ResolvedKafkaOptions } from './options.js'
 
 type Message = ProducedRecord
 
@@ -48,8 +48,18 @@ class KafkaSource implements Source {
   private readonly reorder: ReadonlySet<number>
   /** testing.reorderSeqs: records held back until the next change of their key. */
   private readonly heldBack = new Map<number, Message>()
-  /** Records produced (with test duplicates and Debezium tombstones), operations by kind, produce requests that timed out. */
-  private readonly stats_ = { records: 0, inserts: 0, updates: 0, deletes: 0, requestTimeouts: 0 }
+  /**
+   * Records produced (with test duplicates and Debezium tombstones), operations by kind, produce
+   * requests that timed out (failed writes), and produce requests the client retried.
+   */
+  private readonly stats_ = {
+    records: 0,
+    inserts: 0,
+    updates: 0,
+    deletes: 0,
+    requestTimeouts: 0,
+    produceRetries: 0,
+  }
   private readonly maxSends: number
   private readonly debeziumTombstones: boolean
   private queue: Pending[] = []
@@ -63,6 +73,7 @@ class KafkaSource implements Source {
     private readonly options: ResolvedKafkaOptions,
     private readonly context: PluginContext,
   ) {
+    const idempotent = isIdempotent(options)
     this.producer = new Producer({
       ...clientOptions(options, options.retries),
       serializers: stringSerializers,
@@ -70,15 +81,24 @@ class KafkaSource implements Source {
       partitioner: compatibilityPartitioner,
       acks: options.acks === 'all' ? -1 : options.acks,
       compression: options.compression,
-      idempotent: options.idempotent,
-      maxInflights: options.maxInFlightRequests ?? (options.idempotent ? 1 : 5),
+      idempotent,
+      maxInflights: options.maxInFlightRequests ?? (idempotent ? 1 : 5),
+    })
+    // The client makes an idempotent producer's `retries` of 0 or 1 "retry forever";
+    // cdcb's `retries` means what it says (a write fails after that many retries).
+    if (idempotent) this.producer[kOptions].retries = options.retries
+    this.producer.on('client:performWithRetry:retry', (operation: string) => {
+      if (operation === 'produce') this.stats_.produceRetries++
     })
     this.encode = createEncoder(options, context)
     this.lingerMs = millis(options.batch.linger)
     this.maxRecords = options.batch.maxRecords
     this.maxBytes = options.batch.maxBytes
     this.debeziumTombstones = options.format === 'debezium' && options.tombstones
-    this.maxSends = options.idempotent ? 1 : options.batch.inFlight
+    // The client sends an idempotent producer's requests one at a time per connection: a second
+    // request handed over would only wait there, costing a round trip of its own. Writes that
+    // arrive meanwhile wait here instead and share the next request.
+    this.maxSends = idempotent ? 1 : options.batch.inFlight
     this.skip = new Set(options.testing?.skipSeqs ?? [])
     this.duplicate = new Set(options.testing?.duplicateSeqs ?? [])
     this.reorder = new Set(options.testing?.reorderSeqs ?? [])

@@ -1,11 +1,13 @@
 /**
  * @cdcb/plugin-postgres: a source that writes cdcb's operations into a
  * PostgreSQL table, a sink that watches the table where a pipeline delivers
- * them (logical replication stream or polling), and a verifier of the final
- * state. See the package README for the time base, deletes and ownership.
+ * them (logical replication stream or polling), a verifier of the final
+ * state, and a pipeline part whose fault actions disturb a native
+ * logical-replication pipeline (pipeline.ts). See the package README for the time base, deletes and ownership.
  */
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { optionsSchema, type PostgresOptions } from './options.js'
+import { createPostgresPipeline } from './pipeline.js'
 import { clean, prepare } from './prepare.js'
 import { createPostgresSink } from './sink.js'
 import { createPostgresSource } from './source.js'
@@ -25,4 +27,5 @@ export default definePlugin<PostgresOptions>({
   createSource: createPostgresSource,
   createSink: createPostgresSink,
   createVerifier: createPostgresVerifier,
+  createPipeline: createPostgresPipeline,
 })

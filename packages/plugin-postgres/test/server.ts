@@ -48,7 +48,12 @@ export function useEmbeddedPostgres(): TestServer {
 /** Runs a config through resolveConfig + runBenchmark; `onStart` runs once the schedule has started. */
 export async function run(
   config: UserConfig,
-  options: { runId?: string; onStart?: (runId: string) => void | Promise<void>; logs?: string[] } = {},
+  options: {
+    runId?: string
+    onStart?: (runId: string) => void | Promise<void>
+    logs?: string[]
+    control?: RunControl
+  } = {},
 ): Promise<RunResult> {
   const resolved = await resolveConfig(config, { origin: 'test' })
   const reporter: Reporter = {
@@ -59,7 +64,11 @@ export async function run(
       options.logs?.push(message)
     },
   }
-  return runBenchmark(resolved, { reporters: [reporter], control: new RunControl(), runId: options.runId })
+  return runBenchmark(resolved, {
+    reporters: [reporter],
+    control: options.control ?? new RunControl(),
+    runId: options.runId,
+  })
 }
 
 export function sleep(ms: number): Promise<void> {

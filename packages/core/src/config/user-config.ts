@@ -123,7 +123,8 @@ export interface UserConfig {
  * Something to do to the pipeline under test during the run, and undo later:
  * - `{ exec: "cmd …" | ["cmd", …], undo? }` runs a command (a string through /bin/sh);
  * - `{ signal: "SIGSTOP", pidFile, undo? }` signals the process whose pid the file
- *   holds (relative to the config file); SIGSTOP is undone with SIGCONT;
+ *   holds (relative to the config file; a number, or JSON `{ "pid": … }` like the
+ *   services harness's `$CDCB_SERVICES_TMP/kafka/kafka.pid`); SIGSTOP is undone with SIGCONT;
  * - `{ pipeline: "pause", args?, undo: "resume", undoArgs? }` calls an action of the
  *   config's `pipeline` part.
  */

@@ -7,7 +7,7 @@
  * - `{ exec: "cmd …" | ["cmd", …], undo? }`: runs a command (a string through
  *   /bin/sh), waiting at most `ACTION_TIMEOUT_MS`;
  * - `{ signal: "SIGSTOP", pidFile, undo? }`: signals the process whose pid the
- *   file holds — a bare number, or the services harness's JSON `{"pid": …}`
+ *   file holds, as a number or as the services harness's JSON `{ "pid": … }`
  *   (SIGSTOP is undone with SIGCONT unless `undo` says otherwise);
  * - `{ pipeline: "pause", args?, undo?, undoArgs? }`: calls an action of the
  *   config's `pipeline` part (e.g. Kafka Connect's pause and resume).
@@ -198,7 +198,8 @@ async function perform(
       throw new Error(`cannot read pid file ${file}`)
     })
     const pid = pidIn(text)
-    if (pid === undefined) throw new Error(`pid file ${file} holds no pid`)
+    if (pid === undefined)
+      throw new Error(`pid file ${file} holds no pid (expected a number, or JSON with a "pid" number)`)
     process.kill(pid, signal as NodeJS.Signals)
     return true
   }
@@ -211,8 +212,9 @@ async function perform(
 }
 
 /**
- * The pid a pid file holds: a bare number (`1234\n`, as most daemons write), or
- * a JSON object with a `pid` field, as `npm run services` writes (`{"pid":1234,…}`).
+ * The pid a pid file names: a plain number (`12345\n`, as most daemons write), or
+ * JSON with a `pid` number, as the project's services harness writes
+ * (`<CDCB_SERVICES_TMP>/kafka/kafka.pid`); undefined when it holds neither.
  */
 export function pidIn(text: string): number | undefined {
   const trimmed = text.trim()
@@ -223,7 +225,7 @@ export function pidIn(text: string): number | undefined {
     } catch {
       return undefined
     }
-  } else if (/^\d+$/.test(trimmed)) pid = Number(trimmed)
+  } else pid = /^\d+$/.test(trimmed) ? Number(trimmed) : undefined
   return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined
 }
 

@@ -13,10 +13,15 @@
  *   p99 is at most `latencyFactor` × the baseline p99 or `latencySlackMs` above
  *   it, whichever is wider (so a sub-millisecond baseline is not held to
  *   scheduling noise), or the interval saw no events;
- * - catch-up rate = events observed per second while the backlog drained: from
- *   the first interval end after the episode until the backlog was back (the
- *   latency may take an interval longer); drain rate = backlog cleared per
- *   second over the same span.
+ * - catch-up rate = events observed per second while the pipeline was still
+ *   behind: from the first interval end after the episode to the last interval
+ *   end at which the backlog was still above its baseline, so only whole
+ *   intervals in which the pipeline had a backlog to deliver count — that is
+ *   its replay throughput, the pipeline's ceiling. The interval in which the
+ *   backlog ran out is left out (it was partly idle and would dilute the rate);
+ *   drain rate = backlog cleared per second over the same span. Both are null
+ *   (unknown) when the backlog cleared within one interval of the episode's
+ *   end: a shorter `interval` measures them.
  *
  * Resolution: one interval (`interval` in the config, 1 s by default).
  */
@@ -65,9 +70,13 @@ export interface Recovery {
   readonly backlogMax: number
   /** Seconds from the episode's end until recovered; null when it never recovered within the run. */
   readonly time: number | null
-  /** Observed events/s from the episode's end until recovered; null when it never recovered. */
+  /**
+   * Observed events/s over the whole intervals after the episode's end in which the backlog
+   * was still above its baseline (the replay throughput); null when it never recovered, or
+   * the backlog cleared within one interval (too fast for the interval to measure).
+   */
   readonly catchUpRate: number | null
-  /** Backlog cleared per second from the episode's end until recovered; null when it never recovered. */
+  /** Backlog cleared per second over the same intervals; null as `catchUpRate`. */
   readonly drainRate: number | null
 }
 
@@ -88,6 +97,8 @@ export function measureRecovery(
   let backlogMax = 0
   let drainFrom: BacklogPoint | undefined
   let drainedAt: BacklogPoint | undefined
+  // The last interval end after the episode at which the pipeline was still behind.
+  let stillBehind: BacklogPoint | undefined
   let recoveredAt: BacklogPoint | undefined
   for (const point of series) {
     if (point.t <= episode.start) continue
@@ -96,6 +107,7 @@ export function measureRecovery(
     drainFrom ??= point
     const backlogBack = point.backlog <= baselineBacklog + slack
     if (backlogBack) drainedAt ??= point
+    else if (!drainedAt) stillBehind = point
     const latencyBack =
       point.e2eP99 === null ||
       baselineE2eP99 === null ||
@@ -117,15 +129,15 @@ export function measureRecovery(
     }
   }
   const time = Math.max(0, recoveredAt.t - episode.end)
-  const drainSeconds = drainedAt!.t - drainFrom!.t
+  const drainSeconds = stillBehind ? stillBehind.t - drainFrom!.t : 0
   return {
     ...episode,
     baselineBacklog,
     baselineE2eP99,
     backlogMax,
     time,
-    catchUpRate: drainSeconds > 0 ? (drainedAt!.observed - drainFrom!.observed) / drainSeconds : null,
-    drainRate: drainSeconds > 0 ? (drainFrom!.backlog - drainedAt!.backlog) / drainSeconds : null,
+    catchUpRate: drainSeconds > 0 ? (stillBehind!.observed - drainFrom!.observed) / drainSeconds : null,
+    drainRate: drainSeconds > 0 ? (drainFrom!.backlog - stillBehind!.backlog) / drainSeconds : null,
   }
 }
 

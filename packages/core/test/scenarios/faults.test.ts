@@ -66,6 +66,36 @@ describe('faults', () => {
     }
   })
 
+  it("reads the services harness's JSON pid file (kafka.pid), not only a bare number", async () => {
+    const dir = tempDir()
+    const child = spawn('sleep', ['30'])
+    try {
+      // What services/lib/lifecycle.mjs writes for a server it started.
+      writeFileSync(
+        path.join(dir, 'kafka.pid'),
+        `${JSON.stringify({ pid: child.pid, port: 9092, address: '127.0.0.1:9092', match: 'kafka.Kafka' })}\n`,
+      )
+      const plan: FaultPlan = {
+        name: 'freeze',
+        atMicros: 0,
+        forMicros: 300e3,
+        action: { signal: 'SIGSTOP', pidFile: 'kafka.pid' },
+      }
+      const { ctx } = context(dir)
+      const runner = startFaults([plan], nowMicros(), ctx)
+      await until(() => stateOf(child.pid!) === 'T')
+      await until(() => stateOf(child.pid!) !== 'T')
+      const [record] = await runner.stop()
+      expect(record!.error).toBeNull()
+      expect(record!.endedAt).not.toBeNull()
+    } finally {
+      child.kill('SIGKILL')
+    }
+    expect(pidIn('{"pid":"12"}')).toBeUndefined()
+    expect(pidIn('12 13')).toBeUndefined()
+    expect(pidIn(' 42\n')).toBe(42)
+  })
+
   it('undoes a fault still in force when the run stops early: a stopped broker is always continued', async () => {
     const dir = tempDir()
     const child = spawn('sleep', ['30'])
@@ -91,34 +121,6 @@ describe('faults', () => {
     } finally {
       child.kill('SIGKILL')
     }
-  })
-
-  it("reads the services harness's JSON pid file as well as a bare pid", async () => {
-    const dir = tempDir()
-    const child = spawn('sleep', ['30'])
-    try {
-      // As services/lib/process.mjs writes it for `npm run services -- up sqs`.
-      writeFileSync(
-        path.join(dir, 'sqs.pid'),
-        `${JSON.stringify({ pid: child.pid, match: '/x/elasticmq.conf', address: '127.0.0.1:9324' })}\n`,
-      )
-      const { ctx } = context(dir)
-      const runner = startFaults(
-        [{ name: 'freeze', atMicros: 0, forMicros: 60e6, action: { signal: 'SIGSTOP', pidFile: 'sqs.pid' } }],
-        nowMicros(),
-        ctx,
-      )
-      await until(() => stateOf(child.pid!) === 'T')
-      const [record] = await runner.stop()
-      expect(record!.error).toBeNull()
-      expect(stateOf(child.pid!)).not.toBe('T')
-    } finally {
-      child.kill('SIGKILL')
-    }
-    expect(pidIn('1234\n')).toBe(1234)
-    expect(pidIn('{"pid":1234}')).toBe(1234)
-    for (const bad of ['', 'x', '12x', '{"pid":"12"}', '{"pid":0}', '{broken', '-5'])
-      expect(pidIn(bad), bad).toBeUndefined()
   })
 
   it('runs a command and its undo, and reports a failing command with its last stderr line', async () => {

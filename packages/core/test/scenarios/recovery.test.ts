@@ -36,6 +36,29 @@ describe('measureRecovery', () => {
     expect(recovery.baselineE2eP99).toBe(2)
   })
 
+  it('catch-up is the replay throughput: the interval in which the backlog ran out does not dilute it', () => {
+    // One-second intervals; a 2,000/s pipeline clears a 3,000 backlog (at 1,900/s net) 0.6 s into its second interval.
+    const series = simulate((t) => (t > 10 && t <= 11 ? 5000 : 100), 2000, 20).filter(
+      (p) => Math.abs(p.t - Math.round(p.t)) < 1e-9,
+    )
+    const recovery = measureRecovery(series, { label: 'burst 5000/s', start: 10, end: 11 })
+    expect(recovery.backlogMax).toBe(3000)
+    // Counting the last interval too would say 3,200 / 2 s = 1,600/s, below the pipeline's ceiling.
+    expect(recovery.catchUpRate).toBeCloseTo(2000, 0)
+    expect(recovery.drainRate).toBeCloseTo(1900, 0)
+  })
+
+  it('a backlog cleared within one interval has an unknown catch-up rate, not one diluted by idle time', () => {
+    const series = simulate((t) => (t > 10 && t <= 11 ? 2500 : 100), 2000, 20).filter(
+      (p) => Math.abs(p.t - Math.round(p.t)) < 1e-9,
+    )
+    const recovery = measureRecovery(series, { label: 'burst 2500/s', start: 10, end: 11 })
+    expect(recovery.backlogMax).toBe(500)
+    expect(recovery.time).toBe(1)
+    expect(recovery.catchUpRate).toBeNull()
+    expect(recovery.drainRate).toBeNull()
+  })
+
   it('never recovered within the run is null, not the run length', () => {
     const series = simulate((t) => (t > 5 ? 3000 : 100), 2000, 20)
     const recovery = measureRecovery(series, { label: 'step', start: 5, end: 10 })
