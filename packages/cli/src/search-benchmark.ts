@@ -69,7 +69,12 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     })
     // Each trial plans its own rate, so an absolute throughput SLO would judge the
     // plan, not the pipeline; the keep-up share takes its place.
-    return { ...config, slo: config.slo.filter((slo) => slo.metric.name !== 'throughput') }
+    // A trial writes no report files of the config's: --out holds the search's result.
+    return {
+      ...config,
+      slo: config.slo.filter((slo) => slo.metric.name !== 'throughput'),
+      reporters: config.reporters.filter((reporter) => reporter.kind === 'plugin'),
+    }
   }
   const from = flags.from ?? (typeof load.rate === 'number' ? load.rate : 1000)
   const asConfigured = await resolveConfig(trialConfig, { configPath })

@@ -347,8 +347,8 @@ describe('reports are checked before the run, and a report that fails to write i
     )
     expect(blocked).toBe(true)
     expect(run.stdout).toMatch(/PASSED/)
-    expect(run.stderr).toMatch(
-      /the run finished \(passed\) but its report could not be written: .*reports\/result\.json/,
+    expect(run.stdout).toMatch(
+      /now FAILED \(runtime failure: the run finished \(passed\) but its report could not be written: .*reports\/result\.json.*\), exit 3/,
     )
     expect(run.code).toBe(3)
   })

@@ -6,6 +6,7 @@
  * `lifecycle.ts`; docs/architecture.md describes the whole flow.
  */
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { everyAligned, nowMicros } from '../clock.js'
@@ -24,6 +25,7 @@ import {
 import { formatShard, planWorker, START_AT_TOLERANCE_MICROS } from '../load/shard.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
+import { builtInReporters, whyNotWritable } from '../reporters/index.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
 import { startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
@@ -109,7 +111,9 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     signal: control.signal,
     log: (message) => reporters.log(redactUrl(message)),
   }
-  await reporters.add(await createPluginReporters(config, runContext))
+  // Report files that could not be written (each once): the run then ends with exit 3, never a silent 0.
+  const unwritten = new Set<string>()
+  await reporters.add(await createConfigReporters(config, runContext, unwritten))
   const phases = new PhaseLog(options.hooks ?? {}, runContext.log)
   const run = new BenchmarkRun(config, control, runId, reporters, phases)
   const preparations = await run.prepare(runContext)
@@ -128,12 +132,19 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     teardownFailures = await run.teardown(preparations)
   }
   // A teardown that could not reach its server left objects there: a runtime failure (exit 3), whatever the SLOs said.
-  if (teardownFailures.length > 0 && result.status !== 'interrupted') {
+  // So is a report file that could not be written: the run's result is not where the user will look for it.
+  const failure =
+    teardownFailures.length > 0 && result.status !== 'interrupted'
+      ? teardownFailures[0]
+      : unwritten.size > 0
+        ? `the run finished (${result.status}) but its report could not be written: ${[...unwritten].join('; ')}`
+        : undefined
+  if (failure !== undefined) {
     const final: RunResult = {
       ...result,
-      status: 'failed',
+      status: result.status === 'interrupted' ? 'interrupted' : 'failed',
       exitCode: 3,
-      reason: `runtime failure: ${teardownFailures[0]}`,
+      reason: `runtime failure: ${failure}`,
     }
     // The report was made before teardown (so a slow teardown never delays it): files are rewritten with the final status.
     await reporters.runAmended(final)
@@ -142,11 +153,33 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   return result
 }
 
-/** Reporter plugins named in `config.reporters`, made with the run's real id and abort signal. */
-async function createPluginReporters(config: ResolvedConfig, context: RunContext): Promise<Reporter[]> {
+/**
+ * The reporters `config.reporters` names that write somewhere of their own: the built-in `json` and `junit`
+ * files, checked writable before anything runs (a ConfigError naming the entry), and reporter plugins, made
+ * with the run's real id and abort signal. A file that fails to write later is added to `unwritten`.
+ * Live output (`plain`, `summary`, `tui`) is the caller's choice, made from its terminal: not made here.
+ */
+async function createConfigReporters(
+  config: ResolvedConfig,
+  context: RunContext,
+  unwritten: Set<string>,
+): Promise<Reporter[]> {
   const made: Reporter[] = []
-  for (const spec of config.reporters) {
-    if (spec.kind !== 'plugin') continue
+  const origin = config.configPath ? path.basename(config.configPath) : 'config'
+  for (const [index, spec] of config.reporters.entries()) {
+    if (spec.kind === 'builtin') {
+      if (spec.name !== 'json' && spec.name !== 'junit') continue
+      const reporter = builtInReporters[spec.name](spec.options, { line: () => {}, color: false })
+      const file = String(spec.options.file)
+      const problem = whyNotWritable(file)
+      if (problem) {
+        throw new ConfigError(
+          `${origin}: reporters.${index}: cannot write the report to ${file}: ${problem} — choose another file`,
+        )
+      }
+      made.push(recordingFailures(reporter, file, unwritten))
+      continue
+    }
     const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
     try {
       made.push(await plugin.createReporter!(spec.plugin.options, context))
@@ -157,6 +190,20 @@ async function createPluginReporters(config: ResolvedConfig, context: RunContext
     }
   }
   return made
+}
+
+/** A file reporter whose failures are recorded (the run ends with exit 3) instead of only logged. */
+function recordingFailures(reporter: Reporter, file: string, unwritten: Set<string>): Reporter {
+  const writing =
+    (hook: 'onRunEnd' | 'onRunAmended') =>
+    async (result: RunResult): Promise<void> => {
+      try {
+        await reporter[hook]?.(result)
+      } catch (error) {
+        unwritten.add(`${file} (${error instanceof Error ? error.message : String(error)})`)
+      }
+    }
+  return { onRunEnd: writing('onRunEnd'), onRunAmended: writing('onRunAmended') }
 }
 
 /** A plugin's main-thread preparation with the names its teardown errors need. */
