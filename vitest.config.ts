@@ -134,9 +134,21 @@ export default defineConfig({
         test: {
           name: 'integration-cassandra',
           include: ['packages/plugin-cassandra/test/**/*.integration.test.ts'],
+          exclude: ['packages/plugin-cassandra/test/pipeline/**', '**/node_modules/**'],
           globalSetup: ['packages/plugin-cassandra/test/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Cassandra → Debezium → Kafka → JDBC sink → PostgreSQL: Kafka, a node and Connect, each started once.
+        test: {
+          name: 'integration-cassandra-connect',
+          include: ['packages/plugin-cassandra/test/pipeline/**/*.integration.test.ts'],
+          globalSetup: ['packages/plugin-cassandra/test/pipeline/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },

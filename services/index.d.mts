@@ -77,3 +77,18 @@ export declare function ensureDebianBinary(
   pkg: string,
   opts?: { log?: (line: string) => void },
 ): string
+
+/** Where Debezium's Cassandra connector in the harness's Connect worker finds the harness's node (services/connect/cassandra.mjs). */
+export interface CassandraConnectorFiles {
+  /** The node's cassandra.yaml (the connector loads it to find commitlog and cdc_raw). */
+  cassandraYaml: string
+  /** The node's cdc_raw folder. */
+  cdcRawDir: string
+  /** The DataStax driver configuration `up connect` writes. */
+  driverConfig: string
+  /** Where the connector moves segments it has read. */
+  relocationDir: string
+  /** host:port of the node's CQL port. */
+  contactPoint: string
+}
+export declare function cassandraConnectorFiles(env?: NodeJS.ProcessEnv): CassandraConnectorFiles

@@ -1,4 +1,5 @@
 import cassandra from './cassandra/service.mjs'
+import { cassandraConnectorFiles } from './connect/cassandra.mjs'
 import connect from './connect/service.mjs'
 import kafka from './kafka/service.mjs'
 import { ServiceError } from './lib/errors.mjs'
@@ -22,7 +23,7 @@ export const services = { kafka, connect, cassandra, sqs, 'sqs-bridge': sqsBridg
 /** @type {string[]} */
 export const serviceNames = Object.keys(services)
 
-export { ServiceError }
+export { cassandraConnectorFiles, ServiceError }
 
 function lookup(name) {
   if (!Object.hasOwn(services, name)) {

@@ -12,25 +12,13 @@ const POM = fileURLToPath(new URL('./pom.xml', import.meta.url))
 const READY_LINE = 'Startup complete'
 const SUPERUSER_LINE = "Created default superuser role 'cassandra'"
 
-// The module block of Cassandra's conf/jvm17-server.options plus its GC settings:
-// without the --add-exports/--add-opens Cassandra 5 fails at start on Java 17.
-const JVM_OPTS = [
-  '-ea',
-  '-da:net.openhft...',
-  '-XX:+UseThreadPriorities',
-  '-Xss256k',
-  '-XX:+UseTLAB',
-  '-XX:+ResizeTLAB',
-  '-XX:+PerfDisableSharedMem',
-  '-XX:+ExitOnOutOfMemoryError',
-  '-Djava.net.preferIPv4Stack=true',
-  '-XX:+UseG1GC',
-  '-XX:+ParallelRefProcEnabled',
-  '-XX:MaxTenuringThreshold=1',
-  '-XX:G1RSetUpdatingPauseTimePercent=5',
-  '-XX:MaxGCPauseMillis=300',
-  '-XX:InitiatingHeapOccupancyPercent=70',
-  '-Djdk.attach.allowAttachSelf=true',
+/**
+ * The module flags of Cassandra's conf/jvm17-server.options: any JVM that runs
+ * Cassandra's classes needs them on Java 17, the node itself and the Kafka
+ * Connect worker that hosts Debezium's Cassandra connector (which reads the
+ * node's commit log with those classes).
+ */
+export const MODULE_OPTS = [
   '--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED',
   '--add-exports=java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED',
   '--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED',
@@ -54,6 +42,28 @@ const JVM_OPTS = [
   '--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED',
   '--add-opens=java.base/java.lang=ALL-UNNAMED',
   '--add-opens=java.base/java.util=ALL-UNNAMED',
+]
+
+// Cassandra's conf/jvm17-server.options: its GC settings and the module flags above;
+// without the --add-exports/--add-opens Cassandra 5 fails at start on Java 17.
+const JVM_OPTS = [
+  '-ea',
+  '-da:net.openhft...',
+  '-XX:+UseThreadPriorities',
+  '-Xss256k',
+  '-XX:+UseTLAB',
+  '-XX:+ResizeTLAB',
+  '-XX:+PerfDisableSharedMem',
+  '-XX:+ExitOnOutOfMemoryError',
+  '-Djava.net.preferIPv4Stack=true',
+  '-XX:+UseG1GC',
+  '-XX:+ParallelRefProcEnabled',
+  '-XX:MaxTenuringThreshold=1',
+  '-XX:G1RSetUpdatingPauseTimePercent=5',
+  '-XX:MaxGCPauseMillis=300',
+  '-XX:InitiatingHeapOccupancyPercent=70',
+  '-Djdk.attach.allowAttachSelf=true',
+  ...MODULE_OPTS,
   '-Dio.netty.tryReflectionSetAccessible=true',
   '-Dio.netty.allocator.useCacheForAllThreads=true',
   '-Dio.netty.allocator.maxOrder=11',

@@ -12,7 +12,10 @@
  *
  * Versions matter (see SERVICES.md): Debezium 3.6.1.Final is served for the
  * PostgreSQL source, the JDBC sink only up to 3.6.0.Final. Both were built
- * against Kafka 4.3 and run in Connect 4.1.
+ * against Kafka 4.3 and run in Connect 4.1. The Cassandra 5 source is pinned
+ * at 3.3.1.Final (3.4.1 fails at start with a NullPointerException fixed only
+ * in 3.6.0, not served) and needs jackson-datatype-jsr310 beside it: without
+ * it the task shows RUNNING and silently emits nothing.
  */
 export const plugins = [
   {
@@ -22,5 +25,12 @@ export const plugins = [
   {
     folder: 'debezium-connector-jdbc',
     artifacts: ['io.debezium:debezium-connector-jdbc:3.6.0.Final:tar.gz:plugin'],
+  },
+  {
+    folder: 'debezium-connector-cassandra-5',
+    artifacts: [
+      'io.debezium:debezium-connector-cassandra-5:3.3.1.Final:tar.gz:plugin',
+      'com.fasterxml.jackson.datatype:jackson-datatype-jsr310:2.19.0',
+    ],
   },
 ]

@@ -4,12 +4,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { MODULE_OPTS as CASSANDRA_MODULE_OPTS } from '../cassandra/service.mjs'
 import { ServiceError } from '../lib/errors.mjs'
 import { consoleLog4j2, JVM_PERFORMANCE_OPTS } from '../lib/jvm.mjs'
 import { fetchMavenDependencies } from '../lib/maven.mjs'
 import { spawnDetached } from '../lib/process.mjs'
 import { requireJava } from '../lib/tools.mjs'
 import { canConnect } from '../lib/wait.mjs'
+import { ensureCassandraConnectorFiles } from './cassandra.mjs'
 import { plugins } from './plugins.mjs'
 
 const execFileAsync = promisify(execFile)
@@ -193,12 +195,16 @@ export default {
     fs.writeFileSync(workerProperties(ctx), renderWorkerProperties(ctx))
     const log4j = path.join(ctx.stateDir, 'log4j2.properties')
     fs.writeFileSync(log4j, LOG4J2_PROPERTIES)
+    // Debezium's Cassandra connector reads this host's node (see cassandra.mjs).
+    ensureCassandraConnectorFiles(ctx.env)
     const heap = (ctx.env.CONNECT_HEAP_OPTS ?? '-Xmx512m').split(/\s+/).filter(Boolean)
     const child = spawnDetached({
       command: java,
       args: [
         ...heap,
         ...JVM_PERFORMANCE_OPTS,
+        // Debezium's Cassandra connector runs Cassandra's own classes in this JVM.
+        ...CASSANDRA_MODULE_OPTS,
         `-Dlog4j2.configurationFile=${log4j}`,
         '-cp',
         `${libDir(ctx)}${path.sep}*`,

@@ -89,6 +89,16 @@ export const optionsSchema = z.strictObject({
   pollLookback: duration.optional(),
   /** Source: create cdcb's tables `WITH cdc = true`, for a CDC reader such as Debezium's Cassandra connector. @default false */
   cdc: z.boolean({ error: 'expected true or false' }).optional(),
+  /**
+   * Source: before a row delete, write the delete's marker into the row (a
+   * full-row upsert with op `d`, its seq and intended time, empty digest and
+   * payload) and delete only once that is acknowledged. A CDC reader then sees
+   * the marker change just before the delete, as it does from cdcb's
+   * PostgreSQL source, which is what a sink downstream of Debezium needs to
+   * name a delete's seq (Cassandra's delete events carry only the key).
+   * Two requests per delete. @default false
+   */
+  markDeletes: z.boolean({ error: 'expected true or false' }).optional(),
   /** Connections per node per worker. @default 1 */
   connections: positiveInt.optional(),
   /** Leave the keyspace and tables this run created in place after it, e.g. to inspect them. @default false */

@@ -11,7 +11,8 @@
  * With `batchSize` > 1, operations of one partition (bucket) go in unlogged
  * batches, a key at most once per batch (a batch's writes share a timestamp).
  * With `changeLog`, each change is also appended to the change log in the same
- * unlogged batch.
+ * unlogged batch. With `markDeletes`, a delete's marker is first written into
+ * the row (op `d`) and the row deleted once that is acknowledged.
  */
 import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import { connect } from './connect.js'
@@ -28,6 +29,7 @@ export async function createCassandraSource(
   const batchSize = options.batchSize ?? DEFAULTS.batchSize
   const serverTimestamps = (options.timestamps ?? DEFAULTS.timestamps) === 'server'
   const runId = context.runId
+  const markDeletes = options.markDeletes ?? false
   const counts = { inserts: 0, updates: 0, deletes: 0, requests: 0, batches: 0 }
   const KIND = { insert: 'inserts', update: 'updates', delete: 'deletes' } as const
   const OP = { insert: 'i', update: 'u', delete: 'd' } as const
@@ -51,17 +53,35 @@ export async function createCassandraSource(
     return [state, { query: sql.log, params: [runId, bucket, seq, key, OP[op.kind], intendedAt, digest] }]
   }
 
-  const send = (ops: readonly Operation[]): Promise<void> => {
-    const queries = ops.length === 1 ? queriesOf(ops[0]!) : ops.flatMap(queriesOf)
+  /** The marker of a delete, written into its row before the delete (`markDeletes`). */
+  const markOf = (op: Operation) => ({
+    query: sql.upsert,
+    params: [
+      runId,
+      op.key % buckets,
+      BigInt(op.key),
+      BigInt(op.seq),
+      'd',
+      BigInt(Math.round(op.intendedAt)),
+      '',
+      '',
+    ],
+  })
+
+  /** One request: a single statement, or an unlogged batch of one partition's statements. */
+  const request = (queries: { query: string; params: unknown[] }[]): Promise<unknown> => {
     counts.requests++
-    if (queries.length > 1) counts.batches++
-    const done =
-      queries.length === 1
-        ? client!.execute(queries[0]!.query, queries[0]!.params, { prepare: true })
-        : client!.batch(queries, { prepare: true, logged: false })
-    return done.then(() => {
-      for (const op of ops) counts[KIND[op.kind]]++
-    })
+    if (queries.length === 1) return client!.execute(queries[0]!.query, queries[0]!.params, { prepare: true })
+    counts.batches++
+    return client!.batch(queries, { prepare: true, logged: false })
+  }
+
+  const send = async (ops: readonly Operation[]): Promise<void> => {
+    const deletes = markDeletes ? ops.filter((op) => op.kind === 'delete') : []
+    // The marks first, acknowledged, so every replica and the commit log hold them before the deletes.
+    if (deletes.length > 0) await request(deletes.map(markOf))
+    await request(ops.length === 1 ? queriesOf(ops[0]!) : ops.flatMap(queriesOf))
+    for (const op of ops) counts[KIND[op.kind]]++
   }
 
   return {

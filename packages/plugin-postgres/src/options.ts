@@ -49,6 +49,16 @@ export const optionsSchema = z
      * @default the one the sink's `replicateFrom` creates for the run, `cdcb_<runId>_pipe`
      */
     subscription: identifier.optional(),
+    /**
+     * Sink: when cdcb creates the target table, make a row arriving with a
+     * null `seq` delete the key's row instead of being written. For pipelines
+     * whose last hop writes a delete as a row of nulls: Debezium's JDBC sink
+     * does so for Cassandra's delete events (their `after` carries the key, so
+     * no stock transform turns them into tombstones). Pair it with a source
+     * that writes each delete's marker into the row first, so the delete's old
+     * row names the delete. @default false
+     */
+    nullRowDeletes: z.boolean({ error: 'expected true or false' }).optional(),
     /** Leave the tables this run created in place after it (still marked as cdcb's), e.g. to inspect them. @default false */
     keepTables: z.boolean({ error: 'expected true or false' }).optional(),
     /** How long to wait for a connection. @default "10s" */

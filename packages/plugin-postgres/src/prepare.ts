@@ -322,7 +322,7 @@ async function dropRunTables(
       }
     }
     if (what === 'target table') {
-      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`]) {
+      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`, `${tables[0]}_cdcb_null_row`]) {
         const { rows } = await client.query<{ comment: string | null }>(
           `SELECT obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p
              JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`,
@@ -349,11 +349,13 @@ async function createTargetTable(
   context: RunContext,
   withChangeLog: boolean,
   keep: boolean,
+  nullRowDeletes = false,
 ) {
   const t = qualified(schema, table)
   const log = qualified(schema, changeLogTable(table))
   const stampFn = qualified(schema, `${table}_cdcb_stamp`)
   const logFn = qualified(schema, `${table}_cdcb_log`)
+  const nullRowFn = qualified(schema, `${table}_cdcb_null_row`)
   // Microseconds since the epoch by the target's clock, taken while the change is applied.
   const now = `(extract(epoch from clock_timestamp()) * 1000000)::bigint`
   const comment = client.escapeLiteral(ownedComment(context, 'target table', keep))
@@ -374,6 +376,26 @@ async function createTargetTable(
   await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER cdcb_stamp`)
   await client.query(`COMMENT ON TABLE ${t} IS ${comment}`)
   await client.query(`COMMENT ON FUNCTION ${stampFn}() IS ${comment}`)
+  if (nullRowDeletes) {
+    // An upsert (INSERT … ON CONFLICT) fires BEFORE INSERT first; returning NULL skips the whole
+    // statement's row, conflict path included, so the NOT NULL columns never see the nulls. Named to
+    // fire before cdcb_stamp (triggers of one event fire in name order).
+    await client.query(
+      `CREATE FUNCTION ${nullRowFn}() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.${C.seq} IS NULL THEN
+           DELETE FROM ${t} WHERE ${C.runId} = NEW.${C.runId} AND ${C.key} = NEW.${C.key};
+           RETURN NULL;
+         END IF;
+         RETURN NEW;
+       END $$`,
+    )
+    await client.query(
+      `CREATE TRIGGER cdcb_null_row BEFORE INSERT ON ${t} FOR EACH ROW EXECUTE FUNCTION ${nullRowFn}()`,
+    )
+    await client.query(`ALTER TABLE ${t} ENABLE ALWAYS TRIGGER cdcb_null_row`)
+    await client.query(`COMMENT ON FUNCTION ${nullRowFn}() IS ${comment}`)
+  }
   if (withChangeLog) {
     await client.query(
       `CREATE TABLE ${log} (run_id text NOT NULL, key bigint NOT NULL, seq bigint NOT NULL, op "char" NOT NULL,
@@ -565,7 +587,15 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
       }
     }
     if (state === 'absent') {
-      await createTargetTable(target, schema, table, context, mode === 'poll', options.keepTables === true)
+      await createTargetTable(
+        target,
+        schema,
+        table,
+        context,
+        mode === 'poll',
+        options.keepTables === true,
+        options.nullRowDeletes === true,
+      )
       dropTables = !options.keepTables
     } else if (mode === 'poll' && (await tableState(target, schema, changeLogTable(table))) !== 'owned') {
       throw new ConfigError(
@@ -742,7 +772,7 @@ async function dropOwnedTables(
       }
     }
     if (withFunctions) {
-      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`]) {
+      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`, `${tables[0]}_cdcb_null_row`]) {
         await client.query(`DROP FUNCTION IF EXISTS ${qualified(schema, fn)}()`)
       }
     }

@@ -146,6 +146,8 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
   let lastCommitLsn = 0n
   let currentCommitLsn = 0n
   let skipping = false
+  /** Changes of this run reported to core, by the kind the target applied (duplicates included). */
+  const seen = { inserts: 0, updates: 0, deletes: 0 }
   const sendStatus = () => {
     if (!stopped) connection?.sendCopyFromChunk(statusUpdate(flushed, nowMicros()))
   }
@@ -184,6 +186,9 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       if (seqText === null || seqText === undefined) return
       const seq = Number(seqText)
       const applied = ix.cdcb_applied_at === undefined ? null : v[ix.cdcb_applied_at]
+      if (message.kind === 'delete') seen.deletes++
+      else if (op === 'i') seen.inserts++
+      else seen.updates++
       report(
         seq,
         Number(v[ix.key!]),
@@ -275,6 +280,8 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       statusTimer.unref()
       context.log(`postgres sink: streaming slot ${names.sinkSlot} from ${formatLsn(flushed)}`)
     },
+    /** Changes seen by kind, from the row's `op` (a delete: the target's delete), duplicates included. */
+    stats: () => ({ ...seen }),
     async stop() {
       stopped = true
       if (statusTimer) clearInterval(statusTimer)
