@@ -4,7 +4,7 @@
  * lazily so `cdcb --version` and `--help` never pay for the runtime.
  */
 import path from 'node:path'
-import type { Reporter } from '@cdcb/core'
+import type { Reporter, RunResult } from '@cdcb/core'
 import { ConfigError, describeError } from '@cdcb/core'
 import {
   builtInReporters,
@@ -123,7 +123,8 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   const reporters: Reporter[] = []
 
   const control = new RunControl()
-  const onSigint = () => {
+  // Node passes the signal's name; the dashboard's quit key passes nothing (Ctrl-C).
+  const onSigint = (signal?: NodeJS.Signals) => {
     if (control.reason === 'interrupted') {
       process.stderr.write('cdcb: interrupted again — exiting now without a report\n')
       process.exit(130)
@@ -131,7 +132,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     process.stderr.write(
       '\ncdcb: stopping — draining for up to 5s, then writing the partial report (Ctrl-C again to quit now)\n',
     )
-    control.stop('interrupted')
+    control.stop('interrupted', typeof signal === 'string' ? signal : undefined)
   }
 
   if (live === 'tui') {
@@ -152,6 +153,14 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     async onRunEnd(result) {
       try {
         await reporter.onRunEnd?.(result)
+      } catch (error) {
+        unwritten.push(`${file} (${describeError(error)})`)
+      }
+    },
+    // The final status after a failed teardown: the file is rewritten, or the run says it could not be.
+    async onRunAmended(result) {
+      try {
+        await reporter.onRunAmended?.(result)
       } catch (error) {
         unwritten.push(`${file} (${describeError(error)})`)
       }
@@ -179,11 +188,10 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   if (flags.junit) reporters.push(toFile(builtInReporters.junit({ file: flags.junit }, output), flags.junit))
   if (flags.html || flags.csv) {
     const { writeOutputs } = await import('./results/write-outputs.js')
-    const reporter: Reporter = {
-      async onRunEnd(result) {
-        await writeOutputs(result, { html: flags.html, csv: flags.csv })
-      },
+    const write = async (result: RunResult) => {
+      await writeOutputs(result, { html: flags.html, csv: flags.csv })
     }
+    const reporter: Reporter = { onRunEnd: write, onRunAmended: write }
     reporters.push(toFile(reporter, [flags.html, flags.csv].filter(Boolean).join(', ')))
   }
 

@@ -97,7 +97,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
 
   let control: RunControl | undefined
   let stopped = false
-  const onSignal = () => {
+  const onSignal = (signal?: NodeJS.Signals) => {
     if (stopped) {
       process.stderr.write('cdcb: interrupted again — exiting now\n')
       process.exit(130)
@@ -106,7 +106,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     process.stderr.write(
       '\ncdcb: stopping the search after this trial’s partial run (Ctrl-C again to quit now)\n',
     )
-    control?.stop('interrupted')
+    control?.stop('interrupted', signal)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -123,7 +123,8 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     }
     const outcome: TrialOutcome = {
       rate,
-      sent: result.rate.sent,
+      // A trial stopped before its window opened sent nothing in it.
+      sent: result.rate.sent ?? 0,
       // Nothing delivered is a rate of 0 for the search (rate.achieved says null: no span to divide by).
       achieved: result.rate.achieved ?? 0,
       e2eP99: result.metrics.e2e.p99,
