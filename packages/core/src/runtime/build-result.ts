@@ -154,10 +154,13 @@ export function buildResult(state: FinalState): RunResult {
   const sentRate = sendRate(totals, windowMicros)
   const achievedRate = deliveryRate(totals, windowMicros, drainCut && stop !== undefined)
   const pipelineFailure = state.pipeline?.failure
+  // A fault that could not be applied (or undone) means the run did not measure the scenario the config asked for:
+  // a broker-failure benchmark whose broker never froze must not pass.
+  const faultFailure = state.faults.find((fault) => fault.error !== null)
   const status: RunStatus =
     stop?.reason === 'interrupted'
       ? 'interrupted'
-      : sloPassed && !stop && pipelineFailure === undefined
+      : sloPassed && !stop && pipelineFailure === undefined && faultFailure === undefined
         ? 'passed'
         : 'failed'
   const metrics = summarize(state.latencies)
@@ -176,7 +179,9 @@ export function buildResult(state: FinalState): RunResult {
           ? 'stopped early: an SLO failed (abortOnFail)'
           : pipelineFailure !== undefined
             ? `the pipeline failed: ${pipelineFailure}`
-            : undefined,
+            : faultFailure !== undefined
+              ? `fault "${faultFailure.name}" failed: ${faultFailure.error} — the run did not measure the scenario it was asked for`
+              : undefined,
     startedAt: state.startedAt.toISOString(),
     endedAt: state.endedAt.toISOString(),
     workers: config.workers,
