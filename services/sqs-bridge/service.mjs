@@ -11,18 +11,24 @@ import { probeSqs } from '../sqs/protocol.mjs'
 
 const POM = fileURLToPath(new URL('./pom.xml', import.meta.url))
 const ROUTE_ID = 'sqs-to-kafka'
+const FIFO_ROUTE_ID = 'sqs-fifo-to-kafka'
 const READY_LINE = 'Apache Camel 4.8.0 (cdcb-sqs-bridge) started'
 
 const libDir = (ctx) => path.join(ctx.cacheDir, 'lib')
 const routeFile = (ctx) => path.join(ctx.stateDir, 'route.yaml')
 const propertiesFile = (ctx) => path.join(ctx.stateDir, 'application.properties')
 
-/** What the bridge connects: the queue at SQS_PORT (the context's port), the topic at KAFKA_PORT. */
+/**
+ * What the bridge connects: two queues at SQS_PORT (the context's port), a
+ * standard one and a FIFO one, each into its own topic at KAFKA_PORT.
+ */
 function settingsOf(ctx) {
   const kafkaPort = Number(ctx.env.KAFKA_PORT ?? 9092)
   const consumers = Number(ctx.env.SQS_BRIDGE_CONSUMERS ?? 4)
   const queue = ctx.env.SQS_BRIDGE_QUEUE ?? 'cdcb-bridge'
   const topic = ctx.env.SQS_BRIDGE_TOPIC ?? 'cdcb-bridge'
+  const fifoQueue = ctx.env.SQS_BRIDGE_FIFO_QUEUE ?? 'cdcb-bridge.fifo'
+  const fifoTopic = ctx.env.SQS_BRIDGE_FIFO_TOPIC ?? 'cdcb-bridge-fifo'
   if (!Number.isInteger(kafkaPort) || kafkaPort < 1 || kafkaPort > 65535)
     throw new ServiceError(`KAFKA_PORT=${ctx.env.KAFKA_PORT} is not a TCP port number (1-65535)`, {
       exitCode: 2,
@@ -34,26 +40,39 @@ function settingsOf(ctx) {
         exitCode: 2,
       },
     )
+  // A name ending in .fifo is a FIFO queue: Camel creates it as one (autoCreateQueue) and reads it as any other.
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(queue))
     throw new ServiceError(`SQS_BRIDGE_QUEUE=${queue} is not a standard SQS queue name (a-z A-Z 0-9 - _)`, {
       exitCode: 2,
     })
-  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic))
-    throw new ServiceError(`SQS_BRIDGE_TOPIC=${topic} is not a Kafka topic name`, { exitCode: 2 })
-  return { kafkaPort, consumers, queue, topic }
+  if (!/^[A-Za-z0-9_-]{1,75}\.fifo$/.test(fifoQueue))
+    throw new ServiceError(
+      `SQS_BRIDGE_FIFO_QUEUE=${fifoQueue} is not a FIFO SQS queue name (a-z A-Z 0-9 - _, ending in .fifo)`,
+      { exitCode: 2 },
+    )
+  for (const [name, value] of [
+    ['SQS_BRIDGE_TOPIC', topic],
+    ['SQS_BRIDGE_FIFO_TOPIC', fifoTopic],
+  ])
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(value))
+      throw new ServiceError(`${name}=${value} is not a Kafka topic name`, { exitCode: 2 })
+  return { kafkaPort, consumers, queue, topic, fifoQueue, fifoTopic }
 }
 
-// The route: Camel's aws2-sqs consumer (the component Camel's Kafka Connect SQS
-// source connector wraps) long-polls the queue with several consumers, each
+// The routes: Camel's aws2-sqs consumer (the component Camel's Kafka Connect
+// SQS source connector wraps) long-polls a queue with several consumers, each
 // message becomes a Kafka record keyed by the cdcb-key message attribute, and
 // the consumer deletes each message once Kafka acknowledged its record
-// (deleteAfterRead, the default). delay 0 + greedy: poll again at once.
+// (deleteAfterRead, the default). delay 0 + greedy: poll again at once. The
+// same route reads the FIFO queue (Camel creates a queue whose name ends in
+// .fifo as a FIFO queue): SQS hands out a message group's next messages only
+// after the earlier ones are deleted, and Camel deletes only after Kafka's
+// acknowledgement, so a key's records reach its partition in the group's order.
 function renderRoute(ctx, s) {
-  return `# Written by services/sqs-bridge/service.mjs on every start; edit that file, not this one.
-- route:
-    id: ${ROUTE_ID}
+  const route = (id, queue, topic) => `- route:
+    id: ${id}
     from:
-      uri: aws2-sqs:${s.queue}
+      uri: aws2-sqs:${queue}
       parameters:
         overrideEndpoint: true
         uriEndpointOverride: http://${ctx.host}:${ctx.port}
@@ -73,15 +92,17 @@ function renderRoute(ctx, s) {
             name: kafka.KEY
             simple: "\${header.cdcb-key}"
         - to:
-            uri: kafka:${s.topic}
+            uri: kafka:${topic}
             parameters:
               brokers: ${ctx.host}:${s.kafkaPort}
 `
+  return `# Written by services/sqs-bridge/service.mjs on every start; edit that file, not this one.
+${route(ROUTE_ID, s.queue, s.topic)}${route(FIFO_ROUTE_ID, s.fifoQueue, s.fifoTopic)}`
 }
 
 /**
- * Apache Camel 4.8 Main running one YAML route from an SQS queue into a Kafka
- * topic, jars from Maven Central. It has no port of its own: its address is
+ * Apache Camel 4.8 Main running two YAML routes, from a standard and from a
+ * FIFO SQS queue each into a Kafka topic, jars from Maven Central. It has no port of its own: its address is
  * the SQS endpoint it reads, and it needs `sqs` and `kafka` up first.
  */
 export default {

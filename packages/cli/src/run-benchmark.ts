@@ -4,7 +4,7 @@
  * lazily so `cdcb --version` and `--help` never pay for the runtime.
  */
 import path from 'node:path'
-import type { Reporter } from '@cdcb/core'
+import type { Reporter, RunResult } from '@cdcb/core'
 import { ConfigError, describeError } from '@cdcb/core'
 import {
   builtInReporters,
@@ -123,7 +123,8 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   const reporters: Reporter[] = []
 
   const control = new RunControl()
-  const onSigint = () => {
+  // Node passes the signal's name; the dashboard's quit key passes nothing (Ctrl-C).
+  const onSigint = (signal?: NodeJS.Signals) => {
     if (control.reason === 'interrupted') {
       process.stderr.write('cdcb: interrupted again — exiting now without a report\n')
       process.exit(130)
@@ -131,7 +132,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     process.stderr.write(
       '\ncdcb: stopping — draining for up to 5s, then writing the partial report (Ctrl-C again to quit now)\n',
     )
-    control.stop('interrupted')
+    control.stop('interrupted', typeof signal === 'string' ? signal : undefined)
   }
 
   if (live === 'tui') {
@@ -156,34 +157,28 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
         unwritten.push(`${file} (${describeError(error)})`)
       }
     },
-  })
-  const origin = config.configPath ? path.basename(config.configPath) : 'config'
-  for (const [index, spec] of config.reporters.entries()) {
-    // Reporter plugins are made by core, with the run's id and abort signal.
-    if (spec.kind === 'plugin') continue
-    if (spec.name === 'tui' || spec.name === 'plain' || spec.name === 'summary') {
-      // Live output and the summary are chosen above from the terminal and the flags.
-    } else {
-      const reporter = builtInReporters[spec.name as 'json' | 'junit'](spec.options, output)
-      const file = String(spec.options.file)
-      const problem = whyNotWritable(file)
-      if (problem) {
-        throw new ConfigError(
-          `${origin}: reporters.${index}: cannot write the report to ${file}: ${problem} — choose another file`,
-        )
+    // The final status after a failed teardown: the file is rewritten, or the run says it could not be.
+    async onRunAmended(result) {
+      try {
+        await reporter.onRunAmended?.(result)
+      } catch (error) {
+        unwritten.push(`${file} (${describeError(error)})`)
       }
-      reporters.push(toFile(reporter, file))
-    }
-  }
-  if (flags.out) reporters.push(toFile(builtInReporters.json({ file: flags.out }, output), flags.out))
-  if (flags.junit) reporters.push(toFile(builtInReporters.junit({ file: flags.junit }, output), flags.junit))
+    },
+  })
+  // The json and junit files, from the config and from --out/--junit alike, are made by core (runBenchmark):
+  // checked before the run, rewritten if the verdict is amended, exit 3 when one cannot be written.
+  const files = [
+    ...(flags.out ? [{ kind: 'builtin' as const, name: 'json', options: { file: flags.out } }] : []),
+    ...(flags.junit ? [{ kind: 'builtin' as const, name: 'junit', options: { file: flags.junit } }] : []),
+  ]
+  const withFiles: ResolvedConfig = { ...config, reporters: [...config.reporters, ...files] }
   if (flags.html || flags.csv) {
     const { writeOutputs } = await import('./results/write-outputs.js')
-    const reporter: Reporter = {
-      async onRunEnd(result) {
-        await writeOutputs(result, { html: flags.html, csv: flags.csv })
-      },
+    const write = async (result: RunResult) => {
+      await writeOutputs(result, { html: flags.html, csv: flags.csv })
     }
+    const reporter: Reporter = { onRunEnd: write, onRunAmended: write }
     reporters.push(toFile(reporter, [flags.html, flags.csv].filter(Boolean).join(', ')))
   }
 
@@ -196,7 +191,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
   for (const signal of stopSignals) process.on(signal, onSigint)
   try {
-    const result = await runBenchmark(config, { reporters, control })
+    const result = await runBenchmark(withFiles, { reporters, control })
     if (unwritten.length > 0) {
       process.stderr.write(
         `cdcb: the run finished (${result.status}) but its report could not be written: ${unwritten.join('; ')}\n`,

@@ -69,7 +69,12 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     })
     // Each trial plans its own rate, so an absolute throughput SLO would judge the
     // plan, not the pipeline; the keep-up share takes its place.
-    return { ...config, slo: config.slo.filter((slo) => slo.metric.name !== 'throughput') }
+    // A trial writes no report files of the config's: --out holds the search's result.
+    return {
+      ...config,
+      slo: config.slo.filter((slo) => slo.metric.name !== 'throughput'),
+      reporters: config.reporters.filter((reporter) => reporter.kind === 'plugin'),
+    }
   }
   const from = flags.from ?? (typeof load.rate === 'number' ? load.rate : 1000)
   const asConfigured = await resolveConfig(trialConfig, { configPath })
@@ -97,7 +102,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
 
   let control: RunControl | undefined
   let stopped = false
-  const onSignal = () => {
+  const onSignal = (signal?: NodeJS.Signals) => {
     if (stopped) {
       process.stderr.write('cdcb: interrupted again — exiting now\n')
       process.exit(130)
@@ -106,7 +111,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     process.stderr.write(
       '\ncdcb: stopping the search after this trial’s partial run (Ctrl-C again to quit now)\n',
     )
-    control?.stop('interrupted')
+    control?.stop('interrupted', signal)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -123,7 +128,8 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     }
     const outcome: TrialOutcome = {
       rate,
-      sent: result.rate.sent,
+      // A trial stopped before its window opened sent nothing in it.
+      sent: result.rate.sent ?? 0,
       // Nothing delivered is a rate of 0 for the search (rate.achieved says null: no span to divide by).
       achieved: result.rate.achieved ?? 0,
       e2eP99: result.metrics.e2e.p99,

@@ -189,6 +189,46 @@ const cases: Array<[string, () => string[], RegExp]> = [
     /--duration: expected a duration/,
   ],
   [
+    'load.duration beside load.stages (it would be ignored)',
+    () => [
+      '--config',
+      writeConfig({ ...ok, load: { duration: '5s', stages: [{ duration: '1s', rate: 100 }] } }),
+    ],
+    /bench\.config\.json: load\.duration: cannot be combined with load\.stages — the stages' durations make the plan/,
+  ],
+  [
+    'a zero duration, even with a warmup',
+    () => ['--config', writeConfig({ ...ok, load: { rate: 100, duration: '0s', warmup: '1s' } })],
+    /load\.duration: expected a duration longer than 0/,
+  ],
+  [
+    '--duration 0s',
+    () => ['--config', writeConfig(ok), '--duration', '0s'],
+    /--duration: expected a duration longer than 0/,
+  ],
+  // No config here: the quickstart, refused before it starts its embedded PostgreSQL.
+  [
+    '--duration 0s for the quickstart',
+    () => ['--duration', '0s'],
+    /--duration: expected a duration longer than 0/,
+  ],
+  [
+    'a memory delay whose p99 is below its median',
+    () => [
+      '--config',
+      writeConfig({
+        ...ok,
+        source: { plugin: 'memory', options: { delay: { median: '50ms', p99: '5ms' } } },
+      }),
+    ],
+    /source\.options\.delay.*p99 must be at least the median/,
+  ],
+  [
+    'a name with control characters (it could clear the terminal and print a fake verdict)',
+    () => ['--config', writeConfig({ ...ok, name: 'x\u001b[2J\u001b[32mPASSED\nfake line' })],
+    /bench\.config\.json: name: expected one line of printable text/,
+  ],
+  [
     '--workers not whole',
     () => ['--config', writeConfig(ok), '--workers', '1.5'],
     /--workers: expected a whole number from 1 to 256, got 1\.5/,
@@ -222,6 +262,20 @@ describe('bad input: one line naming the problem, exit 2, no stack trace, nothin
     expect(run.stdout).toBe('')
     const { existsSync } = await import('node:fs')
     expect(existsSync(out)).toBe(false)
+  })
+
+  it('--out into a folder that does not exist: a config error leaves no folder; a run creates it with the report', async () => {
+    const { existsSync } = await import('node:fs')
+    const cwd = tempDir()
+    const out = path.join(cwd, 'results', 'new', 'run.json')
+    const bad = await runCli(['run', '--config', writeConfig({ ...ok, load: { rate: -1 } }), '--out', out], {
+      cwd,
+    })
+    expect(bad.code).toBe(2)
+    expect(existsSync(path.join(cwd, 'results'))).toBe(false)
+    const good = await runCli(['run', '--config', writeConfig(ok), '--out', out], { cwd })
+    expect(good.code).toBe(0)
+    expect(existsSync(out)).toBe(true)
   })
 
   it('an unknown flag is a usage error', async () => {
@@ -293,8 +347,8 @@ describe('reports are checked before the run, and a report that fails to write i
     )
     expect(blocked).toBe(true)
     expect(run.stdout).toMatch(/PASSED/)
-    expect(run.stderr).toMatch(
-      /the run finished \(passed\) but its report could not be written: .*reports\/result\.json/,
+    expect(run.stdout).toMatch(
+      /now FAILED \(runtime failure: the run finished \(passed\) but its report could not be written: .*reports\/result\.json.*\), exit 3/,
     )
     expect(run.code).toBe(3)
   })

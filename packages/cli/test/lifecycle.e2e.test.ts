@@ -49,6 +49,28 @@ describe('interrupting a run', () => {
     )
   })
 
+  it('names the signal that stopped the run (SIGHUP, SIGTERM), not Ctrl-C', async () => {
+    for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+      const file = writeConfig({ ...longRun, slo: { verified: '== 100%' } })
+      const out = path.join(path.dirname(file), 'result.json')
+      let signalled = false
+      const run = await runCli(['run', '--config', file, '--out', out], {
+        onStdout: (text, kill) => {
+          if (!signalled && text.includes('| measure')) {
+            signalled = true
+            kill(signal)
+          }
+        },
+      })
+      expect(run.code).toBe(130)
+      const result = readResult(out)
+      expect(result.reason).toBe(`interrupted (${signal}): partial results`)
+      expect(run.stdout).toMatch(new RegExp(`INTERRUPTED \\(interrupted \\(${signal}\\)`))
+      expect(run.stdout).toMatch(new RegExp(`not measured: the interrupt \\(${signal}\\) ended the run`))
+      expect(run.stdout).not.toMatch(/Ctrl-C/)
+    }
+  })
+
   it('a second Ctrl-C exits at once', async () => {
     const file = writeConfig({
       ...longRun,

@@ -29,6 +29,85 @@ describe('measurement through the CLI, memory pipeline', () => {
     expect(result.rate.target).toBeCloseTo(2000, -1)
   })
 
+  it("each interval line's target is what the schedule planned in the interval its sent counts", async () => {
+    const { run, result } = await measure({
+      source: { plugin: 'memory' },
+      workers: 1,
+      load: {
+        stages: [
+          { duration: '3s', rate: 200 },
+          { duration: '3s', rate: 2000 },
+        ],
+      },
+    })
+    expect(run.code).toBe(0)
+    const measured = result.intervals.filter((p) => p.phase === 'measure')
+    expect(measured.length).toBeGreaterThanOrEqual(5)
+    for (const p of measured) {
+      // Before: the interval ending at the step showed target 2,000/s beside sent ~200/s.
+      expect(Math.abs(p.targetRate - p.sentRate), JSON.stringify(p)).toBeLessThanOrEqual(
+        0.15 * Math.max(p.targetRate, p.sentRate) + 20,
+      )
+    }
+    const lines = run.stdout.split('\n').filter((l) => l.includes('| measure'))
+    for (const line of lines) {
+      const [, target, sent] = /target ([\d,.]+)\/s \| sent ([\d,.]+)\/s/.exec(line) ?? []
+      const [t, s] = [Number(target?.replace(/,/g, '')), Number(sent?.replace(/,/g, ''))]
+      expect(Math.abs(t - s), line).toBeLessThanOrEqual(0.15 * Math.max(t, s) + 20)
+    }
+  })
+
+  it('records the seed it drew, and --seed with it repeats the operations and the losses exactly', async () => {
+    const file = writeConfig({
+      source: { plugin: 'memory', options: { loss: 0.1 } },
+      sink: { plugin: 'memory' },
+      workers: 2,
+      load: { rate: 500, duration: '1s', drainTimeout: '1s' },
+    })
+    const first = path.join(path.dirname(file), 'first.json')
+    const again = path.join(path.dirname(file), 'again.json')
+    const one = await runCli(['run', '--config', file, '--out', first])
+    const a = readResult(first)
+    expect(Number.isInteger(a.seed)).toBe(true)
+    expect(one.stdout).toContain(`seed ${a.seed} (--seed ${a.seed} repeats the plan)`)
+    await runCli(['run', '--config', file, '--out', again, '--seed', String(a.seed)])
+    const b = readResult(again)
+    expect(b.seed).toBe(a.seed)
+    expect(b.operations).toEqual(a.operations)
+    expect(b.events.lost).toBe(a.events.lost)
+    expect(a.events.lost).toBeGreaterThan(0)
+  })
+
+  it('a mix the key space cannot follow (deletes only) is said, not silently half inserts', async () => {
+    const { result } = await measure({
+      source: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 300, duration: '1s', mix: { delete: 1 } },
+    })
+    expect(result.operations.insert).toBeGreaterThan(100)
+    expect(result.warnings.join('\n')).toMatch(
+      /load\.mix asked for insert 0%, update 0%, delete 100%; the run did insert 50%, update 0%, delete 50% — an update or delete needs a present key/,
+    )
+  })
+
+  it('duplicates, which no default check judges, are said beside the verdict', async () => {
+    const { run, result } = await measure({
+      source: { plugin: 'memory', options: { duplicate: 1 } },
+      workers: 1,
+      load: { rate: 200, duration: '1s' },
+    })
+    expect(run.code).toBe(0)
+    expect(result.events.duplicates).toBe(200)
+    expect(result.warnings.join('\n')).toMatch(
+      /200 observations repeated an event already seen \(100\.0% of the events observed\); they are not counted as observed — add duplicates == 0 to slo/,
+    )
+  })
+
+  it('the default mix gives no such warning', async () => {
+    const { result } = await measure({ source: { plugin: 'memory' }, load: { rate: 1000, duration: '1s' } })
+    expect(result.warnings.join('\n')).not.toMatch(/load\.mix asked/)
+  })
+
   it('a 1 s write stall in a 10 s run shows in e2e p99 (counted from intended times) and in lag', async () => {
     const { result } = await measure({
       source: { plugin: 'memory', options: { writeStall: { at: '4s', for: '1s' } } },

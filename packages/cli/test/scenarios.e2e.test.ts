@@ -57,7 +57,7 @@ describe('recovery SLOs without a disturbance', () => {
 })
 
 describe('faults in the config', () => {
-  it('runs each fault and its undo as run events, and reports a failing one without failing the run', async () => {
+  it('runs each fault and its undo as run events, and fails a run whose fault could not be applied', async () => {
     const dir = tempDir()
     const flag = path.join(dir, 'fault-on')
     const config = writeConfig({
@@ -71,8 +71,15 @@ describe('faults in the config', () => {
     })
     const out = path.join(dir, 'result.json')
     const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
-    expect(run.code).toBe(0)
+    // The scenario asked for did not happen: a broker-failure benchmark whose broker never froze must not pass.
+    expect(run.code).toBe(1)
     const result = readResult(out)
+    expect(result.status).toBe('failed')
+    expect(result.slo.passed).toBe(true)
+    expect(result.reason).toBe(
+      'fault "broken" failed: echo no such broker >&2; exit 1: no such broker — the run did not measure the scenario it was asked for',
+    )
+    expect(run.stdout).toContain('the run did not measure the scenario it was asked for')
     expect(existsSync(flag)).toBe(false)
     const [flagFault, broken] = result.faults
     expect(flagFault).toMatchObject({ name: 'flag', at: 1, for: 1, error: null })

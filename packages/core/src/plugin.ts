@@ -273,6 +273,13 @@ export interface Reporter {
   onLog?(message: string): void | Promise<void>
   /** Called once with the final result, also for an interrupted run. */
   onRunEnd?(result: RunResult): void | Promise<void>
+  /**
+   * Called after `onRunEnd` when the result changed once the report was made: a
+   * teardown that failed turns the run into a runtime failure (`status: "failed"`,
+   * exit code 3). A reporter that wrote the result to a file rewrites it here, so
+   * the file carries the final status; one that printed it need do nothing.
+   */
+  onRunAmended?(result: RunResult): void | Promise<void>
 }
 
 /** What reporters learn before the run starts. */

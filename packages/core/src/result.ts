@@ -53,12 +53,19 @@ export interface EventCounts {
   readonly errors: number
   /** Records that carried this run's marker but failed a check (bad digest, unreadable). */
   readonly corrupt: number
-  /** Acknowledged but not observed after a full drain; 0 until the drain is over. */
-  readonly lost: number
+  /**
+   * Acknowledged but not observed after a drain that ended quiet (every event
+   * seen, or nothing arriving for the quiet period before load.drainTimeout
+   * ended). Null when loss is unknown: live, before the drain is over; when an
+   * interrupt or abortOnFail cut the drain short; or when the drain timed out
+   * while deliveries were still arriving (those events are `unresolved`).
+   */
+  readonly lost: number | null
   /**
    * Events whose fate cdcb could not wait for: writes still unsettled at the
    * in-flight deadline, and acknowledged events unseen when an interrupt or
-   * abortOnFail cut the drain short. Never counted as lost.
+   * abortOnFail cut the drain short, or when the drain timed out while they
+   * were still arriving. Never counted as lost.
    */
   readonly unresolved: number
 }
@@ -256,8 +263,8 @@ export interface RunResult {
   readonly rate: {
     /** Planned operations per second over the measured window; null in the closed model (no plan). */
     readonly target: number | null
-    /** Operations sent while the measured window was open, per second of the window. */
-    readonly sent: number
+    /** Operations sent while the measured window was open, per second of the window; null when the window is empty (a run stopped in its warmup). */
+    readonly sent: number | null
     /**
      * Distinct deliveries of the events intended in the measured window, per second of
      * the span in which they were delivered (at least the window); null when none arrived.
@@ -287,6 +294,12 @@ export interface RunResult {
   readonly lateShare: number
   /** Length of the measured window: the planned one, or up to the interrupt. */
   readonly measuredSeconds: number
+  /**
+   * The seed the run's keys, operation mix, payloads and memory-pipeline faults came from (the
+   * config's `load.seed`, or the one drawn for it): `--seed` with it repeats the plan exactly.
+   * Absent in merged results whose inputs differ, and in older results.
+   */
+  readonly seed?: number
   /** The lifecycle phases after the schedule started, with how each ended. */
   readonly phases: readonly PhaseRecord[]
   readonly errors: readonly ErrorCount[]

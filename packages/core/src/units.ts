@@ -27,6 +27,8 @@ export function formatMicros(micros: number): string {
 export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond)) return '-'
   // Below 100/s rounding to a whole event would misstate the rate (0.5/s is not 1/s).
+  // Below 0.01/s two decimals would print 0/s for a rate that is not 0: two significant digits instead.
+  if (perSecond > 0 && perSecond < 0.01) return `${Number(perSecond.toPrecision(2))}/s`
   if (perSecond < 100 && !Number.isInteger(perSecond)) return `${Number(perSecond.toFixed(2))}/s`
   if (perSecond < 1e4) return `${Math.round(perSecond)}/s`
   if (perSecond < 1e6) return `${(perSecond / 1e3).toFixed(1)}k/s`

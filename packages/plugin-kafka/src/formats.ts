@@ -305,9 +305,15 @@ function keyCheck(key: number): { corrupt?: string } {
 
 /** Checks a payload against the marker's digest: what arrived is what was written. */
 function contentCheck(digest: string, payload: unknown): { corrupt?: string } {
-  if (digest === '') return {}
-  if (typeof payload !== 'string') return { corrupt: 'payload missing' }
-  return digestOf(payload) === digest ? {} : { corrupt: 'payload does not match its digest' }
+  const corrupt = contentProblem(digest, payload)
+  return corrupt === undefined ? {} : { corrupt }
+}
+
+/** Why a payload fails its digest (undefined when it passes or there is no digest). */
+function contentProblem(digest: string, payload: unknown): string | undefined {
+  if (digest === '') return undefined
+  if (typeof payload !== 'string') return 'payload missing'
+  return digestOf(payload) === digest ? undefined : 'payload does not match its digest'
 }
 
 /** The `cdcb-marker` header, from [name, value] pairs or a Map of Buffers (as fetched) or an object. */
@@ -331,22 +337,20 @@ function headerText(value: unknown): string | undefined {
 
 function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder {
   const columns = debeziumColumns(options)
+  const headers = new SchemaHeaders()
   return (record) => {
     if (!record.value) return undefined // tombstone after a delete
-    const value = parseEnvelope(record.value, runId)
-    if (!value) return undefined
-    const envelope = (
-      typeof value.payload === 'object' && value.payload !== null && 'op' in value.payload
-        ? value.payload
-        : value
-    ) as {
-      op?: unknown
-      before?: unknown
-      after?: unknown
-      ts_ms?: unknown
-      ts_us?: unknown
-      source?: { ts_ms?: unknown; ts_us?: unknown }
-    }
+    const envelope = parseEnvelope(record.value, runId, headers) as
+      | {
+          op?: unknown
+          before?: unknown
+          after?: unknown
+          ts_ms?: unknown
+          ts_us?: unknown
+          source?: { ts_ms?: unknown; ts_us?: unknown }
+        }
+      | undefined
+    if (!envelope) return undefined
     const op = envelope.op
     if (op !== 'c' && op !== 'u' && op !== 'r' && op !== 'd') return undefined
     const row = (op === 'd' ? envelope.before : envelope.after) as Record<string, unknown> | null | undefined
@@ -354,9 +358,23 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
     const seq = toNumber(row[columns.seq])
     const intendedAt = toNumber(row[columns.intendedAt])
     const key = toNumber(row[columns.key])
-    const digest = typeof row[columns.digest] === 'string' ? (row[columns.digest] as string) : ''
+    const digestValue = row[columns.digest]
+    const digest = typeof digestValue === 'string' ? digestValue : ''
     if (op === 'u' && digest === '') return undefined // the stamp a source writes just before a delete
-    const kind = op === 'd' ? 'delete' : op === 'u' ? 'update' : 'insert'
+    const deleted = op === 'd'
+    const kind = deleted ? 'delete' : op === 'u' ? 'update' : 'insert'
+    if (seq === undefined || intendedAt === undefined || key === undefined) {
+      if (seq === undefined) return undefined
+      return {
+        seq,
+        key: key ?? -1,
+        intendedAt: intendedAt ?? 0,
+        digest,
+        deleted,
+        kind,
+        corrupt: `row lacks ${key === undefined ? columns.key : columns.intendedAt}`,
+      }
+    }
     const source = envelope.source
     const sourceMicros =
       typeof source?.ts_us === 'number'
@@ -370,52 +388,80 @@ function debeziumDecoder(options: ResolvedKafkaOptions, runId: string): Decoder 
         : typeof envelope.ts_ms === 'number'
           ? envelope.ts_ms * 1e3
           : undefined
-    if (seq === undefined || intendedAt === undefined || key === undefined) {
-      if (seq === undefined) return undefined
-      return {
-        seq,
-        key: key ?? -1,
-        intendedAt: intendedAt ?? 0,
-        digest,
-        deleted: op === 'd',
-        kind,
-        corrupt: `row lacks ${key === undefined ? columns.key : columns.intendedAt}`,
-      }
-    }
-    return {
-      seq,
-      key,
-      intendedAt,
-      digest,
-      deleted: op === 'd',
-      kind,
-      sourceMicros,
-      processedMicros,
-      ...(op === 'd' ? {} : contentCheck(digest, row[columns.payload])),
-    }
+    const corrupt = deleted ? undefined : contentProblem(digest, row[columns.payload])
+    // One object shape per record (no spread): the sink's hottest path.
+    return corrupt === undefined
+      ? { seq, key, intendedAt, digest, deleted, kind, sourceMicros, processedMicros }
+      : { seq, key, intendedAt, digest, deleted, kind, sourceMicros, processedMicros, corrupt }
   }
 }
 
 const SCHEMA_PREFIX = Buffer.from('{"schema":')
 const PAYLOAD_KEY = Buffer.from('},"payload":{')
+/** Schemas a decoder remembers: one per table (topic) it reads, in practice. */
+const MAX_SCHEMA_HEADERS = 16
 
 /**
- * Parses a Debezium value of run `runId` (undefined for another run's or
- * unreadable values). With the JSON converter's schemas the value is
+ * The first bytes of values seen with the JSON converter's schema, up to and
+ * including their first `},"payload":{`. A connector writes the same schema
+ * bytes for every record of a table, so a value that starts with a remembered
+ * header has its first `},"payload":{` at the same place: a byte compare
+ * (memcmp) instead of a search through the schema, which is most of the value.
+ * Bounded: at most MAX_SCHEMA_HEADERS copies of a schema, replaced oldest first.
+ */
+class SchemaHeaders {
+  private readonly headers: Buffer[] = []
+  private oldest = 0
+
+  /** The offset of the first `},"payload":{` of `bytes` when it starts with a remembered header, else -1. */
+  find(bytes: Buffer): number {
+    for (const header of this.headers) {
+      const n = header.length
+      if (bytes.length > n && bytes.compare(header, 0, n, 0, n) === 0) return n - PAYLOAD_KEY.length
+    }
+    return -1
+  }
+
+  /** Remembers `bytes` up to and including the `},"payload":{` at `at` (copied: fetched buffers are reused). */
+  remember(bytes: Buffer, at: number): void {
+    const header = Buffer.from(bytes.subarray(0, at + PAYLOAD_KEY.length))
+    if (this.headers.length < MAX_SCHEMA_HEADERS) this.headers.push(header)
+    else {
+      this.headers[this.oldest] = header
+      this.oldest = (this.oldest + 1) % MAX_SCHEMA_HEADERS
+    }
+  }
+}
+
+/** Whether `bytes` starts with `{"schema":`, without a subarray per record. */
+function startsWithSchema(bytes: Buffer): boolean {
+  for (let i = 0; i < SCHEMA_PREFIX.length; i++) if (bytes[i] !== SCHEMA_PREFIX[i]) return false
+  return true
+}
+
+/**
+ * Parses a Debezium value of run `runId` and returns its envelope (the
+ * `payload` of a value with schema; undefined for another run's or unreadable
+ * values). With the JSON converter's schemas the value is
  * `{"schema":{…},"payload":{…}}` and the schema is most of its bytes, so only
  * the payload is decoded and parsed when it can be found: the first
  * `},"payload":{` (a Connect schema names fields in `"field":` values, never as
- * keys). Anything unexpected falls back to parsing the whole value.
+ * keys), found by comparing with `headers` or else by a search. Anything
+ * unexpected falls back to parsing the whole value.
  */
-function parseEnvelope(bytes: Buffer, runId: string): Record<string, unknown> | undefined {
-  if (bytes.length > 24 && bytes[bytes.length - 1] === 0x7d && bytes.subarray(0, 10).equals(SCHEMA_PREFIX)) {
-    const at = bytes.indexOf(PAYLOAD_KEY)
+function parseEnvelope(bytes: Buffer, runId: string, headers: SchemaHeaders): object | undefined {
+  if (bytes.length > 24 && bytes[bytes.length - 1] === 0x7d && startsWithSchema(bytes)) {
+    const known = headers.find(bytes)
+    const at = known >= 0 ? known : bytes.indexOf(PAYLOAD_KEY)
     if (at > 0) {
       const text = bytes.toString('utf8', at + 12, bytes.length - 1)
       if (!text.includes(runId)) return undefined
       try {
         const payload = JSON.parse(text) as unknown
-        if (payload && typeof payload === 'object' && 'op' in payload) return { payload }
+        if (payload && typeof payload === 'object' && 'op' in payload) {
+          if (known < 0) headers.remember(bytes, at)
+          return payload
+        }
       } catch {
         // not where it seemed: parse the whole value below
       }
@@ -423,12 +469,15 @@ function parseEnvelope(bytes: Buffer, runId: string): Record<string, unknown> | 
   }
   const text = bytes.toString('utf8')
   if (!text.includes(runId)) return undefined
+  let value: unknown
   try {
-    const value = JSON.parse(text) as unknown
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
+    value = JSON.parse(text)
   } catch {
     return undefined
   }
+  if (!value || typeof value !== 'object') return undefined
+  const payload = (value as { payload?: unknown }).payload
+  return typeof payload === 'object' && payload !== null && 'op' in payload ? payload : value
 }
 
 function jsonDecoder(options: ResolvedKafkaOptions, context: PluginContext): Decoder {

@@ -58,6 +58,21 @@ describe('debezium format', () => {
     expect(decode(tricky)).toEqual(expected)
   })
 
+  it('reads values of tables with different schemas in turn (each schema found anew, not assumed)', () => {
+    const decodeOnce = createDecoder(options({ format: 'debezium' }), context)
+    const compact = JSON.parse(String(fixture('debezium-insert-with-schema.json').value))
+    const expected = decode(fixture('debezium-insert-with-schema.json'))
+    // Another table: a longer schema name, so its payload starts elsewhere.
+    const other = structuredClone(compact)
+    other.schema.name = `${other.schema.name}.another_table_with_a_longer_name`
+    // And one whose schema holds a "payload" key before its own payload.
+    const tricky = structuredClone(compact)
+    tricky.schema.parameters = { a: {}, payload: { op: 'x' } }
+    const values = [compact, other, tricky, compact, tricky, other].map((v) => Buffer.from(JSON.stringify(v)))
+    expect(values[2]!.indexOf('},"payload":{')).toBeLessThan(values[2]!.lastIndexOf('},"payload":{'))
+    for (const value of values) expect(decodeOnce({ key: null, value })).toEqual(expected)
+  })
+
   it('reads an update without schema; source.ts_ms when there is no ts_us', () => {
     const record = decode(fixture('debezium-update.json'))
     expect(record).toMatchObject({

@@ -7,7 +7,7 @@
  */
 import { GetQueueUrlCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { describeError } from '@cdcb/core'
-import { millis, type ResolvedSqsOptions } from './options.js'
+import { millis, queueNames, type ResolvedSqsOptions } from './options.js'
 
 export function createClient(options: ResolvedSqsOptions): SQSClient {
   const loopback =
@@ -116,45 +116,53 @@ export async function withRetries<T>(
 }
 
 /**
- * The queue's URL; throws one line naming the endpoint and the cause when the
- * endpoint cannot be reached within `connectTimeout` or the queue is missing.
+ * The URL of the queue named `queue` (one of `queueNames(options)`); throws one
+ * line naming the endpoint and the cause when the endpoint cannot be reached
+ * within `connectTimeout` or the queue is missing.
  */
 export async function queueUrlOf(
   client: SQSClient,
   options: ResolvedSqsOptions,
   what: string,
+  queue: string,
 ): Promise<string> {
   try {
-    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: options.queue }), {
+    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: queue }), {
       abortSignal: AbortSignal.timeout(millis(options.connectTimeout)),
     })
     if (!QueueUrl) throw new Error('GetQueueUrl returned no URL')
     return QueueUrl
   } catch (error) {
-    throw unreachable(error, options, what)
+    throw unreachable(error, options, what, queue)
   }
 }
 
-/** Whether the queue exists, as ListQueues by prefix sees it (no error for a missing queue). */
+/** The URLs of all the run's queues, in `queueNames` order (key k → index k mod N). */
+export function queueUrlsOf(client: SQSClient, options: ResolvedSqsOptions, what: string): Promise<string[]> {
+  return Promise.all(queueNames(options).map((name) => queueUrlOf(client, options, what, name)))
+}
+
+/** Whether the queue named `queue` exists, as ListQueues by prefix sees it (no error for a missing queue). */
 export async function queueExists(
   client: SQSClient,
   options: ResolvedSqsOptions,
+  queue: string,
 ): Promise<string | undefined> {
   try {
-    const { QueueUrls } = await client.send(new ListQueuesCommand({ QueueNamePrefix: options.queue }), {
+    const { QueueUrls } = await client.send(new ListQueuesCommand({ QueueNamePrefix: queue }), {
       abortSignal: AbortSignal.timeout(millis(options.connectTimeout)),
     })
-    return QueueUrls?.find((url) => url.endsWith(`/${options.queue}`))
+    return QueueUrls?.find((url) => url.endsWith(`/${queue}`))
   } catch (error) {
-    throw unreachable(error, options, 'prepare')
+    throw unreachable(error, options, 'prepare', queue)
   }
 }
 
-function unreachable(error: unknown, options: ResolvedSqsOptions, what: string): Error {
+function unreachable(error: unknown, options: ResolvedSqsOptions, what: string, queue: string): Error {
   const kind = awsErrorKind(error)
   const where = describeEndpoint(options)
   if (kind === 'QueueDoesNotExist' || kind === 'AWS.SimpleQueueService.NonExistentQueue') {
-    return new Error(`sqs ${what}: queue "${options.queue}" does not exist at ${where}`)
+    return new Error(`sqs ${what}: queue "${queue}" does not exist at ${where}`)
   }
   const cause =
     kind === 'TimeoutError' || kind === 'AbortError'

@@ -5,14 +5,14 @@
  */
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { optionsSchema, type ResolvedSqsOptions, type SqsOptions } from './options.js'
-import { prepareSqs } from './queues.js'
+import { cleanSqs, prepareSqs } from './queues.js'
 import { createSqsSink } from './sink.js'
 import { createSqsSource } from './source.js'
 import { createSqsVerifier } from './verifier.js'
 
 export { KEY_ATTRIBUTE, MARKER_ATTRIBUTE } from './format.js'
 export type { ResolvedSqsOptions, SqsOptions } from './options.js'
-export { OWNED_TAG } from './queues.js'
+export { OWNED_TAG, PROCESS_TAG } from './queues.js'
 
 /** Config helper: `sqs({ endpoint: 'http://127.0.0.1:9324', queue: 'cdcb' })` in any slot. */
 export const sqs = pluginRef<SqsOptions>('sqs')
@@ -22,6 +22,7 @@ export default definePlugin<ResolvedSqsOptions>({
   core: '^0.1.0',
   options: optionsSchema,
   prepare: (slot, options, context) => prepareSqs(slot, options, context),
+  clean: (slot, options, context) => cleanSqs(slot, options, context),
   createSource: createSqsSource,
   createSink: createSqsSink,
   createVerifier: createSqsVerifier,

@@ -10,6 +10,8 @@ import { z } from 'zod'
 export const SQS_MAX_BYTES = 262_144
 /** SQS's limit of entries in one SendMessageBatch, ReceiveMessage or DeleteMessageBatch call. */
 export const SQS_MAX_BATCH = 10
+/** Queues one run may spread over (each sink worker runs `receivers` loops per queue). */
+export const MAX_QUEUES = 64
 
 const duration = z
   .union([z.string(), z.number()], { error: 'expected a duration such as "500ms" or "5s"' })
@@ -50,8 +52,27 @@ export const optionsSchema = z
      * instance role); against a loopback endpoint without any, dummy ones (ElasticMQ ignores them).
      */
     credentials: credentials.optional(),
-    /** The queue the source writes and the sink, verifier read; a name ending in `.fifo` is a FIFO queue. */
-    queue: queueName,
+    /**
+     * The queue the source writes and the sink, verifier read; a name ending in
+     * `.fifo` is a FIFO queue. Omit it only when `queues` lists the names.
+     */
+    queue: queueName.optional(),
+    /**
+     * Several queues: a count N spreads the run over `<queue>-1` … `<queue>-N`
+     * (`.fifo` stays at the end: `orders.fifo` → `orders-1.fifo`), a list names
+     * them (then leave `queue` out). The source sends key k to queue k mod N,
+     * so each key lives in one queue and keeps its order; the sink and the
+     * verifier read every queue. @default one queue, `queue`
+     */
+    queues: z
+      .union([
+        positiveInt.max(MAX_QUEUES, { error: `expected at most ${MAX_QUEUES} queues` }),
+        z
+          .array(queueName, { error: 'expected a queue count or a list of queue names' })
+          .min(1)
+          .max(MAX_QUEUES),
+      ])
+      .optional(),
     /** Source: create the queue in `prepare` when it is missing (and delete it after the run). @default true */
     createQueue: z.boolean().default(true),
     /** Keep, after the run, a queue this run created (it stays tagged as cdcb's). @default false */
@@ -138,6 +159,26 @@ export const optionsSchema = z
     error: 'json paths apply only with format "json"',
     path: ['json'],
   })
+  .refine((o) => o.queue !== undefined || Array.isArray(o.queues), {
+    error: 'expected a queue name (or queues: a list of names)',
+    path: ['queue'],
+  })
+  .refine((o) => o.queue === undefined || !Array.isArray(o.queues), {
+    error: 'give either queue (with queues: a count) or queues: a list of names, not both',
+    path: ['queues'],
+  })
+  .refine((o) => !Array.isArray(o.queues) || new Set(o.queues).size === o.queues.length, {
+    error: 'lists a queue twice; each key must map to one queue',
+    path: ['queues'],
+  })
+  .refine((o) => !Array.isArray(o.queues) || new Set(o.queues.map((q) => q.endsWith('.fifo'))).size === 1, {
+    error: 'mixes FIFO (.fifo) and standard queues; use one kind per run',
+    path: ['queues'],
+  })
+  .refine((o) => typeof o.queues !== 'number' || !o.queue || derivedName(o.queue, o.queues).length <= 80, {
+    error: "the queue names derived from queue and queues (queue-N) would exceed SQS's 80 characters",
+    path: ['queues'],
+  })
 
 /** Options as a config writes them. */
 export type SqsOptions = z.input<typeof optionsSchema>
@@ -149,7 +190,28 @@ export function millis(value: string | number): number {
   return Math.round(parseDurationMicros(value)! / 1e3)
 }
 
-/** Whether the queue is FIFO (SQS: the name ends in `.fifo`). */
+/** Whether the queues are FIFO (SQS: the name ends in `.fifo`; all of a run's queues are one kind). */
 export function isFifo(options: ResolvedSqsOptions): boolean {
-  return options.queue.endsWith('.fifo')
+  return queueNames(options)[0]!.endsWith('.fifo')
+}
+
+/** `orders.fifo`, 3 → `orders-3.fifo`; `orders`, 3 → `orders-3`. */
+function derivedName(queue: string, index: number): string {
+  return queue.endsWith('.fifo') ? `${queue.slice(0, -5)}-${index}.fifo` : `${queue}-${index}`
+}
+
+/**
+ * The run's queue names in key order: key k goes to `names[k mod names.length]`.
+ * One name (`queue`) unless `queues` gives a count or a list.
+ */
+export function queueNames(options: Pick<ResolvedSqsOptions, 'queue' | 'queues'>): string[] {
+  const { queue, queues } = options
+  if (Array.isArray(queues)) return queues
+  if (typeof queues === 'number') return Array.from({ length: queues }, (_, i) => derivedName(queue!, i + 1))
+  return [queue!]
+}
+
+/** Index into `queueNames` of the queue that carries `key`; keys are whole numbers. */
+export function queueIndexOf(key: number, count: number): number {
+  return count === 1 ? 0 : ((key % count) + count) % count
 }

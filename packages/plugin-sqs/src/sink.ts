@@ -1,7 +1,7 @@
 /**
  * The sink: every worker runs `receivers` long-polling ReceiveMessage loops on
- * the queue, so all workers' receivers share it as any group of SQS consumers
- * does. Each message of this run is observed as it arrives, then deleted with
+ * each of the run's queues (one, or all of `queues`), so all workers'
+ * receivers share each queue as any group of SQS consumers does. Each message of this run is observed as it arrives, then deleted with
  * DeleteMessageBatch (one call per receive). Messages of other runs or
  * producers are left alone: they become visible again when their visibility
  * timeout ends, for whoever owns them.
@@ -26,7 +26,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs'
 import { nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
-import { createClient, ErrorCounts, queueUrlOf, withRetries } from './client.js'
+import { createClient, ErrorCounts, queueUrlsOf, withRetries } from './client.js'
 import { createDecoder, type Decoder, KEY_ATTRIBUTE, MARKER_ATTRIBUTE } from './format.js'
 import { millis, type ResolvedSqsOptions } from './options.js'
 
@@ -40,7 +40,7 @@ class SqsSink implements Sink {
   private readonly client: SQSClient
   private readonly decode: Decoder
   private observer: Observer | undefined
-  private queueUrl = ''
+  private queueCount = 0
   private stopped = false
   private loops: Promise<void>[] = []
   private readonly sentTime: boolean
@@ -77,9 +77,11 @@ class SqsSink implements Sink {
   }
 
   async start(observer: Observer): Promise<void> {
-    this.queueUrl = await queueUrlOf(this.client, this.options, 'sink')
+    const urls = await queueUrlsOf(this.client, this.options, 'sink')
+    this.queueCount = urls.length
     this.observer = observer
-    for (let i = 0; i < this.options.receivers; i++) this.loops.push(this.receiveLoop())
+    for (const url of urls)
+      for (let i = 0; i < this.options.receivers; i++) this.loops.push(this.receiveLoop(url))
   }
 
   /**
@@ -88,11 +90,11 @@ class SqsSink implements Sink {
    * timeout. So `stop` waits for the polls to end (at most `waitTime`), and
    * what they bring after it is made visible again at once.
    */
-  private async receiveLoop(): Promise<void> {
+  private async receiveLoop(queueUrl: string): Promise<void> {
     const waitSeconds = Math.round(millis(this.options.waitTime) / 1000)
     const visibility = Math.round(millis(this.options.visibilityTimeout) / 1000)
     const command = new ReceiveMessageCommand({
-      QueueUrl: this.queueUrl,
+      QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: waitSeconds,
       VisibilityTimeout: visibility,
@@ -113,7 +115,7 @@ class SqsSink implements Sink {
       }
       this.counts.receives++
       if (this.stopped) {
-        if (messages.length > 0) await this.release(messages)
+        if (messages.length > 0) await this.release(queueUrl, messages)
         return
       }
       if (messages.length === 0) {
@@ -121,7 +123,7 @@ class SqsSink implements Sink {
         continue
       }
       const toDelete = this.onMessages(messages)
-      if (toDelete.length > 0 && !this.neverDelete) await this.deleteBatch(toDelete)
+      if (toDelete.length > 0 && !this.neverDelete) await this.deleteBatch(queueUrl, toDelete)
     }
   }
 
@@ -155,10 +157,13 @@ class SqsSink implements Sink {
     return toDelete
   }
 
-  private async deleteBatch(entries: { Id: string; ReceiptHandle: string }[]): Promise<void> {
+  private async deleteBatch(
+    queueUrl: string,
+    entries: { Id: string; ReceiptHandle: string }[],
+  ): Promise<void> {
     try {
       const result = await withRetries(
-        () => this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })),
+        () => this.client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries })),
         this.options.retries,
         this.errors,
       )
@@ -174,14 +179,14 @@ class SqsSink implements Sink {
   }
 
   /** Makes messages received after `stop` visible again for whoever reads the queue next. */
-  private async release(messages: Message[]): Promise<void> {
+  private async release(queueUrl: string, messages: Message[]): Promise<void> {
     const entries = messages.map((m, i) => ({
       Id: String(i),
       ReceiptHandle: m.ReceiptHandle!,
       VisibilityTimeout: 0,
     }))
     await this.client
-      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }))
+      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }))
       .catch((error: unknown) => this.errors.count(error))
   }
 
@@ -199,6 +204,6 @@ class SqsSink implements Sink {
   }
 
   stats(): Record<string, number> {
-    return { ...this.counts, ...this.errors.toStats() }
+    return { ...this.counts, queues: this.queueCount, ...this.errors.toStats() }
   }
 }

@@ -10,6 +10,10 @@
  * kinds of queue a message waits while an earlier message of its key is in a
  * call in flight, so neither concurrency nor a retry can put a later change first.
  *
+ * Several queues (`queues`): key k goes to queue k mod N, always the same
+ * one, so the per-key rules above hold; each call carries one queue's
+ * messages, and the `inFlight` calls are shared by the queues in turn.
+ *
  * Entries SQS refuses inside a successful call (`Failed`) are retried like a
  * failed call when the fault is SQS's, and fail their write with the entry's
  * code otherwise; every failure is counted by kind in `stats()`.
@@ -20,9 +24,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs'
 import { ConfigError, type Operation, type PluginContext, type Source } from '@cdcb/core'
-import { createClient, ErrorCounts, queueUrlOf, withRetries } from './client.js'
+import { createClient, ErrorCounts, queueUrlsOf, withRetries } from './client.js'
 import { createEncoder, type Encoded, type Encoder } from './format.js'
-import { isFifo, type ResolvedSqsOptions, SQS_MAX_BATCH } from './options.js'
+import { isFifo, queueIndexOf, queueNames, type ResolvedSqsOptions, SQS_MAX_BATCH } from './options.js'
 
 /** How far past the head of the queue the pump looks for entries whose keys are free. */
 const SCAN_LIMIT = 256
@@ -59,18 +63,28 @@ export class SqsEntryError extends Error {
   }
 }
 
+/** One queue's entries not sent yet, in write order; `head` skips those already taken. */
+interface Lane {
+  readonly name: string
+  url: string
+  entries: (Entry | undefined)[]
+  head: number
+  /** Messages SQS accepted into this queue. */
+  sent: number
+}
+
 class SqsSource implements Source {
   private readonly client: SQSClient
   private readonly encode: Encoder
   private readonly fifo: boolean
-  private queueUrl = ''
+  /** One lane per queue, in `queueNames` order: key k's entries wait in lane k mod N. */
+  private readonly lanes: Lane[]
+  /** The lane the next pump starts with, so that no queue waits behind another. */
+  private nextLane = 0
   /** Entries per key sent in a call that has not settled yet; bounded by the operations in flight. */
   private readonly keysInFlight = new Map<number, number>()
   private readonly skip: ReadonlySet<number>
   private readonly duplicate: ReadonlySet<number>
-  /** Entries not sent yet, in write order; `head` skips those already taken. */
-  private queue: (Entry | undefined)[] = []
-  private head = 0
   private sending = 0
   private readonly errors = new ErrorCounts()
   private readonly counts = { messages: 0, calls: 0, bytes: 0, inserts: 0, updates: 0, deletes: 0 }
@@ -82,6 +96,7 @@ class SqsSource implements Source {
     this.client = createClient(options)
     this.encode = createEncoder(options, context)
     this.fifo = isFifo(options)
+    this.lanes = queueNames(options).map((name) => ({ name, url: '', entries: [], head: 0, sent: 0 }))
     this.skip = new Set(options.testing?.skipSeqs ?? [])
     this.duplicate = new Set(options.testing?.duplicateSeqs ?? [])
     // The largest message this run makes: an update of the full payload size.
@@ -97,7 +112,10 @@ class SqsSource implements Source {
   }
 
   async open(): Promise<void> {
-    this.queueUrl = await queueUrlOf(this.client, this.options, 'source')
+    const urls = await queueUrlsOf(this.client, this.options, 'source')
+    urls.forEach((url, i) => {
+      this.lanes[i]!.url = url
+    })
   }
 
   write(ops: readonly Operation[]): Promise<void> {
@@ -115,56 +133,38 @@ class SqsSource implements Source {
       }
       pending.left = pending.entries.length
       if (pending.left === 0) return resolve()
-      for (const entry of pending.entries) this.queue.push(entry)
+      const lanes = this.lanes
+      for (const entry of pending.entries)
+        lanes[queueIndexOf(entry.op.key, lanes.length)]!.entries.push(entry)
       this.pump()
     })
   }
 
   /**
-   * Sends queued entries as batch calls (10 messages, `maxBatchBytes`), at most
-   * `inFlight` at a time. An entry whose key has an entry in a call still in
-   * flight waits (and so do later entries of that key): calls in flight
-   * together may land in any order, so only this keeps each key in order.
+   * Sends queued entries as batch calls (10 messages, `maxBatchBytes`, one
+   * queue each), at most `inFlight` at a time, taking the queues in turn. An
+   * entry whose key has an entry in a call still in flight waits (and so do
+   * later entries of that key): calls in flight together may land in any
+   * order, so only this keeps each key in order.
    */
   private pump(): void {
-    while (this.head < this.queue.length && this.sending < this.options.inFlight) {
-      const batch: Entry[] = []
-      let bytes = 0
-      let blocked: Set<number> | undefined
-      for (let i = this.head, scanned = 0; i < this.queue.length && scanned < SCAN_LIMIT; i++) {
-        const entry = this.queue[i]
-        if (!entry) continue
-        scanned++
-        const key = entry.op.key
-        if (
-          blocked?.has(key) ||
-          this.keysInFlight.has(key) ||
-          bytes + entry.message.bytes > this.options.maxBatchBytes
-        ) {
-          blocked ??= new Set()
-          blocked.add(key)
-          continue
-        }
-        batch.push(entry)
-        bytes += entry.message.bytes
-        this.queue[i] = undefined
-        if (batch.length === SQS_MAX_BATCH) break
+    const lanes = this.lanes
+    let idle = 0 // lanes in a row that had nothing to send
+    while (this.sending < this.options.inFlight && idle < lanes.length) {
+      const lane = lanes[this.nextLane]!
+      this.nextLane = (this.nextLane + 1) % lanes.length
+      const batch = this.takeBatch(lane)
+      if (batch.entries.length === 0) {
+        idle++
+        continue
       }
-      while (this.head < this.queue.length && this.queue[this.head] === undefined) this.head++
-      if (this.head === this.queue.length) {
-        this.queue = []
-        this.head = 0
-      } else if (this.head > 4096) {
-        this.queue = this.queue.slice(this.head)
-        this.head = 0
-      }
-      if (batch.length === 0) return // every key at hand waits for a call in flight
-      for (const entry of batch)
+      idle = 0
+      for (const entry of batch.entries)
         this.keysInFlight.set(entry.op.key, (this.keysInFlight.get(entry.op.key) ?? 0) + 1)
       this.sending++
-      this.sendBatch(batch, bytes).finally(() => {
+      this.sendBatch(lane, batch.entries, batch.bytes).finally(() => {
         this.sending--
-        for (const entry of batch) {
+        for (const entry of batch.entries) {
           const n = this.keysInFlight.get(entry.op.key)! - 1
           if (n === 0) this.keysInFlight.delete(entry.op.key)
           else this.keysInFlight.set(entry.op.key, n)
@@ -174,20 +174,57 @@ class SqsSource implements Source {
     }
   }
 
-  private async sendBatch(batch: Entry[], bytes: number): Promise<void> {
+  /** The next call's entries from one lane: empty when every key at hand waits for a call in flight. */
+  private takeBatch(lane: Lane): { entries: Entry[]; bytes: number } {
+    const batch: Entry[] = []
+    let bytes = 0
+    let blocked: Set<number> | undefined
+    const queue = lane.entries
+    for (let i = lane.head, scanned = 0; i < queue.length && scanned < SCAN_LIMIT; i++) {
+      const entry = queue[i]
+      if (!entry) continue
+      scanned++
+      const key = entry.op.key
+      if (
+        blocked?.has(key) ||
+        this.keysInFlight.has(key) ||
+        bytes + entry.message.bytes > this.options.maxBatchBytes
+      ) {
+        blocked ??= new Set()
+        blocked.add(key)
+        continue
+      }
+      batch.push(entry)
+      bytes += entry.message.bytes
+      queue[i] = undefined
+      if (batch.length === SQS_MAX_BATCH) break
+    }
+    while (lane.head < queue.length && queue[lane.head] === undefined) lane.head++
+    if (lane.head === queue.length) {
+      lane.entries = []
+      lane.head = 0
+    } else if (lane.head > 4096) {
+      lane.entries = queue.slice(lane.head)
+      lane.head = 0
+    }
+    return { entries: batch, bytes }
+  }
+
+  private async sendBatch(lane: Lane, batch: Entry[], bytes: number): Promise<void> {
     let left = batch
     try {
       await withRetries(
         async () => {
           const result = await this.client.send(
             new SendMessageBatchCommand({
-              QueueUrl: this.queueUrl,
+              QueueUrl: lane.url,
               Entries: left.map((e, i) => this.entry(e, i)),
             }),
           )
           this.counts.calls++
           const failed = result.Failed ?? []
           for (const ok of result.Successful ?? []) this.settle(left[Number(ok.Id)]!)
+          lane.sent += result.Successful?.length ?? 0
           if (failed.length === 0) return
           // Entries SQS failed on its side are retried; the sender's faults fail their writes now.
           const retry: Entry[] = []
@@ -245,7 +282,14 @@ class SqsSource implements Source {
     this.client.destroy()
   }
 
+  /** Counts of the whole source; with several queues also `sent.<queue>`: messages each queue accepted. */
   stats(): Record<string, number> {
-    return { ...this.counts, ...this.errors.toStats() }
+    const stats: Record<string, number> = {
+      ...this.counts,
+      queues: this.lanes.length,
+      ...this.errors.toStats(),
+    }
+    if (this.lanes.length > 1) for (const lane of this.lanes) stats[`sent.${lane.name}`] = lane.sent
+    return stats
   }
 }

@@ -10,6 +10,7 @@
  * queue that outlives the run (not created by cdcb, or `keepQueue`) is left
  * without cdcb's messages. It ends after two receives in a row find nothing
  * of its keys and the queue reports no message in flight, or at `verifyTimeout`.
+ * With several queues (`queues`) it reads each in turn, all within one `verifyTimeout`.
  *
  * For a pipeline that moves the messages on (SQS → Kafka), the downstream
  * plugin verifies the final state instead.
@@ -21,7 +22,7 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs'
 import type { ExpectedRow, Mismatch, PluginContext, VerificationReport, Verifier } from '@cdcb/core'
-import { createClient, ErrorCounts, queueUrlOf, withRetries } from './client.js'
+import { createClient, ErrorCounts, queueUrlsOf, withRetries } from './client.js'
 import { createDecoder, KEY_ATTRIBUTE, MARKER_ATTRIBUTE } from './format.js'
 import { millis, type ResolvedSqsOptions } from './options.js'
 
@@ -47,65 +48,66 @@ async function verify(
   const deadline = Date.now() + millis(options.verifyTimeout)
   let leftovers = 0
   try {
-    const QueueUrl = await queueUrlOf(client, options, 'verifier')
-    let quietRounds = 0
-    while (Date.now() < deadline) {
-      const { Messages = [] } = await withRetries(
-        () =>
-          client.send(
-            new ReceiveMessageCommand({
-              QueueUrl,
-              MaxNumberOfMessages: 10,
-              WaitTimeSeconds: 1,
-              VisibilityTimeout: VISIBILITY_SECONDS,
-              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-              MessageAttributeNames: [MARKER_ATTRIBUTE, KEY_ATTRIBUTE],
-            }),
-          ),
-        options.retries,
-        errors,
-      )
-      const mine: { Id: string; ReceiptHandle: string }[] = []
-      const release: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[] = []
-      Messages.forEach((message, i) => {
-        const record = decode(message)
-        const handle = message.ReceiptHandle ?? ''
-        if (!record || !expectedSeq.has(record.key)) {
-          release.push({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: 0 })
-          return
+    for (const QueueUrl of await queueUrlsOf(client, options, 'verifier')) {
+      let quietRounds = 0
+      while (Date.now() < deadline) {
+        const { Messages = [] } = await withRetries(
+          () =>
+            client.send(
+              new ReceiveMessageCommand({
+                QueueUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: 1,
+                VisibilityTimeout: VISIBILITY_SECONDS,
+                MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+                MessageAttributeNames: [MARKER_ATTRIBUTE, KEY_ATTRIBUTE],
+              }),
+            ),
+          options.retries,
+          errors,
+        )
+        const mine: { Id: string; ReceiptHandle: string }[] = []
+        const release: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[] = []
+        Messages.forEach((message, i) => {
+          const record = decode(message)
+          const handle = message.ReceiptHandle ?? ''
+          if (!record || !expectedSeq.has(record.key)) {
+            release.push({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: 0 })
+            return
+          }
+          leftovers++
+          mine.push({ Id: String(i), ReceiptHandle: handle })
+          const last = expectedSeq.get(record.key)!
+          const detail =
+            record.seq === last
+              ? `missing: the key's last change, seq ${record.seq}, is still in the queue`
+              : `content: change seq ${record.seq} (the key's last is ${last}) is still in the queue`
+          const why = record.corrupt ? `${detail}, and ${record.corrupt}` : detail
+          if (!problems.has(record.key) || record.seq === last) problems.set(record.key, why)
+        })
+        if (release.length > 0) {
+          await client
+            .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl, Entries: release }))
+            .catch(() => {})
         }
-        leftovers++
-        mine.push({ Id: String(i), ReceiptHandle: handle })
-        const last = expectedSeq.get(record.key)!
-        const detail =
-          record.seq === last
-            ? `missing: the key's last change, seq ${record.seq}, is still in the queue`
-            : `content: change seq ${record.seq} (the key's last is ${last}) is still in the queue`
-        const why = record.corrupt ? `${detail}, and ${record.corrupt}` : detail
-        if (!problems.has(record.key) || record.seq === last) problems.set(record.key, why)
-      })
-      if (release.length > 0) {
-        await client
-          .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl, Entries: release }))
-          .catch(() => {})
+        if (mine.length > 0) {
+          await client.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: mine })).catch(() => {})
+          quietRounds = 0
+          continue
+        }
+        if (++quietRounds < 2) continue
+        const { Attributes = {} } = await client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl,
+            AttributeNames: ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          }),
+        )
+        const inFlight =
+          Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+          Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+        // Messages in flight may be another verifier's, or this run's still held by a receiver: wait them out.
+        if (inFlight === 0 || Messages.length > 0) break
       }
-      if (mine.length > 0) {
-        await client.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: mine })).catch(() => {})
-        quietRounds = 0
-        continue
-      }
-      if (++quietRounds < 2) continue
-      const { Attributes = {} } = await client.send(
-        new GetQueueAttributesCommand({
-          QueueUrl,
-          AttributeNames: ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-        }),
-      )
-      const inFlight =
-        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-        Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-      // Messages in flight may be another verifier's, or this run's still held by a receiver: wait them out.
-      if (inFlight === 0 || Messages.length > 0) break
     }
     if (Date.now() >= deadline) {
       context.log(

@@ -35,6 +35,10 @@ async function warmGroupCoordinator(brokers: string): Promise<void> {
       'cdcb-bridge',
       '--group',
       'cdcb-test-warmup',
+      // One message is enough to have joined: a topic kept from earlier runs (MBs of 10 KB records)
+      // would otherwise overflow execFile's output buffer and fail the setup.
+      '--max-messages',
+      '1',
       '--timeout-ms',
       '5000',
     ],

@@ -6,30 +6,30 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RunResult } from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
+import { status } from '../../../services/index.mjs'
 import { endpoint, queuesNamed, uniqueQueue } from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const CLI = path.join(ROOT, 'packages/cli/bin/run.js')
 
+/**
+ * Runs `examples/<example>` with the CLI; `flags` shorten it (default
+ * `--duration 4s --rate 100`), `env` adds variables (the examples' scales).
+ */
 function runExample(
   example: string,
   queue: string,
+  {
+    flags = ['--duration', '4s', '--rate', '100'],
+    env = {},
+  }: { flags?: string[]; env?: Record<string, string> } = {},
 ): Promise<{ code: number | null; output: string; result: RunResult }> {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-example-')), 'result.json')
-  const args = [
-    CLI,
-    'run',
-    '--config',
-    `examples/${example}/bench.config.ts`,
-    '--duration',
-    '4s',
-    '--rate',
-    '100',
-  ]
+  const args = [CLI, 'run', '--config', `examples/${example}/bench.config.ts`, ...flags]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...args, '--out', out, '--workers', '2'], {
       cwd: ROOT,
-      env: { ...process.env, CI: '1', NO_COLOR: '1', SQS_ENDPOINT: endpoint, SQS_QUEUE: queue },
+      env: { ...process.env, CI: '1', NO_COLOR: '1', SQS_ENDPOINT: endpoint, SQS_QUEUE: queue, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''
@@ -71,4 +71,74 @@ describe.skipIf(!endpoint)('examples/sqs and examples/sqs-fifo, shortened', () =
       expect(await queuesNamed(queue)).toEqual([])
     })
   }
+})
+
+describe.skipIf(!endpoint)("the guide's other SQS scenarios as examples, shortened", () => {
+  it('sqs-4-queues: keys spread over four queues, every message delivered once, all four removed after', async () => {
+    const queue = uniqueQueue('four')
+    const { code, output, result } = await runExample('sqs-4-queues', queue, {
+      flags: ['--duration', '4s', '--rate', '200'],
+    })
+    expect([0, 1], output).toContain(code)
+    const { events } = result
+    expect(events.sent).toBe(800)
+    expect(events.observed).toBe(800)
+    expect(events.lost).toBe(0)
+    expect(events.duplicates).toBe(0)
+    const perQueue = [1, 2, 3, 4].map((i) => result.plugins.source?.[`sent.${queue}-${i}`] ?? 0)
+    expect(perQueue.reduce((a, b) => a + b, 0)).toBe(800)
+    for (const n of perQueue) expect(n).toBeGreaterThan(800 * 0.15)
+    expect(result.verification?.mismatched).toBe(0)
+    expect(await queuesNamed(queue)).toEqual([])
+  })
+
+  it('sqs-burst: the burst builds a backlog that cdcb measures, and the queue recovers from it', async () => {
+    const queue = uniqueQueue('burst')
+    // Stages 3 s at 10/s, 2 s at 500/s, 6 s at 10/s.
+    const { code, output, result } = await runExample('sqs-burst', queue, {
+      flags: [],
+      env: { SQS_TIME_SCALE: '0.1', SQS_RATE_SCALE: '0.1' },
+    })
+    expect([0, 1], output).toContain(code)
+    expect(result.events.sent).toBe(30 + 1000 + 60)
+    expect(result.events.observed).toBe(1090)
+    expect(result.events.lost).toBe(0)
+    expect(result.recovery).toHaveLength(1)
+    const [burst] = result.recovery!
+    expect(burst!.label).toBe('burst 500/s')
+    expect(burst!.backlogMax).toBeGreaterThan(0)
+    expect(burst!.time, output).not.toBeNull()
+    expect(await queuesNamed(queue)).toEqual([])
+  })
+
+  it('sqs-fifo-broker-failure: ElasticMQ frozen mid-run through its pid file; nothing lost, doubled or reordered', async (context) => {
+    const sqsStatus = await status('sqs')
+    if (!sqsStatus.startedByCdcb || !sqsStatus.pid) {
+      context.skip(
+        `ElasticMQ was not started by the services harness (${sqsStatus.note ?? sqsStatus.state}): no pid to freeze`,
+      )
+    }
+    const queue = uniqueQueue('broker', true)
+    // 18 s at 200/s; ElasticMQ stopped from 6 s to 9 s.
+    const { code, output, result } = await runExample('sqs-fifo-broker-failure', queue, {
+      flags: [],
+      env: { SQS_TIME_SCALE: '0.2' },
+    })
+    expect([0, 1], output).toContain(code)
+    const [fault] = result.faults!
+    expect(fault!.error, output).toBeNull()
+    expect(fault!.startedAt).not.toBeNull()
+    expect(fault!.endedAt).not.toBeNull()
+    // The freeze was real: some write waited for the thaw, at least most of the 3 s.
+    expect(result.metrics.ack.max).toBeGreaterThan(2000)
+    const { events } = result
+    expect(events.sent).toBe(3600)
+    expect(events.observed).toBe(3600)
+    expect(events.lost).toBe(0)
+    expect(events.duplicates).toBe(0)
+    expect(events.outOfOrder).toBe(0)
+    expect(result.recovery?.[0]?.label).toBe('fault SIGSTOP')
+    expect(result.verification?.mismatched).toBe(0)
+    expect(await queuesNamed(queue)).toEqual([])
+  })
 })

@@ -40,8 +40,16 @@ export interface SqsRun {
   sinkCounts: Record<'insert' | 'update' | 'delete' | 'corrupt' | 'foreign' | 'redeliveries', number>
 }
 
+/** The queue options of a source, for the sink and verifier that read the same queues. */
+function sameQueues(source: Partial<SqsOptions>): Pick<SqsOptions, 'queue' | 'queues'> {
+  const where: Partial<SqsOptions> = {}
+  if (source.queue !== undefined) where.queue = source.queue
+  if (source.queues !== undefined) where.queues = source.queues
+  return where as Pick<SqsOptions, 'queue' | 'queues'>
+}
+
 export async function runSqs(input: {
-  source: Partial<SqsOptions> & { queue: string }
+  source: Partial<SqsOptions>
   sink?: Partial<SqsOptions>
   verify?: Partial<SqsOptions> | false
   load: UserConfig['load']
@@ -50,10 +58,10 @@ export async function runSqs(input: {
 }): Promise<SqsRun> {
   const config = await resolveConfig({
     name: 'sqs-integration',
-    source: sqs({ endpoint, ...input.source }),
-    sink: sqs({ endpoint, queue: input.source.queue, ...input.sink }),
+    source: sqs({ endpoint, ...(input.source as SqsOptions) }),
+    sink: sqs({ endpoint, ...sameQueues(input.source), ...input.sink }),
     verify:
-      input.verify === false ? undefined : sqs({ endpoint, queue: input.source.queue, ...input.verify }),
+      input.verify === false ? undefined : sqs({ endpoint, ...sameQueues(input.source), ...input.verify }),
     workers: input.workers ?? 2,
     load: input.load,
     reporters: [],

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import type { RunResult } from '@cdcb/core'
 import { describe, expect, inject, it } from 'vitest'
 
@@ -11,39 +12,38 @@ const env = inject('bridge')
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const CLI = path.join(ROOT, 'packages/cli/bin/run.js')
 
+/** Runs `examples/<example>` shortened (4 s at 50/s, 2 workers) with the CLI against the bridge's servers. */
+async function runExample(
+  example: string,
+): Promise<{ code: number | null; output: string; result: RunResult }> {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-kafka-')), 'result.json')
+  const args = ['run', '--config', `examples/${example}/bench.config.ts`, '--duration', '4s', '--rate', '50']
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args, '--workers', '2', '--out', out], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CI: '1',
+        NO_COLOR: '1',
+        SQS_ENDPOINT: env.endpoint,
+        KAFKA_BROKERS: env.brokers,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, output }))
+  })
+  return { code, output, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult }
+}
+
 describe.skipIf(!env.endpoint)('examples/sqs-to-kafka: SQS → Apache Camel → Kafka', () => {
   it('every message sent to SQS arrives in the topic once, keyed, and the topic holds the final state but for swaps the queue allows', async () => {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-kafka-')), 'result.json')
-    const args = [
-      'run',
-      '--config',
-      'examples/sqs-to-kafka/bench.config.ts',
-      '--duration',
-      '4s',
-      '--rate',
-      '50',
-    ]
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, '--workers', '2', '--out', out], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          CI: '1',
-          NO_COLOR: '1',
-          SQS_ENDPOINT: env.endpoint,
-          KAFKA_BROKERS: env.brokers,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let output = ''
-      child.stdout.on('data', (chunk) => (output += chunk))
-      child.stderr.on('data', (chunk) => (output += chunk))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, output }))
-    })
+    const { code, output, result } = await runExample('sqs-to-kafka')
     // Latency SLOs may fail on a loaded machine (exit 1); counts may not.
     expect([0, 1], output).toContain(code)
-    const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult
     const { events } = result
     expect(events.errors, output).toBe(0)
     expect(events.sent).toBe(200)
@@ -60,5 +60,37 @@ describe.skipIf(!env.endpoint)('examples/sqs-to-kafka: SQS → Apache Camel → 
     expect(result.verification?.mismatched).toBeLessThanOrEqual(events.outOfOrder)
     expect(result.timeBase).toMatch(/Kafka/)
     expect(result.plugins.source?.messages).toBe(200)
+  })
+
+  it('examples/sqs-fifo-to-kafka: through the FIFO queue every key arrives in order, once, with its final state', async () => {
+    const { code, output, result } = await runExample('sqs-fifo-to-kafka')
+    expect([0, 1], output).toContain(code)
+    const { events } = result
+    expect(events.errors, output).toBe(0)
+    expect(events.sent).toBe(200)
+    expect(events.observed).toBe(200)
+    expect(events.lost).toBe(0)
+    expect(events.duplicates).toBe(0)
+    expect(events.outOfOrder, output).toBe(0)
+    // 200 changes over at most 100 keys: keys changed more than once, so order was at stake.
+    expect(result.verification?.checked).toBeGreaterThan(0)
+    expect(result.verification?.checked).toBeLessThanOrEqual(100)
+    expect(result.verification?.mismatched, JSON.stringify(result.verification?.mismatches)).toBe(0)
+    expect(result.plugins.source?.messages).toBe(200)
+    // The queue Camel created (autoCreateQueue) is a FIFO queue, not a standard one named .fifo.
+    const client = new SQSClient({
+      endpoint: env.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'cdcb', secretAccessKey: 'cdcb' },
+    })
+    try {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: 'cdcb-bridge.fifo' }))
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['FifoQueue'] }),
+      )
+      expect(Attributes?.FifoQueue).toBe('true')
+    } finally {
+      client.destroy()
+    }
   })
 })

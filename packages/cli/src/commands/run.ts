@@ -19,7 +19,11 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
 
   static override flags = {
     config: Flags.string({ char: 'c', description: 'Config file (TypeScript, JavaScript, JSON or YAML).' }),
-    out: Flags.string({ char: 'o', description: 'Write the result as JSON (schemaVersion 1) to this file.' }),
+    out: Flags.string({
+      char: 'o',
+      description:
+        'Write the result as JSON (schemaVersion 1) to this file; missing folders are created when it is written, after the run.',
+    }),
     junit: Flags.string({ description: 'Write the SLO checks as JUnit XML to this file.' }),
     html: Flags.string({
       description: 'Write the self-contained HTML report to this file when the run ends.',

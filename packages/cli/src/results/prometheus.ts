@@ -76,7 +76,7 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
   )
   const lost = gauge(
     'cdcb_events_lost',
-    'Acknowledged but never observed; final only after the drain (0 before).',
+    'Acknowledged but never observed, after a drain that ended quiet; absent while unknown (before the drain ends, or when it was cut short or ended with deliveries still arriving).',
   )
   const rate = gauge(
     'cdcb_rate_events_per_second',
@@ -104,7 +104,9 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
     }
     inFlight.set(base, s.events.inFlight)
     backlog.set(base, Math.max(0, s.events.sent - s.events.errors - s.events.observed))
-    lost.set(base, s.events.lost)
+    // Unknown until the drain ended quiet (null): not exported rather than 0.
+    if (s.events.lost === null) lost.remove(base)
+    else lost.set(base, s.events.lost)
     rate.set({ ...base, kind: 'target' }, s.rate.target)
     rate.set({ ...base, kind: 'sent' }, s.rate.sent)
     rate.set({ ...base, kind: 'achieved' }, s.rate.achieved)

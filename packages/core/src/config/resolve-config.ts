@@ -342,6 +342,12 @@ function faultName(action: FaultAction): string {
 function applyOverrides(config: ParsedConfig, overrides: ConfigOverrides, origin: string): ParsedConfig {
   const load = { ...config.load }
   checkOverrides(overrides)
+  // Stages make the whole plan; a duration beside them would be silently ignored (--duration replaces the stages).
+  if (load.duration !== undefined && load.stages !== undefined) {
+    throw new ConfigError(
+      `${origin}: load.duration: cannot be combined with load.stages — the stages' durations make the plan; remove load.duration, or add it as a stage`,
+    )
+  }
   if (overrides.rate !== undefined) {
     load.rate = overrides.rate as number
     delete load.stages

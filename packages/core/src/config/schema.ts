@@ -5,6 +5,10 @@ import { durationOption, positiveIntOption } from '../options.js'
 import { parseDurationMicros } from '../units.js'
 
 const duration = durationOption('"30s", "500ms" or "2m"')
+/** A measured window or stage: a duration above zero (an empty window measures nothing, and fails for it). */
+const window = duration.refine((v) => parseDurationMicros(v)! > 0, {
+  error: 'expected a duration longer than 0, such as "30s"',
+})
 
 const positive = z
   .number({ error: 'expected a positive number' })
@@ -52,7 +56,7 @@ const pluginRef = z.strictObject({
 
 const stage = z
   .strictObject({
-    duration,
+    duration: window,
     rate: positive.optional(),
     target: nonNegative.optional(),
   })
@@ -72,7 +76,7 @@ const mix = z
 
 const load = z.strictObject({
   rate: positive.optional(),
-  duration: duration.optional(),
+  duration: window.optional(),
   warmup: duration.optional(),
   stages: z.array(stage).min(1, { error: 'expected at least one stage' }).optional(),
   concurrency: positiveInt.optional(),
@@ -130,9 +134,18 @@ const recovery = z.strictObject({
   latencyFactor: z.number().min(1, { error: 'expected a factor ≥ 1' }).optional(),
 })
 
+/**
+ * A name printed in the summary, the live lines and reports: one line of printable text. A control
+ * character (an escape sequence, a newline) could clear the terminal or print a verdict the run never had.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const printable = z.string().refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), {
+  error: 'expected one line of printable text (no control characters such as escapes or newlines)',
+})
+
 /** The schema of a config file; see `UserConfig` for what each field means. */
 export const userConfigSchema = z.strictObject({
-  name: z.string().optional(),
+  name: printable.optional(),
   source: pluginRef,
   sink: pluginRef,
   verify: z.union([pluginRef, z.literal(false)]).optional(),
@@ -163,7 +176,7 @@ export type ParsedConfig = z.infer<typeof userConfigSchema>
  */
 export const overrideSchemas = {
   rate: positive,
-  duration,
+  duration: window,
   workers: workerCount,
   seed,
   shard,

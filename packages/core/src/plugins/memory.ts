@@ -25,7 +25,16 @@ const window = z.strictObject({ at: duration, for: duration })
 
 const optionsSchema = z.strictObject({
   /** Delivery delay: fixed ("50ms") or log-normal with the given median and p99. */
-  delay: z.union([duration, z.strictObject({ median: duration, p99: duration })]).optional(),
+  delay: z
+    .union([
+      duration,
+      z.strictObject({ median: duration, p99: duration }).refine(
+        // A p99 below the median has no log-normal: it would be silently ignored.
+        (d) => parseDurationMicros(d.p99)! >= parseDurationMicros(d.median)!,
+        { error: 'p99 must be at least the median (a p99 below it describes no delay distribution)' },
+      ),
+    ])
+    .optional(),
   /** Share of writes dropped by the pipeline (acknowledged, never delivered). */
   loss: rate.optional(),
   /** Share of writes delivered twice. */

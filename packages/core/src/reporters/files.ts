@@ -50,22 +50,16 @@ export function whyNotWritable(file: string): string | undefined {
   return undefined
 }
 
-/** Writes the result as JSON (schemaVersion 1) when the run ends, also for an interrupted run. */
+/** Writes the result as JSON (schemaVersion 1) when the run ends, also for an interrupted run; rewrites it if amended. */
 export function createJsonReporter(file: string): Reporter {
-  return {
-    async onRunEnd(result) {
-      await writeFileSafely(file, `${JSON.stringify(result, null, 2)}\n`)
-    },
-  }
+  const write = async (result: RunResult) => writeFileSafely(file, `${JSON.stringify(result, null, 2)}\n`)
+  return { onRunEnd: write, onRunAmended: write }
 }
 
 /** Writes the SLO checks as a JUnit XML test suite, one test case per check, for CI dashboards. */
 export function createJunitReporter(file: string): Reporter {
-  return {
-    async onRunEnd(result) {
-      await writeFileSafely(file, toJunit(result))
-    },
-  }
+  const write = async (result: RunResult) => writeFileSafely(file, toJunit(result))
+  return { onRunEnd: write, onRunAmended: write }
 }
 
 export function toJunit(result: RunResult): string {

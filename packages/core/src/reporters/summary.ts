@@ -26,7 +26,10 @@ export function formatSummary(result: RunResult, color = false): string {
       `shard ${result.shard.index}/${result.shard.count} of run ${result.runId}: its share of the run (cdcb merge adds the shards); started ${result.start?.actual ?? 'at an unknown time'}${late === null || late === undefined ? '' : ` (${late >= 0 ? '+' : ''}${late.toFixed(1)} ms from --start-at)`}`,
     )
   }
-  lines.push(`time base: ${result.timeBase}`)
+  lines.push(
+    `time base: ${result.timeBase}` +
+      (result.seed === undefined ? '' : `; seed ${result.seed} (--seed ${result.seed} repeats the plan)`),
+  )
   lines.push('')
   const header = ['p50', 'p95', 'p99', 'p99.9', 'max', 'mean'].map((h) => h.padStart(9)).join('')
   lines.push(`  ${'ms'.padEnd(10)}${header}${'count'.padStart(11)}`)
@@ -72,7 +75,7 @@ export function formatSummary(result: RunResult, color = false): string {
   lines.push('')
   const r = result.rate
   lines.push(
-    `  rate         target ${r.target === null ? '–' : formatRate(r.target)}, sent ${formatRate(r.sent)}, at sink ${r.achieved === null ? '–' : formatRate(r.achieved)}`,
+    `  rate         target ${r.target === null ? '–' : formatRate(r.target)}, sent ${r.sent === null ? '–' : formatRate(r.sent)}, at sink ${r.achieved === null ? '–' : formatRate(r.achieved)}`,
   )
   const e = result.events
   // Short lines rather than one long one: the summary must fit an 80-column terminal.
@@ -80,11 +83,15 @@ export function formatSummary(result: RunResult, color = false): string {
     `  events       sent ${formatCount(e.sent)}, acked ${formatCount(e.acked)}, observed ${formatCount(e.observed)}, errors ${formatCount(e.errors)}`,
   )
   lines.push(
-    `  faults       lost ${formatCount(e.lost)}, unresolved ${formatCount(e.unresolved)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}`,
+    `  faults       lost ${e.lost === null ? '– (unknown)' : formatCount(e.lost)}, unresolved ${formatCount(e.unresolved)}, duplicates ${formatCount(e.duplicates)}, out of order ${formatCount(e.outOfOrder)}`,
   )
-  lines.push(
-    `               late ${formatCount(e.late)} (${(result.lateShare * 100).toFixed(2)}% of the window), foreign ${formatCount(e.foreign)}, corrupt ${formatCount(e.corrupt)}`,
-  )
+  // The late share is the measured window's; its count is the window's too, and the whole run's beside it when it differs.
+  const w = result.window
+  const late = w
+    ? `late ${formatCount(w.late)} of ${formatCount(w.sent)} in the window (${(result.lateShare * 100).toFixed(2)}%)` +
+      (e.late !== w.late ? `, ${formatCount(e.late)} in the whole run` : '')
+    : `late ${formatCount(e.late)} in the whole run`
+  lines.push(`               ${late}, foreign ${formatCount(e.foreign)}, corrupt ${formatCount(e.corrupt)}`)
   if (result.verification) {
     const v = result.verification
     lines.push(
@@ -151,6 +158,12 @@ export function createSummaryReporter(write: (text: string) => void, color = fal
   return {
     onRunEnd(result) {
       write(formatSummary(result, color))
+    },
+    // The summary above was printed before teardown; a teardown that failed changes the verdict: say so.
+    onRunAmended(result) {
+      write(
+        `cdcb ${result.runId} "${result.name}" — now FAILED${result.reason ? ` (${result.reason})` : ''}, exit ${result.exitCode}`,
+      )
     },
   }
 }

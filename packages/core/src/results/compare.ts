@@ -19,6 +19,7 @@
  */
 import { ConfigError } from '../errors.js'
 import type { RunResult } from '../result.js'
+import { formatCount } from '../units.js'
 import { FIGURES, type Figure, ResultFigures } from './figures.js'
 
 export interface Gate {
@@ -218,13 +219,18 @@ export function formatComparison(c: Comparison, names: { baseline: string; candi
     if (row.baseline === null && row.candidate === null) continue
     const unit = row.figure.unit === '' ? '' : ` ${row.figure.unit}`
     lines.push(
-      `${(row.figure.name + unit).padEnd(18)}${show(row.baseline).padStart(width + 2)}${show(row.candidate).padStart(width + 2)}${showPercent(row).padStart(12)}`,
+      `${(row.figure.name + unit).padEnd(18)}${show(row.baseline, row.figure).padStart(width + 2)}${show(row.candidate, row.figure).padStart(width + 2)}${showPercent(row).padStart(12)}`,
     )
   }
   if (c.gates.length) {
     lines.push('')
     for (const g of c.gates) {
-      const change = g.change === null ? 'no data' : g.gate.relative ? percentText(g.change) : show(g.change)
+      const change =
+        g.change === null
+          ? 'no data'
+          : g.gate.relative
+            ? percentText(g.change)
+            : show(g.change, g.gate.figure)
       lines.push(`${g.crossed ? '✗ CROSSED' : '✓ held   '}  ${g.gate.source.padEnd(28)} change ${change}`)
     }
   }
@@ -232,8 +238,10 @@ export function formatComparison(c: Comparison, names: { baseline: string; candi
   return lines.join('\n')
 }
 
-function show(value: number | null): string {
+/** A figure's value: counts (no unit) as whole numbers with separators, never `31.0`. */
+function show(value: number | null, figure: Figure): string {
   if (value === null) return '–'
+  if (figure.unit === '' && Number.isInteger(value)) return formatCount(value)
   if (value === 0) return '0'
   if (Math.abs(value) >= 1000) return value.toFixed(0)
   if (Math.abs(value) >= 10) return value.toFixed(1)

@@ -73,6 +73,8 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const events = sumRecords(
     results.map((r) => r.events as unknown as Record<string, number>),
   ) as unknown as EventCounts
+  // A sum with an unknown part is unknown: loss known for some inputs only is not the merged loss.
+  if (results.some((r) => r.events.lost === null)) (events as { lost: number | null }).lost = null
   // Samples out of the histograms' range are counted beside them, so a rank is taken over all samples, as a run does.
   const outside = Object.fromEntries(
     LATENCY_METRICS.map((m) => [
@@ -143,6 +145,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     )
   }
   const verification = mergeVerification(results)
+  const interrupted = results.some((r) => r.status === 'interrupted')
   const expressions =
     options.slo ?? distinct(results.flatMap((r) => r.slo.checks.map((c) => c.expression))).map(parseSlo)
   const checks = evaluateSlo(expressions, {
@@ -158,6 +161,20 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
           backlogMax: single.backlogMax ?? null,
         }
       : null,
+    // What the merge cannot know is skipped with the reason, as a run skips what it never measured.
+    unmeasured: (metric) => {
+      if (metric.kind === 'scenario' && !single)
+        return `not measured: ${metric.name} is per run — see each input's recovery`
+      if (
+        metric.kind === 'scenario' &&
+        metric.name === 'recovery.time' &&
+        (single?.recovery ?? []).length === 0
+      )
+        return 'not measured: the run had no fault and no burst to recover from'
+      if (metric.kind === 'counter' && metric.name === 'lost' && events.lost === null && interrupted)
+        return 'not measured: an input was interrupted before its drain decided loss'
+      return undefined
+    },
     // Windows are judged by the run that measured them: one input's windows stand, several inputs'
     // cannot be recombined (results carry no per-window histograms), so those checks are skipped.
     windows: single
@@ -179,7 +196,6 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   for (const metric of LATENCY_METRICS) histograms[metric].destroy()
 
   const sloPassed = checks.filter((c) => c.status !== 'skipped').every((c) => c.passed)
-  const interrupted = results.some((r) => r.status === 'interrupted')
   const status: RunStatus = interrupted ? 'interrupted' : sloPassed ? 'passed' : 'failed'
   const runIds = distinct(results.map((r) => r.runId))
   const machines = distinct(results.map((r) => r.machine?.hostname ?? ''))
@@ -202,7 +218,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     metrics,
     rate: {
       target: rateOf((r) => r.rate.target),
-      sent: rateOf((r) => r.rate.sent) ?? 0,
+      sent: rateOf((r) => r.rate.sent),
       achieved,
     },
     window,
@@ -210,6 +226,9 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     operations: { insert: ops.insert ?? 0, update: ops.update ?? 0, delete: ops.delete ?? 0 },
     lateShare: window.sent === 0 ? 0 : window.late / window.sent,
     measuredSeconds,
+    ...(distinct(results.map((r) => r.seed)).length === 1 && first.seed !== undefined
+      ? { seed: first.seed }
+      : {}),
     // One run's lifecycle; the inputs' own are in their files.
     phases: single ? single.phases : [],
     errors: mergeErrors(results),

@@ -34,7 +34,7 @@ const resultSchema = z
         sent: count,
         acked: count,
         observed: count,
-        lost: count,
+        lost: count.nullable(),
         duplicates: count,
         outOfOrder: count,
         late: count,

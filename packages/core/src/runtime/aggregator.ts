@@ -3,7 +3,7 @@
  * (histograms are added, never averaged) into what reporters see.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { rateAt } from '../load/schedule.js'
+import { plannedBetween } from '../load/schedule.js'
 import { shardRateNote } from '../load/shard.js'
 import { HopTotals } from '../metrics/hops.js'
 import { createRecorderSet, type Recorder, type RecorderSet } from '../metrics/recorder.js'
@@ -47,7 +47,8 @@ export class Aggregator {
   private readonly intervalHops = new HopTotals()
   private readonly counters = new Map<number, WorkerCounters>()
   private readonly errorsByShard = new Map<number, readonly ErrorTally[]>()
-  private previous = { at: 0, sent: 0, observed: 0 }
+  /** The last tick: when, the counters then, and the interval boundary (µs since the start) they were counted to. */
+  private previous = { at: 0, sent: 0, observed: 0, boundary: 0 }
   readonly intervals: IntervalPoint[] = []
 
   /** Windowed SLOs' figures, window by window (nothing kept when the config has none). */
@@ -106,9 +107,13 @@ export class Aggregator {
     let first = Number.POSITIVE_INFINITY
     let last = Number.NEGATIVE_INFINITY
     let seqLimit = 0
+    let firstIntended = Number.POSITIVE_INFINITY
+    let lastIntended = Number.NEGATIVE_INFINITY
     for (const c of this.counters.values()) {
       first = Math.min(first, c.firstMeasuredSeenAt)
       last = Math.max(last, c.lastMeasuredSeenAt)
+      firstIntended = Math.min(firstIntended, c.firstMeasuredSeenIntended)
+      lastIntended = Math.max(lastIntended, c.lastMeasuredSeenIntended)
       seqLimit = Math.max(seqLimit, c.seqLimit)
     }
     return {
@@ -129,6 +134,8 @@ export class Aggregator {
       observedMeasured: sum('observedMeasured'),
       firstMeasuredSeenAt: first,
       lastMeasuredSeenAt: last,
+      firstMeasuredSeenIntended: firstIntended,
+      lastMeasuredSeenIntended: lastIntended,
       seqLimit,
       inserts: sum('inserts'),
       updates: sum('updates'),
@@ -159,11 +166,19 @@ export class Aggregator {
     const totals = this.totals()
     const sentRate = seconds > 0 ? (totals.sent - this.previous.sent) / seconds : 0
     const achievedRate = seconds > 0 ? (totals.observed - this.previous.observed) / seconds : 0
-    this.previous = { at: now, sent: totals.sent, observed: totals.observed }
+    // Workers count to the interval boundary and the main thread ticks a little after it, so the target is what
+    // the schedule planned between the same two boundaries — not the rate planned at the tick (an interval ahead
+    // at every step of a staged plan).
+    const period = this.config.intervalMicros
+    const boundary = Math.floor(elapsedMicros / period) * period
+    const boundarySeconds = (boundary - this.previous.boundary) / 1e6
     const targetRate =
-      load.model === 'open' && (phase === 'warmup' || phase === 'measure')
-        ? rateAt(load.schedule, elapsedMicros) / (this.config.shard?.count ?? 1) // a shard's share
+      load.model === 'open' && (phase === 'warmup' || phase === 'measure') && boundarySeconds > 0
+        ? plannedBetween(load.schedule, this.previous.boundary, boundary) /
+          boundarySeconds /
+          (this.config.shard?.count ?? 1) // a shard's share
         : 0
+    this.previous = { at: now, sent: totals.sent, observed: totals.observed, boundary }
     const interval = summarize(this.interval)
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()
     if (this.intervalHops.declared.length === 0) this.intervalHops.declare(this.hops.declared)
@@ -232,7 +247,7 @@ export class Aggregator {
   }
 }
 
-/** Live event counts: loss and unresolved are decided only at the end (0 until then). */
+/** Live event counts: loss is unknown (null) and unresolved 0 until the end decides them. */
 export function liveEvents(totals: CounterTotals): EventCounts {
   return {
     sent: totals.sent,
@@ -245,7 +260,7 @@ export function liveEvents(totals: CounterTotals): EventCounts {
     late: totals.late,
     errors: totals.errors,
     corrupt: totals.corrupt,
-    lost: 0,
+    lost: null,
     unresolved: 0,
   }
 }
@@ -254,10 +269,16 @@ export function liveEvents(totals: CounterTotals): EventCounts {
  * Deliveries per second of the events intended in the measured window, over the
  * span they were delivered in: from the first to the last delivery, and never
  * shorter than the window itself (a burst after a stall is not a faster pipeline).
+ * When an interrupt or abortOnFail cut the drain short (`cut`), the window's later
+ * events never had their chance to arrive, so the floor is instead the span of
+ * intended times of the events that did arrive (they were offered over that long).
  */
-export function deliveryRate(totals: CounterTotals, windowMicros: number): number | null {
+export function deliveryRate(totals: CounterTotals, windowMicros: number, cut = false): number | null {
   if (totals.observedMeasured === 0) return null
-  const span = Math.max(totals.lastMeasuredSeenAt - totals.firstMeasuredSeenAt, windowMicros)
+  const offered = cut
+    ? Math.max(0, totals.lastMeasuredSeenIntended - totals.firstMeasuredSeenIntended)
+    : windowMicros
+  const span = Math.max(totals.lastMeasuredSeenAt - totals.firstMeasuredSeenAt, offered)
   return span > 0 ? totals.observedMeasured / (span / 1e6) : null
 }
 
@@ -280,6 +301,8 @@ export function sloInputs(
     events: EventCounts
     verification: { checked: number; mismatched: number } | null
     scenario: SloInputs['scenario']
+    /** An interrupt or abortOnFail cut the drain short (see `deliveryRate`). */
+    drainCut?: boolean
   } | null,
 ): SloInputs {
   return {
@@ -290,7 +313,7 @@ export function sloInputs(
     },
     events: final?.events ?? liveEvents(totals),
     window: { sent: totals.sentMeasured, errors: totals.errorsMeasured, late: totals.lateMeasured },
-    achievedRate: deliveryRate(totals, windowMicros),
+    achievedRate: deliveryRate(totals, windowMicros, final?.drainCut ?? false),
     verification: final?.verification ?? null,
     scenario: final?.scenario ?? null,
   }

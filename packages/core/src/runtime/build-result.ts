@@ -24,11 +24,22 @@ import {
 } from '../result.js'
 import { describeConfig, describeMachine } from '../results/describe.js'
 import type { FaultRecord } from '../scenarios/faults.js'
-import { type BacklogPoint, burstsOf, type Episode, measureRecovery } from '../scenarios/recovery.js'
+import { type BacklogPoint, burstsOf, type Episode, measureRecoveries } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import type { SloWindows } from '../slo/windows.js'
 import { formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
+
+/**
+ * What the drain saw at its end: `arrived` events still unseen were first seen
+ * in its last `seconds` (the quiet period `quietSeconds`, or the whole drain if
+ * it was shorter). Decides lost versus unresolved at the drain's deadline.
+ */
+export interface DrainTail {
+  readonly seconds: number
+  readonly arrived: number
+  readonly quietSeconds: number
+}
 
 /** Everything the result is built from, as the run left it. */
 export interface FinalState {
@@ -40,8 +51,10 @@ export interface FinalState {
   readonly startAt: number
   /** Epoch µs this process's clock passed the start with its workers told (`startAt` without `--start-at`). */
   readonly actualStartAt: number
-  /** Why and when (epoch µs) the run was stopped early, if it was. */
-  readonly stop: { readonly reason: 'interrupted' | 'aborted'; readonly at: number } | undefined
+  /** Why, when (epoch µs) and by what (`Ctrl-C`, `SIGTERM`, `SIGHUP`, `abortOnFail`) the run was stopped early, if it was. */
+  readonly stop:
+    | { readonly reason: 'interrupted' | 'aborted'; readonly at: number; readonly by?: string | undefined }
+    | undefined
   readonly timeBase: string | undefined
   readonly totals: CounterTotals
   /** Measured-window latency histograms. */
@@ -63,6 +76,8 @@ export interface FinalState {
   readonly histograms: Readonly<Record<LatencyMetric, string>>
   /** Acknowledged events not seen when the drain ended, and the first few of their seqs. */
   readonly unseenAcked: number
+  /** The drain's last stretch; undefined when no drain ran (a failure before it). */
+  readonly drainTail?: DrainTail | undefined
   readonly unseenSample: readonly number[]
   readonly phases: readonly PhaseRecord[]
   /** Each planned fault as it ran, the messages of those that failed, and the backlog at each interval's end. */
@@ -81,18 +96,23 @@ export function buildResult(state: FinalState): RunResult {
   const drain = state.phases.find((p) => p.name === 'drain')
   // Only a drain that ran its course (or its full budget) declares loss; one cut short leaves events unresolved.
   const drainCut = drain === undefined || drain.outcome === 'stopped'
+  const behind = drainBehind(state, drainCut)
+  // Loss is known only after a drain that ended quiet; otherwise the unseen events are unresolved and lost unknown.
+  const lossUnknown = drainCut || behind !== undefined
   const events: EventCounts = {
     ...liveEvents(totals),
-    lost: drainCut ? 0 : state.unseenAcked,
-    unresolved: totals.inFlight + (drainCut ? state.unseenAcked : 0),
+    lost: lossUnknown ? null : state.unseenAcked,
+    unresolved: totals.inFlight + (lossUnknown ? state.unseenAcked : 0),
   }
 
   const scenario = scenarioOf(config, state.faults, state.backlogSeries)
-  const stoppedBy = stop?.reason === 'interrupted' ? 'the interrupt (Ctrl-C)' : 'abortOnFail'
+  const interruptedBy = stop?.by ?? 'Ctrl-C'
+  const stoppedBy = stop?.reason === 'interrupted' ? `the interrupt (${interruptedBy})` : 'abortOnFail'
   state.windows?.finish(windowMicros)
   const checks: SloCheck[] = evaluateSlo(config.slo, {
     ...sloInputs(state.latencies, totals, windowMicros, state.hops, {
       events,
+      drainCut: drainCut && stop !== undefined,
       verification: state.verification,
       scenario: { recoveryTimeMs: scenario.recoveryTimeMs, backlogMax: scenario.backlogMax },
     }),
@@ -109,12 +129,22 @@ export function buildResult(state: FinalState): RunResult {
         return `not measured: ${stoppedBy} ended the run before verification`
       return undefined
     },
-  }).map((check) =>
+  }).map((check, index) => {
     // An interrupted run says nothing about what it never got to measure.
-    stop?.reason === 'interrupted' && check.status === 'failed' && check.actual === null
-      ? { ...check, status: 'skipped' as const, note: 'not measured: run interrupted' }
-      : check,
-  )
+    if (stop?.reason === 'interrupted' && check.status === 'failed' && check.actual === null)
+      return { ...check, status: 'skipped' as const, note: 'not measured: run interrupted' }
+    // A drain that ended behind leaves loss unknown: the check fails, saying why (never "no data" alone).
+    const metric = config.slo[index]?.metric
+    if (behind && check.actual === null && metric?.kind === 'counter' && metric.name === 'lost')
+      return {
+        ...check,
+        note:
+          behind.kind === 'arriving'
+            ? `unknown: the drain ended while deliveries were still arriving — ${state.unseenAcked} unresolved`
+            : `unknown: the drain was too short to show the pipeline quiet — ${state.unseenAcked} unresolved`,
+      }
+    return check
+  })
   const judged = checks.filter((c) => c.status !== 'skipped')
   const sloPassed = judged.every((c) => c.passed)
 
@@ -125,12 +155,15 @@ export function buildResult(state: FinalState): RunResult {
         (config.shard?.count ?? 1) // a shard's share of the plan: the shards' targets add up to the run's
       : null
   const sentRate = sendRate(totals, windowMicros)
-  const achievedRate = deliveryRate(totals, windowMicros)
+  const achievedRate = deliveryRate(totals, windowMicros, drainCut && stop !== undefined)
   const pipelineFailure = state.pipeline?.failure
+  // A fault that could not be applied (or undone) means the run did not measure the scenario the config asked for:
+  // a broker-failure benchmark whose broker never froze must not pass.
+  const faultFailure = state.faults.find((fault) => fault.error !== null)
   const status: RunStatus =
     stop?.reason === 'interrupted'
       ? 'interrupted'
-      : sloPassed && !stop && pipelineFailure === undefined
+      : sloPassed && !stop && pipelineFailure === undefined && faultFailure === undefined
         ? 'passed'
         : 'failed'
   const metrics = summarize(state.latencies)
@@ -144,12 +177,14 @@ export function buildResult(state: FinalState): RunResult {
     exitCode: status === 'interrupted' ? 130 : status === 'passed' ? 0 : 1,
     reason:
       stop?.reason === 'interrupted'
-        ? 'interrupted (Ctrl-C): partial results'
+        ? `interrupted (${interruptedBy}): partial results`
         : stop?.reason === 'aborted'
           ? 'stopped early: an SLO failed (abortOnFail)'
           : pipelineFailure !== undefined
             ? `the pipeline failed: ${pipelineFailure}`
-            : undefined,
+            : faultFailure !== undefined
+              ? `fault "${faultFailure.name}" failed: ${faultFailure.error} — the run did not measure the scenario it was asked for`
+              : undefined,
     startedAt: state.startedAt.toISOString(),
     endedAt: state.endedAt.toISOString(),
     workers: config.workers,
@@ -161,7 +196,7 @@ export function buildResult(state: FinalState): RunResult {
     ...(corrected ? { corrected } : {}),
     rate: {
       target: targetRate === null ? null : round(targetRate),
-      sent: round(sentRate),
+      sent: measuredSeconds > 0 ? round(sentRate) : null,
       achieved: achievedRate === null ? null : round(achievedRate),
     },
     window: {
@@ -178,11 +213,12 @@ export function buildResult(state: FinalState): RunResult {
     operations: { insert: totals.inserts, update: totals.updates, delete: totals.deletes },
     lateShare: totals.sentMeasured > 0 ? totals.lateMeasured / totals.sentMeasured : 0,
     measuredSeconds: round(measuredSeconds),
+    seed: config.load.seed,
     phases: state.phases,
     errors: [...state.errors, ...(state.pipeline?.errors ?? [])],
     verification: state.verification,
     warnings: [
-      ...warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut }),
+      ...warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut, behind }),
       ...state.faultWarnings,
       ...scenario.warnings,
     ],
@@ -230,13 +266,10 @@ function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], seri
     }))
     episodes.push(...burstsOf(stages))
   }
-  episodes.sort((a, b) => a.start - b.start)
-  const recovery = episodes.map((episode) =>
-    measureRecovery(series, episode, {
-      baselineSeconds: config.recovery.baselineSeconds,
-      latencyFactor: config.recovery.latencyFactor,
-    }),
-  )
+  const recovery = measureRecoveries(series, episodes, {
+    baselineSeconds: config.recovery.baselineSeconds,
+    latencyFactor: config.recovery.latencyFactor,
+  })
   const never = recovery.filter((r) => r.time === null)
   const warnings = never.map(
     (r) =>
@@ -245,6 +278,33 @@ function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], seri
   const recoveryTimeMs =
     recovery.length === 0 || never.length > 0 ? null : Math.max(...recovery.map((r) => r.time!)) * 1e3
   return { recovery, backlogMax, recoveryTimeMs, warnings }
+}
+
+/**
+ * A drain that reached load.drainTimeout without showing the pipeline quiet:
+ * `arriving` when unseen events were still arriving in its last quiet period
+ * (behind, not losing), with the rate they arrived at (events/s) and about how
+ * long a drain at that rate would have needed in all (s); `short` when the
+ * drain was shorter than the quiet period itself (load.drainTimeout under 1 s),
+ * so quiet was never shown. Undefined when the drain finished, was cut short,
+ * or ended quiet (nothing arriving for a whole quiet period).
+ */
+function drainBehind(
+  state: FinalState,
+  drainCut: boolean,
+):
+  | { kind: 'arriving'; rate: number; neededSeconds: number; tail: DrainTail }
+  | { kind: 'short'; tail: DrainTail }
+  | undefined {
+  const tail = state.drainTail
+  const drain = state.phases.find((p) => p.name === 'drain')
+  if (drainCut || !tail || drain?.outcome !== 'deadline' || state.unseenAcked === 0) return undefined
+  if (tail.arrived > 0) {
+    const rate = tail.seconds > 0 ? tail.arrived / tail.seconds : Number.POSITIVE_INFINITY
+    return { kind: 'arriving', rate, neededSeconds: drain.seconds + state.unseenAcked / rate, tail }
+  }
+  // The drain is polled every 20 ms: a drain within 5 % of the quiet period has shown it.
+  return tail.seconds < tail.quietSeconds * 0.95 ? { kind: 'short', tail } : undefined
 }
 
 /** The measured window: the planned one, or up to the stop when the run was stopped before its end. */
@@ -263,6 +323,7 @@ function warningsFor(
     metrics: LatencySummaries
     stoppedBy: string
     drainCut: boolean
+    behind: ReturnType<typeof drainBehind>
   },
 ): string[] {
   const { config, totals } = state
@@ -280,6 +341,8 @@ function warningsFor(
     )
   }
   if (events.errors > 0) warnings.push(`${events.errors} operations failed to write (see errors)`)
+  const mixDrift = mixDriftOf(config, totals)
+  if (mixDrift) warnings.push(mixDrift)
   if (phase('load')?.outcome === 'deadline') {
     warnings.push(
       `load: the schedule was still running past its planned end at its deadline (the larger of load.drainTimeout and 30s after it), so it was stopped`,
@@ -296,14 +359,31 @@ function warningsFor(
       `drain: ${derived.stoppedBy} cut the drain short after ${waited.toFixed(1)}s; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost`,
     )
   }
-  if (events.lost > 0) {
+  if (derived.behind?.kind === 'short') {
     warnings.push(
-      `${events.lost} acknowledged events were not seen within the drain (${(phase('drain')?.seconds ?? 0).toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost (if the pipeline is only slow, a longer load.drainTimeout tells them apart); first seqs: ${state.unseenSample.join(', ')}`,
+      `drain: load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s is shorter than the ${derived.behind.tail.quietSeconds}s the pipeline must be quiet to call events lost; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost — set load.drainTimeout to at least ${Math.ceil(derived.behind.tail.quietSeconds)}s`,
+    )
+  }
+  if (derived.behind?.kind === 'arriving') {
+    const { rate, neededSeconds, tail } = derived.behind
+    warnings.push(
+      `drain: load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s ended while deliveries were still arriving (${tail.arrived} in its last ${tail.seconds.toFixed(1)}s, ${formatRate(rate)}); ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost — at that rate the drain needed about ${Math.ceil(neededSeconds)}s (set load.drainTimeout above that to tell late from lost); first seqs: ${state.unseenSample.join(', ')}`,
+    )
+  }
+  if (events.lost !== null && events.lost > 0) {
+    warnings.push(
+      `${events.lost} acknowledged events were not seen within the drain (${(phase('drain')?.seconds ?? 0).toFixed(1)}s of load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s) and count as lost: nothing arrived in the drain's last ${Math.min(state.drainTail?.quietSeconds ?? 0, phase('drain')?.seconds ?? 0).toFixed(1)}s (the pipeline was quiet); first seqs: ${state.unseenSample.join(', ')}`,
     )
   }
   if (phase('close')?.outcome === 'deadline') {
     warnings.push(
       `close: the workers did not stop their sinks and close within ${phase('close')!.seconds.toFixed(0)}s (deadline) and were terminated; their counters are as of their last snapshot`,
+    )
+  }
+  if (events.duplicates > 0) {
+    // No default check judges duplicates (at-least-once pipelines deliver some): say how many, so a PASS is read with it.
+    warnings.push(
+      `${events.duplicates} observations repeated an event already seen (${((events.duplicates / Math.max(1, events.observed)) * 100).toFixed(1)}% of the events observed); they are not counted as observed — add duplicates == 0 to slo to fail on them`,
     )
   }
   if (events.foreign > 0) {
@@ -327,6 +407,28 @@ function warningsFor(
     )
   }
   return warnings
+}
+
+/**
+ * When the operations the run did stray from `load.mix` beyond chance (10
+ * points, or four standard deviations of a share over this many operations):
+ * an update or delete needs a present key, so with none it becomes an insert
+ * (`load/keyspace.ts`), and a delete-heavy mix comes out half inserts.
+ */
+function mixDriftOf(config: ResolvedConfig, totals: CounterTotals): string | undefined {
+  const done = { insert: totals.inserts, update: totals.updates, delete: totals.deletes }
+  const n = done.insert + done.update + done.delete
+  if (n < 100) return undefined
+  const kinds = ['insert', 'update', 'delete'] as const
+  const strays = kinds.some((kind) => {
+    const planned = config.load.mix[kind]
+    const bound = Math.max(0.1, 4 * Math.sqrt((planned * (1 - planned)) / n))
+    return Math.abs(done[kind] / n - planned) > bound
+  })
+  if (!strays) return undefined
+  const shares = (share: (kind: (typeof kinds)[number]) => number) =>
+    kinds.map((kind) => `${kind} ${(share(kind) * 100).toFixed(0)}%`).join(', ')
+  return `load.mix asked for ${shares((k) => config.load.mix[k])}; the run did ${shares((k) => done[k] / n)} — an update or delete needs a present key, so with none it became an insert (keys start absent)`
 }
 
 /**

@@ -45,6 +45,18 @@ export const PHASE_DEADLINES = {
 } as const
 
 /**
+ * The quiet period that decides loss when a drain reaches `load.drainTimeout`
+ * with events still unseen (µs): a quarter of the drain timeout, at least 1 s
+ * and at most 10 s. If any of them arrived within this last stretch of the
+ * drain, the pipeline was still delivering (behind, not losing) and they are
+ * unresolved; only a drain that ended after this long with nothing arriving
+ * declares them lost (a drain shorter than this never does). docs/architecture.md, "Lost or unresolved".
+ */
+export function drainQuietMicros(drainTimeoutMicros: number): number {
+  return Math.min(10e6, Math.max(1e6, drainTimeoutMicros / 4))
+}
+
+/**
  * Wakes waiters when something the lifecycle waits for changed (a worker
  * message, a stop). Any number of waiters; each wait re-checks its condition.
  */

@@ -56,6 +56,9 @@ export interface WorkerCounters {
   observedMeasured: number
   firstMeasuredSeenAt: number
   lastMeasuredSeenAt: number
+  /** The earliest and latest intended time (epoch µs) among those observed events: the span they were offered over. */
+  firstMeasuredSeenIntended: number
+  lastMeasuredSeenIntended: number
   /** Seq + 1 of the highest operation this worker assigned; bounds the loss scan. */
   seqLimit: number
   /** Operations by kind. */

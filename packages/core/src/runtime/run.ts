@@ -6,6 +6,7 @@
  * `lifecycle.ts`; docs/architecture.md describes the whole flow.
  */
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { everyAligned, nowMicros } from '../clock.js'
@@ -24,12 +25,20 @@ import {
 import { formatShard, planWorker, START_AT_TOLERANCE_MICROS } from '../load/shard.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
+import { builtInReporters, whyNotWritable } from '../reporters/index.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
 import { startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
 import { Aggregator } from './aggregator.js'
-import { buildResult } from './build-result.js'
-import { ChangeSignal, type LifecyclePhase, PHASE_DEADLINES, type PhaseHooks, PhaseLog } from './lifecycle.js'
+import { buildResult, type DrainTail } from './build-result.js'
+import {
+  ChangeSignal,
+  drainQuietMicros,
+  type LifecyclePhase,
+  PHASE_DEADLINES,
+  type PhaseHooks,
+  PhaseLog,
+} from './lifecycle.js'
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
 import { PipelineRun } from './pipeline.js'
 
@@ -40,14 +49,20 @@ const MAX_TIMER_MICROS = 86_400e6
 export class RunControl {
   private readonly controller = new AbortController()
   reason: 'interrupted' | 'aborted' | undefined
+  /** What interrupted the run, as the result names it: `Ctrl-C`, `SIGTERM`, `SIGHUP`, …; undefined until stopped. */
+  by: string | undefined
   /** Epoch microseconds of the first `stop`. */
   stoppedAt = 0
   private listeners: Array<() => void> = []
 
-  /** Ends the schedule now; the run drains for at most 5 s and reports what it measured. */
-  stop(reason: 'interrupted' | 'aborted' = 'interrupted'): void {
+  /**
+   * Ends the schedule now; the run drains for at most 5 s and reports what it measured.
+   * `by` names what interrupted it (`SIGINT` is shown as `Ctrl-C`; default `Ctrl-C`).
+   */
+  stop(reason: 'interrupted' | 'aborted' = 'interrupted', by?: string): void {
     if (this.reason) return
     this.reason = reason
+    this.by = reason === 'aborted' ? 'abortOnFail' : by === undefined || by === 'SIGINT' ? 'Ctrl-C' : by
     this.stoppedAt = nowMicros()
     this.controller.abort()
     for (const listener of this.listeners) listener()
@@ -99,7 +114,9 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     signal: control.signal,
     log: (message) => reporters.log(redactUrl(message)),
   }
-  await reporters.add(await createPluginReporters(config, runContext))
+  // Report files that could not be written (each once): the run then ends with exit 3, never a silent 0.
+  const unwritten = new Set<string>()
+  await reporters.add(await createConfigReporters(config, runContext, unwritten))
   const phases = new PhaseLog(options.hooks ?? {}, runContext.log)
   const run = new BenchmarkRun(config, control, runId, reporters, phases)
   const preparations = await run.prepare(runContext)
@@ -118,17 +135,54 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     teardownFailures = await run.teardown(preparations)
   }
   // A teardown that could not reach its server left objects there: a runtime failure (exit 3), whatever the SLOs said.
-  if (teardownFailures.length > 0 && result.status !== 'interrupted') {
-    return { ...result, status: 'failed', exitCode: 3, reason: `runtime failure: ${teardownFailures[0]}` }
+  // So is a report file that could not be written: the run's result is not where the user will look for it.
+  const failure =
+    teardownFailures.length > 0 && result.status !== 'interrupted'
+      ? teardownFailures[0]
+      : unwritten.size > 0
+        ? `the run finished (${result.status}) but its report could not be written: ${[...unwritten].join('; ')}`
+        : undefined
+  if (failure !== undefined) {
+    const final: RunResult = {
+      ...result,
+      status: result.status === 'interrupted' ? 'interrupted' : 'failed',
+      exitCode: 3,
+      reason: `runtime failure: ${failure}`,
+    }
+    // The report was made before teardown (so a slow teardown never delays it): files are rewritten with the final status.
+    await reporters.runAmended(final)
+    return final
   }
   return result
 }
 
-/** Reporter plugins named in `config.reporters`, made with the run's real id and abort signal. */
-async function createPluginReporters(config: ResolvedConfig, context: RunContext): Promise<Reporter[]> {
+/**
+ * The reporters `config.reporters` names that write somewhere of their own: the built-in `json` and `junit`
+ * files, checked writable before anything runs (a ConfigError naming the entry), and reporter plugins, made
+ * with the run's real id and abort signal. A file that fails to write later is added to `unwritten`.
+ * Live output (`plain`, `summary`, `tui`) is the caller's choice, made from its terminal: not made here.
+ */
+async function createConfigReporters(
+  config: ResolvedConfig,
+  context: RunContext,
+  unwritten: Set<string>,
+): Promise<Reporter[]> {
   const made: Reporter[] = []
-  for (const spec of config.reporters) {
-    if (spec.kind !== 'plugin') continue
+  const origin = config.configPath ? path.basename(config.configPath) : 'config'
+  for (const [index, spec] of config.reporters.entries()) {
+    if (spec.kind === 'builtin') {
+      if (spec.name !== 'json' && spec.name !== 'junit') continue
+      const reporter = builtInReporters[spec.name](spec.options, { line: () => {}, color: false })
+      const file = String(spec.options.file)
+      const problem = whyNotWritable(file)
+      if (problem) {
+        throw new ConfigError(
+          `${origin}: reporters.${index}: cannot write the report to ${file}: ${problem} — choose another file`,
+        )
+      }
+      made.push(recordingFailures(reporter, file, unwritten))
+      continue
+    }
     const plugin = await importPlugin(spec.plugin.moduleUrl, spec.plugin.name)
     try {
       made.push(await plugin.createReporter!(spec.plugin.options, context))
@@ -139,6 +193,20 @@ async function createPluginReporters(config: ResolvedConfig, context: RunContext
     }
   }
   return made
+}
+
+/** A file reporter whose failures are recorded (the run ends with exit 3) instead of only logged. */
+function recordingFailures(reporter: Reporter, file: string, unwritten: Set<string>): Reporter {
+  const writing =
+    (hook: 'onRunEnd' | 'onRunAmended') =>
+    async (result: RunResult): Promise<void> => {
+      try {
+        await reporter[hook]?.(result)
+      } catch (error) {
+        unwritten.add(`${file} (${error instanceof Error ? error.message : String(error)})`)
+      }
+    }
+  return { onRunEnd: writing('onRunEnd'), onRunAmended: writing('onRunAmended') }
 }
 
 /** A plugin's main-thread preparation with the names its teardown errors need. */
@@ -295,7 +363,7 @@ class BenchmarkRun {
 
     // The drain: load.drainTimeout from when the writes settled (or were given up on), as without deadlines.
     await this.phases.start('drain')
-    const drained = await this.drain(() => capped(settledAt + drainBudget), settledAt)
+    const { drained, tail } = await this.drain(() => capped(settledAt + drainBudget), settledAt)
     await this.phases.end(this.outcome(drained))
 
     const verification = await this.close()
@@ -314,7 +382,9 @@ class BenchmarkRun {
       endedAt: new Date(),
       startAt,
       actualStartAt,
-      stop: this.control.reason ? { reason: this.control.reason, at: this.control.stoppedAt } : undefined,
+      stop: this.control.reason
+        ? { reason: this.control.reason, at: this.control.stoppedAt, by: this.control.by }
+        : undefined,
       timeBase: this.timeBase,
       totals,
       latencies: this.aggregator.total,
@@ -329,6 +399,7 @@ class BenchmarkRun {
       intervals: this.aggregator.intervals,
       histograms: this.aggregator.encodedTotals(),
       unseenAcked,
+      drainTail: tail,
       unseenSample: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, 10) : [],
       phases: this.phases.records,
       faults: faultRecords,
@@ -558,33 +629,57 @@ class BenchmarkRun {
     })
   }
 
-  /** Phase `drain`: until every acknowledged event was seen, or the budget ends. */
-  private async drain(budgetEnd: () => number, since: number): Promise<boolean> {
+  /**
+   * Phase `drain`: until every acknowledged event was seen, or the budget ends.
+   * `tail` is the evidence for lost versus unresolved: how many unseen events
+   * arrived in the drain's last `drainQuietMicros` (or all of it, if shorter).
+   */
+  private async drain(
+    budgetEnd: () => number,
+    since: number,
+  ): Promise<{ drained: boolean; tail: DrainTail }> {
     let scanFrom = 0
     let lastNote = nowMicros()
+    const quiet = drainQuietMicros(this.config.load.drainTimeoutMicros)
+    // (time µs, unseen) at each poll, trimmed to the quiet period: one entry per 20 ms at most.
+    const samples: Array<[number, number]> = []
     const unseen = () => {
       const scan = this.tracker.scanUnseenAcked(this.aggregator.totals().seqLimit, scanFrom)
       scanFrom = scan.firstWord
       return scan.unseen
     }
-    return this.changed.waitFor(
+    const drained = await this.changed.waitFor(
       () => {
         if (this.failure !== undefined) return false
         const left = unseen()
+        const now = nowMicros()
+        samples.push([now, left])
+        while (samples.length > 2 && samples[1]![0] <= now - quiet) samples.shift()
         // Say what the run is waiting for, so a stuck pipeline never looks like a hung tool.
-        if (left > 0 && nowMicros() - lastNote >= 5e6) {
-          const waited = (nowMicros() - since) / 1e6
-          const more = Math.max(0, (budgetEnd() - nowMicros()) / 1e6)
+        if (left > 0 && now - lastNote >= 5e6) {
+          const waited = (now - since) / 1e6
+          const more = Math.max(0, (budgetEnd() - now) / 1e6)
           this.reporters.log(
             `draining for ${waited.toFixed(0)}s: ${left} events still in the pipeline; waiting up to ${more.toFixed(0)}s more`,
           )
-          lastNote = nowMicros()
+          lastNote = now
         }
         return left === 0
       },
       () => (this.failure !== undefined ? 0 : budgetEnd()),
       DRAIN_POLL_MICROS,
     )
+    const end = nowMicros()
+    const left = unseen()
+    const [from, leftThen] = samples[0] ?? [end, left]
+    return {
+      drained,
+      tail: {
+        seconds: (end - from) / 1e6,
+        arrived: Math.max(0, leftThen - left),
+        quietSeconds: quiet / 1e6,
+      },
+    }
   }
 
   /** Phase `close`: workers stop their sinks, verify if asked, close; a worker past the deadline is terminated. */
@@ -726,6 +821,10 @@ class ReporterFanout {
 
   async runEnd(result: RunResult): Promise<void> {
     for (const r of this.reporters) await this.call(() => r.onRunEnd?.(result), 'onRunEnd')
+  }
+
+  async runAmended(result: RunResult): Promise<void> {
+    for (const r of this.reporters) await this.call(() => r.onRunAmended?.(result), 'onRunAmended')
   }
 
   private async call(hook: () => void | Promise<void>, name: string): Promise<void> {

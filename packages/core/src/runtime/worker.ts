@@ -90,6 +90,8 @@ class Shard {
     observedMeasured: 0,
     firstMeasuredSeenAt: Number.POSITIVE_INFINITY,
     lastMeasuredSeenAt: Number.NEGATIVE_INFINITY,
+    firstMeasuredSeenIntended: Number.POSITIVE_INFINITY,
+    lastMeasuredSeenIntended: Number.NEGATIVE_INFINITY,
     seqLimit: 0,
     inserts: 0,
     updates: 0,
@@ -423,6 +425,8 @@ class Shard {
           counters.observedMeasured++
           if (seenAt < counters.firstMeasuredSeenAt) counters.firstMeasuredSeenAt = seenAt
           if (seenAt > counters.lastMeasuredSeenAt) counters.lastMeasuredSeenAt = seenAt
+          if (intendedAt < counters.firstMeasuredSeenIntended) counters.firstMeasuredSeenIntended = intendedAt
+          if (intendedAt > counters.lastMeasuredSeenIntended) counters.lastMeasuredSeenIntended = intendedAt
         }
         const set = measured ? this.measured : this.warmup
         if (committedAt === undefined) {

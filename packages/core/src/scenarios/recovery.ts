@@ -7,7 +7,9 @@
  * - backlog at an interval's end = events sent − failed writes − observed:
  *   what the pipeline (and the source's unacknowledged writes) still owes;
  * - baseline = the highest backlog, and the highest interval e2e p99, over the
- *   `baselineSeconds` before the episode started;
+ *   `baselineSeconds` before the episode started, but never reaching back past
+ *   the previous episode's recovery (or its end, if it never recovered): a
+ *   burst's backlog is not the level a later fault must come back to;
  * - recovered at the first interval end at or after the episode's end where
  *   the backlog is at most baseline + `backlogSlack`, and that interval's e2e
  *   p99 is at most `latencyFactor` × the baseline p99 or `latencySlackMs` above
@@ -55,6 +57,8 @@ export interface RecoveryOptions {
   readonly backlogSlack?: number
   /** Milliseconds of e2e p99 above the baseline still counted as recovered. @default 10 */
   readonly latencySlackMs?: number
+  /** Seconds from the schedule's start before which the baseline does not look (the previous episode's recovery). */
+  readonly baselineFrom?: number
 }
 
 /** What one episode did to the pipeline; times in seconds, rates in events/s. */
@@ -89,7 +93,8 @@ export function measureRecovery(
   const latencyFactor = options.latencyFactor ?? 2
   const slack = options.backlogSlack ?? 10
   const latencySlack = options.latencySlackMs ?? 10
-  const before = series.filter((p) => p.t <= episode.start && p.t > episode.start - baselineSeconds)
+  const from = Math.max(episode.start - baselineSeconds, options.baselineFrom ?? Number.NEGATIVE_INFINITY)
+  const before = series.filter((p) => p.t <= episode.start && p.t > from)
   const baselineBacklog = before.length > 0 ? Math.max(...before.map((p) => p.backlog)) : 0
   const p99s = before.map((p) => p.e2eP99).filter((v): v is number => v !== null)
   const baselineE2eP99 = p99s.length > 0 ? Math.max(...p99s) : null
@@ -139,6 +144,31 @@ export function measureRecovery(
     catchUpRate: drainSeconds > 0 ? (stillBehind!.observed - drainFrom!.observed) / drainSeconds : null,
     drainRate: drainSeconds > 0 ? (drainFrom!.backlog - stillBehind!.backlog) / drainSeconds : null,
   }
+}
+
+/**
+ * Recovery after each episode, in start order; each one's baseline starts no
+ * earlier than the previous episode's recovery (its end plus its recovery
+ * time, or its end when it never recovered).
+ */
+export function measureRecoveries(
+  series: readonly BacklogPoint[],
+  episodes: readonly Episode[],
+  options: Omit<RecoveryOptions, 'baselineFrom'> = {},
+): Recovery[] {
+  const sorted = [...episodes].sort((a, b) => a.start - b.start)
+  const recoveries: Recovery[] = []
+  let baselineFrom: number | undefined
+  for (const episode of sorted) {
+    const recovery = measureRecovery(series, episode, {
+      ...options,
+      ...(baselineFrom === undefined ? {} : { baselineFrom }),
+    })
+    recoveries.push(recovery)
+    const settled = recovery.end + (recovery.time ?? 0)
+    baselineFrom = Math.max(baselineFrom ?? settled, settled)
+  }
+  return recoveries
 }
 
 /** A held stage (`rate`) planned higher than both its neighbours is a burst; times in seconds. */

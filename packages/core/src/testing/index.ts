@@ -106,7 +106,7 @@ export async function checkPlugin(options: ConformanceOptions): Promise<Conforma
     )
   if (e.acked + e.errors !== e.sent)
     failures.push(`${e.sent - e.acked - e.errors} writes were neither acknowledged nor failed`)
-  failures.push(...lossFailures(record, e.lost))
+  failures.push(...lossFailures(record, e.lost ?? 0))
   if (e.duplicates > 0) failures.push(`${e.duplicates} events were observed more than once`)
   if (e.outOfOrder > 0)
     failures.push(

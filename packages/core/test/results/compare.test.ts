@@ -54,6 +54,20 @@ describe('compareResults', () => {
     expect(c.figures.find((f) => f.figure.name === 'e2e.p90')!.baseline).toBeGreaterThan(0)
   })
 
+  it('prints counts as whole numbers, never 31.0', () => {
+    const events = (lost: number) => ({ ...baseline.events, lost, duplicates: 31 })
+    const a = makeResult({ e2e: [1000] }, { events: events(31) })
+    const b = makeResult({ e2e: [1000] }, { events: events(2404) })
+    const text = formatComparison(compareResults(a, b, parseGates('lost > +10')), {
+      baseline: 'a',
+      candidate: 'b',
+    })
+    expect(text).toMatch(/^lost\s+31\s+2,404\s/m)
+    expect(text).toMatch(/^duplicates\s+31\s+31\s/m)
+    expect(text).toMatch(/✗ CROSSED\s+lost > \+10\s+change 2,373/)
+    expect(text).not.toMatch(/\b31\.0\b/)
+  })
+
   it('holds every gate between a run and itself', () => {
     const c = compareResults(baseline, baseline, parseGates('e2e.p99 > +0%, throughput < -0%, lost > 0'))
     expect(c.gates.every((g) => !g.crossed)).toBe(true)

@@ -66,6 +66,23 @@ describe('mergeResults', () => {
     expect(merged.exitCode).toBe(1)
   })
 
+  it('skips recovery.time and backlog.max with the reason, as a run does, instead of failing them for no data', () => {
+    const slo = [parseSlo('recovery.time < 30s'), parseSlo('backlog.max < 1000'), parseSlo('e2e.p99 < 1s')]
+    const merged = mergeResults(inputs, { slo })
+    expect(merged.slo.checks.map((c) => c.status)).toEqual(['skipped', 'skipped', 'passed'])
+    expect(merged.slo.checks[0]!.note).toBe(
+      "not measured: recovery.time is per run — see each input's recovery",
+    )
+    expect(merged.slo.passed).toBe(true)
+    expect(merged.status).toBe('passed')
+    // One input with no fault and no burst: nothing to recover from, said so.
+    const one = mergeResults([inputs[0]!], { slo: [slo[0]!] })
+    expect(one.slo.checks[0]).toMatchObject({
+      status: 'skipped',
+      note: 'not measured: the run had no fault and no burst to recover from',
+    })
+  })
+
   it("uses the inputs' own SLO checks when none are given, and an interrupted input makes it interrupted", () => {
     const checks = [{ expression: 'lost == 0', actual: 0, passed: true }]
     const a = makeResult({ e2e: [1000] }, { slo: { passed: true, checks } })

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { type BacklogPoint, burstsOf, measureRecovery } from '../../src/scenarios/recovery.js'
+import {
+  type BacklogPoint,
+  burstsOf,
+  measureRecoveries,
+  measureRecovery,
+} from '../../src/scenarios/recovery.js'
 
 /** A pipeline that delivers at most `cap`/s, fed `rateAt(t)`/s, sampled every 0.1 s. */
 function simulate(rateAt: (t: number) => number, cap: number, seconds: number): BacklogPoint[] {
@@ -34,6 +39,23 @@ describe('measureRecovery', () => {
     expect(recovery.catchUpRate).toBeCloseTo(2000, -1)
     expect(recovery.drainRate).toBeCloseTo(1900, -1)
     expect(recovery.baselineE2eP99).toBe(2)
+  })
+
+  it("a no-op fault after a burst takes its baseline after the burst's recovery, not from its backlog", () => {
+    // Burst 10–20 s on a 2,000/s pipeline (recovered near 36 s); a fault at 40 s that does nothing.
+    const series = simulate((t) => (t > 10 && t <= 20 ? 5000 : 100), 2000, 60)
+    const fault = { label: 'fault noop', start: 40, end: 41 }
+    const [burst, after] = measureRecoveries(series, [fault, { label: 'burst 5000/s', start: 10, end: 20 }])
+    expect(burst!.label).toBe('burst 5000/s')
+    expect(burst!.time).toBeGreaterThan(15.5)
+    // The 10 s before the fault reach back into the burst's drain (backlog in the thousands at 30 s)…
+    expect(measureRecovery(series, fault).baselineBacklog).toBeGreaterThan(5000)
+    // …but the baseline stops at the burst's recovery: the pipeline's quiet level.
+    expect(after!.label).toBe('fault noop')
+    expect(after!.baselineBacklog).toBeLessThanOrEqual(10)
+    expect(after!.baselineE2eP99).toBe(2)
+    expect(after!.backlogMax).toBeLessThanOrEqual(10)
+    expect(after!.time).toBe(0)
   })
 
   it('catch-up is the replay throughput: the interval in which the backlog ran out does not dilute it', () => {

@@ -24,9 +24,9 @@ export function Counters(props: { snapshot: RunSnapshot | undefined; rows: 0 | 1
       {count('unacked', e?.inFlight)}
       {count('backlog', e && Math.max(0, e.sent - e.errors - e.observed))}
       {/* Loss and unresolved are decided after the drain: the last frame shows the result's. */}
-      {snapshot?.phase === 'done' ? count('lost', e?.lost, true) : null}
+      {snapshot?.phase === 'done' ? count('lost', e?.lost ?? undefined, true) : null}
       {snapshot?.phase === 'done' ? count('unresolved', e?.unresolved, true) : null}
-      {count('lost', e?.lost, true)}
+      {count('lost', e?.lost ?? undefined, true)}
     </>
   )
   const second = (

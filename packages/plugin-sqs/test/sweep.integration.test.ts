@@ -1,0 +1,119 @@
+/** Queues of dead runs: a run killed with kill -9 leaves its queue; the next run and `cdcb clean` find and delete it. */
+import { spawn } from 'node:child_process'
+import { hostname } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs'
+import { describe, expect, it } from 'vitest'
+import plugin from '../src/index.js'
+import { optionsSchema } from '../src/options.js'
+import { endpoint, queuesNamed, runSqs, testClient, uniqueQueue } from './helpers.js'
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const CLI = path.join(ROOT, 'packages/cli/bin/run.js')
+
+/** A pid that no process has: one that just exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true')
+  await new Promise((resolve) => child.on('exit', resolve))
+  return child.pid!
+}
+
+async function until(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+describe.skipIf(!endpoint)('queues left by dead runs', () => {
+  it('a run killed with kill -9 leaves its queue; the next run on that name says what it held and deletes it first', async () => {
+    const queue = uniqueQueue('killed')
+    const args = [CLI, 'run', '--config', 'examples/sqs/bench.config.ts', '--duration', '60s', '--rate', '50']
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, CI: '1', NO_COLOR: '1', SQS_ENDPOINT: endpoint, SQS_QUEUE: queue },
+      stdio: 'ignore',
+    })
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    try {
+      await until(async () => (await queuesNamed(queue)).length === 1, 'the run to create its queue')
+      await new Promise((resolve) => setTimeout(resolve, 2000)) // some messages sent
+    } finally {
+      child.kill('SIGKILL')
+      await exited
+    }
+    // Teardown never ran: the queue is still there.
+    expect(await queuesNamed(queue)).toEqual([queue])
+
+    const { result, logs } = await runSqs({
+      source: { queue },
+      load: { rate: 50, duration: '1s', keys: 100, drainTimeout: '20s' },
+    })
+    const swept = logs.filter((line) => line.includes('was left by cdcb run'))
+    expect(swept, logs.join('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^sqs: queue ${queue} was left by cdcb run \\S+ \\(its cdcb process ${child.pid} on this host is gone\\), holding about \\d+ messages; deleted it$`,
+        ),
+      ),
+    ])
+    expect(logs).toContain(`sqs: created queue ${queue}`)
+    // The new run saw only its own messages: the dead run's went with its queue.
+    expect(result.events.observed).toBe(50)
+    expect(result.plugins.sink?.foreign).toBe(0)
+    expect(result.events.lost).toBe(0)
+    expect(await queuesNamed(queue)).toEqual([])
+  })
+
+  it('cdcb clean: reports and deletes only queues of dead cdcb runs; --dry-run only reports', async () => {
+    const stem = uniqueQueue('clean')
+    const client = testClient()
+    const dead = await deadPid()
+    const make = async (name: string, tags?: Record<string, string>) => {
+      const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, tags }))
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'left behind' }))
+    }
+    try {
+      await make(`${stem}-1`, { 'cdcb:owned': 'run deadrun1', 'cdcb:process': `${hostname()} ${dead}` })
+      await make(`${stem}-2`, { 'cdcb:owned': 'run liverun', 'cdcb:process': `${hostname()} ${process.pid}` })
+      await make(`${stem}-3`, { 'cdcb:owned': 'run elsewhere', 'cdcb:process': `other-host-xyz ${dead}` })
+      await make(`${stem}-4`) // not cdcb's
+      const options = optionsSchema.parse({ endpoint, queue: stem, queues: 4 })
+      const dry: string[] = []
+      await plugin.clean!('source', options, { dryRun: true, log: (m) => dry.push(m) })
+      expect(dry).toEqual([
+        `sqs: queue ${stem}-1 was left by cdcb run deadrun1 (its cdcb process ${dead} on this host is gone), holding about 1 messages; would delete it (--dry-run)`,
+        `sqs: queue ${stem}-2 belongs to cdcb run liverun, which may still run (its cdcb process ${process.pid} is running); left in place`,
+        `sqs: queue ${stem}-3 belongs to cdcb run elsewhere, which may still run (its cdcb ran on host other-host-xyz); left in place`,
+      ])
+      expect(await queuesNamed(stem)).toHaveLength(4)
+      const done: string[] = []
+      await plugin.clean!('source', options, { dryRun: false, log: (m) => done.push(m) })
+      expect(done[0]).toMatch(/; deleted it$/)
+      expect((await queuesNamed(stem)).sort()).toEqual([`${stem}-2`, `${stem}-3`, `${stem}-4`])
+      // What was left is untouched: its message is still there.
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: `${stem}-2` }))
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      )
+      expect(Attributes?.ApproximateNumberOfMessages).toBe('1')
+      const again: string[] = []
+      await plugin.clean!('sink', options, { dryRun: false, log: (m) => again.push(m) })
+      expect(again).toEqual([]) // only the source slot cleans: the sink names the same queues
+    } finally {
+      for (const name of await queuesNamed(stem)) {
+        const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }))
+        await client.send(new DeleteQueueCommand({ QueueUrl }))
+      }
+      client.destroy()
+    }
+  })
+})
