@@ -58,7 +58,14 @@ function writeConfigFile(table: string, seed: number | null = 7): string {
       source: { plugin: 'postgres', options: { url: server.sourceUrl, table, pool: 2 } },
       sink: { plugin: 'postgres', options: { url: server.sourceUrl, table, mode: 'logical' } },
       verify: { plugin: 'postgres', options: { url: server.sourceUrl, table } },
-      load: { rate: 300, duration: '4s', warmup: '0s', keys: 500, seed: seed ?? undefined, drainTimeout: '20s' },
+      load: {
+        rate: 300,
+        duration: '4s',
+        warmup: '0s',
+        keys: 500,
+        seed: seed ?? undefined,
+        drainTimeout: '20s',
+      },
       slo: { lost: '== 0', duplicates: '== 0', verified: '== 100%' },
     }),
   )
