@@ -4,13 +4,14 @@
  * sink's receivers read all four, the verifier checks all four. The queues
  * `cdcb-example-1` … `cdcb-example-4` are created for the run and deleted after it.
  *
- * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:9324; set it empty for
+ * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:$SQS_PORT, 9324 when
+ * SQS_PORT is unset, as `npm run services` uses it; set it empty for
  * AWS), SQS_QUEUE (the names' stem).
  */
 import { defineConfig } from '@cdcb/core'
 import { sqs } from '@cdcb/plugin-sqs'
 
-const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
+const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
 const queues = sqs({
   endpoint: endpoint || undefined,
   queue: process.env.SQS_QUEUE ?? 'cdcb-example',

@@ -4,7 +4,8 @@
  * receivers take to recover (backlog back to its level before the burst, e2e
  * p99 within 2× of it) — the guide's "recovery < 30 s".
  *
- * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:9324; set it empty for
+ * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:$SQS_PORT, 9324 when
+ * SQS_PORT is unset, as `npm run services` uses it; set it empty for
  * AWS), SQS_QUEUE. SQS_TIME_SCALE and SQS_RATE_SCALE (default 1) shrink the
  * stages' lengths and rates alike, for a quick try or a test
  * (`SQS_TIME_SCALE=0.2 SQS_RATE_SCALE=0.1`).
@@ -12,7 +13,7 @@
 import { defineConfig } from '@cdcb/core'
 import { sqs } from '@cdcb/plugin-sqs'
 
-const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
+const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
 const queue = sqs({ endpoint: endpoint || undefined, queue: process.env.SQS_QUEUE ?? 'cdcb-example' })
 const time = Number(process.env.SQS_TIME_SCALE ?? 1)
 const rate = Number(process.env.SQS_RATE_SCALE ?? 1)

@@ -8,14 +8,15 @@
  *
  * The process is the ElasticMQ that `npm run services -- up sqs` started, found
  * through the pid file the services harness writes (SQS_PID_FILE to name
- * another). SQS_ENDPOINT (default http://127.0.0.1:9324), SQS_QUEUE (ends in
+ * another). SQS_ENDPOINT (default http://127.0.0.1:$SQS_PORT,
+ * SQS_PORT defaulting to 9324 as in `npm run services`), SQS_QUEUE (ends in
  * .fifo). SQS_TIME_SCALE (default 1) shortens the run and the fault alike.
  */
 import { defineConfig } from '@cdcb/core'
 import { sqs } from '@cdcb/plugin-sqs'
 import { servicePaths } from '../../services/lib/paths.mjs'
 
-const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
+const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
 const queue = sqs({ endpoint, queue: process.env.SQS_QUEUE ?? 'cdcb-example.fifo' })
 const time = Number(process.env.SQS_TIME_SCALE ?? 1)
 const seconds = (s: number) => `${Math.max(1, Math.round(s * time))}s`

@@ -4,16 +4,17 @@
  * group; the bridge keys each Kafka record by the key, so a key's records land
  * in one partition. The guide's FIFO criteria: no duplicates, each key in order.
  *
- * SQS_ENDPOINT (default http://127.0.0.1:9324), KAFKA_BROKERS (default
- * 127.0.0.1:9092), SQS_BRIDGE_FIFO_QUEUE (default cdcb-bridge.fifo) and
+ * SQS_ENDPOINT (default http://127.0.0.1:$SQS_PORT,
+ * SQS_PORT defaulting to 9324 as in `npm run services`), KAFKA_BROKERS (default
+ * 127.0.0.1:$KAFKA_PORT, 9092 when KAFKA_PORT is unset), SQS_BRIDGE_FIFO_QUEUE (default cdcb-bridge.fifo) and
  * SQS_BRIDGE_FIFO_TOPIC (default cdcb-bridge-fifo), as the bridge service uses them.
  */
 import { defineConfig } from '@cdcb/core'
 import { kafka } from '@cdcb/plugin-kafka'
 import { sqs } from '@cdcb/plugin-sqs'
 
-const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
-const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'
+const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
+const brokers = process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`
 const queue = process.env.SQS_BRIDGE_FIFO_QUEUE ?? 'cdcb-bridge.fifo'
 const topic = process.env.SQS_BRIDGE_FIFO_TOPIC ?? 'cdcb-bridge-fifo'
 

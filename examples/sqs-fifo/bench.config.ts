@@ -3,13 +3,14 @@
  * group (ordered), each message carries a deduplication id from the run id and
  * its seq. FIFO adds the guide's FIFO criteria: no duplicates, each key in order.
  *
- * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:9324; set it empty for
+ * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:$SQS_PORT, 9324 when
+ * SQS_PORT is unset, as `npm run services` uses it; set it empty for
  * AWS), SQS_QUEUE (must end in .fifo).
  */
 import { defineConfig } from '@cdcb/core'
 import { sqs } from '@cdcb/plugin-sqs'
 
-const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
+const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
 const queue = sqs({ endpoint: endpoint || undefined, queue: process.env.SQS_QUEUE ?? 'cdcb-example.fifo' })
 
 export default defineConfig({

@@ -6,16 +6,17 @@
  * Kafka Connect SQS source benchmarking guide (500 msg/s of 10 KB for 10
  * minutes), the SLOs its KPIs.
  *
- * SQS_ENDPOINT (default http://127.0.0.1:9324), KAFKA_BROKERS (default
- * 127.0.0.1:9092), SQS_BRIDGE_QUEUE and SQS_BRIDGE_TOPIC (default cdcb-bridge,
+ * SQS_ENDPOINT (default http://127.0.0.1:$SQS_PORT,
+ * SQS_PORT defaulting to 9324 as in `npm run services`), KAFKA_BROKERS (default
+ * 127.0.0.1:$KAFKA_PORT, 9092 when KAFKA_PORT is unset), SQS_BRIDGE_QUEUE and SQS_BRIDGE_TOPIC (default cdcb-bridge,
  * as the bridge service uses them).
  */
 import { defineConfig } from '@cdcb/core'
 import { kafka } from '@cdcb/plugin-kafka'
 import { sqs } from '@cdcb/plugin-sqs'
 
-const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
-const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'
+const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
+const brokers = process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`
 const queue = process.env.SQS_BRIDGE_QUEUE ?? 'cdcb-bridge'
 const topic = process.env.SQS_BRIDGE_TOPIC ?? 'cdcb-bridge'
 

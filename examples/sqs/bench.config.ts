@@ -4,13 +4,14 @@
  * its queue: 500 messages/s of 10 KB for 10 minutes (300,000 messages), against the guide's KPIs.
  * The queue is created for the run and deleted after it.
  *
- * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:9324; set it empty for
+ * SQS_ENDPOINT (default ElasticMQ's http://127.0.0.1:$SQS_PORT, 9324 when
+ * SQS_PORT is unset, as `npm run services` uses it; set it empty for
  * AWS, with AWS_REGION and credentials in the environment), SQS_QUEUE.
  */
 import { defineConfig } from '@cdcb/core'
 import { sqs } from '@cdcb/plugin-sqs'
 
-const endpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324'
+const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
 const queue = sqs({ endpoint: endpoint || undefined, queue: process.env.SQS_QUEUE ?? 'cdcb-example' })
 
 export default defineConfig({

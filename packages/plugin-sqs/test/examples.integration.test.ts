@@ -1,6 +1,6 @@
 /** The SQS examples, shortened, run by the built `cdcb` binary as a user would. */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,7 +22,7 @@ function runExample(
   {
     flags = ['--duration', '4s', '--rate', '100'],
     env = {},
-  }: { flags?: string[]; env?: Record<string, string> } = {},
+  }: { flags?: string[]; env?: Record<string, string | undefined> } = {},
 ): Promise<{ code: number | null; output: string; result: RunResult }> {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-example-')), 'result.json')
   const args = [CLI, 'run', '--config', `examples/${example}/bench.config.ts`, ...flags]
@@ -45,6 +45,45 @@ function runExample(
     })
   })
 }
+
+describe.skipIf(!endpoint)('the examples find the servers where `npm run services` puts them', () => {
+  it('examples/sqs runs against ElasticMQ given only SQS_PORT (no SQS_ENDPOINT)', async () => {
+    const url = new URL(endpoint!)
+    const queue = uniqueQueue('port')
+    const { code, output, result } = await runExample('sqs', queue, {
+      flags: ['--duration', '2s', '--rate', '50'],
+      env: { SQS_ENDPOINT: undefined, SQS_PORT: url.port },
+    })
+    expect([0, 1], output).toContain(code)
+    expect(result.events.observed).toBe(100)
+    expect(await queuesNamed(queue)).toEqual([])
+  })
+
+  it('every examples/sqs* config defaults to SQS_PORT and KAFKA_PORT, as the services harness does', async () => {
+    const saved = { ...process.env }
+    try {
+      delete process.env.SQS_ENDPOINT
+      delete process.env.KAFKA_BROKERS
+      process.env.SQS_PORT = '19999'
+      process.env.KAFKA_PORT = '19998'
+      const examples = readdirSync(path.join(ROOT, 'examples')).filter((name) => name.startsWith('sqs'))
+      expect(examples.length).toBe(7)
+      for (const example of examples) {
+        const file = path.join(ROOT, 'examples', example, 'bench.config.ts')
+        const config = (await import(`${file}?port`)).default as Record<string, unknown>
+        const text = JSON.stringify(config)
+        expect(text, example).toContain('http://127.0.0.1:19999')
+        expect(text, example).not.toContain(':9324')
+        if (example.includes('kafka')) {
+          expect(text, example).toContain('127.0.0.1:19998')
+          expect(text, example).not.toContain(':9092')
+        }
+      }
+    } finally {
+      process.env = saved
+    }
+  })
+})
 
 describe.skipIf(!endpoint)('examples/sqs and examples/sqs-fifo, shortened', () => {
   for (const [example, fifo] of [
