@@ -12,8 +12,11 @@ import { defineConfig } from '@cdcb/core'
 import { sqs } from '@cdcb/plugin-sqs'
 
 const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
+// The guide's latency KPIs are about delivery to a consumer: with committedAt 'observed',
+// e2e = intended time → received by cdcb's receiver (not → SentTimestamp, when SQS accepted it).
 const queues = sqs({
   endpoint: endpoint || undefined,
+  committedAt: 'observed',
   queue: process.env.SQS_QUEUE ?? 'cdcb-example',
   queues: 4,
 })

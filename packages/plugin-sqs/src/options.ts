@@ -144,7 +144,9 @@ export const optionsSchema = z
      * finds them: seqs the source acknowledges without sending (loss) or sends
      * twice with distinct deduplication ids (duplicates); a sink that never
      * deletes (every message comes back after the visibility timeout), or
-     * leaves some seqs unobserved in the queue. Never set it in a real benchmark.
+     * leaves some seqs unobserved in the queue; a slow receiver (`sinkReceiveDelay`:
+     * each receiver waits that long after every receive before it hands the
+     * messages on). Never set it in a real benchmark.
      */
     testing: z
       .strictObject({
@@ -152,6 +154,7 @@ export const optionsSchema = z
         duplicateSeqs: seqList.optional(),
         sinkNeverDeletes: z.boolean().optional(),
         sinkIgnoreSeqs: seqList.optional(),
+        sinkReceiveDelay: duration.optional(),
       })
       .optional(),
   })

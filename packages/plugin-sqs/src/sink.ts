@@ -46,6 +46,8 @@ class SqsSink implements Sink {
   private readonly sentTime: boolean
   private readonly neverDelete: boolean
   private readonly ignore: ReadonlySet<number>
+  /** testing.sinkReceiveDelay in ms: a slow receiver, 0 when unset. */
+  private readonly receiveDelayMs: number
   private readonly errors = new ErrorCounts()
   private readonly counts = {
     received: 0,
@@ -74,6 +76,8 @@ class SqsSink implements Sink {
     this.stampResolutionMicros = this.sentTime ? 1000 : 0
     this.neverDelete = options.testing?.sinkNeverDeletes === true
     this.ignore = new Set(options.testing?.sinkIgnoreSeqs ?? [])
+    const delay = options.testing?.sinkReceiveDelay
+    this.receiveDelayMs = delay === undefined ? 0 : millis(delay)
   }
 
   async start(observer: Observer): Promise<void> {
@@ -122,6 +126,7 @@ class SqsSink implements Sink {
         this.counts.emptyReceives++
         continue
       }
+      if (this.receiveDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.receiveDelayMs))
       const toDelete = this.onMessages(messages)
       if (toDelete.length > 0 && !this.neverDelete) await this.deleteBatch(queueUrl, toDelete)
     }

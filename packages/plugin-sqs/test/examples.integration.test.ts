@@ -25,7 +25,8 @@ function runExample(
   }: { flags?: string[]; env?: Record<string, string | undefined> } = {},
 ): Promise<{ code: number | null; output: string; result: RunResult }> {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-example-')), 'result.json')
-  const args = [CLI, 'run', '--config', `examples/${example}/bench.config.ts`, ...flags]
+  const config = example.includes('/') ? example : `examples/${example}/bench.config.ts`
+  const args = [CLI, 'run', '--config', config, ...flags]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...args, '--out', out, '--workers', '2'], {
       cwd: ROOT,
@@ -110,6 +111,30 @@ describe.skipIf(!endpoint)('examples/sqs and examples/sqs-fifo, shortened', () =
       expect(await queuesNamed(queue)).toEqual([])
     })
   }
+})
+
+describe.skipIf(!endpoint)('the SQS-only examples gate latency on delivery to the receiver', () => {
+  it('examples/sqs with a receiver slowed by 1 s per receive fails its e2e SLOs, counts intact', async () => {
+    const queue = uniqueQueue('slow')
+    const { code, output, result } = await runExample(
+      'packages/plugin-sqs/test/fixtures/slow-receiver.config.ts',
+      queue,
+      {
+        flags: ['--duration', '3s', '--rate', '100'],
+      },
+    )
+    expect(code, output).toBe(1)
+    expect(result.timeBase).toMatch(/observed by cdcb/)
+    expect(result.events.observed).toBe(300)
+    expect(result.events.lost).toBe(0)
+    // Every message waited at least the 1 s delay after its receive: e2e is intended → received.
+    expect(result.metrics.e2e.p50).toBeGreaterThan(1000)
+    expect(result.metrics.detect.count).toBe(0)
+    const check = (expression: string) => result.slo.checks.find((c) => c.expression.startsWith(expression))
+    expect(check('e2e.p50')?.status, output).toBe('failed')
+    expect(check('lost')?.status).toBe('passed')
+    expect(await queuesNamed(queue)).toEqual([])
+  })
 })
 
 describe.skipIf(!endpoint)("the guide's other SQS scenarios as examples, shortened", () => {
