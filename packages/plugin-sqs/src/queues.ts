@@ -13,7 +13,9 @@
  * queue of another cdcb run whose process on this host is gone, it says what
  * that queue held and deletes it before creating its own; `cdcb clean` does the
  * same for every queue under the config's names. A queue whose run may still
- * live (its process runs, or it ran on another host) is never touched.
+ * live (its process runs, or it ran on another host) is never touched, and a
+ * run whose queue belongs to a live run on this host refuses to start
+ * (ConfigError, exit 2) rather than write into it.
  */
 import { hostname } from 'node:os'
 import {
@@ -102,6 +104,15 @@ async function prepareQueue(
 ): Promise<string | undefined> {
   let existing = await queueExists(client, options, name)
   if (existing && slot === 'source') {
+    // Another live run's queue: writing into it would mix the two runs (each takes the other's
+    // messages as foreign, the first to end deletes the queue under the other).
+    const { Tags } = await client.send(new ListQueueTagsCommand({ QueueUrl: existing }))
+    const run = runStateOf(Tags)
+    if (run.state === 'live' && run.runId !== context.runId) {
+      throw new ConfigError(
+        `source.options.queue: queue "${name}" at ${describeEndpoint(options)} is in use by cdcb run ${run.runId} (${run.why}); give this run another queue name (options.queue, SQS_QUEUE in the examples) or wait until that run ends`,
+      )
+    }
     const log = (message: string) => context.log(message)
     if (await sweepIfDead(client, name, existing, context.runId, false, log)) existing = undefined
   }

@@ -33,6 +33,47 @@ async function until(check: () => Promise<boolean>, what: string, ms = 60_000): 
   }
 }
 
+/** Runs the CLI on examples/sqs with `queue`; resolves with its exit code and output. */
+function cliRun(
+  queue: string,
+  flags: string[],
+): { exited: Promise<{ code: number | null; output: string }> } {
+  const child = spawn(process.execPath, [CLI, 'run', '--config', 'examples/sqs/bench.config.ts', ...flags], {
+    cwd: ROOT,
+    env: { ...process.env, CI: '1', NO_COLOR: '1', SQS_ENDPOINT: endpoint, SQS_QUEUE: queue },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  return { exited: new Promise((resolve) => child.on('close', (code) => resolve({ code, output }))) }
+}
+
+describe.skipIf(!endpoint)('two runs at once on one queue name', () => {
+  it('the second refuses in one line (exit 2) naming how to choose another name, and writes nothing into the first run’s queue', async () => {
+    const queue = uniqueQueue('twin')
+    const out = path.join(ROOT, 'node_modules/.cache', `${queue}.json`)
+    const first = cliRun(queue, ['--duration', '8s', '--rate', '50', '--workers', '1', '--out', out])
+    await until(async () => (await queuesNamed(queue)).length === 1, 'the first run to create its queue')
+    const second = await cliRun(queue, ['--duration', '2s', '--rate', '50', '--workers', '1']).exited
+    expect(second.code, second.output).toBe(2)
+    const lines = second.output.trim().split('\n')
+    expect(lines, second.output).toHaveLength(1)
+    expect(lines[0]).toMatch(
+      /queue "[^"]+" .* is in use by cdcb run \S+ \(its cdcb process \d+ is running\); give this run another queue name/,
+    )
+    const { code, output } = await first.exited
+    expect([0, 1], output).toContain(code)
+    const { readFileSync } = await import('node:fs')
+    const result = JSON.parse(readFileSync(out, 'utf8'))
+    expect(result.events.observed).toBe(400)
+    expect(result.events.duplicates).toBe(0)
+    expect(result.plugins.sink.foreign).toBe(0)
+    expect(result.verification.mismatched).toBe(0)
+    expect(await queuesNamed(queue)).toEqual([])
+  })
+})
+
 describe.skipIf(!endpoint)('queues left by dead runs', () => {
   it('a run killed with kill -9 leaves its queue; the next run on that name says what it held and deletes it first', async () => {
     const queue = uniqueQueue('killed')
