@@ -85,7 +85,13 @@ export type WorkerMessage =
       readonly timeBase: string | undefined
       readonly stamps?: readonly StampInfo[]
     }
-  | { readonly type: 'failed'; readonly shard: number; readonly message: string }
+  | {
+      readonly type: 'failed'
+      readonly shard: number
+      readonly message: string
+      /** The plugin threw a ConfigError (a bad option): the run ends with exit 2, not 3. */
+      readonly config?: boolean
+    }
   | { readonly type: 'log'; readonly message: string }
   | {
       readonly type: 'snapshot'

@@ -232,6 +232,8 @@ class BenchmarkRun {
   private pool: Piscina | undefined
   private timeBase: string | undefined
   private failure: string | undefined
+  /** Whether `failure` is a plugin's ConfigError (a bad option: exit 2). */
+  private failureIsConfig = false
   /** Set once the close deadline passed: the pool is being destroyed, so task rejections are expected. */
   private abandoning = false
   private livePhase: Phase = 'starting'
@@ -473,7 +475,12 @@ class BenchmarkRun {
         this.aggregator.hops.declare(message.stamps)
         break
       case 'failed':
-        this.failure ??= `${message.shard === 0 ? '' : `worker ${message.shard}: `}${message.message}`
+        if (this.failure !== undefined) break
+        // A bad option fails every worker alike: one line, without the worker that happened to say it first.
+        this.failureIsConfig = message.config === true
+        this.failure = this.failureIsConfig
+          ? message.message
+          : `${message.shard === 0 ? '' : `worker ${message.shard}: `}${message.message}`
         break
       case 'log':
         this.reporters.log(message.message)
@@ -514,6 +521,7 @@ class BenchmarkRun {
     this.broadcast({ type: 'stop' })
     await this.closeWorkers(PHASE_DEADLINES.closeStopped)
     if (this.control.reason) throw new CdcbError('interrupted before the run started', 3)
+    if (this.failure !== undefined && this.failureIsConfig) throw new ConfigError(this.failure)
     throw new RuntimeFailure(
       this.failure !== undefined
         ? this.failure

@@ -8,6 +8,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { everyAligned, nowMicros } from '../clock.js'
 import { importPlugin } from '../config/plugin-loader.js'
 import {
+  ConfigError,
   describeError,
   errorKind,
   type PluginPart,
@@ -153,7 +154,10 @@ class Shard {
       await this.sink.start(this.createObserver())
       this.stampResolutionMicros = Math.max(0, this.sink.stampResolutionMicros ?? 0)
     } catch (error) {
-      this.post({ type: 'failed', shard: this.init.shard, message: pluginFailure(...step, error) })
+      // A plugin's ConfigError may come from its own copy of core: know it by name too.
+      const config =
+        error instanceof ConfigError || (error as { name?: unknown } | null)?.name === 'ConfigError'
+      this.post({ type: 'failed', shard: this.init.shard, message: pluginFailure(...step, error), config })
       await this.closeQuietly()
       this.port.close()
       return { shard: this.init.shard, verification: null, sourceStats: {}, sinkStats: {} }
