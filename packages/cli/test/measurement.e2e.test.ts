@@ -103,6 +103,21 @@ describe('measurement through the CLI, memory pipeline', () => {
     )
   })
 
+  it('with a duplicates SLO in the config, the warning does not suggest adding one', async () => {
+    const { run, result } = await measure({
+      source: { plugin: 'memory', options: { duplicate: 1 } },
+      workers: 1,
+      load: { rate: 200, duration: '1s' },
+      slo: { duplicates: '== 0' },
+    })
+    expect(run.code).toBe(1)
+    const warnings = result.warnings.join('\n')
+    expect(warnings).toMatch(
+      /200 observations repeated an event already seen \(100\.0% of the events observed\); they are not counted as observed/,
+    )
+    expect(warnings).not.toMatch(/add duplicates == 0/)
+  })
+
   it('the default mix gives no such warning', async () => {
     const { result } = await measure({ source: { plugin: 'memory' }, load: { rate: 1000, duration: '1s' } })
     expect(result.warnings.join('\n')).not.toMatch(/load\.mix asked/)

@@ -382,8 +382,10 @@ function warningsFor(
   }
   if (events.duplicates > 0) {
     // No default check judges duplicates (at-least-once pipelines deliver some): say how many, so a PASS is read with it.
+    // Suggest an SLO only when the config has none on duplicates (one that failed already says so).
+    const judged = config.slo.some((s) => s.metric.kind === 'counter' && s.metric.name === 'duplicates')
     warnings.push(
-      `${events.duplicates} observations repeated an event already seen (${((events.duplicates / Math.max(1, events.observed)) * 100).toFixed(1)}% of the events observed); they are not counted as observed — add duplicates == 0 to slo to fail on them`,
+      `${events.duplicates} observations repeated an event already seen (${((events.duplicates / Math.max(1, events.observed)) * 100).toFixed(1)}% of the events observed); they are not counted as observed${judged ? '' : ' — add duplicates == 0 to slo to fail on them'}`,
     )
   }
   if (events.foreign > 0) {
