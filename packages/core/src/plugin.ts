@@ -68,6 +68,14 @@ export interface PluginContext {
   parseMarker(text: string): Marker | undefined
   /** A one-line message for the user (shown above the live output); never put a secret in it. */
   log(message: string): void
+  /**
+   * Whether a sink of this process has observed operation `seq` (any worker's;
+   * false for a seq never observed or outside the run). For a verifier that
+   * finds a copy of a delivered message still at the source (SQS: a delete that
+   * failed) and must not call it undelivered. Undefined where core has no
+   * tracker (contexts made by tests).
+   */
+  observed?(seq: number): boolean
 }
 
 /** Writes operations into the system at the head of the pipeline. Created once per worker. */

@@ -204,7 +204,7 @@ class SqsSink implements Sink {
     this.client.destroy()
     const c = this.counts
     this.context.log(
-      `sqs sink ${this.context.shard}: read insert=${c.insert} update=${c.update} delete=${c.delete} corrupt=${c.corrupt} foreign=${c.foreign} redeliveries=${c.redeliveries}`,
+      `sqs sink ${this.context.shard}: read insert=${c.insert} update=${c.update} delete=${c.delete} corrupt=${c.corrupt} foreign=${c.foreign} redeliveries=${c.redeliveries} deleteFailed=${c.deleteFailed}`,
     )
   }
 

@@ -4,7 +4,9 @@
  * each message, checking its digest on the way), so the verifier reads what
  * remains: every message of this run still there is a change never delivered,
  * reported for its key (`missing` when it is the key's last change, `content`
- * for an earlier one), with a digest check. Messages of keys another worker
+ * for an earlier one), with a digest check. A copy of a message the sink
+ * observed (`context.observed`: its delete failed, or its visibility timeout
+ * ended first) was delivered: it is counted in a log line, not reported. Messages of keys another worker
  * verifies are made visible again at once for that worker; foreign messages
  * likewise. The verifier deletes the leftovers of this run it reported, so a
  * queue that outlives the run (not created by cdcb, or `keepQueue`) is left
@@ -47,6 +49,7 @@ async function verify(
   const problems = new Map<number, string>()
   const deadline = Date.now() + millis(options.verifyTimeout)
   let leftovers = 0
+  let deliveredCopies = 0
   try {
     for (const QueueUrl of await queueUrlsOf(client, options, 'verifier')) {
       let quietRounds = 0
@@ -75,8 +78,14 @@ async function verify(
             release.push({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: 0 })
             return
           }
-          leftovers++
           mine.push({ Id: String(i), ReceiptHandle: handle })
+          // A copy of a message the sink observed (its delete failed, or its visibility timeout
+          // ended before the delete): delivered, so not missing; SQS would deliver it again.
+          if (context.observed?.(record.seq) === true && !record.corrupt) {
+            deliveredCopies++
+            return
+          }
+          leftovers++
           const last = expectedSeq.get(record.key)!
           const detail =
             record.seq === last
@@ -116,6 +125,11 @@ async function verify(
     }
   } finally {
     client.destroy()
+  }
+  if (deliveredCopies > 0) {
+    context.log(
+      `sqs verifier ${context.shard}: ${deliveredCopies} messages of this run were still in the queue though the sink had observed them (a delete failed or a visibility timeout ended first: SQS would deliver them again); deleted them, not reported as missing`,
+    )
   }
   if (leftovers > 0) {
     context.log(`sqs verifier ${context.shard}: ${leftovers} messages of this run were left in the queue`)

@@ -37,7 +37,10 @@ export interface SqsRun {
   result: RunResult
   logs: string[]
   /** Per-kind counts the sinks logged at stop, summed over workers. */
-  sinkCounts: Record<'insert' | 'update' | 'delete' | 'corrupt' | 'foreign' | 'redeliveries', number>
+  sinkCounts: Record<
+    'insert' | 'update' | 'delete' | 'corrupt' | 'foreign' | 'redeliveries' | 'deleteFailed',
+    number
+  >
 }
 
 /** The queue options of a source, for the sink and verifier that read the same queues. */
@@ -71,7 +74,15 @@ export async function runSqs(input: {
     runId: input.runId,
     reporters: [{ onLog: (m) => void logs.push(m) }],
   })
-  const sinkCounts = { insert: 0, update: 0, delete: 0, corrupt: 0, foreign: 0, redeliveries: 0 }
+  const sinkCounts = {
+    insert: 0,
+    update: 0,
+    delete: 0,
+    corrupt: 0,
+    foreign: 0,
+    redeliveries: 0,
+    deleteFailed: 0,
+  }
   for (const line of logs) {
     const m = /^sqs sink \d+: read (.*)$/.exec(line)
     if (!m) continue

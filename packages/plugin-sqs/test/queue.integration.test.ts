@@ -117,6 +117,27 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
     expect(await queuesNamed(queue)).toEqual([])
   })
 
+  it('a delete that fails (visibility timeout 0) is counted, and the verifier does not call its delivered message missing', async () => {
+    const queue = uniqueQueue('vis0')
+    const { result, sinkCounts, logs } = await runSqs({
+      source: { queue },
+      sink: { visibilityTimeout: '0s', waitTime: '1s' },
+      load: { rate: 100, duration: '3s', keys: 1000, drainTimeout: '20s', seed: 7 },
+      workers: 1,
+    })
+    const sink = result.plugins.sink!
+    // ElasticMQ refuses the deletes of receipts whose visibility ended: counted in the stats and the sink's line.
+    expect(sink.deleteFailed, JSON.stringify(sink)).toBeGreaterThan(0)
+    expect(sink['errors.ReceiptHandleIsInvalid']).toBe(sink.deleteFailed)
+    expect(sinkCounts.deleteFailed).toBe(sink.deleteFailed)
+    expect(result.events.observed).toBe(300)
+    expect(result.events.lost).toBe(0)
+    // Copies of delivered messages left in the queue are not "missing".
+    expect(result.verification?.mismatches, logs.join('\n')).toEqual([])
+    expect(result.verification?.mismatched).toBe(0)
+    expect(await queuesNamed(queue)).toEqual([])
+  })
+
   it('the verifier reports messages of the run left in the queue, by key', async () => {
     const queue = uniqueQueue('leftover')
     const ignored = [10, 50, 90]

@@ -495,6 +495,7 @@ class Shard {
       keys: this.init.load.keys,
       signal: this.abort.signal,
       startedAt: () => this.startAt,
+      observed: (seq) => this.tracker.wasSeen(seq),
       payload,
       digest: (seq) => digestOf(payload(seq)),
       marker: (op) => ({
