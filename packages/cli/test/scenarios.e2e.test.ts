@@ -54,6 +54,21 @@ describe('recovery SLOs without a disturbance', () => {
     const [recovery] = readResult(out).slo.checks
     expect(recovery).toMatchObject({ expression: 'recovery.time < 5s', status: 'skipped', actual: null })
   })
+
+  it('says the fault failed, not that the run had none, when the only fault could not be applied', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 100, duration: '2s' },
+      faults: [{ name: 'freeze', at: '1s', action: { exec: 'exit 3' } }],
+      slo: { 'recovery.time': '< 5s' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    await runCli(['run', '--config', config, '--out', out, '--quiet'])
+    const [recovery] = readResult(out).slo.checks
+    expect(recovery).toMatchObject({ status: 'skipped', actual: null })
+    expect(recovery!.note).toMatch(/^not measured: fault "freeze" failed \(exit 3/)
+  })
 })
 
 describe('faults in the config', () => {

@@ -117,8 +117,14 @@ export function buildResult(state: FinalState): RunResult {
     }),
     windows: (expression) => state.windows?.report(expression),
     unmeasured: (metric) => {
-      if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
-        return 'not measured: the run had no fault and no burst to recover from'
+      if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0) {
+        const failed = state.faults.filter((f) => f.startedAt === null)
+        const first = failed[0]
+        if (!first) return 'not measured: the run had no fault and no burst to recover from'
+        return first.error
+          ? `not measured: fault "${first.name}" failed (${first.error})`
+          : `not measured: fault "${first.name}" never started (the run ended before its time)`
+      }
       if (metric.kind !== 'counter') return undefined
       if ((metric.name === 'lost' || metric.name === 'unresolved') && drainCut && stop)
         return `not measured: ${stoppedBy} cut the drain short`
