@@ -134,11 +134,15 @@ const faultAction = z.union(
 const fault = z.strictObject({
   name: z.string().min(1).optional(),
   at: duration,
-  for: duration.optional(),
+  for: duration
+    .refine((v) => parseDurationMicros(v)! > 0, {
+      error: 'expected a duration longer than 0, such as "10s" (leave "for" out for a fault with no undo)',
+    })
+    .optional(),
   action: faultAction,
 })
 const recovery = z.strictObject({
-  baseline: duration.optional(),
+  baseline: window.optional(),
   latencyFactor: z.number().min(1, { error: 'expected a factor ≥ 1' }).optional(),
 })
 
