@@ -33,6 +33,7 @@ import type {
   VerificationReport,
 } from '../plugin.js'
 import { LATENCY_METRICS } from '../result.js'
+import { plural } from '../units.js'
 import type {
   ErrorTally,
   IntervalCounts,
@@ -229,14 +230,14 @@ class Shard {
         caughtUpNoticed = true
         this.post({
           type: 'log',
-          message: `worker ${this.init.shard}: the planned load has ended but the generator is behind: catching up on ${Math.ceil((planned - seq) / stride)} operations still unsent, for at most ${overrun / 1e6}s more`,
+          message: `worker ${this.init.shard}: the planned load has ended but the generator is behind: catching up on ${plural(Math.ceil((planned - seq) / stride), 'operation')} still unsent, for at most ${overrun / 1e6}s more`,
         })
       }
       if (behind > overrun) {
         const unsent = Math.ceil((planned - seq) / stride)
         this.post({
           type: 'log',
-          message: `worker ${this.init.shard}: the generator could not keep up: stopped ${(behind / 1e6).toFixed(1)}s after the planned end with ${unsent} operations never sent (not counted as lost)`,
+          message: `worker ${this.init.shard}: the generator could not keep up: stopped ${(behind / 1e6).toFixed(1)}s after the planned end with ${plural(unsent, 'operation')} never sent (not counted as lost)`,
         })
         break
       }
@@ -279,7 +280,10 @@ class Shard {
         const mine = seq
         seq += shards
         if (mine >= this.tracker.capacity) {
-          this.post({ type: 'log', message: `stopping at ${mine} operations: the most one run can track` })
+          this.post({
+            type: 'log',
+            message: `stopping at ${plural(mine, 'operation')}: the most one run can track`,
+          })
           break
         }
         this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
