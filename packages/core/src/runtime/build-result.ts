@@ -23,7 +23,13 @@ import {
 } from '../result.js'
 import { describeConfig, describeMachine } from '../results/describe.js'
 import type { FaultRecord } from '../scenarios/faults.js'
-import { type BacklogPoint, burstsOf, type Episode, measureRecoveries } from '../scenarios/recovery.js'
+import {
+  type BacklogPoint,
+  burstsOf,
+  type Episode,
+  measureRecoveries,
+  noRecoveryNote,
+} from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import type { SloWindows } from '../slo/windows.js'
 import { formatRate } from '../units.js'
@@ -117,14 +123,8 @@ export function buildResult(state: FinalState): RunResult {
     }),
     windows: (expression) => state.windows?.report(expression),
     unmeasured: (metric) => {
-      if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0) {
-        const failed = state.faults.filter((f) => f.startedAt === null)
-        const first = failed[0]
-        if (!first) return 'not measured: the run had no fault and no burst to recover from'
-        return first.error
-          ? `not measured: fault "${first.name}" failed (${first.error})`
-          : `not measured: fault "${first.name}" never started (the run ended before its time)`
-      }
+      if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
+        return noRecoveryNote(state.faults)
       if (metric.kind !== 'counter') return undefined
       if ((metric.name === 'lost' || metric.name === 'unresolved') && drainCut && stop)
         return `not measured: ${stoppedBy} cut the drain short`

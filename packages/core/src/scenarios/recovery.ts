@@ -202,3 +202,21 @@ export function burstsOf(stages: readonly { readonly seconds: number; readonly r
   })
   return bursts
 }
+
+/**
+ * Why `recovery.time` was not measured when there is no recovery: the faults that
+ * failed or never started, or that the run had none and no burst.
+ */
+export function noRecoveryNote(
+  faults: readonly {
+    readonly name: string
+    readonly startedAt: number | null
+    readonly error: string | null
+  }[],
+): string {
+  const first = faults.find((f) => f.startedAt === null)
+  if (!first) return 'not measured: the run had no fault and no burst to recover from'
+  return first.error
+    ? `not measured: fault "${first.name}" failed (${first.error})`
+    : `not measured: fault "${first.name}" never started (the run ended before its time)`
+}

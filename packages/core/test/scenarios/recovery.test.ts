@@ -4,6 +4,7 @@ import {
   burstsOf,
   measureRecoveries,
   measureRecovery,
+  noRecoveryNote,
 } from '../../src/scenarios/recovery.js'
 
 /** A pipeline that delivers at most `cap`/s, fed `rateAt(t)`/s, sampled every 0.1 s. */
@@ -146,5 +147,17 @@ describe('back-to-back episodes', () => {
     expect(recoveries.map((r) => r.label)).toEqual(['burst 3000/s', 'burst 3000/s'])
     expect(recoveries[1]!.baselineBacklog).toBeLessThanOrEqual(10)
     expect(recoveries[1]!.time).toBeGreaterThan(6)
+  })
+})
+
+describe('recovery.time with nothing to recover from', () => {
+  it('names the fault that failed or never started, rather than saying the run had none (trial15 item 1)', () => {
+    expect(noRecoveryNote([])).toBe('not measured: the run had no fault and no burst to recover from')
+    expect(noRecoveryNote([{ name: 'freeze', startedAt: null, error: 'cannot read pid file /x.pid' }])).toBe(
+      'not measured: fault "freeze" failed (cannot read pid file /x.pid)',
+    )
+    expect(noRecoveryNote([{ name: 'late', startedAt: null, error: null }])).toBe(
+      'not measured: fault "late" never started (the run ended before its time)',
+    )
   })
 })
