@@ -57,6 +57,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const first = results[0]!
   const warnings: string[] = []
   const shards = checkShards(inputs)
+  if (!shards) checkDistinctRuns(inputs)
 
   const histograms = {} as Record<LatencyMetric, Histogram>
   const encoded = {} as Record<LatencyMetric, string>
@@ -291,6 +292,7 @@ function checkShards(inputs: readonly MergeInput[]): RunResult['shards'] {
         `${input.file}: ${input.result.runId !== runId ? 'runId' : 'shard'}: ${name(input)}, while ${model.file} is ${name(model)} — merge the shards of one run only`,
       )
     }
+    checkSamePlan(model, input)
     const other = seen.get(shard.index)
     if (other !== undefined) {
       throw new ConfigError(
@@ -311,6 +313,53 @@ function checkShards(inputs: readonly MergeInput[]): RunResult['shards'] {
     count,
     actualStartSpreadMs:
       known.length === actual.length ? round((Math.max(...known) - Math.min(...known)) / 1e3) : null,
+  }
+}
+
+/**
+ * Results that are not shards must be different runs: the same run twice (one file
+ * given twice, or a copy: the same run id) would count its events twice. ConfigError
+ * (exit 2) naming both files otherwise.
+ */
+function checkDistinctRuns(inputs: readonly MergeInput[]): void {
+  const seen = new Map<string, string>()
+  for (const input of inputs) {
+    const other = seen.get(input.result.runId)
+    if (other !== undefined) {
+      throw new ConfigError(
+        `${input.file}: runId: ${input.result.runId} is also the run id of ${other === input.file ? 'the same file given before' : other} — the same run twice would count its events twice; pass each run once`,
+      )
+    }
+    seen.set(input.result.runId, input.file)
+  }
+}
+
+/** The plan's parts every shard of a run must share (`result.config.load`); workers and in-flight limits may differ per shard. */
+const PLAN_FIELDS = [
+  'model',
+  'stages',
+  'warmupSeconds',
+  'totalSeconds',
+  'concurrency',
+  'mix',
+  'keys',
+  'payloadSize',
+  'seed',
+] as const
+
+/** ConfigError naming the first plan field in which `input` differs from `model`, if any (results without a config are not compared). */
+function checkSamePlan(model: MergeInput, input: MergeInput): void {
+  const a = model.result.config?.load
+  const b = input.result.config?.load
+  if (!a || !b) return
+  for (const field of PLAN_FIELDS) {
+    const x = JSON.stringify(a[field])
+    const y = JSON.stringify(b[field])
+    if (x !== y) {
+      throw new ConfigError(
+        `${input.file}: config.load.${field}: ${y}, while ${model.file} has ${x} — the shards of one run must run one plan (the same config, rate, duration and seed); run every shard with the same settings`,
+      )
+    }
   }
 }
 
