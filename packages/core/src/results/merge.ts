@@ -418,29 +418,52 @@ function mergeVerification(results: readonly RunResult[]): RunResult['verificati
 }
 
 /**
- * Rows at the same `t` add their rates, in-flight and errors. Per-interval
+ * Rows of the same interval add their rates, in-flight and errors. Processes
+ * tick on their own clocks (shards started together tick milliseconds apart),
+ * so rows are matched by interval number — `t` over the inputs' interval, the
+ * median step between rows — not by an exact `t`; an input's own short last
+ * row (the run ended between ticks) keeps its own place. Per-interval
  * percentiles cannot be added (the result keeps no per-interval histograms), so
  * a merged row's percentiles are null unless only one input had that row.
  */
 function mergeIntervals(results: readonly RunResult[]): IntervalPoint[] {
   if (results.length === 1) return [...results[0]!.intervals]
-  const rows = new Map<number, { point: Record<string, unknown>; parts: number }>()
+  const step = medianStep(results)
+  const rows = new Map<string, { point: Record<string, unknown>; parts: number }>()
   for (const r of results) {
+    const taken = new Set<string>()
     for (const p of r.intervals) {
-      const t = Math.round(p.t * 1000) / 1000
-      const row = rows.get(t)
+      const aligned = step === undefined ? undefined : Math.round(p.t / step)
+      let key = aligned === undefined ? `t${round(p.t)}` : `i${aligned}`
+      // A second row in the same interval (the short last one): beside the other inputs' short last rows.
+      if (taken.has(key)) key = `${key}+`
+      taken.add(key)
+      const row = rows.get(key)
       if (!row) {
-        rows.set(t, { point: { ...p, t }, parts: 1 })
+        const t = key.startsWith('i') && !key.endsWith('+') ? round(aligned! * step!) : round(p.t)
+        rows.set(key, { point: { ...p, t }, parts: 1 })
         continue
       }
       row.parts++
-      for (const key of ['targetRate', 'sentRate', 'achievedRate', 'inFlight', 'errors'] as const) {
-        row.point[key] = round(((row.point[key] as number | null) ?? 0) + ((p[key] as number | null) ?? 0))
+      for (const field of ['targetRate', 'sentRate', 'achievedRate', 'inFlight', 'errors'] as const) {
+        row.point[field] = round(
+          ((row.point[field] as number | null) ?? 0) + ((p[field] as number | null) ?? 0),
+        )
       }
-      for (const key of ['e2eP50', 'e2eP99', 'lagP99']) row.point[key] = null
+      for (const field of ['e2eP50', 'e2eP99', 'lagP99']) row.point[field] = null
     }
   }
-  return [...rows.entries()].sort(([a], [b]) => a - b).map(([, row]) => row.point as unknown as IntervalPoint)
+  return [...rows.values()].map((row) => row.point as unknown as IntervalPoint).sort((a, b) => a.t - b.t)
+}
+
+/** The inputs' interval, seconds: the median step between consecutive rows of each input; undefined with too few rows. */
+function medianStep(results: readonly RunResult[]): number | undefined {
+  const steps: number[] = []
+  for (const r of results) {
+    for (let i = 1; i < r.intervals.length; i++) steps.push(r.intervals[i]!.t - r.intervals[i - 1]!.t)
+  }
+  const positive = steps.filter((d) => d > 0).sort((a, b) => a - b)
+  return positive.length === 0 ? undefined : positive[Math.floor(positive.length / 2)]
 }
 
 function distinct<T>(values: readonly T[]): T[] {
