@@ -6,7 +6,7 @@
  * comment is never written nor dropped: the source refuses it, the sink and
  * verifier only read it (a table some other pipeline fills).
  */
-import { ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
+import { ConfigError, type Preparation, type RunContext, RuntimeFailure, type Slot } from '@cdcb/core'
 import { type CassandraClient, connect, qualified } from './connect.js'
 import { type CassandraOptions, DEFAULTS, describeTarget, namesOf } from './options.js'
 
@@ -83,7 +83,29 @@ export async function prepare(
   }
   if (slot === 'source') return prepareSource(options, context)
   if (slot === 'sink') return prepareSink(options, context)
+  if (slot === 'verify') await requireKeyspaceAtStart(options)
   return undefined
+}
+
+/**
+ * The verifier's keyspace must exist before the run starts (the source, prepared
+ * first, has created its own by then): found missing only after the run, the
+ * error came once per worker, after all the load.
+ */
+async function requireKeyspaceAtStart(options: CassandraOptions): Promise<void> {
+  const { keyspace } = namesOf(options)
+  const client = await connect(options, 'verify')
+  try {
+    if (!(await keyspaceExists(client, keyspace))) throw missingKeyspace(options, keyspace, 'reads')
+  } finally {
+    await client.shutdown().catch(() => {})
+  }
+}
+
+function missingKeyspace(options: CassandraOptions, keyspace: string, what: string): RuntimeFailure {
+  return new RuntimeFailure(
+    `Cassandra at ${describeTarget(options)} has no keyspace '${keyspace}', which it ${what} — create it first or fix the keyspace option`,
+  )
 }
 
 /** Creates the keyspace (if absent) and the state table and change log (if absent), and drops what it created afterwards. */
@@ -121,6 +143,7 @@ async function prepareSource(options: CassandraOptions, context: RunContext): Pr
 /**
  * The change log the sink reads: created (owned) when absent, for a pipeline
  * to fill; read-only when someone else made it, if it has the marker columns.
+ * Its keyspace must exist (the source, prepared first, creates its own).
  */
 async function prepareSink(options: CassandraOptions, context: RunContext): Promise<Preparation> {
   const { keyspace, sinkLog } = namesOf(options)
@@ -139,13 +162,15 @@ async function prepareSink(options: CassandraOptions, context: RunContext): Prom
       context.log(`cassandra: observing ${keyspace}.${sinkLog}, which cdcb did not create, read-only`)
       return {}
     }
-    const createdKeyspace = await ensureKeyspace(client, options, keyspace)
+    // Nothing can fill a change log in a keyspace no one made: say so now, not as everything lost after the run.
+    if (!(await keyspaceExists(client, keyspace)))
+      throw missingKeyspace(options, keyspace, `observes (change log ${sinkLog})`)
     const created: string[] = []
     if (state === 'absent') {
       await createTable(client, options, keyspace, sinkLog, LOG_COLUMNS, ownedComment(context, 'change log'))
       created.push(sinkLog)
     }
-    return { teardown: () => dropCreated(options, 'sink', keyspace, createdKeyspace, created, context) }
+    return { teardown: () => dropCreated(options, 'sink', keyspace, false, created, context) }
   } finally {
     await client.shutdown().catch(() => {})
   }

@@ -14,15 +14,19 @@ import { contactPoint, driverClient, uniqueKeyspace } from './helpers.js'
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const cli = path.join(root, 'packages/cli/bin/run.js')
 
-async function runCli(options: Record<string, unknown>) {
+async function runCli(
+  options: Record<string, unknown>,
+  slots: { sink?: Record<string, unknown>; verify?: Record<string, unknown>; workers?: number } = {},
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-'))
   const file = path.join(dir, 'bench.config.json')
   writeFileSync(
     file,
     JSON.stringify({
       source: { plugin: 'cassandra', options },
-      sink: { plugin: 'cassandra', options },
-      workers: 1,
+      sink: { plugin: 'cassandra', options: slots.sink ?? options },
+      ...(slots.verify && { verify: { plugin: 'cassandra', options: slots.verify } }),
+      workers: slots.workers ?? 1,
       load: { rate: 50, duration: '1s' },
     }),
   )
@@ -96,6 +100,37 @@ describe.skipIf(!contactPoint)('a node that answers, configured wrongly', () => 
     )
     expect(seconds).toBeLessThan(5 + 10)
   })
+
+  // Issue 12 item 7: the sink waited out the run and reported everything lost; the verifier's error came
+  // after the run, once per worker.
+  for (const slot of ['sink', 'verify'] as const) {
+    it(`missing keyspace of the ${slot}: one line before any load, exit 3, nothing left behind`, async () => {
+      const keyspace = uniqueKeyspace('src')
+      const missing = uniqueKeyspace('missing')
+      const options = { contactPoints: [contactPoint], keyspace }
+      const { code, stderr, seconds } = await runCli(options, {
+        [slot]: { ...options, keyspace: missing },
+        workers: 2,
+      })
+      expect(code).toBe(3)
+      expect(expectOneLine(stderr)).toMatch(
+        new RegExp(
+          `${slot === 'verify' ? 'verifier' : 'sink'} "cassandra" failed to prepare: .*no keyspace '${missing}'.*keyspace option`,
+        ),
+      )
+      expect(seconds).toBeLessThan(25) // the run's 1 s load never started; CLI and node start-up on a busy machine
+      const client = await driverClient()
+      try {
+        const left = await client.execute(
+          'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name IN ?',
+          [[keyspace, missing]],
+        )
+        expect(left.rowLength).toBe(0)
+      } finally {
+        await client.shutdown()
+      }
+    })
+  }
 
   it('missing keyspace: the verifier says so in one line', async () => {
     const keyspace = uniqueKeyspace('missing')
