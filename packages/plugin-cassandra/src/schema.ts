@@ -4,7 +4,9 @@
  * `cdcb:owned`; a keyspace it created is dropped after the run only if no
  * table other than cdcb's is in it by then. A table that exists without that
  * comment is never written nor dropped: the source refuses it, the sink and
- * verifier only read it (a table some other pipeline fills).
+ * verifier only read it (a table some other pipeline fills). The source also
+ * refuses a table another cdcb run's comment names (a concurrent run, or one
+ * killed before its teardown).
  */
 import { ConfigError, type Preparation, type RunContext, RuntimeFailure, type Slot } from '@cdcb/core'
 import { type CassandraClient, connect, qualified } from './connect.js'
@@ -32,6 +34,20 @@ export const REQUIRED = {
 } as const
 
 type TableState = 'absent' | 'owned' | 'foreign'
+
+/** The run id and creation time an owned table's comment names (`… created by cdcb run <id> at <iso>; …`). */
+export function ownerOf(comment: string): { runId: string; at: string } | undefined {
+  const m = /created by cdcb run (\S+) at (\S+?);/.exec(comment)
+  return m ? { runId: m[1]!, at: m[2]! } : undefined
+}
+
+async function tableComment(client: CassandraClient, keyspace: string, table: string): Promise<string> {
+  const r = await client.execute(
+    'SELECT comment FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
+    [keyspace, table],
+  )
+  return String(r.first()?.get('comment') ?? '')
+}
 
 async function keyspaceExists(client: CassandraClient, keyspace: string): Promise<boolean> {
   const r = await client.execute(
@@ -115,8 +131,11 @@ async function prepareSource(options: CassandraOptions, context: RunContext): Pr
   try {
     const state = await tableState(client, keyspace, table)
     if (state === 'foreign') refuse('source', options, keyspace, table)
-    if (changeLog && (await tableState(client, keyspace, changeLog)) === 'foreign')
-      refuse('source', options, keyspace, changeLog)
+    const logState = changeLog ? await tableState(client, keyspace, changeLog) : 'absent'
+    if (logState === 'foreign') refuse('source', options, keyspace, changeLog!)
+    // Another run's table (running now, or killed before it could drop it): never write into it.
+    if (state === 'owned') await refuseOthers(client, options, keyspace, table)
+    if (logState === 'owned') await refuseOthers(client, options, keyspace, changeLog!)
     const createdKeyspace = await ensureKeyspace(client, options, keyspace)
     const created: string[] = []
     if (state === 'absent') {
@@ -174,6 +193,26 @@ async function prepareSink(options: CassandraOptions, context: RunContext): Prom
   } finally {
     await client.shutdown().catch(() => {})
   }
+}
+
+/**
+ * Refuses a table another cdcb run created: two runs in one table dropped it
+ * under each other, and a run after a kill -9 wrote into the dead run's rows.
+ * Cassandra has no session lock to tell a live owner from a dead one, so the
+ * user decides, told how.
+ */
+async function refuseOthers(
+  client: CassandraClient,
+  options: CassandraOptions,
+  keyspace: string,
+  table: string,
+): Promise<never> {
+  const owner = ownerOf(await tableComment(client, keyspace, table))
+  const whose = owner ? `cdcb run ${owner.runId} (created ${owner.at})` : 'another cdcb run'
+  throw new ConfigError(
+    `source: table ${keyspace}.${table} at ${describeTarget(options)} belongs to ${whose}, still running or killed before it could drop it — ` +
+      `cdcb writes only into tables this run creates and has not touched it; if no run uses it, drop it (DROP TABLE ${qualified(keyspace, table)}), or set source.options.table to another name`,
+  )
 }
 
 function refuse(slot: string, options: CassandraOptions, keyspace: string, table: string): never {

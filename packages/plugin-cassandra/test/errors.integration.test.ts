@@ -145,6 +145,54 @@ describe.skipIf(!contactPoint)('a node that answers, configured wrongly', () => 
     )
   })
 
+  // Issue 12 items 5 and 6: a second run (or the run after a kill -9) wrote into the first run's table, which
+  // the first then dropped under it.
+  it('refuses a table another cdcb run created, in one line, and leaves it to that run', async () => {
+    const keyspace = uniqueKeyspace('other')
+    const options = { contactPoints: [contactPoint], keyspace, changeLog: true }
+    const runOf = (runId: string): RunContext => ({
+      runId,
+      name: 'other',
+      seed: 1,
+      shards: 1,
+      signal: new AbortController().signal,
+      log: () => {},
+    })
+    const first = await plugin.prepare!('source', options, runOf('runa1'))
+    const client = await driverClient()
+    try {
+      const failure = await plugin.prepare!('source', options, runOf('runb2')).then(
+        () => undefined,
+        (error: Error) => error,
+      )
+      expect(failure?.name).toBe('ConfigError')
+      expect(failure?.message).toMatch(
+        new RegExp(
+          `^source: table ${keyspace}\\.cdcb_events at ${contactPoint} \\(dc datacenter1\\) belongs to cdcb run runa1 \\(created [0-9T:.Z-]+\\), still running or killed .*DROP TABLE "${keyspace}"\\."cdcb_events".*source\\.options\\.table`,
+        ),
+      )
+      expect(failure?.message).not.toMatch(/\n/)
+      // The refused run created nothing and dropped nothing: the first run's tables are still there.
+      const tables = await client.execute(
+        'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
+        [keyspace],
+      )
+      expect(tables.rows.map((r) => r.get('table_name')).sort()).toEqual([
+        'cdcb_events',
+        'cdcb_events_changes',
+      ])
+      await first?.teardown?.()
+      const left = await client.execute(
+        'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?',
+        [keyspace],
+      )
+      expect(left.rowLength).toBe(0)
+    } finally {
+      await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`)
+      await client.shutdown()
+    }
+  })
+
   it('never writes into or drops a table cdcb did not create', async () => {
     const keyspace = uniqueKeyspace('foreign')
     const client = await driverClient()
