@@ -10,6 +10,7 @@ import { importPlugin } from '../config/plugin-loader.js'
 import {
   describeError,
   errorKind,
+  PartialWriteFailure,
   type PluginPart,
   type PluginPhase,
   pluginFailure,
@@ -334,21 +335,40 @@ class Shard {
     }
     return written.then(
       () => {
-        const ackAt = nowMicros()
-        // Each operation in the window its own intended time puts it in, as e2e does.
-        if (measuredOps > 0) this.measured.ack.record(ackAt - sentAt, measuredOps)
-        if (measuredOps < batch.length) this.warmup.ack.record(ackAt - sentAt, batch.length - measuredOps)
-        for (const op of batch) this.tracker.markAcked(op.seq)
-        counters.acked += batch.length
+        this.acknowledge(batch, sentAt)
         this.settled(batch.length)
       },
       (error: unknown) => {
-        this.recordError(error, batch.length)
-        counters.errorsMeasured += measuredOps
-        for (const op of batch) this.keySpace.markUncertain(op.key)
+        // A partial failure: only the operations it names failed; the rest were applied.
+        const partial = PartialWriteFailure.is(error) ? error : undefined
+        const failed = partial ? batch.filter((op) => partial.failed.has(op.seq)) : batch
+        if (partial)
+          this.acknowledge(
+            batch.filter((op) => !partial.failed.has(op.seq)),
+            sentAt,
+          )
+        if (failed.length > 0) this.recordError(partial ? partial.cause : error, failed.length)
+        for (const op of failed) {
+          if (op.intendedAt >= this.measureStart && op.intendedAt < this.loadEnd) counters.errorsMeasured++
+          this.keySpace.markUncertain(op.key)
+        }
         this.settled(batch.length)
       },
     )
+  }
+
+  /** Accounts for operations the source acknowledged, `sentAt` epoch µs. */
+  private acknowledge(ops: readonly Operation[], sentAt: number): void {
+    const ackAt = nowMicros()
+    let measuredOps = 0
+    for (const op of ops) {
+      if (op.intendedAt >= this.measureStart && op.intendedAt < this.loadEnd) measuredOps++
+      this.tracker.markAcked(op.seq)
+    }
+    // Each operation in the window its own intended time puts it in, as e2e does.
+    if (measuredOps > 0) this.measured.ack.record(ackAt - sentAt, measuredOps)
+    if (measuredOps < ops.length) this.warmup.ack.record(ackAt - sentAt, ops.length - measuredOps)
+    this.counters.acked += ops.length
   }
 
   private settled(count: number): void {
