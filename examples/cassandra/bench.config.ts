@@ -5,14 +5,17 @@
  * reads the change log and takes each change's WRITETIME as its commit time;
  * the verifier scans the final state by token range.
  *
- * Start a node first (`npm run services -- up cassandra`), or point
+ * Start a node first (`npm run services -- up cassandra`: 127.0.0.1 on
+ * CASSANDRA_PORT, 9042 unless set, which this config follows too), or point
  * CASSANDRA_CONTACT_POINTS (comma-separated host:port) at yours.
  */
 import { defineConfig } from '@cdcb/core'
 import { cassandra } from '@cdcb/plugin-cassandra'
 
 const common = {
-  contactPoints: (process.env.CASSANDRA_CONTACT_POINTS ?? '127.0.0.1:9042').split(','),
+  contactPoints: (
+    process.env.CASSANDRA_CONTACT_POINTS ?? `127.0.0.1:${process.env.CASSANDRA_PORT || 9042}`
+  ).split(','),
   localDataCenter: process.env.CASSANDRA_DC ?? 'datacenter1',
   keyspace: 'cdcb',
   consistency: 'LOCAL_QUORUM',

@@ -203,7 +203,8 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
   return result.maxRate === null ? 1 : 0
 }
 
-function conclusion(result: SearchResult): string {
+/** The search's one-line verdict; an interrupted search says it has no answer, only the best so far. */
+export function conclusion(result: Pick<SearchResult, 'maxRate' | 'minFailingRate' | 'end'>): string {
   const held = result.maxRate === null ? undefined : formatRate(result.maxRate)
   const failed = result.minFailingRate === null ? undefined : formatRate(result.minFailingRate)
   switch (result.end) {
@@ -223,8 +224,8 @@ function conclusion(result: SearchResult): string {
       return 'no rate holds: even the lowest trial failed'
     case 'stopped':
       return held
-        ? `interrupted; highest rate that held so far: ${held}`
-        : 'interrupted before any trial held'
+        ? `stopped before an answer; highest rate that held so far: ${held} (the pipeline's limit may be higher)`
+        : 'stopped before an answer: no trial held before the interrupt'
   }
 }
 

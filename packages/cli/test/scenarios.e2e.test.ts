@@ -54,6 +54,39 @@ describe('recovery SLOs without a disturbance', () => {
     const [recovery] = readResult(out).slo.checks
     expect(recovery).toMatchObject({ expression: 'recovery.time < 5s', status: 'skipped', actual: null })
   })
+
+  it('says the fault failed, not that the run had none, when the only fault could not be applied', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 100, duration: '2s' },
+      faults: [{ name: 'freeze', at: '1s', action: { exec: 'exit 3' } }],
+      slo: { 'recovery.time': '< 5s' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    await runCli(['run', '--config', config, '--out', out, '--quiet'])
+    const [recovery] = readResult(out).slo.checks
+    expect(recovery).toMatchObject({ status: 'skipped', actual: null })
+    expect(recovery!.note).toMatch(/^not measured: fault "freeze" failed \(exit 3/)
+  })
+})
+
+describe('an SLO on a hop the pipeline does not have', () => {
+  it('is a config error once the sink has said what it reads, not "no data" in every window (trial15 item 9)', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 50, duration: '2s' },
+      slo: { 'hop.connector.p99[1s]': '< 1s' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `cdcb: ${path.basename(config)}: slo: "hop.connector.p99[1s] < 1s" names a hop the sink "memory" does not measure — it reads no stamps beyond committedAt, so the run has no hops; use e2e, or a sink that reads stamps`,
+    ])
+    expect(existsSync(out)).toBe(false)
+  })
 })
 
 describe('faults in the config', () => {

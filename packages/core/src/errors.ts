@@ -26,6 +26,31 @@ export class RuntimeFailure extends CdcbError {
   }
 }
 
+const PARTIAL = Symbol.for('cdcb.PartialWriteFailure')
+
+/**
+ * What a source's `write` rejects with when only some operations of the batch
+ * failed: core counts the operations whose seqs are in `failed` as errors (by
+ * the kind of `cause`, the first failure) and acknowledges the rest, so an
+ * operation the target applied is never counted as failed. Checked by a brand,
+ * not `instanceof`, so a plugin built against another copy of core still works.
+ */
+export class PartialWriteFailure extends Error {
+  readonly [PARTIAL] = true
+  constructor(
+    /** Seqs of the operations that failed (a subset of the batch's). */
+    readonly failed: ReadonlySet<number>,
+    cause: unknown,
+  ) {
+    super(describeError(cause), { cause })
+    this.name = errorKind(cause)
+  }
+
+  static is(error: unknown): error is PartialWriteFailure {
+    return typeof error === 'object' && error !== null && (error as { [PARTIAL]?: boolean })[PARTIAL] === true
+  }
+}
+
 /** Best one-line description of anything thrown, for messages and error-by-kind counters. */
 export function describeError(error: unknown): string {
   if (error instanceof Error || (error !== null && typeof error === 'object' && 'message' in error)) {

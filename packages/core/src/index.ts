@@ -16,6 +16,7 @@ export {
   ConfigError,
   describeError,
   errorKind,
+  PartialWriteFailure,
   type PluginPart,
   type PluginPhase,
   pluginFailure,

@@ -86,7 +86,8 @@ export interface Source {
    * Writes a batch of operations; resolves when the target acknowledged all of them.
    * Called from the worker's scheduler; calls overlap up to `load.maxInFlight` operations.
    * Operations on one key arrive in seq order; keep them in that order (route by key).
-   * Rejecting counts every operation of the batch as an error, by the error's kind.
+   * Rejecting counts every operation of the batch as an error, by the error's kind; when only some
+   * failed and the rest were applied, reject with `PartialWriteFailure` naming the failed seqs.
    */
   write(ops: readonly Operation[]): Promise<void>
   /** Called once after the load phase and drain; disconnect here. */

@@ -49,3 +49,8 @@ export function formatOffset(seconds: number): string {
   const rest = Math.round((s % 60) * 1000) / 1000
   return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${rest > 0 ? `${rest}s` : ''}`
 }
+
+/** `1 operation`, `2 operations`: a count and its noun, plural unless the count is 1. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}

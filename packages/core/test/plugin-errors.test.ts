@@ -67,3 +67,23 @@ describe('a plugin error says which plugin, part and phase', () => {
     )
   })
 })
+
+// Issue 12: a Cassandra batch of 1,000 operations with one group refused counted all 1,000 as errors.
+describe('a source write that partly failed', () => {
+  it('counts only the operations it names as errors, the rest as acknowledged', async () => {
+    const ref = { plugin, options: { partial: true } }
+    const config = await resolveConfig(
+      { source: ref, sink: ref, workers: 1, load: { rate: 20_000, duration: '300ms', keys: 100 } },
+      { configPath },
+    )
+    const result = await runBenchmark(config, { reporters: [] })
+    const { events } = result
+    const odd = Math.floor(events.sent / 2)
+    expect((result.plugins.source as { partials: number }).partials).toBeGreaterThan(0)
+    expect(events.errors).toBe(odd)
+    expect(events.acked).toBe(events.sent - odd)
+    expect(events.observed).toBe(events.acked)
+    expect(events.lost).toBe(0)
+    expect(result.errors.map((e) => [e.kind, e.count])).toEqual([['BusyConnectionError', odd]])
+  })
+})

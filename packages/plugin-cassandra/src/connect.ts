@@ -47,6 +47,8 @@ export function clientOptions(options: CassandraOptions, serverTimestamps = fals
         [types.distance.local]: connections,
         [types.distance.remote]: 1,
       },
+      // Headroom over what the source keeps in flight, for the driver's own requests (prepares, metadata).
+      maxRequestsPerConnection: requestsPerConnection(options) + DRIVER_HEADROOM,
     },
     policies: {
       // A null generator sends no timestamp, so the coordinator stamps each write.
@@ -63,6 +65,14 @@ export function clientOptions(options: CassandraOptions, serverTimestamps = fals
     // bigint columns (seq, intended_at, tokens) as JS bigint, never a lossy number.
     encoding: { useBigIntAsLong: true },
   }
+}
+
+/** Requests the driver may have in flight per connection beyond what the source sends. */
+const DRIVER_HEADROOM = 64
+
+/** Requests the source keeps in flight per connection (`maxRequestsPerConnection`). */
+export function requestsPerConnection(options: CassandraOptions): number {
+  return options.maxRequestsPerConnection ?? DEFAULTS.maxRequestsPerConnection
 }
 
 /** Retries nothing: every timeout or unavailable answer reaches cdcb as a failed write. */

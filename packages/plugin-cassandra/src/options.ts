@@ -101,6 +101,17 @@ export const optionsSchema = z.strictObject({
   markDeletes: z.boolean({ error: 'expected true or false' }).optional(),
   /** Connections per node per worker. @default 1 */
   connections: positiveInt.optional(),
+  /**
+   * Source: requests a worker keeps in flight per connection (so at most
+   * `connections` × this in all); more wait in the source's queue, so a busy
+   * node shows as latency, not as failed writes. The driver itself refuses
+   * more than its own limit per connection (2048 by default) with a
+   * BusyConnectionError; cdcb lets it take 64 more than this for its own
+   * requests (prepares, metadata). @default 1024
+   */
+  maxRequestsPerConnection: positiveInt
+    .max(30_000, { error: 'expected at most 30000 (the protocol has 32768 streams per connection)' })
+    .optional(),
   /** Leave the keyspace and tables this run created in place after it, e.g. to inspect them. @default false */
   keepTables: z.boolean({ error: 'expected true or false' }).optional(),
   /** How long to wait for a connection. @default "10s" */
@@ -124,6 +135,7 @@ export const DEFAULTS = {
   pollInterval: '100ms',
   pollLookback: '2s',
   connections: 1,
+  maxRequestsPerConnection: 1024,
   connectTimeout: '10s',
   requestTimeout: '12s',
 } as const

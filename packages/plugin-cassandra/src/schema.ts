@@ -4,9 +4,11 @@
  * `cdcb:owned`; a keyspace it created is dropped after the run only if no
  * table other than cdcb's is in it by then. A table that exists without that
  * comment is never written nor dropped: the source refuses it, the sink and
- * verifier only read it (a table some other pipeline fills).
+ * verifier only read it (a table some other pipeline fills). The source also
+ * refuses a table another cdcb run's comment names (a concurrent run, or one
+ * killed before its teardown).
  */
-import { ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
+import { ConfigError, type Preparation, type RunContext, RuntimeFailure, type Slot } from '@cdcb/core'
 import { type CassandraClient, connect, qualified } from './connect.js'
 import { type CassandraOptions, DEFAULTS, describeTarget, namesOf } from './options.js'
 
@@ -32,6 +34,20 @@ export const REQUIRED = {
 } as const
 
 type TableState = 'absent' | 'owned' | 'foreign'
+
+/** The run id and creation time an owned table's comment names (`… created by cdcb run <id> at <iso>; …`). */
+export function ownerOf(comment: string): { runId: string; at: string } | undefined {
+  const m = /created by cdcb run (\S+) at (\S+?);/.exec(comment)
+  return m ? { runId: m[1]!, at: m[2]! } : undefined
+}
+
+async function tableComment(client: CassandraClient, keyspace: string, table: string): Promise<string> {
+  const r = await client.execute(
+    'SELECT comment FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
+    [keyspace, table],
+  )
+  return String(r.first()?.get('comment') ?? '')
+}
 
 async function keyspaceExists(client: CassandraClient, keyspace: string): Promise<boolean> {
   const r = await client.execute(
@@ -83,7 +99,29 @@ export async function prepare(
   }
   if (slot === 'source') return prepareSource(options, context)
   if (slot === 'sink') return prepareSink(options, context)
+  if (slot === 'verify') await requireKeyspaceAtStart(options)
   return undefined
+}
+
+/**
+ * The verifier's keyspace must exist before the run starts (the source, prepared
+ * first, has created its own by then): found missing only after the run, the
+ * error came once per worker, after all the load.
+ */
+async function requireKeyspaceAtStart(options: CassandraOptions): Promise<void> {
+  const { keyspace } = namesOf(options)
+  const client = await connect(options, 'verify')
+  try {
+    if (!(await keyspaceExists(client, keyspace))) throw missingKeyspace(options, keyspace, 'reads')
+  } finally {
+    await client.shutdown().catch(() => {})
+  }
+}
+
+function missingKeyspace(options: CassandraOptions, keyspace: string, what: string): RuntimeFailure {
+  return new RuntimeFailure(
+    `Cassandra at ${describeTarget(options)} has no keyspace '${keyspace}', which it ${what} — create it first or fix the keyspace option`,
+  )
 }
 
 /** Creates the keyspace (if absent) and the state table and change log (if absent), and drops what it created afterwards. */
@@ -93,8 +131,11 @@ async function prepareSource(options: CassandraOptions, context: RunContext): Pr
   try {
     const state = await tableState(client, keyspace, table)
     if (state === 'foreign') refuse('source', options, keyspace, table)
-    if (changeLog && (await tableState(client, keyspace, changeLog)) === 'foreign')
-      refuse('source', options, keyspace, changeLog)
+    const logState = changeLog ? await tableState(client, keyspace, changeLog) : 'absent'
+    if (logState === 'foreign') refuse('source', options, keyspace, changeLog!)
+    // Another run's table (running now, or killed before it could drop it): never write into it.
+    if (state === 'owned') await refuseOthers(client, options, keyspace, table)
+    if (logState === 'owned') await refuseOthers(client, options, keyspace, changeLog!)
     const createdKeyspace = await ensureKeyspace(client, options, keyspace)
     const created: string[] = []
     if (state === 'absent') {
@@ -121,6 +162,7 @@ async function prepareSource(options: CassandraOptions, context: RunContext): Pr
 /**
  * The change log the sink reads: created (owned) when absent, for a pipeline
  * to fill; read-only when someone else made it, if it has the marker columns.
+ * Its keyspace must exist (the source, prepared first, creates its own).
  */
 async function prepareSink(options: CassandraOptions, context: RunContext): Promise<Preparation> {
   const { keyspace, sinkLog } = namesOf(options)
@@ -139,16 +181,38 @@ async function prepareSink(options: CassandraOptions, context: RunContext): Prom
       context.log(`cassandra: observing ${keyspace}.${sinkLog}, which cdcb did not create, read-only`)
       return {}
     }
-    const createdKeyspace = await ensureKeyspace(client, options, keyspace)
+    // Nothing can fill a change log in a keyspace no one made: say so now, not as everything lost after the run.
+    if (!(await keyspaceExists(client, keyspace)))
+      throw missingKeyspace(options, keyspace, `observes (change log ${sinkLog})`)
     const created: string[] = []
     if (state === 'absent') {
       await createTable(client, options, keyspace, sinkLog, LOG_COLUMNS, ownedComment(context, 'change log'))
       created.push(sinkLog)
     }
-    return { teardown: () => dropCreated(options, 'sink', keyspace, createdKeyspace, created, context) }
+    return { teardown: () => dropCreated(options, 'sink', keyspace, false, created, context) }
   } finally {
     await client.shutdown().catch(() => {})
   }
+}
+
+/**
+ * Refuses a table another cdcb run created: two runs in one table dropped it
+ * under each other, and a run after a kill -9 wrote into the dead run's rows.
+ * Cassandra has no session lock to tell a live owner from a dead one, so the
+ * user decides, told how.
+ */
+async function refuseOthers(
+  client: CassandraClient,
+  options: CassandraOptions,
+  keyspace: string,
+  table: string,
+): Promise<never> {
+  const owner = ownerOf(await tableComment(client, keyspace, table))
+  const whose = owner ? `cdcb run ${owner.runId} (created ${owner.at})` : 'another cdcb run'
+  throw new ConfigError(
+    `source: table ${keyspace}.${table} at ${describeTarget(options)} belongs to ${whose}, still running or killed before it could drop it — ` +
+      `cdcb writes only into tables this run creates and has not touched it; if no run uses it, drop it (DROP TABLE ${qualified(keyspace, table)}), or set source.options.table to another name`,
+  )
 }
 
 function refuse(slot: string, options: CassandraOptions, keyspace: string, table: string): never {

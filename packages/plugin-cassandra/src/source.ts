@@ -14,8 +14,8 @@
  * unlogged batch. With `markDeletes`, a delete's marker is first written into
  * the row (op `d`) and the row deleted once that is acknowledged.
  */
-import { digestOf, type Operation, type PluginContext, type Source } from '@cdcb/core'
-import { connect } from './connect.js'
+import { digestOf, type Operation, PartialWriteFailure, type PluginContext, type Source } from '@cdcb/core'
+import { connect, requestsPerConnection } from './connect.js'
 import { type CassandraOptions, DEFAULTS, namesOf } from './options.js'
 import { statementsFor } from './statements.js'
 
@@ -34,6 +34,7 @@ export async function createCassandraSource(
   const KIND = { insert: 'inserts', update: 'updates', delete: 'deletes' } as const
   const OP = { insert: 'i', update: 'u', delete: 'd' } as const
   let client: Awaited<ReturnType<typeof connect>> | undefined
+  const slots = new Slots((options.connections ?? DEFAULTS.connections) * requestsPerConnection(options))
   const keyOrder = new KeyOrder()
 
   /** The statements of one operation: its state write, and its change-log row if there is a log. */
@@ -68,12 +69,23 @@ export async function createCassandraSource(
     ],
   })
 
-  /** One request: a single statement, or an unlogged batch of one partition's statements. */
-  const request = (queries: { query: string; params: unknown[] }[]): Promise<unknown> => {
-    counts.requests++
-    if (queries.length === 1) return client!.execute(queries[0]!.query, queries[0]!.params, { prepare: true })
-    counts.batches++
-    return client!.batch(queries, { prepare: true, logged: false })
+  /**
+   * One request: a single statement, or an unlogged batch of one partition's
+   * statements. Waits for a slot first, so no connection is asked for more
+   * than `maxRequestsPerConnection` at once (the driver would refuse the
+   * request with a BusyConnectionError, a failure the node never saw).
+   */
+  const request = async (queries: { query: string; params: unknown[] }[]): Promise<unknown> => {
+    await slots.acquire()
+    try {
+      counts.requests++
+      if (queries.length === 1)
+        return await client!.execute(queries[0]!.query, queries[0]!.params, { prepare: true })
+      counts.batches++
+      return await client!.batch(queries, { prepare: true, logged: false })
+    } finally {
+      slots.release()
+    }
   }
 
   const send = async (ops: readonly Operation[]): Promise<void> => {
@@ -92,6 +104,7 @@ export async function createCassandraSource(
       if (batchSize === 1 && ops.length === 1) return keyOrder.after([ops[0]!.key], () => send(ops))
       const groups = batchSize === 1 ? ops.map((op) => [op]) : groupByPartition(ops, buckets, batchSize)
       return settleAll(
+        groups,
         groups.map((group) =>
           keyOrder.after(
             group.map((op) => op.key),
@@ -108,14 +121,54 @@ export async function createCassandraSource(
 }
 
 /**
- * Resolves when every write has settled, rejecting with the first failure:
- * the write's other requests finish first, so the per-kind counts never miss
- * one that succeeded after a sibling failed.
+ * Resolves when every group's write has settled. When some failed, rejects
+ * with a PartialWriteFailure naming only the failed groups' seqs (the first
+ * failure as its cause): the other groups were applied, and core counts them
+ * as acknowledged, never as errors. When all failed, rejects with the first failure.
  */
-async function settleAll(pending: Promise<void>[]): Promise<void> {
+async function settleAll(groups: readonly (readonly Operation[])[], pending: Promise<void>[]): Promise<void> {
   const outcomes = await Promise.allSettled(pending)
-  const failed = outcomes.find((o) => o.status === 'rejected')
-  if (failed) throw (failed as PromiseRejectedResult).reason
+  let cause: unknown
+  const failed = new Set<number>()
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') return
+    if (failed.size === 0) cause = outcome.reason
+    for (const op of groups[i]!) failed.add(op.seq)
+  })
+  if (failed.size === 0) return
+  if (outcomes.every((o) => o.status === 'rejected')) throw cause
+  throw new PartialWriteFailure(failed, cause)
+}
+
+/** A counting semaphore: at most `size` holders; the rest wait in arrival order. */
+export class Slots {
+  private free: number
+  private readonly waiting: (() => void)[] = []
+  private head = 0
+
+  constructor(size: number) {
+    this.free = size
+  }
+
+  acquire(): Promise<void> | undefined {
+    if (this.free > 0) {
+      this.free--
+      return undefined
+    }
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  release(): void {
+    if (this.head < this.waiting.length) {
+      const next = this.waiting[this.head]!
+      this.waiting[this.head++] = undefined as unknown as () => void
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.head)
+        this.head = 0
+      }
+      next()
+    } else this.free++
+  }
 }
 
 /**

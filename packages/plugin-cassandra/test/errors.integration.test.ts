@@ -14,15 +14,19 @@ import { contactPoint, driverClient, uniqueKeyspace } from './helpers.js'
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const cli = path.join(root, 'packages/cli/bin/run.js')
 
-async function runCli(options: Record<string, unknown>) {
+async function runCli(
+  options: Record<string, unknown>,
+  slots: { sink?: Record<string, unknown>; verify?: Record<string, unknown>; workers?: number } = {},
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-'))
   const file = path.join(dir, 'bench.config.json')
   writeFileSync(
     file,
     JSON.stringify({
       source: { plugin: 'cassandra', options },
-      sink: { plugin: 'cassandra', options },
-      workers: 1,
+      sink: { plugin: 'cassandra', options: slots.sink ?? options },
+      ...(slots.verify && { verify: { plugin: 'cassandra', options: slots.verify } }),
+      workers: slots.workers ?? 1,
       load: { rate: 50, duration: '1s' },
     }),
   )
@@ -97,6 +101,37 @@ describe.skipIf(!contactPoint)('a node that answers, configured wrongly', () => 
     expect(seconds).toBeLessThan(5 + 10)
   })
 
+  // Issue 12 item 7: the sink waited out the run and reported everything lost; the verifier's error came
+  // after the run, once per worker.
+  for (const slot of ['sink', 'verify'] as const) {
+    it(`missing keyspace of the ${slot}: one line before any load, exit 3, nothing left behind`, async () => {
+      const keyspace = uniqueKeyspace('src')
+      const missing = uniqueKeyspace('missing')
+      const options = { contactPoints: [contactPoint], keyspace }
+      const { code, stderr, seconds } = await runCli(options, {
+        [slot]: { ...options, keyspace: missing },
+        workers: 2,
+      })
+      expect(code).toBe(3)
+      expect(expectOneLine(stderr)).toMatch(
+        new RegExp(
+          `${slot === 'verify' ? 'verifier' : 'sink'} "cassandra" failed to prepare: .*no keyspace '${missing}'.*keyspace option`,
+        ),
+      )
+      expect(seconds).toBeLessThan(25) // the run's 1 s load never started; CLI and node start-up on a busy machine
+      const client = await driverClient()
+      try {
+        const left = await client.execute(
+          'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name IN ?',
+          [[keyspace, missing]],
+        )
+        expect(left.rowLength).toBe(0)
+      } finally {
+        await client.shutdown()
+      }
+    })
+  }
+
   it('missing keyspace: the verifier says so in one line', async () => {
     const keyspace = uniqueKeyspace('missing')
     const failure = await Promise.resolve(
@@ -108,6 +143,54 @@ describe.skipIf(!contactPoint)('a node that answers, configured wrongly', () => 
     expect(failure?.message).toBe(
       `verify: Cassandra at ${contactPoint} (dc datacenter1) has no keyspace '${keyspace}' — create it first or fix the keyspace option`,
     )
+  })
+
+  // Issue 12 items 5 and 6: a second run (or the run after a kill -9) wrote into the first run's table, which
+  // the first then dropped under it.
+  it('refuses a table another cdcb run created, in one line, and leaves it to that run', async () => {
+    const keyspace = uniqueKeyspace('other')
+    const options = { contactPoints: [contactPoint], keyspace, changeLog: true }
+    const runOf = (runId: string): RunContext => ({
+      runId,
+      name: 'other',
+      seed: 1,
+      shards: 1,
+      signal: new AbortController().signal,
+      log: () => {},
+    })
+    const first = await plugin.prepare!('source', options, runOf('runa1'))
+    const client = await driverClient()
+    try {
+      const failure = await plugin.prepare!('source', options, runOf('runb2')).then(
+        () => undefined,
+        (error: Error) => error,
+      )
+      expect(failure?.name).toBe('ConfigError')
+      expect(failure?.message).toMatch(
+        new RegExp(
+          `^source: table ${keyspace}\\.cdcb_events at ${contactPoint} \\(dc datacenter1\\) belongs to cdcb run runa1 \\(created [0-9T:.Z-]+\\), still running or killed .*DROP TABLE "${keyspace}"\\."cdcb_events".*source\\.options\\.table`,
+        ),
+      )
+      expect(failure?.message).not.toMatch(/\n/)
+      // The refused run created nothing and dropped nothing: the first run's tables are still there.
+      const tables = await client.execute(
+        'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
+        [keyspace],
+      )
+      expect(tables.rows.map((r) => r.get('table_name')).sort()).toEqual([
+        'cdcb_events',
+        'cdcb_events_changes',
+      ])
+      await first?.teardown?.()
+      const left = await client.execute(
+        'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?',
+        [keyspace],
+      )
+      expect(left.rowLength).toBe(0)
+    } finally {
+      await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`)
+      await client.shutdown()
+    }
   })
 
   it('never writes into or drops a table cdcb did not create', async () => {

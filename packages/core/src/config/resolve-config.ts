@@ -309,7 +309,8 @@ function firstUndefined(value: unknown, at: string): string | undefined {
 }
 
 function resolveFaults(config: ParsedConfig, load: ResolvedLoad, origin: string): FaultPlan[] {
-  return (config.faults ?? []).map((fault, i) => {
+  checkRecoveryBaseline(config, load, origin)
+  const plans = (config.faults ?? []).map((fault, i) => {
     const plan: FaultPlan = {
       name: fault.name ?? faultName(fault.action),
       atMicros: micros(fault.at, 0),
@@ -329,8 +330,35 @@ function resolveFaults(config: ParsedConfig, load: ResolvedLoad, origin: string)
         `${origin}: faults.${i}.at: ${fault.at} is after the load ends (${load.totalMicros / 1e6}s with the warmup) — move it earlier`,
       )
     }
+    // Undone after the load ended, its recovery could never be measured ("never recovered within the run").
+    if (plan.forMicros !== undefined && plan.atMicros + plan.forMicros > load.totalMicros) {
+      throw new ConfigError(
+        `${origin}: faults.${i}.for: at ${fault.at} + for ${fault.for} ends at ${(plan.atMicros + plan.forMicros) / 1e6}s, after the load ends (${load.totalMicros / 1e6}s with the warmup) — shorten it, start it earlier or lengthen the load`,
+      )
+    }
     return plan
   })
+  // Results, events and recovery lines name faults: two of one name cannot be told apart.
+  plans.forEach((plan, i) => {
+    const first = plans.findIndex((p) => p.name === plan.name)
+    if (first !== i) {
+      throw new ConfigError(
+        `${origin}: faults.${i}.name: "${plan.name}" is also faults.${first}'s name — give each fault its own name (faults.N.name)`,
+      )
+    }
+  })
+  return plans
+}
+
+/** recovery.baseline no longer than the load: a baseline reaching back past the run's start is not what was asked for. */
+function checkRecoveryBaseline(config: ParsedConfig, load: ResolvedLoad, origin: string): void {
+  const baseline = config.recovery?.baseline
+  if (baseline === undefined) return
+  if (micros(baseline, 0) > load.totalMicros) {
+    throw new ConfigError(
+      `${origin}: recovery.baseline: ${baseline} is longer than the load (${load.totalMicros / 1e6}s with the warmup) — use a baseline shorter than the time before the first fault or burst`,
+    )
+  }
 }
 
 function faultName(action: FaultAction): string {

@@ -108,7 +108,15 @@ const faultAction = z.union(
     z.strictObject({ exec: command, undo: command.optional() }),
     z.strictObject({
       signal: z.string().regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as "SIGSTOP"' }),
-      pidFile: z.string().min(1),
+      pidFile: z
+        .string({
+          error:
+            "expected the path of the file holding the process's pid (relative to the config file's folder)",
+        })
+        .min(1, {
+          error:
+            "expected the path of the file holding the process's pid (relative to the config file's folder)",
+        }),
       undo: z
         .string()
         .regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as "SIGCONT"' })
@@ -126,11 +134,15 @@ const faultAction = z.union(
 const fault = z.strictObject({
   name: z.string().min(1).optional(),
   at: duration,
-  for: duration.optional(),
+  for: duration
+    .refine((v) => parseDurationMicros(v)! > 0, {
+      error: 'expected a duration longer than 0, such as "10s" (leave "for" out for a fault with no undo)',
+    })
+    .optional(),
   action: faultAction,
 })
 const recovery = z.strictObject({
-  baseline: duration.optional(),
+  baseline: window.optional(),
   latencyFactor: z.number().min(1, { error: 'expected a factor ≥ 1' }).optional(),
 })
 
@@ -209,34 +221,97 @@ export function parseUserConfig(value: unknown, origin: string): ParsedConfig {
 
 type Issue = z.core.$ZodIssue
 
-/** `load.rate: expected a positive number, got "fast"`; unknown keys get a did-you-mean. */
+/**
+ * `load.rate: expected a positive number, got "fast"`; unknown keys get a did-you-mean or the known keys.
+ * A value that matches none of a union's object shapes (a fault's action) is judged by the shape it
+ * comes closest to (fewest problems), so `{ signal }` says its pidFile is missing.
+ */
 export function formatIssue(issue: Issue, root: unknown): string {
+  const narrowed = narrowUnion(issue, root)
+  if (narrowed) return formatIssue(narrowed, root)
   const path = issue.path.map(String).join('.')
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
     const where = path ? `${path}.${key}` : key
-    const known = knownKeys(issue.path)
+    const known = knownKeys(issue.path, root)
     const suggestion = closest(key, known)
-    const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ')}`
+    const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ') || '(none)'}`
     return `${where}: unknown key — ${hint}`
   }
   const where = path || '(config)'
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return `${where}: is required — ${issue.message.replace(/^Invalid input: /, '')}`
+  const message = issue.message.replace(/^Invalid input: /, '')
+  if (issue.code === 'invalid_type' && issue.input === undefined && valueAt(root, issue.path) === undefined) {
+    return `${where}: is required — ${message.replace(/, received undefined$/, '')}`
   }
   const input = 'input' in issue ? issue.input : valueAt(root, issue.path)
-  const got = input === undefined ? '' : `, got ${describeValue(input)}`
-  return `${where}: ${issue.message.replace(/^Invalid input: /, '')}${got}`
+  if (input === undefined) return `${where}: ${message}`
+  // zod's "expected object, received string" and our ", got …" would say the same thing twice.
+  return `${where}: ${message.replace(/, received [a-z]+$/, '')}, got ${describeValue(input)}`
 }
 
-function knownKeys(path: readonly PropertyKey[]): string[] {
+/** The one issue of the union branch with the fewest problems, its path made whole; undefined when no branch stands out. */
+function narrowUnion(issue: Issue, root: unknown): Issue | undefined {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return undefined
+  const input = valueAt(root, issue.path)
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined
+  const fewest = Math.min(...issue.errors.map((e) => e.length))
+  const best = issue.errors.filter((e) => e.length === fewest)
+  if (best.length !== 1 || fewest === 0) return undefined
+  const branch = best[0]!
+  const inner = branch.find((i) => i.code === 'unrecognized_keys') ?? branch[0]!
+  return { ...inner, path: [...issue.path, ...inner.path] } as Issue
+}
+
+/** The schema at a config path, through optional wrappers, lists and (by the value there) union branches. */
+function schemaAt(path: readonly PropertyKey[], root: unknown): unknown {
   let schema: unknown = userConfigSchema
-  for (const segment of path) {
-    const shape = shapeOf(schema)
-    if (!shape || typeof segment !== 'string' || !(segment in shape)) return []
+  for (let index = 0; index < path.length; index++) {
+    const segment = path[index]!
+    const element = elementOf(schema)
+    if (typeof segment === 'number') {
+      if (!element) return undefined
+      schema = element
+      continue
+    }
+    const shape = shapeOf(schema) ?? shapeOf(branchFor(schema, valueAt(root, path.slice(0, index))))
+    if (!shape || typeof segment !== 'string' || !(segment in shape)) return undefined
     schema = shape[segment]
   }
-  return Object.keys(shapeOf(schema) ?? {})
+  return schema
+}
+
+function knownKeys(path: readonly PropertyKey[], root: unknown): string[] {
+  const schema = schemaAt(path, root)
+  return Object.keys(shapeOf(schema) ?? shapeOf(branchFor(schema, valueAt(root, path))) ?? {})
+}
+
+/** A list schema's element schema (through optional wrappers); undefined for other schemas. */
+function elementOf(schema: unknown): unknown {
+  let current = schema as { unwrap?: () => unknown; def?: { type?: string; element?: unknown } } | undefined
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current.def?.type === 'array') return current.def.element
+    if (current.def?.type !== 'optional' || typeof current.unwrap !== 'function') return undefined
+    current = current.unwrap() as typeof current
+  }
+  return undefined
+}
+
+/** Of a union of object schemas, the branch that knows the most of the value's keys. */
+function branchFor(schema: unknown, value: unknown): unknown {
+  const options = (schema as { def?: { type?: string; options?: unknown[] } } | undefined)?.def
+  if (options?.type !== 'union' || !options.options) return undefined
+  if (value === null || typeof value !== 'object') return undefined
+  const keys = Object.keys(value)
+  let best: unknown
+  let bestCount = 0
+  for (const option of options.options) {
+    const count = keys.filter((k) => k in (shapeOf(option) ?? {})).length
+    if (count > bestCount) {
+      best = option
+      bestCount = count
+    }
+  }
+  return best
 }
 
 /** The keys a zod object schema knows (through optional/default wrappers); `undefined` for other schemas. */

@@ -113,7 +113,9 @@ export function formatSummary(result: RunResult, color = false): string {
     const when =
       fault.startedAt === null
         ? 'never started'
-        : `${fault.startedAt.toFixed(1)}s → ${fault.endedAt === null ? 'not undone' : `${fault.endedAt.toFixed(1)}s`}`
+        : fault.for === null
+          ? `${fault.startedAt.toFixed(1)}s (no undo)`
+          : `${fault.startedAt.toFixed(1)}s → ${fault.endedAt === null ? 'not undone' : `${fault.endedAt.toFixed(1)}s`}`
     lines.push(`  fault        "${fault.name}" ${when}${fault.error ? ` — ${fault.error}` : ''}`)
   }
   for (const r of result.recovery ?? []) {

@@ -25,6 +25,7 @@ import {
   type RunResult,
   type RunStatus,
 } from '../result.js'
+import { noRecoveryNote } from '../scenarios/recovery.js'
 import { evaluateSlo, type LatencyValue } from '../slo/evaluate.js'
 import { parseSlo, type SloExpression, type Statistic } from '../slo/parser.js'
 import { ResultFigures } from './figures.js'
@@ -170,7 +171,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
         metric.name === 'recovery.time' &&
         (single?.recovery ?? []).length === 0
       )
-        return 'not measured: the run had no fault and no burst to recover from'
+        return noRecoveryNote(single?.faults ?? [])
       if (metric.kind === 'counter' && metric.name === 'lost' && events.lost === null && interrupted)
         return 'not measured: an input was interrupted before its drain decided loss'
       return undefined

@@ -24,7 +24,13 @@ import {
 } from '../result.js'
 import { describeConfig, describeMachine } from '../results/describe.js'
 import type { FaultRecord } from '../scenarios/faults.js'
-import { type BacklogPoint, burstsOf, type Episode, measureRecoveries } from '../scenarios/recovery.js'
+import {
+  type BacklogPoint,
+  burstsOf,
+  type Episode,
+  measureRecoveries,
+  noRecoveryNote,
+} from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import type { SloWindows } from '../slo/windows.js'
 import { formatRate } from '../units.js'
@@ -121,7 +127,7 @@ export function buildResult(state: FinalState): RunResult {
       const shareNote = shardRateNote(config.shard, metric)
       if (shareNote) return shareNote
       if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
-        return 'not measured: the run had no fault and no burst to recover from'
+        return noRecoveryNote(state.faults)
       if (metric.kind !== 'counter') return undefined
       if ((metric.name === 'lost' || metric.name === 'unresolved') && drainCut && stop)
         return `not measured: ${stoppedBy} cut the drain short`

@@ -517,7 +517,14 @@ class BenchmarkRun {
     clearInterval(nudge)
     const ok = allReady && this.failure === undefined && this.control.reason === undefined
     await this.phases.end(ok ? 'done' : this.outcome(allReady))
-    if (ok) return
+    if (ok) {
+      const unknownHop = this.undeclaredHopSlo()
+      if (unknownHop === undefined) return
+      // Every window would fail for "no data": a config error, known once the sink has said what it reads.
+      this.broadcast({ type: 'stop' })
+      await this.closeWorkers(PHASE_DEADLINES.closeStopped)
+      throw new ConfigError(unknownHop)
+    }
     this.broadcast({ type: 'stop' })
     await this.closeWorkers(PHASE_DEADLINES.closeStopped)
     if (this.control.reason) throw new CdcbError('interrupted before the run started', 3)
@@ -527,6 +534,25 @@ class BenchmarkRun {
         ? this.failure
         : `the workers did not become ready within ${PHASE_DEADLINES.ready / 1e6}s (${this.ready.size} of ${config.workers}) — check that the source and sink can reach their servers`,
     )
+  }
+
+  /** The problem with an SLO on a hop the sink did not declare (`Sink.stamps`), naming the hops it has; undefined when none. */
+  private undeclaredHopSlo(): string | undefined {
+    const declared = this.aggregator.hops.declared.map((stamp) => stamp.name)
+    const check = this.config.slo.find(
+      (c) =>
+        c.metric.kind === 'latency' &&
+        c.metric.name.startsWith('hop.') &&
+        !declared.includes(c.metric.name.slice(4)),
+    )
+    if (!check) return undefined
+    const where = this.config.configPath ? `${path.basename(this.config.configPath)}: ` : ''
+    const has =
+      declared.length > 0
+        ? `its hops are ${declared.map((name) => `hop.${name}`).join(', ')}`
+        : 'it reads no stamps beyond committedAt, so the run has no hops'
+    const fix = declared.length > 0 ? 'use one of those' : 'use e2e, or a sink that reads stamps'
+    return `${where}slo: "${check.source}" names a hop the sink "${this.config.sink.name}" does not measure — ${has}; ${fix}`
   }
 
   /**

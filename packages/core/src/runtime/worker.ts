@@ -11,6 +11,7 @@ import {
   ConfigError,
   describeError,
   errorKind,
+  PartialWriteFailure,
   type PluginPart,
   type PluginPhase,
   pluginFailure,
@@ -34,6 +35,7 @@ import type {
   VerificationReport,
 } from '../plugin.js'
 import { LATENCY_METRICS } from '../result.js'
+import { plural } from '../units.js'
 import type {
   ErrorTally,
   IntervalCounts,
@@ -234,14 +236,14 @@ class Shard {
         caughtUpNoticed = true
         this.post({
           type: 'log',
-          message: `worker ${this.init.shard}: the planned load has ended but the generator is behind: catching up on ${Math.ceil((planned - seq) / stride)} operations still unsent, for at most ${overrun / 1e6}s more`,
+          message: `worker ${this.init.shard}: the planned load has ended but the generator is behind: catching up on ${plural(Math.ceil((planned - seq) / stride), 'operation')} still unsent, for at most ${overrun / 1e6}s more`,
         })
       }
       if (behind > overrun) {
         const unsent = Math.ceil((planned - seq) / stride)
         this.post({
           type: 'log',
-          message: `worker ${this.init.shard}: the generator could not keep up: stopped ${(behind / 1e6).toFixed(1)}s after the planned end with ${unsent} operations never sent (not counted as lost)`,
+          message: `worker ${this.init.shard}: the generator could not keep up: stopped ${(behind / 1e6).toFixed(1)}s after the planned end with ${plural(unsent, 'operation')} never sent (not counted as lost)`,
         })
         break
       }
@@ -284,7 +286,10 @@ class Shard {
         const mine = seq
         seq += shards
         if (mine >= this.tracker.capacity) {
-          this.post({ type: 'log', message: `stopping at ${mine} operations: the most one run can track` })
+          this.post({
+            type: 'log',
+            message: `stopping at ${plural(mine, 'operation')}: the most one run can track`,
+          })
           break
         }
         this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
@@ -334,21 +339,40 @@ class Shard {
     }
     return written.then(
       () => {
-        const ackAt = nowMicros()
-        // Each operation in the window its own intended time puts it in, as e2e does.
-        if (measuredOps > 0) this.measured.ack.record(ackAt - sentAt, measuredOps)
-        if (measuredOps < batch.length) this.warmup.ack.record(ackAt - sentAt, batch.length - measuredOps)
-        for (const op of batch) this.tracker.markAcked(op.seq)
-        counters.acked += batch.length
+        this.acknowledge(batch, sentAt)
         this.settled(batch.length)
       },
       (error: unknown) => {
-        this.recordError(error, batch.length)
-        counters.errorsMeasured += measuredOps
-        for (const op of batch) this.keySpace.markUncertain(op.key)
+        // A partial failure: only the operations it names failed; the rest were applied.
+        const partial = PartialWriteFailure.is(error) ? error : undefined
+        const failed = partial ? batch.filter((op) => partial.failed.has(op.seq)) : batch
+        if (partial)
+          this.acknowledge(
+            batch.filter((op) => !partial.failed.has(op.seq)),
+            sentAt,
+          )
+        if (failed.length > 0) this.recordError(partial ? partial.cause : error, failed.length)
+        for (const op of failed) {
+          if (op.intendedAt >= this.measureStart && op.intendedAt < this.loadEnd) counters.errorsMeasured++
+          this.keySpace.markUncertain(op.key)
+        }
         this.settled(batch.length)
       },
     )
+  }
+
+  /** Accounts for operations the source acknowledged, `sentAt` epoch µs. */
+  private acknowledge(ops: readonly Operation[], sentAt: number): void {
+    const ackAt = nowMicros()
+    let measuredOps = 0
+    for (const op of ops) {
+      if (op.intendedAt >= this.measureStart && op.intendedAt < this.loadEnd) measuredOps++
+      this.tracker.markAcked(op.seq)
+    }
+    // Each operation in the window its own intended time puts it in, as e2e does.
+    if (measuredOps > 0) this.measured.ack.record(ackAt - sentAt, measuredOps)
+    if (measuredOps < ops.length) this.warmup.ack.record(ackAt - sentAt, ops.length - measuredOps)
+    this.counters.acked += ops.length
   }
 
   private settled(count: number): void {

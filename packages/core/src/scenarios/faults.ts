@@ -200,7 +200,18 @@ async function perform(
     const pid = pidIn(text)
     if (pid === undefined)
       throw new Error(`pid file ${file} holds no pid (expected a number, or JSON with a "pid" number)`)
-    process.kill(pid, signal as NodeJS.Signals)
+    try {
+      process.kill(pid, signal as NodeJS.Signals)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      const why =
+        code === 'ESRCH'
+          ? 'no such process (it has exited, or the pid file is stale)'
+          : code === 'EPERM'
+            ? 'not permitted (the process belongs to another user)'
+            : message(error)
+      throw new Error(`cannot send ${signal} to pid ${pid} from pid file ${file}: ${why}`)
+    }
     return true
   }
   const name = which === 'do' ? action.pipeline : action.undo

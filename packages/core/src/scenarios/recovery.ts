@@ -149,7 +149,11 @@ export function measureRecovery(
 /**
  * Recovery after each episode, in start order; each one's baseline starts no
  * earlier than the previous episode's recovery (its end plus its recovery
- * time, or its end when it never recovered).
+ * time). Episodes that overlap — one starts before the previous recovered, or
+ * the previous never recovered — are measured as one: label `a + b`, from the
+ * first's start to the latest end, baseline before the first. A baseline taken
+ * while the previous episode's backlog was still draining would be no level to
+ * come back to, and the second's recovery cannot be told apart from the first's.
  */
 export function measureRecoveries(
   series: readonly BacklogPoint[],
@@ -159,11 +163,22 @@ export function measureRecoveries(
   const sorted = [...episodes].sort((a, b) => a.start - b.start)
   const recoveries: Recovery[] = []
   let baselineFrom: number | undefined
-  for (const episode of sorted) {
-    const recovery = measureRecovery(series, episode, {
-      ...options,
-      ...(baselineFrom === undefined ? {} : { baselineFrom }),
-    })
+  const measure = (episode: Episode) =>
+    measureRecovery(series, episode, { ...options, ...(baselineFrom === undefined ? {} : { baselineFrom }) })
+  const settledAt = (r: Recovery) => (r.time === null ? Number.POSITIVE_INFINITY : r.end + r.time)
+  let next = 0
+  while (next < sorted.length) {
+    let episode = sorted[next++]!
+    let recovery = measure(episode)
+    while (next < sorted.length && sorted[next]!.start < settledAt(recovery)) {
+      const overlapping = sorted[next++]!
+      episode = {
+        label: `${episode.label} + ${overlapping.label}`,
+        start: episode.start,
+        end: Math.max(episode.end, overlapping.end),
+      }
+      recovery = measure(episode)
+    }
     recoveries.push(recovery)
     const settled = recovery.end + (recovery.time ?? 0)
     baselineFrom = Math.max(baselineFrom ?? settled, settled)
@@ -186,4 +201,22 @@ export function burstsOf(stages: readonly { readonly seconds: number; readonly r
     start = end
   })
   return bursts
+}
+
+/**
+ * Why `recovery.time` was not measured when there is no recovery: the faults that
+ * failed or never started, or that the run had none and no burst.
+ */
+export function noRecoveryNote(
+  faults: readonly {
+    readonly name: string
+    readonly startedAt: number | null
+    readonly error: string | null
+  }[],
+): string {
+  const first = faults.find((f) => f.startedAt === null)
+  if (!first) return 'not measured: the run had no fault and no burst to recover from'
+  return first.error
+    ? `not measured: fault "${first.name}" failed (${first.error})`
+    : `not measured: fault "${first.name}" never started (the run ended before its time)`
 }

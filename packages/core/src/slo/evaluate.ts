@@ -106,14 +106,15 @@ function windowedCheck(
     }
   const passed = windows.failed === 0
   const partial = windows.lastPartial ? ' (the last partial)' : ''
-  let note = `held in all ${windows.count} windows of ${length}${partial}`
+  const counted = windows.count === 1 ? '1 window' : `${windows.count} windows`
+  let note = `held in ${windows.count === 1 ? 'its only window' : `all ${counted}`} of ${length}${partial}`
   if (!passed) {
     const listed = windows.failing.map((w) => {
       const figure = w.actual === null ? 'no data' : formatActual(w.actual, base.unit, base.threshold)
       return `${formatOffset(w.start)}–${formatOffset(w.end)}${w.partial ? ' (partial)' : ''}: ${figure}`
     })
     const more = windows.failed - windows.failing.length
-    note = `failed in ${windows.failed} of ${windows.count} windows of ${length}${partial}: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
+    note = `failed in ${windows.failed} of ${counted} of ${length}${partial}: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
   }
   return { ...base, actual: windows.worst, passed, status: passed ? 'passed' : 'failed', note, windows }
 }

@@ -122,3 +122,41 @@ describe('a windowed SLO must fit the run', () => {
     expect(config.slo[0]!.windowMicros).toBe(20e6)
   })
 })
+
+describe('faults and recovery that could not measure what they ask are refused up front (trial15 item 7)', () => {
+  const load = { rate: 10, duration: '5s' }
+  const exec = { exec: 'true', undo: 'true' }
+
+  it('a fault of no length', async () => {
+    expect(await problem({ ...base, load, faults: [{ at: '1s', for: '0s', action: exec }] })).toBe(
+      'bench.config.ts: faults.0.for: expected a duration longer than 0, such as "10s" (leave "for" out for a fault with no undo), got "0s"',
+    )
+  })
+
+  it('a fault undone after the load ends', async () => {
+    expect(await problem({ ...base, load, faults: [{ at: '3s', for: '4s', action: exec }] })).toBe(
+      'bench.config.ts: faults.0.for: at 3s + for 4s ends at 7s, after the load ends (5s with the warmup) — shorten it, start it earlier or lengthen the load',
+    )
+    // Ending exactly with the load is fine.
+    await resolveConfig({ ...base, load, faults: [{ at: '3s', for: '2s', action: exec }] }, { origin: 'x' })
+  })
+
+  it('two faults of one name', async () => {
+    const faults = [
+      { at: '1s', for: '1s', action: exec },
+      { at: '3s', for: '1s', action: exec },
+    ]
+    expect(await problem({ ...base, load, faults })).toBe(
+      'bench.config.ts: faults.1.name: "true" is also faults.0\'s name — give each fault its own name (faults.N.name)',
+    )
+  })
+
+  it('a recovery baseline of 0 or longer than the load', async () => {
+    expect(await problem({ ...base, load, recovery: { baseline: '0s' } })).toMatch(
+      /^bench\.config\.ts: recovery\.baseline: expected a duration longer than 0/,
+    )
+    expect(await problem({ ...base, load, recovery: { baseline: '10m' } })).toBe(
+      'bench.config.ts: recovery.baseline: 10m is longer than the load (5s with the warmup) — use a baseline shorter than the time before the first fault or burst',
+    )
+  })
+})

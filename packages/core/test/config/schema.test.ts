@@ -36,6 +36,24 @@ describe('config validation messages', () => {
       { sourc: { plugin: 'memory' }, sink: { plugin: 'memory' } },
       'bench.config.ts: sourc: unknown key — did you mean "source"?',
     ],
+    // Inside a list and a union of shapes (a fault's action), as at the top (trial15 items 4 and 8).
+    [
+      { ...base, faults: [{ at: '1s', acton: { exec: 'true' } }] },
+      'bench.config.ts: faults.0.acton: unknown key — did you mean "action"?',
+    ],
+    [
+      { ...base, faults: [{ at: '1s', zzzzzzz: 1, action: { exec: 'true' } }] },
+      'bench.config.ts: faults.0.zzzzzzz: unknown key — known keys: name, at, for, action',
+    ],
+    [
+      { ...base, faults: [{ at: '1s', action: { exec: 'true', udo: 'false' } }] },
+      'bench.config.ts: faults.0.action.udo: unknown key — did you mean "undo"?',
+    ],
+    [
+      { ...base, faults: [{ at: '1s', action: { signal: 'SIGSTOP' } }] },
+      "bench.config.ts: faults.0.action.pidFile: is required — expected the path of the file holding the process's pid (relative to the config file's folder)",
+    ],
+    [{ ...base, faults: ['oops'] }, 'bench.config.ts: faults.0: expected object, got "oops"'],
   ])('names the path and what was expected', (config, message) => {
     expect(() => parseUserConfig(config, 'bench.config.ts')).toThrowError(message)
   })

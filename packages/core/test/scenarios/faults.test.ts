@@ -96,6 +96,26 @@ describe('faults', () => {
     expect(pidIn(' 42\n')).toBe(42)
   })
 
+  it('names the pid and the pid file when the process is gone, not a bare "kill ESRCH" (trial15 item 8)', async () => {
+    const dir = tempDir()
+    const child = spawn('true')
+    await new Promise((resolve) => child.on('exit', resolve))
+    const file = path.join(dir, 'dead.pid')
+    writeFileSync(file, `${child.pid}\n`)
+    const { ctx, events } = context(dir)
+    const runner = startFaults(
+      [{ name: 'freeze', atMicros: 0, action: { signal: 'SIGSTOP', pidFile: 'dead.pid' } }],
+      nowMicros(),
+      ctx,
+    )
+    await until(() => events.length > 0)
+    const [record] = await runner.stop()
+    expect(record!.startedAt).toBeNull()
+    expect(record!.error).toBe(
+      `cannot send SIGSTOP to pid ${child.pid} from pid file ${file}: no such process (it has exited, or the pid file is stale)`,
+    )
+  })
+
   it('undoes a fault still in force when the run stops early: a stopped broker is always continued', async () => {
     const dir = tempDir()
     const child = spawn('sleep', ['30'])

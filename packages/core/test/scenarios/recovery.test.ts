@@ -4,6 +4,7 @@ import {
   burstsOf,
   measureRecoveries,
   measureRecovery,
+  noRecoveryNote,
 } from '../../src/scenarios/recovery.js'
 
 /** A pipeline that delivers at most `cap`/s, fed `rateAt(t)`/s, sampled every 0.1 s. */
@@ -110,5 +111,53 @@ describe('burstsOf', () => {
       ]),
     ).toEqual([{ label: 'burst 5000/s', start: 10, end: 20 }])
     expect(burstsOf([{ seconds: 5 }, { seconds: 10, rate: 5000 }])).toEqual([])
+  })
+})
+
+describe('back-to-back episodes', () => {
+  it('a burst that starts before the previous one recovered is measured with it as one episode (trial15 item 3)', () => {
+    // A 1,000/s pipeline, two 3 s bursts at 3,000/s 5 s apart: the first's 6,000 backlog is still draining
+    // (at 900/s) when the second starts, so the second has no quiet level before it to come back to.
+    const rate = (t: number) => ((t > 6 && t <= 9) || (t > 14 && t <= 17) ? 3000 : 100)
+    const series = simulate(rate, 1000, 45)
+    const recoveries = measureRecoveries(series, [
+      { label: 'burst 3000/s', start: 6, end: 9 },
+      { label: 'burst 3000/s', start: 14, end: 17 },
+    ])
+    expect(recoveries).toHaveLength(1)
+    const both = recoveries[0]!
+    expect(both.label).toBe('burst 3000/s + burst 3000/s')
+    expect(both.start).toBe(6)
+    expect(both.end).toBe(17)
+    expect(both.baselineBacklog).toBeLessThanOrEqual(10)
+    // Backlog at 17 s: 12,000 in − 11 s × 900/s net… drained at 900/s: about 7,500 / 900 ≈ 8.3 s after 17 s.
+    expect(both.backlogMax).toBeGreaterThan(7000)
+    expect(both.time).toBeGreaterThan(7.5)
+    expect(both.time).toBeLessThan(9.5)
+    expect(both.catchUpRate).toBeCloseTo(1000, -1)
+  })
+
+  it('episodes that do not overlap stay separate', () => {
+    const rate = (t: number) => ((t > 6 && t <= 9) || (t > 24 && t <= 27) ? 3000 : 100)
+    const series = simulate(rate, 1000, 50)
+    const recoveries = measureRecoveries(series, [
+      { label: 'burst 3000/s', start: 6, end: 9 },
+      { label: 'burst 3000/s', start: 24, end: 27 },
+    ])
+    expect(recoveries.map((r) => r.label)).toEqual(['burst 3000/s', 'burst 3000/s'])
+    expect(recoveries[1]!.baselineBacklog).toBeLessThanOrEqual(10)
+    expect(recoveries[1]!.time).toBeGreaterThan(6)
+  })
+})
+
+describe('recovery.time with nothing to recover from', () => {
+  it('names the fault that failed or never started, rather than saying the run had none (trial15 item 1)', () => {
+    expect(noRecoveryNote([])).toBe('not measured: the run had no fault and no burst to recover from')
+    expect(noRecoveryNote([{ name: 'freeze', startedAt: null, error: 'cannot read pid file /x.pid' }])).toBe(
+      'not measured: fault "freeze" failed (cannot read pid file /x.pid)',
+    )
+    expect(noRecoveryNote([{ name: 'late', startedAt: null, error: null }])).toBe(
+      'not measured: fault "late" never started (the run ended before its time)',
+    )
   })
 })

@@ -71,6 +71,17 @@ describe('windowed SLOs', () => {
     })
   })
 
+  it('say "window" of one window, not "all 1 windows" (trial15)', () => {
+    const { windows, check } = windowsFor(['e2e.p99[2s] < 100ms'], 2)
+    for (let s = 1; s <= 2; s++) windows.add(0, input(s, { latencies: e2e(s === 2 ? 50 : 10, 10) }))
+    windows.finish(2e6)
+    expect(check('e2e.p99[2s] < 100ms').note).toBe('held in its only window of 2s')
+    const { windows: slow, check: slowCheck } = windowsFor(['e2e.max[2s] < 100ms'], 2)
+    for (let s = 1; s <= 2; s++) slow.add(0, input(s, { latencies: e2e(500) }))
+    slow.finish(2e6)
+    expect(slowCheck('e2e.max[2s] < 100ms').note).toMatch(/^failed in 1 of 1 window of 2s: 0s–2s: /)
+  })
+
   it('evaluate a last partial window and mark it', () => {
     const { windows, check } = windowsFor(['throughput[2s] >= 90/s'], 5)
     for (let s = 1; s <= 5; s++) windows.add(0, input(s, { delivered: s === 5 ? 20 : 100 }))
