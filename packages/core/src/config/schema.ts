@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ConfigError } from '../errors.js'
+import { ConfigError, redactUrl } from '../errors.js'
 import { parseShard, parseStartAt, RUN_ID_PATTERN } from '../load/shard.js'
 import { durationOption, positiveIntOption } from '../options.js'
 import { parseDurationMicros } from '../units.js'
@@ -264,9 +264,12 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return current
 }
 
-/** A value as a message shows it: strings quoted and cut at 40 characters, objects by kind. */
+/** A value as a message shows it: strings quoted, a URL's password masked, cut at 40 characters; objects by kind. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'string') {
+    const shown = redactUrl(value)
+    return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown)
+  }
   if (Array.isArray(value)) return 'a list'
   if (value === null) return 'null'
   if (typeof value === 'object') return 'an object'
