@@ -284,6 +284,9 @@ class Shard {
         }
         this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
         await Promise.race([this.dispatch([this.createOperation(mine, nowMicros())]), this.stopped])
+        // An in-process source acks as a microtask: without a macrotask turn the interval's
+        // counts were never posted (live lines read sent 0/s, then one interval got them all).
+        await yieldToEventLoop()
       }
     }
     await Promise.all(Array.from({ length: writers }, writer))
