@@ -489,3 +489,35 @@ function holds(value: number, expression: string): boolean {
       return value !== threshold
   }
 }
+
+// Trial 910 item 8: "asked insert 70% … did insert 47%, update 43% — an update or delete … became an insert"
+// while inserts had gone DOWN: the run had found every key present, so inserts became updates.
+describe('11. the load-mix warning says which way the shares moved and why', () => {
+  it('an insert-heavy mix on few keys: inserts became updates, every key present', async () => {
+    const r = await run({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 1000, duration: '1s', keys: 50, mix: { insert: 0.7, update: 0.2, delete: 0.1 } },
+    })
+    const warning = readResult(r.out).warnings.find((w) => w.startsWith('load.mix asked'))!
+    expect(warning).toMatch(
+      /— [\d,]+ inserts became updates: every key a worker owns was present \(load\.keys 50 in all\), none absent to insert — raise load\.keys or lower the insert share$/,
+    )
+    expect(warning).not.toMatch(/became inserts/)
+  })
+
+  it('a delete-heavy mix: updates and deletes became inserts, no key present', async () => {
+    const r = await run({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 1000, duration: '1s', keys: 100000, mix: { insert: 0.1, update: 0, delete: 0.9 } },
+    })
+    const warning = readResult(r.out).warnings.find((w) => w.startsWith('load.mix asked'))!
+    expect(warning).toMatch(
+      /— [\d,]+ updates or deletes became inserts: no key was present to change \(keys start absent\)$/,
+    )
+    expect(warning).not.toMatch(/became updates/)
+  })
+})

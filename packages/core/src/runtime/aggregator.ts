@@ -139,6 +139,8 @@ export class Aggregator {
       inserts: sum('inserts'),
       updates: sum('updates'),
       deletes: sum('deletes'),
+      insertsAsUpdates: sum('insertsAsUpdates'),
+      changesAsInserts: sum('changesAsInserts'),
     }
   }
 

@@ -96,6 +96,8 @@ class Shard {
     inserts: 0,
     updates: 0,
     deletes: 0,
+    insertsAsUpdates: 0,
+    changesAsInserts: 0,
   }
   private readonly errors = new Map<string, ErrorTally>()
   private readonly abort = new AbortController()
@@ -298,6 +300,8 @@ class Shard {
     if (kind === 'insert') this.counters.inserts++
     else if (kind === 'update') this.counters.updates++
     else this.counters.deletes++
+    this.counters.insertsAsUpdates = this.keySpace.insertsAsUpdates
+    this.counters.changesAsInserts = this.keySpace.changesAsInserts
     return { seq, key, kind, intendedAt }
   }
 
