@@ -84,7 +84,12 @@ const load = z.strictObject({
   batchSize: positiveInt.optional(),
   mix: mix.optional(),
   keys: positiveInt.optional(),
-  payloadSize: z.number().int().nonnegative().max(1_000_000).optional(),
+  payloadSize: z
+    .number({ error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .int({ error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .nonnegative({ error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .max(1_000_000, { error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .optional(),
   seed: seed.optional(),
   drainTimeout: duration.optional(),
   lateAfter: duration.optional(),
@@ -217,7 +222,11 @@ export function formatIssue(issue: Issue, root: unknown): string {
     const where = path ? `${path}.${key}` : key
     const known = knownKeys(issue.path)
     const suggestion = closest(key, known)
-    const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ')}`
+    const hint = suggestion
+      ? `did you mean "${suggestion}"?`
+      : known.length > 0
+        ? `known keys: ${known.join(', ')}`
+        : 'remove it'
     return `${where}: unknown key — ${hint}`
   }
   const where = path || '(config)'
@@ -232,6 +241,8 @@ export function formatIssue(issue: Issue, root: unknown): string {
 function knownKeys(path: readonly PropertyKey[]): string[] {
   let schema: unknown = userConfigSchema
   for (const segment of path) {
+    // A list's index (`load.stages[0]`): shapeOf unwraps the list to its element's keys.
+    if (typeof segment === 'number') continue
     const shape = shapeOf(schema)
     if (!shape || typeof segment !== 'string' || !(segment in shape)) return []
     schema = shape[segment]
