@@ -155,6 +155,7 @@ describe('2c. loss unknown is not exported as 0', () => {
         sink: { plugin: 'memory' },
         workers: 1,
         load: { rate: 200, duration: '3s' },
+        slo: { lost: '== 0', errors: '< 1%' },
       },
       {
         onStdout: (text) => {
@@ -168,6 +169,11 @@ describe('2c. loss unknown is not exported as 0', () => {
     const metrics = await scraped!
     expect(metrics).toMatch(/^cdcb_events_sent_total\{/m)
     expect(metrics).not.toMatch(/^cdcb_events_lost\{/m)
+    // An SLO not measurable yet is unknown, not failing: no cdcb_slo_passing sample for it.
+    expect(metrics).not.toMatch(/^cdcb_slo_passing\{[^}]*expression="lost == 0"/m)
+    expect(metrics).toMatch(/^cdcb_slo_passing\{[^}]*expression="errors < 1%"[^}]*\} 1$/m)
+    // cdcb_slo_actual says its unit.
+    expect(metrics).toMatch(/^cdcb_slo_actual\{[^}]*expression="errors < 1%"[^}]*unit="%"[^}]*\} 0$/m)
   })
 })
 

@@ -125,7 +125,10 @@ describe('cdcb compare, merge and report on real runs', () => {
       h.destroy()
       const file = path.join(dir, `shard-${i}.json`)
       const histograms = { e2e: encoded, ack: encoded, lag: encoded, detect: encoded }
-      writeFileSync(file, JSON.stringify({ ...template, runId: 'shared', histograms }))
+      writeFileSync(
+        file,
+        JSON.stringify({ ...template, runId: 'shared', shard: { index: i, count: 3 }, histograms }),
+      )
       return file
     })
     const out = path.join(dir, 'shards-merged.json')
@@ -180,5 +183,55 @@ describe('cdcb compare, merge and report on real runs', () => {
       .trim()
       .split('\n')
     expect(fromRun).toHaveLength(again.intervals.length + 1)
+  })
+  it('merge refuses what it would count twice, an input as --out, shards of different plans and an unwritable --out: exit 2, one line, nothing written', async () => {
+    const [fast, slow] = await runs
+    const out = path.join(dir, 'refused.json')
+    const refused = async (args: string[], message: RegExp) => {
+      const cli = await runCli(['merge', ...args])
+      expect(cli.code, cli.stderr).toBe(2)
+      expect(cli.stderr.trim().split('\n'), cli.stderr).toHaveLength(1)
+      expect(cli.stderr).toMatch(message)
+      expect(existsSync(out)).toBe(false)
+    }
+    // One result twice, and a copy of it (the same run id): its events would count twice.
+    await refused([fast, fast, '--out', out], /runId: \w+ is also the run id of the same file given before/)
+    const copy = path.join(dir, 'fast-copy.json')
+    writeFileSync(copy, readFileSync(fast))
+    await refused(
+      [fast, copy, '--out', out],
+      /fast-copy\.json: runId: \w+ is also the run id of .*fast\.json/,
+    )
+    // --out naming an input: that result would be overwritten.
+    const before = readFileSync(fast, 'utf8')
+    const overwrite = await runCli(['merge', fast, slow, '--out', fast])
+    expect(overwrite.code).toBe(2)
+    expect(overwrite.stderr).toMatch(/--out .*fast\.json: is also an input/)
+    expect(readFileSync(fast, 'utf8')).toBe(before)
+    // An --out that cannot be written: one line, no stack, exit 2.
+    const proc = await runCli(['merge', fast, slow, '--out', '/proc/x.json'])
+    expect(proc.code).toBe(2)
+    expect(proc.stderr.trim().split('\n')).toHaveLength(1)
+    expect(proc.stderr).toMatch(/--out \/proc\/x\.json: cannot write there/)
+    // Two shards of one run with different plans (rate and duration): named, refused.
+    const template = readResult(fast)
+    const shardFile = (i: number, rate: number) => {
+      const file = path.join(dir, `plan-${i}.json`)
+      const load = { ...template.config!.load, stages: [{ seconds: 3, fromRate: rate, toRate: rate }] }
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...template,
+          runId: 'plan6',
+          shard: { index: i, count: 2 },
+          config: { ...template.config, load },
+        }),
+      )
+      return file
+    }
+    await refused(
+      [shardFile(0, 1000), shardFile(1, 2000), '--out', out],
+      /plan-1\.json: config\.load\.stages: .*2000.*, while .*plan-0\.json has .*1000.* — the shards of one run must run one plan/,
+    )
   })
 })

@@ -3,7 +3,7 @@
  * prepared or written: one line naming the flag, exit 2. (Three shards against
  * one PostgreSQL, merged: packages/plugin-postgres/test/shards.integration.test.ts.)
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, tempDir, writeConfig } from './helpers.js'
@@ -160,6 +160,88 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     expect(cli.stderr).toMatch(/interrupted before the run started; nothing was measured/)
     expect(existsSync(out)).toBe(false)
     expect(Date.now() - began).toBeLessThan(50_000)
+  })
+
+  it('a start beyond the timer limit (30 days) is waited for quietly, and a SIGTERM during the wait ends it as a stop before the start', async () => {
+    const out = path.join(tempDir(), 'result.json')
+    let waiting = false
+    const startAt = String(Math.round(Date.now() / 1000) + 30 * 86_400)
+    const cli = await runCli(
+      [
+        'run',
+        '--config',
+        config,
+        '--shard',
+        '0/2',
+        '--run-id',
+        'far1',
+        '--start-at',
+        startAt,
+        '--out',
+        out,
+        '--no-tui',
+      ],
+      {
+        onStdout: (text, kill) => {
+          if (!waiting && /ready; waiting \d+\.\ds to start at/.test(text)) {
+            waiting = true
+            // Long enough for an overflowing timer to have fired and started the run early.
+            setTimeout(() => kill('SIGTERM'), 3000)
+          }
+        },
+      },
+    )
+    expect(waiting).toBe(true)
+    expect(cli.stderr).not.toMatch(/TimeoutOverflowWarning/)
+    expect(cli.stderr).toMatch(/interrupted before the run started; nothing was measured/)
+    expect(cli.stdout).not.toMatch(/started .* from --start-at/)
+    expect(cli.code).not.toBe(0)
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it("a shard leaves the run's throughput SLO to the merge (it sends 1/N of the rate); the merge judges the sum", async () => {
+    const rated = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 200, duration: '2s', warmup: '0s' },
+      slo: { throughput: '>= 150/s', lost: '== 0' },
+    })
+    const dir = tempDir()
+    const startAt = String(Math.round(Date.now() / 1000) + 20)
+    const files = [0, 1].map((i) => path.join(dir, `rate-${i}.json`))
+    const ran = await Promise.all(
+      files.map((out, i) =>
+        runCli([
+          'run',
+          '--config',
+          rated,
+          '--shard',
+          `${i}/2`,
+          '--run-id',
+          'rate9',
+          '--start-at',
+          startAt,
+          '--out',
+          out,
+          '--no-tui',
+        ]),
+      ),
+    )
+    for (const cli of ran) {
+      expect(cli.stderr).not.toMatch(/\n\s+at /)
+      // Each shard sent ~100/s: judged against the whole run's 150/s it would fail every shard (every pod of a Job).
+      expect(cli.stdout).toMatch(/throughput >= 150\/s.*judged at merge/)
+      expect(cli.code, cli.stdout).toBe(0)
+    }
+    const merged = path.join(dir, 'rate-merged.json')
+    const merge = await runCli(['merge', ...files, '--out', merged])
+    expect(merge.code, merge.stdout + merge.stderr).toBe(0)
+    const check = JSON.parse(readFileSync(merged, 'utf8')).slo.checks.find(
+      (c: { expression: string }) => c.expression === 'throughput >= 150/s',
+    )
+    expect(check.status).toBe('passed')
+    expect(check.actual).toBeGreaterThan(150)
   })
 
   it('no config: the embedded quickstart cannot be shared by shards', async () => {

@@ -48,7 +48,8 @@ function cdcb(args: string[], onStdout?: (text: string) => void): Promise<Cli> {
 }
 
 /** Source and sink on one table: the sink follows the source table's own change stream (logical decoding). */
-function writeConfigFile(table: string): string {
+/** `seed`: load.seed, or none with `null`. */
+function writeConfigFile(table: string, seed: number | null = 7): string {
   const file = path.join(dir, `${table}.config.json`)
   writeFileSync(
     file,
@@ -57,7 +58,14 @@ function writeConfigFile(table: string): string {
       source: { plugin: 'postgres', options: { url: server.sourceUrl, table, pool: 2 } },
       sink: { plugin: 'postgres', options: { url: server.sourceUrl, table, mode: 'logical' } },
       verify: { plugin: 'postgres', options: { url: server.sourceUrl, table } },
-      load: { rate: 300, duration: '4s', warmup: '0s', keys: 500, seed: 7, drainTimeout: '20s' },
+      load: {
+        rate: 300,
+        duration: '4s',
+        warmup: '0s',
+        keys: 500,
+        seed: seed ?? undefined,
+        drainTimeout: '20s',
+      },
       slo: { lost: '== 0', duplicates: '== 0', verified: '== 100%' },
     }),
   )
@@ -256,5 +264,73 @@ describe('cdcb run --shard across three processes', () => {
     expect(result.events.lost).toBe(0)
     expect(result.events.observed).toBe(result.events.sent)
     expect(await cdcbObjects()).toEqual({ slots: [], publications: [], tables: [] })
+  })
+  it('with no seed and two workers a shard, shards check each other by one plan: no corrupt, one time base, one verified set', async () => {
+    // As a user runs examples/kubernetes: no load.seed, several workers in each shard.
+    const config = writeConfigFile('shared_noseed', null)
+    const runId = 'shardtest3'
+    // One process given the same run id runs the same plan (the seed comes from the run id).
+    const one = path.join(dir, 'noseed-one.json')
+    const single = await cdcb([
+      'run',
+      '--config',
+      config,
+      '--workers',
+      '6',
+      '--run-id',
+      runId,
+      '--out',
+      one,
+      '--no-tui',
+      '-q',
+    ])
+    expect(single.stderr).not.toMatch(/\n\s+at /)
+    expect(single.code).toBe(0)
+    const whole = read(one)
+
+    const startAt = new Date(Date.now() + 20_000).toISOString()
+    const files = [0, 1, 2].map((i) => path.join(dir, `noseed-${i}.json`))
+    const ran = await Promise.all(
+      files.map((out, i) =>
+        cdcb([
+          'run',
+          '--config',
+          config,
+          '--workers',
+          '2',
+          '--shard',
+          `${i}/3`,
+          '--run-id',
+          runId,
+          '--start-at',
+          startAt,
+          '--out',
+          out,
+          '--no-tui',
+        ]),
+      ),
+    )
+    const parts = files.map(read)
+    for (const [i, cli] of ran.entries()) {
+      expect(cli.stderr).not.toMatch(/\n\s+at /)
+      // No other shard's event is judged here: nothing corrupt, and no "Corrupt" line at all.
+      expect(parts[i]!.events.corrupt, `shard ${i} corrupt`).toBe(0)
+      expect(cli.stdout).not.toMatch(/Corrupt/)
+      expect(parts[i]!.config?.load.seed).toBe(whole.config?.load.seed)
+      // Every shard measures on the time base one process uses (worker 0's sink reads; the others stand by).
+      expect(parts[i]!.timeBase, `shard ${i} time base`).toBe(whole.timeBase)
+      expect(cli.code, cli.stdout).toBe(0)
+    }
+    expect(whole.timeBase).toMatch(/^arrival in the target's logical replication stream/)
+    const merged = path.join(dir, 'noseed-merged.json')
+    const merge = await cdcb(['merge', ...files, '--out', merged])
+    expect(merge.code).toBe(0)
+    const sum = read(merged)
+    for (const key of ['sent', 'observed', 'lost', 'duplicates', 'corrupt', 'errors'] as const) {
+      expect(sum.events[key], key).toBe(whole.events[key])
+    }
+    expect(sum.operations).toEqual(whole.operations)
+    // The same keys were written, so the same final rows are checked.
+    expect(sum.verification?.checked).toBe(whole.verification?.checked)
   })
 })

@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs'
+import path from 'node:path'
 import { Command, Flags } from '@oclif/core'
 import { exitWithError, fail } from '../exit.js'
 
@@ -7,7 +9,8 @@ export default class Merge extends Command {
   static override description =
     `Histograms and counters add losslessly, so the merged percentiles are those of one run over all the events. Rates are the events counted in the inputs' measured windows over the longest window: right for runs that overlapped in time (shards), and the merge warns when they did not. The SLOs are the inputs' own checks, or those of --config, evaluated on the merged figures; a windowed SLO (e2e.p99[1m]) cannot be recombined from several results and is skipped, with each input's own verdict.
 
-Shards (cdcb run --shard i/N): when any input is a shard, every input must be a shard of the same run (run id and N), each once, none missing; otherwise nothing is written (exit 2). The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
+Shards (cdcb run --shard i/N): when any input is a shard, every input must be a shard of the same run (run id and N), each once, none missing; otherwise nothing is written (exit 2). Shards must share one plan (load: rate, duration, seed, keys, mix); the differing field is named. A shard skips throughput SLOs (it sends 1/N of the rate): the merge judges them on the sum.
+Not shards: each input must be another run (the same run id twice — one file twice, or a copy — is refused). An --out, --html or --csv naming an input, or a path that cannot be written, is refused before anything is read. The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
 
 Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 130 an input was interrupted.`
 
@@ -41,6 +44,23 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 
     if (files.length === 0)
       fail(2, 'merge: no result files given — cdcb merge a.json b.json … --out merged.json')
     try {
+      const { whyNotWritable } = await import('@cdcb/core/runtime')
+      const outputs = [
+        ['--out', flags.out],
+        ['--html', flags.html],
+        ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
+      ] as const
+      for (const [flag, file] of outputs) {
+        if (file === undefined) continue
+        const input = files.find((f) => samePath(f, file))
+        if (input !== undefined)
+          fail(
+            2,
+            `${flag} ${file}: is also an input (${input}) — writing it would overwrite that result; choose another path`,
+          )
+        const problem = whyNotWritable(file)
+        if (problem) fail(2, `${flag} ${file}: cannot write there: ${problem} — choose another path`)
+      }
       const { mergeResults, readResultFile } = await import('@cdcb/core/results')
       const inputs = []
       for (const file of files) inputs.push({ file, result: await readResultFile(file) })
@@ -59,8 +79,19 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 
   }
 }
 
+/** Whether two paths name one file (through links, when both exist). */
+function samePath(a: string, b: string): boolean {
+  const resolve = (p: string) => {
+    try {
+      return realpathSync(p)
+    } catch {
+      return path.resolve(p)
+    }
+  }
+  return resolve(a) === resolve(b)
+}
+
 async function sloOf(configFile: string) {
-  const path = await import('node:path')
   const { loadConfigFile, resolveConfig } = await import('@cdcb/core/runtime')
   const configPath = path.resolve(configFile)
   const config = await resolveConfig(await loadConfigFile(configPath), { configPath, sloOnly: true })

@@ -39,7 +39,10 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     rate: Flags.string({ description: 'Operations per second; overrides load.rate and load.stages.' }),
     duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
-    seed: Flags.string({ description: 'Seed for kinds, keys and payloads; overrides load.seed.' }),
+    seed: Flags.string({
+      description:
+        'Seed for kinds, keys and payloads; overrides load.seed. Default: derived from --run-id when given (every shard draws the same), else random.',
+    }),
     shard: Flags.string({
       description:
         "Run shard INDEX/COUNT (0-based, e.g. 1/3) of one run split across processes or machines: shard i sends the seqs and owns the keys ≡ i mod COUNT, as workers split a plan. Needs --run-id and --start-at, the same in every shard; merge the shards' --out files with cdcb merge. Overrides shard.",

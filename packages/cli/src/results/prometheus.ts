@@ -89,10 +89,16 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
     ['metric', 'quantile', 'window'],
   )
   const phase = gauge('cdcb_phase', 'The run phase: 1 for the current one, 0 for the others.', ['phase'])
-  const sloPassing = gauge('cdcb_slo_passing', 'Whether an SLO check holds now: 1 yes, 0 no.', ['expression'])
-  const sloActual = gauge('cdcb_slo_actual', "An SLO check's measured value in the expression's unit.", [
-    'expression',
-  ])
+  const sloPassing = gauge(
+    'cdcb_slo_passing',
+    'Whether an SLO check holds now: 1 yes, 0 no; absent while it cannot be judged yet (loss and verification after the drain, rates of a shard at merge).',
+    ['expression'],
+  )
+  const sloActual = gauge(
+    'cdcb_slo_actual',
+    "An SLO check's measured value in the expression's unit, named by the unit label: ms for latencies (cdcb_latency_seconds is in seconds), /s for throughput, % for shares, empty for counts.",
+    ['expression', 'unit'],
+  )
 
   let base: { run_id: string; name: string } = { run_id: '', name: '' }
   let last: Record<string, number> = {}
@@ -131,9 +137,13 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
       }
     }
     for (const check of s.slo) {
-      sloPassing.set({ ...base, expression: check.expression }, check.passed ? 1 : 0)
-      if (check.actual !== null) sloActual.set({ ...base, expression: check.expression }, check.actual)
-      else sloActual.remove({ ...base, expression: check.expression })
+      const labels = { ...base, expression: check.expression }
+      // Not measurable yet is unknown, not failing: the series is absent until the check is judged.
+      if (check.status === 'skipped') sloPassing.remove(labels)
+      else sloPassing.set(labels, check.passed ? 1 : 0)
+      const withUnit = { ...labels, unit: check.unit }
+      if (check.actual !== null && check.status !== 'skipped') sloActual.set(withUnit, check.actual)
+      else sloActual.remove(withUnit)
     }
   }
 

@@ -153,9 +153,9 @@ export async function resolveConfig(
     return { name: ref.plugin, moduleUrl, options: validated }
   }
 
-  const load = resolveLoad(config, origin)
-  const workers = config.workers ?? Math.max(1, availableParallelism())
   const sharding = resolveSharding(config, options.overrides ?? {}, origin, options.sloOnly === true)
+  const load = resolveLoad(config, origin, sharding.runId)
+  const workers = config.workers ?? Math.max(1, availableParallelism())
   const planWorkers = workers * (sharding.shard?.count ?? 1)
   if (load.keys < planWorkers) {
     throw new ConfigError(
@@ -372,7 +372,14 @@ function applyOverrides(config: ParsedConfig, overrides: ConfigOverrides, origin
   return { ...config, load, workers: (overrides.workers as number | undefined) ?? config.workers }
 }
 
-function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {
+/**
+ * `runId`: the run id given (`--run-id`, `runId`). Without a configured seed, every shard
+ * of a run must still draw the same seed (it picks each operation's key and payload, so a
+ * shard checks another's digests and the shards' keys add up to one process's), so a given
+ * run id derives it — and one process given the same run id runs the very same plan. A run
+ * with neither draws a random one.
+ */
+function resolveLoad(config: ParsedConfig, origin: string, runId?: string): ResolvedLoad {
   const load = config.load ?? {}
   const warmupMicros = micros(load.warmup, 0)
   const rate = load.rate ?? 1000
@@ -426,10 +433,17 @@ function resolveLoad(config: ParsedConfig, origin: string): ResolvedLoad {
     },
     keys: load.keys ?? 100_000,
     payloadSize: load.payloadSize ?? 100,
-    seed: load.seed ?? Math.floor(Math.random() * 0x7fffffff),
+    seed: load.seed ?? (runId !== undefined ? seedOfRunId(runId) : Math.floor(Math.random() * 0x7fffffff)),
     drainTimeoutMicros: micros(load.drainTimeout, 30e6),
     lateAfterMicros: micros(load.lateAfter, 10e3),
   }
+}
+
+/** A whole seed in [0, 2³¹ − 1) from a run id (FNV-1a over its UTF-16 units): the same id gives the same seed on every machine. */
+export function seedOfRunId(runId: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < runId.length; i++) hash = Math.imul(hash ^ runId.charCodeAt(i), 0x01000193) >>> 0
+  return hash % 0x7fffffff
 }
 
 function micros(value: string | number | undefined, fallback: number): number {

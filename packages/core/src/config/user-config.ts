@@ -53,7 +53,7 @@ export interface LoadConfig {
   payloadSize?: number
   /**
    * Seed for kinds, keys, payloads and the memory plugin's faults.
-   * @default a random seed, printed in the result
+   * @default derived from the run id when one is given (`--run-id`, `runId`: every shard of a run draws the same), else random; printed in the result
    */
   seed?: number
   /**

@@ -74,3 +74,16 @@ export function shardOwnsSeq(shard: RunShard | undefined, seq: number): boolean 
 export function formatShard(shard: RunShard): string {
   return `${shard.index}/${shard.count}`
 }
+
+/**
+ * Why a shard of several (`--shard i/N`, N > 1) does not judge a rate SLO: the
+ * expression is the whole run's (`throughput >= 3000/s`) while the shard sends
+ * 1/N of it, so `cdcb merge` judges it on the shards' sum. Undefined otherwise.
+ */
+export function shardRateNote(
+  shard: RunShard | undefined,
+  metric: { readonly kind: string; readonly name: string },
+): string | undefined {
+  if (!shard || shard.count < 2 || metric.kind !== 'counter' || metric.name !== 'throughput') return undefined
+  return `judged at merge: this shard sends 1/${shard.count} of the run's rate, and the expression is the whole run's — cdcb merge checks it on the shards' sum`
+}

@@ -35,12 +35,15 @@ const GATE = /^([A-Za-z0-9_.]+)\s*(<=|>=|<|>)\s*([+-]?\d+(?:\.\d+)?)\s*(%|us|ms|
 
 /** Parses `--fail-on`; throws ConfigError (exit 2) naming the bad gate and what would be right. */
 export function parseGates(text: string): Gate[] {
-  const parts = text
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-  if (parts.length === 0)
+  const parts = text.split(',').map((p) => p.trim())
+  if (parts.every((p) => p === ''))
     throw new ConfigError('--fail-on: no gate given — write e.g. "e2e.p99 > +20%, throughput < -10%"')
+  // An empty gate between commas is a typo that would silently drop a gate the user meant to write.
+  const empty = parts.findIndex((p) => p === '')
+  if (empty >= 0)
+    throw new ConfigError(
+      `--fail-on: gate ${empty + 1} of "${text}" is empty — remove the extra comma or write the gate`,
+    )
   return parts.map((source) => {
     const match = GATE.exec(source)
     if (!match) {
@@ -213,7 +216,7 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
 export function formatComparison(c: Comparison, names: { baseline: string; candidate: string }): string {
   const width = Math.max(10, ...[names.baseline, names.candidate].map((n) => Math.min(n.length, 24)))
   const lines = [
-    `${'figure'.padEnd(18)}${names.baseline.slice(-24).padStart(width + 2)}${names.candidate.slice(-24).padStart(width + 2)}${'change'.padStart(12)}`,
+    `${'figure'.padEnd(18)}${shortName(names.baseline).padStart(width + 2)}${shortName(names.candidate).padStart(width + 2)}${'change'.padStart(12)}`,
   ]
   for (const row of c.figures) {
     if (row.baseline === null && row.candidate === null) continue
@@ -230,12 +233,17 @@ export function formatComparison(c: Comparison, names: { baseline: string; candi
           ? 'no data'
           : g.gate.relative
             ? percentText(g.change)
-            : show(g.change, g.gate.figure)
+            : `${g.change > 0 ? '+' : ''}${show(g.change, g.gate.figure)}${g.gate.figure.unit === '' ? '' : ` ${g.gate.figure.unit}`}`
       lines.push(`${g.crossed ? '✗ CROSSED' : '✓ held   '}  ${g.gate.source.padEnd(28)} change ${change}`)
     }
   }
   for (const note of c.unfair) lines.push(`warning: ${note}`)
   return lines.join('\n')
+}
+
+/** A file name for a column header: its last 24 characters, with `…` where it was cut. */
+function shortName(name: string): string {
+  return name.length <= 24 ? name : `…${name.slice(-23)}`
 }
 
 /** A figure's value: counts (no unit) as whole numbers with separators, never `31.0`. */

@@ -56,6 +56,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   const first = results[0]!
   const warnings: string[] = []
   const shards = checkShards(inputs)
+  if (!shards) checkDistinctRuns(inputs)
 
   const histograms = {} as Record<LatencyMetric, Histogram>
   const encoded = {} as Record<LatencyMetric, string>
@@ -290,6 +291,7 @@ function checkShards(inputs: readonly MergeInput[]): RunResult['shards'] {
         `${input.file}: ${input.result.runId !== runId ? 'runId' : 'shard'}: ${name(input)}, while ${model.file} is ${name(model)} — merge the shards of one run only`,
       )
     }
+    checkSamePlan(model, input)
     const other = seen.get(shard.index)
     if (other !== undefined) {
       throw new ConfigError(
@@ -310,6 +312,53 @@ function checkShards(inputs: readonly MergeInput[]): RunResult['shards'] {
     count,
     actualStartSpreadMs:
       known.length === actual.length ? round((Math.max(...known) - Math.min(...known)) / 1e3) : null,
+  }
+}
+
+/**
+ * Results that are not shards must be different runs: the same run twice (one file
+ * given twice, or a copy: the same run id) would count its events twice. ConfigError
+ * (exit 2) naming both files otherwise.
+ */
+function checkDistinctRuns(inputs: readonly MergeInput[]): void {
+  const seen = new Map<string, string>()
+  for (const input of inputs) {
+    const other = seen.get(input.result.runId)
+    if (other !== undefined) {
+      throw new ConfigError(
+        `${input.file}: runId: ${input.result.runId} is also the run id of ${other === input.file ? 'the same file given before' : other} — the same run twice would count its events twice; pass each run once`,
+      )
+    }
+    seen.set(input.result.runId, input.file)
+  }
+}
+
+/** The plan's parts every shard of a run must share (`result.config.load`); workers and in-flight limits may differ per shard. */
+const PLAN_FIELDS = [
+  'model',
+  'stages',
+  'warmupSeconds',
+  'totalSeconds',
+  'concurrency',
+  'mix',
+  'keys',
+  'payloadSize',
+  'seed',
+] as const
+
+/** ConfigError naming the first plan field in which `input` differs from `model`, if any (results without a config are not compared). */
+function checkSamePlan(model: MergeInput, input: MergeInput): void {
+  const a = model.result.config?.load
+  const b = input.result.config?.load
+  if (!a || !b) return
+  for (const field of PLAN_FIELDS) {
+    const x = JSON.stringify(a[field])
+    const y = JSON.stringify(b[field])
+    if (x !== y) {
+      throw new ConfigError(
+        `${input.file}: config.load.${field}: ${y}, while ${model.file} has ${x} — the shards of one run must run one plan (the same config, rate, duration and seed); run every shard with the same settings`,
+      )
+    }
   }
 }
 
@@ -368,29 +417,52 @@ function mergeVerification(results: readonly RunResult[]): RunResult['verificati
 }
 
 /**
- * Rows at the same `t` add their rates, in-flight and errors. Per-interval
+ * Rows of the same interval add their rates, in-flight and errors. Processes
+ * tick on their own clocks (shards started together tick milliseconds apart),
+ * so rows are matched by interval number — `t` over the inputs' interval, the
+ * median step between rows — not by an exact `t`; an input's own short last
+ * row (the run ended between ticks) keeps its own place. Per-interval
  * percentiles cannot be added (the result keeps no per-interval histograms), so
  * a merged row's percentiles are null unless only one input had that row.
  */
 function mergeIntervals(results: readonly RunResult[]): IntervalPoint[] {
   if (results.length === 1) return [...results[0]!.intervals]
-  const rows = new Map<number, { point: Record<string, unknown>; parts: number }>()
+  const step = medianStep(results)
+  const rows = new Map<string, { point: Record<string, unknown>; parts: number }>()
   for (const r of results) {
+    const taken = new Set<string>()
     for (const p of r.intervals) {
-      const t = Math.round(p.t * 1000) / 1000
-      const row = rows.get(t)
+      const aligned = step === undefined ? undefined : Math.round(p.t / step)
+      let key = aligned === undefined ? `t${round(p.t)}` : `i${aligned}`
+      // A second row in the same interval (the short last one): beside the other inputs' short last rows.
+      if (taken.has(key)) key = `${key}+`
+      taken.add(key)
+      const row = rows.get(key)
       if (!row) {
-        rows.set(t, { point: { ...p, t }, parts: 1 })
+        const t = key.startsWith('i') && !key.endsWith('+') ? round(aligned! * step!) : round(p.t)
+        rows.set(key, { point: { ...p, t }, parts: 1 })
         continue
       }
       row.parts++
-      for (const key of ['targetRate', 'sentRate', 'achievedRate', 'inFlight', 'errors'] as const) {
-        row.point[key] = round(((row.point[key] as number | null) ?? 0) + ((p[key] as number | null) ?? 0))
+      for (const field of ['targetRate', 'sentRate', 'achievedRate', 'inFlight', 'errors'] as const) {
+        row.point[field] = round(
+          ((row.point[field] as number | null) ?? 0) + ((p[field] as number | null) ?? 0),
+        )
       }
-      for (const key of ['e2eP50', 'e2eP99', 'lagP99']) row.point[key] = null
+      for (const field of ['e2eP50', 'e2eP99', 'lagP99']) row.point[field] = null
     }
   }
-  return [...rows.entries()].sort(([a], [b]) => a - b).map(([, row]) => row.point as unknown as IntervalPoint)
+  return [...rows.values()].map((row) => row.point as unknown as IntervalPoint).sort((a, b) => a.t - b.t)
+}
+
+/** The inputs' interval, seconds: the median step between consecutive rows of each input; undefined with too few rows. */
+function medianStep(results: readonly RunResult[]): number | undefined {
+  const steps: number[] = []
+  for (const r of results) {
+    for (let i = 1; i < r.intervals.length; i++) steps.push(r.intervals[i]!.t - r.intervals[i - 1]!.t)
+  }
+  const positive = steps.filter((d) => d > 0).sort((a, b) => a - b)
+  return positive.length === 0 ? undefined : positive[Math.floor(positive.length / 2)]
 }
 
 function distinct<T>(values: readonly T[]): T[] {

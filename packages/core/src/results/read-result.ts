@@ -63,6 +63,12 @@ export function parseResult(text: string, file: string): RunResult {
       `${file}: not JSON (${(error as Error).message}) — pass a result written by cdcb run --out`,
     )
   }
+  // A JSON file that is not a cdcb result at all is named as such, not by its first missing field.
+  if (typeof data !== 'object' || data === null || !('schemaVersion' in data) || !('runId' in data)) {
+    throw new ConfigError(
+      `${file}: not a cdcb result (no schemaVersion and runId) — pass a result written by cdcb run --out or cdcb merge`,
+    )
+  }
   const parsed = resultSchema.safeParse(data)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!

@@ -4,6 +4,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { plannedBetween } from '../load/schedule.js'
+import { shardRateNote } from '../load/shard.js'
 import { HopTotals } from '../metrics/hops.js'
 import { createRecorderSet, type Recorder, type RecorderSet } from '../metrics/recorder.js'
 import {
@@ -214,10 +215,11 @@ export class Aggregator {
         windows: (expression) => this.windows.report(expression),
         // Loss, unresolved, verification and recovery are known only at the end; say so rather than fail them live.
         unmeasured: (metric) =>
-          metric.kind === 'scenario' ||
+          shardRateNote(this.config.shard, metric) ??
+          (metric.kind === 'scenario' ||
           (metric.kind === 'counter' && ['lost', 'unresolved', 'verified'].includes(metric.name))
             ? 'known after the drain'
-            : undefined,
+            : undefined),
       }),
     }
     this.intervals.push({

@@ -6,6 +6,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { plannedBetween } from '../load/schedule.js'
+import { shardRateNote } from '../load/shard.js'
 import type { HopTotals } from '../metrics/hops.js'
 import type { RecorderSet } from '../metrics/recorder.js'
 import {
@@ -117,6 +118,8 @@ export function buildResult(state: FinalState): RunResult {
     }),
     windows: (expression) => state.windows?.report(expression),
     unmeasured: (metric) => {
+      const shareNote = shardRateNote(config.shard, metric)
+      if (shareNote) return shareNote
       if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
         return 'not measured: the run had no fault and no burst to recover from'
       if (metric.kind !== 'counter') return undefined

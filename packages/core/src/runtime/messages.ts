@@ -83,6 +83,8 @@ export type WorkerMessage =
   | {
       readonly type: 'ready'
       readonly shard: number
+      /** This worker among this process's (`WorkerInit.worker`): worker 0's sink is the one that reads, so its time base is the run's. */
+      readonly worker: number
       readonly timeBase: string | undefined
       readonly stamps?: readonly StampInfo[]
     }

@@ -42,6 +42,9 @@ import {
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerResult } from './messages.js'
 import { PipelineRun } from './pipeline.js'
 
+/** The longest one timer may wait, in µs: Node's setTimeout limit, 2³¹ − 1 ms (a day, to stay well within it). */
+const MAX_TIMER_MICROS = 86_400e6
+
 /** How a caller stops a run early: the first `stop` ends the schedule and drains briefly. */
 export class RunControl {
   private readonly controller = new AbortController()
@@ -464,7 +467,8 @@ class BenchmarkRun {
     switch (message.type) {
       case 'ready':
         this.ready.add(message.shard)
-        if (message.shard === 0 || this.timeBase === undefined)
+        // Process worker 0's, not plan worker 0's: a shard other than 0 has no plan worker 0, and its other workers' sinks only stand by.
+        if (message.worker === 0 || this.timeBase === undefined)
           this.timeBase = message.timeBase ?? this.timeBase
         this.aggregator.hops.declare(message.stamps)
         break
@@ -575,7 +579,21 @@ class BenchmarkRun {
   /** A warning for the result when this process started its schedule well after `--start-at`. */
   private lateStart: string | undefined
 
-  private sleepUnlessStopped(micros: number): Promise<void> {
+  /**
+   * Sleeps `micros` µs, or until a stop. In chunks below Node's timer limit
+   * (2³¹ − 1 ms, ~24.8 days): a longer delay fires at once with a
+   * TimeoutOverflowWarning, so a far `--start-at` would start the run early.
+   */
+  private async sleepUnlessStopped(micros: number): Promise<void> {
+    const deadline = nowMicros() + micros
+    for (;;) {
+      const left = deadline - nowMicros()
+      if (left <= 0 || this.control.signal.aborted) return
+      await this.sleepChunk(Math.min(left, MAX_TIMER_MICROS))
+    }
+  }
+
+  private sleepChunk(micros: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, micros / 1e3)
       const signal = this.control.signal

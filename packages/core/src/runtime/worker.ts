@@ -164,6 +164,7 @@ class Shard {
     this.post({
       type: 'ready',
       shard: this.init.shard,
+      worker: this.init.worker,
       timeBase: this.sink.timeBase,
       stamps: this.sink.stamps,
     })
@@ -388,12 +389,17 @@ class Shard {
     while (this.counters.inFlight > 0 && !this.finishRequested) await this.waitForCapacity()
   }
 
-  private recordError(error: unknown, operations: number): void {
+  /**
+   * Counts `operations` failed operations (into `errors`) under the error's kind. `occurrences`: how many
+   * the kind's tally gains when that differs (a corrupt event is one occurrence and no failed operation),
+   * so a printed "Kind ×N" always equals the counter it stands for.
+   */
+  private recordError(error: unknown, operations: number, occurrences = operations): void {
     this.counters.errors += operations
     let kind = errorKind(error)
     if (!this.errors.has(kind) && this.errors.size >= MAX_ERROR_KINDS) kind = 'other'
     const tally = this.errors.get(kind) ?? { kind, count: 0, lastMessage: '' }
-    tally.count += operations
+    tally.count += occurrences
     tally.lastMessage = redactUrl(describeError(error))
     this.errors.set(kind, tally)
   }
@@ -439,10 +445,12 @@ class Shard {
         }
         if (stamps && set === this.measured) this.hops.record(intendedAt, stamps)
       },
-      corrupt: (_seq, reason) => {
+      corrupt: (seq, reason) => {
         if (!this.observing) return
+        // Another shard's event: that shard checks it (its digest is of that shard's plan, not judged here).
+        if (runShard && !shardOwnsSeq(runShard, seq)) return
         counters.corrupt++
-        this.recordError({ name: 'Corrupt', message: reason }, 0)
+        this.recordError({ name: 'Corrupt', message: reason }, 0, 1)
       },
     }
   }

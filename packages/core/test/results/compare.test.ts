@@ -20,6 +20,8 @@ describe('parseGates', () => {
     ['throughput < -10ms', /"ms" does not fit throughput/],
     ['e2e.p99 rose by 20%', /cannot read "e2e\.p99 rose by 20%"/],
     [' , ', /no gate given/],
+    // A typo between commas silently dropped a gate (found by a fresh user).
+    ['e2e.p99 > +20%,,lost > 0', /gate 2 of .* is empty — remove the extra comma/],
   ])('rejects %s with a one-line message naming the flag', (text, message) => {
     expect(() => parseGates(text)).toThrow(ConfigError)
     expect(() => parseGates(text)).toThrow(message)
@@ -64,7 +66,7 @@ describe('compareResults', () => {
     })
     expect(text).toMatch(/^lost\s+31\s+2,404\s/m)
     expect(text).toMatch(/^duplicates\s+31\s+31\s/m)
-    expect(text).toMatch(/✗ CROSSED\s+lost > \+10\s+change 2,373/)
+    expect(text).toMatch(/✗ CROSSED\s+lost > \+10\s+change \+2,373$/m)
     expect(text).not.toMatch(/\b31\.0\b/)
   })
 

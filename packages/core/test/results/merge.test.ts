@@ -13,7 +13,7 @@ describe('mergeResults', () => {
   const parts = [latencies(30_000, 8_000, 11), latencies(10_000, 20_000, 12), latencies(5_000, 3_000, 13)]
   const inputs = parts.map((samples, i) => ({
     file: `shard-${i}.json`,
-    result: makeResult({ e2e: samples }, { runId: 'run1', startedAt: `2026-01-01T00:00:0${i}.000Z` }),
+    result: makeResult({ e2e: samples }, { runId: `run1-${i}`, startedAt: `2026-01-01T00:00:0${i}.000Z` }),
   }))
 
   it('gives the percentiles of one histogram over all the events, to histogram precision', () => {
@@ -42,17 +42,66 @@ describe('mergeResults', () => {
     oneProcess.destroy()
   })
 
-  it('adds counters and rates, keeps the shared run id, and reports the start-time spread', () => {
+  it('adds counters and rates, names the merged run, and reports the start-time spread', () => {
     const merged = mergeResults(inputs)
     expect(merged.events.sent).toBe(45_000)
     expect(merged.events.observed).toBe(45_000)
     expect(merged.rate.achieved).toBe(4500)
-    expect(merged.runId).toBe('run1')
+    expect(merged.runId).toMatch(/^merged-[0-9a-f]{6}$/)
     expect(merged.workers).toBe(3)
     expect(merged.mergedFrom?.map((p) => p.file)).toEqual(['shard-0.json', 'shard-1.json', 'shard-2.json'])
     expect(merged.warnings[0]).toBe('merged 3 results; their start times spread over 2.000s')
     // Rows at the same t add their rates; percentiles cannot be added, so they are unknown, not averaged.
     expect(merged.intervals[0]).toMatchObject({ t: 1, achievedRate: 4500, e2eP99: null })
+  })
+
+  it('adds the rows of one interval though the processes ticked milliseconds apart; a short last row keeps its place', () => {
+    // Found by a fresh user: shards' rows were interleaved (t 1.003 beside 1.005), each at one shard's rate.
+    const ticked = (index: number, offset: number, n: number) =>
+      makeResult(
+        { e2e: latencies(n, 5_000, 21) },
+        {
+          runId: 'run2',
+          shard: { index, count: 3 },
+          intervals: [
+            ...Array.from({ length: 10 }, (_, i) => ({
+              t: i + 1 + offset,
+              phase: 'measure' as const,
+              targetRate: 100,
+              sentRate: 100,
+              achievedRate: 100,
+              e2eP50: 1,
+              e2eP99: 2,
+              lagP99: 1,
+              inFlight: 3,
+              errors: 0,
+            })),
+            {
+              t: 10.07 + offset,
+              phase: 'done' as const,
+              targetRate: 0,
+              sentRate: 0,
+              achievedRate: 0,
+              e2eP50: null,
+              e2eP99: null,
+              lagP99: null,
+              inFlight: 0,
+              errors: 0,
+            },
+          ],
+        },
+      )
+    const merged = mergeResults([
+      { file: 'a.json', result: ticked(0, 0.003, 1000) },
+      { file: 'b.json', result: ticked(1, 0.005, 1000) },
+      { file: 'c.json', result: ticked(2, -0.002, 1000) },
+    ])
+    const measured = merged.intervals.filter((p) => p.phase === 'measure')
+    expect(measured.map((p) => p.t)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    for (const p of measured)
+      expect(p).toMatchObject({ targetRate: 300, sentRate: 300, achievedRate: 300, inFlight: 9 })
+    expect(merged.intervals).toHaveLength(11)
+    expect(merged.intervals.at(-1)).toMatchObject({ phase: 'done', achievedRate: 0 })
   })
 
   it('evaluates SLOs on the merged figures: shards that each pass can fail together', () => {
@@ -85,8 +134,11 @@ describe('mergeResults', () => {
 
   it("uses the inputs' own SLO checks when none are given, and an interrupted input makes it interrupted", () => {
     const checks = [{ expression: 'lost == 0', actual: 0, passed: true }]
-    const a = makeResult({ e2e: [1000] }, { slo: { passed: true, checks } })
-    const b = makeResult({ e2e: [1000] }, { slo: { passed: true, checks }, status: 'interrupted' })
+    const a = makeResult({ e2e: [1000] }, { runId: 'a', slo: { passed: true, checks } })
+    const b = makeResult(
+      { e2e: [1000] },
+      { runId: 'b', slo: { passed: true, checks }, status: 'interrupted' },
+    )
     const merged = mergeResults([
       { file: 'a', result: a },
       { file: 'b', result: b },
@@ -116,13 +168,13 @@ describe('mergeResults', () => {
       note: 'failed in 1 of 3 windows of 1m: 1m–2m: 3000.000 ms',
       windows,
     }
-    const failedRun = makeResult({ e2e: [1000] }, { slo: { passed: false, checks: [windowed] } })
+    const failedRun = makeResult({ e2e: [1000] }, { runId: 'a', slo: { passed: false, checks: [windowed] } })
     const one = mergeResults([{ file: 'a.json', result: failedRun }])
     expect(one.slo.checks[0]).toMatchObject({ status: 'failed', actual: 3000, windows })
     expect(one.status).toBe('failed')
     const two = mergeResults([
       { file: 'a.json', result: failedRun },
-      { file: 'b.json', result: makeResult({ e2e: [1000] }) },
+      { file: 'b.json', result: makeResult({ e2e: [1000] }, { runId: 'b' }) },
     ])
     expect(two.slo.checks).toMatchObject([
       {
