@@ -18,8 +18,7 @@ export function Throughput(props: {
   const paint = useColor()
   const seconds = history.seconds.last(points)
   const span = seconds.length > 1 ? Math.round(seconds[seconds.length - 1]! - seconds[0]!) : 0
-  const keepingUp =
-    !snapshot?.rate.target || snapshot.rate.achieved >= snapshot.rate.target * 0.95
+  const keepingUp = !snapshot?.rate.target || snapshot.rate.achieved >= snapshot.rate.target * 0.95
   return (
     <Box flexDirection="column">
       {props.show ? (
