@@ -411,6 +411,37 @@ describe('8. a closed model says that it hides stalls', () => {
     expect(result.corrected?.e2e.p99).toBeGreaterThan(1000)
     expect(r.stdout).toMatch(/corrected for coordinated omission/)
   })
+
+  // The trial's closed.json: live lines read `target 0/s | sent 0/s | seen 0/s` until one jumped to 245.5k/s,
+  // the corrected e2e p50 (2.519 ms) came out below the raw one (5.003 ms), and its mean and count ran together.
+  it('four writers through a stall: live rates every interval, no target, corrected never below raw, columns apart', async () => {
+    const r = await run(
+      {
+        source: { plugin: 'memory', options: { delay: '5ms', writeStall: { at: '2s', for: '500ms' } } },
+        sink: { plugin: 'memory' },
+        workers: 1,
+        load: { concurrency: 4, duration: '4s' },
+      },
+      {},
+      ['--no-tui'],
+    )
+    const live = (r.stdout + r.stderr).split('\n').filter((l) => /\]\s+\|\s+measure\s+\|/.test(l))
+    expect(live.length).toBeGreaterThanOrEqual(3)
+    for (const line of live) {
+      expect(line).toMatch(/\| target – \|/)
+      expect(line).not.toMatch(/\| sent 0\/s \|/)
+      expect(line).not.toMatch(/\| seen 0\/s \|/)
+    }
+    const result = readResult(r.out)
+    const raw = result.metrics.e2e
+    const corrected = result.corrected!.e2e
+    for (const p of ['p50', 'p95', 'p99', 'p999', 'max', 'mean'] as const) {
+      expect(corrected[p]!, p).toBeGreaterThanOrEqual(raw[p]!)
+    }
+    const rows = r.stdout.split('\n')
+    const at = rows.findIndex((l) => l.includes('corrected for coordinated omission'))
+    for (const row of rows.slice(at + 1, at + 3)) expect(row.trim().split(/\s+/), row).toHaveLength(8)
+  })
 })
 
 describe('10. figures agree with their verdicts', () => {
@@ -464,3 +495,35 @@ function holds(value: number, expression: string): boolean {
       return value !== threshold
   }
 }
+
+// Trial 910 item 8: "asked insert 70% … did insert 47%, update 43% — an update or delete … became an insert"
+// while inserts had gone DOWN: the run had found every key present, so inserts became updates.
+describe('11. the load-mix warning says which way the shares moved and why', () => {
+  it('an insert-heavy mix on few keys: inserts became updates, every key present', async () => {
+    const r = await run({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 1000, duration: '1s', keys: 50, mix: { insert: 0.7, update: 0.2, delete: 0.1 } },
+    })
+    const warning = readResult(r.out).warnings.find((w) => w.startsWith('load.mix asked'))!
+    expect(warning).toMatch(
+      /— [\d,]+ inserts became updates: every key a worker owns was present \(load\.keys 50 in all\), none absent to insert — raise load\.keys or lower the insert share$/,
+    )
+    expect(warning).not.toMatch(/became inserts/)
+  })
+
+  it('a delete-heavy mix: updates and deletes became inserts, no key present', async () => {
+    const r = await run({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      workers: 1,
+      load: { rate: 1000, duration: '1s', keys: 100000, mix: { insert: 0.1, update: 0, delete: 0.9 } },
+    })
+    const warning = readResult(r.out).warnings.find((w) => w.startsWith('load.mix asked'))!
+    expect(warning).toMatch(
+      /— [\d,]+ updates or deletes became inserts: no key was present to change \(keys start absent\)$/,
+    )
+    expect(warning).not.toMatch(/became updates/)
+  })
+})

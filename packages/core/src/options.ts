@@ -21,9 +21,21 @@ export function positiveIntOption() {
   return z.number({ error }).int({ error }).positive({ error })
 }
 
-/** A URL whose scheme is one of `schemes`, e.g. `urlOption(['postgres', 'postgresql'], 'postgres://user@host:5432/db')`. */
+/**
+ * A URL whose scheme is one of `schemes` and that names its host, e.g.
+ * `urlOption(['postgres', 'postgresql'], 'postgres://user@host:5432/db')`.
+ * It must parse as a WHATWG URL; a URL without a host (`postgres:///db`) is
+ * refused, since drivers would fall back to PGHOST, a socket or localhost: a
+ * server the config never named. Errors: `expected a connection URL such as …`
+ * or `… names no host — …`, shown by core as `<origin>: <field>: <message>`.
+ */
 export function urlOption(schemes: readonly string[], example: string) {
   const error = `expected a connection URL such as ${example}`
   const scheme = new RegExp(`^(${schemes.map((s) => s.replace(/[^a-z0-9+.-]/gi, '')).join('|')})://`, 'i')
-  return z.string({ error }).refine((v) => scheme.test(v), { error })
+  return z
+    .string({ error })
+    .refine((v) => scheme.test(v) && URL.canParse(v), { error, abort: true })
+    .refine((v) => new URL(v).hostname !== '', {
+      error: `names no host — write it, as in ${example}; cdcb does not fall back to a socket or localhost`,
+    })
 }

@@ -129,8 +129,11 @@ export interface RunSnapshot {
   /** Fraction of the load phase done (warmup + measure), 0..1. */
   readonly progress: number
   readonly rate: {
-    /** The schedule's rate now (events/s); 0 in the closed model. */
-    readonly target: number
+    /**
+     * What the schedule planned over the last interval (events/s); 0 outside the
+     * load phases; `null` in the closed model, which has no target.
+     */
+    readonly target: number | null
     /** Operations sent per second over the last interval. */
     readonly sent: number
     /** Distinct events observed at the sink per second over the last interval. */

@@ -32,6 +32,20 @@ describe('postgres options', () => {
     expect(await problem({ url: 'mysql://x' })).toMatch(
       /^test: source\.options\.url: expected a connection URL/,
     )
+    // A host-less URL would reach PGHOST/the socket/localhost; an unparsable one failed deep in the driver.
+    expect(await problem({ url: 'postgres:///src' })).toMatch(
+      /^test: source\.options\.url: names no host — write it, as in postgres:\/\/user@host:5432\/db; cdcb does not fall back/,
+    )
+    expect(await problem({ url, replicateFrom: 'postgresql:///src' })).toMatch(
+      /^test: source\.options\.replicateFrom: names no host/,
+    )
+    expect(await problem({ url: 'postgres://@:21332/src' })).toMatch(
+      /^test: source\.options\.url: expected a connection URL such as postgres:\/\/user@host:5432\/db, got /,
+    )
+    // The refused value is shown without its password.
+    expect(await problem({ url: 'postgres://u:s3cret@/src' })).toBe(
+      'test: source.options.url: expected a connection URL such as postgres://user@host:5432/db, got "postgres://u:***@/src"',
+    )
     expect(await problem({ url, table: 'x; drop table y' })).toMatch(
       /^test: source\.options\.table: expected a plain SQL name/,
     )

@@ -97,7 +97,7 @@ export class DashboardStore {
     let historyVersion = this.view.historyVersion
     if (snapshot.phase !== 'done' && snapshot.phase !== 'starting') {
       history.seconds.push(snapshot.elapsedSeconds)
-      history.target.push(snapshot.rate.target)
+      history.target.push(snapshot.rate.target ?? 0) // the chart draws no target line at 0: a closed model has none
       history.achieved.push(snapshot.rate.achieved)
       history.e2eP99.push(snapshot.interval.e2e.p99 ?? 0)
       historyVersion++

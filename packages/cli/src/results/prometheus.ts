@@ -113,7 +113,9 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
     // Unknown until the drain ended quiet (null): not exported rather than 0.
     if (s.events.lost === null) lost.remove(base)
     else lost.set(base, s.events.lost)
-    rate.set({ ...base, kind: 'target' }, s.rate.target)
+    // A closed model has no target (null): not exported rather than 0.
+    if (s.rate.target === null) rate.remove({ ...base, kind: 'target' })
+    else rate.set({ ...base, kind: 'target' }, s.rate.target)
     rate.set({ ...base, kind: 'sent' }, s.rate.sent)
     rate.set({ ...base, kind: 'achieved' }, s.rate.achieved)
     for (const p of ['starting', 'warmup', 'measure', 'drain', 'verify', 'done']) {

@@ -386,6 +386,12 @@ function applyOverrides(config: ParsedConfig, overrides: ConfigOverrides, origin
     delete load.stages
   }
   if (overrides.seed !== undefined) load.seed = overrides.seed as number
+  // A closed model has no rate: a load.rate beside load.concurrency was silently ignored (ran at 277.8k/s, not 100/s).
+  if (load.concurrency !== undefined && load.rate !== undefined) {
+    throw new ConfigError(
+      `${origin}: load.rate: cannot be combined with load.concurrency — the closed model's writers send as fast as acks come back and have no rate; remove load.rate (or load.concurrency for an open model at that rate)`,
+    )
+  }
   if (load.concurrency !== undefined && load.stages !== undefined) {
     throw new ConfigError(
       `${origin}: load.concurrency (closed model) cannot be combined with load.stages (open model)`,

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ConfigError } from '../errors.js'
+import { ConfigError, redactUrl } from '../errors.js'
 import { parseShard, parseStartAt, RUN_ID_PATTERN } from '../load/shard.js'
 import { durationOption, positiveIntOption } from '../options.js'
 import { parseDurationMicros } from '../units.js'
@@ -84,7 +84,12 @@ const load = z.strictObject({
   batchSize: positiveInt.optional(),
   mix: mix.optional(),
   keys: positiveInt.optional(),
-  payloadSize: z.number().int().nonnegative().max(1_000_000).optional(),
+  payloadSize: z
+    .number({ error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .int({ error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .nonnegative({ error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .max(1_000_000, { error: 'expected a whole number of bytes from 0 to 1,000,000' })
+    .optional(),
   seed: seed.optional(),
   drainTimeout: duration.optional(),
   lateAfter: duration.optional(),
@@ -339,9 +344,12 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return current
 }
 
-/** A value as a message shows it: strings quoted and cut at 40 characters, objects by kind. */
+/** A value as a message shows it: strings quoted, a URL's password masked, cut at 40 characters; objects by kind. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'string') {
+    const shown = redactUrl(value)
+    return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown)
+  }
   if (Array.isArray(value)) return 'a list'
   if (value === null) return 'null'
   if (typeof value === 'object') return 'an object'

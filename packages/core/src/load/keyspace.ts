@@ -39,6 +39,10 @@ export class KeySpace {
   private readonly insertBelow: number
   private readonly updateBelow: number
   readonly counts: Record<OperationKind, number> = { insert: 0, update: 0, delete: 0 }
+  /** Inserts the mix drew that became updates: every key of the shard was present (no absent key left). */
+  insertsAsUpdates = 0
+  /** Updates and deletes the mix drew that became inserts: no key was present (keys start absent). */
+  changesAsInserts = 0
 
   constructor(
     totalKeys: number,
@@ -71,8 +75,13 @@ export class KeySpace {
     const roll = uniform(this.seed, seq)
     let kind: OperationKind =
       roll < this.insertBelow ? 'insert' : roll < this.updateBelow ? 'update' : 'delete'
-    if (kind === 'insert' && this.presentCount === size) kind = 'update'
-    else if (kind !== 'insert' && this.presentCount === 0) kind = 'insert'
+    if (kind === 'insert' && this.presentCount === size) {
+      kind = 'update'
+      this.insertsAsUpdates++
+    } else if (kind !== 'insert' && this.presentCount === 0) {
+      kind = 'insert'
+      this.changesAsInserts++
+    }
     const pick = hash2(this.seed + 1, seq)
     let local: number
     if (kind === 'insert') {

@@ -199,9 +199,11 @@ export class Recorder {
           target = Math.max(1, Math.floor((percentiles[next]! / 100) * this.count + 0.5))
       }
     }
+    // Fractional counts (`delayedBy`) can sum a hair below `count`: the last ranks are then the top bucket's.
+    while (values.length < percentiles.length) values.push(this.max)
     const ms = (micros: number) => Math.round(micros) / 1e3
     return {
-      count: this.count,
+      count: Math.round(this.count), // whole but for the fractional counts of `delayedBy`
       p50: ms(values[0]!),
       p95: ms(values[1]!),
       p99: ms(values[2]!),
@@ -238,6 +240,53 @@ export class Recorder {
       }
     }
     return copy
+  }
+
+  /**
+   * This latency (e.g. e2e) corrected for the operations a closed-model writer
+   * did not send while it waited for its acks: `omitted` holds their waits in
+   * microseconds (what `ack.correctedFor(I)` adds to the ack histogram), and each
+   * omitted operation gets that wait plus a latency drawn from this histogram's
+   * own distribution (the convolution, in fractional counts). Every added sample
+   * lies at or above a recorded one, so no percentile can drop below the raw one.
+   * Applying HDR's correction to e2e with the ack's interval instead added e2e
+   * values minus multiples of a much shorter interval: values below the raw p50.
+   */
+  delayedBy(omitted: Recorder): Recorder {
+    const copy = new Recorder()
+    copy.belowZero = this.belowZero
+    copy.aboveRange = this.aboveRange + (this.count > 0 ? omitted.aboveRange : 0)
+    for (let i = this.lowIndex; i <= this.highIndex; i++)
+      if (this.counts[i] !== 0) copy.addAt(i, this.counts[i]!)
+    if (this.count === 0) return copy
+    for (let j = omitted.lowIndex; j <= omitted.highIndex; j++) {
+      const waits = omitted.counts[j]!
+      if (waits === 0) continue
+      const wait = valueAtIndex(j)
+      for (let i = this.lowIndex; i <= this.highIndex; i++) {
+        const n = this.counts[i]!
+        if (n === 0) continue
+        const share = (waits * n) / this.count
+        const value = wait + valueAtIndex(i) + bucketWidth(i) - 1
+        if (value > HIGHEST_TRACKABLE_MICROS) copy.aboveRange += share
+        else copy.addAt(countsIndexOf(value), share)
+      }
+    }
+    return copy
+  }
+
+  /** The samples `correctedFor(expectedIntervalMicros)` adds: the waits of the operations a stalled writer never sent. */
+  omittedFor(expectedIntervalMicros: number): Recorder {
+    const corrected = this.correctedFor(expectedIntervalMicros)
+    for (let i = this.lowIndex; i <= this.highIndex; i++) {
+      const n = this.counts[i]!
+      if (n === 0) continue
+      corrected.counts[i]! -= n
+      corrected.count -= n
+    }
+    corrected.belowZero = 0
+    corrected.aboveRange = 0
+    return corrected
   }
 
   /** The same counts as an hdr-histogram-js histogram, for the standard encoding. */

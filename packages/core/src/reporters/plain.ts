@@ -24,7 +24,7 @@ export function createPlainReporter(write: (line: string) => void): Reporter {
         [
           `[${s.elapsedSeconds.toFixed(1).padStart(6)}s]`,
           s.phase.padEnd(7),
-          `target ${formatRate(s.rate.target)}`,
+          `target ${s.rate.target === null ? '–' : formatRate(s.rate.target)}`,
           `sent ${formatRate(s.rate.sent)}`,
           `seen ${formatRate(s.rate.achieved)}`,
           e2e,

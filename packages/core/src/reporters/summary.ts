@@ -34,8 +34,9 @@ export function formatSummary(result: RunResult, color = false): string {
   const header = ['p50', 'p95', 'p99', 'p99.9', 'max', 'mean'].map((h) => h.padStart(9)).join('')
   lines.push(`  ${'ms'.padEnd(10)}${header}${'count'.padStart(11)}`)
   const latencyRow = (label: string, s: RunResult['metrics']['e2e']) => {
-    const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => num(v).padStart(9))
-    return `  ${label.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`
+    // At least one space before every cell: a wide figure (a corrected count of 231,268,525) fused with its neighbour.
+    const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) => ` ${num(v).padStart(8)}`)
+    return `  ${label.padEnd(10)}${cells.join('')} ${formatCount(s.count).padStart(10)}`
   }
   for (const metric of LATENCY_METRICS) {
     const s = result.metrics[metric]
@@ -60,10 +61,10 @@ export function formatSummary(result: RunResult, color = false): string {
     lines.push(`  hops (stamps along the pipeline; hop.<name> in SLOs)`)
     for (const hop of hops) {
       const s = hop.latency
-      const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map((v) =>
-        (s.count ? num(v) : '–').padStart(9),
+      const cells = [s.p50, s.p95, s.p99, s.p999, s.max, s.mean].map(
+        (v) => ` ${(s.count ? num(v) : '–').padStart(8)}`,
       )
-      lines.push(`  ${hop.name.padEnd(10)}${cells.join('')}${formatCount(s.count).padStart(11)}`)
+      lines.push(`  ${hop.name.padEnd(10)}${cells.join('')} ${formatCount(s.count).padStart(10)}`)
     }
     const notes = hops.map(
       (h) =>

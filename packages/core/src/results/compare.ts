@@ -39,7 +39,7 @@ export function parseGates(text: string): Gate[] {
   if (parts.every((p) => p === ''))
     throw new ConfigError('--fail-on: no gate given — write e.g. "e2e.p99 > +20%, throughput < -10%"')
   // An empty gate between commas is a typo that would silently drop a gate the user meant to write.
-  const empty = parts.findIndex((p) => p === '')
+  const empty = parts.indexOf('')
   if (empty >= 0)
     throw new ConfigError(
       `--fail-on: gate ${empty + 1} of "${text}" is empty — remove the extra comma or write the gate`,

@@ -140,6 +140,8 @@ export class Aggregator {
       inserts: sum('inserts'),
       updates: sum('updates'),
       deletes: sum('deletes'),
+      insertsAsUpdates: sum('insertsAsUpdates'),
+      changesAsInserts: sum('changesAsInserts'),
     }
   }
 
@@ -173,11 +175,13 @@ export class Aggregator {
     const boundary = Math.floor(elapsedMicros / period) * period
     const boundarySeconds = (boundary - this.previous.boundary) / 1e6
     const targetRate =
-      load.model === 'open' && (phase === 'warmup' || phase === 'measure') && boundarySeconds > 0
-        ? plannedBetween(load.schedule, this.previous.boundary, boundary) /
-          boundarySeconds /
-          (this.config.shard?.count ?? 1) // a shard's share
-        : 0
+      load.model === 'closed'
+        ? null // writers send as acks come back: there is no target to show, not a target of 0
+        : (phase === 'warmup' || phase === 'measure') && boundarySeconds > 0
+          ? plannedBetween(load.schedule, this.previous.boundary, boundary) /
+            boundarySeconds /
+            (this.config.shard?.count ?? 1) // a shard's share
+          : 0
     this.previous = { at: now, sent: totals.sent, observed: totals.observed, boundary }
     const interval = summarize(this.interval)
     for (const metric of LATENCY_METRICS) this.interval[metric].reset()
@@ -221,7 +225,7 @@ export class Aggregator {
     this.intervals.push({
       t: round(elapsedMicros / 1e6),
       phase,
-      targetRate: round(targetRate),
+      targetRate: round(targetRate ?? 0), // the result's interval rows keep 0 for a closed model (its rate.target is null)
       sentRate: round(sentRate),
       achievedRate: round(achievedRate),
       e2eP50: interval.e2e.p50,

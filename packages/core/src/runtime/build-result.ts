@@ -33,7 +33,7 @@ import {
 } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import type { SloWindows } from '../slo/windows.js'
-import { formatRate } from '../units.js'
+import { formatCount, formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
 
 /**
@@ -419,9 +419,11 @@ function warningsFor(
 
 /**
  * When the operations the run did stray from `load.mix` beyond chance (10
- * points, or four standard deviations of a share over this many operations):
- * an update or delete needs a present key, so with none it becomes an insert
- * (`load/keyspace.ts`), and a delete-heavy mix comes out half inserts.
+ * points, or four standard deviations of a share over this many operations),
+ * with the reason that happened (`load/keyspace.ts`): an insert needs an absent
+ * key, so once every key is present it becomes an update (an insert-heavy mix
+ * on few keys comes out update-heavy); an update or delete needs a present key,
+ * so with none it becomes an insert (a delete-heavy mix comes out half inserts).
  */
 function mixDriftOf(config: ResolvedConfig, totals: CounterTotals): string | undefined {
   const done = { insert: totals.inserts, update: totals.updates, delete: totals.deletes }
@@ -436,7 +438,18 @@ function mixDriftOf(config: ResolvedConfig, totals: CounterTotals): string | und
   if (!strays) return undefined
   const shares = (share: (kind: (typeof kinds)[number]) => number) =>
     kinds.map((kind) => `${kind} ${(share(kind) * 100).toFixed(0)}%`).join(', ')
-  return `load.mix asked for ${shares((k) => config.load.mix[k])}; the run did ${shares((k) => done[k] / n)} — an update or delete needs a present key, so with none it became an insert (keys start absent)`
+  const reasons: string[] = []
+  if (totals.insertsAsUpdates > 0) {
+    reasons.push(
+      `${formatCount(totals.insertsAsUpdates)} inserts became updates: every key a worker owns was present (load.keys ${formatCount(config.load.keys)} in all), none absent to insert — raise load.keys or lower the insert share`,
+    )
+  }
+  if (totals.changesAsInserts > 0) {
+    reasons.push(
+      `${formatCount(totals.changesAsInserts)} updates or deletes became inserts: no key was present to change (keys start absent)`,
+    )
+  }
+  return `load.mix asked for ${shares((k) => config.load.mix[k])}; the run did ${shares((k) => done[k] / n)} — ${reasons.length ? reasons.join('; ') : 'a drift of chance alone'}`
 }
 
 /**
@@ -449,7 +462,8 @@ function correctedLatencies(latencies: RecorderSet): RunResult['corrected'] {
   if (!(expected >= 1)) return undefined
   return {
     expectedIntervalMs: expected / 1e3,
-    e2e: latencies.e2e.correctedFor(expected).summary(),
+    // e2e is not a writer's cycle: its omitted operations are the ack's, each delayed by its wait.
+    e2e: latencies.e2e.delayedBy(latencies.ack.omittedFor(expected)).summary(),
     ack: latencies.ack.correctedFor(expected).summary(),
   }
 }

@@ -65,6 +65,9 @@ export interface WorkerCounters {
   inserts: number
   updates: number
   deletes: number
+  /** Of those: inserts drawn with every key present, sent as updates; updates/deletes drawn with none present, sent as inserts. */
+  insertsAsUpdates: number
+  changesAsInserts: number
 }
 
 export interface ErrorTally {

@@ -691,11 +691,8 @@ class BenchmarkRun {
         while (samples.length > 2 && samples[1]![0] <= now - quiet) samples.shift()
         // Say what the run is waiting for, so a stuck pipeline never looks like a hung tool.
         if (left > 0 && now - lastNote >= 5e6) {
-          const waited = (now - since) / 1e6
-          const more = Math.max(0, (budgetEnd() - now) / 1e6)
-          this.reporters.log(
-            `draining for ${waited.toFixed(0)}s: ${left} events still in the pipeline; waiting up to ${more.toFixed(0)}s more`,
-          )
+          const note = drainNote(now - since, left, budgetEnd() - now)
+          if (note) this.reporters.log(note)
           lastNote = now
         }
         return left === 0
@@ -788,6 +785,17 @@ class BenchmarkRun {
 export type { LifecyclePhase, PhaseHooks }
 
 /** What the pipeline owed at an interval's end: sent − failed − observed (docs/architecture.md, counters). */
+/**
+ * The drain's progress line, `draining for 10s: 512 events still in the pipeline;
+ * waiting up to 20s more` (times in µs); undefined when under a second of the
+ * budget is left: the drain is ending (a stop request cut it to 5 s), and the
+ * report says what was left — "waiting up to 0s more" read as a hang.
+ */
+export function drainNote(waitedMicros: number, left: number, moreMicros: number): string | undefined {
+  if (moreMicros < 1e6) return undefined
+  return `draining for ${(waitedMicros / 1e6).toFixed(0)}s: ${left} events still in the pipeline; waiting up to ${Math.floor(moreMicros / 1e6)}s more`
+}
+
 function backlogPoint(snapshot: RunSnapshot): BacklogPoint {
   const { events } = snapshot
   return {

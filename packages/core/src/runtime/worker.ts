@@ -99,6 +99,8 @@ class Shard {
     inserts: 0,
     updates: 0,
     deletes: 0,
+    insertsAsUpdates: 0,
+    changesAsInserts: 0,
   }
   private readonly errors = new Map<string, ErrorTally>()
   private readonly abort = new AbortController()
@@ -294,6 +296,9 @@ class Shard {
         }
         this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
         await Promise.race([this.dispatch([this.createOperation(mine, nowMicros())]), this.stopped])
+        // An in-process source acks as a microtask: without a macrotask turn the interval's
+        // counts were never posted (live lines read sent 0/s, then one interval got them all).
+        await yieldToEventLoop()
       }
     }
     await Promise.all(Array.from({ length: writers }, writer))
@@ -305,6 +310,8 @@ class Shard {
     if (kind === 'insert') this.counters.inserts++
     else if (kind === 'update') this.counters.updates++
     else this.counters.deletes++
+    this.counters.insertsAsUpdates = this.keySpace.insertsAsUpdates
+    this.counters.changesAsInserts = this.keySpace.changesAsInserts
     return { seq, key, kind, intendedAt }
   }
 

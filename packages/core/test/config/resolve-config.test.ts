@@ -50,6 +50,18 @@ describe('refused up front, before anything runs', () => {
     )
   })
 
+  // Trial 910: `load.rate: 100` beside `load.concurrency: 4` ran at 277.8k/s, exit 0, the rate ignored.
+  it('load.rate beside load.concurrency, which has no rate; --rate switches the config to the open model', async () => {
+    expect(await problem({ ...base, load: { rate: 100, concurrency: 4 } })).toBe(
+      "bench.config.ts: load.rate: cannot be combined with load.concurrency — the closed model's writers send as fast as acks come back and have no rate; remove load.rate (or load.concurrency for an open model at that rate)",
+    )
+    const config = await resolveConfig(
+      { ...base, load: { concurrency: 4 } },
+      { origin: 'x', overrides: { rate: 100 } },
+    )
+    expect(config.load.model).toBe('open')
+  })
+
   it('a value read from an unset environment variable', async () => {
     const env: Record<string, string | undefined> = {}
     expect(

@@ -31,6 +31,20 @@ describe('config validation messages', () => {
       { ...base, interval: '0s' },
       'bench.config.ts: interval: expected a duration of at least 100ms, such as "1s", got "0s"',
     ],
+    // Trial 910 item 9: a stage's unknown key listed no known keys (`known keys: ` and nothing after).
+    [
+      { ...base, load: { stages: [{ for: '1s', rate: 5 }] } },
+      'bench.config.ts: load.stages.0.for: unknown key — known keys: duration, rate, target',
+    ],
+    // Trial 910 item 9: was zod's raw "Too small: expected number to be >=0".
+    [
+      { ...base, load: { payloadSize: -1 } },
+      'bench.config.ts: load.payloadSize: expected a whole number of bytes from 0 to 1,000,000, got -1',
+    ],
+    [
+      { ...base, load: { payloadSize: 2_000_000 } },
+      'bench.config.ts: load.payloadSize: expected a whole number of bytes from 0 to 1,000,000, got 2000000',
+    ],
     // A misspelt required key gets its did-you-mean rather than "source: is required".
     [
       { sourc: { plugin: 'memory' }, sink: { plugin: 'memory' } },

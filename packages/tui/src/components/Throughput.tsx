@@ -18,8 +18,7 @@ export function Throughput(props: {
   const paint = useColor()
   const seconds = history.seconds.last(points)
   const span = seconds.length > 1 ? Math.round(seconds[seconds.length - 1]! - seconds[0]!) : 0
-  const keepingUp =
-    !snapshot || snapshot.rate.target === 0 || snapshot.rate.achieved >= snapshot.rate.target * 0.95
+  const keepingUp = !snapshot?.rate.target || snapshot.rate.achieved >= snapshot.rate.target * 0.95
   return (
     <Box flexDirection="column">
       {props.show ? (
@@ -33,7 +32,7 @@ export function Throughput(props: {
           </Text>
           {'  '}
           <Text color={paint('yellow')}>─</Text>
-          {` target ${snapshot ? `${formatShortRate(snapshot.rate.target)}/s` : '-'}`}
+          {` target ${snapshot && snapshot.rate.target !== null ? `${formatShortRate(snapshot.rate.target)}/s` : '-'}`}
           {`  sent ${snapshot ? `${formatShortRate(snapshot.rate.sent)}/s` : '-'}`}
           {'  late '}
           <Text color={snapshot && snapshot.lateShare > 0.01 ? paint('yellow') : undefined}>
