@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -110,10 +110,13 @@ describe('the HTML report in a real Chromium', () => {
 
       // A merged result (rows whose per-interval percentiles are unknown) draws too, with gaps, not errors.
       const mergedHtml = path.join(dir, 'merged.html')
+      // merge refuses one run twice: the second input is the same result under another run id.
+      const other = path.join(dir, 'other.json')
+      writeFileSync(other, JSON.stringify({ ...JSON.parse(readFileSync(out, 'utf8')), runId: 'other1' }))
       const merge = await runCli([
         'merge',
         out,
-        out,
+        other,
         '--out',
         path.join(dir, 'merged.json'),
         '--html',
