@@ -130,10 +130,18 @@ describe.skipIf(env.skip)('postgres → Debezium → Kafka', () => {
     // A name no earlier run used: Connect keeps a source's offsets by connector name, and an old
     // offset points into a database that no longer exists.
     const name = `users-own-source-${Math.random().toString(16).slice(2, 8)}`
+    // The user's own publication, as a user's pipeline has one: with Debezium's "filtered" mode the task
+    // creates it for cdcb_events at start, and fails when it starts before cdcb has made the table.
+    const pg = (await import('pg')).default
+    const setup = new pg.Client({ connectionString: db.sourceUrl })
+    await setup.connect()
+    await setup.query('CREATE PUBLICATION users_obs_pub FOR ALL TABLES')
+    await setup.end()
     const config = {
       ...debeziumSource(db.sourceUrl),
       'slot.name': 'users_obs_slot',
       'publication.name': 'users_obs_pub',
+      'publication.autocreate.mode': 'disabled',
     }
     const created = await fetch(`${env.connectUrl}/connectors`, {
       method: 'POST',
@@ -158,7 +166,6 @@ describe.skipIf(env.skip)('postgres → Debezium → Kafka', () => {
     } finally {
       await fetch(`${env.connectUrl}/connectors/${name}`, { method: 'DELETE' })
       await sleep(2000)
-      const pg = (await import('pg')).default
       const client = new pg.Client({ connectionString: db.sourceUrl })
       await client.connect()
       await client.query("SELECT pg_drop_replication_slot('users_obs_slot')").catch(() => {})

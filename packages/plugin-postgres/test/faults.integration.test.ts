@@ -148,10 +148,11 @@ describe('postgres pipeline part: fault actions on a native logical-replication 
         {
           name: 'off',
           at: '1s',
-          for: '60s',
+          for: '10s',
           action: { pipeline: 'disableSubscription', undo: 'enableSubscription' },
         },
-        { name: 'locked', at: '2s', for: '60s', action: { pipeline: 'lockTable', undo: 'unlockTable' } },
+        // Both still in force when the run is stopped at 3 s (a fault past the load's end is refused).
+        { name: 'locked', at: '2s', for: '9s', action: { pipeline: 'lockTable', undo: 'unlockTable' } },
       ]),
       {
         onStart: async () => {
