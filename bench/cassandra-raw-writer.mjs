@@ -7,6 +7,7 @@
 // source it keeps no per-key order: any key may have two writes in flight.
 // Usage: node bench/cassandra-raw-writer.mjs <host:port> <keyspace> <concurrency> <warmup s> <seconds> <payload bytes>
 // Prints one JSON line: { acked, seconds, rate }.
+import './node24.mjs'
 import { digestOf, payloadFor } from '@cdcb/core'
 import cassandra from 'cassandra-driver'
 

@@ -5,6 +5,7 @@
 // loop is the peer. Runs alternate (raw, cdcb, cdcb, raw …) so drift in the
 // machine's load hits both about equally.
 // Usage: node bench/cassandra-source-throughput.mjs [seconds per run, default 10] [rounds, default 2] [concurrency, default 64]
+import './node24.mjs'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { down, up } from '../services/index.mjs'

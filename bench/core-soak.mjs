@@ -2,6 +2,7 @@
 // at 50,000 events/s on the memory pipeline. Growth is measured from the end of the
 // first minute (pools, JIT and buffers warmed) to the end.
 // Usage: node bench/core-soak.mjs [minutes, default 10]
+import './node24.mjs'
 import { runCdcb } from './lib.mjs'
 
 const minutes = Number(process.argv[2] ?? 10)

@@ -9,6 +9,7 @@
 //   3. rate accuracy at 10,000 and 100,000 events/s: sent/target and lag p99;
 //   4. `cdcb --version` against `node -e 0`.
 // Usage: node bench/core-throughput.mjs [seconds per run, default 10] [planned rate of run 1, default 2.5 x the raw loop]
+import './node24.mjs'
 import { execFileSync } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { CLI, pct, runCdcb } from './lib.mjs'

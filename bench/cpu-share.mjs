@@ -12,6 +12,7 @@
  * Prints one line per second (cores used, 1.0 = one core busy) and, at the end,
  * the mean of each group; `--csv FILE` keeps every line.
  */
+import './node24.mjs'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'

@@ -12,6 +12,7 @@
 // The rounds rotate the order; the topic is deleted at the end.
 // The defaults finish in about a minute on a quiet machine.
 // Usage: node bench/kafka-debezium-read.mjs [records, default 200000] [rounds, default 3] [partitions, default 4]
+import './node24.mjs'
 import { digestOf, payloadFor } from '@cdcb/core'
 import { Consumer, Producer, stringSerializers } from '@platformatic/kafka'
 import { createEncoder } from '../packages/plugin-kafka/dist/formats.js'

@@ -7,6 +7,7 @@
 // Targets (issue #16): at 10,000/s, observed e2e p50 <= 2 ms and p99 <= 10 ms; detect p50 <= 2 ms.
 // The defaults finish in about 2 minutes.
 // Usage: node bench/kafka-e2e-latency.mjs [rate, default 10000] [seconds, default 15] [workers, default 2] [source batch.linger, default 0]
+import './node24.mjs'
 import { createTopic, deleteTopics, kafkaTool, withKafka } from './kafka-lib.mjs'
 import { runCdcb } from './lib.mjs'
 

@@ -2,6 +2,7 @@
 // (so as many sink consumers, one per partition; see the sink's design note).
 // Closed model: `concurrency` writers as fast as acknowledgements allow, 1 KB values.
 // Usage: node bench/kafka-partitions.mjs [seconds, default 10] [concurrency, default 64] [partition counts, default 1,4,8] [workers, default = partitions]
+import './node24.mjs'
 import { createTopic, deleteTopics, withKafka } from './kafka-lib.mjs'
 import { runCdcb } from './lib.mjs'
 

@@ -11,6 +11,7 @@
 // generation); "naive" sends the constant value, one produce request per record.
 // Usage: node bench/kafka-raw-producer.mjs <brokers> <topic> <concurrency> <warmup s> <seconds> <value bytes> <mode> [client: platformatic | kafkajs]
 // Prints one JSON line: { acked, seconds, rate }.
+import './node24.mjs'
 import { digestOf, payloadFor } from '@cdcb/core'
 
 const [

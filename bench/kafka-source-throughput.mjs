@@ -14,6 +14,7 @@
 // would measure the window, not the producer.
 // The defaults finish in about 2 minutes on a quiet machine.
 // Usage: node bench/kafka-source-throughput.mjs [seconds per run, default 5] [rounds, default 3] [concurrency, default 4096] [workers, default 1] [extras: kafkajs,cdcb-not-idempotent]
+import './node24.mjs'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { createTopic, deleteTopics, kafkaTool, median, withKafka } from './kafka-lib.mjs'

@@ -5,6 +5,7 @@
 // the load phase stretches: rows/s = rows acknowledged / length of the load phase
 // (from the 250 ms intervals).
 // Usage: node bench/postgres-batched.mjs [planned seconds at 400k/s, default 2] [mix: insert|default] [batch sizes, default 10,100,1000]
+import './node24.mjs'
 import { runCdcb } from './lib.mjs'
 import { startBenchDatabase } from './postgres-lib.mjs'
 

@@ -12,6 +12,7 @@
 // One cdcb worker by default: on 2 cores a second worker thread only competes with the server.
 // Single runs swing by ±15 % on a shared 2-core machine, so the default is five rounds.
 // Usage: node bench/postgres-insert-vs-pgbench.mjs [seconds per run, default 15] [rounds, default 5] [workers, default 1]
+import './node24.mjs'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

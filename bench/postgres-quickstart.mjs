@@ -5,6 +5,7 @@
 // Usage:
 //   node bench/postgres-quickstart.mjs run [rate, default 10000] [duration, default 5m] [source batchSize, default 1]
 //   node bench/postgres-quickstart.mjs search [duration per step, default 30s] [source batchSize, default 1]
+import './node24.mjs'
 import {
   QUICKSTART_SLO,
   quickstartConfig,

@@ -4,6 +4,7 @@
 // Growth is measured from the end of the first minute to the end; the bar is at most
 // 50 MB over 10 minutes.
 // Usage: node bench/postgres-soak.mjs [minutes, default 10] [rate, default 10000]
+import './node24.mjs'
 import { quickstartConfig, startEmbeddedDatabases } from '../packages/plugin-postgres/dist/quickstart.js'
 import { runCdcb } from './lib.mjs'
 

@@ -7,6 +7,7 @@
 // identical runs, so it also times, in process, what the exporter does per
 // interval (update from a snapshot + one scrape) as a share of one core.
 // Usage: node bench/prometheus-overhead.mjs [seconds per run, default 20] [pairs, default 3]
+import './node24.mjs'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'

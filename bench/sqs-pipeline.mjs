@@ -6,6 +6,7 @@
 // fails (p99 >= 5 s, a loss, or events never observed), then bisects between
 // the last pass and the first failure `refine` times.
 // Usage: node bench/sqs-pipeline.mjs [seconds per step, default 10] [start rate, default 10] [refine steps, default 2]
+import './node24.mjs'
 import { down, up } from '../services/index.mjs'
 import { runCdcb } from './lib.mjs'
 

@@ -5,6 +5,7 @@
 // count N > 1 it creates `<queue>-1` … `<queue>-N` and the calls take them in turn.
 // Usage: node bench/sqs-raw-sender.mjs <endpoint> <queue> <calls in flight> <warmup s> <seconds> <payload bytes> [queues, default 1]
 // Prints one JSON line: { sent, seconds, rate }.
+import './node24.mjs'
 import {
   CreateQueueCommand,
   DeleteQueueCommand,

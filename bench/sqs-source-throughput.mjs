@@ -7,6 +7,7 @@
 // cdcb by key (`queues: N`), the bare loop call by call.
 // Target: cdcb >= 0.9 x the bare loop.
 // Usage: node bench/sqs-source-throughput.mjs [seconds per run, default 10] [rounds, default 2] [calls in flight, default 16] [payload bytes, default 1000] [queues, default 1]
+import './node24.mjs'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'

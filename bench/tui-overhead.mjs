@@ -4,6 +4,7 @@
 // achieved throughput (from each run's --out JSON) with the ratio dashboard / --no-tui.
 // The issue asks for a ratio of at least 0.95. Needs tmux and built packages.
 // Usage: node bench/tui-overhead.mjs [seconds per run, default 20] [pairs, default 3]
+import './node24.mjs'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
