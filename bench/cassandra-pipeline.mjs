@@ -12,7 +12,7 @@ import './node24.mjs'
 // Usage: node bench/cassandra-pipeline.mjs [measured seconds per trial, default 15] [rates, default 250,500,1000,2000,10000]
 // The ladder stops at the first rate that breaks an SLO; the 10,000/s target is then still tried once.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -126,6 +126,9 @@ async function trial(rate, databases) {
     result = JSON.parse(readFileSync(out, 'utf8'))
   } catch {
     return { code, result: undefined, cpu: {}, load: load ?? loadavg() }
+  } finally {
+    // One folder per trial: removed once read (runs of this bench had left dozens in the temp dir).
+    rmSync(path.dirname(out), { recursive: true, force: true })
   }
   const cpu = {}
   if (before && after)

@@ -8,7 +8,7 @@ import './node24.mjs'
 // Needs `npm run services -- up kafka connect` (KAFKA_PORT / CONNECT_PORT as for it).
 // Usage: node bench/connect-debezium.mjs [measured seconds per trial, default 15] [first rate, default 250]
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -129,7 +129,13 @@ async function trial(configPath, rate, databases) {
   await new Promise((resolve) => child.on('close', resolve))
   clearTimeout(t0)
   clearTimeout(t1)
-  const result = JSON.parse(readFileSync(out, 'utf8'))
+  let result
+  try {
+    result = JSON.parse(readFileSync(out, 'utf8'))
+  } finally {
+    // One folder per trial: removed once read (runs of this bench had left dozens in the temp dir).
+    rmSync(path.dirname(out), { recursive: true, force: true })
+  }
   const cpu = {}
   if (before && after) {
     for (const name of Object.keys(after)) cpu[name] = (after[name] - (before[name] ?? 0)) / TICKS / span
