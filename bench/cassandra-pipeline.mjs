@@ -12,73 +12,31 @@ import './node24.mjs'
 // Usage: node bench/cassandra-pipeline.mjs [measured seconds per trial, default 15] [rates, default 250,500,1000,2000,10000]
 // The ladder stops at the first rate that breaks an SLO; the 10,000/s target is then still tried once.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEmbeddedDatabases } from '../packages/plugin-postgres/dist/quickstart.js'
-import { runRoot } from '../services/lib/paths.mjs'
 import { CLI } from './lib.mjs'
+import { postgresTicks, servicePid, TICKS_PER_SECOND, treeTicks } from './proc.mjs'
 
 const seconds = Number(process.argv[2] ?? 15)
 const rates = (process.argv[3] ?? '250,500,1000,2000,10000').split(',').map(Number)
 const TARGET = 10_000
 const root = fileURLToPath(new URL('..', import.meta.url))
-const state = runRoot()
-const TICKS = 100 // USER_HZ: /proc stat times are in clock ticks
 const CONFIG = 'examples/cassandra-debezium-postgres/bench.config.ts'
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-function pidOf(service) {
-  try {
-    return JSON.parse(readFileSync(path.join(state, service, `${service}.pid`), 'utf8')).pid
-  } catch {
-    return undefined
-  }
-}
-
-/** CPU ticks (user + system) of a process and all its threads; 0 when it is gone. */
-function ticks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(fields[11]) + Number(fields[12])
-  } catch {
-    return 0
-  }
-}
-
-/** The embedded server's postmaster and its backends (children). */
-function postgresPids(port) {
-  const pids = []
-  const entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e))
-  for (const entry of entries) {
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (cmd.includes('postgres') && cmd.includes(`-p\0${port}`)) pids.push(Number(entry))
-    } catch {}
-  }
-  for (const entry of entries) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (pids.includes(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))) pids.push(Number(entry))
-    } catch {}
-  }
-  return pids
-}
-
-/** The cdcb process and its worker threads live in one pid; its children (none expected) are not counted. */
+/** CPU ticks so far of each process of the pipeline (a process and its children). */
 function sample(cdcbPid, port) {
-  const total = {
-    Cassandra: ticks(pidOf('cassandra')),
-    'Connect (Debezium Cassandra source + JDBC sink)': ticks(pidOf('connect')),
-    Kafka: ticks(pidOf('kafka')),
-    PostgreSQL: 0,
-    cdcb: ticks(cdcbPid),
+  return {
+    Cassandra: treeTicks(servicePid('cassandra')),
+    'Connect (Debezium Cassandra source + JDBC sink)': treeTicks(servicePid('connect')),
+    Kafka: treeTicks(servicePid('kafka')),
+    PostgreSQL: postgresTicks(port),
+    cdcb: treeTicks(cdcbPid),
   }
-  for (const pid of postgresPids(port)) total.PostgreSQL += ticks(pid)
-  return total
 }
 
 async function trial(rate, databases) {
@@ -132,7 +90,7 @@ async function trial(rate, databases) {
   }
   const cpu = {}
   if (before && after)
-    for (const name of Object.keys(after)) cpu[name] = (after[name] - before[name]) / TICKS / span
+    for (const name of Object.keys(after)) cpu[name] = (after[name] - before[name]) / TICKS_PER_SECOND / span
   return { code, result, cpu, load: load ?? loadavg() }
 }
 

@@ -8,18 +8,17 @@ import './node24.mjs'
 // Needs `npm run services -- up kafka connect` (KAFKA_PORT / CONNECT_PORT as for it).
 // Usage: node bench/connect-debezium.mjs [measured seconds per trial, default 15] [first rate, default 250]
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEmbeddedDatabases } from '../packages/plugin-postgres/dist/quickstart.js'
 import { CLI } from './lib.mjs'
+import { postgresTicks, servicePid, TICKS_PER_SECOND, threadTicks, treeTicks } from './proc.mjs'
 
 const seconds = Number(process.argv[2] ?? 15)
 const firstRate = Number(process.argv[3] ?? 250)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const state = process.env.CDCB_SERVICES_TMP ?? path.join(tmpdir(), 'cdcb-services')
-const TICKS = 100 // USER_HZ: /proc stat times are in clock ticks
 
 const PIPELINES = {
   'postgres-logical-replication (baseline)': 'examples/postgres-logical-replication/bench.config.ts',
@@ -27,73 +26,17 @@ const PIPELINES = {
   'postgres-debezium-jdbc-postgres': 'examples/postgres-debezium-jdbc-postgres/bench.config.ts',
 }
 
-function pidOf(service) {
-  try {
-    return JSON.parse(readFileSync(path.join(state, service, `${service}.pid`), 'utf8')).pid
-  } catch {
-    return undefined
-  }
-}
-
-/** CPU ticks of a process, or of each of its threads grouped by `group(threadName)`. */
-function ticks(pid, group) {
-  const out = {}
-  const add = (name, stat) => {
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12])
-  }
-  try {
-    if (!group) {
-      add('all', readFileSync(`/proc/${pid}/stat`, 'utf8'))
-      return out
-    }
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
-      add(group(comm), readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
-    }
-  } catch {}
-  return out
-}
-
-/** The embedded server's postmaster and backends: processes whose command line names its port. */
-function postgresPids(port) {
-  const pids = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (cmd.includes('postgres') && cmd.includes(`-p\0${port}`)) pids.push(Number(entry))
-    } catch {}
-  }
-  // Backends are the postmaster's children.
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (pids.includes(ppid)) pids.push(Number(entry))
-    } catch {}
-  }
-  return pids
-}
-
+/** CPU ticks so far of each process of the pipeline; Connect's threads split into Debezium's and the rest. */
 function sample(cdcbPid, port) {
-  const connectPid = pidOf('connect')
-  const kafkaPid = pidOf('kafka')
-  const total = {}
-  const put = (name, n) => {
-    total[name] = (total[name] ?? 0) + n
+  const connect = threadTicks(servicePid('connect'), (thread) =>
+    thread.startsWith('debezium') ? 'Debezium' : 'Connect (worker, JDBC sink, JVM)',
+  )
+  return {
+    ...connect,
+    Kafka: treeTicks(servicePid('kafka')),
+    PostgreSQL: postgresTicks(port),
+    cdcb: treeTicks(cdcbPid),
   }
-  for (const [name, n] of Object.entries(
-    ticks(connectPid, (thread) =>
-      thread.startsWith('debezium') ? 'Debezium' : 'Connect (worker, JDBC sink, JVM)',
-    ),
-  ))
-    put(name, n)
-  put('Kafka', ticks(kafkaPid).all ?? 0)
-  for (const pid of postgresPids(port)) put('PostgreSQL', ticks(pid).all ?? 0)
-  put('cdcb', ticks(cdcbPid).all ?? 0)
-  return total
 }
 
 async function trial(configPath, rate, databases) {
@@ -138,7 +81,8 @@ async function trial(configPath, rate, databases) {
   }
   const cpu = {}
   if (before && after) {
-    for (const name of Object.keys(after)) cpu[name] = (after[name] - (before[name] ?? 0)) / TICKS / span
+    for (const name of Object.keys(after))
+      cpu[name] = (after[name] - (before[name] ?? 0)) / TICKS_PER_SECOND / span
   }
   return { result, cpu }
 }

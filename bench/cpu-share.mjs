@@ -4,10 +4,11 @@
  * second while a command runs: which process is the limit when a `cdcb search`
  * finds a knee. Linux only; no dependencies.
  *
- *   node bench/cpu-share.mjs --watch kafka=<pid file> --watch connect=<pid file> -- npx cdcb search …
+ *   node bench/cpu-share.mjs --watch kafka --watch connect --watch mine=<pid file> -- npx cdcb search …
  *
  * Groups: each `--watch name=<pid file>` (a number or the services harness's JSON
- * `{ "pid": … }`), the command's own process tree split by command name (node =
+ * `{ "pid": … }`) or `--watch <service>` (a server `npm run services` started for
+ * this checkout, found by its pid file), with its children; the command's own process tree split by command name (node =
  * cdcb, postgres = the embedded PostgreSQL it started), and the machine's total.
  * Prints one line per second (cores used, 1.0 = one core busy) and, at the end,
  * the mean of each group; `--csv FILE` keeps every line.
@@ -16,6 +17,8 @@ import './node24.mjs'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
+import { runRoot } from '../services/lib/paths.mjs'
+import { servicePid } from './proc.mjs'
 
 const TICKS = 100 // USER_HZ on Linux
 const args = process.argv.slice(2)
@@ -29,6 +32,17 @@ let csv
 for (let i = 0; i < split; i++) {
   if (args[i] === '--watch') {
     const [name, file] = args[++i].split('=')
+    if (file === undefined) {
+      const pid = servicePid(name)
+      if (pid === undefined) {
+        console.error(
+          `cpu-share: no pid file for service "${name}" in ${runRoot()} — start it with npm run services -- up ${name}`,
+        )
+        process.exit(2)
+      }
+      watch.push({ name, pid })
+      continue
+    }
     const text = readFileSync(file, 'utf8').trim()
     watch.push({ name, pid: text.startsWith('{') ? JSON.parse(text).pid : Number(text) })
   } else if (args[i] === '--csv') csv = args[++i]
@@ -56,17 +70,36 @@ function snapshot() {
 }
 
 function groups(snap, root) {
-  const out = Object.fromEntries(watch.map((w) => [w.name, snap.procs.get(w.pid)?.ticks ?? 0]))
   const children = new Map()
   for (const [pid, p] of snap.procs) {
     if (!children.has(p.ppid)) children.set(p.ppid, [])
     children.get(p.ppid).push(pid)
   }
+  const family = (pid) => {
+    const members = []
+    const stack = [pid]
+    while (stack.length) {
+      const next = stack.pop()
+      members.push(next)
+      stack.push(...(children.get(next) ?? []))
+    }
+    return members
+  }
+  // A watched server counts with its children (a JVM under a wrapper script).
+  const watched = new Set()
+  const out = {}
+  for (const w of watch) {
+    out[w.name] = 0
+    for (const pid of family(w.pid)) {
+      watched.add(pid)
+      out[w.name] += snap.procs.get(pid)?.ticks ?? 0
+    }
+  }
   const stack = [root]
   while (stack.length) {
     const pid = stack.pop()
     const p = snap.procs.get(pid)
-    if (p && !watch.some((w) => w.pid === pid)) {
+    if (p && !watched.has(pid)) {
       const name = p.comm === 'node' || p.comm === 'MainThread' ? 'cdcb (node)' : p.comm
       out[name] = (out[name] ?? 0) + p.ticks
     }
