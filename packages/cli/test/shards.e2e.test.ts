@@ -15,6 +15,23 @@ const config = writeConfig({
   load: { rate: 100, duration: '1s' },
 })
 
+/** `cdcb run --config FILE --shard i/N --run-id ID --start-at T --no-tui …more`. */
+function shardRun(file: string, shard: string, runId: string, startAt: string, ...more: string[]): string[] {
+  return [
+    'run',
+    '--config',
+    file,
+    '--shard',
+    shard,
+    '--run-id',
+    runId,
+    '--start-at',
+    startAt,
+    '--no-tui',
+    ...more,
+  ]
+}
+
 async function refused(args: string[], message: RegExp) {
   const out = path.join(tempDir(), 'result.json')
   const cli = await runCli(['run', '--config', config, '--out', out, '--no-tui', ...args])
@@ -74,19 +91,7 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
         workers: 1,
         load: { rate: 10, duration: '1s' },
       })
-      const cli = await runCli([
-        'run',
-        '--config',
-        file,
-        '--shard',
-        '0/2',
-        '--run-id',
-        'r1',
-        '--start-at',
-        soon(),
-        '--no-tui',
-        '-q',
-      ])
+      const cli = await runCli(shardRun(file, '0/2', 'r1', soon(), '-q'))
       expect(cli.stderr.trim()).toMatch(message)
       expect(cli.stderr.trim().split('\n')).toHaveLength(1)
       expect(cli.code).toBe(2)
@@ -100,18 +105,7 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
       pipeline: { plugin: 'kafka-connect', options: { url: 'http://127.0.0.1:9', connectors: [] } },
       workers: 1,
     })
-    const cli = await runCli([
-      'run',
-      '--config',
-      file,
-      '--shard',
-      '0/2',
-      '--run-id',
-      'r1',
-      '--start-at',
-      soon(),
-      '--no-tui',
-    ])
+    const cli = await runCli(shardRun(file, '0/2', 'r1', soon()))
     expect(cli.stderr.trim()).toMatch(
       /^cdcb: --shard: the config's pipeline part is set up and torn down by the process that runs it/,
     )
@@ -131,30 +125,14 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     const out = path.join(tempDir(), 'result.json')
     let interrupted = false
     const began = Date.now()
-    const cli = await runCli(
-      [
-        'run',
-        '--config',
-        config,
-        '--shard',
-        '0/2',
-        '--run-id',
-        'r1',
-        '--start-at',
-        soon(),
-        '--out',
-        out,
-        '--no-tui',
-      ],
-      {
-        onStdout: (text, kill) => {
-          if (!interrupted && /ready; waiting \d+\.\ds to start at .*Z \(--start-at\)/.test(text)) {
-            interrupted = true
-            kill('SIGINT')
-          }
-        },
+    const cli = await runCli(shardRun(config, '0/2', 'r1', soon(), '--out', out), {
+      onStdout: (text, kill) => {
+        if (!interrupted && /ready; waiting \d+\.\ds to start at .*Z \(--start-at\)/.test(text)) {
+          interrupted = true
+          kill('SIGINT')
+        }
       },
-    )
+    })
     expect(interrupted).toBe(true)
     expect(cli.code).toBe(130)
     expect(cli.stderr).toMatch(/interrupted before the run started; nothing was measured/)
@@ -166,31 +144,15 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     const out = path.join(tempDir(), 'result.json')
     let waiting = false
     const startAt = String(Math.round(Date.now() / 1000) + 30 * 86_400)
-    const cli = await runCli(
-      [
-        'run',
-        '--config',
-        config,
-        '--shard',
-        '0/2',
-        '--run-id',
-        'far1',
-        '--start-at',
-        startAt,
-        '--out',
-        out,
-        '--no-tui',
-      ],
-      {
-        onStdout: (text, kill) => {
-          if (!waiting && /ready; waiting \d+\.\ds to start at/.test(text)) {
-            waiting = true
-            // Long enough for an overflowing timer to have fired and started the run early.
-            setTimeout(() => kill('SIGTERM'), 3000)
-          }
-        },
+    const cli = await runCli(shardRun(config, '0/2', 'far1', startAt, '--out', out), {
+      onStdout: (text, kill) => {
+        if (!waiting && /ready; waiting \d+\.\ds to start at/.test(text)) {
+          waiting = true
+          // Long enough for an overflowing timer to have fired and started the run early.
+          setTimeout(() => kill('SIGTERM'), 3000)
+        }
       },
-    )
+    })
     expect(waiting).toBe(true)
     expect(cli.stderr).not.toMatch(/TimeoutOverflowWarning/)
     expect(cli.stderr).toMatch(/interrupted before the run started; nothing was measured/)
@@ -211,22 +173,7 @@ describe('cdcb run --shard: bad input is one line and exit 2', () => {
     const startAt = String(Math.round(Date.now() / 1000) + 20)
     const files = [0, 1].map((i) => path.join(dir, `rate-${i}.json`))
     const ran = await Promise.all(
-      files.map((out, i) =>
-        runCli([
-          'run',
-          '--config',
-          rated,
-          '--shard',
-          `${i}/2`,
-          '--run-id',
-          'rate9',
-          '--start-at',
-          startAt,
-          '--out',
-          out,
-          '--no-tui',
-        ]),
-      ),
+      files.map((out, i) => runCli(shardRun(rated, `${i}/2`, 'rate9', startAt, '--out', out))),
     )
     for (const cli of ran) {
       expect(cli.stderr).not.toMatch(/\n\s+at /)
