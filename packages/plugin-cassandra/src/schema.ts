@@ -324,21 +324,27 @@ async function sweepDeadTables(
   return swept
 }
 
-/** Contact points and keyspaces `cdcb clean` has looked at in this process: a config's source and sink often name the same. */
-const cleaned = new Set<string>()
+/**
+ * The node and keyspace each slot of one `cdcb clean` looked at, by the
+ * clean's `log` (one per invocation): a config's source and sink usually
+ * name the same, and the second would only say again that nothing is left.
+ */
+const cleanedBy = new WeakMap<CleanContext['log'], Map<string, Slot>>()
 
 /**
  * `cdcb clean`: drops the tables dead cdcb runs left in the keyspace the
  * options name (only prints the CQL with `dryRun`), and names those of runs
  * that may still live. The verifier creates nothing, so only the source and
- * sink slots look.
+ * sink slots look, and the sink not where the source already did.
  */
 export async function clean(slot: Slot, options: CassandraOptions, context: CleanContext): Promise<void> {
   if (slot !== 'source' && slot !== 'sink') return
   const { keyspace } = namesOf(options)
   const where = `${describeTarget(options)}/${keyspace}`
-  if (cleaned.has(where)) return
-  cleaned.add(where)
+  const seen = cleanedBy.get(context.log) ?? new Map<string, Slot>()
+  cleanedBy.set(context.log, seen)
+  if ((seen.get(where) ?? slot) !== slot) return
+  seen.set(where, slot)
   const client = await connect(options, slot)
   try {
     if (!(await keyspaceExists(client, keyspace))) {

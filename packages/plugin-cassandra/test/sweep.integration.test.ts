@@ -217,13 +217,22 @@ describe.skipIf(!!env.skip)('tables left by runs killed with kill -9', () => {
       await table('theirs', 'a table someone else made')
       const options = { contactPoints: [contactPoint], keyspace }
       const logs: string[] = []
-      await plugin.clean!('source', options, { dryRun: false, log: (m) => logs.push(m) })
+      const log = (m: string) => void logs.push(m)
+      await plugin.clean!('source', options, { dryRun: false, log })
       expect(logs).toEqual([
         `cassandra: table ${keyspace}.cdcb_events at ${contactPoint} (dc datacenter1) belongs to cdcb run liverun, which may still run (its cdcb process ${process.pid} is running); left in place`,
         `cassandra: table ${keyspace}.elsewhere at ${contactPoint} (dc datacenter1) belongs to cdcb run otherrun, which may still run (its cdcb ran on host other-host-xyz); left in place`,
         `cassandra: no table left by a dead cdcb run in keyspace ${keyspace} at ${contactPoint} (dc datacenter1)`,
       ])
       expect(await tablesIn(keyspace)).toEqual(['cdcb_events', 'elsewhere', 'theirs'])
+      // The sink of the same clean names the same keyspace: said once, not twice.
+      const before = logs.length
+      await plugin.clean!('sink', options, { dryRun: false, log })
+      expect(logs.length).toBe(before)
+      // Another clean (its own log) looks again.
+      const again: string[] = []
+      await plugin.clean!('sink', options, { dryRun: true, log: (m) => void again.push(m) })
+      expect(again).toEqual(logs.slice(0, before))
 
       const refused = await plugin.prepare!(
         'source',
