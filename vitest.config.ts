@@ -135,7 +135,7 @@ export default defineConfig({
           name: 'integration-cassandra',
           include: ['packages/plugin-cassandra/test/**/*.integration.test.ts'],
           exclude: ['packages/plugin-cassandra/test/pipeline/**', '**/node_modules/**'],
-          globalSetup: ['packages/plugin-cassandra/test/global-setup.ts'],
+          globalSetup: ['packages/plugin-cassandra/test/global-setup.ts', tempPerRun],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -146,7 +146,7 @@ export default defineConfig({
         test: {
           name: 'integration-cassandra-connect',
           include: ['packages/plugin-cassandra/test/pipeline/**/*.integration.test.ts'],
-          globalSetup: ['packages/plugin-cassandra/test/pipeline/global-setup.ts'],
+          globalSetup: ['packages/plugin-cassandra/test/pipeline/global-setup.ts', tempPerRun],
           testTimeout: 300_000,
           hookTimeout: 600_000,
           fileParallelism: false,

@@ -10,21 +10,27 @@
  * when cdcb exits). Your own: see README.md.
  */
 import { defineConfig } from '@cdcb/core'
+import { checkReachable } from '@cdcb/plugin-cassandra'
 import { startEmbeddedDatabases } from '@cdcb/plugin-postgres/quickstart'
 import { cassandraConnectorFiles } from '../../services/index.mjs'
 import { cassandraDebeziumPostgres } from './pipeline.js'
 
-let targetUrl = process.env.TARGET_URL
-if (!targetUrl) targetUrl = (await startEmbeddedDatabases()).targetUrl
-
 // The harness's node and the files `up connect` wrote for the connector, unless yours are named.
 const harness = cassandraConnectorFiles()
 const env = process.env
+const contactPoint = env.CASSANDRA_CONTACT_POINT ?? harness.contactPoint
+
+// The embedded PostgreSQL takes half a minute to start on a busy machine: a node that does not
+// answer is said first, within the connect timeout (exit 3), not after it.
+await checkReachable({ contactPoints: [contactPoint] })
+
+let targetUrl = env.TARGET_URL
+if (!targetUrl) targetUrl = (await startEmbeddedDatabases()).targetUrl
 
 export default defineConfig(
   cassandraDebeziumPostgres(
     {
-      contactPoint: env.CASSANDRA_CONTACT_POINT ?? harness.contactPoint,
+      contactPoint,
       node: {
         cassandraYaml: env.CASSANDRA_YAML ?? harness.cassandraYaml,
         driverConfig: env.CASSANDRA_DRIVER_CONFIG ?? harness.driverConfig,

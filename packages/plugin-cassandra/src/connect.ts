@@ -181,3 +181,14 @@ function oneLine(error: unknown): string {
 export function qualified(keyspace: string, table: string): string {
   return `"${keyspace}"."${table}"`
 }
+
+/**
+ * Connects once and disconnects, throwing connect's one-line RuntimeFailure
+ * (exit 3) when the node does not answer within the connect timeout. For
+ * configs that start something slow (an embedded PostgreSQL) before the run:
+ * call it first, so a wrong contact point is said in seconds, not after that.
+ */
+export async function checkReachable(options: CassandraOptions, role = 'source'): Promise<void> {
+  const client = await connect(options, role)
+  await client.shutdown().catch(() => {})
+}

@@ -7,11 +7,12 @@
  */
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { type CassandraOptions, optionsSchema } from './options.js'
-import { prepare } from './schema.js'
+import { clean, prepare } from './schema.js'
 import { createCassandraSink } from './sink.js'
 import { createCassandraSource } from './source.js'
 import { createCassandraVerifier } from './verifier.js'
 
+export { checkReachable } from './connect.js'
 export type { CassandraOptions } from './options.js'
 
 /** Config helper: `cassandra({ contactPoints })` in the source, sink or verify slot. */
@@ -22,6 +23,7 @@ export default definePlugin<CassandraOptions>({
   core: '^0.1.0',
   options: optionsSchema,
   prepare,
+  clean,
   createSource: createCassandraSource,
   createSink: createCassandraSink,
   createVerifier: createCassandraVerifier,

@@ -4,11 +4,28 @@
  * `cdcb:owned`; a keyspace it created is dropped after the run only if no
  * table other than cdcb's is in it by then. A table that exists without that
  * comment is never written nor dropped: the source refuses it, the sink and
- * verifier only read it (a table some other pipeline fills). The source also
- * refuses a table another cdcb run's comment names (a concurrent run, or one
- * killed before its teardown).
+ * verifier only read it (a table some other pipeline fills).
+ *
+ * The comment also names the run and the cdcb process that made the table
+ * (`<host> <pid>`, core's `processOwner`): Cassandra has no session that ends
+ * with a killed run, so that is how a later run tells a table a run killed
+ * with kill -9 left. At start, the source and sink drop such tables in their
+ * keyspace (saying what each held), and `cdcb clean` does the same on demand;
+ * a table whose run may still live (its process runs, or it ran on another
+ * host) is never touched, and the source refuses to write into one.
  */
-import { ConfigError, type Preparation, type RunContext, RuntimeFailure, type Slot } from '@cdcb/core'
+import {
+  type CleanContext,
+  ConfigError,
+  describeError,
+  formatCount,
+  ownerStateOf,
+  type Preparation,
+  processOwner,
+  type RunContext,
+  RuntimeFailure,
+  type Slot,
+} from '@cdcb/core'
 import { type CassandraClient, connect, qualified } from './connect.js'
 import { type CassandraOptions, DEFAULTS, describeTarget, namesOf } from './options.js'
 
@@ -35,10 +52,19 @@ export const REQUIRED = {
 
 type TableState = 'absent' | 'owned' | 'foreign'
 
-/** The run id and creation time an owned table's comment names (`… created by cdcb run <id> at <iso>; …`). */
-export function ownerOf(comment: string): { runId: string; at: string } | undefined {
-  const m = /created by cdcb run (\S+) at (\S+?);/.exec(comment)
-  return m ? { runId: m[1]!, at: m[2]! } : undefined
+/** What an owned table's comment names: what it is, the run, when, and the cdcb process that made it (none before it was recorded). */
+export interface TableOwner {
+  readonly what: string
+  readonly runId: string
+  readonly at: string
+  readonly process?: string
+}
+
+/** Reads `cdcb:owned: <what> created by cdcb run <id> at <iso> by process <host> <pid>; …`. */
+export function ownerOf(comment: string): TableOwner | undefined {
+  const m = /^cdcb:owned: (.*?) ?created by cdcb run (\S+) at (\S+?)(?: by process (\S+ \d+))?;/.exec(comment)
+  if (!m) return undefined
+  return { what: m[1] || 'table', runId: m[2]!, at: m[3]!, ...(m[4] && { process: m[4] }) }
 }
 
 async function tableComment(client: CassandraClient, keyspace: string, table: string): Promise<string> {
@@ -81,7 +107,7 @@ export async function columnsOf(
 
 function ownedComment(context: RunContext, what: string): string {
   // CQL string literal: a quote is doubled.
-  return `${OWNED}: ${what} created by cdcb run ${context.runId} at ${new Date().toISOString()}; cdcb drops it after the run`.replace(
+  return `${OWNED}: ${what} created by cdcb run ${context.runId} at ${new Date().toISOString()} by process ${processOwner()}; cdcb drops it after the run`.replace(
     /'/g,
     "''",
   )
@@ -129,6 +155,11 @@ async function prepareSource(options: CassandraOptions, context: RunContext): Pr
   const { keyspace, table, changeLog } = namesOf(options)
   const client = await connect(options, 'source')
   try {
+    await sweepDeadTables(client, options, keyspace, {
+      runId: context.runId,
+      dryRun: false,
+      log: context.log,
+    })
     const state = await tableState(client, keyspace, table)
     if (state === 'foreign') refuse('source', options, keyspace, table)
     const logState = changeLog ? await tableState(client, keyspace, changeLog) : 'absent'
@@ -168,6 +199,11 @@ async function prepareSink(options: CassandraOptions, context: RunContext): Prom
   const { keyspace, sinkLog } = namesOf(options)
   const client = await connect(options, 'sink')
   try {
+    await sweepDeadTables(client, options, keyspace, {
+      runId: context.runId,
+      dryRun: false,
+      log: context.log,
+    })
     const state = await tableState(client, keyspace, sinkLog)
     if (state === 'foreign') {
       const columns = await columnsOf(client, keyspace, sinkLog)
@@ -196,10 +232,9 @@ async function prepareSink(options: CassandraOptions, context: RunContext): Prom
 }
 
 /**
- * Refuses a table another cdcb run created: two runs in one table dropped it
- * under each other, and a run after a kill -9 wrote into the dead run's rows.
- * Cassandra has no session lock to tell a live owner from a dead one, so the
- * user decides, told how.
+ * Refuses a table another cdcb run created and that the sweep left (its run
+ * may still live): two runs in one table dropped it under each other, and a
+ * run after a kill -9 wrote into the dead run's rows.
  */
 async function refuseOthers(
   client: CassandraClient,
@@ -208,11 +243,132 @@ async function refuseOthers(
   table: string,
 ): Promise<never> {
   const owner = ownerOf(await tableComment(client, keyspace, table))
-  const whose = owner ? `cdcb run ${owner.runId} (created ${owner.at})` : 'another cdcb run'
+  const run = ownerStateOf(owner?.process)
+  const whose = owner ? `cdcb run ${owner.runId} (created ${owner.at}; ${run.why})` : 'another cdcb run'
+  const how =
+    run.state === 'live'
+      ? 'wait until that run ends, or set source.options.table to another name'
+      : `if no run uses it, drop it (DROP TABLE ${qualified(keyspace, table)}), or set source.options.table to another name`
   throw new ConfigError(
-    `source: table ${keyspace}.${table} at ${describeTarget(options)} belongs to ${whose}, still running or killed before it could drop it — ` +
-      `cdcb writes only into tables this run creates and has not touched it; if no run uses it, drop it (DROP TABLE ${qualified(keyspace, table)}), or set source.options.table to another name`,
+    `source: table ${keyspace}.${table} at ${describeTarget(options)} belongs to ${whose}, which may still be running — ` +
+      `cdcb writes only into tables this run creates and has not touched it; ${how}`,
   )
+}
+
+/** Rows counted at most in a dead run's table before it is dropped: enough to say what it held, bounded in time. */
+const COUNT_CAP = 100_000
+
+/** "N rows" in a table, stopping at COUNT_CAP; a failed count says why instead of stopping the sweep. */
+async function rowsIn(client: CassandraClient, keyspace: string, table: string): Promise<string> {
+  let rows = 0
+  let pageState: string | undefined
+  try {
+    do {
+      const page = await client.execute(`SELECT run_id FROM ${qualified(keyspace, table)}`, [], {
+        fetchSize: 5000,
+        ...(pageState && { pageState }),
+      })
+      rows += page.rowLength
+      pageState = page.pageState ?? undefined
+    } while (pageState && rows < COUNT_CAP)
+  } catch (error) {
+    return `rows not counted (${describeError(error)})`
+  }
+  return `${pageState ? 'at least ' : ''}${formatCount(rows)} row${rows === 1 ? '' : 's'}`
+}
+
+/**
+ * Drops (or, with `dryRun`, prints the CQL to drop) every table in `keyspace`
+ * whose cdcb comment names a process on this host that is gone, saying what
+ * it held; returns how many. With `reportLive`, also names the cdcb tables it
+ * leaves because their run may live. Never touches run `runId`'s own tables.
+ */
+async function sweepDeadTables(
+  client: CassandraClient,
+  options: CassandraOptions,
+  keyspace: string,
+  context: { runId?: string; dryRun: boolean; log(message: string): void; reportLive?: boolean },
+): Promise<number> {
+  const r = await client.execute(
+    'SELECT table_name, comment FROM system_schema.tables WHERE keyspace_name = ?',
+    [keyspace],
+  )
+  const tables = r.rows
+    .map((row) => ({ table: String(row.get('table_name')), comment: String(row.get('comment') ?? '') }))
+    .filter((t) => t.comment.startsWith(OWNED))
+    .sort((a, b) => a.table.localeCompare(b.table))
+  let swept = 0
+  for (const { table, comment } of tables) {
+    const owner = ownerOf(comment)
+    if (owner?.runId === context.runId) continue
+    const run = ownerStateOf(owner?.process)
+    const name = `${keyspace}.${table}`
+    const whose = owner ? `cdcb run ${owner.runId}` : 'a cdcb run'
+    if (run.state !== 'dead') {
+      if (context.reportLive)
+        context.log(
+          `cassandra: table ${name} at ${describeTarget(options)} belongs to ${whose}, which may still run (${run.why}); left in place`,
+        )
+      continue
+    }
+    const what = `cassandra: table ${name} (${owner!.what}) at ${describeTarget(options)} was left by ${whose} (created ${owner!.at}; ${run.why}), holding ${await rowsIn(client, keyspace, table)}`
+    const drop = `DROP TABLE IF EXISTS ${qualified(keyspace, table)}`
+    if (context.dryRun) {
+      context.log(`${what}; would drop it (--dry-run): ${drop};`)
+    } else {
+      await client.execute(drop)
+      context.log(`${what}; dropped it`)
+    }
+    swept++
+  }
+  return swept
+}
+
+/**
+ * The node and keyspace each slot of one `cdcb clean` looked at, by the
+ * clean's `log` (one per invocation): a config's source and sink usually
+ * name the same, and the second would only say again that nothing is left.
+ */
+const cleanedBy = new WeakMap<CleanContext['log'], Map<string, Slot>>()
+
+/**
+ * `cdcb clean`: drops the tables dead cdcb runs left in the keyspace the
+ * options name (only prints the CQL with `dryRun`), and names those of runs
+ * that may still live. The verifier creates nothing, so only the source and
+ * sink slots look, and the sink not where the source already did.
+ */
+export async function clean(slot: Slot, options: CassandraOptions, context: CleanContext): Promise<void> {
+  if (slot !== 'source' && slot !== 'sink') return
+  const { keyspace } = namesOf(options)
+  const where = `${describeTarget(options)}/${keyspace}`
+  const seen = cleanedBy.get(context.log) ?? new Map<string, Slot>()
+  cleanedBy.set(context.log, seen)
+  if ((seen.get(where) ?? slot) !== slot) return
+  seen.set(where, slot)
+  const client = await connect(options, slot)
+  try {
+    if (!(await keyspaceExists(client, keyspace))) {
+      context.log(`cassandra: no keyspace ${keyspace} at ${describeTarget(options)}: nothing left there`)
+      return
+    }
+    const swept = await sweepDeadTables(client, options, keyspace, { ...context, reportLive: true })
+    if (swept === 0) {
+      context.log(
+        `cassandra: no table left by a dead cdcb run in keyspace ${keyspace} at ${describeTarget(options)}`,
+      )
+      return
+    }
+    // A keyspace has no comment: cdcb cannot tell whether a dead run created it, so it stays.
+    const left = await client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [
+      keyspace,
+    ])
+    if (left.rowLength === (context.dryRun ? swept : 0))
+      context.log(
+        `cassandra: keyspace ${keyspace} ${context.dryRun ? 'would then hold' : 'now holds'} no table; cdcb cannot tell who created it, so it is left in place (DROP KEYSPACE "${keyspace}" if no one uses it)`,
+      )
+  } finally {
+    await client.shutdown().catch(() => {})
+  }
 }
 
 function refuse(slot: string, options: CassandraOptions, keyspace: string, table: string): never {

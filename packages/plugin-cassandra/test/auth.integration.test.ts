@@ -54,8 +54,7 @@ describe.skipIf(!env.harness)('a node with password authentication', () => {
   })
 
   it('a wrong password: one line saying the login was refused, exit 3, the password nowhere', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-'))
-    const file = path.join(dir, 'bench.config.json')
+    const file = path.join(stateDir, 'bench.config.json')
     const options = {
       contactPoints: [address],
       username: 'cassandra',

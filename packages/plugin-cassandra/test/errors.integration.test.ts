@@ -1,25 +1,27 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { RunContext } from '@cdcb/core'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import plugin from '../src/index.js'
 import { testContext } from './context.js'
 import { contactPoint, driverClient, uniqueKeyspace } from './helpers.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const cli = path.join(root, 'packages/cli/bin/run.js')
+const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-errors-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let configs = 0
 
 async function runCli(
   options: Record<string, unknown>,
   slots: { sink?: Record<string, unknown>; verify?: Record<string, unknown>; workers?: number } = {},
 ) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-'))
-  const file = path.join(dir, 'bench.config.json')
+  const file = path.join(dir, `bench-${++configs}.config.json`)
   writeFileSync(
     file,
     JSON.stringify({
@@ -168,7 +170,7 @@ describe.skipIf(!contactPoint)('a node that answers, configured wrongly', () => 
       expect(failure?.name).toBe('ConfigError')
       expect(failure?.message).toMatch(
         new RegExp(
-          `^source: table ${keyspace}\\.cdcb_events at ${contactPoint} \\(dc datacenter1\\) belongs to cdcb run runa1 \\(created [0-9T:.Z-]+\\), still running or killed .*DROP TABLE "${keyspace}"\\."cdcb_events".*source\\.options\\.table`,
+          `^source: table ${keyspace}\\.cdcb_events at ${contactPoint} \\(dc datacenter1\\) belongs to cdcb run runa1 \\(created [0-9T:.Z-]+; its cdcb process ${process.pid} is running\\), which may still be running — .*wait until that run ends, or set source\\.options\\.table`,
         ),
       )
       expect(failure?.message).not.toMatch(/\n/)

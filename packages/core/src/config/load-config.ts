@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ConfigError, describeError } from '../errors.js'
+import { CdcbError, ConfigError, describeError } from '../errors.js'
 
 const BASENAMES = ['cdcb.config', 'bench.config']
 const EXTENSIONS = ['.ts', '.mts', '.mjs', '.js', '.cjs', '.json', '.yaml', '.yml']
@@ -108,7 +108,8 @@ export async function loadConfigFile(file: string): Promise<unknown> {
       throw new ConfigError(`${name}: the file is empty — run: cdcb init for an example`)
     return result.config
   } catch (error) {
-    if (error instanceof ConfigError) throw error
+    // A config that checks a server as it loads (and finds it unreachable) already said what to fix, and how to exit.
+    if (error instanceof CdcbError) throw error
     throw new ConfigError(
       `${name}: cannot load: ${whyNotLoaded(error, absolute)} — fix the file and run again`,
     )

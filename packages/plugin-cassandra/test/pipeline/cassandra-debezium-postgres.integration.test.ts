@@ -7,7 +7,7 @@
  * run leaves no connector and no Cassandra table behind.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,12 +27,14 @@ describe.skipIf(env.skip)('examples/cassandra-debezium-postgres', () => {
   beforeAll(async () => {
     db = await startEmbeddedDatabases()
   })
+  const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-debezium-'))
   afterAll(async () => {
     await db?.stop()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('delivers every change once with its kind, verifies every key in PostgreSQL, and removes both connectors', async () => {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-cassandra-debezium-')), 'result.json')
+    const out = path.join(dir, 'result.json')
     const args = [cli, 'run', '--config', 'examples/cassandra-debezium-postgres/bench.config.ts', '--no-tui']
     // Exit 1 is an SLO that failed: the latency SLOs are the example's, and this shared 2-core machine
     // may miss them; the result file still says everything this test checks. Any other exit fails.
