@@ -28,6 +28,7 @@ export { formatShard, type RunShard, shardOwnsSeq } from './load/shard.js'
 export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export { durationOption, positiveIntOption, urlOption } from './options.js'
+export { type OwnerState, ownerStateOf, processOwner } from './owner.js'
 export {
   type CleanContext,
   definePlugin,
