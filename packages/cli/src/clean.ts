@@ -31,6 +31,8 @@ export async function cleanFromCli(flags: { config?: string; dryRun: boolean }):
   }
   // Said, not implied: a plugin without `clean` may still leave things behind after a killed run.
   if (without.length > 0)
-    log(`cdcb clean cannot look for leftovers of ${without.join(', ')}: the plugin has no clean step`)
+    log(
+      `not looked at: ${without.join(', ')} — no clean step in the plugin, so what a killed run left there stays`,
+    )
   return 0
 }
