@@ -30,9 +30,6 @@ export async function cleanFromCli(flags: { config?: string; dryRun: boolean }):
     await plugin.clean(slot, ref.options, { dryRun: flags.dryRun, log })
   }
   // Said, not implied: a plugin without `clean` may still leave things behind after a killed run.
-  if (without.length > 0)
-    log(
-      `not looked at: ${without.join(', ')} — no clean step in the plugin, so what a killed run left there stays`,
-    )
+  if (without.length > 0) log(`not looked at: ${without.join(', ')} — no clean step in the plugin`)
   return 0
 }

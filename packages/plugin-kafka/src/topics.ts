@@ -6,7 +6,7 @@
  */
 import { type CleanContext, ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka'
-import { clientOptions, connectWithin } from './client.js'
+import { causeOf, clientOptions, connectWithin } from './client.js'
 import type { ResolvedKafkaOptions } from './options.js'
 import { describeLeft, OWNERS_TOPIC, ownerOf, recordOwner, sweepDeadTopics } from './owners.js'
 
@@ -37,10 +37,24 @@ export async function prepareKafka(
     throw error
   }
   const created: string[] = []
+  const record = (topic: string, id: string | undefined) =>
+    recordOwner(options, admin, topic, ownerOf(context.runId, id)).catch((error: unknown) =>
+      context.log(
+        `kafka: could not record topic ${topic} in ${OWNERS_TOPIC} (${causeOf(error)}); if this run is killed before its end, delete the topic by hand`,
+      ),
+    )
   try {
     const topics = slot === 'sink' ? (options.topics ?? [options.topic]) : [options.topic]
     // Topics of runs killed before their teardown go first; a live run's topic is not this run's to share.
-    const { left } = await sweepDeadTopics(options, admin, context.runId, (line) => context.log(line))
+    const { left } = await sweepDeadTopics(options, admin, context.runId, (line) => context.log(line)).catch(
+      (error: unknown) => {
+        // A cluster whose ACLs hide cdcb-owners still runs; the user is told what was not looked for.
+        context.log(
+          `kafka: could not read ${OWNERS_TOPIC} to look for topics of killed runs (${causeOf(error)}); cdcb clean does it on demand`,
+        )
+        return { left: [] }
+      },
+    )
     const existing = new Set(await admin.listTopics())
     for (const topic of topics) {
       const owner = left.find((o) => o.topic === topic)
@@ -65,7 +79,7 @@ export async function prepareKafka(
         )
       }
       // Recorded before it exists, so a run killed right after creating it still left a record.
-      if (options.deleteTopic) await recordOwner(options, admin, topic, ownerOf(context.runId))
+      if (options.deleteTopic) await record(topic, undefined)
       await admin.createTopics({
         topics: [topic],
         partitions: options.partitions ?? -1,
@@ -74,7 +88,7 @@ export async function prepareKafka(
       })
       created.push(topic)
       const id = await leadersOf(admin, topic)
-      if (options.deleteTopic) await recordOwner(options, admin, topic, ownerOf(context.runId, id))
+      if (options.deleteTopic) await record(topic, id)
       context.log(
         `kafka: created topic ${topic}${options.partitions ? ` (${options.partitions} partitions)` : ''}`,
       )
@@ -91,7 +105,8 @@ export async function prepareKafka(
       try {
         await connectWithin(cleanup, options, 'admin')
         await cleanup.deleteTopics({ topics: created })
-        for (const topic of created) await recordOwner(options, cleanup, topic, undefined)
+        // A record left here names a topic that is gone: the next sweep forgets it without a word.
+        for (const topic of created) await recordOwner(options, cleanup, topic, undefined).catch(() => {})
       } finally {
         await cleanup.close()
       }
