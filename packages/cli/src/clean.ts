@@ -13,18 +13,23 @@ export async function cleanFromCli(flags: { config?: string; dryRun: boolean }):
   const config = await resolveConfig(await loadConfigFile(configPath), { configPath })
   const log = (message: string) => process.stdout.write(`cdcb: ${message}\n`)
   const slots: Array<[Slot, typeof config.source | undefined]> = [
+    // The pipeline first: a dead run's connector still reads the tables the source's clean drops.
+    ['pipeline', config.pipeline],
     ['source', config.source],
     ['sink', config.sink],
     ['verify', config.verify],
   ]
-  let cleaned = 0
+  const without: string[] = []
   for (const [slot, ref] of slots) {
     if (!ref) continue
     const plugin = await importPlugin(ref.moduleUrl, ref.name)
-    if (!plugin.clean) continue
+    if (!plugin.clean) {
+      without.push(`${slot} (${ref.name})`)
+      continue
+    }
     await plugin.clean(slot, ref.options, { dryRun: flags.dryRun, log })
-    cleaned++
   }
-  if (cleaned === 0) log('none of the plugins in this config leaves anything on a server to clean')
+  // Said, not implied: a plugin without `clean` may still leave things behind after a killed run.
+  if (without.length > 0) log(`not looked at: ${without.join(', ')} — no clean step in the plugin`)
   return 0
 }

@@ -147,3 +147,14 @@ describe('a generator that cannot keep up', () => {
     expect(result.events.lost).toBe(0)
   })
 })
+
+describe('cdcb clean', () => {
+  it('names each part it cannot look at instead of saying the config leaves nothing', async () => {
+    const file = writeConfig({ source: { plugin: 'memory' }, sink: { plugin: 'memory' } })
+    const clean = await runCli(['clean', '--config', file, '--dry-run'])
+    expect(clean.code, clean.stderr).toBe(0)
+    expect(clean.stdout).toBe(
+      'cdcb: not looked at: source (memory), sink (memory) — no clean step in the plugin\n',
+    )
+  })
+})

@@ -4,7 +4,9 @@
  */
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { type KafkaConnectOptions, optionsSchema, type ResolvedKafkaConnectOptions } from './options.js'
+import { cleanConnectors } from './owners.js'
 import { createConnectPipeline } from './pipeline.js'
+import { ConnectRest } from './rest.js'
 
 export { POSTGRES_CONNECTOR } from './debezium-postgres.js'
 export type { KafkaConnectOptions, ResolvedKafkaConnectOptions } from './options.js'
@@ -17,4 +19,7 @@ export default definePlugin<ResolvedKafkaConnectOptions>({
   core: '^0.1.0',
   options: optionsSchema,
   createPipeline: createConnectPipeline,
+  async clean(slot, options, context) {
+    if (slot === 'pipeline') await cleanConnectors(new ConnectRest(options.url.replace(/\/+$/, '')), context)
+  },
 })

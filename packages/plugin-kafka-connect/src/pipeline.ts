@@ -5,6 +5,7 @@
  */
 import {
   CdcbError,
+  ConfigError,
   describeError,
   type Pipeline,
   type PipelineEvents,
@@ -18,6 +19,7 @@ import {
   dropObjects,
 } from './debezium-postgres.js'
 import type { ResolvedKafkaConnectOptions } from './options.js'
+import { ownerSettings, sweepDeadConnectors } from './owners.js'
 import { type ConnectorStatus, ConnectRest, firstTraceLine } from './rest.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -63,12 +65,23 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
 
   return {
     async setup() {
+      // What killed runs left goes first: a dead run's source would go on reading beside this run's.
+      const { left } =
+        owned.length > 0
+          ? await sweepDeadConnectors(rest, context.runId, (line) => context.log(line))
+          : { left: [] }
       const existing = new Set(await rest.list())
       for (const name of options.observe) {
         if (!existing.has(name))
           throw new CdcbError(`kafka-connect: connector "${name}" (observe) does not exist at ${rest.url}`, 3)
       }
       for (const c of owned) {
+        const other = left.find((o) => o.name === c.name)
+        if (other) {
+          throw new ConfigError(
+            `pipeline.options.connectors: connector "${c.name}" at ${rest.url} belongs to cdcb run ${other.runId}, which ${other.owner.state === 'live' ? 'is still running' : 'may still be running'} (${other.owner.why}); two runs cannot share a connector — put {runId} in its name (e.g. "cdcb-{runId}-source"), or wait until that run ends`,
+          )
+        }
         if (existing.has(c.name)) {
           throw new CdcbError(
             `kafka-connect: connector "${c.name}" already exists at ${rest.url}; cdcb removes only what it registered, so it will not take it over: list it under "observe", or give another name`,
@@ -79,7 +92,8 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
       }
       for (const c of owned) {
         context.log(`kafka-connect: registering ${c.name}`)
-        await rest.create(c.name, c.config)
+        // Recorded in the connector itself, so a run killed before its teardown can be told dead later.
+        await rest.create(c.name, { ...c.config, ...ownerSettings(context.runId) })
         registered.push(c.name)
         if (c.postgres) postgresToDrop.push(c.postgres)
       }

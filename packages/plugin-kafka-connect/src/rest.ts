@@ -23,6 +23,15 @@ export class ConnectRest {
     return (await this.call('GET', '/connectors')) as string[]
   }
 
+  /** Every connector with its configuration (`GET /connectors?expand=info`), by name. */
+  async listWithConfigs(): Promise<Map<string, Record<string, string>>> {
+    const expanded = (await this.call('GET', '/connectors?expand=info')) as Record<
+      string,
+      { info?: { config?: Record<string, string> } }
+    >
+    return new Map(Object.entries(expanded).map(([name, entry]) => [name, entry.info?.config ?? {}]))
+  }
+
   /** The connector's status, or undefined when the cluster has no connector of that name. */
   async status(name: string): Promise<ConnectorStatus | undefined> {
     return (await this.call('GET', `/connectors/${encodeURIComponent(name)}/status`, undefined, true)) as

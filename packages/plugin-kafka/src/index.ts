@@ -6,7 +6,7 @@ import { definePlugin, pluginRef } from '@cdcb/core'
 import { type KafkaOptions, optionsSchema, type ResolvedKafkaOptions } from './options.js'
 import { createKafkaSink } from './sink.js'
 import { createKafkaSource } from './source.js'
-import { prepareKafka } from './topics.js'
+import { cleanKafka, prepareKafka } from './topics.js'
 import { createKafkaVerifier } from './verifier.js'
 
 export { createDecoder, createEncoder, type Decoded, MARKER_HEADER } from './formats.js'
@@ -20,6 +20,7 @@ export default definePlugin<ResolvedKafkaOptions>({
   core: '^0.1.0',
   options: optionsSchema,
   prepare: (slot, options, context) => prepareKafka(slot, options, context),
+  clean: cleanKafka,
   createSource: createKafkaSource,
   createSink: createKafkaSink,
   createVerifier: createKafkaVerifier,

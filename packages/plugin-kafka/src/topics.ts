@@ -4,10 +4,11 @@
  * made: the topic when `deleteTopic` is set. (The sinks and the verifier read
  * by assignment and make no consumer groups.)
  */
-import { ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
+import { type CleanContext, ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka'
-import { clientOptions, connectWithin } from './client.js'
+import { causeOf, clientOptions, connectWithin } from './client.js'
 import type { ResolvedKafkaOptions } from './options.js'
+import { describeLeft, OWNERS_TOPIC, ownerOf, recordOwner, sweepDeadTopics } from './owners.js'
 
 export function groupIdFor(options: ResolvedKafkaOptions, runId: string): string {
   return `${options.groupPrefix}-${runId}`
@@ -36,10 +37,32 @@ export async function prepareKafka(
     throw error
   }
   const created: string[] = []
+  const record = (topic: string, id: string | undefined) =>
+    recordOwner(options, admin, topic, ownerOf(context.runId, id)).catch((error: unknown) =>
+      context.log(
+        `kafka: could not record topic ${topic} in ${OWNERS_TOPIC} (${causeOf(error)}); if this run is killed before its end, delete the topic by hand`,
+      ),
+    )
   try {
     const topics = slot === 'sink' ? (options.topics ?? [options.topic]) : [options.topic]
+    // Topics of runs killed before their teardown go first; a live run's topic is not this run's to share.
+    const { left } = await sweepDeadTopics(options, admin, context.runId, (line) => context.log(line)).catch(
+      (error: unknown) => {
+        // A cluster whose ACLs hide cdcb-owners still runs; the user is told what was not looked for.
+        context.log(
+          `kafka: could not read ${OWNERS_TOPIC} to look for topics of killed runs (${causeOf(error)}); cdcb clean does it on demand`,
+        )
+        return { left: [] }
+      },
+    )
     const existing = new Set(await admin.listTopics())
     for (const topic of topics) {
+      const owner = left.find((o) => o.topic === topic)
+      if (owner?.owner.state === 'live') {
+        throw new ConfigError(
+          `${slot}.options.topic${slot === 'sink' && options.topics ? 's' : ''}: topic "${topic}" at ${options.brokers.join(',')} belongs to cdcb run ${owner.run}, which is still running (${owner.owner.why}) and deletes it when it ends (deleteTopic); give this run another topic name, or wait until that run ends`,
+        )
+      }
       if (existing.has(topic)) {
         if (slot === 'source' && options.partitions !== undefined)
           await notePartitions(admin, topic, options, context)
@@ -55,6 +78,8 @@ export async function prepareKafka(
           `${slot}.options.topic: topic "${topic}" does not exist, and the shards of a run (--shard) cannot create it together — create it before the shards start`,
         )
       }
+      // Recorded before it exists, so a run killed right after creating it still left a record.
+      if (options.deleteTopic) await record(topic, undefined)
       await admin.createTopics({
         topics: [topic],
         partitions: options.partitions ?? -1,
@@ -62,7 +87,8 @@ export async function prepareKafka(
         configs: [{ name: 'message.timestamp.type', value: options.timestampType }],
       })
       created.push(topic)
-      await leadersOf(admin, topic)
+      const id = await leadersOf(admin, topic)
+      if (options.deleteTopic) await record(topic, id)
       context.log(
         `kafka: created topic ${topic}${options.partitions ? ` (${options.partitions} partitions)` : ''}`,
       )
@@ -79,6 +105,8 @@ export async function prepareKafka(
       try {
         await connectWithin(cleanup, options, 'admin')
         await cleanup.deleteTopics({ topics: created })
+        // A record left here names a topic that is gone: the next sweep forgets it without a word.
+        for (const topic of created) await recordOwner(options, cleanup, topic, undefined).catch(() => {})
       } finally {
         await cleanup.close()
       }
@@ -101,14 +129,18 @@ async function notePartitions(
   }
 }
 
-/** Waits (at most 10 s) until every partition of a new topic has a leader, so the first writes do not fail. */
-async function leadersOf(admin: Admin, topic: string): Promise<void> {
+/**
+ * Waits (at most 10 s) until every partition of a new topic has a leader, so
+ * the first writes do not fail; returns the topic's id.
+ */
+async function leadersOf(admin: Admin, topic: string): Promise<string | undefined> {
   const deadline = Date.now() + 10_000
   for (;;) {
     const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined)
-    const partitions = metadata?.topics.get(topic)?.partitions
-    if (partitions && partitions.length > 0 && partitions.every((p) => p && p.leader >= 0)) return
-    if (Date.now() > deadline) return
+    const meta = metadata?.topics.get(topic)
+    const partitions = meta?.partitions
+    if (partitions && partitions.length > 0 && partitions.every((p) => p && p.leader >= 0)) return meta.id
+    if (Date.now() > deadline) return meta?.id
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
@@ -128,5 +160,35 @@ export async function timestampTypeOf(admin: Admin, topic: string): Promise<stri
     return described[0]?.configs.find((c) => c.name === 'message.timestamp.type')?.value ?? undefined
   } catch {
     return undefined
+  }
+}
+
+// `cdcb clean` calls each slot; a config names one cluster in several (source, sink, verifier), and one look each is enough.
+const cleaned = new Set<string>()
+
+/**
+ * `cdcb clean`: the topics dead runs created to delete after the run
+ * (`deleteTopic`) and never did, deleted unless a dry run; topics of runs that
+ * may be alive are named and left.
+ */
+export async function cleanKafka(
+  slot: Slot,
+  options: ResolvedKafkaOptions,
+  context: CleanContext,
+): Promise<void> {
+  const where = options.brokers.join(',')
+  if (slot === 'reporter' || slot === 'pipeline' || cleaned.has(where)) return
+  cleaned.add(where)
+  const admin = new Admin(clientOptions(options))
+  try {
+    await connectWithin(admin, options, 'admin')
+    const { left, dead } = await sweepDeadTopics(options, admin, undefined, context.log, context.dryRun)
+    if (dead === 0)
+      context.log(
+        `kafka: at ${where}, no topic left by a cdcb run that is gone (cdcb records in ${OWNERS_TOPIC} the topics it creates with deleteTopic; topics it keeps, and those a connector creates, are not its to delete)`,
+      )
+    for (const entry of left) context.log(describeLeft(options, entry))
+  } finally {
+    await admin.close().catch(() => {})
   }
 }

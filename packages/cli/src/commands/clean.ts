@@ -6,7 +6,7 @@ export default class Clean extends Command {
   static override summary =
     'Find what killed runs left on the servers a config names, say what it holds, and drop it.'
   static override description =
-    'A run killed with kill -9 or cut off from its server leaves slots, publications, subscriptions and tables (PostgreSQL), tables (Cassandra) or queues (SQS) behind; a slot keeps WAL on the server until it is dropped. `cdcb run` does the same sweep when it starts; this does it on demand. Objects of runs still running are left alone.'
+    'A run killed with kill -9 or cut off from its server leaves slots, publications, subscriptions and tables (PostgreSQL), tables (Cassandra), queues (SQS), topics it meant to delete (Kafka, deleteTopic) or running connectors (Kafka Connect) behind; a slot keeps WAL on the server until it is dropped. `cdcb run` does the same sweep when it starts; this does it on demand. Objects of runs still running are left alone.'
   static override examples = [
     '<%= config.bin %> clean --config bench.config.ts --dry-run',
     '<%= config.bin %> clean --config bench.config.ts',
@@ -14,7 +14,7 @@ export default class Clean extends Command {
   static override flags = {
     config: Flags.string({ char: 'c', description: 'Config file naming the servers (as for cdcb run).' }),
     'dry-run': Flags.boolean({
-      description: 'Only say what would be dropped, and the SQL to do it.',
+      description: 'Only say what would be dropped, and how to do it by hand (SQL, REST call).',
       default: false,
     }),
   }
