@@ -110,10 +110,12 @@ const optionsSchema = z
     /**
      * Source: producers per worker, each on its own connection with its own batching; partition p
      * goes through producer p % producers, so a key always takes the same one. The client sends an
-     * idempotent producer's requests one at a time per connection, so several keep the broker busy.
-     * @default 3 when idempotent, else 1
+     * idempotent producer's requests one at a time per connection, so more than one helps when the
+     * round trip to the broker, not cdcb's CPU, is the limit (a remote cluster); on a broker beside
+     * cdcb it measured slower (smaller requests, more of them).
+     * @default 1
      */
-    producers: positiveInt.optional(),
+    producers: positiveInt.default(1),
     /** Requests in flight per broker connection. @default 5 (1 when idempotent: the client's rule) */
     maxInFlightRequests: positiveInt.optional(),
     /** Producer retries per write before it counts as an error. @default 5 */
@@ -218,13 +220,6 @@ export function millis(value: string | number): number {
 /** Whether the source's producer is idempotent: as set, else whenever acks is "all". */
 export function isIdempotent(options: Pick<ResolvedKafkaOptions, 'idempotent' | 'acks'>): boolean {
   return options.idempotent ?? (options.acks === 'all' || options.acks === -1)
-}
-
-/** How many producers the source runs per worker: as set, else 3 when idempotent, else 1. */
-export function sourceProducers(
-  options: Pick<ResolvedKafkaOptions, 'producers' | 'idempotent' | 'acks'>,
-): number {
-  return options.producers ?? (isIdempotent(options) ? 3 : 1)
 }
 
 /** Debezium column names after defaults. */

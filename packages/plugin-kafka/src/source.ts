@@ -8,13 +8,13 @@
  * touches a key still in flight in an earlier write waits for that write
  * first. Several lanes exist because the client sends an idempotent
  * producer's requests one at a time per connection (Java's producer sends
- * five): one lane leaves the broker idle while the next request is built.
+ * five): against a remote cluster one lane waits a round trip per request.
  */
 import { digestOf, nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import { kOptions, Producer, stringSerializers } from '@platformatic/kafka'
 import { clientOptions, connectWithin, innermostError, isTimeout } from './client.js'
 import { createEncoder, type Encoder, type ProducedRecord } from './formats.js'
-import { isIdempotent, millis, type ResolvedKafkaOptions, sourceProducers } from './options.js'
+import { isIdempotent, millis, type ResolvedKafkaOptions } from './options.js'
 import { partitionOf } from './partitioner.js'
 
 /** A record with the partition cdcb chose, so the client's partitioner is not run again. */
@@ -211,7 +211,7 @@ class KafkaSource implements Source {
     const maxSends = idempotent ? 1 : options.batch.inFlight
     const lingerMs = millis(options.batch.linger)
     this.lanes = Array.from(
-      { length: sourceProducers(options) },
+      { length: options.producers },
       () => new Lane(options, idempotent, this.stats_, lingerMs, this.maxRecords, this.maxBytes, maxSends),
     )
     this.skip = new Set(options.testing?.skipSeqs ?? [])
