@@ -9,7 +9,10 @@
 // outstanding, records that arrive meanwhile share the next request);
 // "constant" batches the same way but sends one preallocated value (no payload
 // generation); "naive" sends the constant value, one produce request per record.
-// Usage: node bench/kafka-raw-producer.mjs <brokers> <topic> <concurrency> <warmup s> <seconds> <value bytes> <mode> [client: platformatic | kafkajs]
+// With @platformatic/kafka, `producers` > 1 spreads keys over that many producers (key % producers,
+// so a key always goes through one of them), each on its own connection with its own batching;
+// `idempotent` makes them idempotent, which the client limits to one request in flight each.
+// Usage: node bench/kafka-raw-producer.mjs <brokers> <topic> <concurrency> <warmup s> <seconds> <value bytes> <mode> [client: platformatic | kafkajs] [producers, default 1] [idempotent: true | false, default false]
 // Prints one JSON line: { acked, seconds, rate }.
 import './node24.mjs'
 import { digestOf, payloadFor } from '@cdcb/core'
@@ -23,13 +26,17 @@ const [
   sizeArg,
   mode = 'identical',
   client = 'platformatic',
+  producersArg = '1',
+  idempotentArg = 'false',
 ] = process.argv.slice(2)
+const producers = Number(producersArg)
+const idempotent = idempotentArg === 'true'
 const concurrency = Number(concurrencyArg)
 const warmupMs = Number(warmupArg) * 1000
 const measureMs = Number(secondsArg) * 1000
 const value = Buffer.alloc(Number(sizeArg), 'x')
 const constant = client === 'kafkajs' ? value : value.toString()
-const inFlight = 5
+const inFlight = idempotent ? 1 : 5
 
 /** `send(messages)` resolves when the batch is acknowledged; `close()` disconnects. */
 async function connect() {
@@ -57,6 +64,7 @@ async function connect() {
   const { Producer, compatibilityPartitioner, stringSerializers } = await import('@platformatic/kafka')
   const producer = new Producer({
     clientId: 'raw',
+    idempotent,
     bootstrapBrokers: brokers.split(','),
     serializers: stringSerializers,
     partitioner: compatibilityPartitioner,
@@ -73,36 +81,39 @@ async function connect() {
   }
 }
 
-const producer = await connect()
-const send = producer.send
-
-let queue = []
-let sending = 0
-function pump() {
-  while (queue.length > 0 && sending < inFlight) {
-    const batch = queue.splice(0, 10_000)
-    sending++
-    send(batch.map((b) => b.message)).then(
-      () => {
-        sending--
-        for (const b of batch) b.resolve()
-        pump()
-      },
-      (error) => {
-        sending--
-        for (const b of batch) b.reject(error)
-        pump()
-      },
-    )
+/** One producer with its own queue: records that arrive while `inFlight` requests are out share the next one. */
+function createLane(producer) {
+  const lane = { producer, queue: [], sending: 0, pump }
+  function pump() {
+    while (lane.queue.length > 0 && lane.sending < inFlight) {
+      const batch = lane.queue.splice(0, 10_000)
+      lane.sending++
+      producer.send(batch.map((b) => b.message)).then(
+        () => {
+          lane.sending--
+          for (const b of batch) b.resolve()
+          pump()
+        },
+        (error) => {
+          lane.sending--
+          for (const b of batch) b.reject(error)
+          pump()
+        },
+      )
+    }
   }
+  return lane
 }
+const lanes = []
+for (let i = 0; i < (client === 'kafkajs' ? 1 : producers); i++) lanes.push(createLane(await connect()))
 const sendOne =
   mode === 'naive'
-    ? (message) => send([message])
-    : (message) =>
+    ? (message, k) => lanes[k % lanes.length].producer.send([message])
+    : (message, k) =>
         new Promise((resolve, reject) => {
-          queue.push({ message, resolve, reject })
-          pump()
+          const lane = lanes[k % lanes.length]
+          lane.queue.push({ message, resolve, reject })
+          lane.pump()
         })
 
 const start = Date.now()
@@ -117,17 +128,22 @@ async function writer() {
     if (mode === 'identical') {
       const payload = payloadFor(1, seq, value.length)
       const marker = `cdcb1:raw00000:${seq}:${Math.round(Date.now() * 1000)}:${digestOf(payload)}`
-      await sendOne({
-        topic,
-        key: String(k),
-        value: `{"cdcb":"${marker}","op":"update","key":${k},"payload":"${payload}"}`,
-      })
-    } else await sendOne({ topic, key: String(k), value: constant })
+      await sendOne(
+        {
+          topic,
+          key: String(k),
+          value: `{"cdcb":"${marker}","op":"update","key":${k},"payload":"${payload}"}`,
+        },
+        k,
+      )
+    } else await sendOne({ topic, key: String(k), value: constant }, k)
     const now = Date.now()
     if (now >= measureFrom && now <= end) acked++
   }
 }
 await Promise.all(Array.from({ length: concurrency }, writer))
-await producer.close()
-queue = []
+for (const lane of lanes) {
+  await lane.producer.close()
+  lane.queue = []
+}
 console.log(JSON.stringify({ acked, seconds: measureMs / 1000, rate: acked / (measureMs / 1000) }))

@@ -6,14 +6,15 @@
 //   - extras named in the 6th argument (comma-separated): `kafkajs`, the same raw loop on
 //     kafkajs (the client cdcb used before), to compare clients; `cdcb-not-idempotent`,
 //     cdcb's source with `idempotent: false` (5 requests in flight), to see what the
-//     default's duplicate-free retries cost.
+//     default's duplicate-free retries cost; `cdcb-3-producers`, cdcb's source with three
+//     producers per worker instead of one (three idempotent requests in flight, not one).
 // The run order rotates each round so drift in the machine's load hits all alike;
 // every run writes its own topic, deleted right after it.
 // Concurrency defaults to 4096 writers: ProducerPerformance sends asynchronously with
 // up to 32 MB (buffer.memory) of records outstanding, so a small closed-loop window
 // would measure the window, not the producer.
 // The defaults finish in about 2 minutes on a quiet machine.
-// Usage: node bench/kafka-source-throughput.mjs [seconds per run, default 5] [rounds, default 3] [concurrency, default 4096] [workers, default 1] [extras: kafkajs,cdcb-not-idempotent]
+// Usage: node bench/kafka-source-throughput.mjs [seconds per run, default 5] [rounds, default 3] [concurrency, default 4096] [workers, default 1] [extras: kafkajs,cdcb-not-idempotent,cdcb-3-producers]
 import './node24.mjs'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -27,6 +28,7 @@ const workers = Number(process.argv[5] ?? 1)
 const extras = new Set((process.argv[6] ?? '').split(',').filter(Boolean))
 const withKafkajs = extras.has('kafkajs')
 const notIdempotent = extras.has('cdcb-not-idempotent')
+const threeProducers = extras.has('cdcb-3-producers')
 const warmup = 2
 const size = 1000
 const partitions = 6
@@ -38,12 +40,13 @@ await withKafka(async (brokers) => {
     platformatic: [],
     ...(withKafkajs ? { kafkajs: [] } : {}),
     ...(notIdempotent ? { 'cdcb-not-idempotent': [] } : {}),
+    ...(threeProducers ? { 'cdcb-3-producers': [] } : {}),
   }
   /** cdcb's source writing `topic` as fast as it can; resolves with records/s. */
-  const source = async (topic, idempotent) => {
+  const source = async (topic, idempotent, producers) => {
     const { result } = await runCdcb({
       name: 'kafka-source-throughput',
-      source: { plugin: 'kafka', options: { brokers, topic, acks: 'all', idempotent } },
+      source: { plugin: 'kafka', options: { brokers, topic, acks: 'all', idempotent, producers } },
       // The memory sink sees nothing of Kafka: only the source is measured.
       sink: { plugin: 'memory' },
       workers,
@@ -62,6 +65,7 @@ await withKafka(async (brokers) => {
   const contenders = {
     cdcb: (topic) => source(topic, true),
     ...(notIdempotent ? { 'cdcb-not-idempotent': (topic) => source(topic, false) } : {}),
+    ...(threeProducers ? { 'cdcb-3-producers': (topic) => source(topic, true, 3) } : {}),
     async java(topic) {
       // About as many records as the others write in a run, at full speed.
       const records = Math.round(
@@ -132,6 +136,8 @@ await withKafka(async (brokers) => {
   console.log(`cdcb / raw @platformatic/kafka loop: ${(m.cdcb / m.platformatic).toFixed(3)}`)
   if (withKafkajs)
     console.log(`raw @platformatic/kafka / raw kafkajs: ${(m.platformatic / m.kafkajs).toFixed(3)}`)
+  if (threeProducers)
+    console.log(`cdcb three producers / one (the default): ${(m['cdcb-3-producers'] / m.cdcb).toFixed(3)}`)
   if (notIdempotent)
     console.log(`cdcb idempotent / not idempotent: ${(m.cdcb / m['cdcb-not-idempotent']).toFixed(3)}`)
 })

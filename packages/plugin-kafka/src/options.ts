@@ -81,11 +81,11 @@ const optionsSchema = z
     compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
     /**
      * Producer batching across writes: at most `inFlight` produce requests
-     * outstanding per worker (writes arriving meanwhile share the next request,
+     * outstanding per producer (writes arriving meanwhile share the next request,
      * up to `maxRecords` records and `maxBytes` bytes of keys, values and
      * headers); `linger` waits that long to fill a request. The idempotent
      * producer (the default with acks "all") has one request outstanding per
-     * worker, whatever `inFlight` says: the client sends its requests one at a time. `maxBytes` stays
+     * producer, whatever `inFlight` says: the client sends its requests one at a time. `maxBytes` stays
      * below the broker's `message.max.bytes` (1 MB by default) so records that
      * fit one by one are never joined into a batch the broker refuses; one
      * record larger than it goes alone.
@@ -107,6 +107,15 @@ const optionsSchema = z
      * @default true with acks "all", false otherwise
      */
     idempotent: z.boolean().optional(),
+    /**
+     * Source: producers per worker, each on its own connection with its own batching; partition p
+     * goes through producer p % producers, so a key always takes the same one. The client sends an
+     * idempotent producer's requests one at a time per connection, so more than one helps when the
+     * round trip to the broker, not cdcb's CPU, is the limit (a remote cluster); on a broker beside
+     * cdcb it measured slower (smaller requests, more of them).
+     * @default 1
+     */
+    producers: positiveInt.default(1),
     /** Requests in flight per broker connection. @default 5 (1 when idempotent: the client's rule) */
     maxInFlightRequests: positiveInt.optional(),
     /** Producer retries per write before it counts as an error. @default 5 */
