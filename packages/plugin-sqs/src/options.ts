@@ -178,6 +178,16 @@ export const optionsSchema = z
     error: 'mixes FIFO (.fifo) and standard queues; use one kind per run',
     path: ['queues'],
   })
+  // A standard queue has no deduplication at all: the option would promise what the queue never does.
+  .refine(
+    (o) =>
+      !o.contentBasedDeduplication || (Array.isArray(o.queues) ? o.queues[0]! : o.queue!).endsWith('.fifo'),
+    {
+      error:
+        'applies only to FIFO queues (SQS deduplicates nothing on a standard queue); remove it, or use a FIFO queue (a name ending in ".fifo")',
+      path: ['contentBasedDeduplication'],
+    },
+  )
   .refine((o) => typeof o.queues !== 'number' || !o.queue || derivedName(o.queue, o.queues).length <= 80, {
     error: "the queue names derived from queue and queues (queue-N) would exceed SQS's 80 characters",
     path: ['queues'],
