@@ -116,6 +116,14 @@ export interface Observer {
   ): void
   /** Counts a record that carried a marker of this run but could not be read (wrong digest, bad shape). */
   corrupt(seq: number, reason: string): void
+  /**
+   * Counts a failure of the sink's own work that lost no event (an SQS delete
+   * refused, so the message comes back as a duplicate): `count` occurrences of
+   * `kind` in the result's `errors`, shown in the summary; failed writes and the
+   * error rate are unchanged. Counted until `Sink.stop` resolves. Optional so
+   * that observers made outside core (tests) need not provide it.
+   */
+  error?(kind: string, message: string, count?: number): void
 }
 
 /**
