@@ -14,8 +14,9 @@
  * that queue held and deletes it before creating its own; `cdcb clean` does the
  * same for every queue under the config's names. A queue whose run may still
  * live (its process runs, or it ran on another host) is never touched, and a
- * run whose queue belongs to a live run on this host refuses to start
- * (ConfigError, exit 2) rather than write into it.
+ * run whose queue belongs to such a run (live on this host, or on another host
+ * where its state cannot be known) refuses to start (ConfigError, exit 2)
+ * rather than write into it.
  */
 import { hostname } from 'node:os'
 import {
@@ -111,6 +112,12 @@ async function prepareQueue(
     if (run.state === 'live' && run.runId !== context.runId) {
       throw new ConfigError(
         `source.options.queue: queue "${name}" at ${describeEndpoint(options)} is in use by cdcb run ${run.runId} (${run.why}); give this run another queue name (options.queue, SQS_QUEUE in the examples) or wait until that run ends`,
+      )
+    }
+    // A run on another host (or one that left no process tag) may be alive: nothing here can tell.
+    if (run.state === 'unknown' && run.runId !== context.runId) {
+      throw new ConfigError(
+        `source.options.queue: queue "${name}" at ${describeEndpoint(options)} belongs to cdcb run ${run.runId}, which may still be running (${run.why}; this host cannot tell); give this run another queue name (options.queue, SQS_QUEUE in the examples), or delete that queue once you know its run has ended`,
       )
     }
     const log = (message: string) => context.log(message)

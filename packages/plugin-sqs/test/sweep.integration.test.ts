@@ -74,6 +74,42 @@ describe.skipIf(!endpoint)('two runs at once on one queue name', () => {
   })
 })
 
+describe.skipIf(!endpoint)('a queue of a run on another host', () => {
+  it('is refused in one line (exit 2) naming how to choose another name; nothing is written into it or deleted', async () => {
+    const queue = uniqueQueue('elsewhere')
+    const client = testClient()
+    try {
+      const { QueueUrl } = await client.send(
+        new CreateQueueCommand({
+          QueueName: queue,
+          tags: { 'cdcb:owned': 'run farrun', 'cdcb:process': `other-host-xyz ${await deadPid()}` },
+        }),
+      )
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'theirs' }))
+      const { code, output } = await cliRun(queue, ['--duration', '2s', '--rate', '50', '--workers', '1'])
+        .exited
+      expect(code, output).toBe(2)
+      const lines = output.trim().split('\n')
+      expect(lines, output).toHaveLength(1)
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `queue "${queue}" at \\S+ belongs to cdcb run farrun, which may still be running \\(its cdcb ran on host other-host-xyz; this host cannot tell\\); give this run another queue name \\(options\\.queue, SQS_QUEUE in the examples\\)`,
+        ),
+      )
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      )
+      expect(Attributes?.ApproximateNumberOfMessages).toBe('1')
+    } finally {
+      for (const name of await queuesNamed(queue)) {
+        const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }))
+        await client.send(new DeleteQueueCommand({ QueueUrl }))
+      }
+      client.destroy()
+    }
+  })
+})
+
 describe.skipIf(!endpoint)('queues left by dead runs', () => {
   it('a run killed with kill -9 leaves its queue; the next run on that name says what it held and deletes it first', async () => {
     const queue = uniqueQueue('killed')
