@@ -284,11 +284,9 @@ class SqsSource implements Source {
 
   /** Counts of the whole source; with several queues also `sent.<queue>`: messages each queue accepted. */
   stats(): Record<string, number> {
-    const stats: Record<string, number> = {
-      ...this.counts,
-      queues: this.lanes.length,
-      ...this.errors.toStats(),
-    }
+    const stats: Record<string, number> = { ...this.counts, ...this.errors.toStats() }
+    // Core sums stats over workers; every worker writes to all the queues, so only worker 0 counts them.
+    if (this.context.shard === 0) stats.queues = this.lanes.length
     if (this.lanes.length > 1) for (const lane of this.lanes) stats[`sent.${lane.name}`] = lane.sent
     return stats
   }
