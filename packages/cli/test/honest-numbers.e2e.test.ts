@@ -507,7 +507,10 @@ describe('11. the load-mix warning says which way the shares moved and why', () 
       load: { rate: 1000, duration: '1s', keys: 50, mix: { insert: 0.7, update: 0.2, delete: 0.1 } },
     })
     const warning = readResult(r.out).warnings.find((w) => w.startsWith('load.mix asked'))!
-    const toUpdates = /— ([\d,]+) inserts became updates: every key a worker owns was present \(load\.keys 50 in all\), none absent to insert — raise load\.keys or lower the insert share(;|$)/.exec(warning)
+    const toUpdates =
+      /— ([\d,]+) inserts became updates: every key a worker owns was present \(load\.keys 50 in all\), none absent to insert — raise load\.keys or lower the insert share(;|$)/.exec(
+        warning,
+      )
     expect(toUpdates, warning).not.toBeNull()
     // A delete leaves its key absent, so now and then a later update of that key honestly became an insert (CI saw
     // one in 1,000); the warning names that too, but the shares moved the other way by far.
