@@ -32,6 +32,7 @@ export {
   type CleanContext,
   definePlugin,
   type ExpectedRow,
+  type LogKind,
   type Marker,
   type Mismatch,
   type Observer,

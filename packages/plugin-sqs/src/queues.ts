@@ -27,7 +27,14 @@ import {
   ListQueueTagsCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { type CleanContext, ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
+import {
+  type CleanContext,
+  ConfigError,
+  type LogKind,
+  type Preparation,
+  type RunContext,
+  type Slot,
+} from '@cdcb/core'
 import { createClient, describeEndpoint, ErrorCounts, queueExists, withRetries } from './client.js'
 import { isFifo, queueNames, type ResolvedSqsOptions } from './options.js'
 
@@ -120,8 +127,7 @@ async function prepareQueue(
         `source.options.queue: queue "${name}" at ${describeEndpoint(options)} belongs to cdcb run ${run.runId}, which may still be running (${run.why}; this host cannot tell); give this run another queue name (options.queue, SQS_QUEUE in the examples), or delete that queue once you know its run has ended`,
       )
     }
-    const log = (message: string) => context.log(message)
-    if (await sweepIfDead(client, name, existing, context.runId, false, log)) existing = undefined
+    if (await sweepIfDead(client, name, existing, context.runId, false, context.log)) existing = undefined
   }
   if (existing) {
     if (slot === 'source')
@@ -193,7 +199,7 @@ async function sweepIfDead(
   url: string,
   runId: string | undefined,
   dryRun: boolean,
-  log: (message: string) => void,
+  log: (message: string, kind?: LogKind) => void,
 ): Promise<boolean> {
   const { Tags } = await client.send(new ListQueueTagsCommand({ QueueUrl: url }))
   const run = runStateOf(Tags)
@@ -219,7 +225,7 @@ async function sweepIfDead(
     return true
   }
   await client.send(new DeleteQueueCommand({ QueueUrl: url }))
-  log(`${what}; deleted it`)
+  log(`${what}; deleted it`, 'notice')
   return true
 }
 

@@ -150,6 +150,39 @@ describe.skipIf(!endpoint)('queues left by dead runs', () => {
     expect(await queuesNamed(queue)).toEqual([])
   })
 
+  it('with -q the run still says it deleted a dead run’s queue (a notice, as a live line would be hidden)', async () => {
+    const queue = uniqueQueue('quiet')
+    const client = testClient()
+    const dead = await deadPid()
+    try {
+      const { QueueUrl } = await client.send(
+        new CreateQueueCommand({
+          QueueName: queue,
+          tags: { 'cdcb:owned': 'run deadrun2', 'cdcb:process': `${hostname()} ${dead}` },
+        }),
+      )
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'left behind' }))
+      const { code, output } = await cliRun(queue, [
+        '-q',
+        '--duration',
+        '1s',
+        '--rate',
+        '20',
+        '--workers',
+        '1',
+      ]).exited
+      expect([0, 1], output).toContain(code)
+      expect(output).toContain(
+        `cdcb: sqs: queue ${queue} was left by cdcb run deadrun2 (its cdcb process ${dead} on this host is gone), holding about 1 messages; deleted it\n`,
+      )
+      // Still quiet: no live interval lines, no other plugin lines.
+      expect(output).not.toMatch(/sqs: created queue/)
+      expect(await queuesNamed(queue)).toEqual([])
+    } finally {
+      client.destroy()
+    }
+  })
+
   it('cdcb clean: reports and deletes only queues of dead cdcb runs; --dry-run only reports', async () => {
     const stem = uniqueQueue('clean')
     const client = testClient()
