@@ -1,6 +1,6 @@
 /** examples/sqs-to-kafka, shortened, run by the built `cdcb` binary through the real Camel bridge. */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,7 +16,9 @@ const CLI = path.join(ROOT, 'packages/cli/bin/run.js')
 async function runExample(
   example: string,
 ): Promise<{ code: number | null; output: string; result: RunResult }> {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-kafka-')), 'result.json')
+  // In the run's TMPDIR (test/temp-per-run.ts), and removed once read.
+  const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-kafka-'))
+  const out = path.join(dir, 'result.json')
   const args = ['run', '--config', `examples/${example}/bench.config.ts`, '--duration', '4s', '--rate', '50']
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args, '--workers', '2', '--out', out], {
@@ -36,7 +38,11 @@ async function runExample(
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, output }))
   })
-  return { code, output, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult }
+  try {
+    return { code, output, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 describe.skipIf(!env.endpoint)('examples/sqs-to-kafka: SQS → Apache Camel → Kafka', () => {

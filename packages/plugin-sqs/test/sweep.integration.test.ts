@@ -1,6 +1,7 @@
 /** Queues of dead runs: a run killed with kill -9 leaves its queue; the next run and `cdcb clean` find and delete it. */
 import { spawn } from 'node:child_process'
-import { hostname } from 'node:os'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
@@ -52,7 +53,8 @@ function cliRun(
 describe.skipIf(!endpoint)('two runs at once on one queue name', () => {
   it('the second refuses in one line (exit 2) naming how to choose another name, and writes nothing into the first run’s queue', async () => {
     const queue = uniqueQueue('twin')
-    const out = path.join(ROOT, 'node_modules/.cache', `${queue}.json`)
+    const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-twin-'))
+    const out = path.join(dir, 'result.json')
     const first = cliRun(queue, ['--duration', '8s', '--rate', '50', '--workers', '1', '--out', out])
     await until(async () => (await queuesNamed(queue)).length === 1, 'the first run to create its queue')
     const second = await cliRun(queue, ['--duration', '2s', '--rate', '50', '--workers', '1']).exited
@@ -64,8 +66,8 @@ describe.skipIf(!endpoint)('two runs at once on one queue name', () => {
     )
     const { code, output } = await first.exited
     expect([0, 1], output).toContain(code)
-    const { readFileSync } = await import('node:fs')
     const result = JSON.parse(readFileSync(out, 'utf8'))
+    rmSync(dir, { recursive: true, force: true })
     expect(result.events.observed).toBe(400)
     expect(result.events.duplicates).toBe(0)
     expect(result.plugins.sink.foreign).toBe(0)
