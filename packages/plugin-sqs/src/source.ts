@@ -26,7 +26,14 @@ import {
 import { ConfigError, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import { createClient, ErrorCounts, queueUrlsOf, withRetries } from './client.js'
 import { createEncoder, type Encoded, type Encoder } from './format.js'
-import { isFifo, queueIndexOf, queueNames, type ResolvedSqsOptions, SQS_MAX_BATCH } from './options.js'
+import {
+  isFifo,
+  queueIndexOf,
+  queueNames,
+  type ResolvedSqsOptions,
+  SQS_LIMIT_BYTES,
+  SQS_MAX_BATCH,
+} from './options.js'
 
 /** How far past the head of the queue the pump looks for entries whose keys are free. */
 const SCAN_LIMIT = 256
@@ -105,8 +112,12 @@ class SqsSource implements Source {
       'x'.repeat(context.payloadSize),
     ).bytes
     if (largest > options.maxBatchBytes) {
+      const raise =
+        largest <= SQS_LIMIT_BYTES
+          ? `, or raise source.options.maxBatchBytes to ${SQS_LIMIT_BYTES} (what AWS SQS and ElasticMQ 1.7.1 accept)`
+          : ''
       throw new ConfigError(
-        `load.payloadSize: ${context.payloadSize} bytes make SQS messages of up to ${largest} bytes, above source.options.maxBatchBytes (${options.maxBatchBytes}, SQS's limit); use a payloadSize of at most ${context.payloadSize - (largest - options.maxBatchBytes)}`,
+        `load.payloadSize: ${context.payloadSize} bytes make SQS messages of up to ${largest} bytes, above source.options.maxBatchBytes (${options.maxBatchBytes}); use a payloadSize of at most ${context.payloadSize - (largest - options.maxBatchBytes)}${raise}`,
       )
     }
   }

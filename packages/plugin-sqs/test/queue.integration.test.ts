@@ -198,11 +198,41 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
         () => undefined,
         (e: unknown) => e as { exitCode?: number; message: string },
       )
-      expect(error?.message).toMatch(/load\.payloadSize: 300000 bytes make SQS messages of up to \d+ bytes/)
+      expect(error?.message).toMatch(
+        /load\.payloadSize: 300000 bytes make SQS messages of up to \d+ bytes, above source\.options\.maxBatchBytes \(262144\); use a payloadSize of at most \d+, or raise source\.options\.maxBatchBytes to 1048576/,
+      )
       expect(error?.message).not.toMatch(/^worker|\n/)
       expect(error?.exitCode, error?.message).toBe(2)
     }
     expect(await queuesNamed(tooLarge)).toEqual([])
+  })
+
+  it('ElasticMQ 1.7.1 takes 1 MB messages with maxBatchBytes 1048576; without it they are refused up front, naming it', async () => {
+    const queue = uniqueQueue('mib')
+    const { result } = await runSqs({
+      source: { queue, maxBatchBytes: 1_048_576 },
+      load: { rate: 3, duration: '1s', keys: 100, payloadSize: 1_000_000, drainTimeout: '20s' },
+      verify: false,
+      workers: 1,
+    })
+    expect(result.events.errors, JSON.stringify(result.errors)).toBe(0)
+    expect(result.events.observed).toBe(3)
+    expect(result.events.corrupt).toBe(0)
+    expect(result.plugins.source?.bytes).toBeGreaterThan(2_000_000)
+    // core's largest payloadSize (1,000,000) fits SQS's 1 MiB, so the fix named is the option.
+    const error = await runSqs({
+      source: { queue: uniqueQueue('overmib') },
+      load: { rate: 1, duration: '1s', payloadSize: 1_000_000 },
+      verify: false,
+      workers: 1,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as { exitCode?: number; message: string },
+    )
+    expect(error?.message).toMatch(
+      /load\.payloadSize: 1000000 bytes make SQS messages of up to \d+ bytes, above source\.options\.maxBatchBytes \(262144\); use a payloadSize of at most \d+, or raise source\.options\.maxBatchBytes to 1048576 \(what AWS SQS and ElasticMQ 1\.7\.1 accept\)$/,
+    )
+    expect(error?.exitCode).toBe(2)
   })
 
   it('uses a queue it did not create and leaves it in place; refuses a missing one with createQueue false', async () => {
