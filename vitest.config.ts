@@ -101,7 +101,8 @@ export default defineConfig({
           name: 'integration-sqs',
           include: ['packages/plugin-sqs/test/**/*.integration.test.ts'],
           exclude: ['packages/plugin-sqs/test/sqs-to-kafka.integration.test.ts', '**/node_modules/**'],
-          globalSetup: ['packages/plugin-sqs/test/global-setup.ts'],
+          // ElasticMQ's state stays where the services harness keeps it; the tests' files go in this run's folder.
+          globalSetup: ['packages/plugin-sqs/test/global-setup.ts', tempPerRun],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -112,7 +113,7 @@ export default defineConfig({
         test: {
           name: 'integration-sqs-kafka',
           include: ['packages/plugin-sqs/test/sqs-to-kafka.integration.test.ts'],
-          globalSetup: ['packages/plugin-sqs/test/bridge-global-setup.ts'],
+          globalSetup: ['packages/plugin-sqs/test/bridge-global-setup.ts', tempPerRun],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -22,17 +22,23 @@ const propertiesFile = (ctx) => path.join(ctx.stateDir, 'application.properties'
  * What the bridge connects: two queues at SQS_PORT (the context's port), a
  * standard one and a FIFO one, each into its own topic at KAFKA_PORT.
  */
-function settingsOf(ctx) {
+export function settingsOf(ctx) {
   const kafkaPort = Number(ctx.env.KAFKA_PORT ?? 9092)
   const consumers = Number(ctx.env.SQS_BRIDGE_CONSUMERS ?? 4)
   const queue = ctx.env.SQS_BRIDGE_QUEUE ?? 'cdcb-bridge'
   const topic = ctx.env.SQS_BRIDGE_TOPIC ?? 'cdcb-bridge'
   const fifoQueue = ctx.env.SQS_BRIDGE_FIFO_QUEUE ?? 'cdcb-bridge.fifo'
   const fifoTopic = ctx.env.SQS_BRIDGE_FIFO_TOPIC ?? 'cdcb-bridge-fifo'
+  const visibility = Number(ctx.env.SQS_BRIDGE_VISIBILITY_TIMEOUT ?? 120)
   if (!Number.isInteger(kafkaPort) || kafkaPort < 1 || kafkaPort > 65535)
     throw new ServiceError(`KAFKA_PORT=${ctx.env.KAFKA_PORT} is not a TCP port number (1-65535)`, {
       exitCode: 2,
     })
+  if (!Number.isInteger(visibility) || visibility < 2 || visibility > 43_200)
+    throw new ServiceError(
+      `SQS_BRIDGE_VISIBILITY_TIMEOUT=${ctx.env.SQS_BRIDGE_VISIBILITY_TIMEOUT} is not a whole number of seconds from 2 to 43200 (SQS allows up to 12 hours)`,
+      { exitCode: 2 },
+    )
   if (!Number.isInteger(consumers) || consumers < 1)
     throw new ServiceError(
       `SQS_BRIDGE_CONSUMERS=${ctx.env.SQS_BRIDGE_CONSUMERS} is not a positive whole number`,
@@ -56,7 +62,7 @@ function settingsOf(ctx) {
   ])
     if (!/^[a-zA-Z0-9._-]{1,249}$/.test(value))
       throw new ServiceError(`${name}=${value} is not a Kafka topic name`, { exitCode: 2 })
-  return { kafkaPort, consumers, queue, topic, fifoQueue, fifoTopic }
+  return { kafkaPort, consumers, queue, topic, fifoQueue, fifoTopic, visibility }
 }
 
 // The routes: Camel's aws2-sqs consumer (the component Camel's Kafka Connect
@@ -68,7 +74,17 @@ function settingsOf(ctx) {
 // .fifo as a FIFO queue): SQS hands out a message group's next messages only
 // after the earlier ones are deleted, and Camel deletes only after Kafka's
 // acknowledgement, so a key's records reach its partition in the group's order.
-function renderRoute(ctx, s) {
+//
+// Visibility: each receive hides its messages for SQS_BRIDGE_VISIBILITY_TIMEOUT
+// (30 s), and extendMessageVisibility makes Camel extend it, in the background,
+// for every message whose exchange is still in progress (its record not yet
+// acknowledged by Kafka). A message the bridge is still working on therefore
+// never comes back to another consumer: a redelivery means the bridge failed
+// (its Kafka send failed, or it died), not that it was slow. Camel's Kafka
+// producer retries a request that timed out (a broker that stalls); it is
+// idempotent (enableIdempotence; Camel's default is off) so that a retry whose
+// first attempt was written after all adds no second record, and keeps order.
+export function renderRoute(ctx, s) {
   const route = (id, queue, topic) => `- route:
     id: ${id}
     from:
@@ -87,6 +103,8 @@ function renderRoute(ctx, s) {
         greedy: true
         messageAttributeNames: All
         attributeNames: All
+        visibilityTimeout: ${s.visibility}
+        extendMessageVisibility: true
       steps:
         - setHeader:
             name: kafka.KEY
@@ -95,6 +113,7 @@ function renderRoute(ctx, s) {
             uri: kafka:${topic}
             parameters:
               brokers: ${ctx.host}:${s.kafkaPort}
+              enableIdempotence: true
 `
   return `# Written by services/sqs-bridge/service.mjs on every start; edit that file, not this one.
 ${route(ROUTE_ID, s.queue, s.topic)}${route(FIFO_ROUTE_ID, s.fifoQueue, s.fifoTopic)}`

@@ -143,6 +143,9 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   const tui = live === 'tui' ? await loadTui(onSigint) : undefined
   if (tui) reporters.push(tui)
   else if (!flags.quiet) reporters.push(builtInReporters.plain({}, output))
+  // --quiet hides the live lines, never a notice that cdcb deleted something (a dead run's leftovers).
+  else
+    reporters.push({ onLog: (message, kind) => void (kind === 'notice' && output.line(`cdcb: ${message}`)) })
   if (!tui) reporters.push(builtInReporters.summary({}, output))
   else reporters.push(builtInReporters.summary({}, { ...output, line: () => {} }))
 
@@ -221,7 +224,7 @@ function inCi(env: NodeJS.ProcessEnv): boolean {
 /**
  * The live output: `--tui` and `--no-tui` always win (the dashboard still needs
  * a terminal to draw on); without either, the dashboard at a terminal unless a
- * CI variable says yes. `--quiet` prints only the summary.
+ * CI variable says yes. `--quiet` prints only the summary (and notices: `RunContext.log`).
  */
 export function liveOutput(input: {
   isTTY: boolean

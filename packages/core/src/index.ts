@@ -33,6 +33,7 @@ export {
   type CleanContext,
   definePlugin,
   type ExpectedRow,
+  type LogKind,
   type Marker,
   type Mismatch,
   type Observer,

@@ -116,6 +116,14 @@ export interface Observer {
   ): void
   /** Counts a record that carried a marker of this run but could not be read (wrong digest, bad shape). */
   corrupt(seq: number, reason: string): void
+  /**
+   * Counts a failure of the sink's own work that lost no event (an SQS delete
+   * refused, so the message comes back as a duplicate): `count` occurrences of
+   * `kind` in the result's `errors`, shown in the summary; failed writes and the
+   * error rate are unchanged. Counted until `Sink.stop` resolves. Optional so
+   * that observers made outside core (tests) need not provide it.
+   */
+  error?(kind: string, message: string, count?: number): void
 }
 
 /**
@@ -196,6 +204,9 @@ export interface Verifier {
   tamper?(key: number): Promise<void>
 }
 
+/** What a log line is, besides a message: `notice` when cdcb changed something outside the run (`RunContext.log`). */
+export type LogKind = 'notice'
+
 /** Run-level context given to main-thread hooks. */
 export interface RunContext {
   readonly runId: string
@@ -211,7 +222,12 @@ export interface RunContext {
   readonly runShard?: RunShard
   /** Aborted on Ctrl-C; a long prepare step should stop when it is. */
   readonly signal: AbortSignal
-  log(message: string): void
+  /**
+   * A one-line message for the user. `notice`: cdcb changed something that is
+   * not this run's (it deleted what a dead run left), which the user must hear
+   * of even with `--quiet`; other messages go with the live output.
+   */
+  log(message: string, kind?: LogKind): void
 }
 
 /** Main-thread resources a plugin makes once per run (tables, topics, slots) and removes after it. */
@@ -278,8 +294,8 @@ export interface Reporter {
   onRunStart?(info: RunStartInfo): void | Promise<void>
   /** Called every interval with the merged snapshot of all workers. */
   onSnapshot?(snapshot: RunSnapshot): void | Promise<void>
-  /** A one-line message from cdcb or a plugin. */
-  onLog?(message: string): void | Promise<void>
+  /** A one-line message from cdcb or a plugin; `kind` `notice` is shown even when live output is off (`--quiet`). */
+  onLog?(message: string, kind?: LogKind): void | Promise<void>
   /** Called once with the final result, also for an interrupted run. */
   onRunEnd?(result: RunResult): void | Promise<void>
   /**

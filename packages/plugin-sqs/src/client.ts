@@ -16,9 +16,10 @@ export function createClient(options: ResolvedSqsOptions): SQSClient {
   return new SQSClient({
     endpoint: options.endpoint,
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    // ElasticMQ ignores signatures but the SDK must sign with something.
+    // ElasticMQ ignores signatures but the SDK must sign with something. A copy: the SDK marks the
+    // object it is given (`$source`), which would then show in the result's recorded options.
     credentials:
-      options.credentials ??
+      (options.credentials && { ...options.credentials }) ??
       (loopback && !envCredentials ? { accessKeyId: 'cdcb', secretAccessKey: 'cdcb' } : undefined),
     maxAttempts: 1,
     requestHandler: { connectionTimeout: millis(options.connectTimeout), requestTimeout: 60_000 },

@@ -6,8 +6,14 @@
 import { parseDurationMicros } from '@cdcb/core'
 import { z } from 'zod'
 
-/** SQS's classic limit for one message and for the sum of a batch (ElasticMQ's `strict` limits). */
+/** SQS's classic limit for one message and for the sum of a batch: the default, which every SQS accepts. */
 export const SQS_MAX_BYTES = 262_144
+/**
+ * The largest message and batch AWS SQS takes since August 2025, and ElasticMQ
+ * 1.7.1 too (measured: a body of 1,048,576 bytes and a batch whose bodies sum
+ * to it go in; one byte more is `MessageTooLong`).
+ */
+export const SQS_LIMIT_BYTES = 1_048_576
 /** SQS's limit of entries in one SendMessageBatch, ReceiveMessage or DeleteMessageBatch call. */
 export const SQS_MAX_BATCH = 10
 /** Queues one run may spread over (each sink worker runs `receivers` loops per queue). */
@@ -84,9 +90,13 @@ export const optionsSchema = z
      * meanwhile fill the next call (up to 10 messages and `maxBatchBytes`). @default 16
      */
     inFlight: positiveInt.default(16),
-    /** Source: bytes of one message and of one batch call; AWS queues allow up to 1 MiB since 2025. @default 262144 */
+    /**
+     * Source: bytes of one message and of one batch call. AWS SQS (since 2025)
+     * and ElasticMQ 1.7.1 accept up to 1 MiB; the default keeps to the classic
+     * 256 KiB that every SQS accepts. @default 262144
+     */
     maxBatchBytes: positiveInt
-      .max(1_048_576, { error: 'SQS accepts at most 1 MiB (1048576) per call' })
+      .max(SQS_LIMIT_BYTES, { error: 'SQS accepts at most 1 MiB (1048576) per call' })
       .default(SQS_MAX_BYTES),
     /** Where the source puts the marker: in the body's JSON, or the `cdcb-marker` message attribute. @default "body" */
     marker: z.enum(['body', 'attribute'], { error: 'expected "body" or "attribute"' }).default('body'),
@@ -178,6 +188,16 @@ export const optionsSchema = z
     error: 'mixes FIFO (.fifo) and standard queues; use one kind per run',
     path: ['queues'],
   })
+  // A standard queue has no deduplication at all: the option would promise what the queue never does.
+  .refine(
+    (o) =>
+      !o.contentBasedDeduplication || (Array.isArray(o.queues) ? o.queues[0]! : o.queue!).endsWith('.fifo'),
+    {
+      error:
+        'applies only to FIFO queues (SQS deduplicates nothing on a standard queue); remove it, or use a FIFO queue (a name ending in ".fifo")',
+      path: ['contentBasedDeduplication'],
+    },
+  )
   .refine((o) => typeof o.queues !== 'number' || !o.queue || derivedName(o.queue, o.queues).length <= 80, {
     error: "the queue names derived from queue and queues (queue-N) would exceed SQS's 80 characters",
     path: ['queues'],

@@ -14,8 +14,9 @@
  * that queue held and deletes it before creating its own; `cdcb clean` does the
  * same for every queue under the config's names. A queue whose run may still
  * live (its process runs, or it ran on another host) is never touched, and a
- * run whose queue belongs to a live run on this host refuses to start
- * (ConfigError, exit 2) rather than write into it.
+ * run whose queue belongs to such a run (live on this host, or on another host
+ * where its state cannot be known) refuses to start (ConfigError, exit 2)
+ * rather than write into it.
  */
 import { hostname } from 'node:os'
 import {
@@ -26,7 +27,14 @@ import {
   ListQueueTagsCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { type CleanContext, ConfigError, type Preparation, type RunContext, type Slot } from '@cdcb/core'
+import {
+  type CleanContext,
+  ConfigError,
+  type LogKind,
+  type Preparation,
+  type RunContext,
+  type Slot,
+} from '@cdcb/core'
 import { createClient, describeEndpoint, ErrorCounts, queueExists, withRetries } from './client.js'
 import { isFifo, queueNames, type ResolvedSqsOptions } from './options.js'
 
@@ -113,8 +121,13 @@ async function prepareQueue(
         `source.options.queue: queue "${name}" at ${describeEndpoint(options)} is in use by cdcb run ${run.runId} (${run.why}); give this run another queue name (options.queue, SQS_QUEUE in the examples) or wait until that run ends`,
       )
     }
-    const log = (message: string) => context.log(message)
-    if (await sweepIfDead(client, name, existing, context.runId, false, log)) existing = undefined
+    // A run on another host (or one that left no process tag) may be alive: nothing here can tell.
+    if (run.state === 'unknown' && run.runId !== context.runId) {
+      throw new ConfigError(
+        `source.options.queue: queue "${name}" at ${describeEndpoint(options)} belongs to cdcb run ${run.runId}, which may still be running (${run.why}; this host cannot tell); give this run another queue name (options.queue, SQS_QUEUE in the examples), or delete that queue once you know its run has ended`,
+      )
+    }
+    if (await sweepIfDead(client, name, existing, context.runId, false, context.log)) existing = undefined
   }
   if (existing) {
     if (slot === 'source')
@@ -186,7 +199,7 @@ async function sweepIfDead(
   url: string,
   runId: string | undefined,
   dryRun: boolean,
-  log: (message: string) => void,
+  log: (message: string, kind?: LogKind) => void,
 ): Promise<boolean> {
   const { Tags } = await client.send(new ListQueueTagsCommand({ QueueUrl: url }))
   const run = runStateOf(Tags)
@@ -212,7 +225,7 @@ async function sweepIfDead(
     return true
   }
   await client.send(new DeleteQueueCommand({ QueueUrl: url }))
-  log(`${what}; deleted it`)
+  log(`${what}; deleted it`, 'notice')
   return true
 }
 

@@ -25,8 +25,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
-import { createClient, ErrorCounts, queueUrlsOf, withRetries } from './client.js'
+import { describeError, nowMicros, type Observer, type PluginContext, type Sink } from '@cdcb/core'
+import { awsErrorKind, createClient, ErrorCounts, queueUrlsOf, withRetries } from './client.js'
 import { createDecoder, type Decoder, KEY_ATTRIBUTE, MARKER_ATTRIBUTE } from './format.js'
 import { millis, type ResolvedSqsOptions } from './options.js'
 
@@ -40,6 +40,8 @@ class SqsSink implements Sink {
   private readonly client: SQSClient
   private readonly decode: Decoder
   private observer: Observer | undefined
+  /** Where failed deletes are counted: kept until the receivers end, past `observer`. */
+  private failures: Observer | undefined
   private queueCount = 0
   private stopped = false
   private loops: Promise<void>[] = []
@@ -84,6 +86,7 @@ class SqsSink implements Sink {
     const urls = await queueUrlsOf(this.client, this.options, 'sink')
     this.queueCount = urls.length
     this.observer = observer
+    this.failures = observer
     for (const url of urls)
       for (let i = 0; i < this.options.receivers; i++) this.loops.push(this.receiveLoop(url))
   }
@@ -174,13 +177,32 @@ class SqsSink implements Sink {
       )
       this.counts.deleted += result.Successful?.length ?? 0
       // A failed delete (receipt handle expired with the visibility timeout) means the message comes back.
+      const byCode = new Map<string, { n: number; message: string }>()
       for (const f of result.Failed ?? []) {
         this.counts.deleteFailed++
-        this.errors.count({ name: f.Code ?? 'DeleteFailed' })
+        const code = this.errors.count({ name: f.Code ?? 'DeleteFailed' })
+        const tally = byCode.get(code) ?? { n: 0, message: f.Message ?? code }
+        tally.n++
+        byCode.set(code, tally)
       }
-    } catch {
+      for (const [code, { n, message }] of byCode) this.reportDeleteFailure(code, message, n)
+    } catch (error) {
       this.counts.deleteFailed += entries.length
+      this.reportDeleteFailure(awsErrorKind(error), describeError(error), entries.length)
     }
+  }
+
+  /**
+   * Puts failed deletes into the result's errors (kind `DeleteFailed.<code>`):
+   * each such message comes back and is counted again as a duplicate, so the
+   * user sees why. No event is lost by it: the error rate is unchanged.
+   */
+  private reportDeleteFailure(code: string, message: string, count: number): void {
+    this.failures?.error?.(
+      `DeleteFailed.${code}`,
+      `sqs sink: DeleteMessageBatch did not delete ${count === 1 ? 'a message' : `${count} messages`} (${message}); SQS delivers it again after the visibility timeout (sink.options.visibilityTimeout ${this.options.visibilityTimeout}), counted as a duplicate`,
+      count,
+    )
   }
 
   /** Makes messages received after `stop` visible again for whoever reads the queue next. */
@@ -201,6 +223,7 @@ class SqsSink implements Sink {
     this.observer = undefined
     this.stopped = true
     await Promise.allSettled(this.loops)
+    this.failures = undefined
     this.client.destroy()
     const c = this.counts
     this.context.log(
@@ -209,6 +232,11 @@ class SqsSink implements Sink {
   }
 
   stats(): Record<string, number> {
-    return { ...this.counts, queues: this.queueCount, ...this.errors.toStats() }
+    // Core sums stats over workers; every worker reads all the queues, so only worker 0 counts them.
+    return {
+      ...this.counts,
+      ...(this.context.shard === 0 ? { queues: this.queueCount } : {}),
+      ...this.errors.toStats(),
+    }
   }
 }

@@ -26,7 +26,14 @@ import {
 import { ConfigError, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import { createClient, ErrorCounts, queueUrlsOf, withRetries } from './client.js'
 import { createEncoder, type Encoded, type Encoder } from './format.js'
-import { isFifo, queueIndexOf, queueNames, type ResolvedSqsOptions, SQS_MAX_BATCH } from './options.js'
+import {
+  isFifo,
+  queueIndexOf,
+  queueNames,
+  type ResolvedSqsOptions,
+  SQS_LIMIT_BYTES,
+  SQS_MAX_BATCH,
+} from './options.js'
 
 /** How far past the head of the queue the pump looks for entries whose keys are free. */
 const SCAN_LIMIT = 256
@@ -105,8 +112,12 @@ class SqsSource implements Source {
       'x'.repeat(context.payloadSize),
     ).bytes
     if (largest > options.maxBatchBytes) {
+      const raise =
+        largest <= SQS_LIMIT_BYTES
+          ? `, or raise source.options.maxBatchBytes to ${SQS_LIMIT_BYTES} (what AWS SQS and ElasticMQ 1.7.1 accept)`
+          : ''
       throw new ConfigError(
-        `load.payloadSize: ${context.payloadSize} bytes make SQS messages of up to ${largest} bytes, above source.options.maxBatchBytes (${options.maxBatchBytes}, SQS's limit); use a payloadSize of at most ${context.payloadSize - (largest - options.maxBatchBytes)}`,
+        `load.payloadSize: ${context.payloadSize} bytes make SQS messages of up to ${largest} bytes, above source.options.maxBatchBytes (${options.maxBatchBytes}); use a payloadSize of at most ${context.payloadSize - (largest - options.maxBatchBytes)}${raise}`,
       )
     }
   }
@@ -284,11 +295,9 @@ class SqsSource implements Source {
 
   /** Counts of the whole source; with several queues also `sent.<queue>`: messages each queue accepted. */
   stats(): Record<string, number> {
-    const stats: Record<string, number> = {
-      ...this.counts,
-      queues: this.lanes.length,
-      ...this.errors.toStats(),
-    }
+    const stats: Record<string, number> = { ...this.counts, ...this.errors.toStats() }
+    // Core sums stats over workers; every worker writes to all the queues, so only worker 0 counts them.
+    if (this.context.shard === 0) stats.queues = this.lanes.length
     if (this.lanes.length > 1) for (const lane of this.lanes) stats[`sent.${lane.name}`] = lane.sent
     return stats
   }

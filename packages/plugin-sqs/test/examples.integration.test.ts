@@ -1,6 +1,6 @@
 /** The SQS examples, shortened, run by the built `cdcb` binary as a user would. */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,7 +24,9 @@ function runExample(
     env = {},
   }: { flags?: string[]; env?: Record<string, string | undefined> } = {},
 ): Promise<{ code: number | null; output: string; result: RunResult }> {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-example-')), 'result.json')
+  // In the run's TMPDIR (test/temp-per-run.ts), and removed once read.
+  const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-example-'))
+  const out = path.join(dir, 'result.json')
   const config = example.includes('/') ? example : `examples/${example}/bench.config.ts`
   const args = [CLI, 'run', '--config', config, ...flags]
   return new Promise((resolve, reject) => {
@@ -42,10 +44,18 @@ function runExample(
         resolve({ code, output, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult })
       } catch (error) {
         reject(new Error(`${(error as Error).message}\n${output}`))
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
       }
     })
   })
 }
+
+describe('test files', () => {
+  it('go into the test run’s own temp folder (test/temp-per-run.ts), removed at its end, never loose in /tmp', () => {
+    expect(path.basename(tmpdir())).toMatch(/^cdcb-test-run-/)
+  })
+})
 
 describe.skipIf(!endpoint)('the examples find the servers where `npm run services` puts them', () => {
   it('examples/sqs runs against ElasticMQ given only SQS_PORT (no SQS_ENDPOINT)', async () => {

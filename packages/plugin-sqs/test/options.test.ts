@@ -50,3 +50,16 @@ describe('queues', () => {
     expect(problem({ queue: `${'q'.repeat(72)}.fifo`, queues: 10 })).toBe('accepted')
   })
 })
+
+describe('contentBasedDeduplication', () => {
+  it('is refused on a standard queue, naming the field and the fix; accepted on a FIFO queue', () => {
+    expect(problem({ queue: 'orders', contentBasedDeduplication: true })).toBe(
+      'contentBasedDeduplication: applies only to FIFO queues (SQS deduplicates nothing on a standard queue); remove it, or use a FIFO queue (a name ending in ".fifo")',
+    )
+    expect(problem({ queues: ['a', 'b'], contentBasedDeduplication: true })).toMatch(
+      /^contentBasedDeduplication: applies only to FIFO queues/,
+    )
+    expect(problem({ queue: 'orders.fifo', contentBasedDeduplication: true })).toBe('accepted')
+    expect(problem({ queue: 'orders', contentBasedDeduplication: false })).toBe('accepted')
+  })
+})

@@ -14,7 +14,7 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
   it('standard queue: every operation delivered once, counted per kind, in batches; the queue is deleted after', async () => {
     const queue = uniqueQueue('counts')
     const { result, sinkCounts, logs } = await runSqs({
-      source: { queue },
+      source: { queue, credentials: { accessKeyId: 'cdcb', secretAccessKey: 'cdcb' } },
       load: { rate: 300, duration: '3s', keys: 2000, drainTimeout: '30s', seed: 3 },
     })
     const { events } = result
@@ -45,6 +45,9 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
     expect(result.verification?.mismatched).toBe(0)
     expect(result.timeBase).toMatch(/SentTimestamp/)
     expect(result.metrics.e2e.count).toBeGreaterThanOrEqual(899)
+    // The options recorded are the user's: the SDK's `$source` mark on credentials stays out (cdcb compare showed it).
+    const recorded = result.config?.source.options as { credentials?: object }
+    expect(Object.keys(recorded.credentials ?? {})).toEqual(['accessKeyId', 'secretAccessKey'])
     expect(await queuesNamed(queue)).toEqual([])
   })
 
@@ -130,6 +133,13 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
     expect(sink.deleteFailed, JSON.stringify(sink)).toBeGreaterThan(0)
     expect(sink['errors.ReceiptHandleIsInvalid']).toBe(sink.deleteFailed)
     expect(sinkCounts.deleteFailed).toBe(sink.deleteFailed)
+    // …and in the result's errors, which the summary prints: as many as failed, none of them a failed write.
+    const failed = result.errors.find((e) => e.kind === 'DeleteFailed.ReceiptHandleIsInvalid')
+    expect(failed?.count, JSON.stringify(result.errors)).toBe(sink.deleteFailed)
+    expect(failed?.lastMessage).toMatch(
+      /^sqs sink: DeleteMessageBatch did not delete .*counted as a duplicate$/,
+    )
+    expect(result.events.errors).toBe(0)
     expect(result.events.observed).toBe(300)
     expect(result.events.lost).toBe(0)
     // Copies of delivered messages left in the queue are not "missing".
@@ -188,11 +198,41 @@ describe.skipIf(!endpoint)('sqs source → ElasticMQ → sqs sink', () => {
         () => undefined,
         (e: unknown) => e as { exitCode?: number; message: string },
       )
-      expect(error?.message).toMatch(/load\.payloadSize: 300000 bytes make SQS messages of up to \d+ bytes/)
+      expect(error?.message).toMatch(
+        /load\.payloadSize: 300000 bytes make SQS messages of up to \d+ bytes, above source\.options\.maxBatchBytes \(262144\); use a payloadSize of at most \d+, or raise source\.options\.maxBatchBytes to 1048576/,
+      )
       expect(error?.message).not.toMatch(/^worker|\n/)
       expect(error?.exitCode, error?.message).toBe(2)
     }
     expect(await queuesNamed(tooLarge)).toEqual([])
+  })
+
+  it('ElasticMQ 1.7.1 takes 1 MB messages with maxBatchBytes 1048576; without it they are refused up front, naming it', async () => {
+    const queue = uniqueQueue('mib')
+    const { result } = await runSqs({
+      source: { queue, maxBatchBytes: 1_048_576 },
+      load: { rate: 3, duration: '1s', keys: 100, payloadSize: 1_000_000, drainTimeout: '20s' },
+      verify: false,
+      workers: 1,
+    })
+    expect(result.events.errors, JSON.stringify(result.errors)).toBe(0)
+    expect(result.events.observed).toBe(3)
+    expect(result.events.corrupt).toBe(0)
+    expect(result.plugins.source?.bytes).toBeGreaterThan(2_000_000)
+    // core's largest payloadSize (1,000,000) fits SQS's 1 MiB, so the fix named is the option.
+    const error = await runSqs({
+      source: { queue: uniqueQueue('overmib') },
+      load: { rate: 1, duration: '1s', payloadSize: 1_000_000 },
+      verify: false,
+      workers: 1,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as { exitCode?: number; message: string },
+    )
+    expect(error?.message).toMatch(
+      /load\.payloadSize: 1000000 bytes make SQS messages of up to \d+ bytes, above source\.options\.maxBatchBytes \(262144\); use a payloadSize of at most \d+, or raise source\.options\.maxBatchBytes to 1048576 \(what AWS SQS and ElasticMQ 1\.7\.1 accept\)$/,
+    )
+    expect(error?.exitCode).toBe(2)
   })
 
   it('uses a queue it did not create and leaves it in place; refuses a missing one with createQueue false', async () => {

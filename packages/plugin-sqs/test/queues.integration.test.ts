@@ -24,7 +24,9 @@ describe.skipIf(!endpoint)('sqs source over several queues → ElasticMQ → sqs
     const names = [1, 2, 3, 4].map((i) => `${base}-${i}`)
     for (const name of names) expect(logs).toContain(`sqs: created queue ${name}`)
     const source = result.plugins.source!
-    expect(source.queues).toBe(4 * 2) // summed over the 2 workers
+    // The run's queues, not one count per worker (core sums stats over the 2 workers).
+    expect(source.queues).toBe(4)
+    expect(result.plugins.sink?.queues).toBe(4)
     const perQueue = names.map((name) => source[`sent.${name}`] ?? -1)
     expect(perQueue.reduce((a, b) => a + b, 0)).toBe(1200)
     // 2,000 keys by key mod 4: each queue carries about a quarter.

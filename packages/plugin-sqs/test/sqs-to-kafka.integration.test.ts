@@ -1,6 +1,6 @@
 /** examples/sqs-to-kafka, shortened, run by the built `cdcb` binary through the real Camel bridge. */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,12 +12,19 @@ const env = inject('bridge')
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const CLI = path.join(ROOT, 'packages/cli/bin/run.js')
 
-/** Runs `examples/<example>` shortened (4 s at 50/s, 2 workers) with the CLI against the bridge's servers. */
+/**
+ * Runs `examples/<example>` shortened (4 s at 50/s, 2 workers) with the CLI
+ * against the bridge's servers; a path with a `/` is a config run as it is.
+ */
 async function runExample(
   example: string,
 ): Promise<{ code: number | null; output: string; result: RunResult }> {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-kafka-')), 'result.json')
-  const args = ['run', '--config', `examples/${example}/bench.config.ts`, '--duration', '4s', '--rate', '50']
+  // In the run's TMPDIR (test/temp-per-run.ts), and removed once read.
+  const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-kafka-'))
+  const out = path.join(dir, 'result.json')
+  const args = example.includes('/')
+    ? ['run', '--config', example]
+    : ['run', '--config', `examples/${example}/bench.config.ts`, '--duration', '4s', '--rate', '50']
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args, '--workers', '2', '--out', out], {
       cwd: ROOT,
@@ -36,7 +43,11 @@ async function runExample(
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, output }))
   })
-  return { code, output, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult }
+  try {
+    return { code, output, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 describe.skipIf(!env.endpoint)('examples/sqs-to-kafka: SQS → Apache Camel → Kafka', () => {
@@ -92,5 +103,22 @@ describe.skipIf(!env.endpoint)('examples/sqs-to-kafka: SQS → Apache Camel → 
     } finally {
       client.destroy()
     }
+  })
+
+  it('Kafka frozen for 40 s, past SQS’s default 30 s visibility: the bridge keeps its messages hidden and delivers each once', async () => {
+    const { code, output, result } = await runExample(
+      'packages/plugin-sqs/test/fixtures/fifo-to-kafka-kafka-frozen.config.ts',
+    )
+    expect([0, 1], output).toContain(code)
+    expect(result.faults?.[0]?.error ?? null, output).toBeNull()
+    expect(result.faults?.[0]?.endedAt, output).not.toBeNull()
+    const { events } = result
+    expect(events.sent).toBe(230)
+    expect(events.observed, output).toBe(230)
+    expect(events.lost).toBe(0)
+    // Before the route set its visibility timeout (Camel then received with the queue's 30 s), every
+    // message Camel held through the freeze came back to another consumer and reached the topic twice.
+    expect(events.duplicates, output).toBe(0)
+    expect(events.outOfOrder).toBe(0)
   })
 })

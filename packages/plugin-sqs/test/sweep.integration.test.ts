@@ -1,6 +1,7 @@
 /** Queues of dead runs: a run killed with kill -9 leaves its queue; the next run and `cdcb clean` find and delete it. */
 import { spawn } from 'node:child_process'
-import { hostname } from 'node:os'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
@@ -52,7 +53,8 @@ function cliRun(
 describe.skipIf(!endpoint)('two runs at once on one queue name', () => {
   it('the second refuses in one line (exit 2) naming how to choose another name, and writes nothing into the first run’s queue', async () => {
     const queue = uniqueQueue('twin')
-    const out = path.join(ROOT, 'node_modules/.cache', `${queue}.json`)
+    const dir = mkdtempSync(path.join(tmpdir(), 'cdcb-sqs-twin-'))
+    const out = path.join(dir, 'result.json')
     const first = cliRun(queue, ['--duration', '8s', '--rate', '50', '--workers', '1', '--out', out])
     await until(async () => (await queuesNamed(queue)).length === 1, 'the first run to create its queue')
     const second = await cliRun(queue, ['--duration', '2s', '--rate', '50', '--workers', '1']).exited
@@ -64,13 +66,49 @@ describe.skipIf(!endpoint)('two runs at once on one queue name', () => {
     )
     const { code, output } = await first.exited
     expect([0, 1], output).toContain(code)
-    const { readFileSync } = await import('node:fs')
     const result = JSON.parse(readFileSync(out, 'utf8'))
+    rmSync(dir, { recursive: true, force: true })
     expect(result.events.observed).toBe(400)
     expect(result.events.duplicates).toBe(0)
     expect(result.plugins.sink.foreign).toBe(0)
     expect(result.verification.mismatched).toBe(0)
     expect(await queuesNamed(queue)).toEqual([])
+  })
+})
+
+describe.skipIf(!endpoint)('a queue of a run on another host', () => {
+  it('is refused in one line (exit 2) naming how to choose another name; nothing is written into it or deleted', async () => {
+    const queue = uniqueQueue('elsewhere')
+    const client = testClient()
+    try {
+      const { QueueUrl } = await client.send(
+        new CreateQueueCommand({
+          QueueName: queue,
+          tags: { 'cdcb:owned': 'run farrun', 'cdcb:process': `other-host-xyz ${await deadPid()}` },
+        }),
+      )
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'theirs' }))
+      const { code, output } = await cliRun(queue, ['--duration', '2s', '--rate', '50', '--workers', '1'])
+        .exited
+      expect(code, output).toBe(2)
+      const lines = output.trim().split('\n')
+      expect(lines, output).toHaveLength(1)
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `queue "${queue}" at \\S+ belongs to cdcb run farrun, which may still be running \\(its cdcb ran on host other-host-xyz; this host cannot tell\\); give this run another queue name \\(options\\.queue, SQS_QUEUE in the examples\\)`,
+        ),
+      )
+      const { Attributes } = await client.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      )
+      expect(Attributes?.ApproximateNumberOfMessages).toBe('1')
+    } finally {
+      for (const name of await queuesNamed(queue)) {
+        const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }))
+        await client.send(new DeleteQueueCommand({ QueueUrl }))
+      }
+      client.destroy()
+    }
   })
 })
 
@@ -112,6 +150,39 @@ describe.skipIf(!endpoint)('queues left by dead runs', () => {
     expect(result.plugins.sink?.foreign).toBe(0)
     expect(result.events.lost).toBe(0)
     expect(await queuesNamed(queue)).toEqual([])
+  })
+
+  it('with -q the run still says it deleted a dead run’s queue (a notice, as a live line would be hidden)', async () => {
+    const queue = uniqueQueue('quiet')
+    const client = testClient()
+    const dead = await deadPid()
+    try {
+      const { QueueUrl } = await client.send(
+        new CreateQueueCommand({
+          QueueName: queue,
+          tags: { 'cdcb:owned': 'run deadrun2', 'cdcb:process': `${hostname()} ${dead}` },
+        }),
+      )
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'left behind' }))
+      const { code, output } = await cliRun(queue, [
+        '-q',
+        '--duration',
+        '1s',
+        '--rate',
+        '20',
+        '--workers',
+        '1',
+      ]).exited
+      expect([0, 1], output).toContain(code)
+      expect(output).toContain(
+        `cdcb: sqs: queue ${queue} was left by cdcb run deadrun2 (its cdcb process ${dead} on this host is gone), holding about 1 messages; deleted it\n`,
+      )
+      // Still quiet: no live interval lines, no other plugin lines.
+      expect(output).not.toMatch(/sqs: created queue/)
+      expect(await queuesNamed(queue)).toEqual([])
+    } finally {
+      client.destroy()
+    }
   })
 
   it('cdcb clean: reports and deletes only queues of dead cdcb runs; --dry-run only reports', async () => {

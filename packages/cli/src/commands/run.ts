@@ -62,7 +62,8 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     }),
     quiet: Flags.boolean({
       char: 'q',
-      description: 'No live output; only the final summary.',
+      description:
+        'No live output; only the final summary, and any notice that cdcb deleted something a dead run left.',
       default: false,
     }),
   }

@@ -192,8 +192,13 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
   } else {
     const x = a.config
     const y = b.config
-    differ('source options', x.source.options, y.source.options)
-    differ('sink options', x.sink.options, y.sink.options)
+    for (const slot of ['source', 'sink'] as const) {
+      const changed = optionDifferences(x[slot].options, y[slot].options)
+      if (changed.length === 0) continue
+      const shown = changed.slice(0, MAX_OPTION_DIFFERENCES).join('; ')
+      const more = changed.length - MAX_OPTION_DIFFERENCES
+      notes.push(`${slot} options differ: ${shown}${more > 0 ? `; and ${more} more` : ''}`)
+    }
     const { seed: _s1, ...loadA } = x.load
     const { seed: _s2, ...loadB } = y.load
     for (const key of Object.keys({ ...loadA, ...loadB }) as (keyof typeof loadA)[]) {
@@ -210,6 +215,27 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
     differ('cdcb', x.cdcb, y.cdcb)
   }
   return notes
+}
+
+/** Option differences listed per slot; the rest are counted, so a note stays one readable line. */
+const MAX_OPTION_DIFFERENCES = 8
+
+/**
+ * The options that differ between two runs, each once as `path x vs y` (dot
+ * paths into nested objects; lists compared whole). Keys starting with `$` are
+ * skipped: no option schema has them, a library adds them (the AWS SDK marks
+ * credentials with `$source`), and they change nothing the run measures.
+ */
+export function optionDifferences(x: unknown, y: unknown, path = ''): string[] {
+  const plain = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+  if (plain(x) && plain(y)) {
+    const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !k.startsWith('$'))
+    return keys.flatMap((key) => optionDifferences(x[key], y[key], path ? `${path}.${key}` : key))
+  }
+  const sx = JSON.stringify(x)
+  const sy = JSON.stringify(y)
+  return sx === sy ? [] : [`${path || '(all)'} ${sx ?? 'not set'} vs ${sy ?? 'not set'}`]
 }
 
 /** The comparison as a plain-text table with the gates and warnings below it. */

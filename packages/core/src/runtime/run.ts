@@ -24,7 +24,7 @@ import {
 } from '../errors.js'
 import { formatShard, planWorker, START_AT_TOLERANCE_MICROS } from '../load/shard.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
-import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
+import type { LogKind, Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
 import { builtInReporters, whyNotWritable } from '../reporters/index.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
 import { startFaults } from '../scenarios/faults.js'
@@ -112,7 +112,7 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     shards: config.workers,
     runShard: config.shard,
     signal: control.signal,
-    log: (message) => reporters.log(redactUrl(message)),
+    log: (message, kind) => reporters.log(redactUrl(message), kind),
   }
   // Report files that could not be written (each once): the run then ends with exit 3, never a silent 0.
   const unwritten = new Set<string>()
@@ -857,8 +857,8 @@ class ReporterFanout {
     for (const r of this.reporters) await this.call(() => r.onSnapshot?.(snapshot), 'onSnapshot')
   }
 
-  log(message: string): void {
-    for (const r of this.reporters) void this.call(() => r.onLog?.(message), 'onLog')
+  log(message: string, kind?: LogKind): void {
+    for (const r of this.reporters) void this.call(() => r.onLog?.(message, kind), 'onLog')
   }
 
   async runEnd(result: RunResult): Promise<void> {

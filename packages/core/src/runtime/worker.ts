@@ -480,6 +480,8 @@ class Shard {
         counters.corrupt++
         this.recordError({ name: 'Corrupt', message: reason }, 0, 1)
       },
+      // Counted also while the sink stops (after observing ends): its last calls' failures are real.
+      error: (kind, message, count = 1) => this.recordError({ name: kind, message }, 0, count),
     }
   }
 

@@ -76,6 +76,7 @@ function probeObserver(observer: Observer, record: ProbeRecord, resolution: () =
       observer.observe(seq, key, intendedAt, committedAt, observedAt)
     },
     corrupt: (seq, reason) => observer.corrupt(seq, reason),
+    error: (kind, message, count) => observer.error?.(kind, message, count),
   }
 }
 

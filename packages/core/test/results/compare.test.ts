@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/errors.js'
-import { compareResults, formatComparison, parseGates } from '../../src/results/compare.js'
+import { compareResults, formatComparison, optionDifferences, parseGates } from '../../src/results/compare.js'
 import { latencies, makeResult } from './make-result.js'
 
 describe('parseGates', () => {
@@ -130,10 +130,29 @@ describe('compareResults', () => {
     )
     const notes = compareResults(a, b).unfair.join('\n')
     expect(notes).toMatch(/workers differs: 1 vs 4/)
+    expect(notes).not.toMatch(/options differ/)
     expect(notes).toMatch(/load\.stages differs/)
     expect(notes).toMatch(/machines differ: a vs b/)
     expect(notes).toMatch(/candidate was interrupted/)
     // The seed changes which keys are written, not how hard the pipeline is pushed.
     expect(notes).not.toMatch(/seed/)
+  })
+
+  it('names each differing option once, by its path, and never a key a library added ($source)', () => {
+    const options = (queue: string, extra: Record<string, unknown>) => ({
+      endpoint: 'http://127.0.0.1:9324',
+      queue,
+      maxBatchBytes: 262144,
+      credentials: { accessKeyId: '***', secretAccessKey: '***', ...extra },
+    })
+    expect(
+      optionDifferences(options('std', {}), options('fifo.fifo', { $source: { CREDENTIALS_CODE: 'e' } })),
+    ).toEqual(['queue "std" vs "fifo.fifo"'])
+    expect(optionDifferences({ a: 1, b: [1, 2] }, { b: [1, 3], c: { d: true } })).toEqual([
+      'a 1 vs not set',
+      'b [1,2] vs [1,3]',
+      'c not set vs {"d":true}',
+    ])
+    expect(optionDifferences({ a: 1 }, { a: 1, $source: {} })).toEqual([])
   })
 })
