@@ -386,7 +386,8 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
 /** What `clean` gets: where to say what it found, and whether to leave it in place. */
 export interface CleanContext {
   readonly dryRun: boolean
-  log(message: string): void
+  /** `cdcb clean` prints every line; `kind` is accepted so one sweep function serves a run's prepare and clean. */
+  log(message: string, kind?: LogKind): void
 }
 
 /** Identity helper that gives a plugin definition its types. */

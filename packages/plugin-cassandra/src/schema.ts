@@ -19,6 +19,7 @@ import {
   ConfigError,
   describeError,
   formatCount,
+  type LogKind,
   ownerStateOf,
   type Preparation,
   processOwner,
@@ -287,7 +288,12 @@ async function sweepDeadTables(
   client: CassandraClient,
   options: CassandraOptions,
   keyspace: string,
-  context: { runId?: string; dryRun: boolean; log(message: string): void; reportLive?: boolean },
+  context: {
+    runId?: string
+    dryRun: boolean
+    log(message: string, kind?: LogKind): void
+    reportLive?: boolean
+  },
 ): Promise<number> {
   const r = await client.execute(
     'SELECT table_name, comment FROM system_schema.tables WHERE keyspace_name = ?',
@@ -317,7 +323,8 @@ async function sweepDeadTables(
       context.log(`${what}; would drop it (--dry-run): ${drop};`)
     } else {
       await client.execute(drop)
-      context.log(`${what}; dropped it`)
+      // A notice: even `--quiet` says that cdcb deleted a table this run did not make.
+      context.log(`${what}; dropped it`, 'notice')
     }
     swept++
   }

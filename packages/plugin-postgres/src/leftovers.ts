@@ -8,7 +8,7 @@
  * lease is dead, and its objects are found by their names (`cdcb_<runId>_…`)
  * and comments (`cdcb:owned: … created by cdcb run <runId> …`).
  */
-import { describeError, redactUrl } from '@cdcb/core'
+import { describeError, type LogKind, redactUrl } from '@cdcb/core'
 import type pg from 'pg'
 import { connect, ident, qualified } from './connect.js'
 import type { PostgresOptions } from './options.js'
@@ -213,7 +213,7 @@ export async function sweepDeadRuns(
   client: pg.Client,
   where: string,
   ownRunId: string | undefined,
-  log: (line: string) => void,
+  log: (line: string, kind?: LogKind) => void,
   helpers: {
     dropSlot: (client: pg.Client, slot: string) => Promise<void>
     dropSubscription: (client: pg.Client, name: string) => Promise<void>
@@ -239,7 +239,10 @@ export async function sweepDeadRuns(
       )
       continue
     }
-    log(`postgres: at ${where}, run ${run.runId} is no longer running and left: ${listed} — dropping them`)
+    log(
+      `postgres: at ${where}, run ${run.runId} is no longer running and left: ${listed} — dropping them`,
+      'notice',
+    )
     for (const object of run.objects) {
       try {
         await object.drop(client)
