@@ -59,6 +59,8 @@ export interface ConnectorLeftovers {
   readonly kept: readonly string[]
   /** Why the topics could not be listed, when they could not. */
   readonly unknown?: string
+  /** The connector was registered by a cdcb that stored no run scopes (before `cdcb.scopes`): nothing is the run's. */
+  readonly unscoped?: boolean
 }
 
 /**
@@ -71,6 +73,7 @@ export async function leftoversOf(
   name: string,
   config: Readonly<Record<string, string>>,
 ): Promise<ConnectorLeftovers> {
+  const unscoped = config[SCOPES_SETTING] === undefined
   const scopes = (config[SCOPES_SETTING] ?? '').split(',').filter(Boolean)
   const isSink = 'topics' in config || 'topics.regex' in config
   const group = config['consumer.override.group.id'] ?? `connect-${name}`
@@ -82,10 +85,11 @@ export async function leftoversOf(
     used = [...new Set([...subscribed, ...((await rest.topics(name)) ?? [])])].filter(Boolean)
   } catch (error) {
     const topics = subscribed.filter((t) => t && inScope(t, scopes))
-    return { connector: name, topics, groups, kept: [], unknown: describeError(error) }
+    return { connector: name, topics, groups, kept: [], unknown: describeError(error), unscoped }
   }
   return {
     connector: name,
+    unscoped,
     topics: used.filter((t) => inScope(t, scopes)),
     groups,
     kept: used.filter((t) => !inScope(t, scopes)),
@@ -129,7 +133,7 @@ export async function deleteLeftovers(
       )
     if (kept.length)
       log(
-        `kafka-connect: kept topic${kept.length === 1 ? '' : 's'} ${kept.join(', ')} (used by ${l.connector}): not named for run ${runId} ({runId} is not in the name the config gives it)`,
+        `kafka-connect: kept topic${kept.length === 1 ? '' : 's'} ${kept.join(', ')} (used by ${l.connector}): ${l.unscoped ? `the cdcb that registered it for run ${runId} did not record which names are the run's` : `not named for run ${runId} ({runId} is not in the name the config gives it)`}`,
       )
   }
   const { topics, groups } = union(all)
