@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { inScope, runScopes } from '../src/topics.js'
+import { deleteLeftovers, inScope, runScopes } from '../src/topics.js'
 
 describe('run scopes: which topics and groups belong to a run', () => {
   const scopes = runScopes(
@@ -31,5 +31,33 @@ describe('run scopes: which topics and groups belong to a run', () => {
     const fixed = runScopes('src-{runId}', { 'topic.prefix': 'cdcb' }, 'cdcb')
     expect(inScope('cdcb.public.cdcb_events', fixed)).toBe(false)
     expect(inScope('cdcb', [])).toBe(false)
+  })
+})
+
+describe('without brokers', () => {
+  it('names what the run leaves at the brokers and how to delete it, and keeps quiet otherwise', async () => {
+    const lines: string[] = []
+    const leftovers = [
+      { connector: 'cdcb-ab12-source', topics: ['cdcb_ab12.public.t'], groups: [], kept: ['shared'] },
+      {
+        connector: 'cdcb-ab12-sink',
+        topics: ['cdcb_ab12.public.t'],
+        groups: ['connect-cdcb-ab12-sink'],
+        kept: [],
+      },
+    ]
+    await deleteLeftovers([], leftovers, (line) => lines.push(line), 'ab12')
+    expect(lines).toEqual([
+      'kafka-connect: kept topic shared (used by cdcb-ab12-source): not named for run ab12 ({runId} is not in the name the config gives it)',
+      'kafka-connect: left topic cdcb_ab12.public.t and consumer group connect-cdcb-ab12-sink of run ab12 at the brokers: set the pipeline\'s "brokers" option to have cdcb delete them; by hand: kafka-topics.sh --bootstrap-server <brokers> --delete --topic cdcb_ab12.public.t; kafka-consumer-groups.sh --bootstrap-server <brokers> --delete --group connect-cdcb-ab12-sink',
+    ])
+    lines.length = 0
+    await deleteLeftovers(
+      [],
+      [{ connector: 'c', topics: [], groups: [], kept: [] }],
+      (l) => lines.push(l),
+      'x',
+    )
+    expect(lines).toEqual([])
   })
 })
