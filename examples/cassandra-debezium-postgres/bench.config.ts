@@ -37,6 +37,7 @@ export default defineConfig(
         relocationDir: env.CASSANDRA_RELOCATION_DIR ?? harness.relocationDir,
       },
       targetUrl,
+      brokers: env.KAFKA_BROKERS ?? `127.0.0.1:${env.KAFKA_PORT ?? 9092}`,
       connectUrl: env.CONNECT_URL ?? `http://127.0.0.1:${env.CONNECT_PORT ?? 8083}`,
     },
     // A new connector first replays what earlier runs left in cdc_raw: give the drain time for that.

@@ -26,6 +26,8 @@ export interface Servers {
   contactPoint: string
   node: CassandraNodeFiles
   targetUrl: string
+  /** `host:port[,…]` of Kafka as cdcb reaches it: the run's topic and the sink's consumer group are deleted there after the run. */
+  brokers: string
   connectUrl: string
 }
 
@@ -98,6 +100,8 @@ export function cassandraDebeziumPostgres(servers: Servers, load: UserConfig['lo
     source: cassandra({ ...node, cdc: true, markDeletes: true }),
     pipeline: kafkaConnect({
       url: servers.connectUrl,
+      // The run's topic (cdcb_<runId>.cdcb.<table>) and the sink's group go with the run, also a killed one.
+      brokers: servers.brokers,
       connectors: [
         { name: 'cdcb-{runId}-cassandra-source', config: cassandraSource(servers.node, prefix) },
         {

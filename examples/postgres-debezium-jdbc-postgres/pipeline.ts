@@ -34,6 +34,8 @@ export function jdbcSink(targetUrl: string, topic: string): Record<string, strin
 export interface Servers {
   sourceUrl: string
   targetUrl: string
+  /** `host:port[,…]` of Kafka as cdcb reaches it: the run's topic and the sink's consumer group are deleted there after the run. */
+  brokers: string
   connectUrl: string
 }
 
@@ -49,6 +51,8 @@ export function postgresDebeziumJdbcPostgres(
     source: postgres({ url: servers.sourceUrl, pool: 8 }),
     pipeline: kafkaConnect({
       url: servers.connectUrl,
+      // The run's topic (cdcb_<runId>.public.cdcb_events) and the sink's group go with the run, also a killed one.
+      brokers: servers.brokers,
       connectors: [
         {
           name: 'cdcb-{runId}-source',
@@ -72,6 +76,7 @@ export function serversFromEnv(sourceUrl: string, targetUrl: string): Servers {
   return {
     sourceUrl,
     targetUrl,
+    brokers: process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`,
     connectUrl: process.env.CONNECT_URL ?? `http://127.0.0.1:${process.env.CONNECT_PORT ?? 8083}`,
   }
 }

@@ -54,6 +54,8 @@ export function postgresDebeziumKafka(
     source: postgres({ url: servers.sourceUrl, pool: 8 }),
     pipeline: kafkaConnect({
       url: servers.connectUrl,
+      // The topic here is shared (prefix "cdcb", no {runId}): kept; a per-run prefix would be deleted after the run.
+      brokers: servers.brokers,
       connectors: [
         { name: 'cdcb-{runId}-source', config: debeziumSource(servers.sourceUrl, pollIntervalMs) },
       ],

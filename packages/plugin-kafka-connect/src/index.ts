@@ -20,6 +20,7 @@ export default definePlugin<ResolvedKafkaConnectOptions>({
   options: optionsSchema,
   createPipeline: createConnectPipeline,
   async clean(slot, options, context) {
-    if (slot === 'pipeline') await cleanConnectors(new ConnectRest(options.url.replace(/\/+$/, '')), context)
+    if (slot === 'pipeline')
+      await cleanConnectors(new ConnectRest(options.url.replace(/\/+$/, '')), options.brokers, context)
   },
 })

@@ -37,6 +37,24 @@ export const optionsSchema = z
       .default('http://127.0.0.1:8083'),
     /** Connectors cdcb registers for the run and removes after it (with a Debezium PostgreSQL source's slot and publication). */
     connectors: z.array(connector).default([]),
+    /**
+     * The Kafka brokers the connectors write to and read from, as cdcb reaches
+     * them. Given, cdcb deletes the topics and sink consumer groups named for
+     * the run (see README) after the run and after a killed one; without, it
+     * names them and leaves them. `'host:port[,…]'` or an array. @default []
+     */
+    brokers: z
+      .union(
+        [
+          z.string().regex(/^[^\s,]+:\d{1,5}(,[^\s,]+:\d{1,5})*$/, {
+            error: 'expected "host:port[,host:port…]"',
+          }),
+          z.array(z.string().regex(/^[^\s,]+:\d{1,5}$/, { error: 'expected "host:port"' })),
+        ],
+        { error: 'expected "host:port[,host:port…]" or an array of them' },
+      )
+      .transform((v) => (typeof v === 'string' ? v.split(',') : v))
+      .default([]),
     /** Connectors that already run in the cluster: cdcb only watches them, never changes or removes them. */
     observe: z.array(connectorName).default([]),
     /** How long setup waits for every connector and task to be RUNNING. @default "90s" */

@@ -10,12 +10,14 @@
  * registered it). At setup, and in `cdcb clean`, a connector whose cdcb ran on
  * this host and is gone is deleted, with the slot and publication its
  * Debezium PostgreSQL source made (what the run's teardown would have
- * dropped). A connector of a live run, or of a run on another host, is left
- * and named.
+ * dropped), and — given the brokers — the topics and sink consumer group it
+ * used that are named for its run (`topics.ts`: the same rule as teardown's).
+ * A connector of a live run, or of a run on another host, is left and named.
  */
 import { type CleanContext, describeError, type OwnerState, ownerStateOf, processOwner } from '@cdcb/core'
 import { debeziumPostgresObjects, dropObjects } from './debezium-postgres.js'
 import type { ConnectRest } from './rest.js'
+import { type ConnectorLeftovers, deleteLeftovers, describeLeftovers, leftoversOf } from './topics.js'
 
 export const RUN_SETTING = 'cdcb.run'
 export const PROCESS_SETTING = 'cdcb.process'
@@ -54,10 +56,12 @@ export async function sweepDeadConnectors(
   rest: ConnectRest,
   ownRunId: string | undefined,
   log: (line: string) => void,
-  dryRun = false,
+  { dryRun = false, brokers = [] }: { dryRun?: boolean; brokers?: readonly string[] } = {},
 ): Promise<{ left: OwnedConnector[]; dead: number }> {
   const left: OwnedConnector[] = []
   let dead = 0
+  // A run's topics go once all its connectors are gone: a source still running would make them again.
+  const atBrokersOf = new Map<string, ConnectorLeftovers[]>()
   for (const connector of await findOwned(rest)) {
     if (connector.runId === ownRunId) continue
     if (connector.owner.state !== 'dead') {
@@ -74,14 +78,23 @@ export async function sweepDeadConnectors(
       ? ` and its slot ${postgres.slot}${postgres.createsPublication ? ` and publication ${postgres.publication}` : ''} in ${postgres.where}`
       : ''
     const what = `kafka-connect: at ${rest.url}, connector ${connector.name} (${state}) was registered by cdcb run ${connector.runId}, which is no longer running (${connector.owner.why})`
+    // Asked before the delete: Connect forgets a connector's topics with it.
+    const leftovers = await leftoversOf(rest, connector.name, connector.config)
+    const atBrokers = describeLeftovers([leftovers])
+    const alsoAtBrokers = atBrokers
+      ? brokers.length
+        ? `, and ${atBrokers} at ${brokers.join(',')}`
+        : ` (leaving ${atBrokers}: no brokers option)`
+      : ''
     if (dryRun) {
       log(
-        `${what}; would delete it${alsoDrops} (--dry-run); by hand: curl -X DELETE ${rest.url}/connectors/${encodeURIComponent(connector.name)}`,
+        `${what}; would delete it${alsoDrops}${alsoAtBrokers} (--dry-run); by hand: curl -X DELETE ${rest.url}/connectors/${encodeURIComponent(connector.name)}`,
       )
       continue
     }
-    log(`${what} — deleting it${alsoDrops}`)
+    log(`${what} — deleting it${alsoDrops}${alsoAtBrokers}`)
     await rest.remove(connector.name)
+    atBrokersOf.set(connector.runId, [...(atBrokersOf.get(connector.runId) ?? []), leftovers])
     if (!postgres) continue
     try {
       const dropped = await dropObjects(postgres)
@@ -92,6 +105,7 @@ export async function sweepDeadConnectors(
       )
     }
   }
+  for (const [runId, leftovers] of atBrokersOf) await deleteLeftovers(brokers, leftovers, log, runId)
   return { left, dead }
 }
 
@@ -102,8 +116,15 @@ export function describeLeft(rest: ConnectRest, connector: OwnedConnector): stri
 }
 
 /** `cdcb clean` for the pipeline slot: the dead runs' connectors at the worker, deleted unless a dry run. */
-export async function cleanConnectors(rest: ConnectRest, context: CleanContext): Promise<void> {
-  const { left, dead } = await sweepDeadConnectors(rest, undefined, context.log, context.dryRun)
+export async function cleanConnectors(
+  rest: ConnectRest,
+  brokers: readonly string[],
+  context: CleanContext,
+): Promise<void> {
+  const { left, dead } = await sweepDeadConnectors(rest, undefined, context.log, {
+    dryRun: context.dryRun,
+    brokers,
+  })
   if (dead === 0) context.log(`kafka-connect: at ${rest.url}, no connector left by a cdcb run that is gone`)
   for (const connector of left) context.log(describeLeft(rest, connector))
 }

@@ -21,6 +21,7 @@ import {
 import type { ResolvedKafkaConnectOptions } from './options.js'
 import { ownerSettings, sweepDeadConnectors } from './owners.js'
 import { type ConnectorStatus, ConnectRest, firstTraceLine } from './rest.js'
+import { type ConnectorLeftovers, deleteLeftovers, leftoversOf, runScopes, SCOPES_SETTING } from './topics.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -38,10 +39,11 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
     const config = Object.fromEntries(
       Object.entries(c.config).map(([k, v]) => [k, withRunId(String(v), context.runId)]),
     )
-    return { name, config, postgres: debeziumPostgresObjects(name, config) }
+    const scopes = runScopes(c.name, c.config, context.runId)
+    return { name, config, scopes, postgres: debeziumPostgresObjects(name, config) }
   })
   const watched = [...owned.map((c) => c.name), ...options.observe]
-  const registered: string[] = []
+  const registered: Array<{ name: string; config: Record<string, string> }> = []
   const postgresToDrop: DebeziumPostgresObjects[] = []
   // States changed by our own actions are not the pipeline misbehaving.
   const expected = new Map<string, string>()
@@ -68,7 +70,9 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
       // What killed runs left goes first: a dead run's source would go on reading beside this run's.
       const { left } =
         owned.length > 0
-          ? await sweepDeadConnectors(rest, context.runId, (line) => context.log(line))
+          ? await sweepDeadConnectors(rest, context.runId, (line) => context.log(line), {
+              brokers: options.brokers,
+            })
           : { left: [] }
       const existing = new Set(await rest.list())
       for (const name of options.observe) {
@@ -92,9 +96,15 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
       }
       for (const c of owned) {
         context.log(`kafka-connect: registering ${c.name}`)
-        // Recorded in the connector itself, so a run killed before its teardown can be told dead later.
-        await rest.create(c.name, { ...c.config, ...ownerSettings(context.runId) })
-        registered.push(c.name)
+        // Recorded in the connector itself, so a run killed before its teardown can be told dead later,
+        // and its topics told from others' by the same rule as teardown's.
+        const config = {
+          ...c.config,
+          ...ownerSettings(context.runId),
+          [SCOPES_SETTING]: c.scopes.join(','),
+        }
+        await rest.create(c.name, config)
+        registered.push({ name: c.name, config })
         if (c.postgres) postgresToDrop.push(c.postgres)
       }
       for (const name of watched) await waitRunning(rest, name, readyMs, context.signal)
@@ -131,9 +141,14 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
     },
 
     async teardown() {
-      for (const name of registered.splice(0).reverse()) {
-        if (await rest.remove(name)) context.log(`kafka-connect: removed ${name}`)
+      const connectors = registered.splice(0).reverse()
+      // Connect forgets which topics a connector used once it is deleted: ask first.
+      const leftovers: ConnectorLeftovers[] = []
+      for (const c of connectors) leftovers.push(await leftoversOf(rest, c.name, c.config))
+      for (const c of connectors) {
+        if (await rest.remove(c.name)) context.log(`kafka-connect: removed ${c.name}`)
       }
+      await deleteLeftovers(options.brokers, leftovers, (line) => context.log(line), context.runId)
       for (const objects of postgresToDrop.splice(0)) {
         const dropped = await dropObjects(objects)
         if (dropped.length)

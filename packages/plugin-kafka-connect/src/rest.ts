@@ -39,6 +39,22 @@ export class ConnectRest {
       | undefined
   }
 
+  /**
+   * The topics the connector has used since it was registered (KIP-558,
+   * `GET /connectors/{name}/topics`), or undefined when the cluster has no
+   * connector of that name. Fails when the worker tracks no topics
+   * (`topic.tracking.enable=false`).
+   */
+  async topics(name: string): Promise<string[] | undefined> {
+    const answer = (await this.call(
+      'GET',
+      `/connectors/${encodeURIComponent(name)}/topics`,
+      undefined,
+      true,
+    )) as Record<string, { topics?: string[] }> | undefined
+    return answer ? (answer[name]?.topics ?? []) : undefined
+  }
+
   async create(name: string, config: Record<string, string>): Promise<void> {
     await this.call('POST', '/connectors', { name, config })
   }

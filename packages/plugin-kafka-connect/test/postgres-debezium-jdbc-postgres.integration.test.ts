@@ -19,7 +19,12 @@ describe.skipIf(env.skip)('postgres → Debezium → Kafka → JDBC sink → pos
   })
 
   it('applies every change to the target, verifies every key there, and removes both connectors, slot and publication', async () => {
-    const servers = { sourceUrl: db.sourceUrl, targetUrl: db.targetUrl, connectUrl: env.connectUrl! }
+    const servers = {
+      sourceUrl: db.sourceUrl,
+      targetUrl: db.targetUrl,
+      brokers: env.brokers!,
+      connectUrl: env.connectUrl!,
+    }
     const config = {
       ...postgresDebeziumJdbcPostgres(servers, {
         rate: 200,

@@ -6,7 +6,7 @@ export default class Clean extends Command {
   static override summary =
     'Find what killed runs left on the servers a config names, say what it holds, and drop it.'
   static override description =
-    'A run killed with kill -9 or cut off from its server leaves slots, publications, subscriptions and tables (PostgreSQL), tables (Cassandra), queues (SQS), topics it meant to delete (Kafka, deleteTopic) or running connectors (Kafka Connect) behind; a slot keeps WAL on the server until it is dropped. `cdcb run` does the same sweep when it starts; this does it on demand. Objects of runs still running are left alone.'
+    'A run killed with kill -9 or cut off from its server leaves slots, publications, subscriptions and tables (PostgreSQL), tables (Cassandra), queues (SQS), topics it meant to delete (Kafka, deleteTopic) or running connectors (Kafka Connect, with the topics and sink consumer groups named for their run, given the pipeline brokers option) behind; a slot keeps WAL on the server until it is dropped. `cdcb run` does the same sweep when it starts; this does it on demand. Objects of runs still running are left alone.'
   static override examples = [
     '<%= config.bin %> clean --config bench.config.ts --dry-run',
     '<%= config.bin %> clean --config bench.config.ts',
