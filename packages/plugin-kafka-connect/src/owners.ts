@@ -14,7 +14,14 @@
  * used that are named for its run (`topics.ts`: the same rule as teardown's).
  * A connector of a live run, or of a run on another host, is left and named.
  */
-import { type CleanContext, describeError, type OwnerState, ownerStateOf, processOwner } from '@cdcb/core'
+import {
+  type CleanContext,
+  describeError,
+  type LogKind,
+  type OwnerState,
+  ownerStateOf,
+  processOwner,
+} from '@cdcb/core'
 import { debeziumPostgresObjects, dropObjects } from './debezium-postgres.js'
 import type { ConnectRest } from './rest.js'
 import { type ConnectorLeftovers, deleteLeftovers, describeLeftovers, leftoversOf } from './topics.js'
@@ -55,7 +62,7 @@ export async function findOwned(rest: ConnectRest): Promise<OwnedConnector[]> {
 export async function sweepDeadConnectors(
   rest: ConnectRest,
   ownRunId: string | undefined,
-  log: (line: string) => void,
+  log: (line: string, kind?: LogKind) => void,
   { dryRun = false, brokers = [] }: { dryRun?: boolean; brokers?: readonly string[] } = {},
 ): Promise<{ left: OwnedConnector[]; dead: number }> {
   const left: OwnedConnector[] = []
@@ -92,7 +99,8 @@ export async function sweepDeadConnectors(
       )
       continue
     }
-    log(`${what} — deleting it${alsoDrops}${alsoAtBrokers}`)
+    // A notice: even `--quiet` says that cdcb deleted a connector this run did not register.
+    log(`${what} — deleting it${alsoDrops}${alsoAtBrokers}`, 'notice')
     await rest.remove(connector.name)
     atBrokersOf.set(connector.runId, [...(atBrokersOf.get(connector.runId) ?? []), leftovers])
     if (!postgres) continue

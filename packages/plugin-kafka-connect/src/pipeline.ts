@@ -70,7 +70,7 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
       // What killed runs left goes first: a dead run's source would go on reading beside this run's.
       const { left } =
         owned.length > 0
-          ? await sweepDeadConnectors(rest, context.runId, (line) => context.log(line), {
+          ? await sweepDeadConnectors(rest, context.runId, (line, kind) => context.log(line, kind), {
               brokers: options.brokers,
             })
           : { left: [] }

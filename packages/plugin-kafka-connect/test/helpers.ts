@@ -13,9 +13,11 @@ export { startEmbeddedDatabases }
 export async function run(
   config: UserConfig,
   during?: (control: RunControl, runId: string) => Promise<void>,
-): Promise<{ result: RunResult; logs: string[]; runId: string }> {
+): Promise<{ result: RunResult; logs: string[]; notices: string[]; runId: string }> {
   const resolved = await resolveConfig({ ...config, reporters: [] })
   const logs: string[] = []
+  /** Lines logged as notices: shown even under --quiet. */
+  const notices: string[] = []
   const control = new RunControl()
   let duringDone: Promise<void> = Promise.resolve()
   const runId = `t${Math.random().toString(16).slice(2, 9)}`
@@ -24,7 +26,7 @@ export async function run(
     control,
     reporters: [
       {
-        onLog: (m) => void logs.push(m),
+        onLog: (m, kind) => void (logs.push(m), kind === 'notice' && notices.push(m)),
         onRunStart: () => {
           if (during) duringDone = during(control, runId)
         },
@@ -32,7 +34,7 @@ export async function run(
     ],
   })
   await duringDone
-  return { result, logs, runId }
+  return { result, logs, notices, runId }
 }
 
 export async function connectorNames(): Promise<string[]> {

@@ -16,7 +16,7 @@
  * kept on purpose (`deleteTopic: false`, the default) are never recorded: a
  * killed run leaves them as a finished one does.
  */
-import { type OwnerState, ownerStateOf, processOwner } from '@cdcb/core'
+import { type LogKind, type OwnerState, ownerStateOf, processOwner } from '@cdcb/core'
 import { type Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka'
 import { clientOptions } from './client.js'
 import type { ResolvedKafkaOptions } from './options.js'
@@ -143,7 +143,7 @@ export async function sweepDeadTopics(
   options: ResolvedKafkaOptions,
   admin: Admin,
   ownRunId: string | undefined,
-  log: (line: string) => void,
+  log: (line: string, kind?: LogKind) => void,
   dryRun = false,
 ): Promise<{ left: OwnedTopic[]; dead: number }> {
   const left: OwnedTopic[] = []
@@ -180,7 +180,8 @@ export async function sweepDeadTopics(
       log(`${about}, holding ${held}; would delete it (--dry-run)`)
       continue
     }
-    log(`${about}, holding ${held} — deleting it`)
+    // A notice: even `--quiet` says that cdcb deleted a topic this run did not make.
+    log(`${about}, holding ${held} — deleting it`, 'notice')
     await admin.deleteTopics({ topics: [entry.topic] })
     await recordOwner(options, admin, entry.topic, undefined)
   }

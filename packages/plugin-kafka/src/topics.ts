@@ -46,15 +46,15 @@ export async function prepareKafka(
   try {
     const topics = slot === 'sink' ? (options.topics ?? [options.topic]) : [options.topic]
     // Topics of runs killed before their teardown go first; a live run's topic is not this run's to share.
-    const { left } = await sweepDeadTopics(options, admin, context.runId, (line) => context.log(line)).catch(
-      (error: unknown) => {
-        // A cluster whose ACLs hide cdcb-owners still runs; the user is told what was not looked for.
-        context.log(
-          `kafka: could not read ${OWNERS_TOPIC} to look for topics of killed runs (${causeOf(error)}); cdcb clean does it on demand`,
-        )
-        return { left: [] }
-      },
-    )
+    const { left } = await sweepDeadTopics(options, admin, context.runId, (line, kind) =>
+      context.log(line, kind),
+    ).catch((error: unknown) => {
+      // A cluster whose ACLs hide cdcb-owners still runs; the user is told what was not looked for.
+      context.log(
+        `kafka: could not read ${OWNERS_TOPIC} to look for topics of killed runs (${causeOf(error)}); cdcb clean does it on demand`,
+      )
+      return { left: [] }
+    })
     const existing = new Set(await admin.listTopics())
     for (const topic of topics) {
       const owner = left.find((o) => o.topic === topic)

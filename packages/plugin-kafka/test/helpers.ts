@@ -39,6 +39,8 @@ export async function listTopics(): Promise<string[]> {
 export interface KafkaRun {
   result: RunResult
   logs: string[]
+  /** Lines logged as notices: shown even under --quiet. */
+  notices: string[]
   /** Per-kind counts the sinks logged at stop, summed over workers. */
   sinkCounts: { insert: number; update: number; delete: number; corrupt: number; foreign: number }
 }
@@ -66,9 +68,15 @@ export async function runKafka(input: {
     reporters: [],
   } satisfies UserConfig)
   const logs: string[] = []
+  const notices: string[] = []
   const result = await runBenchmark(config, {
     runId: input.runId,
-    reporters: [{ onLog: (m) => void logs.push(m), onRunStart: input.onStart }],
+    reporters: [
+      {
+        onLog: (m, kind) => void (logs.push(m), kind === 'notice' && notices.push(m)),
+        onRunStart: input.onStart,
+      },
+    ],
   })
   const sinkCounts = { insert: 0, update: 0, delete: 0, corrupt: 0, foreign: 0 }
   for (const line of logs) {
@@ -79,5 +87,5 @@ export async function runKafka(input: {
       sinkCounts[k] += Number(v)
     }
   }
-  return { result, logs, sinkCounts }
+  return { result, logs, notices, sinkCounts }
 }

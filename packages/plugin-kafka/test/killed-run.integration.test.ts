@@ -94,7 +94,7 @@ describe.skipIf(env.skip)('topics of runs killed with kill -9', () => {
   it('the next run says what the dead run’s topic held, deletes it, and creates its own', async () => {
     const topic = uniqueTopic('killed')
     const pid = await killedRun(topic)
-    const { result, logs, sinkCounts } = await runKafka({
+    const { result, logs, notices, sinkCounts } = await runKafka({
       source: { topic, deleteTopic: true },
       load: { rate: 50, duration: '1s', keys: 100, drainTimeout: '20s' },
       workers: 1,
@@ -107,6 +107,8 @@ describe.skipIf(env.skip)('topics of runs killed with kill -9', () => {
         ),
       ),
     ])
+    // A notice: said even under --quiet.
+    expect(notices).toEqual(swept)
     // The new run read only its own records: the dead run's went with its topic.
     expect(sinkCounts.foreign).toBe(0)
     expect(result.events.lost).toBe(0)
