@@ -216,8 +216,12 @@ export interface RunContext {
 
 /** Main-thread resources a plugin makes once per run (tables, topics, slots) and removes after it. */
 export interface Preparation {
-  /** Called once after the run, also after Ctrl-C or a failure. */
-  teardown?(): Promise<void>
+  /**
+   * Called once after the run, also after Ctrl-C or a failure; the parts of a run tear down at once, under one
+   * deadline for all of them. `signal` aborts when that deadline passes: stop waiting for servers (a frozen one
+   * never answers) and throw an error naming what is left behind and how to remove it (the SQL to run, say).
+   */
+  teardown?(signal: AbortSignal): Promise<void>
 }
 
 /**
@@ -265,8 +269,11 @@ export interface Pipeline {
    * (e.g. `pause`, `resume`, `restartTask`); each resolves when done.
    */
   readonly actions?: Readonly<Record<string, (args?: Record<string, unknown>) => Promise<void>>>
-  /** Called once after the run, also after Ctrl-C or a failed setup: remove what `setup` made. */
-  teardown?(): Promise<void>
+  /**
+   * Called once after the run, also after Ctrl-C or a failed setup: remove what `setup` made. `signal` aborts
+   * when the run's teardown deadline passes: stop waiting and throw an error naming what is left behind.
+   */
+  teardown?(signal: AbortSignal): Promise<void>
 }
 
 /**

@@ -31,6 +31,8 @@ export interface EmbeddedServer {
   readonly port: number
   readonly user: string
   readonly password: string
+  /** The postmaster's pid; it leads its own process group (backends included), e.g. to freeze the whole server. */
+  readonly pid: number | undefined
   /** Connection URL for a database of this server. */
   url(database?: string): string
   /** Stops the server and deletes its data; safe to call twice. */
@@ -279,6 +281,7 @@ async function startOnce(options: EmbeddedOptions): Promise<EmbeddedServer> {
     port,
     user,
     password,
+    pid: child.pid,
     url: (database = 'postgres') =>
       `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`,
     stop: async () => {

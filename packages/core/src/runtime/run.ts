@@ -130,15 +130,13 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     }
     result = await run.measure(pipeline)
   } finally {
-    // The pipeline first: its connectors read the tables and slots the preparations remove.
-    await pipeline?.teardown()
-    teardownFailures = await run.teardown(preparations)
+    teardownFailures = await run.teardown(preparations, pipeline)
   }
   // A teardown that could not reach its server left objects there: a runtime failure (exit 3), whatever the SLOs said.
   // So is a report file that could not be written: the run's result is not where the user will look for it.
   const failure =
     teardownFailures.length > 0 && result.status !== 'interrupted'
-      ? teardownFailures[0]
+      ? teardownFailures.join(' | ')
       : unwritten.size > 0
         ? `the run finished (${result.status}) but its report could not be written: ${[...unwritten].join('; ')}`
         : undefined
@@ -295,23 +293,70 @@ class BenchmarkRun {
     return prepared
   }
 
-  /** Phase `teardown`: removes what `prepare` made, newest first, each within its deadline. */
-  async teardown(prepared: Prepared[]): Promise<string[]> {
-    const failures: string[] = []
-    for (const { preparation, part, plugin } of prepared.reverse()) {
+  /**
+   * Phase `teardown`: removes what the pipeline part and `prepare` made, under one deadline for all of them
+   * together (a frozen server must not keep cdcb alive). The pipeline goes first, since its connectors read the
+   * tables and slots the preparations remove; the preparations then tear down at once, each removing only its
+   * own objects. At the deadline each part still working is aborted and gets a moment to say what it left
+   * behind; one that does not answer is reported as not finished. Returns one line per part that left something.
+   */
+  async teardown(prepared: Prepared[], pipeline?: PipelineRun): Promise<string[]> {
+    const parts = prepared.splice(0).reverse()
+    if (!pipeline && parts.length === 0) return []
+    const deadline = new AbortController()
+    const seconds = PHASE_DEADLINES.teardown / 1e6
+    const timer = setTimeout(() => deadline.abort(), PHASE_DEADLINES.teardown / 1e3)
+    // Waits for a part, but no longer than the deadline plus the grace it gets to name what it left.
+    const bounded = async <T>(work: Promise<T>, unfinished: () => T): Promise<T> => {
+      let grace: NodeJS.Timeout | undefined
+      const cut = new Promise<T>((resolve) => {
+        const giveUp = () => {
+          grace = setTimeout(() => resolve(unfinished()), PHASE_DEADLINES.teardownGrace / 1e3)
+        }
+        if (deadline.signal.aborted) giveUp()
+        else deadline.signal.addEventListener('abort', giveUp, { once: true })
+      })
       try {
-        await this.withDeadline(
-          Promise.resolve(preparation.teardown?.()),
-          PHASE_DEADLINES.teardown,
-          `did not finish within ${PHASE_DEADLINES.teardown / 1e6}s; what it made may be left behind`,
-        )
-      } catch (error) {
-        const why = pluginFailure(part, plugin, 'tear down', error)
+        return await Promise.race([work, cut])
+      } finally {
+        clearTimeout(grace)
+      }
+    }
+    const failures: string[] = []
+    try {
+      if (pipeline) {
+        const unfinished = `pipeline: did not finish its teardown within ${seconds}s; what it made may be left behind`
+        const why = await bounded(pipeline.teardown(deadline.signal), () => unfinished)
+        if (why === unfinished) this.reporters.log(why)
+        if (why !== undefined) failures.push(why)
+      }
+      const outcomes = await Promise.all(
+        parts.map(({ preparation, part, plugin }) =>
+          bounded(
+            Promise.resolve()
+              .then(() => preparation.teardown?.(deadline.signal))
+              .then(
+                () => undefined,
+                (error: unknown) => pluginFailure(part, plugin, 'tear down', error),
+              ),
+            () =>
+              pluginFailure(
+                part,
+                plugin,
+                'tear down',
+                new Error(`did not finish within ${seconds}s; what it made may be left behind`),
+              ),
+          ),
+        ),
+      )
+      for (const why of outcomes) {
+        if (why === undefined) continue
         this.reporters.log(why)
         failures.push(why)
       }
+    } finally {
+      clearTimeout(timer)
     }
-    prepared.length = 0
     return failures
   }
 
