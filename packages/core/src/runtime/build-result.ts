@@ -101,7 +101,10 @@ export function buildResult(state: FinalState): RunResult {
   const measuredSeconds = windowMicros / 1e6
   const drain = state.phases.find((p) => p.name === 'drain')
   // Only a drain that ran its course (or its full budget) declares loss; one cut short leaves events unresolved.
-  const drainCut = drain === undefined || drain.outcome === 'stopped'
+  // A drain that ended done saw every acknowledged event: one acknowledged and unseen now was acknowledged after
+  // it (a write its source settled on close), never waited for, so unresolved too.
+  const drainCut =
+    drain === undefined || drain.outcome === 'stopped' || (drain.outcome === 'done' && state.unseenAcked > 0)
   const behind = drainBehind(state, drainCut)
   // Loss is known only after a drain that ended quiet; otherwise the unseen events are unresolved and lost unknown.
   const lossUnknown = drainCut || behind !== undefined
@@ -362,7 +365,9 @@ function warningsFor(
   }
   if (derived.drainCut && state.unseenAcked > 0) {
     warnings.push(
-      `drain: ${derived.stoppedBy} cut the drain short after ${waited.toFixed(1)}s; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost`,
+      phase('drain')?.outcome === 'done'
+        ? `drain: ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost: their writes were acknowledged only after the drain had seen every event acknowledged before it (as the workers closed)`
+        : `drain: ${derived.stoppedBy} cut the drain short after ${waited.toFixed(1)}s; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost`,
     )
   }
   if (derived.behind?.kind === 'short') {

@@ -29,7 +29,7 @@ import { builtInReporters, whyNotWritable } from '../reporters/index.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
 import { startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
-import { Aggregator } from './aggregator.js'
+import { Aggregator, settleCounters } from './aggregator.js'
 import { buildResult, type DrainTail } from './build-result.js'
 import {
   ChangeSignal,
@@ -420,8 +420,11 @@ class BenchmarkRun {
 
     if (this.failure !== undefined && !this.control.reason) throw new RuntimeFailure(this.failure)
 
-    const totals = this.aggregator.totals()
-    const unseenAcked = this.tracker.countUnseenAcked(totals.seqLimit)
+    const counted = this.aggregator.totals()
+    // Counters and the tracker's bits from one moment: every counter below, and the warnings, agree.
+    const marks = this.tracker.tally(counted.seqLimit)
+    const totals = settleCounters(counted, marks)
+    const unseenAcked = marks.unseenAcked
     const result = buildResult({
       config: this.config,
       runId: this.runId,
