@@ -53,6 +53,13 @@ export function formatSummary(result: RunResult, color = false): string {
     )
     lines.push(latencyRow('e2e', result.corrected.e2e))
     lines.push(latencyRow('ack', result.corrected.ack))
+    // The correction's own weight, in true numbers: what it added beside what was measured.
+    const real = result.metrics.e2e.count
+    const added = Math.max(0, result.corrected.e2e.count - real)
+    lines.push(
+      `  ${''.padEnd(10)}${formatCount(added)} corrected e2e samples added to ${formatCount(real)} real ones` +
+        (real > 0 ? ` (${(added / real).toFixed(added / real >= 10 ? 0 : 2)}× as many)` : ''),
+    )
   }
   // Results written before hops existed (merged or re-read files) have none.
   const hops = result.hops ?? []

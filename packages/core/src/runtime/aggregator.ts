@@ -225,7 +225,7 @@ export class Aggregator {
     this.intervals.push({
       t: round(elapsedMicros / 1e6),
       phase,
-      targetRate: round(targetRate ?? 0), // the result's interval rows keep 0 for a closed model (its rate.target is null)
+      targetRate: targetRate === null ? null : round(targetRate), // a closed model plans no rate: unknown, not 0
       sentRate: round(sentRate),
       achievedRate: round(achievedRate),
       e2eP50: interval.e2e.p50,
