@@ -12,17 +12,21 @@ export async function cleanFromCli(flags: { config?: string; dryRun: boolean }):
   }
   const config = await resolveConfig(await loadConfigFile(configPath), { configPath })
   const log = (message: string) => process.stdout.write(`cdcb: ${message}\n`)
+  // The far end first: what a pipeline's last hop made there (a subscription) holds what its head made (the
+  // slot at the source), so it goes first — in the dry run's printed SQL too, which must run in the order shown.
   const slots: Array<[Slot, typeof config.source | undefined]> = [
-    ['source', config.source],
     ['sink', config.sink],
     ['verify', config.verify],
+    ['source', config.source],
   ]
+  // Shared by every slot: a server the config names twice is cleaned and reported once.
+  const servers = new Set<string>()
   let cleaned = 0
   for (const [slot, ref] of slots) {
     if (!ref) continue
     const plugin = await importPlugin(ref.moduleUrl, ref.name)
     if (!plugin.clean) continue
-    await plugin.clean(slot, ref.options, { dryRun: flags.dryRun, log })
+    await plugin.clean(slot, ref.options, { dryRun: flags.dryRun, log, cleaned: servers })
     cleaned++
   }
   if (cleaned === 0) log('none of the plugins in this config leaves anything on a server to clean')

@@ -378,6 +378,12 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
 export interface CleanContext {
   readonly dryRun: boolean
   log(message: string): void
+  /**
+   * Servers already cleaned by this `cdcb clean`, shared by every slot it calls `clean` for (as identities the
+   * plugin chooses, e.g. `host:port/database`): a server a config names twice (source and sink on one database)
+   * is cleaned and reported once. Add one when you clean it; skip it when present.
+   */
+  readonly cleaned?: Set<string>
 }
 
 /** Identity helper that gives a plugin definition its types. */

@@ -181,9 +181,16 @@ async function leaseAndSweep(
 
 /** `cdcb clean`: what dead runs left in the databases this slot names, dropped unless a dry run. */
 export async function clean(slot: Slot, options: PostgresOptions, context: CleanContext): Promise<void> {
+  // The target before its publisher: a subscription there holds the slot here (cdcb clean calls the sink first).
   const urls = slot === 'sink' && options.replicateFrom ? [options.url, options.replicateFrom] : [options.url]
+  // The publisher's slots, so a subscription whose slot is gone is not called "still applying".
+  const publisherSlots =
+    slot === 'sink' && options.replicateFrom ? await slotNames(options, options.replicateFrom) : undefined
   for (const url of urls) {
     const where = describeTarget(options, url)
+    // One database named twice (source and sink, or the sink's replicateFrom) is cleaned and reported once.
+    if (context.cleaned?.has(`postgres ${where}`)) continue
+    context.cleaned?.add(`postgres ${where}`)
     const client = await connect(options, slot, {}, url)
     try {
       const { live, dead } = await sweepDeadRuns(
@@ -191,7 +198,7 @@ export async function clean(slot: Slot, options: PostgresOptions, context: Clean
         where,
         undefined,
         context.log,
-        { dropSlot, dropSubscription },
+        { dropSlot, dropSubscription, publisherSlots },
         context.dryRun,
       )
       if (dead === 0) context.log(`postgres: at ${where}, nothing left by runs that are no longer running`)
@@ -201,6 +208,23 @@ export async function clean(slot: Slot, options: PostgresOptions, context: Clean
     } finally {
       await client.end().catch(() => {})
     }
+  }
+}
+
+/** Names of cdcb's replication slots at a server; undefined when it cannot be reached (nothing is claimed then). */
+async function slotNames(options: PostgresOptions, url: string): Promise<Set<string> | undefined> {
+  try {
+    const client = await connect(options, 'sink.options.replicateFrom', {}, url)
+    try {
+      const { rows } = await client.query<{ name: string }>(
+        "SELECT slot_name AS name FROM pg_replication_slots WHERE slot_name LIKE 'cdcb\\_%'",
+      )
+      return new Set(rows.map((row) => row.name))
+    } finally {
+      await closeClient(client)
+    }
+  } catch {
+    return undefined
   }
 }
 
