@@ -26,6 +26,7 @@ import { formatShard, planWorker, START_AT_TOLERANCE_MICROS } from '../load/shar
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
 import { builtInReporters, whyNotWritable } from '../reporters/index.js'
+import { claimOutput, type OutputClaim } from '../reporters/output-lock.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
 import { startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
@@ -116,8 +117,27 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   }
   // Report files that could not be written (each once): the run then ends with exit 3, never a silent 0.
   const unwritten = new Set<string>()
-  await reporters.add(await createConfigReporters(config, runContext, unwritten))
-  const phases = new PhaseLog(options.hooks ?? {}, runContext.log)
+  // Report files this run claimed on this host, so a second live run writing the same file is refused.
+  const claims: OutputClaim[] = []
+  try {
+    await reporters.add(await createConfigReporters(config, runContext, unwritten, claims))
+    return await runReporting(config, control, runId, runContext, reporters, unwritten, options.hooks)
+  } finally {
+    for (const claim of claims) claim.release()
+  }
+}
+
+/** The run proper, once its reporters exist and its report files are claimed. */
+async function runReporting(
+  config: ResolvedConfig,
+  control: RunControl,
+  runId: string,
+  runContext: RunContext,
+  reporters: ReporterFanout,
+  unwritten: Set<string>,
+  hooks: PhaseHooks | undefined,
+): Promise<RunResult> {
+  const phases = new PhaseLog(hooks ?? {}, runContext.log)
   const run = new BenchmarkRun(config, control, runId, reporters, phases)
   const preparations = await run.prepare(runContext)
   let result: RunResult | undefined
@@ -164,6 +184,7 @@ async function createConfigReporters(
   config: ResolvedConfig,
   context: RunContext,
   unwritten: Set<string>,
+  claims: OutputClaim[],
 ): Promise<Reporter[]> {
   const made: Reporter[] = []
   const origin = config.configPath ? path.basename(config.configPath) : 'config'
@@ -173,11 +194,22 @@ async function createConfigReporters(
       const reporter = builtInReporters[spec.name](spec.options, { line: () => {}, color: false })
       const file = String(spec.options.file)
       const problem = whyNotWritable(file)
+      const where = spec.flag ? `${spec.flag} ${file}` : `${origin}: reporters.${index}`
       if (problem) {
         throw new ConfigError(
-          `${origin}: reporters.${index}: cannot write the report to ${file}: ${problem} — choose another file`,
+          spec.flag
+            ? `${where}: cannot write the report there: ${problem} — choose another path`
+            : `${where}: cannot write the report to ${file}: ${problem} — choose another file`,
         )
       }
+      // Two live runs writing one report would overwrite each other's result: the second stops here, before anything runs.
+      const claim = claimOutput(file, context.runId)
+      if ('heldBy' in claim) {
+        throw new ConfigError(
+          `${where}: another cdcb run on this host is writing ${spec.flag ? 'this report' : `the report ${file}`} (${claim.heldBy}) — wait for it to end, or choose another ${spec.flag ? 'path' : 'file'}`,
+        )
+      }
+      claims.push(claim)
       made.push(recordingFailures(reporter, file, unwritten))
       continue
     }
