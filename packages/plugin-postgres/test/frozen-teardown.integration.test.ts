@@ -67,6 +67,7 @@ describe('a server frozen during teardown', () => {
       expect(reason).toMatch(/source "[^"]*postgres[^"]*" failed to tear down/)
       expect(reason).toMatch(/sink "[^"]*postgres[^"]*" failed to tear down/)
       expect(logs.join('\n')).toMatch(/left behind there: .*DROP TABLE/)
+      expect(result.warnings.filter((w) => w.startsWith('teardown: '))).toHaveLength(2)
     } finally {
       clearTimeout(safety)
       process.kill(group, 'SIGCONT')

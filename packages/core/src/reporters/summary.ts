@@ -171,6 +171,12 @@ export function createSummaryReporter(write: (text: string) => void, color = fal
     },
     // The summary above was printed before teardown; a teardown that failed changes the verdict: say so.
     onRunAmended(result) {
+      // An interrupted run keeps its verdict; what its teardown left is said as a warning.
+      if (result.exitCode === 130) {
+        for (const warning of result.warnings.filter((w) => w.startsWith('teardown: ')))
+          write(`  warning: ${warning}`)
+        return
+      }
       write(
         `cdcb ${result.runId} "${result.name}" — now FAILED${result.reason ? ` (${result.reason})` : ''}, exit ${result.exitCode}`,
       )

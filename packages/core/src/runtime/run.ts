@@ -160,12 +160,19 @@ async function runReporting(
       : unwritten.size > 0
         ? `the run finished (${result.status}) but its report could not be written: ${[...unwritten].join('; ')}`
         : undefined
-  if (failure !== undefined) {
+  // What teardown left is in the report's warnings too, also for an interrupted run (which keeps its exit 130).
+  const leftBehind = teardownFailures.map((why) => `teardown: ${why}`)
+  if (failure !== undefined || leftBehind.length > 0) {
     const final: RunResult = {
       ...result,
-      status: result.status === 'interrupted' ? 'interrupted' : 'failed',
-      exitCode: 3,
-      reason: `runtime failure: ${failure}`,
+      warnings: [...result.warnings, ...leftBehind],
+      ...(failure === undefined
+        ? {}
+        : {
+            status: result.status === 'interrupted' ? ('interrupted' as const) : ('failed' as const),
+            exitCode: 3,
+            reason: `runtime failure: ${failure}`,
+          }),
     }
     // The report was made before teardown (so a slow teardown never delays it): files are rewritten with the final status.
     await reporters.runAmended(final)
