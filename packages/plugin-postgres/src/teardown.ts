@@ -80,7 +80,9 @@ export async function runUndo(
   }
   if (left.size === 0) return
   const lines: string[] = []
-  for (const [on, sql] of left) {
+  for (const [on, unsorted] of left) {
+    // In the order that runs by hand: a subscription before the slot it holds, tables before their functions.
+    const sql = unsorted.sort((a, b) => rank(a) - rank(b))
     context.log(`postgres: teardown ${why.get(on)}; left behind there: ${sql.join('; ')}`)
     lines.push(`${describeTarget(options, servers[on]!.url)}: ${sql.join('; ')}`)
   }
@@ -88,6 +90,19 @@ export async function runUndo(
   throw new RuntimeFailure(
     `could not remove what the run made (${[...why.values()][0]}); left behind — to run there by hand: ${lines.join(' | ')}`,
   )
+}
+
+const ORDER = [
+  /^DROP SUBSCRIPTION/,
+  /pg_drop_replication_slot/,
+  /^DROP PUBLICATION/,
+  /^DROP TABLE/,
+  /^DROP FUNCTION/,
+]
+
+function rank(sql: string): number {
+  const index = ORDER.findIndex((pattern) => pattern.test(sql))
+  return index < 0 ? ORDER.length : index
 }
 
 function deadlinePassed(): Error {
