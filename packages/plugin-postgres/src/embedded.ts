@@ -335,8 +335,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
     }
     return Promise.race([exited.then(() => true), sleep(waitMs).then(() => false)])
   }
-  // The data is thrown away, so an immediate shutdown (no checkpoint) is safe and quick.
-  if (await escalate('SIGQUIT', 5000)) return
+  // The data is thrown away, so an immediate shutdown (no checkpoint) is safe and quick. A server someone froze
+  // (SIGSTOP, a fault) keeps the signal pending until resumed: resume its whole group (it leads one) to act on it.
+  const quit = escalate('SIGQUIT', 5000)
+  try {
+    process.kill(-child.pid!, 'SIGCONT')
+  } catch {}
+  if (await quit) return
   await escalate('SIGKILL', 3000)
 }
 
