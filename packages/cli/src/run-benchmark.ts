@@ -11,8 +11,10 @@ import {
   CONFIG_SEARCH_PLACES,
   type ConfigOverrides,
   checkOverrides,
+  claimOutput,
   findConfigFile,
   loadConfigFile,
+  type OutputClaim,
   type ReporterOutput,
   type ResolvedConfig,
   RunControl,
@@ -172,10 +174,33 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   // The json and junit files, from the config and from --out/--junit alike, are made by core (runBenchmark):
   // checked before the run, rewritten if the verdict is amended, exit 3 when one cannot be written.
   const files = [
-    ...(flags.out ? [{ kind: 'builtin' as const, name: 'json', options: { file: flags.out } }] : []),
-    ...(flags.junit ? [{ kind: 'builtin' as const, name: 'junit', options: { file: flags.junit } }] : []),
+    ...(flags.out
+      ? [{ kind: 'builtin' as const, name: 'json', options: { file: flags.out }, flag: '--out' }]
+      : []),
+    ...(flags.junit
+      ? [{ kind: 'builtin' as const, name: 'junit', options: { file: flags.junit }, flag: '--junit' }]
+      : []),
   ]
   const withFiles: ResolvedConfig = { ...config, reporters: [...config.reporters, ...files] }
+  // --out and --junit are claimed by core with the config's reports; --html and --csv here, before anything runs.
+  const claims: OutputClaim[] = []
+  const releaseClaims = () => {
+    for (const claim of claims.splice(0)) claim.release()
+  }
+  for (const [flag, file] of [
+    ['--html', flags.html],
+    ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
+  ] as const) {
+    if (file === undefined) continue
+    const claim = claimOutput(file, config.runId ?? 'starting')
+    if ('heldBy' in claim) {
+      releaseClaims()
+      throw new ConfigError(
+        `${flag} ${file}: another cdcb run on this host is writing this report (${claim.heldBy}) — wait for it to end, or choose another path`,
+      )
+    }
+    claims.push(claim)
+  }
   if (flags.html || flags.csv) {
     const { writeOutputs } = await import('./results/write-outputs.js')
     const write = async (result: RunResult) => {
@@ -211,6 +236,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   } finally {
     for (const signal of stopSignals) process.off(signal, onSigint)
     await prometheus?.close()
+    releaseClaims()
   }
 }
 

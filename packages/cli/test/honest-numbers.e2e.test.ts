@@ -444,6 +444,47 @@ describe('8. a closed model says that it hides stalls', () => {
   })
 })
 
+describe('8b. a closed model plans no rate, and its correction says what it added', () => {
+  // The trial's closed run over the in-process source: intervals[].targetRate was 0 (the HTML drew a target of 0)
+  // and the summary showed corrected latencies built from 3.1 M added samples beside 248 k real ones, unsaid.
+  it('no target anywhere (result, CSV, HTML), and the summary counts the corrected samples beside the real ones', async () => {
+    const dir = path.dirname(writeConfig({}))
+    const csv = path.join(dir, 'closed')
+    const html = path.join(dir, 'closed.html')
+    const r = await run(
+      {
+        source: { plugin: 'memory', options: { writeStall: { at: '1s', for: '300ms' } } },
+        sink: { plugin: 'memory' },
+        workers: 1,
+        load: { concurrency: 2, duration: '2s' },
+      },
+      {},
+      ['--csv', csv, '--html', html],
+    )
+    const result = readResult(r.out)
+    expect(result.rate.target).toBeNull()
+    expect(result.intervals.length).toBeGreaterThan(0)
+    for (const row of result.intervals) expect(row.targetRate).toBeNull()
+    const history = readFileSync(`${csv}_history.csv`, 'utf8').trim().split('\n')
+    expect(history[0]).toMatch(/^t,phase,targetRate,/)
+    for (const line of history.slice(1)) expect(line.split(',')[2], line).toBe('')
+    const page = readFileSync(html, 'utf8')
+    expect(page).toMatch(/"targetRate":\[null(,null)*\]/)
+    const real = result.metrics.e2e.count
+    const added = result.corrected!.e2e.count - real
+    expect(added).toBeGreaterThan(0)
+    const counts = /([\d,]+) corrected e2e samples added to ([\d,]+) real ones/.exec(r.stdout)
+    expect(counts, r.stdout).not.toBeNull()
+    expect(Number(counts![1]!.replace(/,/g, ''))).toBe(added)
+    expect(Number(counts![2]!.replace(/,/g, ''))).toBe(real)
+    const warning = result.warnings.find((w) => w.startsWith('closed model'))!
+    expect(warning).toMatch(/coordinated omission applies/)
+    expect(warning).toContain(
+      `add ${added.toLocaleString('en-US')} e2e samples to the ${real.toLocaleString('en-US')} real ones`,
+    )
+  })
+})
+
 describe('10. figures agree with their verdicts', () => {
   it('each printed actual has its unit and the digits its verdict needs; the histograms decode to the metrics', async () => {
     const r = await run({

@@ -232,8 +232,12 @@ export interface RunContext {
 
 /** Main-thread resources a plugin makes once per run (tables, topics, slots) and removes after it. */
 export interface Preparation {
-  /** Called once after the run, also after Ctrl-C or a failure. */
-  teardown?(): Promise<void>
+  /**
+   * Called once after the run, also after Ctrl-C or a failure; the parts of a run tear down at once, under one
+   * deadline for all of them. `signal` aborts when that deadline passes: stop waiting for servers (a frozen one
+   * never answers) and throw an error naming what is left behind and how to remove it (the SQL to run, say).
+   */
+  teardown?(signal: AbortSignal): Promise<void>
 }
 
 /**
@@ -281,8 +285,11 @@ export interface Pipeline {
    * (e.g. `pause`, `resume`, `restartTask`); each resolves when done.
    */
   readonly actions?: Readonly<Record<string, (args?: Record<string, unknown>) => Promise<void>>>
-  /** Called once after the run, also after Ctrl-C or a failed setup: remove what `setup` made. */
-  teardown?(): Promise<void>
+  /**
+   * Called once after the run, also after Ctrl-C or a failed setup: remove what `setup` made. `signal` aborts
+   * when the run's teardown deadline passes: stop waiting and throw an error naming what is left behind.
+   */
+  teardown?(signal: AbortSignal): Promise<void>
 }
 
 /**
@@ -388,6 +395,12 @@ export interface CleanContext {
   readonly dryRun: boolean
   /** `cdcb clean` prints every line; `kind` is accepted so one sweep function serves a run's prepare and clean. */
   log(message: string, kind?: LogKind): void
+  /**
+   * Servers already cleaned by this `cdcb clean`, shared by every slot it calls `clean` for (as identities the
+   * plugin chooses, e.g. `host:port/database`): a server a config names twice (source and sink on one database)
+   * is cleaned and reported once. Add one when you clean it; skip it when present.
+   */
+  readonly cleaned?: Set<string>
 }
 
 /** Identity helper that gives a plugin definition its types. */

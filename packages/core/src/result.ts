@@ -168,7 +168,8 @@ export interface LiveHop {
 export interface IntervalPoint {
   readonly t: number
   readonly phase: Phase
-  readonly targetRate: number
+  /** The schedule's rate for the interval; null in a closed model (`load.concurrency`), which plans none. */
+  readonly targetRate: number | null
   readonly sentRate: number
   readonly achievedRate: number
   /** Latencies of the interval, ms; null when nothing was recorded in it, and in a merged result's rows that added several inputs (per-interval histograms are not kept). */

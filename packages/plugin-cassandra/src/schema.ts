@@ -332,26 +332,20 @@ async function sweepDeadTables(
 }
 
 /**
- * The node and keyspace each slot of one `cdcb clean` looked at, by the
- * clean's `log` (one per invocation): a config's source and sink usually
- * name the same, and the second would only say again that nothing is left.
- */
-const cleanedBy = new WeakMap<CleanContext['log'], Map<string, Slot>>()
-
-/**
  * `cdcb clean`: drops the tables dead cdcb runs left in the keyspace the
  * options name (only prints the CQL with `dryRun`), and names those of runs
  * that may still live. The verifier creates nothing, so only the source and
- * sink slots look, and the sink not where the source already did.
+ * sink slots look, and a node and keyspace once per `cdcb clean` (a config's
+ * source and sink usually name the same: the second would only say again that
+ * nothing is left).
  */
 export async function clean(slot: Slot, options: CassandraOptions, context: CleanContext): Promise<void> {
   if (slot !== 'source' && slot !== 'sink') return
   const { keyspace } = namesOf(options)
   const where = `${describeTarget(options)}/${keyspace}`
-  const seen = cleanedBy.get(context.log) ?? new Map<string, Slot>()
-  cleanedBy.set(context.log, seen)
-  if ((seen.get(where) ?? slot) !== slot) return
-  seen.set(where, slot)
+  const server = `cassandra ${where}`
+  if (context.cleaned?.has(server)) return
+  context.cleaned?.add(server)
   const client = await connect(options, slot)
   try {
     if (!(await keyspaceExists(client, keyspace))) {

@@ -26,7 +26,10 @@ export async function run(
     control,
     reporters: [
       {
-        onLog: (m, kind) => void (logs.push(m), kind === 'notice' && notices.push(m)),
+        onLog: (m, kind) => {
+          logs.push(m)
+          if (kind === 'notice') notices.push(m)
+        },
         onRunStart: () => {
           if (during) duringDone = during(control, runId)
         },

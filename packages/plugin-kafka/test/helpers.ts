@@ -73,7 +73,10 @@ export async function runKafka(input: {
     runId: input.runId,
     reporters: [
       {
-        onLog: (m, kind) => void (logs.push(m), kind === 'notice' && notices.push(m)),
+        onLog: (m, kind) => {
+          logs.push(m)
+          if (kind === 'notice') notices.push(m)
+        },
         onRunStart: input.onStart,
       },
     ],

@@ -7,22 +7,32 @@ import { describeError, RuntimeFailure, redactUrl } from '@cdcb/core'
 import pg from 'pg'
 import { clientConfig, describeTarget, type PostgresOptions } from './options.js'
 
-/** Opens one connection; throws a RuntimeFailure with a one-line message. */
+/**
+ * Opens one connection; throws a RuntimeFailure with a one-line message. When `signal` aborts while it
+ * connects (a teardown's deadline), the attempt is cut at once instead of waiting out `connectTimeout`.
+ */
 export async function connect(
   options: PostgresOptions,
   role: string,
   extra: Partial<pg.ClientConfig> = {},
   url = options.url,
+  signal?: AbortSignal,
 ): Promise<pg.Client> {
   const config = { ...clientConfig(options, url), ...extra }
   const client = new pg.Client(config)
   // An idle client whose server goes away emits 'error'; the next query reports it instead.
   client.on('error', () => {})
+  const cut = () =>
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+  signal?.addEventListener('abort', cut, { once: true })
   try {
+    if (signal?.aborted) throw new Error('the teardown deadline passed before connecting')
     await client.connect()
   } catch (error) {
-    await client.end().catch(() => {})
+    cut()
     throw new RuntimeFailure(`${role}: ${explainConnectError(error, describeTarget(options, url), config)}`)
+  } finally {
+    signal?.removeEventListener('abort', cut)
   }
   return client
 }

@@ -31,6 +31,8 @@ export interface EmbeddedServer {
   readonly port: number
   readonly user: string
   readonly password: string
+  /** The postmaster's pid; it leads its own process group (backends included), e.g. to freeze the whole server. */
+  readonly pid: number | undefined
   /** Connection URL for a database of this server. */
   url(database?: string): string
   /** Stops the server and deletes its data; safe to call twice. */
@@ -279,6 +281,7 @@ async function startOnce(options: EmbeddedOptions): Promise<EmbeddedServer> {
     port,
     user,
     password,
+    pid: child.pid,
     url: (database = 'postgres') =>
       `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`,
     stop: async () => {
@@ -332,8 +335,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
     }
     return Promise.race([exited.then(() => true), sleep(waitMs).then(() => false)])
   }
-  // The data is thrown away, so an immediate shutdown (no checkpoint) is safe and quick.
-  if (await escalate('SIGQUIT', 5000)) return
+  // The data is thrown away, so an immediate shutdown (no checkpoint) is safe and quick. A server someone froze
+  // (SIGSTOP, a fault) keeps the signal pending until resumed: resume its whole group (it leads one) to act on it.
+  const quit = escalate('SIGQUIT', 5000)
+  try {
+    process.kill(-child.pid!, 'SIGCONT')
+  } catch {}
+  if (await quit) return
   await escalate('SIGKILL', 3000)
 }
 

@@ -111,10 +111,15 @@ export interface RunObjects {
 const NAMED = '^cdcb_([0-9a-z]+)_(sink|pipe)(?:_s[0-9]+)?$'
 const OWNED_BY = /created by cdcb run (\S+) /
 
+/**
+ * `publisherSlots`: the slots at the publisher of this database's subscriptions, when known, so a subscription
+ * whose slot is gone is labelled so (it applies nothing) rather than "still applying".
+ */
 export async function findRunObjects(
   client: pg.Client,
   dropSlot: (client: pg.Client, slot: string) => Promise<void>,
   dropSubscription: (client: pg.Client, name: string) => Promise<void>,
+  publisherSlots?: ReadonlySet<string>,
 ): Promise<RunObjects[]> {
   const runs = new Map<string, { objects: Leftover[]; tables: string[] }>()
   const of = (runId: string) => {
@@ -122,15 +127,32 @@ export async function findRunObjects(
     runs.set(runId, run)
     return run
   }
-  const subscriptions = await client.query<{ name: string; enabled: boolean }>(
-    `SELECT subname AS name, subenabled AS enabled FROM pg_subscription
-      WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND subname ~ $1`,
+  const subscriptions = await client.query<{
+    name: string
+    enabled: boolean
+    slot: string | null
+    worker: number | null
+  }>(
+    `SELECT s.subname AS name, s.subenabled AS enabled, s.subslotname AS slot,
+            (SELECT st.pid FROM pg_stat_subscription st WHERE st.subid = s.oid AND st.relid IS NULL LIMIT 1) AS worker
+       FROM pg_subscription s
+      WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND s.subname ~ $1`,
     [NAMED],
   )
-  for (const { name, enabled } of subscriptions.rows) {
+  for (const { name, enabled, slot, worker } of subscriptions.rows) {
+    // Only a running apply worker with its slot still there applies anything.
+    const note = !enabled
+      ? 'disabled'
+      : slot === null
+        ? 'enabled, without a slot: it applies nothing'
+        : publisherSlots && !publisherSlots.has(slot)
+          ? `enabled, but its slot ${slot} at the publisher is gone: it applies nothing`
+          : worker === null
+            ? 'enabled, but no apply worker is running: it applies nothing'
+            : 'enabled, still applying changes'
     of(new RegExp(NAMED).exec(name)![1]!).objects.push({
       what: `subscription ${name}`,
-      note: enabled ? 'enabled, still applying changes' : undefined,
+      note,
       sql: `ALTER SUBSCRIPTION ${ident(name)} DISABLE; ALTER SUBSCRIPTION ${ident(name)} SET (slot_name = NONE); DROP SUBSCRIPTION ${ident(name)}`,
       drop: (c) => dropSubscription(c, name),
     })
@@ -217,12 +239,13 @@ export async function sweepDeadRuns(
   helpers: {
     dropSlot: (client: pg.Client, slot: string) => Promise<void>
     dropSubscription: (client: pg.Client, name: string) => Promise<void>
+    publisherSlots?: ReadonlySet<string> | undefined
   },
   dryRun = false,
 ): Promise<{ live: RunObjects[]; dead: number }> {
-  const runs = (await findRunObjects(client, helpers.dropSlot, helpers.dropSubscription)).filter(
-    (run) => run.runId !== ownRunId,
-  )
+  const runs = (
+    await findRunObjects(client, helpers.dropSlot, helpers.dropSubscription, helpers.publisherSlots)
+  ).filter((run) => run.runId !== ownRunId)
   const live: RunObjects[] = []
   let dead = 0
   for (const run of runs) {

@@ -23,6 +23,7 @@ import type pg from 'pg'
 import { connect, ident, qualified, requireLogicalWal } from './connect.js'
 import { joinShards, leaveLast, sweepDeadRuns, takeLease, withSetupLock } from './leftovers.js'
 import { DEFAULTS, describeTarget, type PostgresOptions, tableOf } from './options.js'
+import { closeClient, runUndo, type UndoStep, untilAborted } from './teardown.js'
 
 const OWNED = 'cdcb:owned'
 
@@ -180,9 +181,16 @@ async function leaseAndSweep(
 
 /** `cdcb clean`: what dead runs left in the databases this slot names, dropped unless a dry run. */
 export async function clean(slot: Slot, options: PostgresOptions, context: CleanContext): Promise<void> {
+  // The target before its publisher: a subscription there holds the slot here (cdcb clean calls the sink first).
   const urls = slot === 'sink' && options.replicateFrom ? [options.url, options.replicateFrom] : [options.url]
+  // The publisher's slots, so a subscription whose slot is gone is not called "still applying".
+  const publisherSlots =
+    slot === 'sink' && options.replicateFrom ? await slotNames(options, options.replicateFrom) : undefined
   for (const url of urls) {
     const where = describeTarget(options, url)
+    // One database named twice (source and sink, or the sink's replicateFrom) is cleaned and reported once.
+    if (context.cleaned?.has(`postgres ${where}`)) continue
+    context.cleaned?.add(`postgres ${where}`)
     const client = await connect(options, slot, {}, url)
     try {
       const { live, dead } = await sweepDeadRuns(
@@ -190,7 +198,7 @@ export async function clean(slot: Slot, options: PostgresOptions, context: Clean
         where,
         undefined,
         context.log,
-        { dropSlot, dropSubscription },
+        { dropSlot, dropSubscription, publisherSlots },
         context.dryRun,
       )
       if (dead === 0) context.log(`postgres: at ${where}, nothing left by runs that are no longer running`)
@@ -200,6 +208,23 @@ export async function clean(slot: Slot, options: PostgresOptions, context: Clean
     } finally {
       await client.end().catch(() => {})
     }
+  }
+}
+
+/** Names of cdcb's replication slots at a server; undefined when it cannot be reached (nothing is claimed then). */
+async function slotNames(options: PostgresOptions, url: string): Promise<Set<string> | undefined> {
+  try {
+    const client = await connect(options, 'sink.options.replicateFrom', {}, url)
+    try {
+      const { rows } = await client.query<{ name: string }>(
+        "SELECT slot_name AS name FROM pg_replication_slots WHERE slot_name LIKE 'cdcb\\_%'",
+      )
+      return new Set(rows.map((row) => row.name))
+    } finally {
+      await closeClient(client)
+    }
+  } catch {
+    return undefined
   }
 }
 
@@ -238,12 +263,13 @@ async function prepareSource(options: PostgresOptions, context: RunContext): Pro
       created = true
     }
     const held = lease
+    const steps = created && !options.keepTables ? [dropTableStep('source', schema, table)] : []
     return {
-      teardown: async () => {
+      teardown: async (signal) => {
         try {
-          if (created && !options.keepTables) await dropOwnedTables(options, 'source', schema, [table])
+          await runUndo(steps, { source: { url: options.url, role: 'source' } }, options, context, signal)
         } finally {
-          await held.end().catch(() => {})
+          await closeClient(held, signal)
         }
       },
     }
@@ -284,12 +310,17 @@ async function prepareSharedSource(
     await client.query('COMMIT')
   })
   return {
-    teardown: async () => {
+    teardown: async (signal) => {
       try {
-        if ((await leaveLast(lease, context.runId, 'source')) && !options.keepTables)
+        const last = await untilAborted(lease, signal, () => leaveLast(lease, context.runId, 'source'))
+        if (last && !options.keepTables)
           await dropRunTables(options, 'source', schema, [table], 'source table', context.runId)
+      } catch (error) {
+        throw new RuntimeFailure(
+          `${redactUrl(describeError(error))}; if no other shard of run ${context.runId} is running, drop by hand at ${describeTarget(options)}: DROP TABLE ${qualified(schema, table)}`,
+        )
       } finally {
-        await lease.end().catch(() => {})
+        await closeClient(lease, signal)
       }
     },
   }
@@ -350,6 +381,7 @@ async function createTargetTable(
   withChangeLog: boolean,
   keep: boolean,
   nullRowDeletes = false,
+  undo?: UndoStep[],
 ) {
   const t = qualified(schema, table)
   const log = qualified(schema, changeLogTable(table))
@@ -422,69 +454,38 @@ async function createTargetTable(
     await client.query(`COMMENT ON FUNCTION ${logFn}() IS ${comment}`)
   }
   await client.query('COMMIT')
+  if (!undo || keep) return
+  // Functions first, so that undone newest first the tables (and their triggers) go before the functions.
+  const functions = [`${table}_cdcb_stamp`]
+  if (nullRowDeletes) functions.push(`${table}_cdcb_null_row`)
+  if (withChangeLog) functions.push(`${table}_cdcb_log`)
+  for (const fn of functions) {
+    undo.push({
+      on: 'target',
+      run: (c) => c.query(`DROP FUNCTION IF EXISTS ${qualified(schema, fn)}()`).then(() => {}),
+      byHand: `DROP FUNCTION ${qualified(schema, fn)}()`,
+    })
+  }
+  undo.push(dropTableStep('target', schema, table))
+  if (withChangeLog) undo.push(dropTableStep('target', schema, changeLogTable(table)))
 }
 
-/** A teardown step on one of the two servers, with how to do it by hand if that server cannot be reached. */
-interface UndoStep {
-  on: 'target' | 'publisher'
-  run(client: pg.Client): Promise<void>
-  byHand: string
-}
-
-/**
- * Undoes the sink's setup, newest first, on fresh connections: the ones used
- * for the setup may have died with a server restart the run survived, and an
- * orphaned slot holds WAL on the user's server until someone drops it. If a
- * server cannot be reached, one line says what is left there and how to drop it.
- */
-async function undoSink(steps: UndoStep[], options: PostgresOptions, context: RunContext): Promise<void> {
-  const urls = { target: options.url, publisher: options.replicateFrom }
-  const roles = { target: 'sink', publisher: 'sink.options.replicateFrom' }
-  const clients: Partial<Record<UndoStep['on'], pg.Client | Error>> = {}
-  const clientFor = async (on: UndoStep['on']) => {
-    clients[on] ??= await connect(options, roles[on], {}, urls[on]).catch((error: Error) => error)
-    return clients[on]
-  }
-  const leftBehind: Record<UndoStep['on'], string[]> = { target: [], publisher: [] }
-  try {
-    for (const step of [...steps].reverse()) {
-      const client = await clientFor(step.on)
-      if (client instanceof Error) {
-        leftBehind[step.on].push(step.byHand)
-        continue
-      }
-      try {
-        await step.run(client)
-      } catch (error) {
-        context.log(
-          `postgres: teardown step failed: ${redactUrl(describeError(error))}; by hand: ${step.byHand}`,
-        )
-      }
-    }
-  } finally {
-    for (const client of Object.values(clients))
-      if (!(client instanceof Error)) await client?.end().catch(() => {})
-  }
-  const unreachable: string[] = []
-  for (const on of ['target', 'publisher'] as const) {
-    const client = clients[on]
-    if (leftBehind[on].length === 0 || !(client instanceof Error)) continue
-    const line = `postgres: teardown could not connect (${redactUrl(client.message)}); left behind there: ${leftBehind[on].join('; ')}`
-    context.log(line)
-    unreachable.push(`${describeTarget(options, urls[on])}: ${leftBehind[on].join('; ')}`)
-  }
-  // A server gone by the end of the run is a runtime failure, whatever the SLOs said.
-  if (unreachable.length > 0) {
-    throw new RuntimeFailure(
-      `could not reach the server to clean up; to run there by hand: ${unreachable.join(' | ')}`,
-    )
+/** Drops a table if it still carries cdcb's comment. */
+function dropTableStep(on: string, schema: string, table: string): UndoStep {
+  return {
+    on,
+    run: async (c) => {
+      if ((await tableState(c, schema, table)) === 'owned')
+        await c.query(`DROP TABLE ${qualified(schema, table)}`)
+    },
+    byHand: `DROP TABLE ${qualified(schema, table)}`,
   }
 }
 
 /** A publication of the table and a pgoutput slot, both marked as cdcb's, each undone at teardown. */
 async function createPublicationAndSlot(
   client: pg.Client,
-  on: UndoStep['on'],
+  on: 'target' | 'publisher',
   publication: string,
   slot: string,
   schema: string,
@@ -512,24 +513,25 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
   const names = objectNames(context.runId, context.runShard?.index)
   const where = describeTarget(options)
   const undo: UndoStep[] = []
-  let dropTables = false
   const leases: pg.Client[] = []
   let joined = false
-  const teardown = async () => {
+  const servers = {
+    target: { url: options.url, role: 'sink' },
+    publisher: { url: options.replicateFrom, role: 'sink.options.replicateFrom' },
+  }
+  const teardown = async (signal?: AbortSignal) => {
     try {
-      const steps = undo.splice(0)
-      await undoSink(steps, options, context)
-      if (dropTables) {
-        dropTables = false
-        await dropOwnedTables(options, 'sink', schema, [table, changeLogTable(table)], true)
-      }
+      // Newest first, in dependency order: the subscription, the slots and publications, the tables, their functions.
+      await runUndo(undo.splice(0), servers, options, context, signal)
       // A shard's own slot went above; what the shards share goes with the last one out.
-      if (joined && (await leaveLast(leases[0]!, context.runId, 'sink'))) {
+      if (joined) {
         joined = false
-        await dropSharedSinkObjects(options, context, schema, table, names.sinkPublication)
+        const lease = leases[0]!
+        if (await untilAborted(lease, signal, () => leaveLast(lease, context.runId, 'sink')))
+          await dropSharedSinkObjects(options, context, schema, table, names.sinkPublication)
       }
     } finally {
-      for (const lease of leases.splice(0)) await lease.end().catch(() => {})
+      for (const lease of leases.splice(0)) await closeClient(lease, signal)
     }
   }
   if (shared && options.replicateFrom) {
@@ -595,8 +597,8 @@ async function prepareSink(options: PostgresOptions, context: RunContext): Promi
         mode === 'poll',
         options.keepTables === true,
         options.nullRowDeletes === true,
+        undo,
       )
-      dropTables = !options.keepTables
     } else if (mode === 'poll' && (await tableState(target, schema, changeLogTable(table))) !== 'owned') {
       throw new ConfigError(
         `sink: the poll mode reads the change log ${schema}.${changeLogTable(table)}, which the existing table ${schema}.${table} lacks — ` +
@@ -754,29 +756,4 @@ async function dropSlot(client: pg.Client, slot: string): Promise<void> {
   throw new Error(
     `replication slot ${slot} is still in use; drop it with SELECT pg_drop_replication_slot('${slot}')`,
   )
-}
-
-/** Drops tables (and the target's trigger functions) if they still carry cdcb's comment. */
-async function dropOwnedTables(
-  options: PostgresOptions,
-  role: string,
-  schema: string,
-  tables: string[],
-  withFunctions = false,
-): Promise<void> {
-  const client = await connect(options, role)
-  try {
-    for (const table of tables) {
-      if ((await tableState(client, schema, table)) === 'owned') {
-        await client.query(`DROP TABLE ${qualified(schema, table)}`)
-      }
-    }
-    if (withFunctions) {
-      for (const fn of [`${tables[0]}_cdcb_stamp`, `${tables[0]}_cdcb_log`, `${tables[0]}_cdcb_null_row`]) {
-        await client.query(`DROP FUNCTION IF EXISTS ${qualified(schema, fn)}()`)
-      }
-    }
-  } finally {
-    await client.end().catch(() => {})
-  }
 }

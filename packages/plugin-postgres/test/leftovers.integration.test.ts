@@ -165,6 +165,87 @@ describe("a run killed against the user's own servers", () => {
   })
 })
 
+/** Runs each statement of `sql` on the database, in order; retries one a busy walsender holds for a moment. */
+async function runInOrder(database: string, sql: string): Promise<void> {
+  const client = await server.client(server.server.url(database))
+  for (const statement of sql.split('; ')) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(statement)
+        break
+      } catch (error) {
+        // 55006: a slot still active for a walsender that is ending; not a walsender a live subscription keeps.
+        if ((error as { code?: string }).code !== '55006' || attempt >= 30) throw error
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+  }
+}
+
+describe('cdcb clean on a config that names one server twice', () => {
+  it('reports each database once, prints SQL that runs in the order shown, and labels a subscription without its slot', async () => {
+    const config = configFor('order_events', '60s')
+    const killed = cdcb(['run', '--config', config])
+    await killed.measuring
+    const runId = /cdcb run (\w+) /.exec(killed.stdout)![1]!
+    killed.child.kill('SIGKILL')
+    await killed.done
+
+    const dry = cdcb(['clean', '--config', config, '--dry-run'])
+    expect(await dry.done).toBe(0)
+    const lines = dry.stdout.split('\n').filter((line) => line.startsWith('cdcb: postgres: at '))
+    const wheres = lines.map((line) => /^cdcb: postgres: at ([^,]+),/.exec(line)![1]!)
+    // The source database is both the source's and the sink's replicateFrom: said once, not twice.
+    expect(wheres.length, dry.stdout).toBe(new Set(wheres).size)
+    expect(wheres.map((where) => where.split('/')[1])).toEqual(['cdcb_target', 'cdcb_source'])
+    expect(dry.stdout).toMatch(
+      new RegExp(`subscription cdcb_${runId}_pipe \\(enabled, still applying changes\\)`),
+    )
+    // The printed SQL, run by hand in the printed order, drops everything: the subscription before its slot.
+    for (const line of lines) {
+      const database = /^cdcb: postgres: at [^/]+\/([^,]+),/.exec(line)![1]!
+      await runInOrder(database, /; to drop them: (.*)$/.exec(line)![1]!)
+    }
+    expect(await cdcbObjects()).toEqual(nothing)
+  })
+
+  it('a subscription whose slot is gone is not "still applying"', async () => {
+    const config = configFor('slotless_events', '60s')
+    const killed = cdcb(['run', '--config', config])
+    await killed.measuring
+    const runId = /cdcb run (\w+) /.exec(killed.stdout)![1]!
+    killed.child.kill('SIGKILL')
+    await killed.done
+    // Someone drops the pipe's slot at the publisher; the subscription stays enabled and retries for ever.
+    const source = await server.client(server.sourceUrl)
+    const slot = `cdcb_${runId}_pipe`
+    for (let attempt = 0; ; attempt++) {
+      await source.query(
+        'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL',
+        [slot],
+      )
+      try {
+        await source.query('SELECT pg_drop_replication_slot($1)', [slot])
+        break
+      } catch (error) {
+        if (attempt >= 50) throw error
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+    const dry = cdcb(['clean', '--config', config, '--dry-run'])
+    expect(await dry.done).toBe(0)
+    expect(dry.stdout).toMatch(
+      new RegExp(
+        `subscription ${slot} \\(enabled, but its slot ${slot} at the publisher is gone: it applies nothing\\)`,
+      ),
+    )
+    expect(dry.stdout).not.toMatch(/still applying/)
+    const clean = cdcb(['clean', '--config', config])
+    expect(await clean.done).toBe(0)
+    expect(await cdcbObjects()).toEqual(nothing)
+  })
+})
+
 describe('two runs at once against the same servers', () => {
   it('the second refuses in one line; the first runs on undisturbed', async () => {
     const first = cdcb([

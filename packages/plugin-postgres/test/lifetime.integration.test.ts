@@ -77,3 +77,23 @@ describe('an embedded server is tied to the life of the process that started it'
     }
   })
 })
+
+describe('stopping an embedded server that is frozen (SIGSTOP)', () => {
+  // The quickstart's own server, frozen: cdcb's teardown is bounded, then it stops the server. A stopped
+  // process keeps SIGQUIT pending, so stop() used to wait its 5 s before escalating to SIGKILL.
+  it('stops it at once, without waiting for it to be resumed', async () => {
+    const server = await startEmbeddedPostgres()
+    const group = -server.pid!
+    process.kill(group, 'SIGSTOP')
+    try {
+      const started = Date.now()
+      await server.stop()
+      expect(Date.now() - started).toBeLessThan(3000)
+      expect(existsSync(`/proc/${server.pid}`)).toBe(false)
+    } finally {
+      try {
+        process.kill(group, 'SIGCONT')
+      } catch {}
+    }
+  })
+})

@@ -38,7 +38,8 @@ describe('cdcb run with no config', () => {
       expect(result.stdout).toMatch(/time base: target apply time/)
       expect(result.stdout).toMatch(/verification checked [\d,]+ keys, 0 mismatched/)
       expect(result.stdout).toMatch(/lost 0/)
-      expect(result.stdout).toMatch(/rate +target 1000\/s, sent (99\d|1000)\/s/)
+      // Within 1 %: a generator that fell behind under load catches up inside the window (1001/s seen at load 15).
+      expect(result.stdout).toMatch(/rate +target 1000\/s, sent (99\d|100\d)\/s/)
       // The server's random password never reaches the output.
       expect(output).not.toMatch(/postgres:[0-9a-f]{24}@/)
       expect(result.status, output).toBe(0)

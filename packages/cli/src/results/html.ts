@@ -41,8 +41,10 @@ export function findStalls(result: RunResult): Stall[] {
     const loading = row.phase === 'warmup' || row.phase === 'measure'
     // A row's target is the schedule's rate at its end; across a step the interval planned between the
     // two, so the lower one is what the sink should at least have seen (no false stall at a burst's start).
-    const planned = Math.min(row.targetRate, previousTarget ?? row.targetRate)
-    previousTarget = row.targetRate
+    // A closed model plans no rate (null), so nothing falls short of one.
+    const target = row.targetRate ?? 0
+    const planned = Math.min(target, previousTarget ?? target)
+    previousTarget = target
     const stalled = loading && planned > 0 && row.achievedRate < planned * 0.1
     if (stalled) {
       open ??= { from: previousT, target: 0, achieved: 0, n: 0 }
@@ -341,7 +343,9 @@ const CLIENT = `
     }, [s.t].concat(columns), el);
     drawn++;
   }
-  timeChart('chart-throughput', ['target', 'sent', 'achieved'], [s.targetRate, s.sentRate, s.achievedRate], ['#8c959f', '#0969da', '#1a7f37'], 'events/s');
+  // A closed model plans no rate: no target line rather than one at 0.
+  if (s.targetRate.some(function (v) { return v !== null; })) timeChart('chart-throughput', ['target', 'sent', 'achieved'], [s.targetRate, s.sentRate, s.achievedRate], ['#8c959f', '#0969da', '#1a7f37'], 'events/s');
+  else timeChart('chart-throughput', ['sent', 'achieved'], [s.sentRate, s.achievedRate], ['#0969da', '#1a7f37'], 'events/s');
   timeChart('chart-latency', ['e2e p50', 'e2e p99', 'lag p99'], [s.e2eP50, s.e2eP99, s.lagP99], ['#0969da', '#cf222e', '#9a6700'], 'ms');
   timeChart('chart-backlog', ['backlog', 'in flight', 'errors'], [s.backlog, s.inFlight, s.errors], ['#bf8700', '#8250df', '#cf222e'], 'events');
   // Ticks at 1/(1 − p) = 1, 10, 100, …: the 0th, 90th, 99th, 99.9th … percentiles.

@@ -30,7 +30,13 @@ export interface ResolvedPlugin {
 
 /** A reporter: a built-in by name, or a plugin. */
 export type ResolvedReporter =
-  | { readonly kind: 'builtin'; readonly name: string; readonly options: Record<string, unknown> }
+  | {
+      readonly kind: 'builtin'
+      readonly name: string
+      readonly options: Record<string, unknown>
+      /** The command-line flag that asked for it (`--out`), for messages; undefined for a config entry. */
+      readonly flag?: string
+    }
   | { readonly kind: 'plugin'; readonly plugin: ResolvedPlugin }
 
 export interface ResolvedLoad {

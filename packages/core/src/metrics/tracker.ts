@@ -117,6 +117,25 @@ export class Tracker {
     return { unseen, firstWord: firstWord < 0 ? words : firstWord }
   }
 
+  /**
+   * One pass over the bitsets below `seqLimit`: events acknowledged, events seen, and events acknowledged but
+   * never seen, all as of the same moment — the final counters are reconciled with these (`settleCounters`).
+   */
+  tally(seqLimit: number): { acked: number; seen: number; unseenAcked: number } {
+    let acked = 0
+    let seen = 0
+    let unseenAcked = 0
+    const words = Math.min(this.acked.length, Math.ceil(seqLimit / 32))
+    for (let i = 0; i < words; i++) {
+      const a = Atomics.load(this.acked, i)
+      const s = Atomics.load(this.seen, i)
+      if (a !== 0) acked += popcount(a)
+      if (s !== 0) seen += popcount(s)
+      if ((a & ~s) !== 0) unseenAcked += popcount(a & ~s)
+    }
+    return { acked, seen, unseenAcked }
+  }
+
   /** The first `max` acknowledged seqs below `seqLimit` that were never seen, for the report. */
   unseenAcked(seqLimit: number, max: number): number[] {
     const found: number[] = []

@@ -53,6 +53,13 @@ export function formatSummary(result: RunResult, color = false): string {
     )
     lines.push(latencyRow('e2e', result.corrected.e2e))
     lines.push(latencyRow('ack', result.corrected.ack))
+    // The correction's own weight, in true numbers: what it added beside what was measured.
+    const real = result.metrics.e2e.count
+    const added = Math.max(0, result.corrected.e2e.count - real)
+    lines.push(
+      `  ${''.padEnd(10)}${formatCount(added)} corrected e2e samples added to ${formatCount(real)} real ones` +
+        (real > 0 ? ` (${(added / real).toFixed(added / real >= 10 ? 0 : 2)}× as many)` : ''),
+    )
   }
   // Results written before hops existed (merged or re-read files) have none.
   const hops = result.hops ?? []
@@ -164,6 +171,12 @@ export function createSummaryReporter(write: (text: string) => void, color = fal
     },
     // The summary above was printed before teardown; a teardown that failed changes the verdict: say so.
     onRunAmended(result) {
+      // An interrupted run keeps its verdict; what its teardown left is said as a warning.
+      if (result.exitCode === 130) {
+        for (const warning of result.warnings.filter((w) => w.startsWith('teardown: ')))
+          write(`  warning: ${warning}`)
+        return
+      }
       write(
         `cdcb ${result.runId} "${result.name}" — now FAILED${result.reason ? ` (${result.reason})` : ''}, exit ${result.exitCode}`,
       )

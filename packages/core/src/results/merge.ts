@@ -446,9 +446,9 @@ function mergeIntervals(results: readonly RunResult[]): IntervalPoint[] {
       }
       row.parts++
       for (const field of ['targetRate', 'sentRate', 'achievedRate', 'inFlight', 'errors'] as const) {
-        row.point[field] = round(
-          ((row.point[field] as number | null) ?? 0) + ((p[field] as number | null) ?? 0),
-        )
+        const [a, b] = [row.point[field] as number | null, p[field] as number | null]
+        // Closed-model rows plan no rate: unknown stays unknown rather than becoming 0.
+        row.point[field] = a === null && b === null ? null : round((a ?? 0) + (b ?? 0))
       }
       for (const field of ['e2eP50', 'e2eP99', 'lagP99']) row.point[field] = null
     }

@@ -225,7 +225,7 @@ export class Aggregator {
     this.intervals.push({
       t: round(elapsedMicros / 1e6),
       phase,
-      targetRate: round(targetRate ?? 0), // the result's interval rows keep 0 for a closed model (its rate.target is null)
+      targetRate: targetRate === null ? null : round(targetRate), // a closed model plans no rate: unknown, not 0
       sentRate: round(sentRate),
       achievedRate: round(achievedRate),
       e2eP50: interval.e2e.p50,
@@ -252,6 +252,29 @@ export class Aggregator {
 }
 
 /** Live event counts: loss is unknown (null) and unresolved 0 until the end decides them. */
+/**
+ * The final counters made to agree with the tracker's bits, read once (`Tracker.tally`). Workers post counters
+ * each interval, but mark the shared bitsets as each ack and delivery happens: a worker abandoned at the close
+ * deadline (an interrupted run) may have marked an ack its last counters still call in flight, which then
+ * counted twice, as unacknowledged and as acknowledged but unseen (sent 6,268 = 3,745 acked + 2,523 in flight,
+ * yet 2,524 unresolved). Acks and first sightings the bits hold beyond the counters are moved into them, so
+ * sent = acked + errors + in flight, and unresolved = in flight + acknowledged-but-unseen, from one moment.
+ */
+export function settleCounters(
+  totals: CounterTotals,
+  marks: { readonly acked: number; readonly seen: number },
+): CounterTotals {
+  const lateAcks = Math.max(0, Math.min(marks.acked - totals.acked, totals.inFlight))
+  const lateSeen = Math.max(0, marks.seen - totals.observed)
+  if (lateAcks === 0 && lateSeen === 0) return totals
+  return {
+    ...totals,
+    acked: totals.acked + lateAcks,
+    inFlight: totals.inFlight - lateAcks,
+    observed: totals.observed + lateSeen,
+  }
+}
+
 export function liveEvents(totals: CounterTotals): EventCounts {
   return {
     sent: totals.sent,

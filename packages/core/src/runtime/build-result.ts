@@ -101,7 +101,10 @@ export function buildResult(state: FinalState): RunResult {
   const measuredSeconds = windowMicros / 1e6
   const drain = state.phases.find((p) => p.name === 'drain')
   // Only a drain that ran its course (or its full budget) declares loss; one cut short leaves events unresolved.
-  const drainCut = drain === undefined || drain.outcome === 'stopped'
+  // A drain that ended done saw every acknowledged event: one acknowledged and unseen now was acknowledged after
+  // it (a write its source settled on close), never waited for, so unresolved too.
+  const drainCut =
+    drain === undefined || drain.outcome === 'stopped' || (drain.outcome === 'done' && state.unseenAcked > 0)
   const behind = drainBehind(state, drainCut)
   // Loss is known only after a drain that ended quiet; otherwise the unseen events are unresolved and lost unknown.
   const lossUnknown = drainCut || behind !== undefined
@@ -225,6 +228,7 @@ export function buildResult(state: FinalState): RunResult {
     verification: state.verification,
     warnings: [
       ...warningsFor(state, { events, targetRate, sentRate, metrics, stoppedBy, drainCut, behind }),
+      ...(load.model === 'closed' ? [coordinatedOmissionNote(metrics, corrected)] : []),
       ...state.faultWarnings,
       ...scenario.warnings,
     ],
@@ -362,7 +366,9 @@ function warningsFor(
   }
   if (derived.drainCut && state.unseenAcked > 0) {
     warnings.push(
-      `drain: ${derived.stoppedBy} cut the drain short after ${waited.toFixed(1)}s; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost`,
+      phase('drain')?.outcome === 'done'
+        ? `drain: ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost: their writes were acknowledged only after the drain had seen every event acknowledged before it (as the workers closed)`
+        : `drain: ${derived.stoppedBy} cut the drain short after ${waited.toFixed(1)}s; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost`,
     )
   }
   if (derived.behind?.kind === 'short') {
@@ -409,12 +415,37 @@ function warningsFor(
     if (aboveRange > 0)
       warnings.push(`${metric}: ${aboveRange} samples were above 1h; they are not in the percentiles`)
   }
-  if (config.load.model === 'closed') {
-    warnings.push(
-      'closed model (load.concurrency): coordinated omission applies — while the target stalls, writers send nothing, so a stall shows in few samples; see the corrected latencies',
-    )
-  }
   return warnings
+}
+
+/**
+ * The closed model's warning, with what the correction did in true numbers: the samples it added for the
+ * operations the writers would have sent while they waited, beside the real ones. Over a source that acks in
+ * a microsecond or two the expected interval is that short, and millions of samples stand for a handful of
+ * real ones: said plainly, so a reader weighs the corrected figures for what they are.
+ */
+function coordinatedOmissionNote(metrics: LatencySummaries, corrected: RunResult['corrected']): string {
+  const base =
+    'closed model (load.concurrency): coordinated omission applies — while the target stalls, writers send nothing, so a stall shows in few samples'
+  if (!corrected) return `${base}; no corrected latencies (no acknowledged writes to take an interval from)`
+  const real = metrics.e2e.count
+  const added = Math.max(0, corrected.e2e.count - real)
+  const ratio = real > 0 ? ` (${formatRatio(added / real)} the real ones)` : ''
+  return (
+    `${base}; the corrected latencies add ${formatCount(added)} e2e samples to the ${formatCount(real)} real ones${ratio}, ` +
+    `one per ${formatInterval(corrected.expectedIntervalMs)} (the median ack) a writer waited` +
+    (corrected.expectedIntervalMs < 0.1
+      ? ` — an interval this short is the source's own speed, so the correction says more about the source than about the pipeline`
+      : '')
+  )
+}
+
+function formatRatio(ratio: number): string {
+  return ratio >= 10 ? `${Math.round(ratio)}×` : ratio >= 0.01 ? `${ratio.toFixed(2)}×` : '<0.01×'
+}
+
+function formatInterval(ms: number): string {
+  return ms >= 1 ? `${Math.round(ms * 1000) / 1000} ms` : `${Math.round(ms * 1000 * 10) / 10} µs`
 }
 
 /**

@@ -30,6 +30,7 @@ export {
   toJunit,
   whyNotWritable,
 } from '../reporters/index.js'
+export { claimOutput, type OutputClaim } from '../reporters/output-lock.js'
 export {
   judgeTrial,
   type SearchEnd,

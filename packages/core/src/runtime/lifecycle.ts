@@ -40,8 +40,13 @@ export const PHASE_DEADLINES = {
   closeStopped: 2e6,
   /** Verification (reading the target's final state) and closing. */
   verify: 600e6,
-  /** Each plugin's `teardown`. */
-  teardown: 30e6,
+  /**
+   * Every part's `teardown` together (the pipeline part, then the plugins' preparations at once): a frozen
+   * server must not keep cdcb alive; what is not removed by then is reported as left behind (exit 3).
+   */
+  teardown: 15e6,
+  /** After the teardown deadline aborts a part: how long it gets to say what it left behind. */
+  teardownGrace: 1e6,
 } as const
 
 /**

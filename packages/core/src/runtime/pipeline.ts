@@ -83,15 +83,21 @@ export class PipelineRun {
     )
   }
 
-  /** Stops watching and removes what setup made; once, also after Ctrl-C. A failing teardown is logged, not thrown. */
-  async teardown(): Promise<void> {
-    if (this.tornDown) return
+  /**
+   * Stops watching and removes what setup made; once, also after Ctrl-C. `signal` aborts at the run's teardown
+   * deadline. A failing teardown is logged and returned (what it left behind), never thrown.
+   */
+  async teardown(signal: AbortSignal = new AbortController().signal): Promise<string | undefined> {
+    if (this.tornDown) return undefined
     this.tornDown = true
     this.watching.abort()
     try {
-      await this.part.teardown?.()
+      await this.part.teardown?.(signal)
+      return undefined
     } catch (error) {
-      this.context.log(`pipeline teardown failed: ${redactUrl(describeError(error))}`)
+      const why = `pipeline: ${this.name}: teardown failed: ${redactUrl(describeError(error))}`
+      this.context.log(why)
+      return why
     }
   }
 

@@ -26,10 +26,11 @@ import { formatShard, planWorker, START_AT_TOLERANCE_MICROS } from '../load/shar
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { LogKind, Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
 import { builtInReporters, whyNotWritable } from '../reporters/index.js'
+import { claimOutput, type OutputClaim } from '../reporters/output-lock.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
 import { startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
-import { Aggregator } from './aggregator.js'
+import { Aggregator, settleCounters } from './aggregator.js'
 import { buildResult, type DrainTail } from './build-result.js'
 import {
   ChangeSignal,
@@ -116,8 +117,27 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
   }
   // Report files that could not be written (each once): the run then ends with exit 3, never a silent 0.
   const unwritten = new Set<string>()
-  await reporters.add(await createConfigReporters(config, runContext, unwritten))
-  const phases = new PhaseLog(options.hooks ?? {}, runContext.log)
+  // Report files this run claimed on this host, so a second live run writing the same file is refused.
+  const claims: OutputClaim[] = []
+  try {
+    await reporters.add(await createConfigReporters(config, runContext, unwritten, claims))
+    return await runReporting(config, control, runId, runContext, reporters, unwritten, options.hooks)
+  } finally {
+    for (const claim of claims) claim.release()
+  }
+}
+
+/** The run proper, once its reporters exist and its report files are claimed. */
+async function runReporting(
+  config: ResolvedConfig,
+  control: RunControl,
+  runId: string,
+  runContext: RunContext,
+  reporters: ReporterFanout,
+  unwritten: Set<string>,
+  hooks: PhaseHooks | undefined,
+): Promise<RunResult> {
+  const phases = new PhaseLog(hooks ?? {}, runContext.log)
   const run = new BenchmarkRun(config, control, runId, reporters, phases)
   const preparations = await run.prepare(runContext)
   let result: RunResult | undefined
@@ -130,24 +150,29 @@ export async function runBenchmark(config: ResolvedConfig, options: RunOptions =
     }
     result = await run.measure(pipeline)
   } finally {
-    // The pipeline first: its connectors read the tables and slots the preparations remove.
-    await pipeline?.teardown()
-    teardownFailures = await run.teardown(preparations)
+    teardownFailures = await run.teardown(preparations, pipeline)
   }
   // A teardown that could not reach its server left objects there: a runtime failure (exit 3), whatever the SLOs said.
   // So is a report file that could not be written: the run's result is not where the user will look for it.
   const failure =
     teardownFailures.length > 0 && result.status !== 'interrupted'
-      ? teardownFailures[0]
+      ? teardownFailures.join(' | ')
       : unwritten.size > 0
         ? `the run finished (${result.status}) but its report could not be written: ${[...unwritten].join('; ')}`
         : undefined
-  if (failure !== undefined) {
+  // What teardown left is in the report's warnings too, also for an interrupted run (which keeps its exit 130).
+  const leftBehind = teardownFailures.map((why) => `teardown: ${why}`)
+  if (failure !== undefined || leftBehind.length > 0) {
     const final: RunResult = {
       ...result,
-      status: result.status === 'interrupted' ? 'interrupted' : 'failed',
-      exitCode: 3,
-      reason: `runtime failure: ${failure}`,
+      warnings: [...result.warnings, ...leftBehind],
+      ...(failure === undefined
+        ? {}
+        : {
+            status: result.status === 'interrupted' ? ('interrupted' as const) : ('failed' as const),
+            exitCode: 3,
+            reason: `runtime failure: ${failure}`,
+          }),
     }
     // The report was made before teardown (so a slow teardown never delays it): files are rewritten with the final status.
     await reporters.runAmended(final)
@@ -166,6 +191,7 @@ async function createConfigReporters(
   config: ResolvedConfig,
   context: RunContext,
   unwritten: Set<string>,
+  claims: OutputClaim[],
 ): Promise<Reporter[]> {
   const made: Reporter[] = []
   const origin = config.configPath ? path.basename(config.configPath) : 'config'
@@ -175,11 +201,22 @@ async function createConfigReporters(
       const reporter = builtInReporters[spec.name](spec.options, { line: () => {}, color: false })
       const file = String(spec.options.file)
       const problem = whyNotWritable(file)
+      const where = spec.flag ? `${spec.flag} ${file}` : `${origin}: reporters.${index}`
       if (problem) {
         throw new ConfigError(
-          `${origin}: reporters.${index}: cannot write the report to ${file}: ${problem} — choose another file`,
+          spec.flag
+            ? `${where}: cannot write the report there: ${problem} — choose another path`
+            : `${where}: cannot write the report to ${file}: ${problem} — choose another file`,
         )
       }
+      // Two live runs writing one report would overwrite each other's result: the second stops here, before anything runs.
+      const claim = claimOutput(file, context.runId)
+      if ('heldBy' in claim) {
+        throw new ConfigError(
+          `${where}: another cdcb run on this host is writing ${spec.flag ? 'this report' : `the report ${file}`} (${claim.heldBy}) — wait for it to end, or choose another ${spec.flag ? 'path' : 'file'}`,
+        )
+      }
+      claims.push(claim)
       made.push(recordingFailures(reporter, file, unwritten))
       continue
     }
@@ -295,23 +332,70 @@ class BenchmarkRun {
     return prepared
   }
 
-  /** Phase `teardown`: removes what `prepare` made, newest first, each within its deadline. */
-  async teardown(prepared: Prepared[]): Promise<string[]> {
-    const failures: string[] = []
-    for (const { preparation, part, plugin } of prepared.reverse()) {
+  /**
+   * Phase `teardown`: removes what the pipeline part and `prepare` made, under one deadline for all of them
+   * together (a frozen server must not keep cdcb alive). The pipeline goes first, since its connectors read the
+   * tables and slots the preparations remove; the preparations then tear down at once, each removing only its
+   * own objects. At the deadline each part still working is aborted and gets a moment to say what it left
+   * behind; one that does not answer is reported as not finished. Returns one line per part that left something.
+   */
+  async teardown(prepared: Prepared[], pipeline?: PipelineRun): Promise<string[]> {
+    const parts = prepared.splice(0).reverse()
+    if (!pipeline && parts.length === 0) return []
+    const deadline = new AbortController()
+    const seconds = PHASE_DEADLINES.teardown / 1e6
+    const timer = setTimeout(() => deadline.abort(), PHASE_DEADLINES.teardown / 1e3)
+    // Waits for a part, but no longer than the deadline plus the grace it gets to name what it left.
+    const bounded = async <T>(work: Promise<T>, unfinished: () => T): Promise<T> => {
+      let grace: NodeJS.Timeout | undefined
+      const cut = new Promise<T>((resolve) => {
+        const giveUp = () => {
+          grace = setTimeout(() => resolve(unfinished()), PHASE_DEADLINES.teardownGrace / 1e3)
+        }
+        if (deadline.signal.aborted) giveUp()
+        else deadline.signal.addEventListener('abort', giveUp, { once: true })
+      })
       try {
-        await this.withDeadline(
-          Promise.resolve(preparation.teardown?.()),
-          PHASE_DEADLINES.teardown,
-          `did not finish within ${PHASE_DEADLINES.teardown / 1e6}s; what it made may be left behind`,
-        )
-      } catch (error) {
-        const why = pluginFailure(part, plugin, 'tear down', error)
+        return await Promise.race([work, cut])
+      } finally {
+        clearTimeout(grace)
+      }
+    }
+    const failures: string[] = []
+    try {
+      if (pipeline) {
+        const unfinished = `pipeline: did not finish its teardown within ${seconds}s; what it made may be left behind`
+        const why = await bounded(pipeline.teardown(deadline.signal), () => unfinished)
+        if (why === unfinished) this.reporters.log(why)
+        if (why !== undefined) failures.push(why)
+      }
+      const outcomes = await Promise.all(
+        parts.map(({ preparation, part, plugin }) =>
+          bounded(
+            Promise.resolve()
+              .then(() => preparation.teardown?.(deadline.signal))
+              .then(
+                () => undefined,
+                (error: unknown) => pluginFailure(part, plugin, 'tear down', error),
+              ),
+            () =>
+              pluginFailure(
+                part,
+                plugin,
+                'tear down',
+                new Error(`did not finish within ${seconds}s; what it made may be left behind`),
+              ),
+          ),
+        ),
+      )
+      for (const why of outcomes) {
+        if (why === undefined) continue
         this.reporters.log(why)
         failures.push(why)
       }
+    } finally {
+      clearTimeout(timer)
     }
-    prepared.length = 0
     return failures
   }
 
@@ -375,8 +459,11 @@ class BenchmarkRun {
 
     if (this.failure !== undefined && !this.control.reason) throw new RuntimeFailure(this.failure)
 
-    const totals = this.aggregator.totals()
-    const unseenAcked = this.tracker.countUnseenAcked(totals.seqLimit)
+    const counted = this.aggregator.totals()
+    // Counters and the tracker's bits from one moment: every counter below, and the warnings, agree.
+    const marks = this.tracker.tally(counted.seqLimit)
+    const totals = settleCounters(counted, marks)
+    const unseenAcked = marks.unseenAcked
     const result = buildResult({
       config: this.config,
       runId: this.runId,

@@ -115,6 +115,8 @@ class Shard {
   /** Resolution of the sink's `committedAt` stamps; a sample within it below zero is 0. */
   private stampResolutionMicros = 0
   private observing = false
+  /** Set once the final counters are posted: nothing is counted or marked after them. */
+  private accounted = false
   private sinkStopped = false
   private capacityWaiter: (() => void) | undefined
   private onStopped: () => void = () => {}
@@ -200,6 +202,9 @@ class Shard {
     this.observing = false
     await this.stopSink()
     stopReporting()
+    // The final counters: an ack arriving after them (a write the close settles) must not reach the tracker's
+    // bits either, or the result would count it as in flight and as acknowledged but unseen at once.
+    this.accounted = true
     this.postSnapshot()
 
     let verification: VerificationReport | null = null
@@ -370,6 +375,7 @@ class Shard {
 
   /** Accounts for operations the source acknowledged, `sentAt` epoch µs. */
   private acknowledge(ops: readonly Operation[], sentAt: number): void {
+    if (this.accounted) return
     const ackAt = nowMicros()
     let measuredOps = 0
     for (const op of ops) {
