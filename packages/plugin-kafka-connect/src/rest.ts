@@ -13,10 +13,25 @@ export interface ConnectorStatus {
 }
 
 export class ConnectRest {
+  /** The worker's address without credentials: what every message names. */
+  readonly url: string
+  /** `Authorization` for a worker behind Connect's basic-auth REST extension, from the URL's user:password. */
+  private readonly authorization: string | undefined
+
+  /** `url` may carry `user:password@` (fetch refuses such a URL): sent as basic auth, never printed. */
   constructor(
-    readonly url: string,
+    url: string,
     private readonly timeoutMs = 30_000,
-  ) {}
+  ) {
+    const parsed = new URL(url)
+    this.authorization =
+      parsed.username || parsed.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`
+        : undefined
+    parsed.username = ''
+    parsed.password = ''
+    this.url = parsed.toString().replace(/\/+$/, '')
+  }
 
   /** Names of the connectors the cluster runs. */
   async list(): Promise<string[]> {
@@ -84,7 +99,10 @@ export class ConnectRest {
     try {
       response = await fetch(`${this.url}${path}`, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.authorization ? { authorization: this.authorization } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       })
