@@ -128,7 +128,13 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   // Node passes the signal's name; the dashboard's quit key passes nothing (Ctrl-C).
   const onSigint = (signal?: NodeJS.Signals) => {
     if (control.reason === 'interrupted') {
-      process.stderr.write('cdcb: interrupted again — exiting now without a report\n')
+      // Nothing is torn down now: say so, and how to find and drop what the run made.
+      const clean = config.configPath
+        ? `cdcb clean --config ${path.relative(process.cwd(), config.configPath) || config.configPath}`
+        : 'cdcb clean --config <your config>'
+      process.stderr.write(
+        `cdcb: interrupted again — exiting now without a report and without teardown: what this run made on its servers (tables, slots, connectors, topics, queues) stays until you run ${clean} (the embedded quickstart server goes with cdcb)\n`,
+      )
       process.exit(130)
     }
     process.stderr.write(

@@ -89,6 +89,10 @@ describe('interrupting a run', () => {
     })
     expect(run.code).toBe(130)
     expect(run.stderr).toMatch(/interrupted again — exiting now/)
+    // Nothing is torn down: the line says so and names the clean that finds what is left (trialA: it said neither).
+    expect(run.stderr).toMatch(
+      /without teardown: what this run made on its servers .* stays until you run cdcb clean --config \S*bench\.config\.json/,
+    )
   })
 })
 
