@@ -30,7 +30,7 @@ const connector = z.strictObject({
 
 export const optionsSchema = z
   .strictObject({
-    /** The Connect worker's REST API. @default "http://127.0.0.1:8083" */
+    /** The Connect worker's REST API; `user:password@` in it is sent as basic auth, never printed. @default "http://127.0.0.1:8083" */
     url: z
       .string()
       .regex(/^https?:\/\/[^\s/]+/, { error: 'expected the REST address, e.g. "http://127.0.0.1:8083"' })
