@@ -28,15 +28,17 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs'
 import {
+  CdcbError,
   type CleanContext,
   ConfigError,
+  describeError,
   type LogKind,
   type Preparation,
   type RunContext,
   type Slot,
 } from '@cdcb/core'
 import { createClient, describeEndpoint, ErrorCounts, queueExists, withRetries } from './client.js'
-import { isFifo, queueNames, type ResolvedSqsOptions } from './options.js'
+import { isFifo, millis, queueNames, type ResolvedSqsOptions } from './options.js'
 
 export const OWNED_TAG = 'cdcb:owned'
 /** `<host> <pid>` of the cdcb process that created the queue: how a later run tells a dead run's queue. */
@@ -249,8 +251,10 @@ export async function cleanSqs(
     for (const stem of stems) {
       let NextToken: string | undefined
       do {
+        // Bounded like prepare's first call: a frozen or absent endpoint is one line, not a hang.
         const page = await client.send(
           new ListQueuesCommand({ QueueNamePrefix: stem, NextToken, MaxResults: 1000 }),
+          { abortSignal: AbortSignal.timeout(millis(options.connectTimeout)) },
         )
         NextToken = page.NextToken
         for (const url of page.QueueUrls ?? []) urls.set(url.slice(url.lastIndexOf('/') + 1), url)
@@ -259,6 +263,16 @@ export async function cleanSqs(
     for (const name of [...urls.keys()].sort()) {
       if (await sweepIfDead(client, name, urls.get(name)!, undefined, context.dryRun, context.log)) found++
     }
+  } catch (error) {
+    if (error instanceof CdcbError) throw error
+    const cause =
+      (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError'
+        ? `no answer within ${options.connectTimeout} (connectTimeout)`
+        : describeError(error)
+    throw new CdcbError(
+      `sqs clean: cannot reach ${describeEndpoint(options)}: ${cause} — check the endpoint option and that SQS runs`,
+      3,
+    )
   } finally {
     client.destroy()
   }
