@@ -14,7 +14,13 @@ import { defineConfig } from '@cdcb/core'
 import { sqs } from '@cdcb/plugin-sqs'
 
 const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
-const queue = sqs({ endpoint: endpoint || undefined, queue: process.env.SQS_QUEUE ?? 'cdcb-example' })
+// Recovery is about the queue and its receivers: with committedAt 'observed', e2e = intended time → received
+// by cdcb's receiver (with the default 'sent' it ends when SQS accepted the message, before it waited in the queue).
+const queue = sqs({
+  endpoint: endpoint || undefined,
+  queue: process.env.SQS_QUEUE ?? 'cdcb-example',
+  committedAt: 'observed',
+})
 const time = Number(process.env.SQS_TIME_SCALE ?? 1)
 const rate = Number(process.env.SQS_RATE_SCALE ?? 1)
 const seconds = (s: number) => `${Math.max(1, Math.round(s * time))}s`

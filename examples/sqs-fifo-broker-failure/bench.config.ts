@@ -17,7 +17,9 @@ import { sqs } from '@cdcb/plugin-sqs'
 import { servicePaths } from '../../services/lib/paths.mjs'
 
 const endpoint = process.env.SQS_ENDPOINT ?? `http://127.0.0.1:${process.env.SQS_PORT ?? 9324}`
-const queue = sqs({ endpoint, queue: process.env.SQS_QUEUE ?? 'cdcb-example.fifo' })
+// The outage is about delivery: with committedAt 'observed', e2e = intended time → received by cdcb's
+// receiver (with the default 'sent' it ends when SQS accepted the message, before it waited in the queue).
+const queue = sqs({ endpoint, queue: process.env.SQS_QUEUE ?? 'cdcb-example.fifo', committedAt: 'observed' })
 const time = Number(process.env.SQS_TIME_SCALE ?? 1)
 const seconds = (s: number) => `${Math.max(1, Math.round(s * time))}s`
 

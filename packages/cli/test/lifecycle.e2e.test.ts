@@ -158,7 +158,7 @@ describe('cdcb clean', () => {
     const clean = await runCli(['clean', '--config', file, '--dry-run'])
     expect(clean.code, clean.stderr).toBe(0)
     expect(clean.stdout).toBe(
-      'cdcb: not looked at: source (memory), sink (memory) — no clean step in the plugin\n',
+      'cdcb: not looked at: sink (memory), source (memory) — no clean step in the plugin\n',
     )
   })
 })
