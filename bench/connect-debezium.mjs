@@ -14,7 +14,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEmbeddedDatabases } from '../packages/plugin-postgres/dist/quickstart.js'
 import { CLI } from './lib.mjs'
-import { postgresTicks, servicePid, TICKS_PER_SECOND, threadTicks, treeTicks } from './proc.mjs'
+import { postgresTicks, servicePid, TICKS_PER_SECOND, threadTicksById, treeTicks } from './proc.mjs'
 
 const seconds = Number(process.argv[2] ?? 15)
 const firstRate = Number(process.argv[3] ?? 250)
@@ -26,16 +26,35 @@ const PIPELINES = {
   'postgres-debezium-jdbc-postgres': 'examples/postgres-debezium-jdbc-postgres/bench.config.ts',
 }
 
-/** CPU ticks so far of each process of the pipeline; Connect's threads split into Debezium's and the rest. */
+/**
+ * CPU ticks so far of each process of the pipeline. Connect's total is its
+ * process's (monotonic: it keeps the time of threads that ended); its Debezium
+ * threads are read per thread id, so a thread that ends between two samples
+ * never makes a share negative.
+ */
 function sample(cdcbPid, port) {
-  const connect = threadTicks(servicePid('connect'), (thread) =>
-    thread.startsWith('debezium') ? 'Debezium' : 'Connect (worker, JDBC sink, JVM)',
-  )
+  const connect = servicePid('connect')
   return {
-    ...connect,
+    connectTotal: treeTicks(connect),
+    debeziumThreads: threadTicksById(connect, (name) => name.startsWith('debezium')),
     Kafka: treeTicks(servicePid('kafka')),
     PostgreSQL: postgresTicks(port),
     cdcb: treeTicks(cdcbPid),
+  }
+}
+
+/** Cores used per process between two samples `seconds` apart. */
+function coresBetween(before, after, seconds) {
+  const cores = (ticks) => ticks / TICKS_PER_SECOND / seconds
+  let debezium = 0
+  for (const [tid, ticks] of after.debeziumThreads) debezium += ticks - (before.debeziumThreads.get(tid) ?? 0)
+  const connect = after.connectTotal - before.connectTotal
+  return {
+    Debezium: cores(debezium),
+    'Connect (worker, JDBC sink, JVM)': cores(connect - debezium),
+    Kafka: cores(after.Kafka - before.Kafka),
+    PostgreSQL: cores(after.PostgreSQL - before.PostgreSQL),
+    cdcb: cores(after.cdcb - before.cdcb),
   }
 }
 
@@ -62,16 +81,15 @@ async function trial(configPath, rate, databases) {
       env: { ...process.env, CI: '1', SOURCE_URL: databases.sourceUrl, TARGET_URL: databases.targetUrl },
     },
   )
-  // CPU over a window inside the load phase: from 8 s after the spawn (config, setup, connectors
-  // and the warmup behind) for the trial's length less 4 s.
-  const span = Math.max(1, seconds - 4)
-  let before
-  let after
-  const t0 = setTimeout(() => (before = sample(child.pid, databases.port)), 8_000)
-  const t1 = setTimeout(() => (after = sample(child.pid, databases.port)), 8_000 + span * 1000)
+  // Samples every half second; the CPU figure is taken over the run's own load phase (from its result), less
+  // its first second, so setup, connectors, warmup's start, drain and teardown stay out of it.
+  const samples = []
+  const sampler = setInterval(
+    () => samples.push({ at: Date.now(), ticks: sample(child.pid, databases.port) }),
+    500,
+  )
   await new Promise((resolve) => child.on('close', resolve))
-  clearTimeout(t0)
-  clearTimeout(t1)
+  clearInterval(sampler)
   let result
   try {
     result = JSON.parse(readFileSync(out, 'utf8'))
@@ -79,10 +97,14 @@ async function trial(configPath, rate, databases) {
     // One folder per trial: removed once read (runs of this bench had left dozens in the temp dir).
     rmSync(path.dirname(out), { recursive: true, force: true })
   }
-  const cpu = {}
-  if (before && after) {
-    for (const name of Object.keys(after))
-      cpu[name] = (after[name] - (before[name] ?? 0)) / TICKS_PER_SECOND / span
+  // The schedule's start (epoch µs) and the load phase's length bound the window.
+  const loadFrom = result.start.actualMicros / 1000
+  const loadTo = loadFrom + (result.phases.find((p) => p.name === 'load')?.seconds ?? 0) * 1000
+  const inside = samples.filter((s) => s.at >= loadFrom + 1000 && s.at <= loadTo)
+  let cpu = {}
+  if (inside.length >= 2) {
+    const [first, last] = [inside[0], inside[inside.length - 1]]
+    cpu = coresBetween(first.ticks, last.ticks, (last.at - first.at) / 1000)
   }
   return { result, cpu }
 }

@@ -64,16 +64,17 @@ export function treeTicks(pid) {
   return sum
 }
 
-/** A process's ticks split by thread name: `group(threadName)` → the bucket it counts in. */
-export function threadTicks(pid, group) {
-  const out = {}
+/** Ticks of each thread (by thread id) of a process whose name `wanted(threadName)` accepts. */
+export function threadTicksById(pid, wanted) {
+  const out = new Map()
   if (pid === undefined) return out
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
-      const fields = statFields(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
-      const bucket = group(name)
-      out[bucket] = (out[bucket] ?? 0) + Number(fields[11]) + Number(fields[12])
+      try {
+        if (!wanted(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim())) continue
+        const fields = statFields(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
+        out.set(tid, Number(fields[11]) + Number(fields[12]))
+      } catch {} // the thread ended while being read
     }
   } catch {}
   return out
