@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { freezer } from '../../../services/freeze.mjs'
 import { status } from '../../../services/index.mjs'
 import { contactPoint, env, runCassandra, uniqueKeyspace } from './helpers.js'
 
@@ -15,15 +16,8 @@ describe.skipIf(!contactPoint || !env.harness)('more writes in flight than a con
     const node = await status('cassandra')
     expect(node.startedByCdcb && node.pid).toBeTruthy()
     const pid = node.pid!
-    let frozenAt = 0
-    let thawedAt = 0
-    const timers: NodeJS.Timeout[] = []
-    const thaw = () => {
-      if (frozenAt && !thawedAt) {
-        process.kill(pid, 'SIGCONT')
-        thawedAt = Date.now()
-      }
-    }
+    // Thawed 3000 ms after the freeze really happened (a busy event loop fires its timers late).
+    const freeze = freezer(pid, { afterMs: 2000, forMs: 3000 })
     try {
       const { result } = await runCassandra({
         options: { keyspace: uniqueKeyspace('busy'), consistency: 'ONE', requestTimeout: '30s' },
@@ -31,17 +25,9 @@ describe.skipIf(!contactPoint || !env.harness)('more writes in flight than a con
         workers: 1,
         // 1,500/s into a node frozen for 3 s: about 4,500 writes in flight on one connection.
         load: { rate: 1500, duration: '8s', keys: 3000, drainTimeout: '60s', seed: 12 },
-        onStart: () => {
-          timers.push(
-            setTimeout(() => {
-              process.kill(pid, 'SIGSTOP')
-              frozenAt = Date.now()
-              timers.push(setTimeout(thaw, 3000))
-            }, 2000),
-          )
-        },
+        onStart: () => freeze.start(),
       })
-      expect(thawedAt - frozenAt).toBeGreaterThanOrEqual(2900)
+      expect(freeze.frozenMs).toBeGreaterThanOrEqual(2900)
       const { events } = result
       // The pile-up happened (acks waited out the freeze) and the driver refused nothing.
       expect(result.metrics.ack.max).toBeGreaterThan(2000)
@@ -66,8 +52,7 @@ describe.skipIf(!contactPoint || !env.harness)('more writes in flight than a con
       expect(result.verification?.skipped).toBeLessThanOrEqual(events.errors)
       expect(result.verification?.mismatched).toBe(0)
     } finally {
-      for (const timer of timers) clearTimeout(timer)
-      thaw()
+      freeze.thaw()
     }
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { freezer } from '../../../services/freeze.mjs'
 import { status } from '../../../services/index.mjs'
 import { contactPoint, env, runCassandra, uniqueKeyspace } from './helpers.js'
 
@@ -7,15 +8,8 @@ describe.skipIf(!contactPoint || !env.harness)('the node frozen mid-run', () => 
     const node = await status('cassandra')
     expect(node.startedByCdcb && node.pid).toBeTruthy()
     const pid = node.pid!
-    let frozenAt = 0
-    let thawedAt = 0
-    const timers: NodeJS.Timeout[] = []
-    const thaw = () => {
-      if (frozenAt && !thawedAt) {
-        process.kill(pid, 'SIGCONT')
-        thawedAt = Date.now()
-      }
-    }
+    // Thawed 5000 ms after the freeze really happened (a busy event loop fires its timers late).
+    const freeze = freezer(pid, { afterMs: 2500, forMs: 5000 })
     try {
       const { result } = await runCassandra({
         // Server-side stamps: WRITETIME is when the node took the write, so the freeze shows in it.
@@ -23,18 +17,9 @@ describe.skipIf(!contactPoint || !env.harness)('the node frozen mid-run', () => 
         source: { timestamps: 'server' },
         verify: false,
         load: { rate: 300, duration: '10s', keys: 2000, drainTimeout: '60s', seed: 5 },
-        onStart: () => {
-          timers.push(
-            setTimeout(() => {
-              process.kill(pid, 'SIGSTOP')
-              frozenAt = Date.now()
-              // Thaw 5 s after the freeze really happened (a busy event loop fires timers late).
-              timers.push(setTimeout(thaw, 5000))
-            }, 2500),
-          )
-        },
+        onStart: () => freeze.start(),
       })
-      expect(thawedAt - frozenAt).toBeGreaterThanOrEqual(4900)
+      expect(freeze.frozenMs).toBeGreaterThanOrEqual(4900)
       const { events } = result
       // Writes waited out the freeze (request timeout 20 s): latencies of seconds, no error.
       expect(result.metrics.e2e.max).toBeGreaterThan(3000)
@@ -55,8 +40,7 @@ describe.skipIf(!contactPoint || !env.harness)('the node frozen mid-run', () => 
       expect(sink.update).toBeLessThanOrEqual(src.updates! + events.errors)
       expect(sink.delete).toBeLessThanOrEqual(src.deletes! + events.errors)
     } finally {
-      for (const timer of timers) clearTimeout(timer)
-      thaw()
+      freeze.thaw()
     }
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { freezer } from '../../../services/freeze.mjs'
 import { status } from '../../../services/index.mjs'
 import { brokers, env, type KafkaRun, runKafka, uniqueTopic } from './helpers.js'
 
@@ -13,15 +14,8 @@ async function frozenRun(idempotent: boolean | undefined): Promise<KafkaRun> {
   const kafka = await status('kafka')
   expect(kafka.startedByCdcb && kafka.pid).toBeTruthy()
   const pid = kafka.pid!
-  let frozenAt = 0
-  let thawedAt = 0
-  const timers: NodeJS.Timeout[] = []
-  const thaw = () => {
-    if (frozenAt && !thawedAt) {
-      process.kill(pid, 'SIGCONT')
-      thawedAt = Date.now()
-    }
-  }
+  // Thawed 3000 ms after the freeze really happened (a busy event loop fires its timers late).
+  const freeze = freezer(pid, { afterMs: 2000, forMs: 3000 })
   try {
     const run = await runKafka({
       source: {
@@ -35,21 +29,12 @@ async function frozenRun(idempotent: boolean | undefined): Promise<KafkaRun> {
       },
       verify: false,
       load: { rate: 300, duration: '7s', keys: 500, drainTimeout: '30s', seed: 5 },
-      onStart: () => {
-        timers.push(
-          setTimeout(() => {
-            process.kill(pid, 'SIGSTOP')
-            frozenAt = Date.now()
-            timers.push(setTimeout(thaw, 3000))
-          }, 2000),
-        )
-      },
+      onStart: () => freeze.start(),
     })
-    expect(thawedAt - frozenAt).toBeGreaterThanOrEqual(2900)
+    expect(freeze.frozenMs).toBeGreaterThanOrEqual(2900)
     return run
   } finally {
-    for (const timer of timers) clearTimeout(timer)
-    thaw()
+    freeze.thaw()
   }
 }
 

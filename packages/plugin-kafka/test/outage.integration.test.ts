@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { freezer } from '../../../services/freeze.mjs'
 import { status } from '../../../services/index.mjs'
 import { brokers, env, runKafka, uniqueTopic } from './helpers.js'
 
@@ -16,15 +17,8 @@ describe.skipIf(!brokers || !env.harness)('the broker frozen mid-run', () => {
     const kafka = await status('kafka')
     expect(kafka.startedByCdcb && kafka.pid).toBeTruthy()
     const pid = kafka.pid!
-    let frozenAt = 0
-    let thawedAt = 0
-    const timers: NodeJS.Timeout[] = []
-    const thaw = () => {
-      if (frozenAt && !thawedAt) {
-        process.kill(pid, 'SIGCONT')
-        thawedAt = Date.now()
-      }
-    }
+    // Thawed 5000 ms after the freeze really happened (a busy event loop fires its timers late).
+    const freeze = freezer(pid, { afterMs: 2500, forMs: 5000 })
     try {
       const { result } = await runKafka({
         // Requests time out after 1.5 s and are retried once, so writes during the freeze fail.
@@ -37,18 +31,9 @@ describe.skipIf(!brokers || !env.harness)('the broker frozen mid-run', () => {
         },
         verify: false,
         load: { rate: 400, duration: '10s', keys: 1000, drainTimeout: '30s', seed: 3 },
-        onStart: () => {
-          timers.push(
-            setTimeout(() => {
-              process.kill(pid, 'SIGSTOP')
-              frozenAt = Date.now()
-              // Thaw 5 s after the freeze really happened (a busy event loop fires timers late).
-              timers.push(setTimeout(thaw, 5000))
-            }, 2500),
-          )
-        },
+        onStart: () => freeze.start(),
       })
-      expect(thawedAt - frozenAt).toBeGreaterThanOrEqual(4900)
+      expect(freeze.frozenMs).toBeGreaterThanOrEqual(4900)
       const { events } = result
       // The outage is visible: failed writes (by kind) and latencies of seconds.
       expect(events.errors).toBeGreaterThan(0)
@@ -60,8 +45,7 @@ describe.skipIf(!brokers || !env.harness)('the broker frozen mid-run', () => {
       expect(events.lost).toBe(0)
       expect(events.observed).toBeGreaterThanOrEqual(events.acked)
     } finally {
-      for (const timer of timers) clearTimeout(timer)
-      thaw()
+      freeze.thaw()
     }
   })
 })
