@@ -18,7 +18,6 @@
  * where its state cannot be known) refuses to start (ConfigError, exit 2)
  * rather than write into it.
  */
-import { hostname } from 'node:os'
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -33,7 +32,9 @@ import {
   ConfigError,
   describeError,
   type LogKind,
+  ownerStateOf,
   type Preparation,
+  processOwner,
   type RunContext,
   type Slot,
 } from '@cdcb/core'
@@ -54,19 +55,10 @@ export function runStateOf(tags: Record<string, string> | undefined): RunState {
   const owned = /^run (\S+)$/.exec(tags?.[OWNED_TAG] ?? '')
   if (!owned) return { state: 'not-cdcb' }
   const runId = owned[1]!
-  const maker = /^(\S+) (\d+)$/.exec(tags?.[PROCESS_TAG] ?? '')
-  if (!maker) return { state: 'unknown', runId, why: 'it carries no cdcb:process tag' }
-  const host = maker[1]!
-  const pid = Number(maker[2])
-  if (host !== hostname()) return { state: 'unknown', runId, why: `its cdcb ran on host ${host}` }
-  try {
-    process.kill(pid, 0)
-    return { state: 'live', runId, why: `its cdcb process ${pid} is running` }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EPERM')
-      return { state: 'live', runId, why: `process ${pid} exists` }
-    return { state: 'dead', runId, why: `its cdcb process ${pid} on this host is gone` }
-  }
+  const maker = tags?.[PROCESS_TAG]
+  if (!maker || !/^\S+ \d+$/.test(maker.trim()))
+    return { state: 'unknown', runId, why: 'it carries no cdcb:process tag' }
+  return { runId, ...ownerStateOf(maker) }
 }
 
 export async function prepareSqs(
@@ -158,7 +150,7 @@ async function prepareQueue(
         new CreateQueueCommand({
           QueueName: name,
           Attributes: attributes,
-          tags: { [OWNED_TAG]: `run ${context.runId}`, [PROCESS_TAG]: `${hostname()} ${process.pid}` },
+          tags: { [OWNED_TAG]: `run ${context.runId}`, [PROCESS_TAG]: processOwner() },
         }),
       ),
     options.retries,
