@@ -11,23 +11,43 @@
  * five): against a remote cluster one lane waits a round trip per request.
  */
 import { digestOf, nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
-import { kOptions, Producer, stringSerializers } from '@platformatic/kafka'
+import { kOptions, Producer, stringSerializer } from '@platformatic/kafka'
 import { clientOptions, connectWithin, innermostError, isTimeout } from './client.js'
 import { createEncoder, type Encoder, type ProducedRecord } from './formats.js'
 import { isIdempotent, millis, type ResolvedKafkaOptions } from './options.js'
 import { partitionOf } from './partitioner.js'
 
-/** A record with the partition cdcb chose, so the client's partitioner is not run again. */
-type Message = ProducedRecord & { partition?: number }
+/**
+ * A record as it waits to be produced: the value already in a Buffer, and the partition cdcb chose (so the
+ * client's partitioner is not run again). A value waits in the lane while a request is out: as a Buffer it
+ * waits outside V8's heap, where a string of 1 KB per record in flight made every young-generation GC copy it.
+ */
+interface Message {
+  readonly topic: string
+  readonly key: string
+  readonly value: Buffer | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly partition: number
+}
 
 /** Bytes a record adds to a produce request besides its key, value and headers (record and batch framing, roughly). */
 const RECORD_OVERHEAD = 70
 
-/** Bytes of a record as `batch.maxBytes` counts them. cdcb's records are ASCII, so a string's length is its size. */
+/** Bytes of a record as `batch.maxBytes` counts them. cdcb's keys and header values are ASCII, so a string's length is its size. */
 function sizeOf(message: Message): number {
   let size = RECORD_OVERHEAD + message.key.length + (message.value?.length ?? 0)
   if (message.headers) for (const name in message.headers) size += name.length + message.headers[name]!.length
   return size
+}
+
+function toMessage(record: ProducedRecord, partitions: number): Message {
+  return {
+    topic: record.topic,
+    key: record.key,
+    value: record.value === undefined ? undefined : Buffer.from(record.value),
+    headers: record.headers,
+    partition: partitionOf(record.key, partitions),
+  }
 }
 
 export function createKafkaSource(options: ResolvedKafkaOptions, context: PluginContext): Source {
@@ -53,7 +73,7 @@ interface LaneStats {
  * accumulator does); with `linger`, a request waits up to that long to fill.
  */
 class Lane {
-  readonly producer: Producer<string, string, string, string>
+  readonly producer: Producer<string, Buffer, string, string>
   private queue: Pending[] = []
   private queued = 0
   private queuedBytes = 0
@@ -72,7 +92,8 @@ class Lane {
   ) {
     this.producer = new Producer({
       ...clientOptions(options, options.retries),
-      serializers: stringSerializers,
+      // Values are Buffers already (see Message); the client's default passes them through.
+      serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
       acks: options.acks === 'all' ? -1 : options.acks,
       compression: options.compression,
       idempotent,
@@ -154,7 +175,7 @@ class Lane {
   produce(messages: Message[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       // The callback form: no promise per request inside the client.
-      this.producer.send({ messages: messages as Message[] & { value?: string }[] }, (error) => {
+      this.producer.send({ messages: messages as Message[] & { value?: Buffer }[] }, (error) => {
         if (!error) return resolve()
         if (isTimeout(error)) this.stats.requestTimeouts++
         reject(innermostError(error))
@@ -252,8 +273,7 @@ class KafkaSource implements Source {
     for (const op of ops) {
       if (this.skip.has(op.seq)) continue // testing.skipSeqs: acknowledged, never sent
       const payload = op.kind === 'delete' ? '' : this.context.payload(op.seq)
-      const message: Message = this.encode(op, payload, op.kind === 'delete' ? '' : digestOf(payload), now)
-      message.partition = partitionOf(message.key, this.partitions)
+      const message = toMessage(this.encode(op, payload, op.kind === 'delete' ? '' : digestOf(payload), now), this.partitions)
       if (this.reorder.size > 0 && this.testReorder(op, message, messages)) continue
       messages.push(message)
       if (this.duplicate.has(op.seq)) messages.push(message) // testing.duplicateSeqs
@@ -274,12 +294,12 @@ class KafkaSource implements Source {
     const lanes = this.lanes.length
     if (lanes === 1) return this.sendTo(this.lanes[0]!, messages)
     // Most writes are one operation: one lane, no split.
-    const lane = messages[0]!.partition! % lanes
+    const lane = messages[0]!.partition % lanes
     let oneLane = true
-    for (const message of messages) if (message.partition! % lanes !== lane) oneLane = false
+    for (const message of messages) if (message.partition % lanes !== lane) oneLane = false
     if (oneLane) return this.sendTo(this.lanes[lane]!, messages)
     const byLane: Message[][] = this.lanes.map(() => [])
-    for (const message of messages) byLane[message.partition! % lanes]!.push(message)
+    for (const message of messages) byLane[message.partition % lanes]!.push(message)
     const sent: Promise<void>[] = []
     for (let i = 0; i < lanes; i++)
       if (byLane[i]!.length > 0) sent.push(this.sendTo(this.lanes[i]!, byLane[i]!))
@@ -348,7 +368,7 @@ class KafkaSource implements Source {
     const lanes = this.lanes.length
     await Promise.all(
       this.lanes.map((lane, i) => {
-        const mine = held.filter((message) => message.partition! % lanes === i)
+        const mine = held.filter((message) => message.partition % lanes === i)
         return mine.length > 0 ? lane.produce(mine).catch(() => {}) : undefined
       }),
     )
