@@ -288,25 +288,25 @@ class Shard {
     const { shard, shards } = this.init
     const writers = Math.floor(concurrency / shards) + (shard < concurrency % shards ? 1 : 0)
     let seq = shard
-    const writer = async () => {
-      while (!this.stopRequested && nowMicros() < this.loadEnd) {
-        const mine = seq
-        seq += shards
-        if (mine >= this.tracker.capacity) {
-          this.post({
-            type: 'log',
-            message: `stopping at ${plural(mine, 'operation')}: the most one run can track`,
-          })
-          break
-        }
-        this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
-        await Promise.race([this.dispatch([this.createOperation(mine, nowMicros())]), this.stopped])
-        // An in-process source acks as a microtask: without a macrotask turn the interval's
-        // counts were never posted (live lines read sent 0/s, then one interval got them all).
-        await yieldToEventLoop()
+    const writeNext = async (): Promise<boolean> => {
+      if (this.stopRequested || nowMicros() >= this.loadEnd) return false
+      const mine = seq
+      seq += shards
+      if (mine >= this.tracker.capacity) {
+        this.post({
+          type: 'log',
+          message: `stopping at ${plural(mine, 'operation')}: the most one run can track`,
+        })
+        return false
       }
+      this.counters.seqLimit = Math.max(this.counters.seqLimit, mine + 1)
+      await this.dispatch([this.createOperation(mine, nowMicros())])
+      // An in-process source acks as a microtask: without a macrotask turn the interval's
+      // counts were never posted (live lines read sent 0/s, then one interval got them all).
+      await yieldToEventLoop()
+      return true
     }
-    await Promise.all(Array.from({ length: writers }, writer))
+    await runWriters(writers, writeNext, this.stopped)
   }
 
   private createOperation(seq: number, intendedAt: number): Operation {
@@ -611,8 +611,34 @@ function waitUntil(target: number): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
+/**
+ * The closed model's writers: `writers` loops, each awaiting `writeNext()` until it resolves false. Settles
+ * when every loop has ended, or when `stopped` settles (a write the target never acknowledges must not hold
+ * the run). `stopped` is raced once here, not once per operation: each race leaves a reaction on the
+ * long-lived `stopped` promise until it settles — about 300 bytes an operation, for the whole run.
+ */
+export async function runWriters(
+  writers: number,
+  writeNext: () => Promise<boolean>,
+  stopped: Promise<void>,
+): Promise<void> {
+  const writer = async () => {
+    while (await writeNext()) {}
+  }
+  await Promise.race([Promise.all(Array.from({ length: writers }, writer)), stopped])
+}
+
+/** The next macrotask turn, shared by everyone who yields before it comes (one setImmediate, not one each). */
+let nextTurn: Promise<void> | undefined
+
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
+  nextTurn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      nextTurn = undefined
+      resolve()
+    }),
+  )
+  return nextTurn
 }
 
 /** A queue of messages from the main thread that can be awaited one at a time. */
