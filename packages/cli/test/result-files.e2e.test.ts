@@ -244,4 +244,16 @@ describe('relative paths inside a config resolve against its folder', () => {
     // The result file is a result: report reads it.
     expect(readResult(path.join(path.dirname(file), 'results', 'cdcb-result.json')).events.lost).toBe(0)
   })
+
+  it('the config cdcb init writes puts its result beside itself', async () => {
+    const cwd = tempDir()
+    expect((await runCli(['init', '--file', 'bench/bench.config.ts'], { cwd })).code).toBe(0)
+    const run = await runCli(
+      ['run', '--config', 'bench/bench.config.ts', '--duration', '1s', '--rate', '500', '-q'],
+      { cwd },
+    )
+    expect(run.stderr).toBe('')
+    expect(existsSync(path.join(cwd, 'bench', 'cdcb-result.json'))).toBe(true)
+    expect(existsSync(path.join(cwd, 'cdcb-result.json'))).toBe(false)
+  })
 })

@@ -35,6 +35,7 @@ export default defineConfig({
     lost: '== 0',
     verified: '>= 99.9%',
   },
+  // Also write the result as JSON; a relative path here is relative to this file's folder.
   reporters: [['json', { file: 'cdcb-result.json' }]],
 })
 `

@@ -10,7 +10,7 @@ export default class Merge extends Command {
     `Histograms and counters add losslessly, so the merged percentiles are those of one run over all the events. Rates are the events counted in the inputs' measured windows over the longest window: right for runs that overlapped in time (shards), and the merge warns when they did not. The SLOs are the inputs' own checks, or those of --config, evaluated on the merged figures; a windowed SLO (e2e.p99[1m]) cannot be recombined from several results and is skipped, with each input's own verdict.
 
 Shards (cdcb run --shard i/N): when any input is a shard, every input must be a shard of the same run (run id and N), each once, none missing; otherwise nothing is written (exit 2). Shards must share one plan (load: rate, duration, seed, keys, mix); the differing field is named. A shard skips throughput SLOs (it sends 1/N of the rate): the merge judges them on the sum.
-Not shards: each input must be another run (the same run id twice — one file twice, or a copy — is refused). An --out, --html or --csv naming an input, or a path that cannot be written, is refused before anything is read. The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
+Not shards: each input must be another run (the same run id twice — one file twice, or a copy — is refused). An --out, --html or --csv naming an input (or --config), two of them naming one file, or a path that cannot be written, is refused before anything is read. The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
 
 Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 130 an input was interrupted.`
 
