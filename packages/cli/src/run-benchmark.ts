@@ -20,8 +20,8 @@ import {
   RunControl,
   resolveConfig,
   runBenchmark,
-  whyNotWritable,
 } from '@cdcb/core/runtime'
+import { checkOutputs, type InputFile, type OutputFile, outputsOfFlags } from './results/output-files.js'
 
 export interface RunFlags {
   config?: string
@@ -48,26 +48,31 @@ export interface RunFlags {
 
 export async function runFromCli(flags: RunFlags): Promise<number> {
   checkOverrides(overridesOf(flags))
-  for (const [flag, file] of [
-    ['--out', flags.out],
-    ['--junit', flags.junit],
-    ['--html', flags.html],
-    ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
-  ] as const) {
-    const problem = file === undefined ? undefined : whyNotWritable(file)
-    if (problem)
-      throw new ConfigError(
-        `${flag} ${file}: cannot write the report there: ${problem} — choose another path`,
-      )
-  }
   const configPath = flags.config ? path.resolve(flags.config) : await findConfigFile(process.cwd())
+  const inputs: InputFile[] = configPath
+    ? [{ is: 'the config', file: flags.config ?? path.relative(process.cwd(), configPath) }]
+    : []
+  // The flags' files first, before a config's plugins are imported or the quickstart's server starts.
+  checkOutputs(outputsOfFlags(flags), inputs)
   if (!configPath) return runQuickstart(flags)
   const raw = await loadConfigFile(configPath)
   const config = await resolveConfig(raw, {
     configPath,
     overrides: overridesOf(flags),
   })
+  checkOutputs([...configReportFiles(config), ...outputsOfFlags(flags)], inputs)
   return runResolved(config, flags)
+}
+
+/** The files the config's own reporters write (json, junit), each named by its entry as core names it. */
+function configReportFiles(config: ResolvedConfig): OutputFile[] {
+  const origin = config.configPath ? path.basename(config.configPath) : 'config'
+  return config.reporters.flatMap((spec, index) =>
+    // An empty file is left to core, whose message says what a json or junit reporter needs.
+    spec.kind === 'builtin' && typeof spec.options.file === 'string' && spec.options.file !== ''
+      ? [{ by: `${origin}: reporters.${index}`, file: spec.options.file }]
+      : [],
+  )
 }
 
 function overridesOf(flags: RunFlags): ConfigOverrides {

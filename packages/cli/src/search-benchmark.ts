@@ -4,7 +4,7 @@
  * trial rate that core's `searchMaxRate` asks for, print each trial as it ends,
  * and write the search result. Loaded lazily, like run-benchmark.ts.
  */
-import { accessSync, constants, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import {
   ConfigError,
@@ -26,6 +26,7 @@ import {
   type Trial,
   type TrialOutcome,
 } from '@cdcb/core/runtime'
+import { checkOutputs, outputsOfFlags } from './results/output-files.js'
 
 export interface SearchFlags {
   config?: string
@@ -47,7 +48,9 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
   if (!configPath) {
     throw new ConfigError(`no config found in ${process.cwd()} — cdcb search needs one: pass --config FILE`)
   }
-  if (flags.out) checkWritable('--out', flags.out)
+  checkOutputs(outputsOfFlags({ out: flags.out }), [
+    { is: 'the config', file: flags.config ?? path.relative(process.cwd(), configPath) },
+  ])
   const trialMicros = parseDurationMicros(flags.trial)
   if (trialMicros === undefined || trialMicros <= 0) {
     throw new ConfigError(`--trial: expected a duration above 0 such as "20s", got "${flags.trial}"`)
@@ -197,6 +200,8 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
         })),
       },
     }
+    // Checked writable before the first trial; its missing folders are made now, as run's reports do.
+    mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true })
     writeFileSync(flags.out, `${JSON.stringify(file, null, 2)}\n`)
   }
   if (result.end === 'stopped') return 130
@@ -230,14 +235,6 @@ export function conclusion(result: Pick<SearchResult, 'maxRate' | 'minFailingRat
 }
 
 /** A writable output path, checked before any trial runs (nothing is written on bad input). */
-function checkWritable(flag: string, file: string): void {
-  const dir = path.dirname(path.resolve(file))
-  try {
-    accessSync(dir, constants.W_OK)
-  } catch {
-    throw new ConfigError(`${flag} ${file}: cannot write into ${dir} — choose a writable folder`)
-  }
-}
 
 const WIDTHS = [5, 9, 9, 9, 9]
 function row(cells: string[]): string {

@@ -299,7 +299,7 @@ describe('reports are checked before the run, and a report that fails to write i
     [
       '--out in a folder where nothing can be created',
       () => ['--out', '/proc/r.json'],
-      /--out \/proc\/r\.json: cannot write the report there: cannot create files in \/proc/,
+      /--out \/proc\/r\.json: cannot write there: cannot create files in \/proc/,
     ],
     [
       '--junit through a file',
@@ -308,7 +308,7 @@ describe('reports are checked before the run, and a report that fails to write i
         writeFileSync(path.join(dir, 'file.txt'), '')
         return ['--junit', path.join(dir, 'file.txt', 'slo.xml')]
       },
-      /--junit .*file\.txt\/slo\.xml: cannot write the report there: .*file\.txt is a file, not a folder/,
+      /--junit .*file\.txt\/slo\.xml: cannot write there: .*file\.txt is a file, not a folder/,
     ],
     [
       'a json reporter in the config whose file is a folder',
@@ -316,7 +316,7 @@ describe('reports are checked before the run, and a report that fails to write i
         const dir = tempDir()
         return ['--config', writeConfig({ ...ok, reporters: [['json', { file: dir }]] })]
       },
-      /bench\.config\.json: reporters\.0: cannot write the report to .* is a folder/,
+      /bench\.config\.json: reporters\.0 .*: cannot write there: .* is a folder — choose another path/,
     ],
   ])('%s: exit 2 before anything runs', async (_name, args, message) => {
     const cwd = tempDir()

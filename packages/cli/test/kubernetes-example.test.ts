@@ -6,6 +6,7 @@
  * flags are checked against the real `cdcb run` and `cdcb merge`, and the
  * config resolves as a shard of N.
  */
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -120,5 +121,49 @@ describe('examples/kubernetes', () => {
       if (saved === undefined) delete process.env.SOURCE_URL
       else process.env.SOURCE_URL = saved
     }
+  })
+})
+
+describe('the image’s build context', () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url))
+  // `#` comments and blank lines aside, each line is a pattern relative to the context root (Docker's rules,
+  // which path.matchesGlob follows for *, ** and ?); a folder that matches takes its contents with it.
+  const patterns = readFileSync(path.join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+  const ignored = (file: string) => {
+    const parts = file.split('/')
+    return parts.some((_, i) => patterns.some((p) => path.matchesGlob(parts.slice(0, i + 1).join('/'), p)))
+  }
+
+  it('is the repository root, as the Dockerfile says', () => {
+    const dockerfile = readFileSync(path.join(dir, 'Dockerfile'), 'utf8')
+    expect(dockerfile).toMatch(/docker build -f examples\/kubernetes\/Dockerfile -t \S+ \.$/m)
+    expect(dockerfile).toMatch(/^COPY \. \.$/m)
+  })
+
+  it('leaves out what a checkout installed, built, measured or tested', () => {
+    for (const file of [
+      '.git/HEAD',
+      'node_modules/@oclif/core/package.json',
+      'packages/core/node_modules/x/index.js',
+      'packages/core/dist/index.js',
+      'packages/cli/tsconfig.tsbuildinfo',
+      'result.json',
+      'examples/kubernetes/cdcb-result.json',
+      'results/run1_history.csv',
+      'report.html',
+      'slo.xml',
+      'coverage/index.html',
+      'test-artifacts/trace.zip',
+    ])
+      expect(ignored(file), file).toBe(true)
+  })
+
+  it('keeps every file of the repository, which npm ci and tsc -b in the image need', () => {
+    const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).trim().split('\n')
+    expect(tracked).toContain('package-lock.json')
+    expect(tracked.filter(ignored)).toEqual([])
   })
 })

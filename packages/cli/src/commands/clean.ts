@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core'
+import { parseCommandLine, pathFlag } from '../command-line.js'
 import { exitWithError } from '../exit.js'
-import { parseFlags } from '../parse-flags.js'
 
 export default class Clean extends Command {
   static override summary =
@@ -12,7 +12,13 @@ export default class Clean extends Command {
     '<%= config.bin %> clean --config bench.config.ts',
   ]
   static override flags = {
-    config: Flags.string({ char: 'c', description: 'Config file naming the servers (as for cdcb run).' }),
+    config: pathFlag(
+      Flags.string({
+        char: 'c',
+        description: 'Config file naming the servers (as for cdcb run).',
+        helpValue: 'FILE',
+      }),
+    ),
     'dry-run': Flags.boolean({
       description: 'Only say what would be dropped, and how to do it by hand (SQL, REST call).',
       default: false,
@@ -20,7 +26,7 @@ export default class Clean extends Command {
   }
 
   async run(): Promise<void> {
-    const { flags } = await parseFlags(() => this.parse(Clean), Clean.flags, 'clean')
+    const { flags } = await parseCommandLine(() => this.parse(Clean), Clean, 'clean')
     try {
       const { cleanFromCli } = await import('../clean.js')
       process.exit(await cleanFromCli({ config: flags.config, dryRun: flags['dry-run'] }))

@@ -1,4 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core'
+import { parseCommandLine } from '../command-line.js'
 import { exitWithError } from '../exit.js'
 
 export default class Compare extends Command {
@@ -27,7 +28,7 @@ Exit codes: 0 no gate crossed, 1 a gate crossed, 2 bad input (unreadable result,
   }
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Compare)
+    const { args, flags } = await parseCommandLine(() => this.parse(Compare), Compare, 'compare')
     try {
       const { compareResults, formatComparison, parseGates, readResultFile } = await import(
         '@cdcb/core/results'

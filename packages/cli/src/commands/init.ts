@@ -2,8 +2,8 @@ import { existsSync, readdirSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Flags } from '@oclif/core'
+import { parseCommandLine, pathFlag } from '../command-line.js'
 import { fail } from '../exit.js'
-import { parseFlags } from '../parse-flags.js'
 import { PLUGIN_NAME, pluginPackageFiles } from '../scaffold/plugin-package.js'
 
 const TEMPLATE = `// cdcb benchmark config. Run it with: npx cdcb run
@@ -35,6 +35,7 @@ export default defineConfig({
     lost: '== 0',
     verified: '>= 99.9%',
   },
+  // Also write the result as JSON; a relative path here is relative to this file's folder.
   reporters: [['json', { file: 'cdcb-result.json' }]],
 })
 `
@@ -46,19 +47,21 @@ export default class Init extends Command {
     'With --plugin <name>, writes a plugin package cdcb-plugin-<name> instead (TypeScript, ESM, @cdcb/core as a peer, ' +
     'a source, sink and verifier over an in-process queue, a test running the conformance kit): `npm install && npm test` passes in it.'
   static override flags = {
-    file: Flags.string({ description: 'Where to write the config.', default: 'bench.config.ts' }),
+    file: pathFlag(Flags.string({ description: 'Where to write the config.', default: 'bench.config.ts' })),
     force: Flags.boolean({ description: 'Overwrite an existing file.', default: false }),
     plugin: Flags.string({
       description: 'Scaffold a plugin package with this short name (e.g. redis) instead of a config.',
     }),
-    dir: Flags.string({
-      description: 'With --plugin: where to write the package.',
-      default: 'cdcb-plugin-<name>',
-    }),
+    dir: pathFlag(
+      Flags.string({
+        description: 'With --plugin: where to write the package.',
+        default: 'cdcb-plugin-<name>',
+      }),
+    ),
   }
 
   async run(): Promise<void> {
-    const { flags } = await parseFlags(() => this.parse(Init), Init.flags, 'init')
+    const { flags } = await parseCommandLine(() => this.parse(Init), Init, 'init')
     if (flags.plugin !== undefined) return this.scaffoldPlugin(flags.plugin, flags.dir, flags.force)
     const file = path.resolve(flags.file)
     if (existsSync(file) && !flags.force) {

@@ -1,6 +1,6 @@
-import { realpathSync } from 'node:fs'
 import path from 'node:path'
 import { Command, Flags } from '@oclif/core'
+import { parseCommandLine, pathFlag } from '../command-line.js'
 import { exitWithError, fail } from '../exit.js'
 
 export default class Merge extends Command {
@@ -10,7 +10,7 @@ export default class Merge extends Command {
     `Histograms and counters add losslessly, so the merged percentiles are those of one run over all the events. Rates are the events counted in the inputs' measured windows over the longest window: right for runs that overlapped in time (shards), and the merge warns when they did not. The SLOs are the inputs' own checks, or those of --config, evaluated on the merged figures; a windowed SLO (e2e.p99[1m]) cannot be recombined from several results and is skipped, with each input's own verdict.
 
 Shards (cdcb run --shard i/N): when any input is a shard, every input must be a shard of the same run (run id and N), each once, none missing; otherwise nothing is written (exit 2). Shards must share one plan (load: rate, duration, seed, keys, mix); the differing field is named. A shard skips throughput SLOs (it sends 1/N of the rate): the merge judges them on the sum.
-Not shards: each input must be another run (the same run id twice — one file twice, or a copy — is refused). An --out, --html or --csv naming an input, or a path that cannot be written, is refused before anything is read. The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
+Not shards: each input must be another run (the same run id twice — one file twice, or a copy — is refused). An --out, --html or --csv naming an input (or --config), two of them naming one file, or a path that cannot be written, is refused before anything is read. The summary's warnings give the spread of the shards' actual start times, each by its own machine's clock.
 
 Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 130 an input was interrupted.`
 
@@ -22,45 +22,44 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 
   static override strict = false
 
   static override flags = {
-    out: Flags.string({
-      char: 'o',
-      description: 'Write the merged result (schemaVersion 1) here.',
-      required: true,
-    }),
-    config: Flags.string({
-      char: 'c',
-      description: "Evaluate this config's SLOs instead of the inputs' own.",
-    }),
-    html: Flags.string({ description: 'Also write the HTML report of the merged result.' }),
-    csv: Flags.string({
-      description: 'Also write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv.',
-    }),
+    out: pathFlag(
+      Flags.string({
+        char: 'o',
+        description: 'Write the merged result (schemaVersion 1) here.',
+        required: true,
+        helpValue: 'FILE',
+      }),
+    ),
+    config: pathFlag(
+      Flags.string({
+        char: 'c',
+        description: "Evaluate this config's SLOs instead of the inputs' own.",
+        helpValue: 'FILE',
+      }),
+    ),
+    html: pathFlag(
+      Flags.string({ description: 'Also write the HTML report of the merged result.', helpValue: 'FILE' }),
+    ),
+    csv: pathFlag(
+      Flags.string({
+        description: 'Also write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv.',
+        helpValue: 'PREFIX',
+      }),
+    ),
     quiet: Flags.boolean({ char: 'q', description: 'Do not print the summary.', default: false }),
   }
 
   async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Merge)
+    const { argv, flags } = await parseCommandLine(() => this.parse(Merge), Merge, 'merge')
     const files = argv as string[]
     if (files.length === 0)
       fail(2, 'merge: no result files given — cdcb merge a.json b.json … --out merged.json')
     try {
-      const { whyNotWritable } = await import('@cdcb/core/runtime')
-      const outputs = [
-        ['--out', flags.out],
-        ['--html', flags.html],
-        ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
-      ] as const
-      for (const [flag, file] of outputs) {
-        if (file === undefined) continue
-        const input = files.find((f) => samePath(f, file))
-        if (input !== undefined)
-          fail(
-            2,
-            `${flag} ${file}: is also an input (${input}) — writing it would overwrite that result; choose another path`,
-          )
-        const problem = whyNotWritable(file)
-        if (problem) fail(2, `${flag} ${file}: cannot write there: ${problem} — choose another path`)
-      }
+      const { checkOutputs, outputsOfFlags } = await import('../results/output-files.js')
+      checkOutputs(outputsOfFlags(flags), [
+        ...files.map((file) => ({ is: 'an input', file })),
+        ...(flags.config === undefined ? [] : [{ is: 'the config', file: flags.config }]),
+      ])
       const { mergeResults, readResultFile } = await import('@cdcb/core/results')
       const inputs = []
       for (const file of files) inputs.push({ file, result: await readResultFile(file) })
@@ -77,18 +76,6 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input (nothing is written), 
       exitWithError(error)
     }
   }
-}
-
-/** Whether two paths name one file (through links, when both exist). */
-function samePath(a: string, b: string): boolean {
-  const resolve = (p: string) => {
-    try {
-      return realpathSync(p)
-    } catch {
-      return path.resolve(p)
-    }
-  }
-  return resolve(a) === resolve(b)
 }
 
 async function sloOf(configFile: string) {

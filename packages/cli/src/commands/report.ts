@@ -1,4 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core'
+import { parseCommandLine, pathFlag } from '../command-line.js'
 import { exitWithError, fail } from '../exit.js'
 
 export default class Report extends Command {
@@ -18,27 +19,26 @@ Without --html or --csv it prints the summary. Exit codes: 0 written, 2 bad inpu
   }
 
   static override flags = {
-    html: Flags.string({ description: 'Write the HTML report to this file.' }),
-    csv: Flags.string({ description: 'Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv.' }),
+    html: pathFlag(Flags.string({ description: 'Write the HTML report to this file.', helpValue: 'FILE' })),
+    csv: pathFlag(
+      Flags.string({
+        description: 'Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv.',
+        helpValue: 'PREFIX',
+      }),
+    ),
   }
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Report)
+    const { args, flags } = await parseCommandLine(() => this.parse(Report), Report, 'report')
     try {
+      const { checkOutputs, outputsOfFlags } = await import('../results/output-files.js')
+      checkOutputs(outputsOfFlags(flags), [{ is: 'an input', file: args.result }])
       const { readResultFile } = await import('@cdcb/core/results')
       const result = await readResultFile(args.result)
-      if (!flags.html && !flags.csv) {
+      if (flags.html === undefined && flags.csv === undefined) {
         const { formatSummary } = await import('@cdcb/core/runtime')
         this.log(formatSummary(result))
         return
-      }
-      const { whyNotWritable } = await import('@cdcb/core/runtime')
-      for (const [flag, file] of [
-        ['--html', flags.html],
-        ['--csv', flags.csv === undefined ? undefined : `${flags.csv}_history.csv`],
-      ] as const) {
-        const problem = file === undefined ? undefined : whyNotWritable(file)
-        if (problem) fail(2, `${flag} ${file}: cannot write there: ${problem} — choose another path`)
       }
       const { writeOutputs } = await import('../results/write-outputs.js')
       const written = await writeOutputs(result, { html: flags.html, csv: flags.csv })

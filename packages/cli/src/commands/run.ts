@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core'
+import { parseCommandLine, pathFlag } from '../command-line.js'
 import { exitWithError } from '../exit.js'
-import { parseFlags } from '../parse-flags.js'
 
 export default class Run extends Command {
   static override summary =
@@ -18,20 +18,37 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
   ]
 
   static override flags = {
-    config: Flags.string({ char: 'c', description: 'Config file (TypeScript, JavaScript, JSON or YAML).' }),
-    out: Flags.string({
-      char: 'o',
-      description:
-        'Write the result as JSON (schemaVersion 1) to this file; missing folders are created when it is written, after the run.',
-    }),
-    junit: Flags.string({ description: 'Write the SLO checks as JUnit XML to this file.' }),
-    html: Flags.string({
-      description: 'Write the self-contained HTML report to this file when the run ends.',
-    }),
-    csv: Flags.string({
-      description:
-        'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends.',
-    }),
+    config: pathFlag(
+      Flags.string({
+        char: 'c',
+        description: 'Config file (TypeScript, JavaScript, JSON or YAML).',
+        helpValue: 'FILE',
+      }),
+    ),
+    out: pathFlag(
+      Flags.string({
+        char: 'o',
+        description:
+          'Write the result as JSON (schemaVersion 1) to this file; missing folders are created when it is written, after the run.',
+        helpValue: 'FILE',
+      }),
+    ),
+    junit: pathFlag(
+      Flags.string({ description: 'Write the SLO checks as JUnit XML to this file.', helpValue: 'FILE' }),
+    ),
+    html: pathFlag(
+      Flags.string({
+        description: 'Write the self-contained HTML report to this file when the run ends.',
+        helpValue: 'FILE',
+      }),
+    ),
+    csv: pathFlag(
+      Flags.string({
+        description:
+          'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends.',
+        helpValue: 'PREFIX',
+      }),
+    ),
     prometheus: Flags.string({
       description:
         'Serve live metrics at http://HOST:PORT/metrics for Prometheus while the run goes (e.g. 127.0.0.1:9464; port 0 picks a free one).',
@@ -69,7 +86,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
   }
 
   async run(): Promise<void> {
-    const { flags } = await parseFlags(() => this.parse(Run), Run.flags, 'run')
+    const { flags } = await parseCommandLine(() => this.parse(Run), Run, 'run')
     try {
       const { runFromCli } = await import('../run-benchmark.js')
       const exitCode = await runFromCli({

@@ -1,4 +1,5 @@
 import { Command, Flags } from '@oclif/core'
+import { parseCommandLine, pathFlag } from '../command-line.js'
 import { exitWithError, fail } from '../exit.js'
 
 export default class Search extends Command {
@@ -16,7 +17,13 @@ Exit codes: 0 a rate was found, 1 no trial held, 2 usage or config error, 3 runt
   ]
 
   static override flags = {
-    config: Flags.string({ char: 'c', description: 'Config file (TypeScript, JavaScript, JSON or YAML).' }),
+    config: pathFlag(
+      Flags.string({
+        char: 'c',
+        description: 'Config file (TypeScript, JavaScript, JSON or YAML).',
+        helpValue: 'FILE',
+      }),
+    ),
     from: Flags.string({
       description: 'Rate of the first trial, events/s (default: the config’s load.rate).',
     }),
@@ -34,15 +41,18 @@ Exit codes: 0 a rate was found, 1 no trial held, 2 usage or config error, 3 runt
       default: '97%',
     }),
     'max-trials': Flags.string({ description: 'At most this many trials.', default: '12' }),
-    out: Flags.string({
-      char: 'o',
-      description: 'Write search.maxRate and every trial as JSON to this file.',
-    }),
+    out: pathFlag(
+      Flags.string({
+        char: 'o',
+        description: 'Write search.maxRate and every trial as JSON to this file.',
+        helpValue: 'FILE',
+      }),
+    ),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Search)
+    const { flags } = await parseCommandLine(() => this.parse(Search), Search, 'search')
     try {
       const { searchFromCli } = await import('../search-benchmark.js')
       const exitCode = await searchFromCli({

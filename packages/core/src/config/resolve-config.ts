@@ -74,7 +74,7 @@ export interface ResolvedConfig {
   readonly reporters: readonly ResolvedReporter[]
   /** Planned disturbances, in the config's order. */
   readonly faults: readonly FaultPlan[]
-  /** Folder the faults' relative paths (pid files) resolve against. */
+  /** The config file's folder (the current folder without one): its relative paths (reporters' files, faults' pid files) resolve against it. */
   readonly baseDir: string
   readonly recovery: { readonly baselineSeconds: number; readonly latencyFactor: number }
   /** This process's shard of the run (`--shard`, `shard`); undefined for a run in one process. */
@@ -208,7 +208,11 @@ export async function resolveConfig(
           `${origin}: reporters.${index}: unknown reporter "${name}" (built in: ${BUILT_IN_REPORTERS.join(', ')}; or use { plugin: "<package>" })`,
         )
       }
-      reporters.push({ kind: 'builtin', name, options: reporterOptions as Record<string, unknown> })
+      reporters.push({
+        kind: 'builtin',
+        name,
+        options: resolveReportFile(reporterOptions as Record<string, unknown>, configDir),
+      })
     } else {
       const ref = spec as { plugin: string; options?: unknown }
       reporters.push({ kind: 'plugin', plugin: await resolvePlugin('reporter', `reporters.${index}`, ref) })
@@ -239,6 +243,18 @@ export async function resolveConfig(
     },
     ...sharding,
   }
+}
+
+/**
+ * A built-in reporter's `file`, resolved against the config's folder: a path in a config means the same
+ * file wherever cdcb is started from, as a fault's pidFile does (flags, typed at the prompt, are relative
+ * to the current folder).
+ */
+function resolveReportFile(options: Record<string, unknown>, configDir: string): Record<string, unknown> {
+  const file = options.file
+  return typeof file === 'string' && file !== ''
+    ? { ...options, file: path.resolve(configDir, file) }
+    : options
 }
 
 /**

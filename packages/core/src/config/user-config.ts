@@ -99,7 +99,10 @@ export interface UserConfig {
   slo?: Record<string, string | string[]> | string[]
   /** Stop the run as soon as a latency, throughput or error SLO fails. @default false */
   abortOnFail?: boolean
-  /** Where results go besides the summary. @default ["plain"] when not a TTY, ["tui"] at a terminal */
+  /**
+   * Where results go besides the summary, e.g. `[['json', { file: 'result.json' }]]`; a relative `file`
+   * resolves against the config file's folder. @default ["plain"] when not a TTY, ["tui"] at a terminal
+   */
   reporters?: ReporterSpec[]
   /** Planned disturbances, e.g. `[{ at: '30s', for: '10s', action: { signal: 'SIGSTOP', pidFile: 'kafka.pid' } }]`. */
   faults?: FaultConfig[]

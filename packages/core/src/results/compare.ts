@@ -17,6 +17,7 @@
  * crossed when `change comparator threshold` holds, so `e2e.p99 > +20%` fails
  * when p99 rose by more than a fifth.
  */
+import path from 'node:path'
 import { ConfigError } from '../errors.js'
 import type { RunResult } from '../result.js'
 import { formatCount } from '../units.js'
@@ -238,11 +239,12 @@ export function optionDifferences(x: unknown, y: unknown, path = ''): string[] {
   return sx === sy ? [] : [`${path || '(all)'} ${sx ?? 'not set'} vs ${sy ?? 'not set'}`]
 }
 
-/** The comparison as a plain-text table with the gates and warnings below it. */
+/** The comparison as a plain-text table with the gates and warnings below it; `names` are the two files. */
 export function formatComparison(c: Comparison, names: { baseline: string; candidate: string }): string {
-  const width = Math.max(10, ...[names.baseline, names.candidate].map((n) => Math.min(n.length, 24)))
+  const headers = columnHeaders(names.baseline, names.candidate)
+  const width = Math.max(10, ...headers.map((header) => header.length))
   const lines = [
-    `${'figure'.padEnd(18)}${shortName(names.baseline).padStart(width + 2)}${shortName(names.candidate).padStart(width + 2)}${'change'.padStart(12)}`,
+    `${'figure'.padEnd(18)}${headers[0].padStart(width + 2)}${headers[1].padStart(width + 2)}${'change'.padStart(12)}`,
   ]
   for (const row of c.figures) {
     if (row.baseline === null && row.candidate === null) continue
@@ -267,9 +269,20 @@ export function formatComparison(c: Comparison, names: { baseline: string; candi
   return lines.join('\n')
 }
 
-/** A file name for a column header: its last 24 characters, with `…` where it was cut. */
-function shortName(name: string): string {
-  return name.length <= 24 ? name : `…${name.slice(-23)}`
+/**
+ * The two files' column headers: their base names, or, when those are equal, as many of their last path
+ * segments as tell them apart (`trialA/r.json`, `trialB/r.json`). Cutting a path at a fixed width instead
+ * made two files of one folder look alike.
+ */
+export function columnHeaders(baseline: string, candidate: string): [string, string] {
+  const segments = [baseline, candidate].map((file) => path.resolve(file).split(path.sep).filter(Boolean))
+  const [a, b] = segments as [string[], string[]]
+  const tail = (parts: string[], n: number) => parts.slice(-n).join('/')
+  for (let n = 1; n <= Math.max(a.length, b.length); n++) {
+    if (tail(a, n) !== tail(b, n)) return [tail(a, n), tail(b, n)]
+  }
+  // One file compared with itself.
+  return [tail(a, 1), tail(b, 1)]
 }
 
 /** A figure's value: counts (no unit) as whole numbers with separators, never `31.0`. */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/errors.js'
-import { compareResults, formatComparison, optionDifferences, parseGates } from '../../src/results/compare.js'
+import {
+  columnHeaders,
+  compareResults,
+  formatComparison,
+  optionDifferences,
+  parseGates,
+} from '../../src/results/compare.js'
 import { latencies, makeResult } from './make-result.js'
 
 describe('parseGates', () => {
@@ -68,6 +74,20 @@ describe('compareResults', () => {
     expect(text).toMatch(/^duplicates\s+31\s+31\s/m)
     expect(text).toMatch(/✗ CROSSED\s+lost > \+10\s+change \+2,373$/m)
     expect(text).not.toMatch(/\b31\.0\b/)
+  })
+
+  it('heads the columns with base names, and with enough of the path to tell equal base names apart', () => {
+    expect(columnHeaders('/work/state/trialA/r1.json', '/work/state/trialA/r2.json')).toEqual([
+      'r1.json',
+      'r2.json',
+    ])
+    expect(columnHeaders('/work/state/trialA/r1.json', '/work/state/trialB/r1.json')).toEqual([
+      'trialA/r1.json',
+      'trialB/r1.json',
+    ])
+    expect(columnHeaders('/a/x/r.json', '/b/x/r.json')).toEqual(['a/x/r.json', 'b/x/r.json'])
+    expect(columnHeaders('/x/r.json', '/r.json')).toEqual(['x/r.json', 'r.json'])
+    expect(columnHeaders('/x/r.json', '/x/r.json')).toEqual(['r.json', 'r.json'])
   })
 
   it('holds every gate between a run and itself', () => {
