@@ -398,6 +398,8 @@ export interface MergedPart {
   readonly runId: string
   /** The input's shard (`"1/3"`), when it was one. */
   readonly shard?: string
+  /** When the input was itself a merge: the run ids it counts, at any depth (a later merge refuses any of them twice). */
+  readonly runs?: readonly string[]
   readonly startedAt: string
   readonly status: RunStatus
   readonly machine?: string

@@ -187,4 +187,58 @@ describe('mergeResults', () => {
     ])
     expect(two.slo.checks[0]).not.toHaveProperty('windows')
   })
+
+  it('refuses a run counted twice at any depth: a merged input already holding another input\'s runs', () => {
+    // Found by a fresh user: merge h.json sh/merged.json, where h.json already merged sh/merged.json, sent 66,000 for 48,000.
+    const shard = (index: number) =>
+      makeResult({ e2e: latencies(100, 5_000, 30 + index) }, { runId: 'sh1', shard: { index, count: 2 } })
+    const sharded = mergeResults([
+      { file: 'sh/0.json', result: shard(0) },
+      { file: 'sh/1.json', result: shard(1) },
+    ])
+    const other = makeResult({ e2e: [1000] }, { runId: 'solo' })
+    const h = mergeResults([
+      { file: 'solo.json', result: other },
+      { file: 'sh/merged.json', result: sharded },
+    ])
+    expect(() =>
+      mergeResults([
+        { file: 'h.json', result: h },
+        { file: 'sh/merged.json', result: sharded },
+      ]),
+    ).toThrow(/^sh\/merged\.json: runId: run sh1 is also counted in h\.json — the same run twice/)
+    // Two levels down: h2 merged h (which merged the shards) with a third run.
+    const h2 = mergeResults([
+      { file: 'h.json', result: h },
+      { file: 'third.json', result: makeResult({ e2e: [1000] }, { runId: 'third' }) },
+    ])
+    expect(h2.mergedFrom?.[0]?.runs).toEqual(['solo', 'sh1'])
+    expect(() =>
+      mergeResults([
+        { file: 'sh/merged.json', result: sharded },
+        { file: 'h2.json', result: h2 },
+      ]),
+    ).toThrow(/^h2\.json: runId: run sh1 \(a run it merged\) is also counted in sh\/merged\.json/)
+    expect(() =>
+      mergeResults([
+        { file: 'h2.json', result: h2 },
+        { file: 'solo.json', result: other },
+      ]),
+    ).toThrow(/^solo\.json: runId: run solo is also counted in h2\.json/)
+  })
+
+  it('refuses shards of one run whose workers differ, naming the field: their plans pick other keys', () => {
+    // Found by a fresh user: shards 0/3 with --workers 1, 1/3 with 2, 2/3 with 1 merged silently.
+    const shard = (index: number, workers: number) => ({
+      file: `s${index}.json`,
+      result: makeResult(
+        { e2e: latencies(100, 5_000, 40 + index) },
+        { runId: 'w1', shard: { index, count: 3 }, workers },
+      ),
+    })
+    expect(() => mergeResults([shard(0, 1), shard(1, 2), shard(2, 1)])).toThrow(
+      /^s1\.json: workers: 2, while s0\.json has 1 — the shards of one run must run one plan/,
+    )
+    expect(mergeResults([shard(0, 2), shard(1, 2), shard(2, 2)]).workers).toBe(6)
+  })
 })
