@@ -7,6 +7,7 @@
  *   gates      ::= gate { "," gate }
  *   gate       ::= figure comparator change
  *   figure     ::= one of FIGURES' names (e2e.p99, throughput, lost, …)
+ *                | "hop." name "." statistic (a hop's latency: hop.connector.p99)
  *   comparator ::= "<" | "<=" | ">" | ">="
  *   change     ::= [ "+" | "-" ] number ( "%" | [ unit ] )
  *   unit       ::= "us" | "ms" | "s" | "/s" | "pp"
@@ -18,9 +19,16 @@
  * when p99 rose by more than a fifth.
  */
 import { ConfigError } from '../errors.js'
-import type { RunResult } from '../result.js'
+import { LATENCY_METRICS, type RunResult } from '../result.js'
 import { formatCount } from '../units.js'
-import { FIGURES, type Figure, ResultFigures } from './figures.js'
+import {
+  FIGURES,
+  type Figure,
+  figureNamed,
+  hopFigures,
+  LATENCY_STATISTICS,
+  ResultFigures,
+} from './figures.js'
 
 export interface Gate {
   readonly source: string
@@ -52,10 +60,10 @@ export function parseGates(text: string): Gate[] {
       )
     }
     const [, name, comparator, number, unit] = match
-    const figure = FIGURES.find((f) => f.name === name)
+    const figure = figureNamed(name!)
     if (!figure) {
       throw new ConfigError(
-        `--fail-on: unknown figure "${name}" in "${source}" — use one of ${FIGURES.map((f) => f.name).join(', ')}`,
+        `--fail-on: unknown figure "${name}" in "${source}" — use one of ${FIGURES.map((f) => f.name).join(', ')}, or hop.<name>.<statistic> for a hop`,
       )
     }
     let threshold = Number(number)
@@ -112,7 +120,15 @@ export function compareResults(
 ): Comparison {
   const a = new ResultFigures(baseline)
   const b = new ResultFigures(candidate)
-  const figures = FIGURES.map((figure): ComparedFigure => {
+  // The hops either run has, and those a gate names that neither has (no data: the gate counts as crossed).
+  const latencyCount = LATENCY_METRICS.length * LATENCY_STATISTICS.length
+  const hops = hopFigures([baseline, candidate])
+  for (const gate of gates) {
+    if (!FIGURES.includes(gate.figure) && !hops.some((f) => f.name === gate.figure.name))
+      hops.push(gate.figure)
+  }
+  const shown = [...FIGURES.slice(0, latencyCount), ...hops, ...FIGURES.slice(latencyCount)]
+  const figures = shown.map((figure): ComparedFigure => {
     const x = a.get(figure.name)
     const y = b.get(figure.name)
     const known = x !== null && y !== null

@@ -387,7 +387,8 @@ function checkSamePlan(model: MergeInput, input: MergeInput): void {
   const b = input.result.config?.load
   if (!a || !b) return
   for (const field of PLAN_FIELDS) {
-    if (JSON.stringify(a[field]) !== JSON.stringify(b[field])) refuse(`config.load.${field}`, a[field], b[field])
+    if (JSON.stringify(a[field]) !== JSON.stringify(b[field]))
+      refuse(`config.load.${field}`, a[field], b[field])
   }
 }
 

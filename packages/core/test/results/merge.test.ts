@@ -188,7 +188,7 @@ describe('mergeResults', () => {
     expect(two.slo.checks[0]).not.toHaveProperty('windows')
   })
 
-  it('refuses a run counted twice at any depth: a merged input already holding another input\'s runs', () => {
+  it("refuses a run counted twice at any depth: a merged input already holding another input's runs", () => {
     // Found by a fresh user: merge h.json sh/merged.json, where h.json already merged sh/merged.json, sent 66,000 for 48,000.
     const shard = (index: number) =>
       makeResult({ e2e: latencies(100, 5_000, 30 + index) }, { runId: 'sh1', shard: { index, count: 2 } })
