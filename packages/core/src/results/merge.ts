@@ -28,6 +28,7 @@ import {
 import { noRecoveryNote } from '../scenarios/recovery.js'
 import { evaluateSlo, type LatencyValue } from '../slo/evaluate.js'
 import { parseSlo, type SloExpression, type Statistic } from '../slo/parser.js'
+import { runDifferences } from './compare.js'
 import { ResultFigures } from './figures.js'
 
 export interface MergeInput {
@@ -129,10 +130,17 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       `the inputs started ${spreadSeconds.toFixed(0)}s apart, longer than a measured window (${measuredSeconds}s): they did not overlap, so the merged rates (events over one window) overstate them`,
     )
   }
-  for (const key of ['source', 'sink', 'timeBase'] as const) {
-    const values = distinct(results.map((r) => r[key]))
-    if (values.length > 1) warnings.push(`the inputs' ${key} differ: ${values.join(', ')}`)
+  // Runs that measured different things (compare's unfairness check) do not add up to one run: say what differs.
+  for (const input of inputs.slice(1)) {
+    const model = inputs[0]!
+    for (const note of runDifferences(model.result, input.result, { a: model.file, b: input.file }))
+      warnings.push(`${input.file} vs ${model.file}: ${note}`)
   }
+  const config = mergedConfig(results)
+  if (config === undefined && results.some((r) => r.config))
+    warnings.push(
+      "the inputs' configs differ: the merged result has no config of its own; each input's is in mergedFrom[].config",
+    )
   for (const input of inputs) {
     for (const w of input.result.warnings) warnings.push(`${input.file}: ${w}`)
   }
@@ -251,7 +259,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       source: sumRecords(results.map((r) => r.plugins?.source ?? {})),
       sink: sumRecords(results.map((r) => r.plugins?.sink ?? {})),
     },
-    config: first.config,
+    ...(config ? { config } : {}),
     machine: machines.length === 1 ? first.machine : undefined,
     ...(shards ? { shards } : {}),
     mergedFrom: inputs.map((i) => ({
@@ -260,11 +268,19 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       ...(i.result.shard ? { shard: `${i.result.shard.index}/${i.result.shard.count}` } : {}),
       // A merged input's own runs, so a later merge sees every run this one counts.
       ...(i.result.mergedFrom?.length ? { runs: runsCounted(i.result) } : {}),
+      // No one input's config is the merged run's when they differ: each is kept with its input.
+      ...(config === undefined && i.result.config ? { config: i.result.config } : {}),
       startedAt: i.result.startedAt,
       status: i.result.status,
       machine: i.result.machine?.hostname,
     })),
   }
+}
+
+/** The inputs' config when every input records the same one; undefined when they differ or one lacks it. */
+function mergedConfig(results: readonly RunResult[]): RunResult['config'] {
+  const first = JSON.stringify(results[0]!.config)
+  return results.every((r) => r.config && JSON.stringify(r.config) === first) ? results[0]!.config : undefined
 }
 
 /**

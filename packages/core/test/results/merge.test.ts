@@ -241,4 +241,56 @@ describe('mergeResults', () => {
     )
     expect(mergeResults([shard(0, 2), shard(1, 2), shard(2, 2)]).workers).toBe(6)
   })
+
+  it("warns of unrelated runs as compare does, and keeps each input's config rather than the first one's", () => {
+    // Found by a fresh user: merge r1.json stall.json (other rate, delay, SLOs) stored r1's config and said nothing.
+    const config = (rate: number, slo: string[]) => ({
+      name: 'c',
+      source: { name: 'memory', options: { delayMs: rate / 100 } },
+      sink: { name: 'memory', options: {} },
+      verify: null,
+      workers: 1,
+      intervalSeconds: 1,
+      slo,
+      abortOnFail: false,
+      load: {
+        model: 'open' as const,
+        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
+        warmupSeconds: 0,
+        totalSeconds: 10,
+        concurrency: 1,
+        maxInFlight: 1000,
+        batchSize: 1,
+        mix: { insert: 1, update: 0, delete: 0 },
+        keys: 1000,
+        payloadSize: 100,
+        seed: 1,
+        drainTimeoutSeconds: 5,
+        lateAfterMs: 10,
+      },
+    })
+    const r1 = makeResult({ e2e: [1000] }, { runId: 'a', config: config(1000, ['e2e.p99 < 1s']) })
+    const stall = makeResult({ e2e: [1000] }, { runId: 'b', config: config(2000, ['lost == 0']) })
+    const merged = mergeResults([
+      { file: 'r1.json', result: r1 },
+      { file: 'stall.json', result: stall },
+    ])
+    expect(merged.warnings).toContain('stall.json vs r1.json: source options differ: delayMs 10 vs 20')
+    expect(merged.warnings).toContain(
+      'stall.json vs r1.json: load.stages differs: [{"seconds":10,"fromRate":1000,"toRate":1000}] vs [{"seconds":10,"fromRate":2000,"toRate":2000}]',
+    )
+    expect(merged.warnings).toContain(
+      "the inputs' configs differ: the merged result has no config of its own; each input's is in mergedFrom[].config",
+    )
+    expect(merged).not.toHaveProperty('config')
+    expect(merged.mergedFrom?.map((p) => p.config?.slo)).toEqual([['e2e.p99 < 1s'], ['lost == 0']])
+    // Runs of one config keep it as the merged run's, and are not warned of.
+    const same = mergeResults([
+      { file: 'r1.json', result: r1 },
+      { file: 'r2.json', result: { ...r1, runId: 'c' } },
+    ])
+    expect(same.config).toEqual(r1.config)
+    expect(same.mergedFrom?.[0]).not.toHaveProperty('config')
+    expect(same.warnings.filter((w) => w.includes(' vs '))).toEqual([])
+  })
 })
