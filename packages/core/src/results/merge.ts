@@ -342,18 +342,22 @@ function checkShards(inputs: readonly MergeInput[]): RunResult['shards'] {
  * naming both files otherwise.
  */
 function checkDistinctRuns(inputs: readonly MergeInput[]): void {
-  const seen = new Map<string, string>()
+  const seen = new Map<string, { file: string; own: boolean }>()
   for (const input of inputs) {
-    for (const runId of new Set(runsCounted(input.result))) {
+    const own = (runId: string) => runId === input.result.runId && !input.result.mergedFrom?.length
+    for (const runId of runsCounted(input.result)) {
       const other = seen.get(runId)
       if (other === undefined) continue
-      const where = (file: string) => (file === input.file ? 'the same file given before' : file)
-      const inside = runId === input.result.runId ? '' : ' (a run it merged)'
+      const where = other.file === input.file ? 'the same file given before' : other.file
+      const what =
+        own(runId) && other.own
+          ? `${runId} is also the run id of ${where}`
+          : `run ${runId}${runId === input.result.runId ? '' : ', which it merged,'} is also counted in ${where}${other.own ? '' : ', which merged it'}`
       throw new ConfigError(
-        `${input.file}: runId: run ${runId}${inside} is also counted in ${where(other)} — the same run twice would count its events twice; pass each run once`,
+        `${input.file}: runId: ${what} — the same run twice would count its events twice; pass each run once`,
       )
     }
-    for (const runId of runsCounted(input.result)) seen.set(runId, input.file)
+    for (const runId of runsCounted(input.result)) seen.set(runId, { file: input.file, own: own(runId) })
   }
 }
 

@@ -206,7 +206,9 @@ describe('mergeResults', () => {
         { file: 'h.json', result: h },
         { file: 'sh/merged.json', result: sharded },
       ]),
-    ).toThrow(/^sh\/merged\.json: runId: run sh1 is also counted in h\.json — the same run twice/)
+    ).toThrow(
+      /^sh\/merged\.json: runId: run sh1 is also counted in h\.json, which merged it — the same run twice/,
+    )
     // Two levels down: h2 merged h (which merged the shards) with a third run.
     const h2 = mergeResults([
       { file: 'h.json', result: h },
@@ -218,13 +220,20 @@ describe('mergeResults', () => {
         { file: 'sh/merged.json', result: sharded },
         { file: 'h2.json', result: h2 },
       ]),
-    ).toThrow(/^h2\.json: runId: run sh1 \(a run it merged\) is also counted in sh\/merged\.json/)
+    ).toThrow(/^h2\.json: runId: run sh1, which it merged, is also counted in sh\/merged\.json, which merged it — /)
     expect(() =>
       mergeResults([
         { file: 'h2.json', result: h2 },
         { file: 'solo.json', result: other },
       ]),
-    ).toThrow(/^solo\.json: runId: run solo is also counted in h2\.json/)
+    ).toThrow(/^solo\.json: runId: run solo is also counted in h2\.json, which merged it — /)
+    // Two plain runs with one id keep their message.
+    expect(() =>
+      mergeResults([
+        { file: 'solo.json', result: other },
+        { file: 'copy.json', result: other },
+      ]),
+    ).toThrow(/^copy\.json: runId: solo is also the run id of solo\.json — /)
   })
 
   it('refuses shards of one run whose workers differ, naming the field: their plans pick other keys', () => {
