@@ -133,7 +133,10 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   // Runs that measured different things (compare's unfairness check) do not add up to one run: say what differs.
   for (const input of inputs.slice(1)) {
     const model = inputs[0]!
-    for (const note of runDifferences(model.result, input.result, { a: model.file, b: input.file }))
+    for (const note of runDifferences(model.result, input.result, {
+      a: `input ${model.file}`,
+      b: `input ${input.file}`,
+    }))
       warnings.push(`${input.file} vs ${model.file}: ${note}`)
   }
   const config = mergedConfig(results)
