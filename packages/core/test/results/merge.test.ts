@@ -220,7 +220,9 @@ describe('mergeResults', () => {
         { file: 'sh/merged.json', result: sharded },
         { file: 'h2.json', result: h2 },
       ]),
-    ).toThrow(/^h2\.json: runId: run sh1, which it merged, is also counted in sh\/merged\.json, which merged it — /)
+    ).toThrow(
+      /^h2\.json: runId: run sh1, which it merged, is also counted in sh\/merged\.json, which merged it — /,
+    )
     expect(() =>
       mergeResults([
         { file: 'h2.json', result: h2 },
