@@ -108,7 +108,8 @@ describe('the HTML report in a real Chromium', () => {
       await page.screenshot({ path: screenshot, fullPage: true })
       expect(statSync(screenshot).size).toBeGreaterThan(10_000)
 
-      // A merged result (rows whose per-interval percentiles are unknown) draws too, with gaps, not errors.
+      // A merged result (rows whose per-interval percentiles are unknown) draws too, without errors; its
+      // latency-per-interval chart, which would be empty, is replaced by a note saying why.
       const mergedHtml = path.join(dir, 'merged.html')
       // merge refuses one run twice: the second input is the same result under another run id.
       const other = path.join(dir, 'other.json')
@@ -128,8 +129,11 @@ describe('the HTML report in a real Chromium', () => {
       await page.goto(`file://${mergedHtml}`)
       await page.waitForSelector('body[data-charts-drawn]')
       expect(problems).toEqual([])
-      expect(await page.getAttribute('body', 'data-charts-drawn')).toBe('7')
+      expect(await page.getAttribute('body', 'data-charts-drawn')).toBe('6')
       expect(await page.textContent('body')).toMatch(/Merged from/)
+      expect(await page.textContent('.latency-note')).toMatch(
+        /per-interval latency is not kept when runs are merged/,
+      )
     } finally {
       await context.close()
     }

@@ -331,7 +331,10 @@ export interface RunResult {
   readonly recovery: readonly Recovery[]
   /** What each plugin part reported of itself (`Source.stats`, `Sink.stats`), summed over workers. */
   readonly plugins: { readonly source: Record<string, number>; readonly sink: Record<string, number> }
-  /** The config that shaped the load, secrets redacted; absent in results written before it was recorded. */
+  /**
+   * The config that shaped the load, secrets redacted; absent in results written before it was recorded, and
+   * in a merged result whose inputs' configs differ (each input's is then in `mergedFrom[].config`).
+   */
   readonly config?: ConfigDescription
   /** Where the run's main process ran; absent in results written before it was recorded. */
   readonly machine?: MachineDescription
@@ -398,6 +401,10 @@ export interface MergedPart {
   readonly runId: string
   /** The input's shard (`"1/3"`), when it was one. */
   readonly shard?: string
+  /** When the input was itself a merge: the run ids it counts, at any depth (a later merge refuses any of them twice). */
+  readonly runs?: readonly string[]
+  /** The input's config, when the inputs' configs differ (the merged result then has none of its own). */
+  readonly config?: ConfigDescription
   readonly startedAt: string
   readonly status: RunStatus
   readonly machine?: string

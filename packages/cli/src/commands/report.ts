@@ -5,7 +5,7 @@ import { exitWithError, fail } from '../exit.js'
 export default class Report extends Command {
   static override summary = 'Turn a saved result into an HTML report, CSV files, or the summary table.'
   static override description =
-    `The HTML report is one self-contained file (charts inlined, nothing fetched at view time): throughput target/sent/achieved over time, latency percentiles per interval, each metric's percentile spectrum on a log scale, the SLO table, faults and warnings, the run's config with secrets redacted, and the machine.
+    `The HTML report is one self-contained file (charts inlined, nothing fetched at view time): throughput target/sent/achieved over time, latency percentiles per interval (a merged result keeps none where inputs shared an interval, and says so), each metric's and hop's percentile spectrum on a log scale, the hops table, the SLO table, faults and warnings, the run's config with secrets redacted, and the machine.
 
 Without --html or --csv it prints the summary. Exit codes: 0 written, 2 bad input (nothing is written).`
 

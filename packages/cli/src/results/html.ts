@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { RunResult } from '@cdcb/core'
-import { LATENCY_METRICS } from '@cdcb/core'
-import { redactSecrets } from '@cdcb/core/results'
+import { formatCount, LATENCY_METRICS } from '@cdcb/core'
+import { ResultFigures, redactSecrets } from '@cdcb/core/results'
 import { decodeHistogram } from '@cdcb/core/runtime'
 
 const require = createRequire(import.meta.url)
@@ -131,9 +131,12 @@ export function renderHtml(result: RunResult): string {
     backlog: backlogFromRates(result),
     errors: result.intervals.map((p) => p.errors),
   }
-  const spectra = Object.fromEntries(
-    LATENCY_METRICS.map((m) => [m, percentileSpectrum(result.histograms?.[m])]),
-  )
+  const hops = result.hops ?? []
+  const spectra = Object.fromEntries([
+    ...LATENCY_METRICS.map((m) => [m, percentileSpectrum(result.histograms?.[m])]),
+    ...hops.map((h) => [`hop.${h.name}`, percentileSpectrum(h.histogram)]),
+  ])
+  const latencyNote = intervalLatencyNote(result)
   // Faults that ran, as bands in the charts beside the stalls (orange, labelled in the table below).
   const faults = (result.faults ?? [])
     .filter((f) => f.startedAt !== null)
@@ -151,8 +154,9 @@ ${STYLE}</style>
 <body>
 <header>
 <h1>${esc(result.name)} <span class="status ${esc(result.status)}">${esc(result.status.toUpperCase())}</span></h1>
-<p>run <code>${esc(result.runId)}</code> · ${esc(result.source)} → ${esc(result.sink)} · ${result.workers} workers · measured ${num(result.measuredSeconds)} s · ${esc(result.startedAt)} – ${esc(result.endedAt)}</p>
+<p>run <code>${esc(result.runId)}</code> · ${esc(result.source)} → ${esc(result.sink)} · ${plural(result.workers, 'worker')} · measured ${num(result.measuredSeconds)} s · ${esc(result.startedAt)} – ${esc(result.endedAt)}</p>
 <p>time base: ${esc(result.timeBase ?? '–')}${result.reason ? ` · ${esc(result.reason)}` : ''}</p>
+${shardLine(result)}
 </header>
 ${stalls.length ? `<section class="stalls"><h2>Stalls</h2><ul>${stalls.map((s) => `<li>${num(s.from)} s – ${num(s.to)} s: the sink saw ${rate(s.achievedRate)} while ${rate(s.targetRate)} were planned</li>`).join('')}</ul></section>` : ''}
 <section><h2>Summary</h2>
@@ -160,17 +164,20 @@ ${stalls.length ? `<section class="stalls"><h2>Stalls</h2><ul>${stalls.map((s) =
 <tr><th>rate</th><td>target ${rate(result.rate.target)}</td><td>sent ${rate(result.rate.sent)}</td><td>achieved ${rate(result.rate.achieved)}</td></tr>
 </table>
 ${latencyTable(result)}
+${hopsTable(result)}
 ${sloTable(result)}
 </section>
 <section><h2>Throughput over time</h2><div class="chart" id="chart-throughput"></div></section>
-<section><h2>Latency per interval</h2><div class="chart" id="chart-latency"></div></section>
+<section><h2>Latency per interval</h2>${latencyNote.text ? `<p class="note latency-note">${esc(latencyNote.text)}</p>` : ''}${latencyNote.chart ? '<div class="chart" id="chart-latency"></div>' : ''}</section>
 <section><h2>Backlog, in flight and errors per interval</h2><p class="note">backlog: sent − observed so far, from the per-interval rates; in flight: written, not yet acknowledged by the source.</p><div class="chart" id="chart-backlog"></div></section>
 <section><h2>Percentile spectrum</h2><p class="note">Latency at each percentile of the measured window, from the encoded histograms; the x axis is 1/(1 − percentile), log scale.</p>
-<div class="spectra">${LATENCY_METRICS.map((m) => `<div class="chart spectrum" id="chart-spectrum-${m}"><h3>${m}</h3></div>`).join('')}</div></section>
+<div class="spectra">${Object.keys(spectra)
+    .map((m) => `<div class="chart spectrum" id="chart-spectrum-${esc(m)}"><h3>${esc(m)}</h3></div>`)
+    .join('')}</div></section>
 ${eventsSection(result)}
 ${scenarioSection(result)}
 ${warningsSection(result)}
-<section><h2>Config</h2>${result.config ? `<pre>${esc(JSON.stringify(redactSecrets(result.config), null, 2))}</pre>` : '<p>not recorded in this result</p>'}</section>
+<section><h2>Config</h2>${configSection(result)}</section>
 <section><h2>Machine</h2>${machineSection(result)}</section>
 <script>${assets.js.replace(/<\/script/gi, '<\\/script')}</script>
 <script type="application/json" id="cdcb-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
@@ -185,9 +192,65 @@ function latencyTable(result: RunResult): string {
   const rows = LATENCY_METRICS.map((m) => {
     const s = result.metrics?.[m]
     const known = s !== null && s !== undefined && s.count > 0
-    return `<tr><th>${m}</th>${stats.map((k) => `<td>${known ? num(s[k]) : '–'}</td>`).join('')}<td>${s ? num(s.count) : '–'}</td></tr>`
+    return `<tr><th>${m}</th>${stats.map((k) => `<td>${known ? num(s[k]) : '–'}</td>`).join('')}<td>${s ? count(s.count) : '–'}</td></tr>`
   })
   return `<table class="latency"><tr><th>ms</th>${stats.map((s) => `<th>${s === 'p999' ? 'p99.9' : s}</th>`).join('')}<th>count</th></tr>${rows.join('')}</table>`
+}
+
+/** Each hop's latency statistics, from its histogram as compare and the CSV read them; nothing without hops. */
+function hopsTable(result: RunResult): string {
+  const hops = result.hops ?? []
+  if (hops.length === 0) return ''
+  const figures = new ResultFigures(result)
+  const stats = ['p50', 'p95', 'p99', 'p999', 'max', 'mean'] as const
+  const rows = hops.map((h) => {
+    const n = figures.get(`hop.${h.name}.count`) ?? 0
+    const cells = stats.map((k) => `<td>${n > 0 ? num(figures.get(`hop.${h.name}.${k}`)) : '–'}</td>`)
+    const below = h.belowZero > 0 ? `; ${count(h.belowZero)} below zero, left out` : ''
+    return `<tr><th>${esc(h.name)}</th>${cells.join('')}<td>${count(n)}</td><td class="note">${esc(h.from)} → ${esc(h.to)}, resolution ${num(h.resolutionMicros / 1e3)} ms${esc(below)}</td></tr>`
+  })
+  return `<h3>Hops</h3><p class="note">Where the time went between stamps along the pipeline (hop.&lt;name&gt; in SLOs and compare).</p><table class="hops"><tr><th>ms</th>${stats.map((s) => `<th>${s === 'p999' ? 'p99.9' : s}</th>`).join('')}<th>count</th><th></th></tr>${rows.join('')}</table>`
+}
+
+/**
+ * Why the per-interval latency chart is partly or wholly blank, and whether to
+ * draw it. A merged row that added several inputs has no percentiles: results
+ * keep no per-interval histograms, and percentiles do not add, so the merge
+ * cannot recompute them (see each input's own report).
+ */
+export function intervalLatencyNote(result: RunResult): { chart: boolean; text: string } {
+  const rows = result.intervals
+  const known = rows.some((p) => p.e2eP50 !== null || p.e2eP99 !== null || p.lagP99 !== null)
+  if (!result.mergedFrom || result.mergedFrom.length < 2) return { chart: true, text: '' }
+  const why =
+    "per-interval latency is not kept when runs are merged: a result keeps no per-interval histograms and percentiles do not add, so an interval several inputs shared has none — see each input's own report"
+  return known ? { chart: true, text: `Gaps: ${why}.` } : { chart: false, text: `No chart: ${why}.` }
+}
+
+/** A shard says it is one, with its start; merged shards say how far apart they started. */
+function shardLine(result: RunResult): string {
+  if (result.shard) {
+    const late = result.start?.lateMs
+    const lateText =
+      late === null || late === undefined
+        ? ''
+        : ` (${late >= 0 ? '+' : ''}${late.toFixed(1)} ms from --start-at)`
+    return `<p class="shard">shard ${result.shard.index}/${result.shard.count} of run <code>${esc(result.runId)}</code>: its share of the run (cdcb merge adds the shards) · requested start ${esc(result.start?.requested ?? 'none')} · started ${esc(result.start?.actual ?? 'at an unknown time')}${lateText}</p>`
+  }
+  if (result.shards) {
+    const spread = result.shards.actualStartSpreadMs
+    return `<p class="shard">merged from the ${result.shards.count} shards of run <code>${esc(result.runId)}</code> · their actual starts spread over ${spread === null ? 'an unknown time (an input does not record its start)' : `${spread.toFixed(3)} ms, each by its own machine's clock`}</p>`
+  }
+  return ''
+}
+
+/** The run's config; a merge of inputs whose configs differ has none of its own, so each input's is shown. */
+function configSection(result: RunResult): string {
+  const show = (config: unknown) => `<pre>${esc(JSON.stringify(redactSecrets(config), null, 2))}</pre>`
+  if (result.config) return show(result.config)
+  const parts = (result.mergedFrom ?? []).filter((p) => p.config)
+  if (parts.length === 0) return '<p>not recorded in this result</p>'
+  return `<p class="note">The merged inputs' configs differ: each input's is shown, none is the merged run's.</p>${parts.map((p) => `<h3>${esc(p.file)}</h3>${show(p.config)}`).join('')}`
 }
 
 /**
@@ -214,7 +277,7 @@ function sloTable(result: RunResult): string {
     const status = c.status ?? (c.passed ? 'passed' : 'failed')
     const mark = status === 'skipped' ? '– skip' : status === 'passed' ? '✓ pass' : '✗ FAIL'
     const cls = status === 'skipped' ? 'skip' : status === 'passed' ? 'pass' : 'fail'
-    return `<tr class="${cls}"><td>${mark}</td><td><code>${esc(c.expression)}</code></td><td>${c.actual === null ? 'no data' : num(c.actual)}${c.unit ? ` ${esc(c.unit)}` : ''}</td><td class="note">${esc(c.note ?? '')}</td></tr>`
+    return `<tr class="${cls}"><td>${mark}</td><td><code>${esc(c.expression)}</code></td><td>${c.actual === null ? 'no data' : c.unit === '' ? count(c.actual) : num(c.actual)}${c.unit ? ` ${esc(c.unit)}` : ''}</td><td class="note">${esc(c.note ?? '')}</td></tr>`
   })
   const windowed = result.slo.checks.some((c) => c.windows?.failing.length)
   return `<table class="slo"><tr><th></th><th>SLO</th><th>actual</th><th></th></tr>${rows.join('')}</table>${windowed ? '<p class="note">Failing windows of windowed SLOs are shaded purple in the charts above.</p>' : ''}`
@@ -222,13 +285,13 @@ function sloTable(result: RunResult): string {
 
 function eventsSection(result: RunResult): string {
   const e = result.events as unknown as Record<string, number>
-  const rows = Object.entries(e).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${num(v)}</td></tr>`)
+  const rows = Object.entries(e).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${count(v)}</td></tr>`)
   const errors = (result.errors ?? []).map(
-    (err) => `<li><code>${esc(err.kind)}</code> ×${num(err.count)}: ${esc(err.lastMessage)}</li>`,
+    (err) => `<li><code>${esc(err.kind)}</code> ×${count(err.count)}: ${esc(err.lastMessage)}</li>`,
   )
   const v = result.verification
   const verification = v
-    ? `<p>verification: ${num(v.checked)} keys checked, ${num(v.mismatched)} mismatched, ${num(v.skipped ?? 0)} skipped</p>${
+    ? `<p>verification: ${count(v.checked)} keys checked, ${count(v.mismatched)} mismatched, ${count(v.skipped ?? 0)} skipped</p>${
         v.mismatches.length
           ? `<ul>${v.mismatches
               .slice(0, 20)
@@ -242,7 +305,7 @@ function eventsSection(result: RunResult): string {
   )
   return `<section><h2>Events and faults</h2><table class="events">${rows.join('')}<tr><th>late share</th><td>${(result.lateShare * 100).toFixed(2)} %</td></tr></table>
 ${errors.length ? `<h3>Errors</h3><ul>${errors.join('')}</ul>` : ''}${verification}
-${plugins.length ? `<h3>Reported by the plugins</h3><table>${plugins.map(([k, n]) => `<tr><th>${esc(k)}</th><td>${num(n)}</td></tr>`).join('')}</table>` : ''}</section>`
+${plugins.length ? `<h3>Reported by the plugins</h3><table>${plugins.map(([k, n]) => `<tr><th>${esc(k)}</th><td>${count(n)}</td></tr>`).join('')}</table>` : ''}</section>`
 }
 
 function scenarioSection(result: RunResult): string {
@@ -250,9 +313,9 @@ function scenarioSection(result: RunResult): string {
   const recovery = result.recovery ?? []
   if (!faults.length && !recovery.length) return ''
   const s = (v: number | null) => (v === null ? '–' : `${num(v)} s`)
-  return `<section><h2>Faults and recovery</h2><p class="note">Faults that ran are shaded orange in the charts above.</p><p>backlog max: ${num(result.backlogMax)}</p>
+  return `<section><h2>Faults and recovery</h2><p class="note">Faults that ran are shaded orange in the charts above.</p><p>backlog max: ${count(result.backlogMax)}</p>
 ${faults.length ? `<table class="faults"><tr><th>fault</th><th>planned at</th><th>started</th><th>ended</th><th>error</th></tr>${faults.map((f) => `<tr><th>${esc(f.name)}</th><td>${s(f.at)}</td><td>${s(f.startedAt)}</td><td>${s(f.endedAt)}</td><td>${esc(f.error ?? '')}</td></tr>`).join('')}</table>` : ''}
-${recovery.length ? `<table class="recovery"><tr><th>episode</th><th>from</th><th>to</th><th>backlog max</th><th>recovered after</th><th>catch-up</th></tr>${recovery.map((r) => `<tr><th>${esc(r.label)}</th><td>${s(r.start)}</td><td>${s(r.end)}</td><td>${num(r.backlogMax)}</td><td>${r.time === null ? 'never' : s(r.time)}</td><td>${r.catchUpRate === null ? '–' : `${num(r.catchUpRate)}/s`}</td></tr>`).join('')}</table>` : ''}</section>`
+${recovery.length ? `<table class="recovery"><tr><th>episode</th><th>from</th><th>to</th><th>backlog max</th><th>recovered after</th><th>catch-up</th></tr>${recovery.map((r) => `<tr><th>${esc(r.label)}</th><td>${s(r.start)}</td><td>${s(r.end)}</td><td>${count(r.backlogMax)}</td><td>${r.time === null ? 'never' : s(r.time)}</td><td>${r.catchUpRate === null ? '–' : `${num(r.catchUpRate)}/s`}</td></tr>`).join('')}</table>` : ''}</section>`
 }
 
 function warningsSection(result: RunResult): string {
@@ -281,6 +344,17 @@ function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
+/** A count: a whole number with separators, never "5.000" (a plugin's non-integer figure keeps its decimals). */
+function count(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '–'
+  return Number.isInteger(value) ? formatCount(value) : num(value)
+}
+
+function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`
+}
+
+/** A measured quantity (ms, s, events/s): decimals by magnitude. Counts go through `count`. */
 function num(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '–'
   if (value === 0) return '0'

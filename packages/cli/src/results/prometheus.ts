@@ -40,6 +40,20 @@ const COUNTED = [
   'corrupt',
 ] as const
 
+/**
+ * Milliseconds (µs precision, as the histograms give them) in seconds: µs
+ * rounded, then divided, so 0.042 ms reads 0.000042, not the binary float
+ * noise of 0.042 / 1000 (0.000042000000000000004).
+ */
+export function msToSeconds(ms: number): number {
+  return Math.round(ms * 1e3) / 1e6
+}
+
+/** A computed figure (a rate, a share) without the float noise of its arithmetic: 12 significant digits. */
+function tidy(value: number): number {
+  return Number.isFinite(value) ? Number(value.toPrecision(12)) : value
+}
+
 /** Parses HOST:PORT (IPv6 in brackets); throws ConfigError (exit 2) naming the flag. */
 export function parseListenAddress(text: string): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text)
@@ -115,9 +129,9 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
     else lost.set(base, s.events.lost)
     // A closed model has no target (null): not exported rather than 0.
     if (s.rate.target === null) rate.remove({ ...base, kind: 'target' })
-    else rate.set({ ...base, kind: 'target' }, s.rate.target)
-    rate.set({ ...base, kind: 'sent' }, s.rate.sent)
-    rate.set({ ...base, kind: 'achieved' }, s.rate.achieved)
+    else rate.set({ ...base, kind: 'target' }, tidy(s.rate.target))
+    rate.set({ ...base, kind: 'sent' }, tidy(s.rate.sent))
+    rate.set({ ...base, kind: 'achieved' }, tidy(s.rate.achieved))
     for (const p of ['starting', 'warmup', 'measure', 'drain', 'verify', 'done']) {
       phase.set({ ...base, phase: p }, p === s.phase ? 1 : 0)
     }
@@ -131,7 +145,7 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
           const labelSet = { ...base, metric, quantile, window }
           // No samples: no value rather than a 0 ms latency.
           const value = summary[key]
-          if (summary.count > 0 && value !== null) latency.set(labelSet, value / 1e3)
+          if (summary.count > 0 && value !== null) latency.set(labelSet, msToSeconds(value))
           else latency.remove(labelSet)
         }
       }
@@ -142,7 +156,7 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
       if (check.status === 'skipped') sloPassing.remove(labels)
       else sloPassing.set(labels, check.passed ? 1 : 0)
       const withUnit = { ...labels, unit: check.unit }
-      if (check.actual !== null && check.status !== 'skipped') sloActual.set(withUnit, check.actual)
+      if (check.actual !== null && check.status !== 'skipped') sloActual.set(withUnit, tidy(check.actual))
       else sloActual.remove(withUnit)
     }
   }

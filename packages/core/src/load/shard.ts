@@ -5,9 +5,11 @@
  * `seq % W === w` and owns the keys `key % W === w` (`KeySpace`). A run split
  * into N shards of W workers each is split the same way over N × W workers,
  * worker w of shard i being the plan's worker `w × N + i`. So shard i sends
- * exactly the seqs `seq % N === i` and owns the keys `key % N === i` whatever
- * W each shard chose, and N shards of W workers send the same operations, to
- * the same keys, at the same intended times, as one process with N × W workers.
+ * exactly the seqs `seq % N === i` and owns the keys `key % N === i`, and N
+ * shards of W workers send the same operations, to the same keys, at the same
+ * intended times, as one process with N × W workers. Every shard must use the
+ * same W: a plan worker picks its keys among `keys / (N × W)`, so shards with
+ * different W pick other keys than any one process would (`cdcb merge` refuses them).
  */
 
 /** Shard `index` (0-based) of `count` shards of one run. */

@@ -32,7 +32,12 @@ export function addEncoded(into: Histogram, encoded: string): void {
 /** Decodes a histogram written by `encodeHistogram`, e.g. from an earlier result file. */
 export function decodeHistogram(encoded: string): Histogram {
   const histogram = createHistogram()
-  addEncoded(histogram, encoded)
+  try {
+    addEncoded(histogram, encoded)
+  } catch (error) {
+    histogram.destroy()
+    throw error
+  }
   return histogram
 }
 

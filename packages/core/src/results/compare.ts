@@ -7,6 +7,7 @@
  *   gates      ::= gate { "," gate }
  *   gate       ::= figure comparator change
  *   figure     ::= one of FIGURES' names (e2e.p99, throughput, lost, …)
+ *                | "hop." name "." statistic (a hop's latency: hop.connector.p99)
  *   comparator ::= "<" | "<=" | ">" | ">="
  *   change     ::= [ "+" | "-" ] number ( "%" | [ unit ] )
  *   unit       ::= "us" | "ms" | "s" | "/s" | "pp"
@@ -19,9 +20,16 @@
  */
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import type { RunResult } from '../result.js'
+import { LATENCY_METRICS, type RunResult } from '../result.js'
 import { formatCount } from '../units.js'
-import { FIGURES, type Figure, ResultFigures } from './figures.js'
+import {
+  FIGURES,
+  type Figure,
+  figureNamed,
+  hopFigures,
+  LATENCY_STATISTICS,
+  ResultFigures,
+} from './figures.js'
 
 export interface Gate {
   readonly source: string
@@ -53,10 +61,10 @@ export function parseGates(text: string): Gate[] {
       )
     }
     const [, name, comparator, number, unit] = match
-    const figure = FIGURES.find((f) => f.name === name)
+    const figure = figureNamed(name!)
     if (!figure) {
       throw new ConfigError(
-        `--fail-on: unknown figure "${name}" in "${source}" — use one of ${FIGURES.map((f) => f.name).join(', ')}`,
+        `--fail-on: unknown figure "${name}" in "${source}" — use one of ${FIGURES.map((f) => f.name).join(', ')}, or hop.<name>.<statistic> for a hop`,
       )
     }
     let threshold = Number(number)
@@ -113,7 +121,15 @@ export function compareResults(
 ): Comparison {
   const a = new ResultFigures(baseline)
   const b = new ResultFigures(candidate)
-  const figures = FIGURES.map((figure): ComparedFigure => {
+  // The hops either run has, and those a gate names that neither has (no data: the gate counts as crossed).
+  const latencyCount = LATENCY_METRICS.length * LATENCY_STATISTICS.length
+  const hops = hopFigures([baseline, candidate])
+  for (const gate of gates) {
+    if (!FIGURES.includes(gate.figure) && !hops.some((f) => f.name === gate.figure.name))
+      hops.push(gate.figure)
+  }
+  const shown = [...FIGURES.slice(0, latencyCount), ...hops, ...FIGURES.slice(latencyCount)]
+  const figures = shown.map((figure): ComparedFigure => {
     const x = a.get(figure.name)
     const y = b.get(figure.name)
     const known = x !== null && y !== null
@@ -158,19 +174,11 @@ function holds(value: number, comparator: Gate['comparator'], threshold: number)
  * listed; they do not change the load's shape.
  */
 export function unfairDifferences(a: RunResult, b: RunResult): string[] {
-  const notes: string[] = []
-  const differ = (what: string, x: unknown, y: unknown) => {
-    const sx = JSON.stringify(x)
-    const sy = JSON.stringify(y)
-    if (sx !== sy) notes.push(`${what} differs: ${sx ?? 'not recorded'} vs ${sy ?? 'not recorded'}`)
-  }
-  differ('source', a.source, b.source)
-  differ('sink', a.sink, b.sink)
-  differ('time base', a.timeBase, b.timeBase)
-  differ('workers', a.workers, b.workers)
+  const labels = { a: 'baseline', b: 'candidate' }
+  const notes = [...pipelineDifferences(a, b)]
   for (const [label, r] of [
-    ['baseline', a],
-    ['candidate', b],
+    [labels.a, a],
+    [labels.b, b],
   ] as const) {
     if (r.status === 'interrupted')
       notes.push(`the ${label} was interrupted: its figures cover part of the run`)
@@ -180,6 +188,42 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
         `the ${label} is shard ${r.shard.index}/${r.shard.count} of run ${r.runId}: its figures are its share of the run (compare merged shards: cdcb merge)`,
       )
   }
+  notes.push(...loadDifferences(a, b, labels), ...machineDifferences(a, b))
+  return notes
+}
+
+/**
+ * What differs between two runs' pipeline and load (not their machines): the
+ * part of `unfairDifferences` that `cdcb merge` warns of too, since runs that
+ * measured different things do not add up to one run. `labels` name the two
+ * runs in a note about one of them.
+ */
+export function runDifferences(
+  a: RunResult,
+  b: RunResult,
+  labels: { a: string; b: string } = { a: 'baseline', b: 'candidate' },
+): string[] {
+  return [...pipelineDifferences(a, b), ...loadDifferences(a, b, labels)]
+}
+
+/** JSON of both values when they differ, as `what differs: x vs y`. */
+function differ(notes: string[], what: string, x: unknown, y: unknown): void {
+  const sx = JSON.stringify(x)
+  const sy = JSON.stringify(y)
+  if (sx !== sy) notes.push(`${what} differs: ${sx ?? 'not recorded'} vs ${sy ?? 'not recorded'}`)
+}
+
+function pipelineDifferences(a: RunResult, b: RunResult): string[] {
+  const notes: string[] = []
+  differ(notes, 'source', a.source, b.source)
+  differ(notes, 'sink', a.sink, b.sink)
+  differ(notes, 'time base', a.timeBase, b.timeBase)
+  differ(notes, 'workers', a.workers, b.workers)
+  return notes
+}
+
+function loadDifferences(a: RunResult, b: RunResult, labels: { a: string; b: string }): string[] {
+  const notes: string[] = []
   const longer = Math.max(a.measuredSeconds, b.measuredSeconds)
   if (longer > 0 && Math.abs(a.measuredSeconds - b.measuredSeconds) / longer > 0.1) {
     notes.push(
@@ -187,34 +231,41 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
     )
   }
   if (!a.config || !b.config) {
+    const [label, r] = !a.config ? [labels.a, a] : [labels.b, b]
     notes.push(
-      `the ${!a.config ? 'baseline' : 'candidate'} does not record its config (an older cdcb wrote it): the loads cannot be checked to match`,
+      r.mergedFrom
+        ? `the ${label} is a merge of runs whose configs differ (each input's is in its mergedFrom[].config): the loads cannot be checked to match`
+        : `the ${label} does not record its config (an older cdcb wrote it): the loads cannot be checked to match`,
     )
-  } else {
-    const x = a.config
-    const y = b.config
-    for (const slot of ['source', 'sink'] as const) {
-      const changed = optionDifferences(x[slot].options, y[slot].options)
-      if (changed.length === 0) continue
-      const shown = changed.slice(0, MAX_OPTION_DIFFERENCES).join('; ')
-      const more = changed.length - MAX_OPTION_DIFFERENCES
-      notes.push(`${slot} options differ: ${shown}${more > 0 ? `; and ${more} more` : ''}`)
-    }
-    const { seed: _s1, ...loadA } = x.load
-    const { seed: _s2, ...loadB } = y.load
-    for (const key of Object.keys({ ...loadA, ...loadB }) as (keyof typeof loadA)[]) {
-      differ(`load.${key}`, loadA[key], loadB[key])
-    }
+    return notes
   }
-  if (a.machine && b.machine) {
-    const x = a.machine
-    const y = b.machine
-    if (x.hostname !== y.hostname) notes.push(`machines differ: ${x.hostname} vs ${y.hostname}`)
-    differ('CPUs', `${x.cpus} × ${x.cpuModel}`, `${y.cpus} × ${y.cpuModel}`)
-    differ('memory (GiB)', x.memoryGiB, y.memoryGiB)
-    differ('Node.js', x.node, y.node)
-    differ('cdcb', x.cdcb, y.cdcb)
+  const x = a.config
+  const y = b.config
+  for (const slot of ['source', 'sink'] as const) {
+    const changed = optionDifferences(x[slot].options, y[slot].options)
+    if (changed.length === 0) continue
+    const shown = changed.slice(0, MAX_OPTION_DIFFERENCES).join('; ')
+    const more = changed.length - MAX_OPTION_DIFFERENCES
+    notes.push(`${slot} options differ: ${shown}${more > 0 ? `; and ${more} more` : ''}`)
   }
+  const { seed: _s1, ...loadA } = x.load
+  const { seed: _s2, ...loadB } = y.load
+  for (const key of Object.keys({ ...loadA, ...loadB }) as (keyof typeof loadA)[]) {
+    differ(notes, `load.${key}`, loadA[key], loadB[key])
+  }
+  return notes
+}
+
+function machineDifferences(a: RunResult, b: RunResult): string[] {
+  const notes: string[] = []
+  if (!a.machine || !b.machine) return notes
+  const x = a.machine
+  const y = b.machine
+  if (x.hostname !== y.hostname) notes.push(`machines differ: ${x.hostname} vs ${y.hostname}`)
+  differ(notes, 'CPUs', `${x.cpus} × ${x.cpuModel}`, `${y.cpus} × ${y.cpuModel}`)
+  differ(notes, 'memory (GiB)', x.memoryGiB, y.memoryGiB)
+  differ(notes, 'Node.js', x.node, y.node)
+  differ(notes, 'cdcb', x.cdcb, y.cdcb)
   return notes
 }
 

@@ -5,7 +5,7 @@ import { ResultFigures } from './figures.js'
 export interface CsvFiles {
   /** `PREFIX_history.csv`: one row per interval (t in s since start, rates in events/s, latencies in ms). */
   readonly history: string
-  /** `PREFIX_stats.csv`: one row per latency metric over the measured window, ms, from the histograms. */
+  /** `PREFIX_stats.csv`: one row per latency metric and per hop (`hop.<name>`) over the measured window, ms, from the histograms. */
   readonly stats: string
   /** `PREFIX_totals.csv`: rates, counts, shares and SLO checks as name,value,unit rows. */
   readonly totals: string
@@ -41,7 +41,9 @@ export function toCsv(result: RunResult): CsvFiles {
   const statistics = ['count', 'p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const
   const stats = [
     ['metric', ...statistics.map((s) => (s === 'count' ? s : `${s}_ms`))].join(','),
-    ...LATENCY_METRICS.map((m) => [m, ...statistics.map((s) => cell(figures.get(`${m}.${s}`)))].join(',')),
+    ...[...LATENCY_METRICS, ...(result.hops ?? []).map((h) => `hop.${h.name}`)].map((m) =>
+      [m, ...statistics.map((s) => cell(figures.get(`${m}.${s}`)))].join(','),
+    ),
   ]
   const e = result.events
   const totals: unknown[][] = [
@@ -53,7 +55,12 @@ export function toCsv(result: RunResult): CsvFiles {
     ['lateShare', result.lateShare, 'fraction'],
     ['measuredSeconds', result.measuredSeconds, 's'],
     ['verified', figures.get('verified'), '%'],
-    ...result.slo.checks.map((c) => [`slo: ${c.expression}`, c.actual, c.passed ? 'passed' : 'failed']),
+    // A check the run never measured (interrupted, or a shard's rate judged at merge) is skipped, not failed.
+    ...result.slo.checks.map((c) => [
+      `slo: ${c.expression}`,
+      c.actual,
+      c.status ?? (c.passed ? 'passed' : 'failed'),
+    ]),
   ]
   return {
     history: `${history.join('\n')}\n`,

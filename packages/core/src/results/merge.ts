@@ -28,6 +28,7 @@ import {
 import { noRecoveryNote } from '../scenarios/recovery.js'
 import { evaluateSlo, type LatencyValue } from '../slo/evaluate.js'
 import { parseSlo, type SloExpression, type Statistic } from '../slo/parser.js'
+import { runDifferences } from './compare.js'
 import { ResultFigures } from './figures.js'
 
 export interface MergeInput {
@@ -129,10 +130,20 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       `the inputs started ${spreadSeconds.toFixed(0)}s apart, longer than a measured window (${measuredSeconds}s): they did not overlap, so the merged rates (events over one window) overstate them`,
     )
   }
-  for (const key of ['source', 'sink', 'timeBase'] as const) {
-    const values = distinct(results.map((r) => r[key]))
-    if (values.length > 1) warnings.push(`the inputs' ${key} differ: ${values.join(', ')}`)
+  // Runs that measured different things (compare's unfairness check) do not add up to one run: say what differs.
+  for (const input of inputs.slice(1)) {
+    const model = inputs[0]!
+    for (const note of runDifferences(model.result, input.result, {
+      a: `input ${model.file}`,
+      b: `input ${input.file}`,
+    }))
+      warnings.push(`${input.file} vs ${model.file}: ${note}`)
   }
+  const config = mergedConfig(results)
+  if (config === undefined && results.some((r) => r.config))
+    warnings.push(
+      "the inputs' configs differ: the merged result has no config of its own; each input's is in mergedFrom[].config",
+    )
   for (const input of inputs) {
     for (const w of input.result.warnings) warnings.push(`${input.file}: ${w}`)
   }
@@ -251,18 +262,28 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       source: sumRecords(results.map((r) => r.plugins?.source ?? {})),
       sink: sumRecords(results.map((r) => r.plugins?.sink ?? {})),
     },
-    config: first.config,
+    ...(config ? { config } : {}),
     machine: machines.length === 1 ? first.machine : undefined,
     ...(shards ? { shards } : {}),
     mergedFrom: inputs.map((i) => ({
       file: i.file,
       runId: i.result.runId,
       ...(i.result.shard ? { shard: `${i.result.shard.index}/${i.result.shard.count}` } : {}),
+      // A merged input's own runs, so a later merge sees every run this one counts.
+      ...(i.result.mergedFrom?.length ? { runs: runsCounted(i.result) } : {}),
+      // No one input's config is the merged run's when they differ: each is kept with its input.
+      ...(config === undefined && i.result.config ? { config: i.result.config } : {}),
       startedAt: i.result.startedAt,
       status: i.result.status,
       machine: i.result.machine?.hostname,
     })),
   }
+}
+
+/** The inputs' config when every input records the same one; undefined when they differ or one lacks it. */
+function mergedConfig(results: readonly RunResult[]): RunResult['config'] {
+  const first = JSON.stringify(results[0]!.config)
+  return results.every((r) => r.config && JSON.stringify(r.config) === first) ? results[0]!.config : undefined
 }
 
 /**
@@ -318,23 +339,46 @@ function checkShards(inputs: readonly MergeInput[]): RunResult['shards'] {
 
 /**
  * Results that are not shards must be different runs: the same run twice (one file
- * given twice, or a copy: the same run id) would count its events twice. ConfigError
- * (exit 2) naming both files otherwise.
+ * given twice, a copy, or a merged result that already counts a run another input
+ * is or counts) would count its events twice. A merged input's runs are those its
+ * `mergedFrom` lists, at any depth (`mergedFrom[].runs`). ConfigError (exit 2)
+ * naming both files otherwise.
  */
 function checkDistinctRuns(inputs: readonly MergeInput[]): void {
-  const seen = new Map<string, string>()
+  const seen = new Map<string, { file: string; own: boolean }>()
   for (const input of inputs) {
-    const other = seen.get(input.result.runId)
-    if (other !== undefined) {
+    const own = (runId: string) => runId === input.result.runId && !input.result.mergedFrom?.length
+    for (const runId of runsCounted(input.result)) {
+      const other = seen.get(runId)
+      if (other === undefined) continue
+      const where = other.file === input.file ? 'the same file given before' : other.file
+      const what =
+        own(runId) && other.own
+          ? `${runId} is also the run id of ${where}`
+          : `run ${runId}${runId === input.result.runId ? '' : ', which it merged,'} is also counted in ${where}${other.own ? '' : ', which merged it'}`
       throw new ConfigError(
-        `${input.file}: runId: ${input.result.runId} is also the run id of ${other === input.file ? 'the same file given before' : other} — the same run twice would count its events twice; pass each run once`,
+        `${input.file}: runId: ${what} — the same run twice would count its events twice; pass each run once`,
       )
     }
-    seen.set(input.result.runId, input.file)
+    for (const runId of runsCounted(input.result)) seen.set(runId, { file: input.file, own: own(runId) })
   }
 }
 
-/** The plan's parts every shard of a run must share (`result.config.load`); workers and in-flight limits may differ per shard. */
+/**
+ * The run ids whose events a result counts: its own, or for a merged result
+ * those of every run it merged, at any depth (shards of one run share its id).
+ */
+export function runsCounted(result: RunResult): string[] {
+  if (!result.mergedFrom?.length) return [result.runId]
+  return distinct(result.mergedFrom.flatMap((part) => part.runs ?? [part.runId]))
+}
+
+/**
+ * The parts of `result.config.load` that decide a run's operations: which seqs
+ * are sent when, of what kind, to which key, with what payload. Every shard of
+ * a run must share them; `maxInFlight`, `batchSize`, `lateAfterMs` and
+ * `drainTimeoutSeconds` change how the plan is sent and judged, not the plan.
+ */
 const PLAN_FIELDS = [
   'model',
   'stages',
@@ -347,19 +391,27 @@ const PLAN_FIELDS = [
   'seed',
 ] as const
 
-/** ConfigError naming the first plan field in which `input` differs from `model`, if any (results without a config are not compared). */
+/**
+ * ConfigError naming the first plan field in which `input` differs from `model`,
+ * if any. `workers` is part of the plan: a shard's workers split the keys among
+ * `workers × N` plan workers (load/shard.ts), so shards with different
+ * `--workers` pick other keys than any one process would. Load fields are
+ * compared when both results record their config (older results do not).
+ */
 function checkSamePlan(model: MergeInput, input: MergeInput): void {
+  const refuse = (field: string, x: unknown, y: unknown) => {
+    throw new ConfigError(
+      `${input.file}: ${field}: ${JSON.stringify(y)}, while ${model.file} has ${JSON.stringify(x)} — the shards of one run must run one plan (the same config, workers, rate, duration and seed); run every shard with the same settings`,
+    )
+  }
+  if (model.result.workers !== input.result.workers)
+    refuse('workers', model.result.workers, input.result.workers)
   const a = model.result.config?.load
   const b = input.result.config?.load
   if (!a || !b) return
   for (const field of PLAN_FIELDS) {
-    const x = JSON.stringify(a[field])
-    const y = JSON.stringify(b[field])
-    if (x !== y) {
-      throw new ConfigError(
-        `${input.file}: config.load.${field}: ${y}, while ${model.file} has ${x} — the shards of one run must run one plan (the same config, rate, duration and seed); run every shard with the same settings`,
-      )
-    }
+    if (JSON.stringify(a[field]) !== JSON.stringify(b[field]))
+      refuse(`config.load.${field}`, a[field], b[field])
   }
 }
 

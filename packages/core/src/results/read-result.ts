@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
 import { LATENCY_METRICS, type RunResult } from '../result.js'
+import { decodeResultHistogram } from './figures.js'
 
 const count = z.number().int().nonnegative()
 const measured = z.number().nullable()
@@ -50,6 +51,7 @@ const resultSchema = z
     warnings: z.array(z.string()),
     shard: z.object({ index: count, count: z.number().int().positive() }).optional(),
     start: z.object({ actualMicros: z.number() }).passthrough().optional(),
+    hops: z.array(z.object({ name: z.string(), histogram: z.string() }).passthrough()).optional(),
   })
   .passthrough()
 
@@ -80,7 +82,27 @@ export function parseResult(text: string, file: string): RunResult {
     throw new ConfigError(`${file}: ${field}: ${issue.message} — ${hint}`)
   }
   // The input as written, not zod's copy: that one reorders fields, and a report from a saved result must equal the run's.
-  return data as RunResult
+  const result = data as RunResult
+  checkHistograms(result, file)
+  return result
+}
+
+/**
+ * Decodes every histogram once, so a damaged one (bad base64, cut short) is
+ * bad input named here (file and histogram, exit 2) rather than a crash in
+ * whichever of report, compare or merge decodes it first.
+ */
+function checkHistograms(result: RunResult, file: string): void {
+  const encoded: Array<[string, string | null]> = [
+    ...LATENCY_METRICS.map((m): [string, string | null] => [`histograms.${m}`, result.histograms[m]]),
+    ...(result.hops ?? []).map((h, i): [string, string] => [
+      `hops[${i}].histogram (hop ${h.name})`,
+      h.histogram,
+    ]),
+  ]
+  for (const [field, text] of encoded) {
+    if (typeof text === 'string') decodeResultHistogram(text, file, field).destroy()
+  }
 }
 
 /** Reads and checks a result file; a missing file is bad input too (exit 2). */

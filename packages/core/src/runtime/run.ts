@@ -429,7 +429,9 @@ class BenchmarkRun {
       () => this.scheduleDone.size + this.closed.size >= this.config.workers || this.failure !== undefined,
       () => (this.control.reason ? stoppedDeadline() : plannedEnd + settleBudget),
     )
-    await this.phases.end(this.outcome(loadEnded))
+    // A stop before the planned end ends the schedules early: the load was cut short, not done.
+    const cutShort = this.control.reason !== undefined && this.control.stoppedAt < plannedEnd
+    await this.phases.end(loadEnded && cutShort ? 'stopped' : this.outcome(loadEnded))
     if (!loadEnded) this.broadcast({ type: 'stop' })
     // A fault still in force is undone before the drain: the pipeline must be able to deliver.
     const faultRecords = await faults.stop()

@@ -7,6 +7,8 @@ import {
   optionDifferences,
   parseGates,
 } from '../../src/results/compare.js'
+import { toCsv } from '../../src/results/csv.js'
+import { ResultFigures } from '../../src/results/figures.js'
 import { latencies, makeResult } from './make-result.js'
 
 describe('parseGates', () => {
@@ -174,5 +176,52 @@ describe('compareResults', () => {
       'c not set vs {"d":true}',
     ])
     expect(optionDifferences({ a: 1 }, { a: 1, $source: {} })).toEqual([])
+  })
+})
+
+describe('hops in compare and CSV', () => {
+  const hop = (name: string, samples: number[]) => {
+    const result = makeResult({ e2e: samples })
+    return {
+      name,
+      from: 'committed',
+      to: 'delivered',
+      description: `${name} hop`,
+      resolutionMicros: 1,
+      belowZero: 0,
+      latency: result.metrics.e2e,
+      histogram: result.histograms.e2e,
+    }
+  }
+  const baseline = makeResult({ e2e: [5000] }, { hops: [hop('connector', latencies(1000, 4_000, 5))] })
+  const candidate = makeResult({ e2e: [5000] }, { hops: [hop('connector', latencies(1000, 6_000, 6))] })
+
+  it('gates on a hop read from its histogram (hop.connector.p99), which was an unknown figure', () => {
+    // Found by a fresh user: --fail-on "hop.connector.p99 > +20%" said unknown figure.
+    const gates = parseGates('hop.connector.p99 > +20%, hop.kafka.p50 > +5ms')
+    expect(gates.map((g) => [g.figure.name, g.figure.unit])).toEqual([
+      ['hop.connector.p99', 'ms'],
+      ['hop.kafka.p50', 'ms'],
+    ])
+    const c = compareResults(baseline, candidate, gates)
+    const p99 = c.figures.find((f) => f.figure.name === 'hop.connector.p99')!
+    expect(p99.percent!).toBeGreaterThan(30)
+    // The kafka hop is in neither run: no data, so its gate counts as crossed.
+    expect(c.gates.map((g) => [g.crossed, g.change])).toEqual([
+      [true, p99.percent],
+      [true, null],
+    ])
+    expect(formatComparison(c, { baseline: 'a.json', candidate: 'b.json' })).toMatch(
+      /\nhop\.connector\.count\s+1,000\s+1,000\s+0\.0%\n/,
+    )
+    expect(() => parseGates('hop.connector.p98 > 1ms')).toThrow(/unknown figure "hop\.connector\.p98"/)
+  })
+
+  it('writes a stats row per hop in the CSV, from its histogram', () => {
+    const stats = toCsv(baseline).stats.split('\n')
+    expect(stats[5]).toMatch(/^hop\.connector,1000,\d/)
+    expect(stats[5]).toBe(
+      `hop.connector,1000,${['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'].map((s) => new ResultFigures(baseline).get(`hop.connector.${s}`)).join(',')}`,
+    )
   })
 })

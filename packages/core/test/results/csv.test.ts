@@ -32,4 +32,24 @@ describe('toCsv', () => {
     expect(csv.totals).toContain('\nverified,,%\n')
     expect(csv.totals).toContain('\nslo: verified >= 99%,,failed\n')
   })
+
+  it("writes each SLO check's status: skipped (never measured) is not failed", () => {
+    // Found by a fresh user: an interrupted run's skipped checks and a shard's throughput check read "failed".
+    const checks = [
+      {
+        expression: 'throughput >= 3000/s',
+        actual: null,
+        unit: '/s',
+        threshold: 3000,
+        passed: false,
+        status: 'skipped',
+      },
+      { expression: 'lost == 0', actual: 2, unit: '', threshold: 0, passed: false, status: 'failed' },
+      { expression: 'e2e.p99 < 1s', actual: 3, unit: 'ms', threshold: 1000, passed: true, status: 'passed' },
+    ]
+    const totals = toCsv(makeResult({ e2e: [1000] }, { slo: { passed: false, checks } })).totals
+    expect(totals).toContain('\nslo: throughput >= 3000/s,,skipped\n')
+    expect(totals).toContain('\nslo: lost == 0,2,failed\n')
+    expect(totals).toContain('\nslo: e2e.p99 < 1s,3,passed\n')
+  })
 })

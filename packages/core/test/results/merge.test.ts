@@ -187,4 +187,121 @@ describe('mergeResults', () => {
     ])
     expect(two.slo.checks[0]).not.toHaveProperty('windows')
   })
+
+  it("refuses a run counted twice at any depth: a merged input already holding another input's runs", () => {
+    // Found by a fresh user: merge h.json sh/merged.json, where h.json already merged sh/merged.json, sent 66,000 for 48,000.
+    const shard = (index: number) =>
+      makeResult({ e2e: latencies(100, 5_000, 30 + index) }, { runId: 'sh1', shard: { index, count: 2 } })
+    const sharded = mergeResults([
+      { file: 'sh/0.json', result: shard(0) },
+      { file: 'sh/1.json', result: shard(1) },
+    ])
+    const other = makeResult({ e2e: [1000] }, { runId: 'solo' })
+    const h = mergeResults([
+      { file: 'solo.json', result: other },
+      { file: 'sh/merged.json', result: sharded },
+    ])
+    expect(() =>
+      mergeResults([
+        { file: 'h.json', result: h },
+        { file: 'sh/merged.json', result: sharded },
+      ]),
+    ).toThrow(
+      /^sh\/merged\.json: runId: run sh1 is also counted in h\.json, which merged it — the same run twice/,
+    )
+    // Two levels down: h2 merged h (which merged the shards) with a third run.
+    const h2 = mergeResults([
+      { file: 'h.json', result: h },
+      { file: 'third.json', result: makeResult({ e2e: [1000] }, { runId: 'third' }) },
+    ])
+    expect(h2.mergedFrom?.[0]?.runs).toEqual(['solo', 'sh1'])
+    expect(() =>
+      mergeResults([
+        { file: 'sh/merged.json', result: sharded },
+        { file: 'h2.json', result: h2 },
+      ]),
+    ).toThrow(
+      /^h2\.json: runId: run sh1, which it merged, is also counted in sh\/merged\.json, which merged it — /,
+    )
+    expect(() =>
+      mergeResults([
+        { file: 'h2.json', result: h2 },
+        { file: 'solo.json', result: other },
+      ]),
+    ).toThrow(/^solo\.json: runId: run solo is also counted in h2\.json, which merged it — /)
+    // Two plain runs with one id keep their message.
+    expect(() =>
+      mergeResults([
+        { file: 'solo.json', result: other },
+        { file: 'copy.json', result: other },
+      ]),
+    ).toThrow(/^copy\.json: runId: solo is also the run id of solo\.json — /)
+  })
+
+  it('refuses shards of one run whose workers differ, naming the field: their plans pick other keys', () => {
+    // Found by a fresh user: shards 0/3 with --workers 1, 1/3 with 2, 2/3 with 1 merged silently.
+    const shard = (index: number, workers: number) => ({
+      file: `s${index}.json`,
+      result: makeResult(
+        { e2e: latencies(100, 5_000, 40 + index) },
+        { runId: 'w1', shard: { index, count: 3 }, workers },
+      ),
+    })
+    expect(() => mergeResults([shard(0, 1), shard(1, 2), shard(2, 1)])).toThrow(
+      /^s1\.json: workers: 2, while s0\.json has 1 — the shards of one run must run one plan/,
+    )
+    expect(mergeResults([shard(0, 2), shard(1, 2), shard(2, 2)]).workers).toBe(6)
+  })
+
+  it("warns of unrelated runs as compare does, and keeps each input's config rather than the first one's", () => {
+    // Found by a fresh user: merge r1.json stall.json (other rate, delay, SLOs) stored r1's config and said nothing.
+    const config = (rate: number, slo: string[]) => ({
+      name: 'c',
+      source: { name: 'memory', options: { delayMs: rate / 100 } },
+      sink: { name: 'memory', options: {} },
+      verify: null,
+      workers: 1,
+      intervalSeconds: 1,
+      slo,
+      abortOnFail: false,
+      load: {
+        model: 'open' as const,
+        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
+        warmupSeconds: 0,
+        totalSeconds: 10,
+        concurrency: 1,
+        maxInFlight: 1000,
+        batchSize: 1,
+        mix: { insert: 1, update: 0, delete: 0 },
+        keys: 1000,
+        payloadSize: 100,
+        seed: 1,
+        drainTimeoutSeconds: 5,
+        lateAfterMs: 10,
+      },
+    })
+    const r1 = makeResult({ e2e: [1000] }, { runId: 'a', config: config(1000, ['e2e.p99 < 1s']) })
+    const stall = makeResult({ e2e: [1000] }, { runId: 'b', config: config(2000, ['lost == 0']) })
+    const merged = mergeResults([
+      { file: 'r1.json', result: r1 },
+      { file: 'stall.json', result: stall },
+    ])
+    expect(merged.warnings).toContain('stall.json vs r1.json: source options differ: delayMs 10 vs 20')
+    expect(merged.warnings).toContain(
+      'stall.json vs r1.json: load.stages differs: [{"seconds":10,"fromRate":1000,"toRate":1000}] vs [{"seconds":10,"fromRate":2000,"toRate":2000}]',
+    )
+    expect(merged.warnings).toContain(
+      "the inputs' configs differ: the merged result has no config of its own; each input's is in mergedFrom[].config",
+    )
+    expect(merged).not.toHaveProperty('config')
+    expect(merged.mergedFrom?.map((p) => p.config?.slo)).toEqual([['e2e.p99 < 1s'], ['lost == 0']])
+    // Runs of one config keep it as the merged run's, and are not warned of.
+    const same = mergeResults([
+      { file: 'r1.json', result: r1 },
+      { file: 'r2.json', result: { ...r1, runId: 'c' } },
+    ])
+    expect(same.config).toEqual(r1.config)
+    expect(same.mergedFrom?.[0]).not.toHaveProperty('config')
+    expect(same.warnings.filter((w) => w.includes(' vs '))).toEqual([])
+  })
 })

@@ -26,7 +26,6 @@ export function Counters(props: { snapshot: RunSnapshot | undefined; rows: 0 | 1
       {/* Loss and unresolved are decided after the drain: the last frame shows the result's. */}
       {snapshot?.phase === 'done' ? count('lost', e?.lost ?? undefined, true) : null}
       {snapshot?.phase === 'done' ? count('unresolved', e?.unresolved, true) : null}
-      {count('lost', e?.lost ?? undefined, true)}
     </>
   )
   const second = (

@@ -45,6 +45,10 @@ describe('Dashboard at 80×24, driven by a scripted stream of snapshots', () => 
 
     const done = dash.push(snapshotAt(33, { phase: 'done' }))
     expect(lineWith(done, 'DONE')).toBeDefined()
+    // Loss is decided after the drain: shown once, in the last frame only (it said "lost 0" twice).
+    expect(done.match(/\blost \d/g)).toEqual(['lost 0'])
+    expect(measuring).not.toMatch(/\blost [\d-]/)
+    expect(draining).not.toMatch(/\blost [\d-]/)
   })
 
   test('shows the latency percentiles of the last interval and of the run so far', () => {
