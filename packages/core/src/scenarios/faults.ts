@@ -366,7 +366,10 @@ class CommandGroups {
       }
       this.running.set(child, kill)
       const timer = setTimeout(
-        () => kill(`did not finish within ${formatSeconds(this.timeoutMs / 1000)} (killed with its child processes)`),
+        () =>
+          kill(
+            `did not finish within ${formatSeconds(this.timeoutMs / 1000)} (killed with its child processes)`,
+          ),
         this.timeoutMs,
       )
       child.stderr!.on('data', (chunk: Buffer) => {
