@@ -273,10 +273,7 @@ class KafkaSource implements Source {
     for (const op of ops) {
       if (this.skip.has(op.seq)) continue // testing.skipSeqs: acknowledged, never sent
       const payload = op.kind === 'delete' ? '' : this.context.payload(op.seq)
-      const message = toMessage(
-        this.encode(op, payload, op.kind === 'delete' ? '' : digestOf(payload), now),
-        this.partitions,
-      )
+      const message = toMessage(this.encode(op, payload, op.kind === 'delete' ? '' : digestOf(payload), now), this.partitions)
       if (this.reorder.size > 0 && this.testReorder(op, message, messages)) continue
       messages.push(message)
       if (this.duplicate.has(op.seq)) messages.push(message) // testing.duplicateSeqs
