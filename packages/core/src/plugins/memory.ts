@@ -441,6 +441,8 @@ export default definePlugin<MemoryOptions>({
   pipelineActions: MEMORY_PIPELINE_ACTIONS,
   createPipeline(_options, context) {
     const channel = stallChannel(context.runId)
+    // Closed at teardown; until then it must not be what keeps cdcb running.
+    channel.unref()
     let stalled = false
     const send = (message: StallMessage) => channel.postMessage(message)
     return {

@@ -73,7 +73,7 @@ export interface FaultRunnerContext {
   readonly onEvent: (message: string, warning: boolean) => void
 }
 
-/** Names the default undo of a signal: SIGSTOP is undone by SIGCONT. */
+/** The undo of a signal: SIGSTOP and SIGTSTP are undone by SIGCONT; no other signal has one. */
 export function undoSignal(signal: string): string | undefined {
   return signal === 'SIGSTOP' || signal === 'SIGTSTP' ? 'SIGCONT' : undefined
 }
