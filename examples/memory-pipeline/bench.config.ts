@@ -8,10 +8,15 @@ export default defineConfig({
     delay: { median: '20ms', p99: '120ms' }, // log-normal delivery delay, per-key order kept
     loss: 0.0005, // 0.05% of changes vanish after they were acknowledged
     duplicate: 0.001, // 0.1% are delivered twice
-    pipelineStall: { at: '12s', for: '2s' }, // delivery pauses: watch e2e p99 climb
   }),
   sink: memory(),
   verify: memory(),
+  // The pipeline part: its `stall` action pauses delivery while a fault holds, `resume` undoes it.
+  pipeline: memory(),
+  faults: [
+    // Delivery pauses for 2 s in the hold: watch e2e p99 climb, and the recovery after it.
+    { name: 'delivery stalled', at: '12s', for: '2s', action: { pipeline: 'stall' } },
+  ],
   load: {
     rate: 500, // where the plan starts; the warmup holds it
     warmup: '3s',

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readResult, runCli, tempDir, writeConfig } from './helpers.js'
@@ -67,7 +67,7 @@ describe('recovery SLOs without a disturbance', () => {
     await runCli(['run', '--config', config, '--out', out, '--quiet'])
     const [recovery] = readResult(out).slo.checks
     expect(recovery).toMatchObject({ status: 'skipped', actual: null })
-    expect(recovery!.note).toMatch(/^not measured: fault "freeze" failed \(exit 3/)
+    expect(recovery!.note).toBe('not measured: fault "freeze" failed (exit 3: exit code 3)')
   })
 })
 
@@ -110,7 +110,7 @@ describe('faults in the config', () => {
     expect(result.status).toBe('failed')
     expect(result.slo.passed).toBe(true)
     expect(result.reason).toBe(
-      'fault "broken" failed: echo no such broker >&2; exit 1: no such broker — the run did not measure the scenario it was asked for',
+      'fault "broken" failed: echo no such broker >&2; exit 1: exit code 1: no such broker — the run did not measure the scenario it was asked for',
     )
     expect(run.stdout).toContain('the run did not measure the scenario it was asked for')
     expect(existsSync(flag)).toBe(false)
@@ -121,10 +121,10 @@ describe('faults in the config', () => {
     expect(broken).toMatchObject({
       name: 'broken',
       startedAt: null,
-      error: 'echo no such broker >&2; exit 1: no such broker',
+      error: 'echo no such broker >&2; exit 1: exit code 1: no such broker',
     })
     expect(result.warnings).toContain(
-      'fault "broken" failed: echo no such broker >&2; exit 1: no such broker',
+      'fault "broken" failed: echo no such broker >&2; exit 1: exit code 1: no such broker',
     )
     expect(run.stdout).toMatch(/fault "flag" started at 1\.\ds/)
     expect(run.stdout).toMatch(/fault "flag" ended at 2\.\ds/)
@@ -167,3 +167,110 @@ describe('faults in the config', () => {
     )
   })
 })
+
+describe('exec faults as a user runs them', () => {
+  it('kills a hanging command with its children when the run stops, and says so in one line', async () => {
+    const dir = tempDir()
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 50, duration: '3s' },
+      faults: [{ name: 'hangs', at: '1s', for: '1s', action: { exec: 'sleep 987.654; true', undo: 'true' } }],
+    })
+    const out = path.join(dir, 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
+    expect(run.code).toBe(1)
+    // /bin/sh was killed by execFile's timeout and its `sleep` orphaned, still running after cdcb exited.
+    expect(processesRunning('sleep 987.654')).toEqual([])
+    const result = readResult(out)
+    expect(result.faults[0]!.error).toBe('sleep 987.654; true: the run stopped while it was still running')
+    const header = run.stdout.split('\n').find((line) => line.includes(' — FAILED'))!
+    expect(header).toMatch(
+      /FAILED \(fault "hangs" failed: .* the run did not measure the scenario it was asked for\)$/,
+    )
+  }, 60_000)
+
+  it("runs in the config file's folder, and names a failing undo's exit code and last stderr line in one line", async () => {
+    const configDir = tempDir()
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 50, duration: '3s' },
+      faults: [
+        {
+          name: 'marker',
+          at: '1s',
+          for: '1s',
+          action: { exec: 'touch marker', undo: 'echo cannot undo >&2; exit 4' },
+        },
+      ],
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'], { cwd: configDir })
+    expect(run.code).toBe(1)
+    expect(existsSync(path.join(path.dirname(config), 'marker'))).toBe(true)
+    const reason =
+      'fault "marker" failed: undo failed: echo cannot undo >&2; exit 4: exit code 4: cannot undo — the run did not measure the scenario it was asked for'
+    expect(readResult(out).reason).toBe(reason)
+    expect(run.stdout).toContain(`FAILED (${reason})\n`)
+  }, 60_000)
+})
+
+describe('the memory pipeline part', () => {
+  it('stalls delivery as a fault: it shows as a fault, and its recovery is measured', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      pipeline: { plugin: 'memory' },
+      load: { rate: 200, duration: '8s' },
+      faults: [{ at: '3s', for: '2s', action: { pipeline: 'stall' } }],
+      slo: { 'recovery.time': '< 3s', lost: '== 0' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
+    expect(run.code).toBe(0)
+    const result = readResult(out)
+    const [fault] = result.faults
+    expect(fault).toMatchObject({ name: 'stall', at: 3, for: 2, error: null })
+    expect(fault!.endedAt! - fault!.startedAt!).toBeGreaterThan(1.9)
+    const [recovery] = result.recovery
+    expect(recovery!.label).toBe('fault stall')
+    // 2 s of writes at 200/s held back, then delivered.
+    expect(recovery!.backlogMax).toBeGreaterThan(300)
+    expect(recovery!.time).not.toBeNull()
+    expect(result.slo.checks.map((c) => c.status)).toEqual(['passed', 'passed'])
+    expect(run.stdout).toMatch(/fault {8}"stall" 3\.\ds → 5\.\ds/)
+  }, 60_000)
+
+  it('refuses a misspelt action before anything runs: one line, a did-you-mean and the actions there are', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      pipeline: { plugin: 'memory' },
+      load: { rate: 10, duration: '5s' },
+      faults: [{ at: '1s', for: '1s', action: { pipeline: 'stal' } }],
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
+    expect(run.code).toBe(2)
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `cdcb: ${path.basename(config)}: faults.0.action.pipeline: the memory pipeline has no action "stal" — did you mean "stall"? (its actions: stall, resume)`,
+    ])
+    expect(existsSync(out)).toBe(false)
+  })
+})
+
+/** Processes whose command line contains `text` (from /proc), as "pid cmdline". */
+function processesRunning(text: string): string[] {
+  const found: string[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      if (cmdline.includes(text)) found.push(`${entry} ${cmdline}`)
+    } catch {
+      // The process exited while listing.
+    }
+  }
+  return found
+}

@@ -40,6 +40,7 @@ export {
   type Operation,
   type OperationKind,
   type Pipeline,
+  type PipelineActionList,
   type PipelineEvents,
   type PluginContext,
   type PluginDefinition,

@@ -365,6 +365,13 @@ export interface PluginDefinition<Options = Record<string, unknown>> {
    * is not called for this slot: the part's `setup` does that work.
    */
   createPipeline?(options: Options, context: RunContext): Pipeline | Promise<Pipeline>
+  /**
+   * The actions the pipeline part offers (the keys of its `Pipeline.actions`), each with the action
+   * that undoes it, if any; read when the config is checked. A fault naming another action is a
+   * config error before any server is touched (without this list, once the part exists), and a
+   * fault with `for` but no `undo` is undone with the action named here (`stall` → `resume`).
+   */
+  readonly pipelineActions?: PipelineActionList
   /** Called on the main thread when the plugin is listed in `reporters`. */
   createReporter?(options: Options, context: RunContext): Reporter | Promise<Reporter>
   /**
@@ -402,6 +409,9 @@ export interface CleanContext {
    */
   readonly cleaned?: Set<string>
 }
+
+/** A pipeline part's actions by name, each with the action that undoes it (`{ pause: { undo: 'resume' }, resume: {} }`). */
+export type PipelineActionList = Readonly<Record<string, { readonly undo?: string }>>
 
 /** Identity helper that gives a plugin definition its types. */
 export function definePlugin<Options>(plugin: PluginDefinition<Options>): PluginDefinition<Options> {

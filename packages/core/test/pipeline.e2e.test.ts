@@ -108,4 +108,15 @@ describe('pipeline slot', () => {
       'resume',
     ])
   })
+
+  it('refuses a fault naming an action the part lacks once the part exists, before the load (a plugin that lists none)', async () => {
+    const { running, lines } = await run({}, undefined, {
+      faults: [{ at: '0.2s', for: '0.3s', action: { pipeline: 'pasue', undo: 'resume' } }],
+    })
+    await expect(running).rejects.toThrow(
+      /^config: faults\.0\.action\.pipeline: the .* pipeline has no action "pasue" — did you mean "pause"\? \(its actions: .*pause.*\)$/,
+    )
+    // Torn down, never watched: the run stopped before its load.
+    expect(lines()).toEqual(['setup', 'teardown'])
+  })
 })

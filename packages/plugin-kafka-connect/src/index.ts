@@ -5,7 +5,7 @@
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { type KafkaConnectOptions, optionsSchema, type ResolvedKafkaConnectOptions } from './options.js'
 import { cleanConnectors } from './owners.js'
-import { createConnectPipeline } from './pipeline.js'
+import { CONNECT_PIPELINE_ACTIONS, createConnectPipeline } from './pipeline.js'
 import { ConnectRest } from './rest.js'
 
 export { POSTGRES_CONNECTOR } from './debezium-postgres.js'
@@ -19,6 +19,7 @@ export default definePlugin<ResolvedKafkaConnectOptions>({
   core: '^0.1.0',
   options: optionsSchema,
   createPipeline: createConnectPipeline,
+  pipelineActions: CONNECT_PIPELINE_ACTIONS,
   async clean(slot, options, context) {
     if (slot === 'pipeline')
       await cleanConnectors(new ConnectRest(options.url.replace(/\/+$/, '')), options.brokers, context)

@@ -8,6 +8,7 @@ import {
   ConfigError,
   describeError,
   type Pipeline,
+  type PipelineActionList,
   type PipelineEvents,
   parseDurationMicros,
   type RunContext,
@@ -29,6 +30,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 function withRunId(text: string, runId: string): string {
   return text.replaceAll('{runId}', runId)
 }
+
+/** The part's fault actions (`faults: [{ action: { pipeline: 'pause', undo: 'resume' } }]`), checked with the config. */
+export const CONNECT_PIPELINE_ACTIONS = {
+  pause: { undo: 'resume' },
+  resume: {},
+  restartTask: {},
+} as const satisfies PipelineActionList
+
+type Action = (args?: Record<string, unknown>) => Promise<void>
 
 export function createConnectPipeline(options: ResolvedKafkaConnectOptions, context: RunContext): Pipeline {
   const rest = new ConnectRest(options.url.replace(/\/+$/, ''))
@@ -138,7 +148,7 @@ export function createConnectPipeline(options: ResolvedKafkaConnectOptions, cont
         await waitRunning(rest, name, readyMs)
         expected.set(name, 'RUNNING')
       },
-    },
+    } satisfies Record<keyof typeof CONNECT_PIPELINE_ACTIONS, Action>,
 
     async teardown() {
       const connectors = registered.splice(0).reverse()

@@ -7,7 +7,7 @@
  */
 import { definePlugin, pluginRef } from '@cdcb/core'
 import { optionsSchema, type PostgresOptions } from './options.js'
-import { createPostgresPipeline } from './pipeline.js'
+import { createPostgresPipeline, POSTGRES_PIPELINE_ACTIONS } from './pipeline.js'
 import { clean, prepare } from './prepare.js'
 import { createPostgresSink } from './sink.js'
 import { createPostgresSource } from './source.js'
@@ -28,4 +28,5 @@ export default definePlugin<PostgresOptions>({
   createSink: createPostgresSink,
   createVerifier: createPostgresVerifier,
   createPipeline: createPostgresPipeline,
+  pipelineActions: POSTGRES_PIPELINE_ACTIONS,
 })

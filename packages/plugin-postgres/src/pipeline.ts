@@ -24,7 +24,7 @@
  * run is dropped by the next run's sweep, but one the config named stays
  * disabled, so setup refuses a disabled subscription and says how to enable it.
  */
-import { CdcbError, ConfigError, type Pipeline, type RunContext } from '@cdcb/core'
+import { CdcbError, ConfigError, type Pipeline, type PipelineActionList, type RunContext } from '@cdcb/core'
 import type pg from 'pg'
 import { connect, ident, qualified } from './connect.js'
 import { describeTarget, type PostgresOptions, tableOf } from './options.js'
@@ -51,6 +51,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 function failure(action: string, message: string): CdcbError {
   return new CdcbError(`postgres pipeline: ${action}: ${message}`, 3)
 }
+
+/** The part's fault actions (`faults: [{ action: { pipeline: 'disableSubscription' } }]`), checked with the config. */
+export const POSTGRES_PIPELINE_ACTIONS = {
+  disableSubscription: { undo: 'enableSubscription' },
+  enableSubscription: {},
+  terminateWalsender: {},
+  lockTable: { undo: 'unlockTable' },
+  unlockTable: {},
+} as const satisfies PipelineActionList
+
+type Action = (args?: Record<string, unknown>) => Promise<void>
 
 export function createPostgresPipeline(options: PostgresOptions, context: RunContext): Pipeline {
   const own = options.subscription === undefined
@@ -223,7 +234,7 @@ export function createPostgresPipeline(options: PostgresOptions, context: RunCon
       async unlockTable() {
         await unlock()
       },
-    },
+    } satisfies Record<keyof typeof POSTGRES_PIPELINE_ACTIONS, Action>,
 
     async teardown() {
       const problems: string[] = []

@@ -12,7 +12,7 @@ import {
   START_AT_TOLERANCE_MICROS,
 } from '../load/shard.js'
 import { MAX_SEQ } from '../metrics/tracker.js'
-import type { Slot } from '../plugin.js'
+import type { PipelineActionList, Slot } from '../plugin.js'
 import { checkFault, type FaultAction, type FaultPlan } from '../scenarios/faults.js'
 import { DEFAULT_SLO, parseSlo, type SloExpression, sloExpressions } from '../slo/parser.js'
 import { parseDurationMicros } from '../units.js'
@@ -198,6 +198,14 @@ export async function resolveConfig(
   const verify = config.verify ? await resolvePlugin('verify', 'verify', config.verify) : undefined
 
   const pipeline = config.pipeline ? await resolvePlugin('pipeline', 'pipeline', config.pipeline) : undefined
+  // A misspelt action is found now, before a server is touched, when the plugin names its part's actions.
+  const pipelineActions = pipeline && (await importPlugin(pipeline.moduleUrl, pipeline.name)).pipelineActions
+  const faults = resolveFaults(
+    config,
+    load,
+    origin,
+    pipeline && pipelineActions ? { name: pipeline.name, actions: pipelineActions } : undefined,
+  )
   const reporters: ResolvedReporter[] = []
   for (const [index, spec] of (config.reporters ?? []).entries()) {
     const [name, reporterOptions] =
@@ -235,7 +243,7 @@ export async function resolveConfig(
     slo,
     abortOnFail: config.abortOnFail ?? false,
     reporters,
-    faults: resolveFaults(config, load, origin),
+    faults,
     baseDir: configDir,
     recovery: {
       baselineSeconds: micros(config.recovery?.baseline, 10e6) / 1e6,
@@ -330,18 +338,26 @@ function firstUndefined(value: unknown, at: string): string | undefined {
   return undefined
 }
 
-function resolveFaults(config: ParsedConfig, load: ResolvedLoad, origin: string): FaultPlan[] {
+function resolveFaults(
+  config: ParsedConfig,
+  load: ResolvedLoad,
+  origin: string,
+  pipeline: { readonly name: string; readonly actions: PipelineActionList } | undefined,
+): FaultPlan[] {
   checkRecoveryBaseline(config, load, origin)
   const plans = (config.faults ?? []).map((fault, i) => {
     const plan: FaultPlan = {
       name: fault.name ?? faultName(fault.action),
       atMicros: micros(fault.at, 0),
       forMicros: fault.for === undefined ? undefined : micros(fault.for, 0),
-      action: fault.action,
+      action: withImpliedUndo(fault.action, fault.for !== undefined, pipeline?.actions),
     }
-    const problem = checkFault(plan, undefined, { pipelineChecked: false })
-    if (problem) throw new ConfigError(`${origin}: faults.${i}.action: ${problem}`)
-    // Which actions the pipeline part offers is known once it exists; that there is one is known now.
+    const problem = checkFault(
+      plan,
+      pipeline && { name: pipeline.name, actions: Object.keys(pipeline.actions) },
+    )
+    if (problem) throw new ConfigError(`${origin}: faults.${i}.${problem.key}: ${problem.message}`)
+    // A plugin that does not list its part's actions has them checked once the part exists, before the load.
     if ('pipeline' in plan.action && !config.pipeline) {
       throw new ConfigError(
         `${origin}: faults.${i}.action: calls pipeline action "${plan.action.pipeline}" but the config has no pipeline part — add one (e.g. kafkaConnect(...)) or use an exec or signal action`,
@@ -370,6 +386,17 @@ function resolveFaults(config: ParsedConfig, load: ResolvedLoad, origin: string)
     }
   })
   return plans
+}
+
+/** A pipeline fault with `for` and no `undo` is undone with the action its plugin names (`stall` → `resume`). */
+function withImpliedUndo(
+  action: FaultAction,
+  lasts: boolean,
+  actions: PipelineActionList | undefined,
+): FaultAction {
+  if (!lasts || !('pipeline' in action) || action.undo !== undefined) return action
+  const undo = actions?.[action.pipeline]?.undo
+  return undo === undefined ? action : { ...action, undo }
 }
 
 /** recovery.baseline no longer than the load: a baseline reaching back past the run's start is not what was asked for. */

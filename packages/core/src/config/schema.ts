@@ -122,10 +122,6 @@ const faultAction = z.union(
           error:
             "expected the path of the file holding the process's pid (relative to the config file's folder)",
         }),
-      undo: z
-        .string()
-        .regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as "SIGCONT"' })
-        .optional(),
     }),
     z.strictObject({
       pipeline: z.string().min(1),
@@ -239,8 +235,13 @@ export function formatIssue(issue: Issue, root: unknown): string {
     const key = issue.keys[0]!
     const where = path ? `${path}.${key}` : key
     const known = knownKeys(issue.path, root)
-    const suggestion = closest(key, known)
-    const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ') || '(none)'}`
+    // In a union (a fault's action) the typo may be of another branch's key: `{ pipline }` beside `undo`.
+    const everyBranch = unionKeys(schemaAt(issue.path, root))
+    const suggestion =
+      closest(key, known) ?? (everyBranch.includes(key) ? undefined : closest(key, everyBranch))
+    const hint = suggestion
+      ? `did you mean "${suggestion}"?`
+      : `known keys: ${(known.length > 0 ? known : everyBranch).join(', ') || '(none)'}`
     return `${where}: unknown key — ${hint}`
   }
   const where = path || '(config)'
@@ -261,10 +262,23 @@ function narrowUnion(issue: Issue, root: unknown): Issue | undefined {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined
   const fewest = Math.min(...issue.errors.map((e) => e.length))
   const best = issue.errors.filter((e) => e.length === fewest)
-  if (best.length !== 1 || fewest === 0) return undefined
+  if (best.length !== 1 || fewest === 0) return unknownToEveryBranch(issue, input)
   const branch = best[0]!
   const inner = branch.find((i) => i.code === 'unrecognized_keys') ?? branch[0]!
   return { ...inner, path: [...issue.path, ...inner.path] } as Issue
+}
+
+/**
+ * A key no branch of the union knows (`{ exce: … }`, `{ pipline: … }`): a typo
+ * leaves every branch one key short, so none stands out, yet the key is what to fix.
+ */
+function unknownToEveryBranch(issue: Issue & { code: 'invalid_union' }, input: object): Issue | undefined {
+  const unknown = issue.errors.map(
+    (branch) => new Set(branch.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []))),
+  )
+  const key = Object.keys(input).find((k) => unknown.every((keys) => keys.has(k)))
+  if (key === undefined) return undefined
+  return { code: 'unrecognized_keys', keys: [key], path: issue.path, input, message: '' } as Issue
 }
 
 /** The schema at a config path, through optional wrappers, lists and (by the value there) union branches. */
@@ -287,7 +301,15 @@ function schemaAt(path: readonly PropertyKey[], root: unknown): unknown {
 
 function knownKeys(path: readonly PropertyKey[], root: unknown): string[] {
   const schema = schemaAt(path, root)
-  return Object.keys(shapeOf(schema) ?? shapeOf(branchFor(schema, valueAt(root, path))) ?? {})
+  const shape = shapeOf(schema) ?? shapeOf(branchFor(schema, valueAt(root, path)))
+  return shape ? Object.keys(shape) : unionKeys(schema)
+}
+
+/** Every key any object branch of a union knows, each once; empty for other schemas. */
+function unionKeys(schema: unknown): string[] {
+  const options = (schema as { def?: { type?: string; options?: unknown[] } } | undefined)?.def
+  if (options?.type !== 'union' || !options.options) return []
+  return [...new Set(options.options.flatMap((option) => Object.keys(shapeOf(option) ?? {})))]
 }
 
 /** A list schema's element schema (through optional wrappers); undefined for other schemas. */

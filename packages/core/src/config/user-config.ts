@@ -124,25 +124,31 @@ export interface UserConfig {
 
 /**
  * Something to do to the pipeline under test during the run, and undo later:
- * - `{ exec: "cmd …" | ["cmd", …], undo? }` runs a command (a string through /bin/sh);
- * - `{ signal: "SIGSTOP", pidFile, undo? }` signals the process whose pid the file
+ * - `{ exec: "cmd …" | ["cmd", …], undo? }` runs a command (a string through /bin/sh) in the
+ *   config file's folder and a process group of its own; a command still running after 30 s,
+ *   or when the run stops, is killed with its whole group;
+ * - `{ signal: "SIGSTOP", pidFile }` signals the process whose pid the file
  *   holds (relative to the config file; a number, or JSON `{ "pid": … }` like the
- *   services harness's `$CDCB_SERVICES_TMP/kafka/kafka.pid`); SIGSTOP is undone with SIGCONT;
+ *   services harness's `$CDCB_SERVICES_TMP/kafka/kafka.pid`); SIGSTOP and SIGTSTP are
+ *   undone with SIGCONT, other signals have no undo;
  * - `{ pipeline: "pause", args?, undo: "resume", undoArgs? }` calls an action of the
- *   config's `pipeline` part.
+ *   config's `pipeline` part; with `for` and no `undo`, the action its plugin names undoes it.
  */
 export type FaultAction =
   | { exec: string | string[]; undo?: string | string[] }
-  | { signal: string; pidFile: string; undo?: string }
+  | { signal: string; pidFile: string }
   | { pipeline: string; args?: Record<string, unknown>; undo?: string; undoArgs?: Record<string, unknown> }
 
 /** A planned disturbance; its start and end are run events, and recovery after it is measured. */
 export interface FaultConfig {
   /** Shown in events and the result. @default the action, e.g. "SIGSTOP" or "pause" */
   name?: string
-  /** When, from the start of the schedule (warmup included). */
+  /** When, from the start of the schedule (warmup included), e.g. `"30s"` (a bare number is milliseconds, as in every duration). */
   at: Duration
-  /** How long before it is undone; without it the fault is never undone. */
+  /**
+   * How long before it is undone, e.g. `"10s"`. Without it the fault is a one-shot action, never undone, and its
+   * recovery counts from its start; an undo without `for`, or a `for` that nothing undoes, is a config error.
+   */
   for?: Duration
   action: FaultAction
 }

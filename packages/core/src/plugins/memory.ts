@@ -7,13 +7,26 @@
  *
  * Source and sink meet in the worker that created them: each worker has its own
  * pipeline for its shard. Options go on the source; the sink takes none.
+ *
+ * In the `pipeline` slot (`pipeline: memory()`) it offers fault actions: `stall`
+ * pauses delivery in every worker's pipeline until `resume`. The part lives on
+ * the main thread and the pipelines in the workers, so the two talk over a
+ * BroadcastChannel named after the run.
  */
+import { BroadcastChannel } from 'node:worker_threads'
 import { z } from 'zod'
 import { nowMicros } from '../clock.js'
 import { createRandom, normal, uniform } from '../load/random.js'
 import { SeqBitset } from '../metrics/seq-bitset.js'
 import { durationOption } from '../options.js'
-import { definePlugin, type Observer, type Operation, type PluginContext, pluginRef } from '../plugin.js'
+import {
+  definePlugin,
+  type Observer,
+  type Operation,
+  type PipelineActionList,
+  type PluginContext,
+  pluginRef,
+} from '../plugin.js'
 import { parseDurationMicros } from '../units.js'
 
 const duration = durationOption('"50ms" or "1s"')
@@ -43,7 +56,7 @@ const optionsSchema = z.strictObject({
   reorder: rate.optional(),
   /** Source acknowledgements hang from `at` (after the start) for `for`. */
   writeStall: window.optional(),
-  /** Delivery pauses from `at` for `for`; changes queue up and arrive after it. */
+  /** Delivery pauses from `at` for `for`; changes queue up and arrive after it. Not a fault: for one whose recovery is measured, use `pipeline: memory()` and a `{ pipeline: 'stall' }` fault. */
   pipelineStall: window.optional(),
   /** Most deliveries per second for the whole pipeline; beyond it changes queue up. */
   maxThroughput: z.number().positive().optional(),
@@ -74,9 +87,28 @@ interface Delivery {
   order?: number
 }
 
+/** The pipeline part's actions, with their undo (checked with the config). */
+const MEMORY_PIPELINE_ACTIONS = {
+  stall: { undo: 'resume' },
+  resume: {},
+} as const satisfies PipelineActionList
+
+/** What the pipeline part tells the workers' pipelines. */
+type StallMessage = { readonly type: 'stall' } | { readonly type: 'resume' }
+
+/** The channel between the pipeline part and the run's pipelines (one per worker thread). */
+function stallChannel(runId: string): BroadcastChannel {
+  return new BroadcastChannel(`cdcb-memory-pipeline:${runId}`)
+}
+
 /** The per-worker pipeline between a memory source and a memory sink. */
 class Pipeline {
   private observer: Observer | undefined
+  /** Epoch µs since when a `stall` action holds delivery; undefined while it flows. */
+  private stalledSince: number | undefined
+  /** The last stall an action held: what was due in it is delivered, and stamped, at its end. */
+  private lastStall: { from: number; to: number } | undefined
+  private readonly stalls: BroadcastChannel
   private readonly queue = new DeliveryQueue()
   private timer: NodeJS.Timeout | undefined
   private immediate: NodeJS.Immediate | undefined
@@ -100,6 +132,24 @@ class Pipeline {
     this.lastDeliveredByKey = new Float64Array(context.keys)
     this.lastDeliverAtByKey = new Float64Array(context.keys)
     this.store = new Float64Array(context.keys)
+    this.stalls = stallChannel(context.runId)
+    this.stalls.onmessage = (event) => this.onStallMessage((event as { data: StallMessage }).data)
+    // The channel must not keep a worker alive after its run.
+    this.stalls.unref()
+  }
+
+  private onStallMessage(message: StallMessage): void {
+    const now = nowMicros()
+    if (message.type === 'stall') {
+      this.stalledSince ??= now
+      this.clearTimers()
+      this.armedFor = Number.POSITIVE_INFINITY
+      return
+    }
+    if (this.stalledSince === undefined) return
+    this.lastStall = { from: this.stalledSince, to: now }
+    this.stalledSince = undefined
+    this.arm()
   }
 
   attach(observer: Observer | undefined): void {
@@ -176,6 +226,7 @@ class Pipeline {
 
   /** Makes sure a timer will fire for the earliest pending delivery. */
   private arm(): void {
+    if (this.stalledSince !== undefined) return
     const next = this.queue.peekTime()
     if (next === undefined || next >= this.armedFor) return
     this.clearTimers()
@@ -193,6 +244,7 @@ class Pipeline {
   }
 
   private flush(): void {
+    if (this.stalledSince !== undefined) return
     this.timer = undefined
     this.immediate = undefined
     this.armedFor = Number.POSITIVE_INFINITY
@@ -202,6 +254,13 @@ class Pipeline {
       const next = this.queue.peekTime()
       if (next === undefined || next > now + FLUSH_AHEAD_MICROS) break
       const delivery = this.queue.shift()!
+      // Held by a stall: it became visible when the stall ended, not when it was first due.
+      if (
+        this.lastStall &&
+        delivery.deliverAt >= this.lastStall.from &&
+        delivery.deliverAt < this.lastStall.to
+      )
+        delivery.deliverAt = this.lastStall.to
       if ((delivery as { hold?: boolean }).hold) {
         ;(delivery as { hold?: boolean }).hold = false
         this.holdBack(delivery, now)
@@ -258,6 +317,7 @@ class Pipeline {
 
   close(): void {
     this.clearTimers()
+    this.stalls.close()
     this.observer = undefined
   }
 }
@@ -376,6 +436,34 @@ export default definePlugin<MemoryOptions>({
       stampResolutionMicros: FLUSH_AHEAD_MICROS,
       start: async (observer) => pipelineFor(context).attach(observer),
       stop: async () => pipelineFor(context).attach(undefined),
+    }
+  },
+  pipelineActions: MEMORY_PIPELINE_ACTIONS,
+  createPipeline(_options, context) {
+    const channel = stallChannel(context.runId)
+    // Closed at teardown; until then it must not be what keeps cdcb running.
+    channel.unref()
+    let stalled = false
+    const send = (message: StallMessage) => channel.postMessage(message)
+    return {
+      actions: {
+        async stall() {
+          stalled = true
+          send({ type: 'stall' })
+        },
+        async resume() {
+          stalled = false
+          send({ type: 'resume' })
+        },
+      } satisfies Record<
+        keyof typeof MEMORY_PIPELINE_ACTIONS,
+        (args?: Record<string, unknown>) => Promise<void>
+      >,
+      async teardown() {
+        // A stall still held when the run ended (a fault without `for`) must not outlive it.
+        if (stalled) send({ type: 'resume' })
+        channel.close()
+      },
     }
   },
   createVerifier(_options, context) {

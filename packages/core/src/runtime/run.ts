@@ -28,7 +28,7 @@ import type { LogKind, Mismatch, Preparation, Reporter, RunContext, Slot } from 
 import { builtInReporters, whyNotWritable } from '../reporters/index.js'
 import { claimOutput, type OutputClaim } from '../reporters/output-lock.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
-import { startFaults } from '../scenarios/faults.js'
+import { checkFault, startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
 import { Aggregator, settleCounters } from './aggregator.js'
 import { buildResult, type DrainTail } from './build-result.js'
@@ -147,6 +147,7 @@ async function runReporting(
     if (config.pipeline) {
       pipeline = await PipelineRun.open(config.pipeline, runContext)
       control.pipeline = pipeline
+      checkPipelineFaults(config, pipeline)
     }
     result = await run.measure(pipeline)
   } finally {
@@ -179,6 +180,20 @@ async function runReporting(
     return final
   }
   return result
+}
+
+/**
+ * The faults' pipeline actions against what the part offers, for a plugin that does not list them
+ * (`PluginDefinition.pipelineActions`, checked with the config): before the load, not at the fault.
+ */
+function checkPipelineFaults(config: ResolvedConfig, pipeline: PipelineRun): void {
+  const part = { name: config.pipeline!.name, actions: Object.keys(pipeline.actions() ?? {}) }
+  config.faults.forEach((plan, i) => {
+    const problem = checkFault(plan, part)
+    if (!problem) return
+    const origin = config.configPath ? path.basename(config.configPath) : 'config'
+    throw new ConfigError(`${origin}: faults.${i}.${problem.key}: ${problem.message}`)
+  })
 }
 
 /**

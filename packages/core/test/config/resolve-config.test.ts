@@ -172,3 +172,50 @@ describe('faults and recovery that could not measure what they ask are refused u
     )
   })
 })
+
+describe("a fault's pipeline action is checked against the plugin's list before anything starts", () => {
+  const load = { rate: 10, duration: '5s' }
+  const memoryPipeline = { ...base, load, pipeline: { plugin: 'memory' } }
+
+  it('a misspelt action: one line with a did-you-mean and the actions there are', async () => {
+    const faults = [{ at: '1s', for: '1s', action: { pipeline: 'stal' } }]
+    expect(await problem({ ...memoryPipeline, faults })).toBe(
+      'bench.config.ts: faults.0.action.pipeline: the memory pipeline has no action "stal" — did you mean "stall"? (its actions: stall, resume)',
+    )
+  })
+
+  it('an action with "for" and no "undo" is undone with the one its plugin names', async () => {
+    const faults = [{ at: '1s', for: '1s', action: { pipeline: 'stall' } }]
+    const config = await resolveConfig({ ...memoryPipeline, faults }, { origin: 'x' })
+    expect(config.faults[0]!.action).toEqual({ pipeline: 'stall', undo: 'resume' })
+    // Without "for" it is a one-shot action: nothing implied.
+    const once = await resolveConfig(
+      { ...memoryPipeline, faults: [{ at: '1s', action: { pipeline: 'stall' } }] },
+      { origin: 'x' },
+    )
+    expect(once.faults[0]!.action).toEqual({ pipeline: 'stall' })
+  })
+})
+
+describe('a fault whose "for" and undo do not go together is refused, naming the key', () => {
+  const load = { rate: 10, duration: '5s' }
+  it('an undo without "for", and a "for" that nothing undoes', async () => {
+    expect(
+      await problem({ ...base, load, faults: [{ at: '1s', action: { exec: 'true', undo: 'true' } }] }),
+    ).toBe(
+      'bench.config.ts: faults.0.action.undo: a fault without "for" is a one-shot action, never undone — add "for" (how long the fault lasts), or remove "undo"',
+    )
+    expect(
+      await problem({
+        ...base,
+        load,
+        faults: [{ at: '1s', for: '2s', action: { signal: 'SIGTERM', pidFile: 'x.pid' } }],
+      }),
+    ).toBe(
+      'bench.config.ts: faults.0.for: nothing undoes SIGTERM (only SIGSTOP and SIGTSTP are, with SIGCONT) — remove "for" for a one-shot fault',
+    )
+    expect(
+      await problem({ ...base, load, faults: [{ at: '1s', for: '2s', action: { exec: 'true' } }] }),
+    ).toMatch(/^bench\.config\.ts: faults\.0\.for: the action has no "undo"/)
+  })
+})

@@ -68,6 +68,24 @@ describe('config validation messages', () => {
       "bench.config.ts: faults.0.action.pidFile: is required — expected the path of the file holding the process's pid (relative to the config file's folder)",
     ],
     [{ ...base, faults: ['oops'] }, 'bench.config.ts: faults.0: expected object, got "oops"'],
+    // A typo of the key that picks the action's kind leaves no kind closest: the typo is what to fix.
+    [
+      { ...base, faults: [{ at: '1s', action: { exce: 'sleep 5', undo: 'true' } }] },
+      'bench.config.ts: faults.0.action.exce: unknown key — did you mean "exec"?',
+    ],
+    [
+      { ...base, faults: [{ at: '1s', action: { pipline: 'pause', undo: 'resume' } }] },
+      'bench.config.ts: faults.0.action.pipline: unknown key — did you mean "pipeline"?',
+    ],
+    [
+      { ...base, faults: [{ at: '1s', action: { pipline: 'pause' } }] },
+      'bench.config.ts: faults.0.action.pipline: unknown key — did you mean "pipeline"?',
+    ],
+    // A signal's undo is implied (SIGSTOP → SIGCONT): an `undo` beside it once left a process stopped after the run.
+    [
+      { ...base, faults: [{ at: '1s', action: { signal: 'SIGCONT', pidFile: 'x.pid', undo: 'SIGSTOP' } }] },
+      'bench.config.ts: faults.0.action.undo: unknown key — known keys: signal, pidFile',
+    ],
   ])('names the path and what was expected', (config, message) => {
     expect(() => parseUserConfig(config, 'bench.config.ts')).toThrowError(message)
   })

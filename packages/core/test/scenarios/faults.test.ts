@@ -30,11 +30,31 @@ const stateOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split
 function context(
   baseDir: string,
   actions?: Record<string, (args?: Record<string, unknown>) => Promise<void>>,
+  actionTimeoutMs?: number,
 ) {
   const events: string[] = []
+  const warnings: string[] = []
   return {
     events,
-    ctx: { baseDir, pipelineActions: actions, now: nowMicros, onEvent: (m: string) => void events.push(m) },
+    warnings,
+    ctx: {
+      baseDir,
+      pipelineActions: actions,
+      now: nowMicros,
+      ...(actionTimeoutMs === undefined ? {} : { actionTimeoutMs }),
+      onEvent: (m: string, warning: boolean) => {
+        events.push(m)
+        if (warning) warnings.push(m)
+      },
+    },
+  }
+}
+/** Whether a process exists (a zombie counts as gone: it no longer runs). */
+function alive(pid: number): boolean {
+  try {
+    return stateOf(pid) !== 'Z'
+  } catch {
+    return false
   }
 }
 
@@ -163,8 +183,116 @@ describe('faults', () => {
     await until(() => existsSync(marker))
     await until(() => !existsSync(marker))
     const records = await runner.stop()
-    expect(records[1]!.error).toBe('echo nope >&2; exit 3: nope')
-    expect(events).toContain('fault "broken" failed: echo nope >&2; exit 3: nope')
+    expect(records[1]!.error).toBe('echo nope >&2; exit 3: exit code 3: nope')
+    expect(events).toContain('fault "broken" failed: echo nope >&2; exit 3: exit code 3: nope')
+  })
+
+  it('reports a failing command in one line: its exit code and the last line of its stderr', async () => {
+    const { ctx } = context(tempDir())
+    const runner = startFaults(
+      [
+        {
+          name: 'undo fails',
+          atMicros: 0,
+          forMicros: 100e3,
+          action: { exec: 'true', undo: "echo first >&2; printf 'last words\\n\\n' >&2; exit 4" },
+        },
+        { name: 'silent', atMicros: 0, forMicros: undefined, action: { exec: 'exit 5' } },
+        { name: 'missing', atMicros: 0, forMicros: undefined, action: { exec: ['/no/such/program'] } },
+      ],
+      nowMicros(),
+      ctx,
+    )
+    await sleep(400)
+    const [undo, silent, missing] = await runner.stop()
+    // execFile's message was two lines ("Command failed: /bin/sh -c …\n"): the FAILED header broke in two.
+    expect(undo!.error).toBe(
+      "undo failed: echo first >&2; printf 'last words\\n\\n' >&2; exit 4: exit code 4: last words",
+    )
+    expect(silent!.error).toBe('exit 5: exit code 5')
+    expect(missing!.error).toMatch(/^\/no\/such\/program: cannot run it: spawn \/no\/such\/program ENOENT$/)
+  })
+
+  it('kills a command that hangs with its whole process group: on timeout, and when the run stops', async () => {
+    const dir = tempDir()
+    const { ctx } = context(dir, undefined, 300)
+    // The shell forks `sleep` and waits: killing only the shell (execFile's timeout) orphaned the sleep.
+    const hang = (name: string) => `sleep 1000 & echo $! > ${name}.pid; wait`
+    const runner = startFaults(
+      [{ name: 'hangs', atMicros: 0, forMicros: undefined, action: { exec: hang('timed-out') } }],
+      nowMicros(),
+      ctx,
+    )
+    await until(() => existsSync(path.join(dir, 'timed-out.pid')))
+    const timedOut = Number(readFileSync(path.join(dir, 'timed-out.pid'), 'utf8'))
+    await until(() => !alive(timedOut))
+    const [record] = await runner.stop()
+    expect(record!.error).toBe(
+      `${hang('timed-out')}: did not finish within 0.3s (killed with its child processes)`,
+    )
+    await until(() => !alive(timedOut))
+
+    const patient = context(dir, undefined, 60_000)
+    const stopped = startFaults(
+      [{ name: 'hangs', atMicros: 0, forMicros: undefined, action: { exec: hang('stopped') } }],
+      nowMicros(),
+      patient.ctx,
+    )
+    await until(() => existsSync(path.join(dir, 'stopped.pid')))
+    const orphan = Number(readFileSync(path.join(dir, 'stopped.pid'), 'utf8'))
+    const startedStop = Date.now()
+    const [stoppedRecord] = await stopped.stop()
+    // The run does not wait out the action's timeout, and leaves nothing running.
+    expect(Date.now() - startedStop).toBeLessThan(5_000)
+    expect(stoppedRecord!.error).toBe(`${hang('stopped')}: the run stopped while it was still running`)
+    await until(() => !alive(orphan))
+  })
+
+  it("runs commands in the config file's folder, where a relative pidFile resolves too", async () => {
+    const dir = tempDir()
+    const { ctx } = context(dir)
+    const runner = startFaults(
+      [{ name: 'here', atMicros: 0, forMicros: undefined, action: { exec: 'pwd > where.txt' } }],
+      nowMicros(),
+      ctx,
+    )
+    await until(() => existsSync(path.join(dir, 'where.txt')))
+    await runner.stop()
+    expect(readFileSync(path.join(dir, 'where.txt'), 'utf8').trim()).toBe(dir)
+  })
+
+  it('warns, naming the fault and how long it held, when its action took longer than its "for"', async () => {
+    const { ctx, warnings } = context(tempDir())
+    const runner = startFaults(
+      [{ name: 'slow', atMicros: 0, forMicros: 200e3, action: { exec: 'sleep 0.6', undo: 'true' } }],
+      nowMicros(),
+      ctx,
+    )
+    await until(() => warnings.length > 0)
+    const [record] = await runner.stop()
+    expect(record!.error).toBeNull()
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(
+      /^fault "slow" was in force \d+\.\ds, not the 0\.2s of its "for": its action took \d+\.\ds to complete — lengthen "for" or make the action faster$/,
+    )
+  })
+
+  it('never undoes a fault without "for", not even when the run stops', async () => {
+    const calls: string[] = []
+    const actions = {
+      stall: async () => void calls.push('stall'),
+      resume: async () => void calls.push('resume'),
+    }
+    const { ctx } = context(tempDir(), actions)
+    const runner = startFaults(
+      [{ name: 'once', atMicros: 0, forMicros: undefined, action: { pipeline: 'stall', undo: 'resume' } }],
+      nowMicros(),
+      ctx,
+    )
+    await until(() => calls.length === 1)
+    const [record] = await runner.stop()
+    expect(calls).toEqual(['stall'])
+    expect(record).toMatchObject({ for: null, endedAt: null, error: null })
   })
 
   it("calls the pipeline part's actions with their arguments, and never starts a fault after stop", async () => {
@@ -200,13 +328,55 @@ describe('faults', () => {
       forMicros: 1,
       action,
     })
-    expect(checkFault(plan({ signal: 'SIGSTAHP', pidFile: 'x' }), undefined)).toMatch(
+    expect(checkFault(plan({ signal: 'SIGSTAHP', pidFile: 'x' }), undefined)?.message).toMatch(
       /unknown signal "SIGSTAHP"/,
     )
-    expect(checkFault(plan({ pipeline: 'pause' }), undefined)).toMatch(/no pipeline part/)
-    expect(checkFault(plan({ pipeline: 'paws' }), { pause: async () => {} })).toBe(
-      'pipeline action "paws" does not exist (the pipeline offers: pause)',
+    const postgres = {
+      name: 'postgres',
+      actions: ['disableSubscription', 'enableSubscription', 'terminateWalsender'],
+    }
+    expect(
+      checkFault(plan({ pipeline: 'disableSubscripton', undo: 'enableSubscription' }), postgres),
+    ).toEqual({
+      key: 'action.pipeline',
+      message:
+        'the postgres pipeline has no action "disableSubscripton" — did you mean "disableSubscription"? (its actions: disableSubscription, enableSubscription, terminateWalsender)',
+    })
+    expect(checkFault(plan({ pipeline: 'disableSubscription', undo: 'enabel' }), postgres)?.key).toBe(
+      'action.undo',
+    )
+    expect(checkFault(plan({ pipeline: 'zzz', undo: 'enableSubscription' }), postgres)?.message).toBe(
+      'the postgres pipeline has no action "zzz" (its actions: disableSubscription, enableSubscription, terminateWalsender)',
     )
     expect(checkFault(plan({ signal: 'SIGSTOP', pidFile: 'x' }), undefined)).toBeUndefined()
+  })
+
+  it('refuses an undo without "for", and a "for" that nothing undoes', () => {
+    const plan = (action: FaultPlan['action'], forMicros?: number): FaultPlan => ({
+      name: 'x',
+      atMicros: 0,
+      forMicros,
+      action,
+    })
+    // Undone at the load's end, reported "(no undo)", and its recovery measured from the end: "no data".
+    expect(checkFault(plan({ exec: 'true', undo: 'true' }), undefined)).toEqual({
+      key: 'action.undo',
+      message:
+        'a fault without "for" is a one-shot action, never undone — add "for" (how long the fault lasts), or remove "undo"',
+    })
+    expect(checkFault(plan({ signal: 'SIGSTOP', pidFile: 'x' }), undefined)?.key).toBe('for')
+    expect(checkFault(plan({ signal: 'SIGTERM', pidFile: 'x' }, 1e6), undefined)).toEqual({
+      key: 'for',
+      message:
+        'nothing undoes SIGTERM (only SIGSTOP and SIGTSTP are, with SIGCONT) — remove "for" for a one-shot fault',
+    })
+    expect(checkFault(plan({ exec: 'true' }, 1e6), undefined)).toEqual({
+      key: 'for',
+      message:
+        'the action has no "undo", so nothing ends the fault after "for" — add an undo command, or remove "for" for a one-shot fault',
+    })
+    expect(checkFault(plan({ pipeline: 'terminateWalsender' }, 1e6), undefined)?.key).toBe('for')
+    expect(checkFault(plan({ signal: 'SIGTERM', pidFile: 'x' }), undefined)).toBeUndefined()
+    expect(checkFault(plan({ exec: 'true' }), undefined)).toBeUndefined()
   })
 })
