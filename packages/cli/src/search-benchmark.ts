@@ -273,11 +273,13 @@ export function kneeLine(knee: Knee): string {
   const at = (point: { rate: number; e2eP99: number }) =>
     `${formatMicros(point.e2eP99 * 1e3)} at ${formatRate(point.rate)}`
   if (!knee.baseline) return 'knee: unknown — no trial measured e2e latency at its planned rate'
-  if (!knee.beyond || knee.rate === null || knee.e2eP99 === null)
+  if (!knee.beyond)
     return `knee: not reached — e2e p99 stayed within ${knee.factor}× of the lowest-rate trial's (${at(knee.baseline)}) in every trial`
+  if (knee.rate === null || knee.e2eP99 === null)
+    return `knee: none — no trial held below the first whose e2e p99 rose above ${knee.factor}× the lowest-rate trial's ${at(knee.baseline)}: ${at(knee.beyond)}`
   return (
-    `knee: ${formatRate(knee.rate)} — the highest trial rate before e2e p99 rose above ${knee.factor}× the lowest-rate trial's ` +
-    `(${at(knee.baseline)}; ${at({ rate: knee.rate, e2eP99: knee.e2eP99 })}; ${at(knee.beyond)})`
+    `knee: ${formatRate(knee.rate)} (e2e p99 ${formatMicros(knee.e2eP99 * 1e3)}) — the highest rate that held before e2e p99 rose above ` +
+    `${knee.factor}× its ${at(knee.baseline)}, the lowest-rate trial: ${at(knee.beyond)}`
   )
 }
 

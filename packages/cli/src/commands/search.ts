@@ -10,7 +10,7 @@ A trial holds when every SLO of the config holds and the sink kept up: events ac
 
 Each trial runs at one steady rate: load.stages are replaced (the header says so). The config's faults run in every trial. recovery.time is judged only in trials with a fault to recover from; a trial that holds names the SLOs it could not judge.
 
-Under the table the search prints the knee: the highest trial rate before e2e p99 rose above twice its value at the lowest-rate trial, or that it was not reached.
+Under the table the search prints the knee: the highest rate that held before e2e p99 rose above twice its value at the lowest-rate trial, or that it was not reached.
 
 Exit codes: 0 a rate was found, 1 no trial held, 2 usage or config error, 3 runtime failure, 130 interrupted (the trials so far are still printed and written).`
 

@@ -4,7 +4,7 @@
  * cdcb uses one of the usual ones, the load at which a request spends as long
  * waiting as being served, i.e. its latency doubles from the unloaded one. The
  * lowest-rate trial stands in for the unloaded pipeline, so the knee is the
- * highest trial rate before e2e p99 first rises above twice that trial's p99.
+ * highest rate whose trial held before e2e p99 first rose above twice that trial's p99.
  */
 import type { Trial } from './max-rate.js'
 
@@ -16,8 +16,9 @@ export interface LatencyPoint {
 
 export interface Knee {
   /**
-   * Highest trial rate before e2e p99 first rose above `factor` × the baseline's;
-   * null when it never did (`beyond` null: not reached) or no trial measured e2e.
+   * Highest rate of a trial that held, below the first trial whose e2e p99 rose above
+   * `factor` × the baseline's; null when none rose that far (`beyond` null: not reached),
+   * no trial measured e2e, or no trial below that one held.
    */
   readonly rate: number | null
   /** e2e p99 at the knee, ms. */
@@ -31,7 +32,7 @@ export interface Knee {
 
 /** How the knee is defined, as `--out` and the README state it. */
 export const KNEE_DEFINITION =
-  'the highest trial rate before e2e p99 first rose above twice its value at the lowest-rate trial (latency doubles from the unloaded one: as much time queueing as being served)'
+  'the highest rate that held before e2e p99 first rose above twice its value at the lowest-rate trial (latency doubles from the unloaded one: as much time queueing as being served)'
 
 /**
  * The knee of `trials`, in rate order. Trials at which cdcb could not keep its schedule
@@ -39,21 +40,22 @@ export const KNEE_DEFINITION =
  * that measured no e2e latency.
  */
 export function kneeOf(trials: readonly Trial[], factor = 2): Knee {
-  const points = trials
+  const measured = trials
     .filter((trial) => trial.verdict !== 'generator' && trial.e2eP99 !== null)
-    .map((trial) => ({ rate: trial.rate, e2eP99: trial.e2eP99! }))
     .sort((a, b) => a.rate - b.rate)
-  const baseline = points[0] ?? null
-  if (!baseline) return { rate: null, e2eP99: null, baseline: null, beyond: null, factor }
-  const beyondIndex = points.findIndex((point) => point.e2eP99 > factor * baseline.e2eP99)
-  if (beyondIndex === -1) return { rate: null, e2eP99: null, baseline, beyond: null, factor }
-  const knee = points[beyondIndex - 1]
+  const point = (trial: Trial): LatencyPoint => ({ rate: trial.rate, e2eP99: trial.e2eP99! })
+  const lowest = measured[0]
+  if (!lowest) return { rate: null, e2eP99: null, baseline: null, beyond: null, factor }
+  const baseline = point(lowest)
+  const beyondIndex = measured.findIndex((trial) => trial.e2eP99! > factor * baseline.e2eP99)
+  const below = beyondIndex === -1 ? measured : measured.slice(0, beyondIndex)
+  // The knee is a rate the pipeline sustained: a trial that failed (it fell behind) is no knee.
+  const knee = below.filter((trial) => trial.verdict === 'holds').at(-1)
   return {
-    // The lowest rate itself can never be beyond its own double; guard all the same.
-    rate: knee?.rate ?? null,
-    e2eP99: knee?.e2eP99 ?? null,
+    rate: beyondIndex === -1 ? null : (knee?.rate ?? null),
+    e2eP99: beyondIndex === -1 ? null : (knee?.e2eP99 ?? null),
     baseline,
-    beyond: points[beyondIndex]!,
+    beyond: beyondIndex === -1 ? null : point(measured[beyondIndex]!),
     factor,
   }
 }

@@ -39,6 +39,21 @@ describe('kneeOf', () => {
     })
   })
 
+  it('is a rate that held: a trial that failed below the doubling is no knee', () => {
+    const knee = kneeOf([
+      trial(500, 4),
+      trial(1_000, 5),
+      trial(2_000, 6),
+      trial(4_000, 900, { verdict: 'fails' }),
+      trial(3_000, 7, { verdict: 'fails' }),
+    ])
+    expect(knee.rate).toBe(2_000)
+    expect(knee.beyond).toEqual({ rate: 4_000, e2eP99: 900 })
+    const noneHeld = kneeOf([trial(500, 4, { verdict: 'fails' }), trial(1_000, 50, { verdict: 'fails' })])
+    expect(noneHeld.rate).toBeNull()
+    expect(noneHeld.beyond).toEqual({ rate: 1_000, e2eP99: 50 })
+  })
+
   it('is not reached while every trial stays within twice the baseline', () => {
     const knee = kneeOf([trial(100, 10), trial(200, 11), trial(400, 19)])
     expect(knee.rate).toBeNull()
