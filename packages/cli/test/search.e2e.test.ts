@@ -131,7 +131,7 @@ describe('cdcb search', () => {
     })
     const faulted = await runCli(['search', '--config', withFault, '--trial', '2s', '--warmup', '1s'], {
       onStdout: (text, kill) => {
-        if (text.includes('trial planned')) kill('SIGKILL')
+        if (text.includes('trial planned')) kill('SIGINT')
       },
     })
     expect(faulted.stdout).toContain(
