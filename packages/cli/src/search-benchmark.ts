@@ -246,8 +246,8 @@ export function conclusion(result: Pick<SearchResult, 'maxRate' | 'minFailingRat
       return `highest rate that holds: ${held}, the --max asked for; the limit may be higher`
     case 'generator':
       return held
-        ? `highest rate that holds: at least ${held} — above that cdcb itself could not send the planned rate on this machine, so the pipeline's limit was not reached`
-        : `no answer: cdcb itself could not send the first trial's rate on this machine`
+        ? `highest rate that holds: at least ${held} — above that cdcb itself could not keep the planned schedule on this machine (see the last trial), so the pipeline's limit was not reached`
+        : `no answer: cdcb itself could not keep the first trial's schedule on this machine`
     case 'trials':
       return held
         ? `highest rate that holds: ${held}${failed ? ` (${failed} failed)` : ''}, after the trial budget ran out; narrow it with more --max-trials`
@@ -274,7 +274,7 @@ export function kneeLine(knee: Knee): string {
     `${formatMicros(point.e2eP99 * 1e3)} at ${formatRate(point.rate)}`
   if (!knee.baseline) return 'knee: unknown — no trial measured e2e latency at its planned rate'
   if (!knee.beyond)
-    return `knee: not reached — e2e p99 stayed within ${knee.factor}× of the lowest-rate trial's (${at(knee.baseline)}) in every trial`
+    return `knee: not reached — e2e p99 stayed within ${knee.factor}× of the lowest-rate trial's (${at(knee.baseline)}) in every trial run at its rate`
   if (knee.rate === null || knee.e2eP99 === null)
     return `knee: none — no trial held below the first whose e2e p99 rose above ${knee.factor}× the lowest-rate trial's ${at(knee.baseline)}: ${at(knee.beyond)}`
   return (
