@@ -15,8 +15,15 @@ import {
   RuntimeFailure,
 } from '@cdcb/core'
 import {
+  BEHIND_SHARE,
+  claimOutput,
   findConfigFile,
+  firstRate,
+  KNEE_DEFINITION,
+  type Knee,
+  kneeOf,
   loadConfigFile,
+  type OutputClaim,
   type ResolvedConfig,
   RunControl,
   resolveConfig,
@@ -55,6 +62,10 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
   if (trialMicros === undefined || trialMicros <= 0) {
     throw new ConfigError(`--trial: expected a duration above 0 such as "20s", got "${flags.trial}"`)
   }
+  // Checked as the flag it is: merged into the config first, a bad value was blamed on load.warmup.
+  if (flags.warmup !== undefined && !((parseDurationMicros(flags.warmup) ?? -1) >= 0)) {
+    throw new ConfigError(`--warmup: expected a duration of 0 or more such as "5s", got "${flags.warmup}"`)
+  }
   const raw = (await loadConfigFile(configPath)) as Record<string, unknown>
   const load = (raw.load ?? {}) as Record<string, unknown>
   const oneRunOnly = (['shard', 'runId', 'startAt'] as const).find((key) => raw[key] !== undefined)
@@ -88,19 +99,24 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
       `--trial: ${flags.trial} is shorter than the window of the SLO "${tooLong.source}" — use --trial ${formatOffset(tooLong.windowMicros! / 1e6)} or longer`,
     )
   }
-  const first = await resolveAt(from)
+  const start = firstRate(from, flags.max)
+  const first = await resolveAt(start)
+  // Claimed as `cdcb run` claims its reports: two searches (or a search and a run) writing one file lose one result.
+  const claim = flags.out ? claimOut(flags.out) : undefined
 
   const line = (text: string) => process.stdout.write(`${text}\n`)
+  const startNote = start < from ? ` (--max caps the start of ${formatRate(from)})` : ''
   line(
     `cdcb search: ${path.relative(process.cwd(), configPath) || configPath} — trials of ${flags.trial} after ${warmup} of warmup, ` +
-      `doubling from ${formatRate(from)}, then bisecting to ${percent(flags.precision)}; a trial holds when every SLO holds ` +
-      `and ${percent(flags.keepUp)} of the planned rate is sent and achieved`,
+      `doubling from ${formatRate(start)}${startNote}, then bisecting to ${percent(flags.precision)}; a trial holds when every SLO holds, ` +
+      `${percent(flags.keepUp)} of the planned rate is sent and achieved, and cdcb sent at most ${percent(BEHIND_SHARE)} of the operations late`,
   )
   const dropped = first.slo.length < asConfigured.slo.length
   if (dropped)
     line(
       'cdcb search: throughput SLOs are judged by the keep-up share instead, since each trial plans its own rate',
     )
+  for (const note of scenarioNotes(load, asConfigured)) line(`cdcb search: ${note}`)
   line(row(['trial', 'planned', 'sent', 'achieved', 'e2e p99', 'verdict']))
 
   let control: RunControl | undefined
@@ -140,6 +156,12 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
       failedSlos: result.slo.checks
         .filter((check) => check.status === 'failed')
         .map((check) => check.expression),
+      unjudgedSlos: result.slo.checks
+        .filter((check) => check.status === 'skipped')
+        .map((check) => check.expression),
+      // The measured window's own operations: the figures behind the run's "sent late" warning.
+      lateShare: result.window.sent > 0 ? result.window.late / result.window.sent : 0,
+      lagP99: result.metrics.lag.p99,
     }
     runIds.set(outcome, result.runId)
     return outcome
@@ -154,7 +176,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
       { from, max: flags.max, precision: flags.precision, keepUp: flags.keepUp, maxTrials: flags.maxTrials },
       (trial) => {
         n += 1
-        const verdict = trial.verdict === 'holds' ? 'holds' : `${trial.verdict}: ${trial.why.join('; ')}`
+        const verdict = verdictOf(trial)
         line(
           row([
             String(n),
@@ -167,12 +189,17 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
         )
       },
     )
+  } catch (error) {
+    claim?.release()
+    throw error
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     process.off('SIGHUP', onSignal)
   }
 
+  const knee = kneeOf(result.trials)
+  line(kneeLine(knee))
   line(conclusion(result))
   if (flags.out) {
     const file = {
@@ -197,13 +224,18 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
           verdict: trial.verdict,
           why: trial.why,
           failedSlos: trial.failedSlos,
+          unjudgedSlos: trial.unjudgedSlos,
+          lateShare: trial.lateShare,
+          lagP99: trial.lagP99,
         })),
+        knee: { ...knee, definition: KNEE_DEFINITION },
       },
     }
     // Checked writable before the first trial; its missing folders are made now, as run's reports do.
     mkdirSync(path.dirname(path.resolve(flags.out)), { recursive: true })
     writeFileSync(flags.out, `${JSON.stringify(file, null, 2)}\n`)
   }
+  claim?.release()
   if (result.end === 'stopped') return 130
   return result.maxRate === null ? 1 : 0
 }
@@ -219,8 +251,8 @@ export function conclusion(result: Pick<SearchResult, 'maxRate' | 'minFailingRat
       return `highest rate that holds: ${held}, the --max asked for; the limit may be higher`
     case 'generator':
       return held
-        ? `highest rate that holds: at least ${held} — above that cdcb itself could not send the planned rate on this machine, so the pipeline's limit was not reached`
-        : `no answer: cdcb itself could not send the first trial's rate on this machine`
+        ? `highest rate that holds: at least ${held} — above that cdcb itself could not keep the planned schedule on this machine (see the last trial), so the pipeline's limit was not reached`
+        : `no answer: cdcb itself could not keep the first trial's schedule on this machine`
     case 'trials':
       return held
         ? `highest rate that holds: ${held}${failed ? ` (${failed} failed)` : ''}, after the trial budget ran out; narrow it with more --max-trials`
@@ -232,6 +264,65 @@ export function conclusion(result: Pick<SearchResult, 'maxRate' | 'minFailingRat
         ? `stopped before an answer; highest rate that held so far: ${held} (the pipeline's limit may be higher)`
         : 'stopped before an answer: no trial held before the interrupt'
   }
+}
+
+/** A trial's verdict cell; a held trial names the SLOs it could not judge, so "holds" never claims them. */
+export function verdictOf(trial: Trial): string {
+  if (trial.verdict !== 'holds') return `${trial.verdict}: ${trial.why.join('; ')}`
+  if (trial.unjudgedSlos.length === 0) return 'holds'
+  return `holds; not judged: ${trial.unjudgedSlos.join(', ')}`
+}
+
+/** The line under the trial table: the knee, with its definition, or why there is none. */
+export function kneeLine(knee: Knee): string {
+  const at = (point: { rate: number; e2eP99: number }) =>
+    `${formatMicros(point.e2eP99 * 1e3)} at ${formatRate(point.rate)}`
+  if (!knee.baseline) return 'knee: unknown — no trial measured e2e latency at its planned rate'
+  if (!knee.beyond)
+    return `knee: not reached — e2e p99 stayed within ${knee.factor}× of the lowest-rate trial's (${at(knee.baseline)}) in every trial run at its rate`
+  if (knee.rate === null || knee.e2eP99 === null)
+    return `knee: none — no trial held below the first whose e2e p99 rose above ${knee.factor}× the lowest-rate trial's ${at(knee.baseline)}: ${at(knee.beyond)}`
+  return (
+    `knee: ${formatRate(knee.rate)} (e2e p99 ${formatMicros(knee.e2eP99 * 1e3)}) — the highest rate that held before e2e p99 rose above ` +
+    `${knee.factor}× its ${at(knee.baseline)}, the lowest-rate trial: ${at(knee.beyond)}`
+  )
+}
+
+/**
+ * What the search does with the parts of a config that plan more than a steady rate:
+ * stages are replaced, faults run in every trial, recovery SLOs are judged only with a fault.
+ */
+function scenarioNotes(load: Record<string, unknown>, config: ResolvedConfig): string[] {
+  const notes: string[] = []
+  if (Array.isArray(load.stages)) {
+    notes.push(
+      `load.stages (${load.stages.length}) are replaced by one steady rate per trial — the search finds the highest steady rate; run the stages with cdcb run`,
+    )
+  }
+  const faults = config.faults.map((fault) => fault.name)
+  if (faults.length > 0) {
+    notes.push(
+      `the faults (${faults.join(', ')}) run in every trial at their planned times, so a trial holds only if the SLOs hold through them`,
+    )
+  }
+  const recovery = config.slo.filter((slo) => slo.metric.name === 'recovery.time').map((slo) => slo.source)
+  if (recovery.length > 0 && faults.length === 0) {
+    notes.push(
+      `${recovery.join(', ')}: not judged — a trial at a steady rate without a fault has nothing to recover from`,
+    )
+  }
+  return notes
+}
+
+/** Claims the search's --out for this process, or refuses in one line when another run or search holds it. */
+function claimOut(file: string): OutputClaim {
+  const claim = claimOutput(file, 'search')
+  if ('heldBy' in claim) {
+    throw new ConfigError(
+      `--out ${file}: another cdcb run on this host is writing this report (${claim.heldBy}) — wait for it to end, or choose another path`,
+    )
+  }
+  return claim
 }
 
 /** A writable output path, checked before any trial runs (nothing is written on bad input). */

@@ -7,7 +7,11 @@ export default class Search extends Command {
   static override description =
     `Runs short trials of the config, each a full run with warmup at one planned rate: doubling the rate until a trial fails, then bisecting between the highest rate that held and the lowest that failed.
 
-A trial holds when every SLO of the config holds and the sink kept up: events achieved and operations sent both at least --keep-up of the planned rate. throughput SLOs are replaced by that check, since each trial plans its own rate. Windowed SLOs (e2e.p99[10s]) hold in every window of each trial, so --trial must be at least the longest window. When cdcb itself cannot send the planned rate the search stops there and says so: the pipeline's limit is above what it could measure.
+A trial holds when every SLO of the config holds and the sink kept up: events achieved and operations sent both at least --keep-up of the planned rate. throughput SLOs are replaced by that check, since each trial plans its own rate. Windowed SLOs (e2e.p99[10s]) hold in every window of each trial, so --trial must be at least the longest window. When cdcb itself cannot keep the planned schedule (it sends less than --keep-up of the rate, or sends more than half of the measured window's operations later than load.lateAfter: it was behind its schedule, not through one stall) the search stops there and says so: the pipeline's limit is above what it could measure.
+
+Each trial runs at one steady rate: load.stages are replaced (the header says so). The config's faults run in every trial. recovery.time is judged only in trials with a fault to recover from; a trial that holds names the SLOs it could not judge.
+
+Under the table the search prints the knee: the highest rate that held before e2e p99 rose above twice its value at the lowest-rate trial, or that it was not reached.
 
 Exit codes: 0 a rate was found, 1 no trial held, 2 usage or config error, 3 runtime failure, 130 interrupted (the trials so far are still printed and written).`
 
@@ -44,7 +48,8 @@ Exit codes: 0 a rate was found, 1 no trial held, 2 usage or config error, 3 runt
     out: pathFlag(
       Flags.string({
         char: 'o',
-        description: 'Write search.maxRate and every trial as JSON to this file.',
+        description:
+          'Write search.maxRate, search.knee and every trial as JSON to this file (refused while another cdcb run or search writes it).',
         helpValue: 'FILE',
       }),
     ),
@@ -63,9 +68,9 @@ Exit codes: 0 a rate was found, 1 no trial held, 2 usage or config error, 3 runt
         warmup: flags.warmup,
         precision: share('--precision', flags.precision),
         keepUp: share('--keep-up', flags['keep-up']),
-        maxTrials: whole('--max-trials', flags['max-trials']),
+        maxTrials: whole('--max-trials', flags['max-trials'], 'a whole number of trials above 0 such as 12'),
         out: flags.out,
-        workers: whole('--workers', flags.workers),
+        workers: whole('--workers', flags.workers, 'a whole number of worker threads above 0 such as 4'),
       })
       process.exit(exitCode)
     } catch (error) {
@@ -82,9 +87,12 @@ function positive(name: string, value: string | undefined): number | undefined {
   return n
 }
 
-function whole(name: string, value: string | undefined): number | undefined {
-  const n = positive(name, value)
-  if (n !== undefined && !Number.isInteger(n)) fail(2, `${name}: expected a whole number, got "${value}"`)
+/** A count, refused in its own words: a rate's message ("events/s") misled for --max-trials 0. */
+function whole(name: string, value: string | undefined, expected: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isInteger(n) || n <= 0)
+    fail(2, `${name}: expected ${expected}, got "${value}"`)
   return n
 }
 

@@ -31,7 +31,10 @@ export {
   whyNotWritable,
 } from '../reporters/index.js'
 export { claimOutput, type OutputClaim } from '../reporters/output-lock.js'
+export { KNEE_DEFINITION, type Knee, kneeOf, type LatencyPoint } from '../search/knee.js'
 export {
+  BEHIND_SHARE,
+  firstRate,
   judgeTrial,
   type SearchEnd,
   type SearchOptions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { judgeTrial, searchMaxRate, type TrialOutcome } from '../../src/search/max-rate.js'
+import { firstRate, judgeTrial, searchMaxRate, type TrialOutcome } from '../../src/search/max-rate.js'
 
 /** A pipeline that delivers at most `capacity` events/s, and a generator that sends at most `ceiling`. */
 function model(capacity: number, ceiling = Number.POSITIVE_INFINITY) {
@@ -7,7 +7,17 @@ function model(capacity: number, ceiling = Number.POSITIVE_INFINITY) {
   const run = async (rate: number): Promise<TrialOutcome> => {
     rates.push(rate)
     const sent = Math.min(rate, ceiling)
-    return { rate, sent, achieved: Math.min(sent, capacity), e2eP99: 5, sloPassed: true, failedSlos: [] }
+    return {
+      rate,
+      sent,
+      achieved: Math.min(sent, capacity),
+      e2eP99: 5,
+      sloPassed: true,
+      failedSlos: [],
+      unjudgedSlos: [],
+      lateShare: 0,
+      lagP99: 1,
+    }
   }
   return { run, rates }
 }
@@ -71,4 +81,60 @@ describe('judgeTrial', () => {
     expect(trial.verdict).toBe('fails')
     expect(trial.why).toEqual(['SLO e2e.p99 < 1s failed', 'achieved 900/s < 97% of 1000/s'])
   })
+
+  it('stops at the generator ceiling when cdcb sent the planned rate only by catching up late', async () => {
+    // The fresh user's 1.28M/s trial: sent 1.32M/s (warmup operations sent late inside the
+    // window), 97% of the measured window's operations late, lag p99 966 ms, every SLO held.
+    const behind = judgeTrial({
+      rate: 1_280_000,
+      sent: 1_320_000,
+      achieved: 1_300_000,
+      e2eP99: 1_200,
+      sloPassed: true,
+      failedSlos: [],
+      unjudgedSlos: [],
+      lateShare: 0.97,
+      lagP99: 966,
+    })
+    expect(behind.verdict).toBe('generator')
+    expect(behind.why).toEqual([
+      "cdcb fell behind its schedule: 97% of the measured window's operations were sent late (generator lag p99 966ms)",
+    ])
+    const pipeline = model(10_000_000)
+    const late = async (rate: number) => ({
+      ...(await pipeline.run(rate)),
+      lateShare: rate > 2_000 ? 0.9 : 0.02,
+    })
+    const result = await searchMaxRate(late, { from: 1_000 })
+    expect(result.end).toBe('generator')
+    expect(result.maxRate).toBe(2_000)
+  })
+
+  it('holds through a stall that made a few operations late, and stops when most of them were', () => {
+    // A 94 ms stall of a loaded machine in a 2 s trial at 500/s: 3.8% late; e2e counts it.
+    const stalled = { ...baseOutcome(), rate: 500, sent: 500, achieved: 500, lateShare: 0.038, lagP99: 94 }
+    expect(judgeTrial(stalled).verdict).toBe('holds')
+    expect(judgeTrial({ ...stalled, lateShare: 0.5 }).verdict).toBe('holds')
+    expect(judgeTrial({ ...stalled, lateShare: 0.51 }).verdict).toBe('generator')
+  })
+
+  it('starts at --from capped by --max', () => {
+    expect(firstRate(1_000, 500)).toBe(500)
+    expect(firstRate(1_000)).toBe(1_000)
+    expect(firstRate(0.2)).toBe(1)
+  })
 })
+
+function baseOutcome(): TrialOutcome {
+  return {
+    rate: 1_000,
+    sent: 1_000,
+    achieved: 1_000,
+    e2eP99: 5,
+    sloPassed: true,
+    failedSlos: [],
+    unjudgedSlos: [],
+    lateShare: 0,
+    lagP99: 1,
+  }
+}
