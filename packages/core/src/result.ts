@@ -103,13 +103,13 @@ export interface SloWindowReport {
   readonly seconds: number
   /** Windows evaluated, the last possibly partial. */
   readonly count: number
-  /** Windows in which the check did not hold (no data counts as not holding). */
+  /** Windows in which the check did not hold (a window with no data is unknown: counted in `noData`, not here). */
   readonly failed: number
   /** True when the last window was shorter than `seconds` (the measured run is not a whole number of windows). */
   readonly lastPartial: boolean
   /** The figure furthest from holding over the windows with data, in the check's unit; null when none had data. */
   readonly worst: number | null
-  /** Windows without a figure (no sample, no operation). */
+  /** Windows without a figure (no sample, no operation): unknown; with no failed window, the check is skipped, not passed. */
   readonly noData: number
   /** The failing windows in order, at most the first 100: start and end in seconds from the measured window's start. */
   readonly failing: readonly {

@@ -104,19 +104,29 @@ function windowedCheck(
       status: 'skipped',
       note: `known when the first ${length} window closes`,
     }
-  const passed = windows.failed === 0
-  const partial = windows.lastPartial ? ' (the last partial)' : ''
   const counted = windows.count === 1 ? '1 window' : `${windows.count} windows`
-  let note = `held in ${windows.count === 1 ? 'its only window' : `all ${counted}`} of ${length}${partial}`
-  if (!passed) {
-    const listed = windows.failing.map((w) => {
-      const figure = w.actual === null ? 'no data' : formatActual(w.actual, base.unit, base.threshold)
-      return `${formatOffset(w.start)}–${formatOffset(w.end)}${w.partial ? ' (partial)' : ''}: ${figure}`
-    })
+  const partial = windows.lastPartial ? ' (the last partial)' : ''
+  // A window without a figure is unknown: it neither fails the check nor lets it pass.
+  const unknown =
+    windows.noData === 0
+      ? ''
+      : `; ${windows.noData === windows.count ? (windows.count === 1 ? 'it had' : 'all had') : `${windows.noData} had`} no data (unknown)`
+  if (windows.failed > 0) {
+    const listed = windows.failing.map(
+      (w) =>
+        `${formatOffset(w.start)}–${formatOffset(w.end)}${w.partial ? ' (partial)' : ''}: ${w.actual === null ? 'no data' : formatActual(w.actual, base.unit, base.threshold)}`,
+    )
     const more = windows.failed - windows.failing.length
-    note = `failed in ${windows.failed} of ${counted} of ${length}${partial}: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
+    const note = `failed in ${windows.failed} of ${counted} of ${length}${partial}: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''}${unknown}`
+    return { ...base, actual: windows.worst, passed: false, status: 'failed', note, windows }
   }
-  return { ...base, actual: windows.worst, passed, status: passed ? 'passed' : 'failed', note, windows }
+  if (windows.noData > 0) {
+    const held = windows.count - windows.noData
+    const note = `unknown: held in ${held === 0 ? 'no window' : held === 1 ? '1 window' : `${held} windows`} of ${counted} of ${length}${partial}${unknown}`
+    return { ...base, actual: windows.worst, passed: false, status: 'skipped', note, windows }
+  }
+  const note = `held in ${windows.count === 1 ? 'its only window' : `all ${counted}`} of ${length}${partial}`
+  return { ...base, actual: windows.worst, passed: true, status: 'passed', note, windows }
 }
 
 function describeOutOfRange({ belowZero, aboveRange }: LatencyValue): string | undefined {

@@ -21,7 +21,8 @@
  * late are over the operations intended in it (failures known after its end
  * count in the last window).
  * The last window, when the measured run is not a whole number of windows, is
- * evaluated over what it had and marked partial.
+ * evaluated over what it had and marked partial. A window with no figure is
+ * unknown (`noData`), not failed.
  */
 import { type HopCounts, HopTotals } from '../metrics/hops.js'
 import { Recorder } from '../metrics/recorder.js'
@@ -76,9 +77,13 @@ export class SloWindows {
     readonly latencies: Set<LatencyMetric>
     hops: boolean
     readonly open: Map<number, OpenWindow>
+    /** Windows below this index are closed: a late figure goes to the first open one, never reopens one. */
+    closedBelow: number
   }[] = []
   private readonly states = new Map<SloExpression, CheckState>()
   private readonly reported = new Map<number, number>()
+  /** Each worker's previous snapshot (µs since the measured start, exact): where its next interval starts. */
+  private readonly previousAt = new Map<number, number>()
   private loadRanUntil = 0
 
   /**
@@ -106,7 +111,14 @@ export class SloWindows {
       })
       let group = this.groups.find((g) => g.micros === micros)
       if (!group) {
-        group = { micros, expressions: [], latencies: new Set(), hops: false, open: new Map() }
+        group = {
+          micros,
+          expressions: [],
+          latencies: new Set(),
+          hops: false,
+          open: new Map(),
+          closedBelow: 0,
+        }
         this.groups.push(group)
       }
       group.expressions.push(expression)
@@ -131,11 +143,18 @@ export class SloWindows {
   /** Adds one worker's snapshot; closes the windows every worker has reported past. */
   add(shard: number, input: WindowInput): void {
     if (!this.active || input.sinceMeasureStart <= 0) return
-    // The middle of the interval the snapshot closes: robust to float error at a window's edge.
-    const at = input.sinceMeasureStart - this.intervalMicros / 2
+    // The middle of the interval the snapshot closes (robust to float error at a window's edge). It
+    // starts at this worker's previous snapshot: the final one, sent at a stop, closes a short interval
+    // after the last tick, and its middle one tick back would fall in a window already closed.
+    const since = this.previousAt.get(shard) ?? input.sinceMeasureStart - this.intervalMicros
+    this.previousAt.set(shard, input.sinceMeasureStart)
+    const at = (Math.max(0, since) + input.sinceMeasureStart) / 2
     for (const group of this.groups) {
       const lastIndex = Math.max(0, Math.ceil(this.measuredMicros / group.micros) - 1)
-      const index = Math.min(lastIndex, Math.max(0, Math.floor(at / group.micros)))
+      const index = Math.max(
+        group.closedBelow,
+        Math.min(lastIndex, Math.max(0, Math.floor(at / group.micros))),
+      )
       let window = group.open.get(index)
       if (!window) {
         const latencies: OpenWindow['latencies'] = {}
@@ -212,6 +231,7 @@ export class SloWindows {
 
   private close(group: SloWindows['groups'][number], window: OpenWindow, endMicros: number): void {
     group.open.delete(window.index)
+    group.closedBelow = Math.max(group.closedBelow, window.index + 1)
     const startMicros = window.index * group.micros
     const seconds = (endMicros - startMicros) / 1e6
     const partial = endMicros - startMicros < group.micros
@@ -236,9 +256,12 @@ export class SloWindows {
       const state = this.states.get(expression)!
       state.count++
       state.lastPartial = partial
-      if (check!.actual === null) state.noData++
-      else if (state.worst === null || worse(check!.actual, state.worst, expression))
-        state.worst = check!.actual
+      // No figure (no sample, no operation) is unknown, not a failure: counted apart and said so.
+      if (check!.actual === null) {
+        state.noData++
+        continue
+      }
+      if (state.worst === null || worse(check!.actual, state.worst, expression)) state.worst = check!.actual
       if (check!.passed) continue
       state.failed++
       if (state.failing.length < MAX_LISTED)
