@@ -129,7 +129,9 @@ export function formatSummary(result: RunResult, color = false): string {
   for (const r of result.recovery ?? []) {
     const recovered =
       r.time === null
-        ? 'never recovered within the run'
+        ? r.interrupted
+          ? 'recovery unknown: the run was stopped before it recovered'
+          : 'never recovered within the run'
         : `recovered in ${r.time.toFixed(1)}s, catching up at ${r.catchUpRate === null ? '–' : formatRate(r.catchUpRate)} (backlog cleared at ${r.drainRate === null ? '–' : formatRate(r.drainRate)})`
     lines.push(`  recovery     ${r.label}: backlog max ${formatCount(r.backlogMax)}, ${recovered}`)
   }

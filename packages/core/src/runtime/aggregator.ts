@@ -16,7 +16,6 @@ import {
   type LatencySummaries,
   type Phase,
   type RunSnapshot,
-  type SloCheck,
 } from '../result.js'
 import { evaluateSlo, type LatencyValue, type SloInputs } from '../slo/evaluate.js'
 import type { Statistic } from '../slo/parser.js'
@@ -235,12 +234,6 @@ export class Aggregator {
       errors: events.errors,
     })
     return snapshot
-  }
-
-  /** The final snapshot: the live view's last frame, showing the result's own counters and checks. */
-  finalSnapshot(runId: string, startAt: number, now: number, events: EventCounts, slo: readonly SloCheck[]) {
-    const snapshot = this.tick(runId, 'done', startAt, now)
-    return { ...snapshot, events, slo }
   }
 
   encodedTotals(): Record<LatencyMetric, string> {

@@ -5,7 +5,7 @@
  * docs/architecture.md, "What each counter means", is the reader's guide.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { plannedBetween } from '../load/schedule.js'
+import { intendedOffset, plannedBetween, type Schedule, segmentIndexOf } from '../load/schedule.js'
 import { shardRateNote } from '../load/shard.js'
 import type { HopTotals } from '../metrics/hops.js'
 import type { RecorderSet } from '../metrics/recorder.js'
@@ -30,6 +30,7 @@ import {
   type Episode,
   measureRecoveries,
   noRecoveryNote,
+  withoutLost,
 } from '../scenarios/recovery.js'
 import { evaluateSlo } from '../slo/evaluate.js'
 import type { SloWindows } from '../slo/windows.js'
@@ -85,6 +86,8 @@ export interface FinalState {
   /** The drain's last stretch; undefined when no drain ran (a failure before it). */
   readonly drainTail?: DrainTail | undefined
   readonly unseenSample: readonly number[]
+  /** Every acknowledged seq never seen at the end (loss, when the drain decided it): taken out of recovery's backlog. */
+  readonly unseenSeqs?: readonly number[]
   readonly phases: readonly PhaseRecord[]
   /** Each planned fault as it ran, the messages of those that failed, and the backlog at each interval's end. */
   readonly faults: readonly FaultRecord[]
@@ -114,7 +117,16 @@ export function buildResult(state: FinalState): RunResult {
     unresolved: totals.inFlight + (lossUnknown ? state.unseenAcked : 0),
   }
 
-  const scenario = scenarioOf(config, state.faults, state.backlogSeries)
+  const lostOffsets =
+    lossUnknown || config.load.model !== 'open'
+      ? []
+      : lostIntendedOffsets(config.load.schedule, state.unseenSeqs ?? [])
+  const scenario = scenarioOf(
+    config,
+    state.faults,
+    withoutLost(state.backlogSeries, lostOffsets),
+    stop !== undefined,
+  )
   const interruptedBy = stop?.by ?? 'Ctrl-C'
   const stoppedBy = stop?.reason === 'interrupted' ? `the interrupt (${interruptedBy})` : 'abortOnFail'
   state.windows?.finish(windowMicros)
@@ -131,6 +143,9 @@ export function buildResult(state: FinalState): RunResult {
       if (shareNote) return shareNote
       if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
         return noRecoveryNote(state.faults)
+      const cutShort = scenario.recovery.find((r) => r.interrupted)
+      if (metric.kind === 'scenario' && metric.name === 'recovery.time' && cutShort)
+        return `not measured: ${stoppedBy} ended the run before ${cutShort.label} recovered`
       if (metric.kind !== 'counter') return undefined
       if ((metric.name === 'lost' || metric.name === 'unresolved') && drainCut && stop)
         return `not measured: ${stoppedBy} cut the drain short`
@@ -262,7 +277,24 @@ function startOf(state: FinalState): Pick<RunResult, 'shard' | 'start'> {
 }
 
 /** Recovery after every fault that started and every burst of the schedule, and the backlog's peak. */
-function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], series: readonly BacklogPoint[]) {
+/** Seconds from the schedule's start at which each lost seq was intended (open model). */
+function lostIntendedOffsets(schedule: Schedule, seqs: readonly number[]): number[] {
+  let hint = 0
+  return [...seqs]
+    .sort((a, b) => a - b)
+    .map((seq) => {
+      hint = segmentIndexOf(schedule, seq, hint)
+      return intendedOffset(schedule, seq, hint) / 1e6
+    })
+}
+
+/** `stopped`: the run was stopped early, so an episode not yet recovered has an unknown recovery, not "never". */
+export function scenarioOf(
+  config: ResolvedConfig,
+  faults: readonly FaultRecord[],
+  series: readonly BacklogPoint[],
+  stopped: boolean,
+) {
   const warmupSeconds = config.load.warmupMicros / 1e6
   const measured = series.filter((p) => p.t > warmupSeconds)
   const backlogMax = measured.length > 0 ? Math.max(...measured.map((p) => p.backlog)) : null
@@ -279,14 +311,17 @@ function scenarioOf(config: ResolvedConfig, faults: readonly FaultRecord[], seri
   const recovery = measureRecoveries(series, episodes, {
     baselineSeconds: config.recovery.baselineSeconds,
     latencyFactor: config.recovery.latencyFactor,
-  })
-  const never = recovery.filter((r) => r.time === null)
+  }).map((r) => (stopped && r.time === null ? { ...r, interrupted: true as const } : r))
+  // Said once, by the recovery line and the recovery.time check: no "never came back" warning for a stopped run.
+  const never = recovery.filter((r) => r.time === null && !r.interrupted)
   const warnings = never.map(
     (r) =>
       `${r.label} (${r.start.toFixed(1)}–${r.end.toFixed(1)}s): the backlog and e2e p99 never came back to their level before it within the run`,
   )
   const recoveryTimeMs =
-    recovery.length === 0 || never.length > 0 ? null : Math.max(...recovery.map((r) => r.time!)) * 1e3
+    recovery.length === 0 || recovery.some((r) => r.time === null)
+      ? null
+      : Math.max(...recovery.map((r) => r.time!)) * 1e3
   return { recovery, backlogMax, recoveryTimeMs, warnings }
 }
 

@@ -481,6 +481,9 @@ class BenchmarkRun {
     const marks = this.tracker.tally(counted.seqLimit)
     const totals = settleCounters(counted, marks)
     const unseenAcked = marks.unseenAcked
+    // The final interval (after the drain) is a point of the series recovery reads: a recovery inside it is one.
+    const final = this.aggregator.tick(this.runId, 'done', startAt, nowMicros())
+    this.backlogSeries.push(backlogPoint(final))
     const result = buildResult({
       config: this.config,
       runId: this.runId,
@@ -507,6 +510,7 @@ class BenchmarkRun {
       unseenAcked,
       drainTail: tail,
       unseenSample: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, 10) : [],
+      unseenSeqs: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, unseenAcked) : [],
       phases: this.phases.records,
       faults: faultRecords,
       faultWarnings: this.lateStart ? [this.lateStart, ...this.faultWarnings] : this.faultWarnings,
@@ -514,9 +518,7 @@ class BenchmarkRun {
       verification: verification.merged,
       plugins: verification.plugins,
     })
-    await this.reporters.snapshot(
-      this.aggregator.finalSnapshot(this.runId, startAt, nowMicros(), result.events, result.slo.checks),
-    )
+    await this.reporters.snapshot({ ...final, events: result.events, slo: result.slo.checks })
     await this.reporters.runEnd(result)
     return result
   }

@@ -4,8 +4,13 @@
  * from the run's interval series, so it costs nothing on the hot path.
  *
  * Definitions (DESIGN.md, "recovery time"):
- * - backlog at an interval's end = events sent − failed writes − observed:
- *   what the pipeline (and the source's unacknowledged writes) still owes;
+ * - backlog at an interval's end = events sent − failed writes − observed −
+ *   events the run finally judged lost that were intended by then (open
+ *   model: their intended times come from the schedule): what the pipeline
+ *   (and the source's unacknowledged writes) still owes and will deliver. A
+ *   lost event would otherwise stay in the backlog for ever and hold the
+ *   recovery back until the drain (`withoutLost`);
+ * - every interval counts, the run's final one (`done`, after the drain) too;
  * - baseline = the highest backlog, and the highest interval e2e p99, over the
  *   `baselineSeconds` before the episode started, but never reaching back past
  *   the previous episode's recovery (or its end, if it never recovered): a
@@ -82,6 +87,25 @@ export interface Recovery {
   readonly catchUpRate: number | null
   /** Backlog cleared per second over the same intervals; null as `catchUpRate`. */
   readonly drainRate: number | null
+  /** True when the run was stopped (Ctrl-C, abortOnFail) before it recovered: `time` is unknown, not "never". */
+  readonly interrupted?: true
+}
+
+/**
+ * The series with the events the run finally judged lost taken out of each
+ * interval's backlog: `lostOffsets` are their intended times (seconds from the
+ * schedule's start); one counts from the first interval ending at or after it.
+ * An event intended but sent later than its interval end is taken out a little
+ * early — at most the lateness of a lost event, never more than were lost.
+ */
+export function withoutLost(series: readonly BacklogPoint[], lostOffsets: readonly number[]): BacklogPoint[] {
+  if (lostOffsets.length === 0) return [...series]
+  const sorted = [...lostOffsets].sort((a, b) => a - b)
+  let lostBefore = 0
+  return series.map((point) => {
+    while (lostBefore < sorted.length && sorted[lostBefore]! <= point.t) lostBefore++
+    return { ...point, backlog: Math.max(0, point.backlog - lostBefore) }
+  })
 }
 
 export function measureRecovery(

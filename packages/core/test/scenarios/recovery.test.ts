@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest'
+import type { ResolvedConfig } from '../../src/config/resolve-config.js'
+import { createSchedule } from '../../src/load/schedule.js'
+import { scenarioOf } from '../../src/runtime/build-result.js'
 import {
   type BacklogPoint,
   burstsOf,
   measureRecoveries,
   measureRecovery,
   noRecoveryNote,
+  withoutLost,
 } from '../../src/scenarios/recovery.js'
 
 /** A pipeline that delivers at most `cap`/s, fed `rateAt(t)`/s, sampled every 0.1 s. */
@@ -159,5 +163,58 @@ describe('recovery.time with nothing to recover from', () => {
     expect(noRecoveryNote([{ name: 'late', startedAt: null, error: null }])).toBe(
       'not measured: fault "late" never started (the run ended before its time)',
     )
+  })
+
+  it('a lost event leaves the backlog: recovery is when the rest was delivered, not the drain (fixW item 2a)', () => {
+    // Steady backlog ~200 (in flight); a burst from 10 s to 13 s; back to ~200 of in-flight events at 14 s,
+    // but 4 events a second are lost from 5 s on: with them counted the backlog stays above 210 until the end.
+    const lostOffsets = Array.from({ length: 80 }, (_, i) => 5 + i / 4)
+    const series: BacklogPoint[] = []
+    for (let t = 1; t <= 25; t++) {
+      const lostBy = lostOffsets.filter((x) => x <= t).length
+      const inFlight = t > 10 && t <= 13 ? 600 : 200
+      series.push({ t, backlog: inFlight + lostBy, observed: t * 1000, e2eP99: t > 10 && t <= 13 ? 900 : 20 })
+    }
+    const burst = { label: 'burst', start: 10, end: 13 }
+    expect(measureRecovery(series, burst).time).toBeNull()
+    const recovery = measureRecovery(withoutLost(series, lostOffsets), burst)
+    expect(recovery).toMatchObject({ baselineBacklog: 200, time: 1 })
+    // Never below zero, and nothing changes before the first lost event was intended.
+    const cleaned = withoutLost(
+      [...series.slice(0, 4), { t: 6, backlog: 1, observed: 0, e2eP99: null }],
+      lostOffsets,
+    )
+    expect(cleaned.map((p) => p.backlog)).toEqual([200, 200, 200, 200, 0])
+  })
+
+  describe("the run's scenario figures", () => {
+    const config = {
+      load: {
+        warmupMicros: 1e6,
+        model: 'open',
+        schedule: createSchedule(1000, [{ durationMicros: 5e6, rate: 1000 }]),
+      },
+      recovery: { baselineSeconds: 10, latencyFactor: 2 },
+    } as unknown as ResolvedConfig
+    const fault = { name: 'stall', startedAt: 2, endedAt: 3, error: null } as never
+    const point = (t: number, backlog: number, e2eP99: number | null) => ({ t, backlog, observed: 0, e2eP99 })
+    const series = [point(1, 0, 2), point(2, 0, 2), point(3, 1000, null), point(4, 600, 900)]
+
+    it('a stopped run that had not recovered: recovery unknown, said by the check alone, no "never" warning (fixW item 3)', () => {
+      const stopped = scenarioOf(config, [fault], series, true)
+      expect(stopped.recovery).toMatchObject([{ label: 'fault stall', time: null, interrupted: true }])
+      expect(stopped.warnings).toEqual([])
+      expect(stopped.recoveryTimeMs).toBeNull()
+      const ran = scenarioOf(config, [fault], series, false)
+      expect(ran.recovery[0]!.interrupted).toBeUndefined()
+      expect(ran.warnings).toEqual([expect.stringMatching(/never came back/)])
+    })
+
+    it('reads the final interval: a recovery in it is one (fixW item 2b)', () => {
+      const withFinal = scenarioOf(config, [fault], [...series, point(5.065, 0, 6.9)], false)
+      expect(withFinal.recovery[0]!.time).toBeCloseTo(2.065, 3)
+      expect(withFinal.recoveryTimeMs).toBeCloseTo(2065, 0)
+      expect(withFinal.warnings).toEqual([])
+    })
   })
 })
