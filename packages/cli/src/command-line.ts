@@ -37,7 +37,11 @@ export async function parseCommandLine<T extends { flags: Record<string, unknown
   }
   for (const [flag, definition] of Object.entries(command.flags)) {
     if (pathFlags.has(definition as object) && parsed.flags[flag] === '')
-      fail(2, `${name}: --${flag} is empty — give it a path, or leave it out`)
+      // A required flag cannot be left out: offering that would send the user to another error.
+      fail(
+        2,
+        `${name}: --${flag} is empty — give it a path${(definition as { required?: boolean }).required ? '' : ', or leave it out'}`,
+      )
   }
   return parsed
 }

@@ -223,4 +223,36 @@ describe('renderHtml', () => {
       /Config The merged inputs' configs differ.* r1\.json \{ "name": "fast" \} stall\.json \{ "name": "stall" \}/,
     )
   })
+  it("labels the plugins' own figures with the part and the plugin", () => {
+    // Found by a fresh user: a memory source's and sink's inserts/updates/deletes read as one list twice.
+    const result = makeResult(
+      { e2e: [1000] },
+      {
+        source: 'memory',
+        sink: 'kafka',
+        plugins: { source: { inserts: 5 }, sink: { inserts: 4 } },
+        pipeline: { name: 'memory', failed: false, eventCount: 2, events: [] },
+      },
+    )
+    const page = text(renderHtml(result))
+    expect(page).toMatch(
+      /Reported by the plugins source: memory inserts 5 sink: kafka inserts 4 pipeline: memory events reported 2/,
+    )
+  })
+
+  it('writes no unit after "no data"', () => {
+    const checks = [
+      {
+        expression: 'recovery.time < 10s',
+        actual: null,
+        unit: 'ms',
+        threshold: 10000,
+        passed: true,
+        status: 'skipped',
+      },
+    ]
+    const page = text(renderHtml(makeResult({ e2e: [1000] }, { slo: { passed: true, checks } })))
+    expect(page).toMatch(/recovery\.time < 10s no data /)
+    expect(page).not.toContain('no data ms')
+  })
 })

@@ -63,6 +63,27 @@ describe('results that report, compare and merge must refuse', () => {
     expect(existsSync(out)).toBe(false)
   })
 
+  it("a histogram that is not its metric's (one copied over another) is refused by report, compare and merge", async () => {
+    // Found by a fresh user: ack's histogram over e2e's: report showed metrics' e2e p99, compare the
+    // histogram's (0.046 ms), and merge exited 0 with a wrong p50.
+    const histograms = template.histograms as Record<string, string>
+    const copied = write('copied.json', {
+      runId: 'copy1',
+      histograms: { ...histograms, e2e: histograms.ack },
+    })
+    const named =
+      /^cdcb: .*copied\.json: histograms\.e2e: does not match metrics\.e2e \(.*\) — the file is damaged/
+    const html = path.join(dir, 'copied.html')
+    expectBadInput(await runCli(['report', copied, '--html', html]), named)
+    expect(existsSync(html)).toBe(false)
+    expectBadInput(await runCli(['compare', real, copied]), named)
+    const out = path.join(dir, 'never-copied.json')
+    expectBadInput(await runCli(['merge', real, copied, '--out', out]), named)
+    expect(existsSync(out)).toBe(false)
+    // The run as written is read as it is.
+    expect((await runCli(['report', real])).code).toBe(0)
+  })
+
   it('merge refuses a merged result merged again with a run it already counts', async () => {
     // Found by a fresh user: merge h.json sh/merged.json, h.json holding sh/merged.json's runs, sent 66,000 for 48,000.
     const a = write('a.json', { runId: 'runa' })

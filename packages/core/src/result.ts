@@ -405,6 +405,8 @@ export interface MergedPart {
   readonly runs?: readonly string[]
   /** The input's config, when the inputs' configs differ (the merged result then has none of its own). */
   readonly config?: ConfigDescription
+  /** The input's `load.seed`, when the inputs are not shards and differ only in it (the merged config is then the first's). */
+  readonly seed?: number
   readonly startedAt: string
   readonly status: RunStatus
   readonly machine?: string

@@ -277,7 +277,7 @@ function sloTable(result: RunResult): string {
     const status = c.status ?? (c.passed ? 'passed' : 'failed')
     const mark = status === 'skipped' ? '– skip' : status === 'passed' ? '✓ pass' : '✗ FAIL'
     const cls = status === 'skipped' ? 'skip' : status === 'passed' ? 'pass' : 'fail'
-    return `<tr class="${cls}"><td>${mark}</td><td><code>${esc(c.expression)}</code></td><td>${c.actual === null ? 'no data' : c.unit === '' ? count(c.actual) : num(c.actual)}${c.unit ? ` ${esc(c.unit)}` : ''}</td><td class="note">${esc(c.note ?? '')}</td></tr>`
+    return `<tr class="${cls}"><td>${mark}</td><td><code>${esc(c.expression)}</code></td><td>${c.actual === null ? 'no data' : `${c.unit === '' ? count(c.actual) : num(c.actual)}${c.unit ? ` ${esc(c.unit)}` : ''}`}</td><td class="note">${esc(c.note ?? '')}</td></tr>`
   })
   const windowed = result.slo.checks.some((c) => c.windows?.failing.length)
   return `<table class="slo"><tr><th></th><th>SLO</th><th>actual</th><th></th></tr>${rows.join('')}</table>${windowed ? '<p class="note">Failing windows of windowed SLOs are shaded purple in the charts above.</p>' : ''}`
@@ -300,12 +300,30 @@ function eventsSection(result: RunResult): string {
           : ''
       }`
     : ''
-  const plugins = Object.entries(result.plugins?.source ?? {}).concat(
-    Object.entries(result.plugins?.sink ?? {}),
-  )
   return `<section><h2>Events and faults</h2><table class="events">${rows.join('')}<tr><th>late share</th><td>${(result.lateShare * 100).toFixed(2)} %</td></tr></table>
 ${errors.length ? `<h3>Errors</h3><ul>${errors.join('')}</ul>` : ''}${verification}
-${plugins.length ? `<h3>Reported by the plugins</h3><table>${plugins.map(([k, n]) => `<tr><th>${esc(k)}</th><td>${count(n)}</td></tr>`).join('')}</table>` : ''}</section>`
+${pluginsTable(result)}</section>`
+}
+
+/**
+ * What each plugin part reported of itself, under a heading row naming the part
+ * and its plugin: a memory source and sink both count inserts, updates and
+ * deletes, and unlabelled the two lists read as one list twice.
+ */
+function pluginsTable(result: RunResult): string {
+  const parts: Array<[string, string, Array<[string, number]>]> = [
+    ['source', result.source, Object.entries(result.plugins?.source ?? {})],
+    ['sink', result.sink, Object.entries(result.plugins?.sink ?? {})],
+  ]
+  if (result.pipeline)
+    parts.push(['pipeline', result.pipeline.name, [['events reported', result.pipeline.eventCount]]])
+  const shown = parts.filter(([, , figures]) => figures.length > 0)
+  if (!shown.length) return ''
+  const sections = shown.map(
+    ([part, name, figures]) =>
+      `<tr><th colspan="2" class="part">${part}: ${esc(name)}</th></tr>${figures.map(([k, n]) => `<tr><th>${esc(k)}</th><td>${count(n)}</td></tr>`).join('')}`,
+  )
+  return `<h3>Reported by the plugins</h3><table class="plugins">${sections.join('')}</table>`
 }
 
 function scenarioSection(result: RunResult): string {

@@ -17,6 +17,7 @@ import { BroadcastChannel } from 'node:worker_threads'
 import { z } from 'zod'
 import { nowMicros } from '../clock.js'
 import { createRandom, normal, uniform } from '../load/random.js'
+import { planWorker } from '../load/shard.js'
 import { SeqBitset } from '../metrics/seq-bitset.js'
 import { durationOption } from '../options.js'
 import {
@@ -101,6 +102,20 @@ function stallChannel(runId: string): BroadcastChannel {
   return new BroadcastChannel(`cdcb-memory-pipeline:${runId}`)
 }
 
+/**
+ * The seed of one worker's pipeline randoms (delays, drops, reorders): the
+ * run's seed mixed with the plan's worker (load/shard.ts), not the worker's
+ * index in its process, so worker w of shard i of N draws what plan worker
+ * `w × N + i` draws in one process of N × W workers, and no two shards draw alike.
+ */
+export function pipelineSeed(
+  seed: number,
+  context: Pick<PluginContext, 'shard' | 'shards' | 'runShard'>,
+): number {
+  const { shard: worker } = planWorker(context.runShard, context.shard, context.shards)
+  return seed ^ (worker * 0x9e3779b1)
+}
+
 /** The per-worker pipeline between a memory source and a memory sink. */
 class Pipeline {
   private observer: Observer | undefined
@@ -128,7 +143,7 @@ class Pipeline {
     private readonly options: MemoryOptions,
     private readonly context: PluginContext,
   ) {
-    this.random = createRandom((options.seed ?? context.seed) ^ (context.shard * 0x9e3779b1))
+    this.random = createRandom(pipelineSeed(options.seed ?? context.seed, context))
     this.lastDeliveredByKey = new Float64Array(context.keys)
     this.lastDeliverAtByKey = new Float64Array(context.keys)
     this.store = new Float64Array(context.keys)

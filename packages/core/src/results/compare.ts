@@ -175,7 +175,13 @@ function holds(value: number, comparator: Gate['comparator'], threshold: number)
  */
 export function unfairDifferences(a: RunResult, b: RunResult): string[] {
   const labels = { a: 'baseline', b: 'candidate' }
-  const notes = [...pipelineDifferences(a, b)]
+  const notes: string[] = []
+  // One file twice, or a copy: every change reads 0, which looks like a result.
+  if (a.runId === b.runId)
+    notes.push(
+      `both results are run ${a.runId}: a run compared with itself (one file twice, or a copy of it) shows no change`,
+    )
+  notes.push(...pipelineDifferences(a, b))
   for (const [label, r] of [
     [labels.a, a],
     [labels.b, b],

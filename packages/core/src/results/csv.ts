@@ -71,6 +71,20 @@ export function toCsv(result: RunResult): CsvFiles {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return ''
-  const text = String(value)
+  const text = typeof value === 'number' ? csvNumber(value) : String(value)
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
+
+/**
+ * Every number in every CSV file by one rule: at most 3 decimals (µs for ms,
+ * thousandths of an event/s), but at least 3 significant digits, so a small
+ * fraction (a late share of 0.000123) is not written as 0. The result keeps
+ * full precision; a CSV row must not show one figure as 1982.770283887163
+ * beside another as 1982.77.
+ */
+export function csvNumber(value: number): string {
+  if (Number.isInteger(value) || !Number.isFinite(value)) return String(value)
+  const magnitude = Math.floor(Math.log10(Math.abs(value)))
+  const decimals = Math.min(20, Math.max(3, 2 - magnitude))
+  return String(Number(value.toFixed(decimals)))
 }

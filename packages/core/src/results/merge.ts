@@ -133,16 +133,21 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   // Runs that measured different things (compare's unfairness check) do not add up to one run: say what differs.
   for (const input of inputs.slice(1)) {
     const model = inputs[0]!
+    // The names in the order of the values in each note: the first input's first.
     for (const note of runDifferences(model.result, input.result, {
       a: `input ${model.file}`,
       b: `input ${input.file}`,
     }))
-      warnings.push(`${input.file} vs ${model.file}: ${note}`)
+      warnings.push(`${model.file} vs ${input.file}: ${note}`)
   }
-  const config = mergedConfig(results)
+  const { config, differing, seedsDiffer } = mergedConfig(results, shards !== undefined)
   if (config === undefined && results.some((r) => r.config))
     warnings.push(
-      "the inputs' configs differ: the merged result has no config of its own; each input's is in mergedFrom[].config",
+      `the inputs' configs differ${differing.length ? ` (in ${differing.join(', ')})` : ''}: the merged result has no config of its own; each input's is in mergedFrom[].config`,
+    )
+  if (seedsDiffer)
+    warnings.push(
+      "the inputs drew different load seeds (their configs are otherwise the same): the merged config is the first input's, with its seed; each input's seed is in mergedFrom[].seed",
     )
   for (const input of inputs) {
     for (const w of input.result.warnings) warnings.push(`${input.file}: ${w}`)
@@ -273,6 +278,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       ...(i.result.mergedFrom?.length ? { runs: runsCounted(i.result) } : {}),
       // No one input's config is the merged run's when they differ: each is kept with its input.
       ...(config === undefined && i.result.config ? { config: i.result.config } : {}),
+      ...(seedsDiffer && i.result.config ? { seed: i.result.config.load.seed } : {}),
       startedAt: i.result.startedAt,
       status: i.result.status,
       machine: i.result.machine?.hostname,
@@ -280,10 +286,37 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   }
 }
 
-/** The inputs' config when every input records the same one; undefined when they differ or one lacks it. */
-function mergedConfig(results: readonly RunResult[]): RunResult['config'] {
-  const first = JSON.stringify(results[0]!.config)
-  return results.every((r) => r.config && JSON.stringify(r.config) === first) ? results[0]!.config : undefined
+/**
+ * The inputs' config when every input records the same one; undefined when
+ * they differ or one lacks it, with the fields that differ (dot paths). Runs
+ * that are not shards and differ only in `load.seed` count as one config: a
+ * config without `load.seed` draws a new seed each run, and the seed changes
+ * which keys and payloads are sent, not the load's shape (compare ignores it
+ * too). Shards of one run must share their seed, so for them it is a difference.
+ */
+function mergedConfig(
+  results: readonly RunResult[],
+  areShards: boolean,
+): { config: RunResult['config']; differing: string[]; seedsDiffer: boolean } {
+  const first = results[0]!.config
+  if (!first || results.some((r) => !r.config))
+    return { config: undefined, differing: [], seedsDiffer: false }
+  const differing = [...new Set(results.slice(1).flatMap((r) => differingFields(first, r.config)))]
+  if (differing.length === 0) return { config: first, differing, seedsDiffer: false }
+  if (!areShards && differing.length === 1 && differing[0] === 'load.seed')
+    return { config: first, differing, seedsDiffer: true }
+  return { config: undefined, differing, seedsDiffer: false }
+}
+
+/** The dot paths at which two JSON values differ (lists compared whole). */
+function differingFields(x: unknown, y: unknown, path = ''): string[] {
+  const plain = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+  if (plain(x) && plain(y)) {
+    const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])]
+    return keys.flatMap((key) => differingFields(x[key], y[key], path ? `${path}.${key}` : key))
+  }
+  return JSON.stringify(x) === JSON.stringify(y) ? [] : [path || '(all)']
 }
 
 /**

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
-import { LATENCY_METRICS, type RunResult } from '../result.js'
+import { summarize } from '../metrics/histograms.js'
+import { LATENCY_METRICS, type LatencySummary, type RunResult } from '../result.js'
 import { decodeResultHistogram } from './figures.js'
 
 const count = z.number().int().nonnegative()
@@ -90,19 +91,60 @@ export function parseResult(text: string, file: string): RunResult {
 /**
  * Decodes every histogram once, so a damaged one (bad base64, cut short) is
  * bad input named here (file and histogram, exit 2) rather than a crash in
- * whichever of report, compare or merge decodes it first.
+ * whichever of report, compare or merge decodes it first; and checks each
+ * against the result's own figures, since report reads `metrics` while compare
+ * and merge read the histograms: one copied over another still decodes, and
+ * would have each command show other numbers.
  */
 function checkHistograms(result: RunResult, file: string): void {
-  const encoded: Array<[string, string | null]> = [
-    ...LATENCY_METRICS.map((m): [string, string | null] => [`histograms.${m}`, result.histograms[m]]),
-    ...(result.hops ?? []).map((h, i): [string, string] => [
+  const encoded: Array<[string, string | null, LatencySummary | null | undefined, string]> = [
+    ...LATENCY_METRICS.map((m): [string, string | null, LatencySummary | null, string] => [
+      `histograms.${m}`,
+      result.histograms[m],
+      result.metrics[m],
+      `metrics.${m}`,
+    ]),
+    ...(result.hops ?? []).map((h, i): [string, string, LatencySummary | undefined, string] => [
       `hops[${i}].histogram (hop ${h.name})`,
       h.histogram,
+      h.latency,
+      `hops[${i}].latency`,
     ]),
   ]
-  for (const [field, text] of encoded) {
-    if (typeof text === 'string') decodeResultHistogram(text, file, field).destroy()
+  for (const [field, text, figures, figuresField] of encoded) {
+    if (typeof text !== 'string') continue
+    const histogram = decodeResultHistogram(text, file, field)
+    const mismatch = summaryMismatch(summarize(histogram), figures)
+    histogram.destroy()
+    if (mismatch)
+      throw new ConfigError(
+        `${file}: ${field}: does not match ${figuresField} (${mismatch}) — the file is damaged; write it again with cdcb run --out or cdcb merge`,
+      )
   }
+}
+
+/** Percentiles HDR's 3 significant digits (and the µs the figures are rounded to) keep apart by no more than this. */
+const RELATIVE_PRECISION = 0.002
+const ABSOLUTE_PRECISION_MS = 0.002
+
+/** How a histogram's summary differs from the figures written beside it (`count 3 vs 4`); undefined when it matches. */
+function summaryMismatch(
+  decoded: LatencySummary,
+  figures: LatencySummary | null | undefined,
+): string | undefined {
+  // An older writer may leave a figure out: there is nothing to check against.
+  if (figures === undefined) return undefined
+  const count = figures?.count ?? 0
+  if (decoded.count !== count) return `count ${decoded.count} vs ${count}`
+  if (figures === null) return undefined
+  for (const key of ['p50', 'p95', 'p99', 'p999'] as const) {
+    const x = decoded[key]
+    const y = figures[key]
+    if (x === null || y === null || y === undefined) continue
+    if (Math.abs(x - y) > Math.max(ABSOLUTE_PRECISION_MS, RELATIVE_PRECISION * Math.max(x, y)))
+      return `${key} ${x} ms vs ${y} ms`
+  }
+  return undefined
 }
 
 /** Reads and checks a result file; a missing file is bad input too (exit 2). */

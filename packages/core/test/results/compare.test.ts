@@ -95,7 +95,9 @@ describe('compareResults', () => {
   it('holds every gate between a run and itself', () => {
     const c = compareResults(baseline, baseline, parseGates('e2e.p99 > +0%, throughput < -0%, lost > 0'))
     expect(c.gates.every((g) => !g.crossed)).toBe(true)
+    // Found by a fresh user: `compare a.json a.json` said nothing of comparing a run with itself.
     expect(c.unfair).toEqual([
+      `both results are run ${baseline.runId}: a run compared with itself (one file twice, or a copy of it) shows no change`,
       'the baseline does not record its config (an older cdcb wrote it): the loads cannot be checked to match',
     ])
   })

@@ -33,6 +33,39 @@ describe('toCsv', () => {
     expect(csv.totals).toContain('\nslo: verified >= 99%,,failed\n')
   })
 
+  it('writes every number by one precision rule: at most 3 decimals, at least 3 significant digits', () => {
+    // Found by a fresh user: `slo: throughput >= 4900/s,1982.770283887163` next to `rate.achieved,1982.77`.
+    const checks = [
+      {
+        expression: 'throughput >= 4900/s',
+        actual: 1982.770283887163,
+        unit: '/s',
+        threshold: 4900,
+        passed: false,
+      },
+      {
+        expression: 'recovery.time < 10s',
+        actual: 2148.099499999999,
+        unit: 'ms',
+        threshold: 10000,
+        passed: true,
+      },
+    ]
+    const result = makeResult(
+      { e2e: [1000] },
+      {
+        slo: { passed: false, checks },
+        rate: { target: 5000, sent: 4999.5, achieved: 1982.77 },
+        lateShare: 0.000123456,
+      },
+    )
+    const totals = toCsv(result).totals
+    expect(totals).toContain('\nrate.achieved,1982.77,events/s\n')
+    expect(totals).toContain('\nslo: throughput >= 4900/s,1982.77,failed\n')
+    expect(totals).toContain('\nslo: recovery.time < 10s,2148.099,passed\n')
+    expect(totals).toContain('\nlateShare,0.000123,fraction\n')
+  })
+
   it("writes each SLO check's status: skipped (never measured) is not failed", () => {
     // Found by a fresh user: an interrupted run's skipped checks and a shard's throughput check read "failed".
     const checks = [

@@ -286,12 +286,12 @@ describe('mergeResults', () => {
       { file: 'r1.json', result: r1 },
       { file: 'stall.json', result: stall },
     ])
-    expect(merged.warnings).toContain('stall.json vs r1.json: source options differ: delayMs 10 vs 20')
+    expect(merged.warnings).toContain('r1.json vs stall.json: source options differ: delayMs 10 vs 20')
     expect(merged.warnings).toContain(
-      'stall.json vs r1.json: load.stages differs: [{"seconds":10,"fromRate":1000,"toRate":1000}] vs [{"seconds":10,"fromRate":2000,"toRate":2000}]',
+      'r1.json vs stall.json: load.stages differs: [{"seconds":10,"fromRate":1000,"toRate":1000}] vs [{"seconds":10,"fromRate":2000,"toRate":2000}]',
     )
     expect(merged.warnings).toContain(
-      "the inputs' configs differ: the merged result has no config of its own; each input's is in mergedFrom[].config",
+      "the inputs' configs differ (in source.options.delayMs, slo, load.stages): the merged result has no config of its own; each input's is in mergedFrom[].config",
     )
     expect(merged).not.toHaveProperty('config')
     expect(merged.mergedFrom?.map((p) => p.config?.slo)).toEqual([['e2e.p99 < 1s'], ['lost == 0']])
@@ -303,5 +303,32 @@ describe('mergeResults', () => {
     expect(same.config).toEqual(r1.config)
     expect(same.mergedFrom?.[0]).not.toHaveProperty('config')
     expect(same.warnings.filter((w) => w.includes(' vs '))).toEqual([])
+    // Runs without load.seed draw one each: a seed alone does not make another config.
+    const seeded = (seed: number) => ({ ...r1.config!, load: { ...r1.config!.load, seed } })
+    const reseeded = mergeResults([
+      { file: 'r1.json', result: { ...r1, config: seeded(7) } },
+      { file: 'r2.json', result: { ...r1, runId: 'c', config: seeded(9) } },
+    ])
+    expect(reseeded.config).toEqual(seeded(7))
+    expect(reseeded.mergedFrom?.map((p) => [p.seed, p.config])).toEqual([
+      [7, undefined],
+      [9, undefined],
+    ])
+    expect(reseeded.warnings).toContain(
+      "the inputs drew different load seeds (their configs are otherwise the same): the merged config is the first input's, with its seed; each input's seed is in mergedFrom[].seed",
+    )
+    expect(reseeded.warnings.filter((w) => w.includes('configs differ'))).toEqual([])
+  })
+
+  it('names the first input with the first value of a difference', () => {
+    const short = makeResult({ e2e: [1000] }, { runId: 'f', measuredSeconds: 20 })
+    const long = makeResult({ e2e: [1000] }, { runId: 'wd', measuredSeconds: 6 })
+    const merged = mergeResults([
+      { file: 'f.json', result: short },
+      { file: 'wd.json', result: long },
+    ])
+    expect(merged.warnings).toContain(
+      'f.json vs wd.json: measured windows differ: 20s vs 6s (tails of a longer run reach further)',
+    )
   })
 })

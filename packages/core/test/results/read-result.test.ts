@@ -19,6 +19,40 @@ describe('parseResult', () => {
     )
   })
 
+  it('refuses a histogram that does not match its figures (one copied over another still decodes)', () => {
+    // Found by a fresh user: ack's histogram copied over e2e's: report showed metrics' e2e p99,
+    // compare the histogram's, and merge added the wrong histogram without a word.
+    const good = makeResult({ e2e: [80_000, 81_000, 81_100], ack: [40, 45, 46] })
+    const copied = { ...good, histograms: { ...good.histograms, e2e: good.histograms.ack } }
+    expect(() => parseResult(JSON.stringify(copied), 'r.json')).toThrow(ConfigError)
+    expect(() => parseResult(JSON.stringify(copied), 'r.json')).toThrow(
+      /^r\.json: histograms\.e2e: does not match metrics\.e2e \(p50 0\.045 ms vs 81\.023 ms\) — the file is damaged; write it again with cdcb run --out or cdcb merge$/,
+    )
+    const fewer = makeResult({ e2e: [80_000, 81_000] })
+    const counted = { ...good, histograms: { ...good.histograms, e2e: fewer.histograms.e2e } }
+    expect(() => parseResult(JSON.stringify(counted), 'r.json')).toThrow(
+      /^r\.json: histograms\.e2e: does not match metrics\.e2e \(count 2 vs 3\)/,
+    )
+    const hop = {
+      name: 'connector',
+      from: 'committed',
+      to: 'delivered',
+      description: '',
+      resolutionMicros: 1,
+      belowZero: 0,
+      latency: good.metrics.e2e,
+      histogram: good.histograms.ack,
+    }
+    expect(() => parseResult(JSON.stringify({ ...good, hops: [hop] }), 'r.json')).toThrow(
+      /^r\.json: hops\[0\]\.histogram \(hop connector\): does not match hops\[0\]\.latency/,
+    )
+    // The result as written passes.
+    expect(
+      parseResult(JSON.stringify({ ...good, hops: [{ ...hop, histogram: good.histograms.e2e }] }), 'r.json')
+        .runId,
+    ).toBe(good.runId)
+  })
+
   it('names the file and the histogram of a damaged histogram (bad base64, cut short), as bad input', () => {
     // Found by a fresh user: report --html, compare and merge crashed with "internal error" and a stack (exit 3).
     const good = makeResult({ e2e: [1000, 2000, 3000] })
