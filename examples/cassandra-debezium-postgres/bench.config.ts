@@ -41,6 +41,6 @@ export default defineConfig(
       connectUrl: env.CONNECT_URL ?? `http://127.0.0.1:${env.CONNECT_PORT ?? 8083}`,
     },
     // A new connector first replays what earlier runs left in cdc_raw: give the drain time for that.
-    { rate: 1000, duration: '30s', warmup: '5s', keys: 10_000, drainTimeout: '2m' },
+    { rate: 1000, duration: '30s', warmup: '5s', keys: 50_000, drainTimeout: '2m' },
   ),
 )

@@ -31,7 +31,7 @@ export default defineConfig({
   }),
   sink: cassandra(common),
   verify: cassandra(common),
-  load: { rate: 1000, duration: '30s', warmup: '2s', keys: 10_000 },
+  load: { rate: 1000, duration: '30s', warmup: '2s', keys: 50_000 },
   slo: {
     'e2e.p95': '< 1s',
     'e2e.p99': '< 2s',

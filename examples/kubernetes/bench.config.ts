@@ -21,6 +21,6 @@ export default defineConfig({
   verify: postgres({ url: targetUrl, table: 'cdcb_k8s' }),
   // The whole run's plan: 3 shards × 2 workers send 3,000 events/s between them.
   workers: 2,
-  load: { rate: 3000, warmup: '10s', duration: '2m', keys: 100_000 },
+  load: { rate: 3000, warmup: '10s', duration: '2m', keys: 300_000 },
   slo: { 'e2e.p99': '< 2s', lost: '== 0', duplicates: '== 0', verified: '== 100%' },
 })

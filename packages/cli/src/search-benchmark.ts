@@ -8,11 +8,13 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import {
   ConfigError,
+  formatActual,
   formatMicros,
   formatOffset,
   formatRate,
   parseDurationMicros,
   RuntimeFailure,
+  type SloCheck,
 } from '@cdcb/core'
 import {
   BEHIND_SHARE,
@@ -118,6 +120,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
     )
   for (const note of scenarioNotes(load, asConfigured)) line(`cdcb search: ${note}`)
   line(row(['trial', 'planned', 'sent', 'achieved', 'e2e p99', 'verdict']))
+  line(TABLE_LEGEND)
 
   let control: RunControl | undefined
   let stopped = false
@@ -156,6 +159,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
       failedSlos: result.slo.checks
         .filter((check) => check.status === 'failed')
         .map((check) => check.expression),
+      sloActuals: actualsOf(result.slo.checks),
       unjudgedSlos: result.slo.checks
         .filter((check) => check.status === 'skipped')
         .map((check) => check.expression),
@@ -199,7 +203,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
   }
 
   const knee = kneeOf(result.trials)
-  line(kneeLine(knee))
+  line(kneeLine(knee, result.end === 'stopped'))
   line(conclusion(result))
   if (flags.out) {
     const file = {
@@ -223,7 +227,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
           e2eP99: trial.e2eP99,
           verdict: trial.verdict,
           why: trial.why,
-          failedSlos: trial.failedSlos,
+          failedSlos: failedSloEntries(trial),
           unjudgedSlos: trial.unjudgedSlos,
           lateShare: trial.lateShare,
           lagP99: trial.lagP99,
@@ -273,11 +277,49 @@ export function verdictOf(trial: Trial): string {
   return `holds; not judged: ${trial.unjudgedSlos.join(', ')}`
 }
 
-/** The line under the trial table: the knee, with its definition, or why there is none. */
-export function kneeLine(knee: Knee): string {
+/**
+ * Under the table's header: the sent and achieved columns count different operations, so a
+ * reader who takes them for one set (achieved 255.2k/s above sent 254.6k/s) is not misled.
+ */
+export const TABLE_LEGEND =
+  "      (events/s over each trial's measured window — sent: operations cdcb sent while the window was open; " +
+  "achieved: the window's own events delivered, per second of their delivery, so it can top sent by those sent just after the window closed)"
+
+/** A failed SLO's actual figure as the run summary prints it, by expression; `no data` when nothing was measured. */
+export function actualsOf(checks: readonly SloCheck[]): Record<string, string> {
+  const actuals: Record<string, string> = {}
+  for (const check of checks) {
+    if (check.status !== 'failed') continue
+    actuals[check.expression] =
+      check.actual === null
+        ? `no data${check.note ? ` (${check.note})` : ''}`
+        : formatActual(check.actual, check.unit, check.threshold)
+  }
+  return actuals
+}
+
+/** A trial's failed SLOs as its JSON says them: `recovery.time < 3s: actual 4200.000 ms`. */
+export function failedSloEntries(trial: Pick<TrialOutcome, 'failedSlos' | 'sloActuals'>): string[] {
+  return trial.failedSlos.map((slo) => {
+    const actual = trial.sloActuals?.[slo]
+    return actual === undefined ? slo : `${slo}: actual ${actual}`
+  })
+}
+
+/**
+ * The line under the trial table: the knee, with its definition, or why there is none. A search
+ * stopped (Ctrl-C) before e2e p99 rose does not know it: "not reached" would claim trials never run.
+ */
+export function kneeLine(knee: Knee, stopped = false): string {
   const at = (point: { rate: number; e2eP99: number }) =>
     `${formatMicros(point.e2eP99 * 1e3)} at ${formatRate(point.rate)}`
-  if (!knee.baseline) return 'knee: unknown — no trial measured e2e latency at its planned rate'
+  if (!knee.baseline) {
+    return stopped
+      ? 'knee: unknown — the search was stopped before any trial measured e2e latency at its planned rate'
+      : 'knee: unknown — no trial measured e2e latency at its planned rate'
+  }
+  if (!knee.beyond && stopped)
+    return `knee: unknown — the search was stopped before e2e p99 rose above ${knee.factor}× the lowest-rate trial's (${at(knee.baseline)}); it may lie at a rate not yet tried`
   if (!knee.beyond)
     return `knee: not reached — e2e p99 stayed within ${knee.factor}× of the lowest-rate trial's (${at(knee.baseline)}) in every trial run at its rate`
   if (knee.rate === null || knee.e2eP99 === null)

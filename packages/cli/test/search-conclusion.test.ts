@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { conclusion, kneeLine } from '../src/search-benchmark.js'
+import { actualsOf, conclusion, failedSloEntries, kneeLine, TABLE_LEGEND } from '../src/search-benchmark.js'
 
 describe("cdcb search's verdict line", () => {
   it('an interrupted search does not read as an answer (trial15)', () => {
@@ -31,5 +31,45 @@ describe("cdcb search's verdict line", () => {
     expect(kneeLine({ rate: null, e2eP99: null, baseline: null, beyond: null, factor: 2 })).toBe(
       'knee: unknown — no trial measured e2e latency at its planned rate',
     )
+  })
+
+  // A Ctrl-C'd search printed "knee: not reached", as if every rate had been tried.
+  it('a stopped search says the knee is unknown, not that it was not reached', () => {
+    const baseline = { rate: 1000, e2eP99: 7 }
+    expect(kneeLine({ rate: null, e2eP99: null, baseline, beyond: null, factor: 2 }, true)).toBe(
+      "knee: unknown — the search was stopped before e2e p99 rose above 2× the lowest-rate trial's (7.00ms at 1000/s); it may lie at a rate not yet tried",
+    )
+    expect(kneeLine({ rate: null, e2eP99: null, baseline: null, beyond: null, factor: 2 }, true)).toBe(
+      'knee: unknown — the search was stopped before any trial measured e2e latency at its planned rate',
+    )
+  })
+
+  // A trial failing only on an SLO gave neither in its row nor in its JSON the figure that failed.
+  it("a failed SLO carries its actual figure, or no data, into the trial's JSON", () => {
+    const check = { passed: false, status: 'failed' as const, threshold: 3000, unit: 'ms' }
+    const sloActuals = actualsOf([
+      { ...check, expression: 'recovery.time < 3s', actual: 4200 },
+      { ...check, expression: 'e2e.p99 < 3s', actual: null },
+      {
+        ...check,
+        expression: 'lost == 0',
+        actual: 0,
+        passed: true,
+        status: 'passed',
+        unit: '',
+        threshold: 0,
+      },
+    ])
+    expect(sloActuals).toEqual({ 'recovery.time < 3s': '4200.000 ms', 'e2e.p99 < 3s': 'no data' })
+    expect(failedSloEntries({ failedSlos: ['recovery.time < 3s', 'e2e.p99 < 3s'], sloActuals })).toEqual([
+      'recovery.time < 3s: actual 4200.000 ms',
+      'e2e.p99 < 3s: actual no data',
+    ])
+  })
+
+  // Achieved 255.2k/s above sent 254.6k/s read as a pipeline delivering more than it was sent.
+  it('the table says sent and achieved count different operations', () => {
+    expect(TABLE_LEGEND).toContain('sent: operations cdcb sent while the window was open')
+    expect(TABLE_LEGEND).toContain("achieved: the window's own events delivered")
   })
 })

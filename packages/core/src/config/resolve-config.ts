@@ -347,7 +347,7 @@ function resolveFaults(
   checkRecoveryBaseline(config, load, origin)
   const plans = (config.faults ?? []).map((fault, i) => {
     const plan: FaultPlan = {
-      name: fault.name ?? faultName(fault.action),
+      name: fault.name ?? defaultFaultName(fault.action, i, config.faults!),
       atMicros: micros(fault.at, 0),
       forMicros: fault.for === undefined ? undefined : micros(fault.for, 0),
       action: withImpliedUndo(fault.action, fault.for !== undefined, pipeline?.actions),
@@ -410,10 +410,31 @@ function checkRecoveryBaseline(config: ParsedConfig, load: ResolvedLoad, origin:
   }
 }
 
-function faultName(action: FaultAction): string {
+/** How long a default exec fault name may be: it is printed in every line about the fault. */
+const DEFAULT_NAME_CHARS = 30
+
+/**
+ * A fault without a name is named by its action: its signal, its pipeline action, or its command's
+ * program (`docker`, `kill-broker.sh`), not the whole command — that made one error line repeat it
+ * three times. A default shared with an earlier fault gets its place (`docker (faults.2)`).
+ */
+function defaultFaultName(
+  action: FaultAction,
+  index: number,
+  faults: readonly { name?: string; action: FaultAction }[],
+): string {
+  const name = actionName(action)
+  const taken = faults.slice(0, index).some((f) => (f.name ?? actionName(f.action)) === name)
+  return taken ? `${name} (faults.${index})` : name
+}
+
+function actionName(action: FaultAction): string {
   if ('signal' in action) return action.signal
   if ('pipeline' in action) return action.pipeline
-  return typeof action.exec === 'string' ? action.exec : action.exec.join(' ')
+  const program =
+    (typeof action.exec === 'string' ? action.exec.trim().split(/\s+/)[0] : action.exec[0]) ?? ''
+  const name = program.split('/').filter(Boolean).at(-1) ?? 'exec'
+  return name.length > DEFAULT_NAME_CHARS ? `${name.slice(0, DEFAULT_NAME_CHARS - 1)}…` : name
 }
 
 function applyOverrides(config: ParsedConfig, overrides: ConfigOverrides, origin: string): ParsedConfig {

@@ -234,6 +234,8 @@ export function formatIssue(issue: Issue, root: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!
     const where = path ? `${path}.${key}` : key
+    const misplaced = keyOfAnotherKind(key, issue.path, root)
+    if (misplaced) return `${where}: ${misplaced}`
     const known = knownKeys(issue.path, root)
     // In a union (a fault's action) the typo may be of another branch's key: `{ pipline }` beside `undo`.
     const everyBranch = unionKeys(schemaAt(issue.path, root))
@@ -253,6 +255,32 @@ export function formatIssue(issue: Issue, root: unknown): string {
   if (input === undefined) return `${where}: ${message}`
   // zod's "expected object, received string" and our ", got …" would say the same thing twice.
   return `${where}: ${message.replace(/, received [a-z]+$/, '')}, got ${describeValue(input)}`
+}
+
+/**
+ * `pidFile goes with a signal action ({ signal, pidFile }); a pipeline action takes only …` when a
+ * union branch (a fault's action, its kind named by its first key) has a key that another kind takes:
+ * not a typo, so a did-you-mean would only echo the key back. Undefined for anything else.
+ */
+function keyOfAnotherKind(key: string, path: readonly PropertyKey[], root: unknown): string | undefined {
+  const value = valueAt(root, path)
+  if (value === null || typeof value !== 'object') return undefined
+  const kinds = unionOptions(schemaAt(path, root))
+    .map((option) => Object.keys(shapeOf(option) ?? {}))
+    .filter((keys) => keys.length > 0)
+  const own = kinds.find((keys) => keys[0]! in value)
+  if (!own || own.includes(key)) return undefined
+  const owners = kinds.filter((keys) => keys.includes(key))
+  if (owners.length === 0) return undefined
+  const kindOf = (keys: string[]) => `${/^[aeiou]/.test(keys[0]!) ? 'an' : 'a'} ${keys[0]} action`
+  const takes = own.length === 1 ? own[0] : `${own.slice(0, -1).join(', ')} and ${own.at(-1)}`
+  const goesWith = owners.map((keys) => `${kindOf(keys)} ({ ${keys.join(', ')} })`).join(' or ')
+  return `${key} goes with ${goesWith}; ${kindOf(own)} takes only ${takes}`
+}
+
+function unionOptions(schema: unknown): unknown[] {
+  const def = (schema as { def?: { type?: string; options?: unknown[] } } | undefined)?.def
+  return def?.type === 'union' && def.options ? def.options : []
 }
 
 /** The one issue of the union branch with the fewest problems, its path made whole; undefined when no branch stands out. */

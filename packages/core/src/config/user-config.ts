@@ -141,7 +141,10 @@ export type FaultAction =
 
 /** A planned disturbance; its start and end are run events, and recovery after it is measured. */
 export interface FaultConfig {
-  /** Shown in events and the result. @default the action, e.g. "SIGSTOP" or "pause" */
+  /**
+   * Shown in events and the result. @default the action: "SIGSTOP", "pause", or an exec command's program
+   * ("docker"); a default another fault has already gets its place ("docker (faults.2)")
+   */
   name?: string
   /** When, from the start of the schedule (warmup included), e.g. `"30s"` (a bare number is milliseconds, as in every duration). */
   at: Duration

@@ -257,7 +257,10 @@ async function perform(
   if ('exec' in action) {
     const command = which === 'do' ? action.exec : action.undo
     if (command === undefined) return false
-    await commands.run(command)
+    // The fault's own command is in its config (its name says which); an undo's is named, as nothing else does.
+    await commands.run(command).catch((error: unknown) => {
+      throw which === 'undo' ? new Error(`${showCommand(command)}: ${message(error)}`) : error
+    })
     return true
   }
   if ('signal' in action) {
@@ -350,10 +353,9 @@ class CommandGroups {
     }
   }
 
-  /** Runs a command to its end; rejects with one line: the command, then its exit code and last stderr line, or why it was killed. */
+  /** Runs a command to its end; rejects with one line: its exit code and last stderr line, or why it was killed. */
   run(command: string | readonly string[]): Promise<void> {
     const [file, ...args] = typeof command === 'string' ? ['/bin/sh', '-c', command] : command
-    const shown = oneLine(typeof command === 'string' ? command : command.join(' '))
     return new Promise((resolve, reject) => {
       let stderr = ''
       let killedFor: string | undefined
@@ -384,7 +386,7 @@ class CommandGroups {
         if (group !== undefined) runningGroups.delete(group)
         child.stderr!.destroy()
         if (outcome === undefined) resolve()
-        else reject(new Error(`${shown}: ${outcome}`))
+        else reject(new Error(outcome))
       }
       child.on('error', (error) => settle(`cannot run it: ${error.message}`))
       const exited = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -420,6 +422,18 @@ function killGroup(group: number): void {
 function lastLine(text: string): string {
   const lines = text.split(/\r?\n/).map((line) => oneLine(line).trim())
   return lines.filter((line) => line !== '').at(-1) ?? ''
+}
+
+/**
+ * A command as a message shows it: a shell string as written, a list with each argument that needs
+ * it single-quoted as a shell would take it (`sh -c 'echo x; exit 4'`), so its boundaries show.
+ */
+export function showCommand(command: string | readonly string[]): string {
+  if (typeof command === 'string') return oneLine(command)
+  return command
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
+    .map(oneLine)
+    .join(' ')
 }
 
 /** Text for a one-line message: line breaks become spaces, other control characters go. */

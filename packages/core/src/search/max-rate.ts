@@ -21,6 +21,11 @@ export interface TrialOutcome {
   /** The SLO expressions that failed, as written in the config. */
   readonly failedSlos: readonly string[]
   /**
+   * A failed SLO's actual figure as the run summary prints it (`4200.000 ms`, `no data`), by its
+   * expression: "SLO recovery.time < 3s failed" alone left the reader to guess by how much.
+   */
+  readonly sloActuals?: Readonly<Record<string, string>>
+  /**
    * The SLO expressions the trial could not judge (skipped: recovery.time with nothing to
    * recover from), as written in the config; a trial that holds says so beside its verdict.
    */
@@ -114,7 +119,10 @@ export function judgeTrial(outcome: TrialOutcome, keepUp = 0.97): Trial {
       ],
     }
   }
-  const why = outcome.failedSlos.map((slo) => `SLO ${slo} failed`)
+  const why = outcome.failedSlos.map((slo) => {
+    const actual = outcome.sloActuals?.[slo]
+    return `SLO ${slo} failed${actual === undefined ? '' : ` (actual ${actual})`}`
+  })
   if (outcome.achieved < floor) {
     why.push(
       `achieved ${round(outcome.achieved)}/s < ${Math.round(keepUp * 100)}% of ${round(outcome.rate)}/s`,

@@ -155,12 +155,28 @@ describe('faults and recovery that could not measure what they ask are refused u
 
   it('two faults of one name', async () => {
     const faults = [
-      { at: '1s', for: '1s', action: exec },
-      { at: '3s', for: '1s', action: exec },
+      { name: 'pause', at: '1s', for: '1s', action: exec },
+      { name: 'pause', at: '3s', for: '1s', action: exec },
     ]
     expect(await problem({ ...base, load, faults })).toBe(
-      'bench.config.ts: faults.1.name: "true" is also faults.0\'s name — give each fault its own name (faults.N.name)',
+      'bench.config.ts: faults.1.name: "pause" is also faults.0\'s name — give each fault its own name (faults.N.name)',
     )
+  })
+
+  // The whole command as the name made one error line repeat it three times.
+  it('names an unnamed exec fault by its program, each default its own', async () => {
+    const command = 'echo boom went the thing >&2; exit 4'
+    const faults = [
+      { at: '1s', action: { exec: command } },
+      { at: '2s', action: { exec: ['/usr/local/bin/a-program-with-a-very-long-name-indeed', 'x'] } },
+      { at: '3s', action: { exec: `  ${command}` } },
+    ]
+    const resolved = await resolveConfig({ ...base, load, faults }, { origin: 'x' })
+    expect(resolved.faults.map((f) => f.name)).toEqual([
+      'echo',
+      'a-program-with-a-very-long-na…',
+      'echo (faults.2)',
+    ])
   })
 
   it('a recovery baseline of 0 or longer than the load', async () => {

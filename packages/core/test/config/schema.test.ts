@@ -84,7 +84,16 @@ describe('config validation messages', () => {
     // A signal's undo is implied (SIGSTOP → SIGCONT): an `undo` beside it once left a process stopped after the run.
     [
       { ...base, faults: [{ at: '1s', action: { signal: 'SIGCONT', pidFile: 'x.pid', undo: 'SIGSTOP' } }] },
-      'bench.config.ts: faults.0.action.undo: unknown key — known keys: signal, pidFile',
+      'bench.config.ts: faults.0.action.undo: undo goes with an exec action ({ exec, undo }) or a pipeline action ({ pipeline, args, undo, undoArgs }); a signal action takes only signal and pidFile',
+    ],
+    // A key of another action's kind is not a typo: "did you mean "pidFile"?" of pidFile said nothing.
+    [
+      { ...base, faults: [{ at: '1s', action: { pipeline: 'stall', pidFile: 'x' } }] },
+      'bench.config.ts: faults.0.action.pidFile: pidFile goes with a signal action ({ signal, pidFile }); a pipeline action takes only pipeline, args, undo and undoArgs',
+    ],
+    [
+      { ...base, faults: [{ at: '1s', action: { exec: 'true', args: {} } }] },
+      'bench.config.ts: faults.0.action.args: args goes with a pipeline action ({ pipeline, args, undo, undoArgs }); an exec action takes only exec and undo',
     ],
   ])('names the path and what was expected', (config, message) => {
     expect(() => parseUserConfig(config, 'bench.config.ts')).toThrowError(message)

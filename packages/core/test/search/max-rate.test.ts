@@ -82,6 +82,26 @@ describe('judgeTrial', () => {
     expect(trial.why).toEqual(['SLO e2e.p99 < 1s failed', 'achieved 900/s < 97% of 1000/s'])
   })
 
+  // "SLO recovery.time < 3s failed" alone did not say by how much, nor that it had no data.
+  it("names a failed SLO's actual figure", () => {
+    const trial = judgeTrial({
+      rate: 1_000,
+      sent: 1_000,
+      achieved: 1_000,
+      e2eP99: 20,
+      sloPassed: false,
+      failedSlos: ['recovery.time < 3s', 'e2e.p99 < 1s'],
+      sloActuals: { 'recovery.time < 3s': '4200.000 ms', 'e2e.p99 < 1s': 'no data' },
+      unjudgedSlos: [],
+      lateShare: 0,
+      lagP99: 1,
+    })
+    expect(trial.why).toEqual([
+      'SLO recovery.time < 3s failed (actual 4200.000 ms)',
+      'SLO e2e.p99 < 1s failed (actual no data)',
+    ])
+  })
+
   it('stops at the generator ceiling when cdcb sent the planned rate only by catching up late', async () => {
     // The fresh user's 1.28M/s trial: sent 1.32M/s (warmup operations sent late inside the
     // window), 97% of the measured window's operations late, lag p99 966 ms, every SLO held.
