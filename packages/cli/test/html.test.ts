@@ -255,4 +255,25 @@ describe('renderHtml', () => {
     expect(page).toMatch(/recovery\.time < 10s no data /)
     expect(page).not.toContain('no data ms')
   })
+
+  it('says a recovery the run was stopped before is unknown, not "never"', () => {
+    const episode = {
+      label: 'fault stall',
+      start: 5,
+      end: 10,
+      baselineBacklog: 3,
+      baselineE2eP99: 2,
+      backlogMax: 900,
+      time: null,
+      catchUpRate: null,
+      drainRate: null,
+    }
+    const stopped = text(
+      renderHtml(makeResult({ e2e: [1000] }, { recovery: [{ ...episode, interrupted: true }] })),
+    )
+    expect(stopped).toContain('unknown (the run was stopped first)')
+    expect(stopped).not.toMatch(/\bnever\b/)
+    const finished = text(renderHtml(makeResult({ e2e: [1000] }, { recovery: [episode] })))
+    expect(finished).toMatch(/\bnever\b/)
+  })
 })

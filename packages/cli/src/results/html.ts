@@ -333,7 +333,7 @@ function scenarioSection(result: RunResult): string {
   const s = (v: number | null) => (v === null ? '–' : `${num(v)} s`)
   return `<section><h2>Faults and recovery</h2><p class="note">Faults that ran are shaded orange in the charts above.</p><p>backlog max: ${count(result.backlogMax)}</p>
 ${faults.length ? `<table class="faults"><tr><th>fault</th><th>planned at</th><th>started</th><th>ended</th><th>error</th></tr>${faults.map((f) => `<tr><th>${esc(f.name)}</th><td>${s(f.at)}</td><td>${s(f.startedAt)}</td><td>${s(f.endedAt)}</td><td>${esc(f.error ?? '')}</td></tr>`).join('')}</table>` : ''}
-${recovery.length ? `<table class="recovery"><tr><th>episode</th><th>from</th><th>to</th><th>backlog max</th><th>recovered after</th><th>catch-up</th></tr>${recovery.map((r) => `<tr><th>${esc(r.label)}</th><td>${s(r.start)}</td><td>${s(r.end)}</td><td>${count(r.backlogMax)}</td><td>${r.time === null ? 'never' : s(r.time)}</td><td>${r.catchUpRate === null ? '–' : `${num(r.catchUpRate)}/s`}</td></tr>`).join('')}</table>` : ''}</section>`
+${recovery.length ? `<table class="recovery"><tr><th>episode</th><th>from</th><th>to</th><th>backlog max</th><th>recovered after</th><th>catch-up</th></tr>${recovery.map((r) => `<tr><th>${esc(r.label)}</th><td>${s(r.start)}</td><td>${s(r.end)}</td><td>${count(r.backlogMax)}</td><td>${r.time === null ? (r.interrupted ? 'unknown (the run was stopped first)' : 'never') : s(r.time)}</td><td>${r.catchUpRate === null ? '–' : `${num(r.catchUpRate)}/s`}</td></tr>`).join('')}</table>` : ''}</section>`
 }
 
 function warningsSection(result: RunResult): string {
