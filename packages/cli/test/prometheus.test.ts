@@ -57,7 +57,7 @@ function snapshot(): RunSnapshot {
 describe('the /metrics endpoint', () => {
   it('serves latencies and computed figures without float noise', async () => {
     // Found by a fresh user: cdcb_latency_seconds read 0.000042000000000000004 for 0.042 ms.
-    const exporter = await startPrometheusExporter('127.0.0.1:25471')
+    const exporter = await startPrometheusExporter('127.0.0.1:0')
     try {
       exporter.reporter.onRunStart?.({ runId: 'p1', name: 'noise' } as never)
       await exporter.reporter.onSnapshot?.(snapshot())
