@@ -427,18 +427,31 @@ async function dropCreated(
   if (options.keepTables || (tables.length === 0 && !createdKeyspace)) return
   const client = await connect(options, slot)
   try {
+    const dropped = new Set<string>()
     for (const table of tables) {
-      if ((await tableState(client, keyspace, table)) === 'owned')
+      if ((await tableState(client, keyspace, table)) === 'owned') {
         await client.execute(`DROP TABLE IF EXISTS ${qualified(keyspace, table)}`)
+        dropped.add(table)
+      }
     }
     if (!createdKeyspace) return
-    const left = await client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [
-      keyspace,
-    ])
-    if (left.rowLength === 0) await client.execute(`DROP KEYSPACE IF EXISTS "${keyspace}"`)
+    // system_schema can still list a table dropped a moment ago (CI saw the keyspace left after both parts
+    // dropped their tables): never count the ones just dropped, and give other parts' drops a moment to show.
+    const others = async () =>
+      (
+        await client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [
+          keyspace,
+        ])
+      ).rows.filter((row) => !dropped.has(row.table_name as string))
+    let left = await others()
+    for (let retry = 0; left.length > 0 && retry < 5; retry++) {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      left = await others()
+    }
+    if (left.length === 0) await client.execute(`DROP KEYSPACE IF EXISTS "${keyspace}"`)
     else
       context.log(
-        `cassandra: left keyspace ${keyspace} in place: it holds ${left.rowLength} table(s) cdcb did not create in this run`,
+        `cassandra: left keyspace ${keyspace} in place: it holds ${left.length} table(s) cdcb did not create in this run`,
       )
   } finally {
     await client.shutdown().catch(() => {})
