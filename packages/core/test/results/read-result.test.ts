@@ -33,16 +33,7 @@ describe('parseResult', () => {
     expect(() => parseResult(JSON.stringify(counted), 'r.json')).toThrow(
       /^r\.json: histograms\.e2e: does not match metrics\.e2e \(count 2 vs 3\)/,
     )
-    const hop = {
-      name: 'connector',
-      from: 'committed',
-      to: 'delivered',
-      description: '',
-      resolutionMicros: 1,
-      belowZero: 0,
-      latency: good.metrics.e2e,
-      histogram: good.histograms.ack,
-    }
+    const hop = hopOf(good.metrics.e2e, good.histograms.ack)
     expect(() => parseResult(JSON.stringify({ ...good, hops: [hop] }), 'r.json')).toThrow(
       /^r\.json: hops\[0\]\.histogram \(hop connector\): does not match hops\[0\]\.latency/,
     )
@@ -61,19 +52,24 @@ describe('parseResult', () => {
     expect(() => parseResult(JSON.stringify(cut), 'r.json')).toThrow(
       /^r\.json: histograms\.e2e: cannot be decoded \(.*\) — the file is damaged; write it again with cdcb run --out or cdcb merge$/,
     )
-    const hop = {
-      name: 'connector',
-      from: 'committed',
-      to: 'delivered',
-      description: '',
-      resolutionMicros: 1,
-      belowZero: 0,
-      latency: good.metrics.e2e,
-      histogram: 'not base64!',
-    }
+    const hop = hopOf(good.metrics.e2e, 'not base64!')
     expect(() => parseResult(JSON.stringify({ ...good, hops: [hop] }), 'r.json')).toThrow(
       /^r\.json: hops\[0\]\.histogram \(hop connector\): cannot be decoded/,
     )
     expect(parseResult(JSON.stringify(good), 'r.json').runId).toBe('r1')
   })
 })
+
+/** A result's hop entry named connector, with the given figures and encoded histogram. */
+function hopOf(latency: unknown, histogram: string) {
+  return {
+    name: 'connector',
+    from: 'committed',
+    to: 'delivered',
+    description: '',
+    resolutionMicros: 1,
+    belowZero: 0,
+    latency,
+    histogram,
+  }
+}
