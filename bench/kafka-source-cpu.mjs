@@ -9,7 +9,7 @@
 //   e.g. node bench/kafka-source-cpu.mjs 6 3 '{"producers":1}' '{"producers":3}'
 import './node24.mjs'
 import os from 'node:os'
-import { digestOf, payloadFor } from '@cdcb/core'
+import { digestOf, payloadFor, writePayload } from '@cdcb/core'
 import plugin from '@cdcb/plugin-kafka'
 import { createTopic, deleteTopics, median, withKafka } from './kafka-lib.mjs'
 
@@ -43,6 +43,7 @@ async function measure(brokers, topic, extra) {
     signal: new AbortController().signal,
     startedAt: () => undefined,
     payload,
+    writePayload: (seq, target, offset) => writePayload(1, seq, target, offset, size),
     digest: (seq) => digestOf(payload(seq)),
     marker: (op) => ({
       runId: 'cpu00000',

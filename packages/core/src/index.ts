@@ -23,7 +23,7 @@ export {
   RuntimeFailure,
   redactUrl,
 } from './errors.js'
-export { digestOf, payloadFor } from './load/payload.js'
+export { digestOf, digestOfBytes, payloadFor, writePayload } from './load/payload.js'
 export { formatShard, type RunShard, shardOwnsSeq } from './load/shard.js'
 export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'

@@ -60,6 +60,12 @@ export interface PluginContext {
   readonly signal: AbortSignal
   /** The payload of operation `seq`, derived from `(seed, seq)`. */
   payload(seq: number): string
+  /**
+   * Writes the payload of operation `seq` (`payloadSize` bytes, the characters of `payload(seq)`, all
+   * ASCII) into `target` at `offset`, for a source that sends bytes: no string per operation. Its digest
+   * is `digestOfBytes` of those bytes. Throws a RangeError when it does not fit.
+   */
+  writePayload(seq: number, target: Uint8Array, offset: number): void
   /** Digest of the payload of operation `seq` (8 hex characters). */
   digest(seq: number): string
   /** The marker for an operation. */

@@ -1,5 +1,5 @@
 /** A PluginContext for driving one plugin part directly in a test, as a worker would. */
-import { digestOf, type PluginContext, payloadFor } from '@cdcb/core'
+import { digestOf, type PluginContext, payloadFor, writePayload } from '@cdcb/core'
 
 export function testContext(runId: string, logs: string[] = []): PluginContext {
   const seed = 7
@@ -15,6 +15,7 @@ export function testContext(runId: string, logs: string[] = []): PluginContext {
     startedAt: () => undefined,
     signal: controller.signal,
     payload: (seq) => payloadFor(seed, seq, payloadSize),
+    writePayload: (seq, target, offset) => writePayload(seed, seq, target, offset, payloadSize),
     digest: (seq) => digestOf(payloadFor(seed, seq, payloadSize)),
     marker: (op) => ({
       runId,

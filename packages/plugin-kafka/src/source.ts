@@ -10,10 +10,10 @@
  * producer's requests one at a time per connection (Java's producer sends
  * five): against a remote cluster one lane waits a round trip per request.
  */
-import { digestOf, nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
+import { nowMicros, type Operation, type PluginContext, type Source } from '@cdcb/core'
 import { kOptions, Producer, stringSerializer } from '@platformatic/kafka'
 import { clientOptions, connectWithin, innermostError, isTimeout } from './client.js'
-import { createEncoder, type Encoder, type ProducedRecord } from './formats.js'
+import { createSourceEncoder, type SourceRecord } from './formats.js'
 import { isIdempotent, millis, type ResolvedKafkaOptions } from './options.js'
 import { partitionOf } from './partitioner.js'
 
@@ -40,11 +40,11 @@ function sizeOf(message: Message): number {
   return size
 }
 
-function toMessage(record: ProducedRecord, partitions: number): Message {
+function toMessage(record: SourceRecord, partitions: number): Message {
   return {
     topic: record.topic,
     key: record.key,
-    value: record.value === undefined ? undefined : Buffer.from(record.value),
+    value: record.value,
     headers: record.headers,
     partition: partitionOf(record.key, partitions),
   }
@@ -191,13 +191,15 @@ class Lane {
 
 class KafkaSource implements Source {
   private readonly lanes: Lane[]
-  private readonly encode: Encoder
+  private readonly encode: ReturnType<typeof createSourceEncoder>
   private readonly maxRecords: number
   private readonly maxBytes: number
   /** Partitions of the topic, read once when the source opens. */
   private partitions = 1
   /** The last unfinished write per key; bounded by the operations in flight. */
   private readonly inFlightByKey = new Map<number, Promise<void>>()
+  /** Whether every lane sends one request at a time (in order), so no write can overtake another. */
+  private readonly oneRequestAtATime: boolean
   private readonly skip: ReadonlySet<number>
   private readonly duplicate: ReadonlySet<number>
   private readonly reorder: ReadonlySet<number>
@@ -219,10 +221,10 @@ class KafkaSource implements Source {
 
   constructor(
     private readonly options: ResolvedKafkaOptions,
-    private readonly context: PluginContext,
+    context: PluginContext,
   ) {
     const idempotent = isIdempotent(options)
-    this.encode = createEncoder(options, context)
+    this.encode = createSourceEncoder(options, context)
     this.maxRecords = options.batch.maxRecords
     this.maxBytes = options.batch.maxBytes
     this.debeziumTombstones = options.format === 'debezium' && options.tombstones
@@ -230,6 +232,7 @@ class KafkaSource implements Source {
     // request handed over would only wait there, costing a round trip of its own. Writes that
     // arrive meanwhile wait in the lane instead and share its next request.
     const maxSends = idempotent ? 1 : options.batch.inFlight
+    this.oneRequestAtATime = maxSends === 1
     const lingerMs = millis(options.batch.linger)
     this.lanes = Array.from(
       { length: options.producers },
@@ -249,7 +252,10 @@ class KafkaSource implements Source {
   }
 
   write(ops: readonly Operation[]): Promise<void> {
-    // Wait for earlier writes of the same keys so a retried request cannot overtake a later change.
+    // A key always takes one lane, which queues in order: with one request out per lane, a later
+    // change of a key is sent only once every earlier request has succeeded or failed for good.
+    if (this.oneRequestAtATime) return this.send(ops)
+    // Otherwise wait for earlier writes of the same keys so a retried request cannot overtake a later change.
     let waitFor: Promise<void>[] | undefined
     for (const op of ops) {
       const earlier = this.inFlightByKey.get(op.key)
@@ -272,11 +278,7 @@ class KafkaSource implements Source {
     const stats = this.stats_
     for (const op of ops) {
       if (this.skip.has(op.seq)) continue // testing.skipSeqs: acknowledged, never sent
-      const payload = op.kind === 'delete' ? '' : this.context.payload(op.seq)
-      const message = toMessage(
-        this.encode(op, payload, op.kind === 'delete' ? '' : digestOf(payload), now),
-        this.partitions,
-      )
+      const message = toMessage(this.encode(op, now), this.partitions)
       if (this.reorder.size > 0 && this.testReorder(op, message, messages)) continue
       messages.push(message)
       if (this.duplicate.has(op.seq)) messages.push(message) // testing.duplicateSeqs

@@ -1,7 +1,20 @@
 import { readFileSync } from 'node:fs'
-import { decodeMarker, digestOf, type Operation, type PluginContext } from '@cdcb/core'
+import {
+  decodeMarker,
+  digestOf,
+  type Operation,
+  type PluginContext,
+  payloadFor,
+  writePayload,
+} from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
-import { createDecoder, createEncoder, type RecordLike, readCdcbBody } from '../src/formats.js'
+import {
+  createDecoder,
+  createEncoder,
+  createSourceEncoder,
+  type RecordLike,
+  readCdcbBody,
+} from '../src/formats.js'
 import { optionsSchema } from '../src/options.js'
 
 const RUN = 'a1b2c3d4'
@@ -205,6 +218,46 @@ describe('cdcb format', () => {
     const decode = createDecoder(options({}), context)
     expect(decode({ key: null, value: Buffer.from('{"cdcb":"cdcb1:ffffffff:1:2:abcd"}') })).toBeUndefined()
     expect(decode({ key: null, value: Buffer.from('plain text') })).toBeUndefined()
+  })
+})
+
+describe('the source encoder', () => {
+  it("writes createEncoder's record, the value as its bytes, in every format, for every kind", () => {
+    const payloadSize = 1003
+    const seeded = {
+      ...context,
+      payloadSize,
+      payload: (seq: number) => payloadFor(11, seq, payloadSize),
+      writePayload: (seq: number, target: Uint8Array, offset: number) =>
+        writePayload(11, seq, target, offset, payloadSize),
+    } as PluginContext
+    const layouts = [
+      {},
+      { marker: 'header' },
+      { tombstones: true },
+      { format: 'debezium' },
+      { format: 'debezium', debezium: { schema: true } },
+      { format: 'json' },
+    ]
+    for (const layout of layouts) {
+      const opts = options(layout)
+      const encode = createEncoder(opts, seeded)
+      const sourceEncode = createSourceEncoder(opts, seeded)
+      for (const [seq, kind] of [
+        [1, 'insert'],
+        [2, 'update'],
+        [3, 'delete'],
+        [4, 'insert'],
+      ] as const) {
+        const op: Operation = { seq, key: seq * 7, kind, intendedAt: 5_000_000 + seq }
+        const payload = kind === 'delete' ? '' : seeded.payload(seq)
+        const expected = encode(op, payload, kind === 'delete' ? '' : digestOf(payload), 1_002_000)
+        const record = sourceEncode(op, 1_002_000)
+        const what = `${JSON.stringify(layout)} ${kind}`
+        expect(record.value?.toString(), what).toBe(expected.value)
+        expect({ ...record, value: undefined }, what).toEqual({ ...expected, value: undefined })
+      }
+    }
   })
 })
 

@@ -6,7 +6,7 @@
  * written, only the marker arrives: the sink must not report it as the delete,
  * or the run would count that seq both as a write error and as observed.
  */
-import { digestOf, type PluginContext, payloadFor, type RunContext } from '@cdcb/core'
+import { digestOf, type PluginContext, payloadFor, type RunContext, writePayload } from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
 import plugin from '../src/index.js'
 import { sleep, useEmbeddedPostgres } from './server.js'
@@ -32,6 +32,7 @@ function contexts(): { run: RunContext; plugin: PluginContext } {
       startedAt: () => undefined,
       signal,
       payload,
+      writePayload: (seq, target, offset) => writePayload(seed, seq, target, offset, payloadSize),
       digest: (seq) => digestOf(payload(seq)),
       marker: (op) => ({ runId, seq: op.seq, intendedAt: op.intendedAt, digest: digestOf(payload(op.seq)) }),
       parseMarker: () => undefined,

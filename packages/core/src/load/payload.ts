@@ -12,22 +12,47 @@ const ALPHABET_CODES = Buffer.from(
  * never stored, only the seq of its last change (README.md, "What it measures").
  */
 export function payloadFor(seed: number, seq: number, size: number): string {
-  // Bytes first, one string at the end, and integer arithmetic only: building the
-  // string a character at a time dominated a Kafka source's CPU at 1 KB payloads.
   const bytes = Buffer.allocUnsafe(size)
+  writePayload(seed, seq, bytes, 0, size)
+  return bytes.toString('latin1')
+}
+
+/**
+ * Writes the payload of operation `seq` (`payloadFor`'s characters, one byte each) into `target` at
+ * `offset`: for a source that sends bytes, with no string of `size` characters per operation.
+ * Throws a RangeError when `target` is shorter than `offset + size`.
+ */
+export function writePayload(
+  seed: number,
+  seq: number,
+  target: Uint8Array,
+  offset: number,
+  size: number,
+): void {
+  if (offset + size > target.length)
+    throw new RangeError(`payload of ${size} bytes does not fit at ${offset}`)
+  // Integer arithmetic only: building the string a character at a time dominated a Kafka source's
+  // CPU at 1 KB payloads.
   let state = hash2(seed ^ 0x5bd1e995, seq) | 1
-  for (let i = 0; i < size; i += 5) {
+  const end = offset + size
+  const codes = ALPHABET_CODES
+  let i = offset
+  for (; i < end; i += 5) {
     // xorshift32: 32 random bits give five 6-bit characters.
     state ^= state << 13
     state ^= state >>> 17
     state ^= state << 5
-    let word = state >>> 0
-    for (let j = i; j < i + 5 && j < size; j++) {
-      bytes[j] = ALPHABET_CODES[word & 63]!
-      word >>>= 6
+    const word = state >>> 0
+    if (i + 5 > end) {
+      for (let j = i, w = word; j < end; j++, w >>>= 6) target[j] = codes[w & 63]!
+      break
     }
+    target[i] = codes[word & 63]!
+    target[i + 1] = codes[(word >>> 6) & 63]!
+    target[i + 2] = codes[(word >>> 12) & 63]!
+    target[i + 3] = codes[(word >>> 18) & 63]!
+    target[i + 4] = codes[(word >>> 24) & 63]!
   }
-  return bytes.toString('latin1')
 }
 
 /**
@@ -39,4 +64,9 @@ export function payloadFor(seed: number, seq: number, size: number): string {
  */
 export function digestOf(text: string): string {
   return crc32(text).toString(16).padStart(8, '0')
+}
+
+/** `digestOf` of text given as its UTF-8 bytes: `digestOfBytes(Buffer.from(s)) === digestOf(s)`. */
+export function digestOfBytes(bytes: Uint8Array): string {
+  return crc32(bytes).toString(16).padStart(8, '0')
 }

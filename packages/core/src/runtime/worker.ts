@@ -18,7 +18,7 @@ import {
   redactUrl,
 } from '../errors.js'
 import { KeySpace } from '../load/keyspace.js'
-import { digestOf, payloadFor } from '../load/payload.js'
+import { digestOf, payloadFor, writePayload } from '../load/payload.js'
 import { intendedOffset, segmentIndexOf } from '../load/schedule.js'
 import { shardOwnsSeq } from '../load/shard.js'
 import { decodeMarker } from '../marker.js'
@@ -536,6 +536,7 @@ class Shard {
       startedAt: () => this.startAt,
       observed: (seq) => this.tracker.wasSeen(seq),
       payload,
+      writePayload: (seq, target, offset) => writePayload(seed, seq, target, offset, payloadSize),
       digest: (seq) => digestOf(payload(seq)),
       marker: (op) => ({
         runId,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { digestOf, payloadFor } from '../../src/load/payload.js'
+import { digestOf, digestOfBytes, payloadFor, writePayload } from '../../src/load/payload.js'
 
 describe('payloadFor', () => {
   it('is the same for the same seed and seq, and differs between seqs', () => {
@@ -7,9 +7,35 @@ describe('payloadFor', () => {
     expect(payloadFor(7, 42, 100)).not.toBe(payloadFor(7, 43, 100))
     expect(payloadFor(7, 42, 100)).toMatch(/^[A-Za-z0-9_-]{100}$/)
   })
+
+  it('keeps its characters from one version to the next (a run split across processes derives them in each)', () => {
+    expect(payloadFor(7, 42, 12)).toBe('IUJCnbQCXkRO')
+    expect(payloadFor(1, 0, 7)).toBe('2wl3FJf')
+  })
+})
+
+describe('writePayload', () => {
+  it("writes payloadFor's characters as bytes at the offset, and nothing outside them", () => {
+    for (const size of [0, 1, 4, 5, 6, 7, 1000, 1003]) {
+      const target = Buffer.alloc(size + 10, 0x2e)
+      writePayload(5, 77, target, 3, size)
+      expect(target.subarray(3, 3 + size).toString('latin1')).toBe(payloadFor(5, 77, size))
+      expect(target.subarray(0, 3).toString('latin1')).toBe('...')
+      expect(target.subarray(3 + size).toString('latin1')).toBe('.'.repeat(7))
+    }
+  })
+
+  it('throws a RangeError when the payload does not fit', () => {
+    expect(() => writePayload(5, 77, Buffer.alloc(10), 3, 8)).toThrow(RangeError)
+  })
 })
 
 describe('digestOf', () => {
+  it('is the same over the bytes of a payload (digestOfBytes) as over its characters', () => {
+    for (const text of ['', 'a', payloadFor(1, 1, 1000), 'é€'])
+      expect(digestOfBytes(Buffer.from(text))).toBe(digestOf(text))
+  })
+
   it('is 8 hex characters', () => {
     for (const text of ['', 'a', payloadFor(1, 1, 1000)]) expect(digestOf(text)).toMatch(/^[0-9a-f]{8}$/)
   })
