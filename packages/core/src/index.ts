@@ -25,7 +25,7 @@ export {
 } from './errors.js'
 export { digestOf, digestOfBytes, payloadFor, writePayload } from './load/payload.js'
 export { formatShard, type RunShard, shardOwnsSeq } from './load/shard.js'
-export { decodeMarker, encodeMarker, MARKER_COLUMNS } from './marker.js'
+export { decodeMarker, encodeMarker, MARKER_COLUMNS, writeMarker } from './marker.js'
 export { SeqBitset } from './metrics/seq-bitset.js'
 export { durationOption, positiveIntOption, urlOption } from './options.js'
 export { type OwnerState, ownerStateOf, processOwner } from './owner.js'

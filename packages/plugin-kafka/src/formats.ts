@@ -21,6 +21,7 @@ import {
   type Marker,
   type Operation,
   type PluginContext,
+  writeMarker,
 } from '@cdcb/core'
 import { debeziumColumns, type ResolvedKafkaOptions } from './options.js'
 
@@ -191,25 +192,34 @@ export function createSourceEncoder(
   const { topic } = options
   const inHeader = options.marker === 'header'
   const payload = Buffer.allocUnsafe(context.payloadSize)
+  // createEncoder's value is `{"cdcb":"<marker>","op":"<kind>","key":<key>,"payload":"<payload>"}`
+  // (no "cdcb" field with the marker in a header). Its fixed parts as bytes:
+  const open = Buffer.from(inHeader ? '{' : '{"cdcb":"')
+  const kinds = {
+    insert: Buffer.from(`${inHeader ? '' : '",'}"op":"insert","key":`),
+    update: Buffer.from(`${inHeader ? '' : '",'}"op":"update","key":`),
+  }
+  const payloadOpen = Buffer.from(',"payload":"')
+  // The value up to the payload: the marker (run id, two numbers, digest), the kind and the key.
+  const head = Buffer.allocUnsafe(256 + Buffer.byteLength(runId))
   return (op, now) => {
     if (op.kind === 'delete') return viaStrings(op, now)
     context.writePayload(op.seq, payload, 0)
-    const marker = encodeMarker({
-      runId,
-      seq: op.seq,
-      intendedAt: op.intendedAt,
-      digest: digestOfBytes(payload),
-    })
-    // createEncoder's value up to the payload's opening quote, then the payload, then `"}`.
-    const head = `{${inHeader ? '' : `"cdcb":"${marker}",`}"op":"${op.kind}","key":${op.key},"payload":"`
-    const headBytes = Buffer.byteLength(head)
-    const value = Buffer.allocUnsafe(headBytes + payload.length + 2)
-    value.write(head, 0)
-    payload.copy(value, headBytes)
+    const marker = { runId, seq: op.seq, intendedAt: op.intendedAt, digest: digestOfBytes(payload) }
+    const key = String(op.key)
+    let at = open.copy(head, 0)
+    if (!inHeader) at = writeMarker(marker, head, at)
+    at += kinds[op.kind].copy(head, at)
+    at += head.write(key, at, 'latin1')
+    at += payloadOpen.copy(head, at)
+    const value = Buffer.allocUnsafe(at + payload.length + 2)
+    head.copy(value, 0, 0, at)
+    payload.copy(value, at)
     value[value.length - 2] = 0x22 // "
     value[value.length - 1] = 0x7d // }
-    const key = String(op.key)
-    return inHeader ? { topic, key, value, headers: { [MARKER_HEADER]: marker } } : { topic, key, value }
+    return inHeader
+      ? { topic, key, value, headers: { [MARKER_HEADER]: encodeMarker(marker) } }
+      : { topic, key, value }
   }
 }
 

@@ -243,13 +243,24 @@ describe('the source encoder', () => {
       const opts = options(layout)
       const encode = createEncoder(opts, seeded)
       const sourceEncode = createSourceEncoder(opts, seeded)
-      for (const [seq, kind] of [
-        [1, 'insert'],
-        [2, 'update'],
-        [3, 'delete'],
-        [4, 'insert'],
-      ] as const) {
-        const op: Operation = { seq, key: seq * 7, kind, intendedAt: 5_000_000 + seq }
+      const ops: Operation[] = (
+        [
+          [1, 'insert'],
+          [2, 'update'],
+          [3, 'delete'],
+          [4, 'insert'],
+        ] as const
+      ).map(([seq, kind]) => ({ seq, key: seq * 7, kind, intendedAt: 5_000_000 + seq }))
+      // Seqs, keys and epoch-µs times as a long run has them, fractions included.
+      for (let i = 0; i < 200; i++)
+        ops.push({
+          seq: Math.floor(Math.random() * 2 ** 40),
+          key: Math.floor(Math.random() * 1e7),
+          kind: i % 2 ? 'insert' : 'update',
+          intendedAt: 1_795_300_000_000_000 + Math.random() * 1e9,
+        })
+      for (const op of ops) {
+        const { seq, kind } = op
         const payload = kind === 'delete' ? '' : seeded.payload(seq)
         const expected = encode(op, payload, kind === 'delete' ? '' : digestOf(payload), 1_002_000)
         const record = sourceEncode(op, 1_002_000)
