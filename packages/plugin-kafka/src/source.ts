@@ -4,9 +4,10 @@
  * record keyed by the operation key; cdcb computes its partition as Kafka's
  * own clients do (Java-compatible murmur2), and partition p always goes
  * through lane p % producers, so every change of a key takes one partition and
- * one producer. A key's records stay in order even under retries: a write that
- * touches a key still in flight in an earlier write waits for that write
- * first. Several lanes exist because the client sends an idempotent
+ * one producer. A key's records stay in order even under retries: a lane with
+ * one request out (idempotent) sends its queue in order, and with several out a
+ * write that touches a key still in flight in an earlier write waits for that
+ * write first. Several lanes exist because the client sends an idempotent
  * producer's requests one at a time per connection (Java's producer sends
  * five): against a remote cluster one lane waits a round trip per request.
  */
