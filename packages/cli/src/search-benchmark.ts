@@ -292,7 +292,7 @@ export function actualsOf(checks: readonly SloCheck[]): Record<string, string> {
     if (check.status !== 'failed') continue
     actuals[check.expression] =
       check.actual === null
-        ? `no data${check.note ? ` (${check.note})` : ''}`
+        ? (check.note ?? 'no data')
         : formatActual(check.actual, check.unit, check.threshold)
   }
   return actuals

@@ -40,6 +40,58 @@ describe('recovery after a burst', () => {
   }, 180_000)
 })
 
+describe('catch-up after a stall, and a pipeline that never comes back', () => {
+  it("replays the backlog a stall built at the pipeline's cap: 1,000/s stalled 5 s on a 2,000/s pipeline clears in about 5 s at about 2,000/s", async () => {
+    // The cap held only for writes: after the stall the 5,000 waiting changes arrived at once (23,000/s).
+    const config = writeConfig({
+      source: { plugin: 'memory', options: { delay: '2ms', maxThroughput: 2000 } },
+      sink: { plugin: 'memory' },
+      pipeline: { plugin: 'memory' },
+      interval: '250ms',
+      load: { rate: 1000, warmup: '2s', duration: '16s', drainTimeout: '10s' },
+      faults: [{ at: '5s', for: '5s', action: { pipeline: 'stall' } }],
+      recovery: { baseline: '3s' },
+      slo: { 'recovery.time': '< 30s' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out, '--quiet'])
+    expect(run.code).toBe(0)
+    const [stall] = readResult(out).recovery
+    expect(stall!.backlogMax).toBeGreaterThan(4500)
+    expect(stall!.catchUpRate).toBeGreaterThan(1700)
+    expect(stall!.catchUpRate).toBeLessThan(2200)
+    expect(stall!.time).toBeGreaterThan(4)
+    expect(stall!.time).toBeLessThan(7.5)
+  }, 120_000)
+
+  it('a stall never undone: never recovered, and backlog.max is what built up, though the drain wrote it off as lost', async () => {
+    // It printed "backlog max 0, recovered in 0.2s" and passed both SLOs.
+    const config = writeConfig({
+      source: { plugin: 'memory', options: { delay: '2ms' } },
+      sink: { plugin: 'memory' },
+      pipeline: { plugin: 'memory' },
+      load: { rate: 200, duration: '6s', drainTimeout: '2s' },
+      faults: [{ at: '2s', action: { pipeline: 'stall' } }],
+      slo: { 'recovery.time': '< 30s', 'backlog.max': '< 100' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const run = await runCli(['run', '--config', config, '--out', out])
+    expect(run.code).toBe(1)
+    const result = readResult(out)
+    expect(result.recovery[0]!.time).toBeNull()
+    expect(result.recovery[0]!.backlogMax).toBeGreaterThan(700)
+    expect(result.backlogMax).toBeGreaterThan(700)
+    expect(result.slo.checks[0]).toMatchObject({
+      passed: false,
+      note: 'never recovered within the run: fault stall',
+    })
+    expect(run.stdout).toMatch(
+      /✗ FAIL\s+recovery\.time < 30s\s+actual never recovered within the run: fault stall/,
+    )
+    expect(run.stdout).toMatch(/fault stall: backlog max [\d,]+, never recovered within the run/)
+  }, 60_000)
+})
+
 describe('recovery SLOs without a disturbance', () => {
   it('skips recovery.time when the run had no fault and no burst, instead of failing it for no data', async () => {
     const config = writeConfig({

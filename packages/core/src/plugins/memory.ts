@@ -128,7 +128,12 @@ class Pipeline {
   private timer: NodeJS.Timeout | undefined
   private immediate: NodeJS.Immediate | undefined
   private armedFor = Number.POSITIVE_INFINITY
+  /**
+   * With `maxThroughput`: the earliest epoch µs at which the next delivery may happen. Kept at
+   * delivery time, so the cap also holds while a backlog a stall action built up is replayed.
+   */
   private nextSlot = 0
+  private readonly slotMicros: number
   private readonly held = new Map<number, Delivery>()
   /** Per key (an integer below context.keys): last delivered seq + 1, and last delivery time. */
   private readonly lastDeliveredByKey: Float64Array
@@ -147,6 +152,7 @@ class Pipeline {
     this.lastDeliveredByKey = new Float64Array(context.keys)
     this.lastDeliverAtByKey = new Float64Array(context.keys)
     this.store = new Float64Array(context.keys)
+    this.slotMicros = options.maxThroughput ? (1e6 * context.shards) / options.maxThroughput : 0
     this.stalls = stallChannel(context.runId)
     this.stalls.onmessage = (event) => this.onStallMessage((event as { data: StallMessage }).data)
     // The channel must not keep a worker alive after its run.
@@ -214,11 +220,6 @@ class Pipeline {
     }
     const stall = this.window(this.options.pipelineStall)
     if (stall && at >= stall.from && at < stall.to) at = stall.to
-    if (this.options.maxThroughput) {
-      const perShard = this.options.maxThroughput / this.context.shards
-      at = Math.max(at, this.nextSlot)
-      this.nextSlot = at + 1e6 / perShard
-    }
     return at
   }
 
@@ -242,8 +243,10 @@ class Pipeline {
   /** Makes sure a timer will fire for the earliest pending delivery. */
   private arm(): void {
     if (this.stalledSince !== undefined) return
-    const next = this.queue.peekTime()
-    if (next === undefined || next >= this.armedFor) return
+    const due = this.queue.peekTime()
+    if (due === undefined) return
+    const next = Math.max(due, this.nextSlot)
+    if (next >= this.armedFor) return
     this.clearTimers()
     this.armedFor = next
     const wait = next - nowMicros()
@@ -266,8 +269,8 @@ class Pipeline {
     const now = nowMicros()
     // Deliver what is due, up to a bound so a burst cannot starve the scheduler.
     for (let n = 0; n < 50_000; n++) {
-      const next = this.queue.peekTime()
-      if (next === undefined || next > now + FLUSH_AHEAD_MICROS) break
+      const due = this.queue.peekTime()
+      if (due === undefined || Math.max(due, this.nextSlot) > now + FLUSH_AHEAD_MICROS) break
       const delivery = this.queue.shift()!
       // Held by a stall: it became visible when the stall ended, not when it was first due.
       if (
@@ -276,6 +279,10 @@ class Pipeline {
         delivery.deliverAt < this.lastStall.to
       )
         delivery.deliverAt = this.lastStall.to
+      if (this.slotMicros > 0) {
+        delivery.deliverAt = Math.max(delivery.deliverAt, this.nextSlot)
+        this.nextSlot = delivery.deliverAt + this.slotMicros
+      }
       if ((delivery as { hold?: boolean }).hold) {
         ;(delivery as { hold?: boolean }).hold = false
         this.holdBack(delivery, now)

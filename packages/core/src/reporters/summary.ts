@@ -146,11 +146,12 @@ export function formatSummary(result: RunResult, color = false): string {
         continue
       }
       const mark = check.passed ? paint(32, '✓ pass') : paint(31, '✗ FAIL')
+      // With no figure, the note (when there is one) says what there is instead: "no data" alone would hide it.
       const actual =
-        check.actual === null ? 'no data' : formatActual(check.actual, check.unit, check.threshold)
-      lines.push(
-        `  ${mark}  ${check.expression.padEnd(28)} actual ${actual}${check.note ? ` (${check.note})` : ''}`,
-      )
+        check.actual === null
+          ? (check.note ?? 'no data')
+          : `${formatActual(check.actual, check.unit, check.threshold)}${check.note ? ` (${check.note})` : ''}`
+      lines.push(`  ${mark}  ${check.expression.padEnd(28)} actual ${actual}`)
     }
   }
   for (const warning of result.warnings) lines.push(`  ${paint(33, 'warning')}: ${warning}`)

@@ -159,6 +159,15 @@ export function buildResult(state: FinalState): RunResult {
       return { ...check, status: 'skipped' as const, note: 'not measured: run interrupted' }
     // A drain that ended behind leaves loss unknown: the check fails, saying why (never "no data" alone).
     const metric = config.slo[index]?.metric
+    // Not "no data": the episode's recovery was watched to the end of the run and never came.
+    const never = scenario.recovery.filter((r) => r.time === null && !r.interrupted)
+    if (
+      check.actual === null &&
+      metric?.kind === 'scenario' &&
+      metric.name === 'recovery.time' &&
+      never.length > 0
+    )
+      return { ...check, note: `never recovered within the run: ${never.map((r) => r.label).join(', ')}` }
     if (behind && check.actual === null && metric?.kind === 'counter' && metric.name === 'lost')
       return {
         ...check,
@@ -297,7 +306,12 @@ export function scenarioOf(
 ) {
   const warmupSeconds = config.load.warmupMicros / 1e6
   const measured = series.filter((p) => p.t > warmupSeconds)
-  const backlogMax = measured.length > 0 ? Math.max(...measured.map((p) => p.backlog)) : null
+  // The peak of what was owed (sent − failed − observed, as the live view shows it): events the run wrote
+  // off as lost count in it from when they were sent — a pipeline that stopped delivering built that backlog.
+  const warmupEnd = series.filter((p) => p.t <= warmupSeconds).at(-1)
+  const lostInWarmup = warmupEnd ? (warmupEnd.owed ?? warmupEnd.backlog) - warmupEnd.backlog : 0
+  const backlogMax =
+    measured.length > 0 ? Math.max(...measured.map((p) => (p.owed ?? p.backlog) - lostInWarmup)) : null
   const episodes: Episode[] = faults
     .filter((f) => f.startedAt !== null)
     .map((f) => ({ label: `fault ${f.name}`, start: f.startedAt!, end: f.endedAt ?? f.startedAt! }))

@@ -5,8 +5,9 @@
  *
  * Definitions (DESIGN.md, "recovery time"):
  * - backlog at an interval's end = events sent − failed writes − observed −
- *   events the run finally judged lost that were intended by then (open
- *   model: their intended times come from the schedule): what the pipeline
+ *   events the run finally judged lost that were intended before the
+ *   interval began (open model: their intended times come from the schedule;
+ *   an interval's own losses stay in, see `withoutLost`): what the pipeline
  *   (and the source's unacknowledged writes) still owes and will deliver. A
  *   lost event would otherwise stay in the backlog for ever and hold the
  *   recovery back until the drain (`withoutLost`);
@@ -15,11 +16,16 @@
  *   `baselineSeconds` before the episode started, but never reaching back past
  *   the previous episode's recovery (or its end, if it never recovered): a
  *   burst's backlog is not the level a later fault must come back to;
- * - recovered at the first interval end at or after the episode's end where
+ * - recovered at the end of the first interval that began at or after the
+ *   episode's end (the one the episode ended in mixes latencies from before
+ *   it; the run's first interval counts as beginning at the start) where
  *   the backlog is at most baseline + `backlogSlack`, and that interval's e2e
  *   p99 is at most `latencyFactor` × the baseline p99 or `latencySlackMs` above
  *   it, whichever is wider (so a sub-millisecond baseline is not held to
- *   scheduling noise), or the interval saw no events;
+ *   scheduling noise), or the interval saw no events while nothing was owed
+ *   (lost events included): an interval that delivered nothing because the
+ *   pipeline stopped is no recovery, even though the run wrote its events off
+ *   as lost;
  * - catch-up rate = events observed per second while the pipeline was still
  *   behind: from the first interval end after the episode to the last interval
  *   end at which the backlog was still above its baseline, so only whole
@@ -37,8 +43,10 @@
 export interface BacklogPoint {
   /** End of the interval, seconds since the schedule started. */
   readonly t: number
-  /** Events sent − failed writes − observed at `t`. */
+  /** Events sent − failed writes − observed at `t` (less those finally judged lost, after `withoutLost`). */
   readonly backlog: number
+  /** Events sent − failed writes − observed at `t`, lost ones included; `backlog` when absent. */
+  readonly owed?: number
   /** Distinct events observed so far at `t`. */
   readonly observed: number
   /** e2e p99 of the interval, ms; null when the interval saw no event. */
@@ -75,7 +83,7 @@ export interface Recovery {
   readonly baselineBacklog: number
   /** Highest interval e2e p99 before the episode, ms; null when nothing was observed then. */
   readonly baselineE2eP99: number | null
-  /** Highest backlog from the episode's start until it recovered (or the series ended). */
+  /** Highest owed (sent − failed − observed, less events lost before the episode) from the episode's start until it recovered (or the series ended). */
   readonly backlogMax: number
   /** Seconds from the episode's end until recovered; null when it never recovered within the run. */
   readonly time: number | null
@@ -94,17 +102,21 @@ export interface Recovery {
 /**
  * The series with the events the run finally judged lost taken out of each
  * interval's backlog: `lostOffsets` are their intended times (seconds from the
- * schedule's start); one counts from the first interval ending at or after it.
- * An event intended but sent later than its interval end is taken out a little
- * early — at most the lateness of a lost event, never more than were lost.
+ * schedule's start); one counts from the end of the interval after the one it
+ * was intended in. So an interval's own losses stay in its backlog: a pipeline
+ * that lost everything sent in an interval (it stopped for good) is behind in
+ * it, not back at its level, while what it lost before no longer holds its
+ * recovery back. Never below zero, never more than were lost.
  */
 export function withoutLost(series: readonly BacklogPoint[], lostOffsets: readonly number[]): BacklogPoint[] {
   if (lostOffsets.length === 0) return [...series]
   const sorted = [...lostOffsets].sort((a, b) => a - b)
   let lostBefore = 0
+  let intervalStart = 0
   return series.map((point) => {
-    while (lostBefore < sorted.length && sorted[lostBefore]! <= point.t) lostBefore++
-    return { ...point, backlog: Math.max(0, point.backlog - lostBefore) }
+    while (lostBefore < sorted.length && sorted[lostBefore]! <= intervalStart) lostBefore++
+    intervalStart = point.t
+    return { ...point, backlog: Math.max(0, point.backlog - lostBefore), owed: point.owed ?? point.backlog }
   })
 }
 
@@ -123,25 +135,36 @@ export function measureRecovery(
   const p99s = before.map((p) => p.e2eP99).filter((v): v is number => v !== null)
   const baselineE2eP99 = p99s.length > 0 ? Math.max(...p99s) : null
 
+  const owed = (p: BacklogPoint) => p.owed ?? p.backlog
+  // Events already lost when the episode began are no part of what it built up.
+  const lostBefore = before.length > 0 ? owed(before.at(-1)!) - before.at(-1)!.backlog : 0
   let backlogMax = 0
   let drainFrom: BacklogPoint | undefined
   let drainedAt: BacklogPoint | undefined
   // The last interval end after the episode at which the pipeline was still behind.
   let stillBehind: BacklogPoint | undefined
   let recoveredAt: BacklogPoint | undefined
+  let intervalStart = 0
   for (const point of series) {
+    const began = intervalStart
+    intervalStart = point.t
     if (point.t <= episode.start) continue
-    backlogMax = Math.max(backlogMax, point.backlog)
+    const owedSince = owed(point) - lostBefore
+    backlogMax = Math.max(backlogMax, point.backlog, owedSince)
     if (point.t < episode.end) continue
     drainFrom ??= point
     const backlogBack = point.backlog <= baselineBacklog + slack
     if (backlogBack) drainedAt ??= point
     else if (!drainedAt) stillBehind = point
     const latencyBack =
-      point.e2eP99 === null ||
-      baselineE2eP99 === null ||
-      point.e2eP99 <= Math.max(latencyFactor * baselineE2eP99, baselineE2eP99 + latencySlack)
-    if (backlogBack && latencyBack) {
+      (point.e2eP99 === null && owedSince <= baselineBacklog + slack) ||
+      (point.e2eP99 !== null && baselineE2eP99 === null) ||
+      (point.e2eP99 !== null &&
+        baselineE2eP99 !== null &&
+        point.e2eP99 <= Math.max(latencyFactor * baselineE2eP99, baselineE2eP99 + latencySlack))
+    // Only an interval that began once the episode was over shows a recovery: the one it ended in
+    // mixes latencies from before it (a one-shot stall's interval read as recovered 0.1 s after it).
+    if (backlogBack && latencyBack && began >= episode.end) {
       recoveredAt = point
       break
     }

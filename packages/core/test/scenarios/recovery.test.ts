@@ -60,7 +60,8 @@ describe('measureRecovery', () => {
     expect(after!.baselineBacklog).toBeLessThanOrEqual(10)
     expect(after!.baselineE2eP99).toBe(2)
     expect(after!.backlogMax).toBeLessThanOrEqual(10)
-    expect(after!.time).toBe(0)
+    // Back in the first interval that began after it ended (0.1 s: the resolution)
+    expect(after!.time).toBeCloseTo(0.1, 6)
   })
 
   it('catch-up is the replay throughput: the interval in which the backlog ran out does not dilute it', () => {
@@ -178,13 +179,47 @@ describe('recovery.time with nothing to recover from', () => {
     const burst = { label: 'burst', start: 10, end: 13 }
     expect(measureRecovery(series, burst).time).toBeNull()
     const recovery = measureRecovery(withoutLost(series, lostOffsets), burst)
-    expect(recovery).toMatchObject({ baselineBacklog: 200, time: 1 })
+    // An interval's own losses (4) stay in its backlog; those before it are out.
+    expect(recovery).toMatchObject({ baselineBacklog: 204, time: 1 })
     // Never below zero, and nothing changes before the first lost event was intended.
     const cleaned = withoutLost(
-      [...series.slice(0, 4), { t: 6, backlog: 1, observed: 0, e2eP99: null }],
+      [
+        ...series.slice(0, 4),
+        { t: 6, backlog: 1, observed: 0, e2eP99: null },
+        { t: 7, backlog: 1, observed: 0, e2eP99: null },
+      ],
       lostOffsets,
     )
-    expect(cleaned.map((p) => p.backlog)).toEqual([200, 200, 200, 200, 0])
+    // The interval 4–6 s keeps its own losses; the next takes them out.
+    expect(cleaned.map((p) => p.backlog)).toEqual([200, 200, 200, 200, 1, 0])
+  })
+
+  it('a pipeline that stopped for good never recovered, and its backlog peak counts the events written off as lost (a fresh user’s trial of the scenarios)', () => {
+    // 200/s; the pipeline delivers nothing from 2 s on (a stall never undone). The drain judges every
+    // event intended from 2 s lost: taken out of the backlog, they left it at 0 and, with no e2e sample,
+    // every interval read as recovered — "backlog max 0, recovered in 0.2s".
+    const lostOffsets = Array.from({ length: 1200 }, (_, i) => 2 + i / 200)
+    const series: BacklogPoint[] = []
+    for (let t = 1; t <= 8; t++) {
+      const observed = Math.min(t, 2) * 200
+      series.push({ t, backlog: t * 200 - observed, observed, e2eP99: t <= 2 ? 3 : null })
+    }
+    const stall = { label: 'fault stall', start: 2, end: 2 }
+    const recovery = measureRecovery(withoutLost(series, lostOffsets), stall)
+    expect(recovery.time).toBeNull()
+    expect(recovery.backlogMax).toBe(1200)
+    // One that lost what was sent from 2 s to 5 s and then delivered again recovers once an interval that
+    // began after its losses shows it delivering: 6 s, 4 s after the fault.
+    const lostWhileStalled = lostOffsets.filter((t) => t < 5)
+    const resumed: BacklogPoint[] = []
+    for (let t = 1; t <= 8; t++) {
+      const observed = t <= 5 ? Math.min(t, 2) * 200 : t * 200 - lostWhileStalled.length
+      resumed.push({ t, backlog: t * 200 - observed, observed, e2eP99: t <= 2 || t > 5 ? 3 : null })
+    }
+    expect(measureRecovery(withoutLost(resumed, lostWhileStalled), stall)).toMatchObject({
+      time: 4,
+      backlogMax: 600,
+    })
   })
 
   describe("the run's scenario figures", () => {
