@@ -1,5 +1,6 @@
 import type { LatencySummary } from '../result.js'
 import {
+  countAtPercentile,
   createHistogram,
   emptySummary,
   encodeHistogram,
@@ -138,7 +139,7 @@ export class Recorder {
   /** HDR's value at a percentile: the highest value equivalent to the bucket where the count is reached. */
   valueAtPercentile(percentile: number): number {
     if (this.count === 0) return 0
-    const target = Math.max(1, Math.floor((Math.min(percentile, 100) / 100) * this.count + 0.5))
+    const target = countAtPercentile(percentile, this.count)
     let seen = 0
     for (let i = this.lowIndex; i <= this.highIndex; i++) {
       seen += this.counts[i]!
@@ -155,7 +156,7 @@ export class Recorder {
   valueAtPercentileOfAll(percentile: number): number {
     const total = this.count + this.belowZero + this.aboveRange
     if (total === 0) return Number.NaN
-    const target = Math.max(1, Math.floor((Math.min(percentile, 100) / 100) * total + 0.5))
+    const target = countAtPercentile(percentile, total)
     if (target <= this.belowZero) return Number.NEGATIVE_INFINITY
     if (target > this.belowZero + this.count) return Number.POSITIVE_INFINITY
     let seen = this.belowZero
@@ -189,14 +190,13 @@ export class Recorder {
     const values: number[] = []
     let seen = 0
     let next = 0
-    let target = Math.max(1, Math.floor((percentiles[0]! / 100) * this.count + 0.5))
+    let target = countAtPercentile(percentiles[0]!, this.count)
     for (let i = this.lowIndex; i <= this.highIndex && next < percentiles.length; i++) {
       seen += this.counts[i]!
       while (next < percentiles.length && seen >= target) {
         values.push(valueAtIndex(i) + bucketWidth(i) - 1)
         next++
-        if (next < percentiles.length)
-          target = Math.max(1, Math.floor((percentiles[next]! / 100) * this.count + 0.5))
+        if (next < percentiles.length) target = countAtPercentile(percentiles[next]!, this.count)
       }
     }
     // Fractional counts (`delayedBy`) can sum a hair below `count`: the last ranks are then the top bucket's.

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { ConfigError } from '../errors.js'
 import {
   addEncoded,
+  countAtPercentile,
   createHistogram,
   encodeHistogram,
   type Histogram,
@@ -463,7 +464,7 @@ function latencyValue(histogram: Histogram, out: OutOfRange, statistic: Statisti
     micros = aboveRange > 0 ? Number.POSITIVE_INFINITY : count > 0 ? histogram.maxValue : Number.NaN
   else {
     const total = count + belowZero + aboveRange
-    const rank = Math.max(1, Math.floor((PERCENTILE[statistic] / 100) * total + 0.5))
+    const rank = countAtPercentile(PERCENTILE[statistic], total)
     if (total === 0 || rank <= belowZero || rank > belowZero + count) micros = Number.NaN
     else micros = histogram.getValueAtPercentile((100 * (rank - belowZero)) / count)
   }
