@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 const [major, minor] = process.versions.node.split('.').map(Number)
 if (major < 22 || (major === 22 && minor < 19)) {
-  // Older lines are past end of life, and dependencies (the Kafka client among them) need 22.19.
+  // Older lines are past end of life, and dependencies need 22.19 (the Kafka plugin's client needs 22.22: its own engines say so).
   process.stderr.write(
     `cdcb: needs Node.js >= 22.19 (this is ${process.version}); install Node 22 or 24 LTS, or run it through npm in this repository (npm start, npx cdcb), which uses the project's Node 24\n`,
   )
