@@ -107,6 +107,11 @@ export async function prepareKafka(
         await cleanup.deleteTopics({ topics: created })
         // A record left here names a topic that is gone: the next sweep forgets it without a word.
         for (const topic of created) await recordOwner(options, cleanup, topic, undefined).catch(() => {})
+      } catch (error) {
+        // Say what is left and what removes it: the owner record written at setup lets a later sweep find it.
+        if (error instanceof Error)
+          error.message = `${error.message}; left behind: topic${created.length > 1 ? 's' : ''} ${created.join(', ')} at ${options.brokers.join(',')} — cdcb clean --config <this config>, or its next run, deletes ${created.length > 1 ? 'them' : 'it'} once the broker answers`
+        throw error
       } finally {
         await cleanup.close()
       }

@@ -48,6 +48,27 @@ describe.skipIf(!brokers || !env.harness)('the broker frozen mid-run', () => {
       freeze.thaw()
     }
   })
+
+  it('a broker frozen at teardown: the run says which topic it left and what deletes it', async () => {
+    const kafka = await status('kafka')
+    const topic = uniqueTopic('frozen-teardown')
+    // Frozen from the load's last half second on, past the teardown's deadline.
+    const freeze = freezer(kafka.pid!, { afterMs: 1500, forMs: 60_000 })
+    let run: Awaited<ReturnType<typeof runKafka>>
+    try {
+      run = await runKafka({
+        source: { topic, partitions: 1, deleteTopic: true, connectTimeout: '2s', requestTimeout: '2s' },
+        sink: { connectTimeout: '2s' },
+        verify: false,
+        load: { rate: 50, duration: '2s', keys: 100, drainTimeout: '1s' },
+        onStart: () => freeze.start(),
+      })
+    } finally {
+      freeze.thaw()
+    }
+    const said = [run.result.reason ?? '', ...run.result.warnings, ...run.logs].join('\n')
+    expect(said).toMatch(new RegExp(`left behind: topic ${topic} at ${brokers} — cdcb clean --config`))
+  }, 120_000)
 })
 
 async function runCli(options: Record<string, unknown>) {
