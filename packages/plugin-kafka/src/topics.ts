@@ -70,7 +70,9 @@ export async function prepareKafka(
       }
       if (!options.createTopic) {
         if (slot === 'sink') continue // the pipeline may create it; the sink reads it from its beginning
-        throw new Error(`topic "${topic}" does not exist and createTopic is false`)
+        throw new Error(
+          `${slot}.options.topic: topic "${topic}" does not exist at ${options.brokers.join(',')} and createTopic is false — create it first, or set createTopic: true (or name a topic that exists)`,
+        )
       }
       if (context.runShard && context.runShard.count > 1) {
         // Each shard prepares on its own: two would race to create it, and a deleteTopic by the first out would pull it from under the rest.
@@ -80,12 +82,18 @@ export async function prepareKafka(
       }
       // Recorded before it exists, so a run killed right after creating it still left a record.
       if (options.deleteTopic) await record(topic, undefined)
-      await admin.createTopics({
-        topics: [topic],
-        partitions: options.partitions ?? -1,
-        replicas: options.replicationFactor ?? -1,
-        configs: [{ name: 'message.timestamp.type', value: options.timestampType }],
-      })
+      await admin
+        .createTopics({
+          topics: [topic],
+          partitions: options.partitions ?? -1,
+          replicas: options.replicationFactor ?? -1,
+          configs: [{ name: 'message.timestamp.type', value: options.timestampType }],
+        })
+        .catch(async (error: unknown) => {
+          // Nothing was made: the record written above would name a topic that never existed.
+          if (options.deleteTopic) await recordOwner(options, admin, topic, undefined).catch(() => {})
+          throw topicRefused(error, topic, slot, options)
+        })
       created.push(topic)
       const id = await leadersOf(admin, topic)
       if (options.deleteTopic) await record(topic, id)
@@ -117,6 +125,27 @@ export async function prepareKafka(
       }
     },
   }
+}
+
+/**
+ * Why the cluster refused to create a topic, in the broker's own words (the
+ * client says only "Creating topics failed."); an option the cluster cannot
+ * honour is bad input naming the field (exit 2), anything else a server failure.
+ */
+function topicRefused(error: unknown, topic: string, slot: Slot, options: ResolvedKafkaOptions): Error {
+  let inner = error as { errors?: unknown[]; apiId?: string; serverErrorMessage?: string } | undefined
+  for (let depth = 0; depth < 6 && inner?.errors?.length; depth++) inner = inner.errors.at(-1) as typeof inner
+  const said = inner?.serverErrorMessage || causeOf(error)
+  const at = `${options.brokers.join(',')}`
+  if (inner?.apiId === 'INVALID_REPLICATION_FACTOR')
+    return new ConfigError(
+      `${slot}.options.replicationFactor: ${options.replicationFactor} cannot be met at ${at} (${said}) — set it to at most the number of brokers, or leave it out for the cluster's default`,
+    )
+  if (inner?.apiId === 'INVALID_PARTITIONS')
+    return new ConfigError(
+      `${slot}.options.partitions: ${options.partitions} refused at ${at} (${said}) — give a count the cluster accepts`,
+    )
+  return new Error(`cannot create topic "${topic}" at ${at}: ${said}`)
 }
 
 async function notePartitions(

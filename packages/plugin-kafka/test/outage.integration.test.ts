@@ -142,6 +142,29 @@ describe('a broker address that does not answer, and bad options', () => {
     expect(stderr).toMatch(/source\.options\.acks/)
   })
 
+  it("a replication factor the cluster cannot meet: one line naming the field and the broker's reason, exit 2", async () => {
+    // It said only "failed to prepare: Creating topics failed." (exit 3).
+    const { code, stderr } = await runCli({
+      brokers,
+      topic: uniqueTopic('rf'),
+      replicationFactor: 3,
+      deleteTopic: true,
+    })
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n'), stderr).toHaveLength(1)
+    expect(stderr).toMatch(
+      /source\.options\.replicationFactor: 3 cannot be met at .*only 1 broker.* — set it to at most/,
+    )
+  })
+
+  it('a topic that does not exist with createTopic false: the field and the fix', async () => {
+    const { code, stderr } = await runCli({ brokers, topic: uniqueTopic('absent'), createTopic: false })
+    expect(code).toBe(3)
+    expect(stderr).toMatch(
+      /source\.options\.topic: topic "[^"]+" does not exist at .* — create it first, or set createTopic: true/,
+    )
+  })
+
   it('never prints a SASL password', async () => {
     const { stderr } = await runCli({
       brokers: '127.0.0.1:1',
