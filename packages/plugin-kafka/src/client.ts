@@ -60,6 +60,13 @@ export async function connectWithin(
     let cause = causeOf(error)
     if (/Connection closed/i.test(cause))
       cause = 'the connection closed before Kafka answered (wrong address, or a TLS/SASL listener?)'
+    // The broker answered, but not in the way the options asked: the fix is in ssl or sasl, not brokers.
+    const security = /\bTLS\b|SSL|certificate|handshake/i.test(cause)
+      ? `Kafka at ${options.brokers.join(',')} answered, but TLS failed (${what}): ${cause} — check the ssl option against the listener (a plain listener needs no ssl; a TLS one needs ssl: true and its CA)`
+      : /SASL|authenticat/i.test(cause)
+        ? `Kafka at ${options.brokers.join(',')} answered, but SASL failed (${what}): ${cause} — check the sasl option (mechanism, username, password) against the listener`
+        : undefined
+    if (security) throw new Error(security)
     throw new Error(
       `cannot reach Kafka at ${options.brokers.join(',')} (${what}): ${cause} — check the brokers option and that the cluster runs`,
     )

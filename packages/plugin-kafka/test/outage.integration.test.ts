@@ -165,6 +165,20 @@ describe('a broker address that does not answer, and bad options', () => {
     )
   })
 
+  it('TLS or SASL against a plain listener: the broker answered, so the hint is the ssl or sasl option, not brokers', async () => {
+    const tls = await runCli({ brokers, topic: 't', ssl: true, connectTimeout: '3s' })
+    expect(tls.code).toBe(3)
+    expect(tls.stderr).toMatch(/answered, but TLS failed .* — check the ssl option/)
+    const sasl = await runCli({
+      brokers,
+      topic: 't',
+      connectTimeout: '3s',
+      sasl: { mechanism: 'plain', username: 'u', password: 'p' },
+    })
+    expect(sasl.code).toBe(3)
+    expect(sasl.stderr).toMatch(/answered, but SASL failed .* — check the sasl option/)
+  })
+
   it('never prints a SASL password', async () => {
     const { stderr } = await runCli({
       brokers: '127.0.0.1:1',
