@@ -9,9 +9,15 @@ import { Admin } from '@platformatic/kafka'
 /** Topics this process created and has not deleted yet. */
 const created = new Set()
 
+/**
+ * A benchmark's topic names its process (`bench-…-p<pid>-<hex>`), so the next
+ * benchmark can delete the topics of one killed before its cleanup (kill -9).
+ */
+const BENCH_TOPIC = /^bench-.+-p(\d+)-[0-9a-f]{6}$/
+
 /** Creates a fresh topic (LogAppendTime) and returns its name; `deleteTopics` removes it. */
 export async function createTopic(brokers, prefix, partitions) {
-  const topic = `${prefix}-${randomBytes(3).toString('hex')}`
+  const topic = `${prefix}-p${process.pid}-${randomBytes(3).toString('hex')}`
   const admin = new Admin({ bootstrapBrokers: [brokers], clientId: 'cdcb-bench' })
   try {
     await admin.createTopics({
@@ -52,9 +58,40 @@ export async function deleteTopics(brokers, topics = [...created]) {
 }
 
 /**
+ * Deletes the topics of benchmarks whose process is gone (the broker is the
+ * harness's, on this machine, so a pid names a process here; a reused pid
+ * keeps its topics, the safe side).
+ */
+async function sweepKilledBenchTopics(brokers) {
+  const admin = new Admin({ bootstrapBrokers: [brokers], clientId: 'cdcb-bench' })
+  try {
+    const dead = (await admin.listTopics()).filter((topic) => {
+      const pid = Number(BENCH_TOPIC.exec(topic)?.[1])
+      if (!pid) return false
+      try {
+        process.kill(pid, 0)
+        return false
+      } catch (error) {
+        return error.code === 'ESRCH'
+      }
+    })
+    if (dead.length === 0) return
+    await admin.deleteTopics({ topics: dead })
+    console.log(
+      `deleted ${dead.length} topic(s) of benchmarks killed before their cleanup: ${dead.join(', ')}`,
+    )
+  } catch (error) {
+    console.error(`could not look for topics of killed benchmarks: ${error.message}`)
+  } finally {
+    await admin.close()
+  }
+}
+
+/**
  * Runs `body` with the broker the services harness provides, and whatever
  * happens (an error, Ctrl-C) deletes the topics made meanwhile and stops the
- * broker if this process started it.
+ * broker if this process started it; first deletes the topics of benchmarks
+ * killed with kill -9 (they cannot clean up).
  */
 export async function withKafka(body) {
   const { down, up } = await import('../services/index.mjs')
@@ -67,6 +104,7 @@ export async function withKafka(body) {
   console.log(`load average at start: ${load()} (${os.cpus().length} cores)`)
   const kafka = await up('kafka')
   const brokers = kafka.address
+  await sweepKilledBenchTopics(brokers)
   const cleanup = async () => {
     await deleteTopics(brokers)
     if (kafka.startedByUs) await down('kafka')

@@ -10,7 +10,7 @@
 // Usage: node bench/kafka-raw-e2e.mjs <brokers> <topic> <rate/s> <warmup s> <seconds>
 // Prints one JSON line: { sent, received, ack: {p50, p99, max}, e2e: {p50, p99, max} } (ms).
 import './node24.mjs'
-import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
 
 const [brokers, topic, rateArg, warmupArg, secondsArg] = process.argv.slice(2)
 const rate = Number(rateArg)
@@ -19,9 +19,19 @@ const measureMicros = Number(secondsArg) * 1e6
 const value = 'x'.repeat(1000)
 const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000
 
+const admin = new Admin({ clientId: 'raw-e2e', bootstrapBrokers: brokers.split(',') })
+if (!(await admin.listTopics()).includes(topic)) {
+  process.stderr.write(
+    `kafka-raw-e2e: topic ${topic} does not exist at ${brokers} — create it first (bench/kafka-e2e-latency.mjs does)\n`,
+  )
+  await admin.close()
+  process.exit(2)
+}
+const groupId = `raw-e2e-${process.pid}`
+
 const consumer = new Consumer({
   clientId: 'raw-e2e',
-  groupId: `raw-e2e-${process.pid}`,
+  groupId,
   bootstrapBrokers: brokers.split(','),
   deserializers: stringDeserializers,
 })
@@ -108,6 +118,11 @@ while ((acks < measured || received < measured) && Date.now() < deadline)
 await stream.close()
 await consumer.close()
 await producer.close()
+// The group is this run's alone: left, it would sit in the broker's list until its retention ends.
+await admin.deleteGroups({ groups: [groupId] }).catch((error) => {
+  process.stderr.write(`kafka-raw-e2e: could not delete consumer group ${groupId}: ${error.message}\n`)
+})
+await admin.close()
 
 const summary = (values, count) => {
   const sorted = values.subarray(0, count).sort()

@@ -1,7 +1,9 @@
 // Benchmarks run on the project's own Node 24 (the `node` devDependency), as tests and CI do:
 // `node bench/x.mjs` from a shell whose node is older runs itself again under that one.
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync } from 'node:fs'
+import { constants } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
@@ -13,6 +15,10 @@ if (major < 22 || (major === 22 && minor < 19)) {
     )
     process.exit(2)
   }
-  const { status, signal } = spawnSync(projectNode, process.argv.slice(1), { stdio: 'inherit' })
-  process.exit(status ?? (signal ? 128 : 1))
+  // A signal to this process alone (kill -INT <pid>, a CI cancel, timeout) is passed on, and this one
+  // waits for the benchmark to clean up (delete its topics, stop its servers): it was left running.
+  const child = spawn(projectNode, process.argv.slice(1), { stdio: 'inherit' })
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(name, () => child.kill(name))
+  const [status, signal] = await once(child, 'exit')
+  process.exit(status ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1))
 }
