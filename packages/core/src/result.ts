@@ -313,6 +313,11 @@ export interface RunResult {
     /** Keys not verified because a write to them failed, so their final state is unknown. */
     readonly skipped: number
     readonly mismatches: readonly { key: number; problem: string; detail?: string }[]
+    /**
+     * Why verification did not happen: the verifier failed (e.g. could not reach its server), so the
+     * counts cover only workers whose verifier finished (0 when none did). Absent when it ran.
+     */
+    readonly error?: string
   } | null
   /** Notes on the run's honesty: saturation, late share, drain timeouts. */
   readonly warnings: readonly string[]

@@ -500,6 +500,10 @@ function mergeVerification(results: readonly RunResult[]): RunResult['verificati
     mismatched: parts.reduce((n, v) => n + v.mismatched, 0),
     skipped: parts.reduce((n, v) => n + (v.skipped ?? 0), 0),
     mismatches: parts.flatMap((v) => v.mismatches).slice(0, MAX_MISMATCHES),
+    // An input whose verifier failed leaves the merged verification unknown too.
+    ...(parts.some((v) => v.error !== undefined)
+      ? { error: [...new Set(parts.flatMap((v) => (v.error === undefined ? [] : [v.error])))].join('; ') }
+      : {}),
   }
 }
 
