@@ -261,7 +261,11 @@ export interface RunResult {
   readonly sink: string
   /** Which clock `committedAt` came from, as the sink says. */
   readonly timeBase: string
-  readonly slo: { readonly passed: boolean; readonly checks: readonly SloCheck[] }
+  /**
+   * `passed`: every judged check held and the run finished — never true for an interrupted run, whose
+   * checks could not all be judged; `note` then says why it did not pass.
+   */
+  readonly slo: { readonly passed: boolean; readonly checks: readonly SloCheck[]; readonly note?: string }
   /** Latencies over the measured window, milliseconds. */
   readonly metrics: LatencySummaries
   readonly rate: {

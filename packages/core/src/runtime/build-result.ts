@@ -190,7 +190,12 @@ export function buildResult(state: FinalState): RunResult {
     return check
   })
   const judged = checks.filter((c) => c.status !== 'skipped')
-  const sloPassed = judged.every((c) => c.passed)
+  // An interrupted run did not pass, whatever the checks it got to judge said: a CI reader must not see it green.
+  const interruptedNote =
+    stop?.reason === 'interrupted'
+      ? `interrupted (${interruptedBy}) after ${round(Math.max(0, stop.at - state.startAt) / 1e6)}s of ${round(load.totalMicros / 1e6)}s: the run did not finish, so it did not pass; checks it could not judge are skipped`
+      : undefined
+  const sloPassed = judged.every((c) => c.passed) && interruptedNote === undefined
 
   const targetRate =
     load.model === 'open' && measuredSeconds > 0
@@ -241,7 +246,7 @@ export function buildResult(state: FinalState): RunResult {
     source: config.source.name,
     sink: config.sink.name,
     timeBase: state.timeBase ?? 'observed by cdcb (no target timestamp)',
-    slo: { passed: sloPassed, checks },
+    slo: { passed: sloPassed, checks, ...(interruptedNote ? { note: interruptedNote } : {}) },
     metrics,
     ...(corrected ? { corrected } : {}),
     rate: {
