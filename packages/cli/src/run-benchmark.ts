@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import type { Reporter, RunResult } from '@cdcb/core'
-import { ConfigError, describeError } from '@cdcb/core'
+import { ConfigError, describeError, parseDurationMicros } from '@cdcb/core'
 import {
   builtInReporters,
   CONFIG_SEARCH_PLACES,
@@ -33,6 +33,8 @@ export interface RunFlags {
   csv?: string
   /** Serve live metrics for Prometheus on HOST:PORT while the run goes. */
   prometheus?: string
+  /** How long the endpoint may wait after the run for a scrape of the final state (a duration; default 30s). */
+  prometheusLinger?: string
   rate?: number | string
   duration?: string
   workers?: number | string
@@ -48,6 +50,7 @@ export interface RunFlags {
 
 export async function runFromCli(flags: RunFlags): Promise<number> {
   checkOverrides(overridesOf(flags))
+  prometheusLingerMs(flags)
   const configPath = flags.config ? path.resolve(flags.config) : await findConfigFile(process.cwd())
   const inputs: InputFile[] = configPath
     ? [{ is: 'the config', file: flags.config ?? path.relative(process.cwd(), configPath) }]
@@ -221,8 +224,10 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     reporters.push(toFile(reporter, [flags.html, flags.csv].filter(Boolean).join(', ')))
   }
 
+  const lingerMs = prometheusLingerMs(flags)
   const prometheus = flags.prometheus ? await startPrometheus(flags.prometheus) : undefined
   if (prometheus) reporters.push(prometheus.reporter)
+  let ended = false
 
   // A closed terminal or a dropped SSH session (SIGHUP) stops the run as Ctrl-C and SIGTERM do.
   const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
@@ -231,6 +236,7 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
   for (const signal of stopSignals) process.on(signal, onSigint)
   try {
     const result = await runBenchmark(withFiles, { reporters, control })
+    ended = true
     if (unwritten.length > 0) {
       process.stderr.write(
         `cdcb: the run finished (${result.status}) but its report could not be written: ${unwritten.join('; ')}\n`,
@@ -246,8 +252,49 @@ export async function runResolved(config: ResolvedConfig, flags: RunFlags): Prom
     throw error
   } finally {
     for (const signal of stopSignals) process.off(signal, onSigint)
-    await prometheus?.close()
     releaseClaims()
+    if (prometheus && ended && lingerMs > 0) await lingerForScrape(prometheus, lingerMs)
+    await prometheus?.close()
+  }
+}
+
+/** `--prometheus-linger` in ms (default 30 s); a ConfigError (exit 2, before anything runs) when it is not a duration or has no endpoint. */
+function prometheusLingerMs(flags: RunFlags): number {
+  if (flags.prometheusLinger === undefined) return 30_000
+  if (!flags.prometheus) throw new ConfigError('--prometheus-linger: needs --prometheus HOST:PORT')
+  const micros = parseDurationMicros(flags.prometheusLinger.trim() === '0' ? '0s' : flags.prometheusLinger)
+  if (micros === undefined) {
+    throw new ConfigError(
+      `--prometheus-linger: expected a duration such as 30s or 2m (0 closes at once), got "${flags.prometheusLinger}"`,
+    )
+  }
+  return micros / 1e3
+}
+
+/**
+ * Prometheus pulls: a run that ends between scrapes would vanish with its final state unread. Keeps the
+ * endpoint up until one scrape has read it, at most `lingerMs`; Ctrl-C (or SIGTERM, SIGHUP) ends the wait.
+ */
+async function lingerForScrape(
+  prometheus: Awaited<ReturnType<typeof startPrometheus>>,
+  lingerMs: number,
+): Promise<void> {
+  const stop = new AbortController()
+  const onSignal = () => stop.abort()
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  for (const signal of signals) process.on(signal, onSignal)
+  process.stderr.write(
+    `cdcb: the run ended; serving its final metrics on ${prometheus.url} until a scrape reads them, at most ${lingerMs / 1e3}s (--prometheus-linger; Ctrl-C closes now)\n`,
+  )
+  try {
+    const how = await prometheus.linger(lingerMs, stop.signal)
+    if (how === 'timeout' && !stop.signal.aborted) {
+      process.stderr.write(
+        `cdcb: no scrape read the final metrics within ${lingerMs / 1e3}s; closing ${prometheus.url} — is Prometheus scraping it (scrape_interval below --prometheus-linger)?\n`,
+      )
+    }
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal)
   }
 }
 

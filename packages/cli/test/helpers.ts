@@ -60,3 +60,14 @@ export function writeConfig(config: unknown, name = 'bench.config.json'): string
 export function readResult(file: string): RunResult {
   return JSON.parse(readFileSync(file, 'utf8')) as RunResult
 }
+
+/**
+ * A loopback port for a test to listen on: 0 (the system picks a free one), or, when CDCB_TEST_PORTS=FROM-TO
+ * is set (a machine shared by several test runs, each kept to its own range), a random port of that range.
+ */
+export function testPort(): number {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.CDCB_TEST_PORTS ?? '')
+  if (!range) return 0
+  const from = Number(range[1])
+  return from + Math.floor(Math.random() * (Number(range[2]) - from + 1))
+}

@@ -163,7 +163,8 @@ describe('2c. loss unknown is not exported as 0', () => {
             scraped = fetch(`http://127.0.0.1:${port}/metrics`).then((res) => res.text())
         },
       },
-      ['--prometheus', `127.0.0.1:${port}`],
+      // Scraped live only: no final scrape to wait for.
+      ['--prometheus', `127.0.0.1:${port}`, '--prometheus-linger', '0'],
     )
     expect(r.code).toBe(0)
     const metrics = await scraped!

@@ -42,8 +42,14 @@ describe('interrupting a run', () => {
     expect(run.stdout).toMatch(
       /– skip\s+verified == 100%\s+not measured: the interrupt \(Ctrl-C\) ended the run before verification/,
     )
+    // The run as a whole did not pass: neither the JSON nor the JUnit file may read green.
+    expect(result.slo.passed).toBe(false)
+    expect(result.slo.note).toMatch(/^interrupted \(Ctrl-C\) after [\d.]+s of 60s: the run did not finish/)
     const xml = readFileSync(junit, 'utf8')
-    expect(xml).toMatch(/failures="0" skipped="1"/)
+    expect(xml).toMatch(/tests="3" failures="0" errors="1" skipped="1"/)
+    expect(xml).toMatch(
+      /<testcase classname="cdcb.run" name="the run completed">\s*<error message="interrupted \(Ctrl-C\): partial results"\/>/,
+    )
     expect(xml).toMatch(
       /<skipped message="not measured: the interrupt \(Ctrl-C\) ended the run before verification"\/>/,
     )

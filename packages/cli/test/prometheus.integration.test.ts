@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { CLI, tempDir, writeConfig } from './helpers.js'
+import { CLI, tempDir, testPort, writeConfig } from './helpers.js'
 
 const dir = tempDir()
 const children: ChildProcess[] = []
@@ -15,6 +15,8 @@ afterAll(async () => {
 
 /** A port free right now on loopback (several test runs may share the machine: never a fixed one). */
 function freePort(): Promise<number> {
+  const chosen = testPort()
+  if (chosen !== 0) return Promise.resolve(chosen)
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -62,7 +64,7 @@ describe('cdcb run --prometheus, scraped by a real Prometheus', () => {
     const out = path.join(dir, 'result.json')
     const cdcb = spawn(
       process.execPath,
-      [CLI, 'run', '--config', config, '--out', out, '--prometheus', '127.0.0.1:0', '-q'],
+      [CLI, 'run', '--config', config, '--out', out, '--prometheus', `127.0.0.1:${testPort()}`, '-q'],
       {
         env: { ...process.env, CI: '1', NO_COLOR: '1' },
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -132,9 +134,24 @@ describe('cdcb run --prometheus, scraped by a real Prometheus', () => {
     const code = await new Promise<number | null>((resolve) => cdcb.on('close', resolve))
     expect(code).toBe(0)
     // The series carry the run id the result file names.
-    const { runId } = JSON.parse(readFileSync(out, 'utf8')) as { runId: string }
+    const { runId, events } = JSON.parse(readFileSync(out, 'utf8')) as {
+      runId: string
+      events: { sent: number }
+    }
     expect(gauge.metric.run_id).toBe(runId)
     expect(gauge.metric.name).toBe('scraped')
+    // The endpoint lingered until Prometheus read the run's end: not its middle (measure, drain) as before.
+    // last_over_time: once the endpoint closed, the next failed scrape marks the series stale.
+    expect(stderr).toMatch(
+      /the run ended; serving its final metrics on .* until a scrape reads them, at most 30s/,
+    )
+    const last = async (promql: string) =>
+      Number((await query(promUrl, `last_over_time(${promql}[2m])`))[0]?.value[1])
+    expect(await last('cdcb_phase{phase="done"}')).toBe(1)
+    expect(await last('cdcb_events_sent_total')).toBe(events.sent)
+    expect(await last('cdcb_events_lost')).toBe(0)
+    expect(await last('cdcb_slo_passing{expression="lost == 0"}')).toBe(1)
+    expect(await last('cdcb_exit_code')).toBe(0)
     prometheus.kill('SIGTERM')
   })
 

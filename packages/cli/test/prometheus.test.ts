@@ -1,7 +1,8 @@
-import type { RunSnapshot } from '@cdcb/core'
+import type { RunResult, RunSnapshot } from '@cdcb/core'
 import { LATENCY_METRICS } from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
 import { startPrometheusExporter } from '../src/results/prometheus.js'
+import { testPort } from './helpers.js'
 
 /** One live snapshot whose latencies are those of a fast pipeline: tens of microseconds. */
 function snapshot(): RunSnapshot {
@@ -57,7 +58,7 @@ function snapshot(): RunSnapshot {
 describe('the /metrics endpoint', () => {
   it('serves latencies and computed figures without float noise', async () => {
     // Found by a fresh user: cdcb_latency_seconds read 0.000042000000000000004 for 0.042 ms.
-    const exporter = await startPrometheusExporter('127.0.0.1:0')
+    const exporter = await startPrometheusExporter(`127.0.0.1:${testPort()}`)
     try {
       exporter.reporter.onRunStart?.({ runId: 'p1', name: 'noise' } as never)
       await exporter.reporter.onSnapshot?.(snapshot())
@@ -72,6 +73,64 @@ describe('the /metrics endpoint', () => {
       )
       // Every sample value is written in at most 12 significant digits: no 0000000000004 tails.
       expect(text).not.toMatch(/\d{13,}/)
+    } finally {
+      await exporter.close()
+    }
+  })
+})
+
+describe('the end of a run', () => {
+  // Found by a fresh user: scraped every second, the last scrape still said phase="measure" with 15,997 of
+  // 18,000 events sent; cdcb_events_lost, the lost == 0 verdict and phase done never appeared: the endpoint
+  // closed as the run ended, between two scrapes.
+  it('stays up after the run until a scrape has read the final state, then lets the run end', async () => {
+    const exporter = await startPrometheusExporter(`127.0.0.1:${testPort()}`)
+    try {
+      exporter.reporter.onRunStart?.({ runId: 'p1', name: 'end' } as never)
+      await exporter.reporter.onSnapshot?.(snapshot())
+      const live = await (await fetch(exporter.url)).text()
+      expect(live).toContain('cdcb_phase{run_id="p1",name="end",phase="measure"} 1\n')
+      // The run's last snapshot and its result, as runBenchmark hands them over.
+      const last = snapshot()
+      const check = { ...last.slo[0]!, expression: 'lost == 0', actual: 0, unit: '', threshold: 0 }
+      await exporter.reporter.onSnapshot?.({
+        ...last,
+        phase: 'done',
+        events: { ...last.events, sent: 18_000, acked: 18_000, observed: 18_000, lost: 0 },
+        slo: [check],
+      })
+      await exporter.reporter.onRunEnd?.({ exitCode: 0, status: 'passed' } as RunResult)
+
+      const began = Date.now()
+      const lingering = exporter.linger(10_000)
+      // A scrape served before the linger timed out ends it: the final state was read.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const final = await (await fetch(exporter.url)).text()
+      expect(await lingering).toBe('scraped')
+      expect(Date.now() - began).toBeLessThan(5_000)
+      expect(final).toContain('cdcb_phase{run_id="p1",name="end",phase="done"} 1\n')
+      expect(final).toContain('cdcb_phase{run_id="p1",name="end",phase="measure"} 0\n')
+      expect(final).toContain('cdcb_events_sent_total{run_id="p1",name="end"} 18000\n')
+      expect(final).toContain('cdcb_events_lost{run_id="p1",name="end"} 0\n')
+      expect(final).toContain('cdcb_slo_passing{run_id="p1",name="end",expression="lost == 0"} 1\n')
+      expect(final).toContain('cdcb_exit_code{run_id="p1",name="end"} 0\n')
+    } finally {
+      await exporter.close()
+    }
+  })
+
+  it('gives up at the linger limit when nothing scrapes, and at once when aborted (Ctrl-C)', async () => {
+    const exporter = await startPrometheusExporter(`127.0.0.1:${testPort()}`)
+    try {
+      exporter.reporter.onRunStart?.({ runId: 'p2', name: 'unscraped' } as never)
+      await exporter.reporter.onRunEnd?.({ exitCode: 130, status: 'interrupted' } as RunResult)
+      const began = Date.now()
+      expect(await exporter.linger(300)).toBe('timeout')
+      expect(Date.now() - began).toBeGreaterThanOrEqual(250)
+      const stop = new AbortController()
+      const lingering = exporter.linger(60_000, stop.signal)
+      stop.abort()
+      expect(await lingering).toBe('timeout')
     } finally {
       await exporter.close()
     }

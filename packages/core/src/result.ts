@@ -261,7 +261,11 @@ export interface RunResult {
   readonly sink: string
   /** Which clock `committedAt` came from, as the sink says. */
   readonly timeBase: string
-  readonly slo: { readonly passed: boolean; readonly checks: readonly SloCheck[] }
+  /**
+   * `passed`: every judged check held and the run finished — never true for an interrupted run, whose
+   * checks could not all be judged; `note` then says why it did not pass.
+   */
+  readonly slo: { readonly passed: boolean; readonly checks: readonly SloCheck[]; readonly note?: string }
   /** Latencies over the measured window, milliseconds. */
   readonly metrics: LatencySummaries
   readonly rate: {
@@ -313,6 +317,11 @@ export interface RunResult {
     /** Keys not verified because a write to them failed, so their final state is unknown. */
     readonly skipped: number
     readonly mismatches: readonly { key: number; problem: string; detail?: string }[]
+    /**
+     * Why verification did not happen: the verifier failed (e.g. could not reach its server), so the
+     * counts cover only workers whose verifier finished (0 when none did). Absent when it ran.
+     */
+    readonly error?: string
   } | null
   /** Notes on the run's honesty: saturation, late share, drain timeouts. */
   readonly warnings: readonly string[]

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, RuntimeFailure } from '@cdcb/core'
-import { resolveConfig, runBenchmark } from '@cdcb/core/runtime'
+import { formatSummary, resolveConfig, runBenchmark } from '@cdcb/core/runtime'
 import { describe, expect, it } from 'vitest'
 
 // Plugins named by a ./path resolve from the config's folder: here, the fixtures.
@@ -56,6 +56,37 @@ describe('a plugin error says which plugin, part and phase', () => {
     const result = await run({ fail: 'verifier.verify' }, logs)
     expect(result.events.observed).toBe(30)
     expect(logs).toContain('verifier "./failing-plugin.mjs" failed to verify: Connection is closed.')
+  })
+
+  // Found by a fresh user: a verifier that could not reach its server read "checked 0 keys, 0 mismatched", PASSED, exit 0.
+  it('when a verifier fails, the run fails as a server failure (exit 3), saying verification did not happen', async () => {
+    const ref = { plugin, options: { fail: 'verifier.verify' } }
+    const config = await resolveConfig(
+      {
+        source: ref,
+        sink: ref,
+        verify: ref,
+        workers: 2,
+        load: { rate: 100, duration: '300ms', keys: 10 },
+        slo: { verified: '== 100%', lost: '== 0' },
+      },
+      { configPath },
+    )
+    const result = await runBenchmark(config, { reporters: [] })
+    const why = 'verifier "./failing-plugin.mjs" failed to verify: Connection is closed.'
+    expect(result.status).toBe('failed')
+    expect(result.exitCode).toBe(3)
+    expect(result.reason).toBe(`runtime failure: ${why}`)
+    expect(result.verification).toMatchObject({ checked: 0, mismatched: 0, error: why })
+    expect(result.warnings).toContain(`verification: ${why} — the sink's final state was not checked`)
+    const verified = result.slo.checks.find((c) => c.expression === 'verified == 100%')
+    expect(verified).toMatchObject({ status: 'failed', passed: false, actual: null, note: `unknown: ${why}` })
+    expect(result.slo.checks.find((c) => c.expression === 'lost == 0')?.status).toBe('passed')
+    expect(result.slo.passed).toBe(false)
+    const summary = formatSummary(result)
+    expect(summary).toMatch(/— FAILED \(runtime failure: verifier/)
+    expect(summary).toContain(`verification not done: ${why}`)
+    expect(summary).not.toMatch(/checked 0 keys/)
   })
 
   // Before: `worker 0 crashed: () => {} could not be cloned.` once the run had started.

@@ -53,6 +53,11 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
       description:
         'Serve live metrics at http://HOST:PORT/metrics for Prometheus while the run goes (e.g. 127.0.0.1:9464; port 0 picks a free one).',
     }),
+    'prometheus-linger': Flags.string({
+      description:
+        'With --prometheus: when the run ends, keep serving /metrics until one scrape has read the final state (phase done, final counters, loss, SLO verdicts, exit code), for at most this long; 0 closes at once, Ctrl-C ends the wait. Default 30s (twice the usual 15s scrape interval).',
+      helpValue: 'DURATION',
+    }),
     rate: Flags.string({ description: 'Operations per second; overrides load.rate and load.stages.' }),
     duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
@@ -96,6 +101,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
         html: flags.html,
         csv: flags.csv,
         prometheus: flags.prometheus,
+        prometheusLinger: flags['prometheus-linger'],
         rate: numberFlag(flags.rate),
         duration: flags.duration,
         workers: numberFlag(flags.workers),

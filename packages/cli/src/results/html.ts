@@ -290,16 +290,20 @@ function eventsSection(result: RunResult): string {
     (err) => `<li><code>${esc(err.kind)}</code> ×${count(err.count)}: ${esc(err.lastMessage)}</li>`,
   )
   const v = result.verification
-  const verification = v
-    ? `<p>verification: ${count(v.checked)} keys checked, ${count(v.mismatched)} mismatched, ${count(v.skipped ?? 0)} skipped</p>${
-        v.mismatches.length
-          ? `<ul>${v.mismatches
-              .slice(0, 20)
-              .map((m) => `<li>key ${m.key}: ${esc(m.problem)}${m.detail ? ` (${esc(m.detail)})` : ''}</li>`)
-              .join('')}</ul>`
-          : ''
-      }`
-    : ''
+  const verification = v?.error
+    ? `<p>verification not done: ${esc(v.error)}</p>`
+    : v
+      ? `<p>verification: ${count(v.checked)} keys checked, ${count(v.mismatched)} mismatched, ${count(v.skipped ?? 0)} skipped</p>${
+          v.mismatches.length
+            ? `<ul>${v.mismatches
+                .slice(0, 20)
+                .map(
+                  (m) => `<li>key ${m.key}: ${esc(m.problem)}${m.detail ? ` (${esc(m.detail)})` : ''}</li>`,
+                )
+                .join('')}</ul>`
+            : ''
+        }`
+      : ''
   return `<section><h2>Events and faults</h2><table class="events">${rows.join('')}<tr><th>late share</th><td>${(result.lateShare * 100).toFixed(2)} %</td></tr></table>
 ${errors.length ? `<h3>Errors</h3><ul>${errors.join('')}</ul>` : ''}${verification}
 ${pluginsTable(result)}</section>`

@@ -7,10 +7,16 @@
  * Latency is exported as quantile gauges (`cdcb_latency_seconds{metric,
  * quantile, window}`), read from cdcb's own HDR histograms: a Prometheus
  * histogram would need every event observed a second time.
+ *
+ * Prometheus pulls, and a run ends between two scrapes: closing at once would
+ * leave the last scrape in `measure` or `drain`, never showing `done`, the
+ * final counters, loss or the SLO verdicts. So the final state is published
+ * when the run ends and the endpoint lingers (`--prometheus-linger`) until one
+ * scrape has read it, as a short-lived job must for a pull-based server.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Reporter, RunSnapshot } from '@cdcb/core'
+import type { Reporter, RunResult, RunSnapshot } from '@cdcb/core'
 import { ConfigError, LATENCY_METRICS } from '@cdcb/core'
 import { Counter, Gauge, Registry } from 'prom-client'
 
@@ -19,6 +25,11 @@ export interface PrometheusExporter {
   /** `http://host:port/metrics`, with the port the system chose when 0 was asked for. */
   readonly url: string
   readonly reporter: Reporter
+  /**
+   * Called once the run ended (its final state published by `onRunEnd`): keeps serving until a scrape has
+   * read that state or `maxMs` passed or `signal` aborts. Resolves `scraped` or `timeout` (an abort counts as one).
+   */
+  linger(maxMs: number, signal?: AbortSignal): Promise<'scraped' | 'timeout'>
   close(): Promise<void>
 }
 
@@ -103,6 +114,10 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
     ['metric', 'quantile', 'window'],
   )
   const phase = gauge('cdcb_phase', 'The run phase: 1 for the current one, 0 for the others.', ['phase'])
+  const exitCode = gauge(
+    'cdcb_exit_code',
+    "The run's exit code once it ended: 0 passed, 1 an SLO failed, 3 runtime failure, 130 interrupted; absent while it runs.",
+  )
   const sloPassing = gauge(
     'cdcb_slo_passing',
     'Whether an SLO check holds now: 1 yes, 0 no; absent while it cannot be judged yet (loss and verification after the drain, rates of a shard at merge).',
@@ -161,13 +176,32 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
     }
   }
 
+  // The run's final state, published by onRunEnd; a scrape served after it ends the linger.
+  let ended = false
+  let scrapedFinal = false
+  let onFinalScrape: (() => void) | undefined
+  const finish = (result: RunResult) => {
+    ended = true
+    // An amended verdict (a teardown that failed) is news: a scrape before it did not read the final state.
+    scrapedFinal = false
+    for (const p of ['starting', 'warmup', 'measure', 'drain', 'verify', 'done'])
+      phase.set({ ...base, phase: p }, p === 'done' ? 1 : 0)
+    exitCode.set(base, result.exitCode)
+  }
+
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET' || !request.url?.startsWith('/metrics')) {
       response.writeHead(404).end('cdcb serves /metrics only\n')
       return
     }
+    const final = ended
     registry.metrics().then(
-      (text) => response.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+      (text) =>
+        response.writeHead(200, { 'Content-Type': registry.contentType }).end(text, () => {
+          if (!final || !ended) return
+          scrapedFinal = true
+          onFinalScrape?.()
+        }),
       (error: Error) => response.writeHead(500).end(`${error.message}\n`),
     )
   })
@@ -193,7 +227,25 @@ export async function startPrometheusExporter(address: string): Promise<Promethe
         for (const key of COUNTED) counters[key].inc(base, 0)
       },
       onSnapshot: update,
+      // The last snapshot (phase done, final counters, loss, SLO verdicts) came just before; add the verdict.
+      onRunEnd: finish,
+      onRunAmended: finish,
     },
+    linger: (maxMs, signal) =>
+      new Promise((resolve) => {
+        const done = (how: 'scraped' | 'timeout') => {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', aborted)
+          onFinalScrape = undefined
+          resolve(how)
+        }
+        const aborted = () => done('timeout')
+        const timer = setTimeout(aborted, maxMs)
+        onFinalScrape = () => done('scraped')
+        if (scrapedFinal) done('scraped')
+        else if (signal?.aborted) aborted()
+        else signal?.addEventListener('abort', aborted, { once: true })
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

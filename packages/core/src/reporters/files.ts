@@ -56,7 +56,11 @@ export function createJsonReporter(file: string): Reporter {
   return { onRunEnd: write, onRunAmended: write }
 }
 
-/** Writes the SLO checks as a JUnit XML test suite, one test case per check, for CI dashboards. */
+/**
+ * Writes the SLO checks as a JUnit XML test suite, one test case per check, for CI dashboards; a run that
+ * did not end on its checks alone (interrupted, a runtime failure, a pipeline or fault that failed) adds a
+ * `cdcb.run` test case that errs or fails with the reason, so the file is never green when the run was not.
+ */
 export function createJunitReporter(file: string): Reporter {
   const write = async (result: RunResult) => writeFileSafely(file, toJunit(result))
   return { onRunEnd: write, onRunAmended: write }
@@ -65,7 +69,10 @@ export function createJunitReporter(file: string): Reporter {
 export function toJunit(result: RunResult): string {
   const checks = result.slo.checks
   const skipped = checks.filter((c) => c.status === 'skipped').length
-  const failures = checks.filter((c) => c.status === 'failed').length
+  const run = runCase(result)
+  const failures = checks.filter((c) => c.status === 'failed').length + (run?.kind === 'failure' ? 1 : 0)
+  const errors = run?.kind === 'error' ? 1 : 0
+  const tests = checks.length + (run ? 1 : 0)
   const cases = checks.map((c) => {
     const name = escapeXml(c.expression)
     const actual = c.actual === null ? 'no data' : formatActual(c.actual, c.unit, c.threshold)
@@ -76,15 +83,33 @@ export function toJunit(result: RunResult): string {
       ? `    <testcase classname="cdcb.slo" name="${name}"/>`
       : `    <testcase classname="cdcb.slo" name="${name}">\n      <failure message="actual ${escapeXml(actual)}${c.windows && c.note ? ` — ${escapeXml(c.note)}` : ''}"/>\n    </testcase>`
   })
+  if (run) {
+    cases.push(
+      `    <testcase classname="cdcb.run" name="the run completed">\n      <${run.kind} message="${escapeXml(run.message)}"/>\n    </testcase>`,
+    )
+  }
+  const counts = `tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}"`
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="cdcb" tests="${checks.length}" failures="${failures}" skipped="${skipped}">`,
-    `  <testsuite name="${escapeXml(result.name)}" tests="${checks.length}" failures="${failures}" skipped="${skipped}" time="${result.measuredSeconds}">`,
+    `<testsuites name="cdcb" ${counts}>`,
+    `  <testsuite name="${escapeXml(result.name)}" ${counts} time="${result.measuredSeconds}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',
     '',
   ].join('\n')
+}
+
+/**
+ * The run's own test case, when its verdict is more than its checks: an error when it could not finish (an
+ * interrupt, exit 130; a runtime failure, exit 3), a failure when it finished but failed beside them (a
+ * pipeline or fault that failed, abortOnFail). Undefined when the checks say it all.
+ */
+function runCase(result: RunResult): { kind: 'error' | 'failure'; message: string } | undefined {
+  if (result.status === 'passed') return undefined
+  const message = result.reason ?? result.slo.note
+  if (message === undefined) return undefined
+  return { kind: result.exitCode === 130 || result.exitCode === 3 ? 'error' : 'failure', message }
 }
 
 function escapeXml(text: string): string {

@@ -100,7 +100,16 @@ export function formatSummary(result: RunResult, color = false): string {
       (e.late !== w.late ? `, ${formatCount(e.late)} in the whole run` : '')
     : `late ${formatCount(e.late)} in the whole run`
   lines.push(`               ${late}, foreign ${formatCount(e.foreign)}, corrupt ${formatCount(e.corrupt)}`)
-  if (result.verification) {
+  if (result.verification?.error !== undefined) {
+    // Never "checked 0 keys": a verifier that failed verified nothing.
+    const v = result.verification
+    lines.push(
+      `  verification not done: ${v.error}` +
+        (v.checked > 0
+          ? ` (other workers checked ${formatCount(v.checked)} keys, ${formatCount(v.mismatched)} mismatched)`
+          : ''),
+    )
+  } else if (result.verification) {
     const v = result.verification
     lines.push(
       `  verification checked ${formatCount(v.checked)} keys, ${formatCount(v.mismatched)} mismatched` +

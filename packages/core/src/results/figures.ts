@@ -165,7 +165,9 @@ export class ResultFigures {
         return share(base.errors)
       case 'verified': {
         const v = r.verification
-        return v && v.checked > 0 ? ((v.checked - v.mismatched) / v.checked) * 100 : null
+        return v && v.checked > 0 && v.error === undefined
+          ? ((v.checked - v.mismatched) / v.checked) * 100
+          : null
       }
       case 'backlog.max':
         return typeof r.backlogMax === 'number' ? r.backlogMax : null

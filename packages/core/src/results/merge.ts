@@ -213,7 +213,8 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
   ) as unknown as RunResult['metrics']
   for (const metric of LATENCY_METRICS) histograms[metric].destroy()
 
-  const sloPassed = checks.filter((c) => c.status !== 'skipped').every((c) => c.passed)
+  // As in a run: an input that was interrupted did not pass, so neither does the merge.
+  const sloPassed = !interrupted && checks.filter((c) => c.status !== 'skipped').every((c) => c.passed)
   const status: RunStatus = interrupted ? 'interrupted' : sloPassed ? 'passed' : 'failed'
   const runIds = distinct(results.map((r) => r.runId))
   const machines = distinct(results.map((r) => r.machine?.hostname ?? ''))
@@ -232,7 +233,13 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     source: distinct(results.map((r) => r.source)).join(', '),
     sink: distinct(results.map((r) => r.sink)).join(', '),
     timeBase: distinct(results.map((r) => r.timeBase)).join('; '),
-    slo: { passed: sloPassed, checks },
+    slo: {
+      passed: sloPassed,
+      checks,
+      ...(interrupted
+        ? { note: 'an input was interrupted: the merged run did not finish, so it did not pass' }
+        : {}),
+    },
     metrics,
     rate: {
       target: rateOf((r) => r.rate.target),
@@ -500,6 +507,10 @@ function mergeVerification(results: readonly RunResult[]): RunResult['verificati
     mismatched: parts.reduce((n, v) => n + v.mismatched, 0),
     skipped: parts.reduce((n, v) => n + (v.skipped ?? 0), 0),
     mismatches: parts.flatMap((v) => v.mismatches).slice(0, MAX_MISMATCHES),
+    // An input whose verifier failed leaves the merged verification unknown too.
+    ...(parts.some((v) => v.error !== undefined)
+      ? { error: [...new Set(parts.flatMap((v) => (v.error === undefined ? [] : [v.error])))].join('; ') }
+      : {}),
   }
 }
 

@@ -128,6 +128,8 @@ export function buildResult(state: FinalState): RunResult {
     stop !== undefined,
   )
   const interruptedBy = stop?.by ?? 'Ctrl-C'
+  // A verifier that could not verify (a server it could not reach) is a runtime failure, as a source's or sink's is.
+  const verifyFailure = state.verification?.error
   const stoppedBy = stop?.reason === 'interrupted' ? `the interrupt (${interruptedBy})` : 'abortOnFail'
   state.windows?.finish(windowMicros)
   const checks: SloCheck[] = evaluateSlo(config.slo, {
@@ -159,6 +161,15 @@ export function buildResult(state: FinalState): RunResult {
       return { ...check, status: 'skipped' as const, note: 'not measured: run interrupted' }
     // A drain that ended behind leaves loss unknown: the check fails, saying why (never "no data" alone).
     const metric = config.slo[index]?.metric
+    // A verifier that failed verified nothing: unknown, and the check says why rather than "no data".
+    if (verifyFailure !== undefined && metric?.kind === 'counter' && metric.name === 'verified')
+      return {
+        ...check,
+        actual: null,
+        passed: false,
+        status: 'failed' as const,
+        note: `unknown: ${verifyFailure}`,
+      }
     // Not "no data": the episode's recovery was watched to the end of the run and never came.
     const never = scenario.recovery.filter((r) => r.time === null && !r.interrupted)
     if (
@@ -179,7 +190,12 @@ export function buildResult(state: FinalState): RunResult {
     return check
   })
   const judged = checks.filter((c) => c.status !== 'skipped')
-  const sloPassed = judged.every((c) => c.passed)
+  // An interrupted run did not pass, whatever the checks it got to judge said: a CI reader must not see it green.
+  const interruptedNote =
+    stop?.reason === 'interrupted'
+      ? `interrupted (${interruptedBy}) after ${round(Math.max(0, stop.at - state.startAt) / 1e6)}s of ${round(load.totalMicros / 1e6)}s: the run did not finish, so it did not pass; checks it could not judge are skipped`
+      : undefined
+  const sloPassed = judged.every((c) => c.passed) && interruptedNote === undefined
 
   const targetRate =
     load.model === 'open' && measuredSeconds > 0
@@ -196,7 +212,11 @@ export function buildResult(state: FinalState): RunResult {
   const status: RunStatus =
     stop?.reason === 'interrupted'
       ? 'interrupted'
-      : sloPassed && !stop && pipelineFailure === undefined && faultFailure === undefined
+      : sloPassed &&
+          !stop &&
+          pipelineFailure === undefined &&
+          faultFailure === undefined &&
+          verifyFailure === undefined
         ? 'passed'
         : 'failed'
   const metrics = summarize(state.latencies)
@@ -207,24 +227,26 @@ export function buildResult(state: FinalState): RunResult {
     runId: state.runId,
     name: config.name,
     status,
-    exitCode: status === 'interrupted' ? 130 : status === 'passed' ? 0 : 1,
+    exitCode: status === 'interrupted' ? 130 : verifyFailure !== undefined ? 3 : status === 'passed' ? 0 : 1,
     reason:
       stop?.reason === 'interrupted'
         ? `interrupted (${interruptedBy}): partial results`
         : stop?.reason === 'aborted'
           ? 'stopped early: an SLO failed (abortOnFail)'
-          : pipelineFailure !== undefined
-            ? `the pipeline failed: ${pipelineFailure}`
-            : faultFailure !== undefined
-              ? `fault "${faultFailure.name}" failed: ${faultFailure.error} — the run did not measure the scenario it was asked for`
-              : undefined,
+          : verifyFailure !== undefined
+            ? `runtime failure: ${verifyFailure}`
+            : pipelineFailure !== undefined
+              ? `the pipeline failed: ${pipelineFailure}`
+              : faultFailure !== undefined
+                ? `fault "${faultFailure.name}" failed: ${faultFailure.error} — the run did not measure the scenario it was asked for`
+                : undefined,
     startedAt: state.startedAt.toISOString(),
     endedAt: state.endedAt.toISOString(),
     workers: config.workers,
     source: config.source.name,
     sink: config.sink.name,
     timeBase: state.timeBase ?? 'observed by cdcb (no target timestamp)',
-    slo: { passed: sloPassed, checks },
+    slo: { passed: sloPassed, checks, ...(interruptedNote ? { note: interruptedNote } : {}) },
     metrics,
     ...(corrected ? { corrected } : {}),
     rate: {
@@ -255,6 +277,9 @@ export function buildResult(state: FinalState): RunResult {
       ...(load.model === 'closed' ? [coordinatedOmissionNote(metrics, corrected)] : []),
       ...state.faultWarnings,
       ...scenario.warnings,
+      ...(verifyFailure === undefined
+        ? []
+        : [`verification: ${verifyFailure} — the sink's final state was not checked`]),
     ],
     backlogMax: scenario.backlogMax,
     faults: state.faults,

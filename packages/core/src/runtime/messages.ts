@@ -129,8 +129,13 @@ export type MainMessage =
 /** What a worker's task resolves with. */
 export interface WorkerResult {
   readonly shard: number
-  /** The verifier's report, plus the keys left out because a write to them failed. */
-  readonly verification: (VerificationReport & { readonly skipped: number }) | null
+  /**
+   * The verifier's report, plus the keys left out because a write to them failed; `error` (counts 0)
+   * when the verifier failed and verified nothing.
+   */
+  readonly verification:
+    | (VerificationReport & { readonly skipped: number; readonly error?: string | undefined })
+    | null
   readonly sourceStats: Record<string, number>
   readonly sinkStats: Record<string, number>
 }

@@ -930,11 +930,21 @@ function mergeVerification(results: readonly WorkerResult[]): RunResult['verific
   for (const report of reports) {
     for (const m of report.mismatches) if (mismatches.length < MAX_MISMATCHES_REPORTED) mismatches.push(m)
   }
+  // A verifier that failed verified nothing: said as such, never folded into the counts as 0 keys checked.
+  const failed = reports.filter((r) => r.error !== undefined)
+  const errors = [...new Set(failed.map((r) => r.error!))].join('; ')
+  const error =
+    failed.length === 0
+      ? undefined
+      : failed.length === reports.length
+        ? errors
+        : `${errors} (in ${failed.length} of ${reports.length} workers: the counts are the others' keys only)`
   return {
     checked: reports.reduce((n, r) => n + r.checked, 0),
     mismatched: reports.reduce((n, r) => n + r.mismatched, 0),
     skipped: reports.reduce((n, r) => n + r.skipped, 0),
     mismatches,
+    ...(error === undefined ? {} : { error }),
   }
 }
 

@@ -207,8 +207,7 @@ class Shard {
     this.accounted = true
     this.postSnapshot()
 
-    let verification: VerificationReport | null = null
-    if (finish.verify && this.init.verify) verification = await this.verify(context)
+    const verified = finish.verify && this.init.verify ? await this.verify(context) : null
     const sourceStats = this.source.stats?.() ?? {}
     const sinkStats = this.sink.stats?.() ?? {}
     await this.closeQuietly()
@@ -216,7 +215,18 @@ class Shard {
     this.port.close()
     return {
       shard: this.init.shard,
-      verification: verification && { ...verification, skipped: this.keySpace.uncertainCount },
+      verification:
+        verified === null
+          ? null
+          : typeof verified === 'string'
+            ? {
+                checked: 0,
+                mismatched: 0,
+                mismatches: [],
+                skipped: this.keySpace.uncertainCount,
+                error: verified,
+              }
+            : { ...verified, skipped: this.keySpace.uncertainCount },
       sourceStats,
       sinkStats,
     }
@@ -493,7 +503,8 @@ class Shard {
 
   // ---- the rest ---------------------------------------------------------
 
-  private async verify(context: PluginContext): Promise<VerificationReport> {
+  /** The verifier's report, or why it could not make one (a server it could not reach): never a report of 0 keys. */
+  private async verify(context: PluginContext): Promise<VerificationReport | string> {
     const verifyRef = this.init.verify!
     try {
       const plugin = await importPlugin(verifyRef.moduleUrl, verifyRef.name)
@@ -505,8 +516,9 @@ class Shard {
         await verifier.close?.()
       }
     } catch (error) {
-      this.post({ type: 'log', message: pluginFailure('verifier', verifyRef.name, 'verify', error) })
-      return { checked: 0, mismatched: 0, mismatches: [] }
+      const message = pluginFailure('verifier', verifyRef.name, 'verify', error)
+      this.post({ type: 'log', message })
+      return message
     }
   }
 

@@ -20,7 +20,12 @@ export interface SloInputs {
   readonly window: { readonly sent: number; readonly errors: number; readonly late: number }
   /** Deliveries per second of the measured window's events; null when none arrived. */
   readonly achievedRate: number | null
-  readonly verification: { readonly checked: number; readonly mismatched: number } | null
+  /** `error`: the verifier failed, so verification is unknown (never a share of the keys it did not check). */
+  readonly verification: {
+    readonly checked: number
+    readonly mismatched: number
+    readonly error?: string | undefined
+  } | null
   /**
    * Known at the end of the run: the longest recovery after a fault or burst (ms;
    * null when there was none or one never recovered) and the backlog's peak.
@@ -150,7 +155,7 @@ function counterValue(
       return window.sent === 0 ? null : (window.late / window.sent) * 100
     case 'verified': {
       const v = inputs.verification
-      if (!v || v.checked === 0) return null
+      if (!v || v.checked === 0 || v.error !== undefined) return null
       return ((v.checked - v.mismatched) / v.checked) * 100
     }
     default:
