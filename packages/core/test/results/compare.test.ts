@@ -162,6 +162,71 @@ describe('compareResults', () => {
     expect(notes).not.toMatch(/seed/)
   })
 
+  it('warns when the pipeline part, the faults or the load shape differ (a stall run against a run without one)', () => {
+    // Found by a fresh user: a memory-pipeline run with a stall compared with a plain run warned only of source options.
+    const config = (extra: Record<string, unknown>, rate = 1000) => ({
+      name: 'x',
+      source: { name: 'memory', options: {} },
+      sink: { name: 'memory', options: {} },
+      verify: null,
+      workers: 1,
+      intervalSeconds: 1,
+      slo: [],
+      abortOnFail: false,
+      pipeline: null,
+      faults: [],
+      load: {
+        model: 'open',
+        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
+        warmupSeconds: 0,
+        totalSeconds: 10,
+        concurrency: 1,
+        maxInFlight: 1000,
+        batchSize: 1,
+        mix: { insert: 1, update: 0, delete: 0 },
+        keys: 1000,
+        payloadSize: 100,
+        seed: 1,
+        drainTimeoutSeconds: 5,
+        lateAfterMs: 10,
+      },
+      ...extra,
+    })
+    const stall = { name: 'stall', at: 3, for: 2, action: { pipeline: 'stall', undo: 'resume' } }
+    const plain = makeResult({ e2e: [1000] }, { runId: 'a', config: config({}) })
+    const stalled = makeResult(
+      { e2e: [1000] },
+      {
+        runId: 'b',
+        config: config({ pipeline: { name: 'memory', options: { capacity: 5 } }, faults: [stall] }, 2000),
+        pipeline: { name: 'memory', failed: false, eventCount: 0, events: [] },
+        faults: [{ name: 'stall', at: 3, for: 2, startedAt: 3, endedAt: 5, error: null }],
+      },
+    )
+    const notes = compareResults(plain, stalled).unfair
+    expect(notes).toContain('pipeline part differs: none vs memory')
+    expect(notes).toContain('faults differ: none vs stall at 3s for 2s')
+    expect(notes.join('\n')).toMatch(/load\.stages differs/)
+    // One part with other options, and one fault plan with another action, are told too.
+    const other = makeResult(
+      { e2e: [1000] },
+      {
+        runId: 'c',
+        config: config(
+          {
+            pipeline: { name: 'memory', options: { capacity: 9 } },
+            faults: [{ ...stall, action: { signal: 'SIGSTOP', pidFile: 'p' } }],
+          },
+          2000,
+        ),
+      },
+    )
+    const more = compareResults(stalled, other).unfair
+    expect(more).toContain('pipeline options differ: capacity 5 vs 9')
+    expect(more.join('\n')).toMatch(/fault actions differ: .*"stall".* vs .*"SIGSTOP"/)
+    expect(more.join('\n')).not.toMatch(/faults differ|pipeline part|load\.stages/)
+  })
+
   it('names each differing option once, by its path, and never a key a library added ($source)', () => {
     const options = (queue: string, extra: Record<string, unknown>) => ({
       endpoint: 'http://127.0.0.1:9324',
