@@ -177,7 +177,7 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
   const labels = { a: 'baseline', b: 'candidate' }
   const notes: string[] = []
   // One file twice, or a copy: every change reads 0, which looks like a result.
-  if (a.runId === b.runId)
+  if (sameRunFile(a, b))
     notes.push(
       `both results are run ${a.runId}: a run compared with itself (one file twice, or a copy of it) shows no change`,
     )
@@ -196,6 +196,27 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
   }
   notes.push(...loadDifferences(a, b, labels), ...machineDifferences(a, b))
   return notes
+}
+
+/**
+ * Whether two results are one run's one file (the file twice, or a copy). The run id alone does not
+ * tell: one process and the merge of shards run with one `--run-id` share it but are two runs. A copy
+ * has the same id, shard, start and end, counts and histograms.
+ */
+function sameRunFile(a: RunResult, b: RunResult): boolean {
+  const key = (r: RunResult) =>
+    JSON.stringify([
+      r.runId,
+      r.shard ?? null,
+      r.startedAt,
+      r.endedAt,
+      r.start?.actualMicros ?? null,
+      r.mergedFrom?.map((p) => [p.runId, p.shard ?? null, p.startedAt]) ?? null,
+      r.events,
+      r.operations,
+      r.histograms,
+    ])
+  return key(a) === key(b)
 }
 
 /**

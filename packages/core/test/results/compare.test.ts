@@ -102,6 +102,31 @@ describe('compareResults', () => {
     ])
   })
 
+  it('tells a run compared with a copy of itself from another run of the same run id', () => {
+    const copy = JSON.parse(JSON.stringify(baseline)) as typeof baseline
+    expect(compareResults(baseline, copy).unfair[0]).toMatch(/a run compared with itself/)
+    // Found by a fresh user: one process run with --run-id X against the merge of run X's three
+    // shards (the README's "the very same plan") was called one file twice.
+    const single = makeResult({ e2e: latencies(300, 2_000, 8) }, { runId: 'X' })
+    const merged = makeResult(
+      { e2e: latencies(300, 2_000, 9) },
+      {
+        runId: 'X',
+        startedAt: '2026-01-01T00:05:00.000Z',
+        mergedFrom: [0, 1, 2].map((index) => ({
+          file: `s${index}.json`,
+          runId: 'X',
+          shard: `${index}/3`,
+          startedAt: '2026-01-01T00:05:00.000Z',
+          status: 'passed',
+        })),
+      },
+    )
+    const notes = compareResults(single, merged).unfair
+    expect(notes.join('\n')).not.toMatch(/compared with itself/)
+    expect(notes).toContain('the candidate is a merge of 3 results')
+  })
+
   it('counts a gate on a figure one run lacks as crossed, and shows it as –', () => {
     const noVerify = makeResult({ e2e: [1000] })
     const c = compareResults(noVerify, noVerify, parseGates('verified < -1%'))
