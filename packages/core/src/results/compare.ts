@@ -14,7 +14,9 @@
  *
  * A `%` change is relative to the baseline ((candidate − baseline) / baseline);
  * anything else is the absolute difference in the figure's unit (latencies in
- * ms unless us or s is written; `pp` percentage points for % figures). A gate is
+ * ms unless us or s is written; `pp` percentage points for % figures). A change
+ * without a unit is only for counts (`lost > 0`) or zero: `throughput < -10`
+ * is refused, since -10% was as likely meant as -10/s. A gate is
  * crossed when `change comparator threshold` holds, so `e2e.p99 > +20%` fails
  * when p99 rose by more than a fifth.
  */
@@ -68,6 +70,14 @@ export function parseGates(text: string): Gate[] {
       )
     }
     let threshold = Number(number)
+    // `throughput < -10` read as -10/s where -10% was meant: a change on a figure with a unit must say
+    // which (0 is 0 in any unit). Counts have none: `lost > 0`.
+    if (unit === undefined && figure.unit !== '' && threshold !== 0) {
+      const absolute = figure.unit === '%' ? 'pp' : figure.unit
+      throw new ConfigError(
+        `--fail-on: "${source}" gives the change no unit, and ${figure.name} is in ${figure.unit} — write ${number}% for a relative change or ${number}${absolute} for an absolute one`,
+      )
+    }
     const relative = unit === '%'
     if (!relative && unit !== undefined) {
       const fits =

@@ -21,11 +21,20 @@ describe('parseGates', () => {
       ['ack.p50', '>=', 0.5, false],
       ['lag.max', '>', 1000, false],
     ])
+    // Zero is zero in any unit: "rose at all".
+    expect(parseGates('e2e.p99 > 0, errors > +0')[0]).toMatchObject({ threshold: 0, relative: false })
   })
 
   it.each([
     ['e2e.p98 > +20%', /unknown figure "e2e\.p98".*use one of e2e\.p50/],
     ['throughput < -10ms', /"ms" does not fit throughput/],
+    // Found by a fresh user: it meant -10/s where -10% was surely meant.
+    [
+      'throughput < -10',
+      /"throughput < -10" gives the change no unit, and throughput is in \/s — write -10% for a relative change or -10\/s for an absolute one/,
+    ],
+    ['e2e.p99 > 5', /write 5% for a relative change or 5ms for an absolute one/],
+    ['late > +1', /write \+1% for a relative change or \+1pp/],
     ['e2e.p99 rose by 20%', /cannot read "e2e\.p99 rose by 20%"/],
     [' , ', /no gate given/],
     // A typo between commas silently dropped a gate (found by a fresh user).
