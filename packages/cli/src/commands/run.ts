@@ -45,7 +45,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     csv: pathFlag(
       Flags.string({
         description:
-          'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends.',
+          'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends A PREFIX ending in .json, .csv, .html or .xml is refused.',
         helpValue: 'PREFIX',
       }),
     ),
