@@ -6,8 +6,8 @@
  * flags are checked against the real `cdcb run` and `cdcb merge`, and the
  * config resolves as a shard of N.
  */
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfigFile, resolveConfig } from '@cdcb/core/runtime'
@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import Merge from '../src/commands/merge.js'
 import Run from '../src/commands/run.js'
+import { tempDir } from './helpers.js'
 
 const dir = fileURLToPath(new URL('../../../examples/kubernetes/', import.meta.url))
 
@@ -71,6 +72,47 @@ describe('examples/kubernetes', () => {
     expect(script).toMatch(/--start-at "\$START_AT"/)
     expect(envNames(shards)).toEqual(expect.arrayContaining(['RUN_ID', 'START_AT', 'SOURCE_URL']))
     for (const flag of flags) expect(flagNames(Run.flags), `cdcb run --${flag}`).toContain(flag)
+  })
+
+  it('lets a shard that failed only an SLO complete, so the merge Job judges the run; any other failure fails the pod', () => {
+    // Found by a fresh user: with backoffLimit 0, one shard failing a latency SLO (exit 1) failed the
+    // Job, `kubectl wait --for=condition=complete` waited its whole timeout and the merge never ran.
+    const { script } = commandOf(shards)
+    const { mountPath } = resultsMount(shards)
+    const dir = tempDir()
+    // A stand-in for cdcb on the PATH: it writes the result given and exits with the code given.
+    const fake = path.join(dir, 'cdcb')
+    writeFileSync(
+      fake,
+      '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = --out ] && out="$2"; shift; done\n[ -n "$RESULT" ] && printf %s "$RESULT" > "$out"\nexit "$CODE"\n',
+    )
+    chmodSync(fake, 0o755)
+    const pod = (code: number, result?: object) =>
+      spawnSync('sh', ['-c', script.replaceAll(mountPath, path.join(dir, 'results'))], {
+        env: {
+          ...process.env,
+          PATH: `${dir}:${process.env.PATH}`,
+          RUN_ID: 'k8stest',
+          START_AT: '2026-12-06T21:30:00Z',
+          JOB_COMPLETION_INDEX: '1',
+          CODE: String(code),
+          RESULT: result ? JSON.stringify(result) : '',
+        },
+        encoding: 'utf8',
+      })
+    const sloFailed = pod(1, { status: 'failed', slo: { passed: false } })
+    expect(sloFailed.status).toBe(0)
+    expect(sloFailed.stdout).toMatch(
+      /shard 1: an SLO failed on this shard's events; the merge Job judges the run/,
+    )
+    expect(pod(0, { status: 'passed' }).status).toBe(0)
+    // A fault that could not be applied fails the run with a reason: the scenario was not measured.
+    expect(pod(1, { status: 'failed', reason: 'fault "kill" failed: exit code 4' }).status).toBe(1)
+    // Exit 1 without a result to show it was an SLO is no SLO failure.
+    expect(pod(1).status).toBe(1)
+    expect(pod(2).status).toBe(2)
+    expect(pod(3).status).toBe(3)
+    expect(pod(130).status).toBe(130)
   })
 
   it('writes each shard onto a volume every pod can mount, and merges exactly those files with the SLO gate', () => {

@@ -197,6 +197,22 @@ describe('argument mistakes are one line, as for run', () => {
     )
   })
 
+  it('merge of one result, and a --csv prefix that is a file name, are refused (found by a fresh user)', async () => {
+    const out = path.join(dir, 'one-merged.json')
+    expectRefused(
+      await runCli(['merge', results.first, '--out', out]),
+      /^cdcb: merge: merge needs two or more results, got one \(.*r1\.json\) — give every result to add up/,
+    )
+    expect(existsSync(out)).toBe(false)
+    // `--csv r.json` quietly wrote r.json_history.csv, r.json_stats.csv and r.json_totals.csv.
+    const prefix = path.join(dir, 'csvprefix.json')
+    expectRefused(
+      await runCli(['report', results.first, '--csv', prefix]),
+      /^cdcb: --csv .*csvprefix\.json: is a prefix for three files \(.*csvprefix\.json_history\.csv, …_stats\.csv, …_totals\.csv\), not a file — give it without "\.json", such as .*csvprefix$/,
+    )
+    expect(existsSync(`${prefix}_history.csv`)).toBe(false)
+  })
+
   it('compare names the extra third file, even when it repeats the first', async () => {
     const third = path.join(dir, 'third.json')
     copyFileSync(results.first, third)

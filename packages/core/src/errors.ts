@@ -72,9 +72,31 @@ export function errorKind(error: unknown): string {
   return 'Error'
 }
 
-/** Hide the password in a connection URL (`postgres://user:***@host/db`) so it never reaches a log or report. */
+/**
+ * Query parameters that carry a secret (`?password=…`, `&sslpassword=…`, `?api_key=…`), by name,
+ * case-insensitive. libpq, JDBC and many HTTP APIs take credentials there as well as in the userinfo.
+ */
+const SECRET_PARAM =
+  /^(?:[a-z_.-]*pass(?:word|phrase)?|passwd|pwd|[a-z_.-]*secret[a-z_.-]*|[a-z_.-]*token|[a-z_.-]*credentials?|api[-_.]?key|access[-_.]?key(?:[-_.]?id)?|private[-_.]?key|auth|authorization|signature|sig|x-amz-signature|x-amz-credential|sas)$/i
+
+/**
+ * Hide the secrets in a connection URL, the password of its userinfo (`postgres://user:***@host/db`)
+ * and secret query parameters (`?password=***`, `&token=***`), so they never reach a log or report.
+ */
 export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/\s]*@/gi, '$1***@')
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/\s]*@/gi, '$1***@')
+    .replace(/([?&;])([^=&;#\s?]+)=([^&;#\s]*)/g, (whole, sep: string, name: string, value: string) =>
+      value !== '' && SECRET_PARAM.test(safeDecode(name)) ? `${sep}${name}=***` : whole,
+    )
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /** The part of a plugin a message is about; `verify` is the config slot of a `verifier`. */

@@ -372,6 +372,10 @@ export interface ConfigDescription {
   readonly intervalSeconds: number
   readonly slo: readonly string[]
   readonly abortOnFail: boolean
+  /** The `pipeline` part, null without one; absent in results written before it was recorded. */
+  readonly pipeline?: PluginDescription | null
+  /** The planned faults (seconds from the schedule's start), in the config's order; absent in older results. */
+  readonly faults?: readonly FaultDescription[]
   readonly load: {
     readonly model: 'open' | 'closed'
     /** The schedule, warmup included: each stage holds or ramps from `fromRate` to `toRate` events/s. */
@@ -388,6 +392,15 @@ export interface ConfigDescription {
     readonly drainTimeoutSeconds: number
     readonly lateAfterMs: number
   }
+}
+
+/** A planned fault as the config gave it (`result.config.faults[]`), secrets in its action redacted. */
+export interface FaultDescription {
+  readonly name: string
+  readonly at: number
+  /** How long it lasts before its undo; null when it is never undone. */
+  readonly for: number | null
+  readonly action: Record<string, unknown>
 }
 
 /** The machine a run ran on (`result.machine`). */

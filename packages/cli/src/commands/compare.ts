@@ -5,9 +5,9 @@ import { exitWithError } from '../exit.js'
 export default class Compare extends Command {
   static override summary = 'Compare two results side by side; gate on the change with --fail-on.'
   static override description =
-    `Every latency statistic (from the encoded histograms, not the rounded table; hops' too, as hop.<name>.p99), rate and count of both runs, with the change. Warns when the runs differ in a way that makes the comparison unfair (pipeline, load, machine, measured window, an interrupted run), and when both are one run (same run id).
+    `Every latency statistic (from the encoded histograms, not the rounded table; hops' too, as hop.<name>.p99), rate and count of both runs, with the change. Warns when the runs differ in a way that makes the comparison unfair (source, sink, pipeline part, faults, load and its stages, machine, measured window, an interrupted run), and when both are one run's file (one file twice or a copy: same run id, start, end, counts and histograms).
 
---fail-on takes comma-separated gates: a figure, a comparator and a change, either relative ("+20%") or absolute in the figure's unit ("+5ms", "-1000/s", "> 0" for counts). A gate whose figure one run lacks counts as crossed.
+--fail-on takes comma-separated gates: a figure, a comparator and a change, either relative ("+20%") or absolute in the figure's unit ("+5ms", "-1000/s", "> 0" for counts). A change without a unit on a figure that has one ("throughput < -10") is refused, save 0. A gate whose figure one run lacks counts as crossed.
 
 Exit codes: 0 no gate crossed, 1 a gate crossed, 2 bad input (unreadable result, bad gate).`
 

@@ -22,7 +22,8 @@ Without --html or --csv it prints the summary. Exit codes: 0 written, 2 bad inpu
     html: pathFlag(Flags.string({ description: 'Write the HTML report to this file.', helpValue: 'FILE' })),
     csv: pathFlag(
       Flags.string({
-        description: 'Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv.',
+        description:
+          'Write PREFIX_history.csv, PREFIX_stats.csv and PREFIX_totals.csv A PREFIX ending in .json, .csv, .html or .xml is refused.',
         helpValue: 'PREFIX',
       }),
     ),

@@ -45,7 +45,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     csv: pathFlag(
       Flags.string({
         description:
-          'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends.',
+          'Write PREFIX_history.csv (per interval), PREFIX_stats.csv and PREFIX_totals.csv when the run ends A PREFIX ending in .json, .csv, .html or .xml is refused.',
         helpValue: 'PREFIX',
       }),
     ),
@@ -75,7 +75,7 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
     }),
     'start-at': Flags.string({
       description:
-        'Start the schedule at this time (epoch seconds, or ISO 8601 with a zone): prepare, then wait, saying how long. More than 2s past is refused. Overrides startAt.',
+        'Start the schedule at this time (epoch seconds, or ISO 8601 with a zone): prepare, then wait, saying how long. More than 2s past or 24h ahead (milliseconds, a wrong day) is refused; a start over 100 ms late warns. Overrides startAt.',
     }),
     tui: Flags.boolean({
       description:

@@ -38,6 +38,14 @@ export function outputsOfFlags(flags: OutputFlags): OutputFile[] {
     if (file !== undefined) outputs.push({ by: `--${flag}`, file })
   }
   if (flags.csv !== undefined) {
+    // A prefix ending in a file's extension is a path meant for another flag (--out r.json): it would
+    // quietly write r.json_history.csv and its two siblings.
+    const extension = /\.(json|csv|html|xml)$/i.exec(flags.csv)?.[0]
+    if (extension) {
+      throw new ConfigError(
+        `--csv ${flags.csv}: is a prefix for three files (${csvPaths(flags.csv).history}, …_stats.csv, …_totals.csv), not a file — give it without "${extension}", such as ${flags.csv.slice(0, -extension.length)}`,
+      )
+    }
     const files = csvPaths(flags.csv)
     for (const file of [files.history, files.stats, files.totals]) outputs.push({ by: '--csv', file })
   }

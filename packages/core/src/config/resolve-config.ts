@@ -9,6 +9,7 @@ import {
   parseShard,
   parseStartAt,
   type RunShard,
+  START_AT_MAX_AHEAD_MICROS,
   START_AT_TOLERANCE_MICROS,
 } from '../load/shard.js'
 import { MAX_SEQ } from '../metrics/tracker.js'
@@ -305,6 +306,11 @@ function resolveSharding(
     if (past > START_AT_TOLERANCE_MICROS) {
       throw new ConfigError(
         `${name('start-at', 'startAt', overrides.startAt !== undefined)}: ${new Date(startAtMicros / 1e3).toISOString()} is ${(past / 1e6).toFixed(1)}s in the past (at most ${START_AT_TOLERANCE_MICROS / 1e6}s is allowed) — give a later start time`,
+      )
+    }
+    if (-past > START_AT_MAX_AHEAD_MICROS) {
+      throw new ConfigError(
+        `${name('start-at', 'startAt', overrides.startAt !== undefined)}: ${new Date(startAtMicros / 1e3).toISOString()} is ${(-past / 3600e6).toFixed(1)} h ahead (at most ${START_AT_MAX_AHEAD_MICROS / 3600e6} h is allowed: each shard would wait holding what it prepared) — give a start time within ${START_AT_MAX_AHEAD_MICROS / 3600e6} h, as epoch seconds or ISO 8601`,
       )
     }
   }

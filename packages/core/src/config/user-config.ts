@@ -117,7 +117,8 @@ export interface UserConfig {
   runId?: string
   /**
    * When the schedule starts (`--start-at`): epoch seconds, or ISO 8601 with a zone.
-   * cdcb prepares, then waits until then; a time more than 2 s past is refused.
+   * cdcb prepares, then waits until then; a time more than 2 s past or 24 h
+   * ahead (milliseconds given as seconds) is refused, and a start over 100 ms late warns.
    */
   startAt?: number | string
 }

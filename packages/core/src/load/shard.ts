@@ -24,6 +24,25 @@ export const MAX_SHARDS = 4096
 /** How far in the past `--start-at` may be when the run is started: a later start is refused (exit 2). */
 export const START_AT_TOLERANCE_MICROS = 2e6
 
+/**
+ * How far ahead `--start-at` may be: a shard waits that long holding what it prepared (slots,
+ * connections), and a start days away is a typo (a wrong day or year), not a plan.
+ */
+export const START_AT_MAX_AHEAD_MICROS = 24 * 3600e6
+
+/**
+ * How late a shard may start its schedule after `--start-at` before its result (and the merge) warn.
+ * The merge lines the shards' intervals up on the shared start and sums them, and every shard's
+ * operations are intended from that start: a shard L late sends nothing for L, then catches up with
+ * late operations whose latency carries up to L. 100 ms is a tenth of the default 1 s interval (the
+ * first merged interval's rate is then off by at most a tenth of that shard's share) and far above
+ * a timer's lateness (a few ms), so only a real skew is reported.
+ */
+export const START_LATE_WARNING_MICROS = 100_000
+
+/** Epoch seconds from here on (the year 5138) are surely milliseconds or microseconds. */
+const EPOCH_SECONDS_LIMIT = 1e11
+
 /** Lowercase letters and digits: a run id becomes part of object names (PostgreSQL slots allow no more). */
 export const RUN_ID_PATTERN = /^[a-z0-9]{1,24}$/
 
@@ -54,6 +73,11 @@ export function parseStartAt(value: number | string): number | string {
     seconds = Date.parse(value.trim()) / 1000
   else return expected
   if (!Number.isFinite(seconds) || seconds <= 0) return expected
+  // `date +%s%3N` gives milliseconds: read as seconds it is a start tens of millennia away.
+  if (typeof value === 'number' || !/T/i.test(value)) {
+    if (seconds >= EPOCH_SECONDS_LIMIT)
+      return 'this looks like epoch milliseconds (or finer), not seconds — give epoch seconds (date +%s) or ISO 8601 with a zone'
+  }
   return Math.ceil(seconds * 1e6)
 }
 

@@ -14,7 +14,9 @@
  *
  * A `%` change is relative to the baseline ((candidate − baseline) / baseline);
  * anything else is the absolute difference in the figure's unit (latencies in
- * ms unless us or s is written; `pp` percentage points for % figures). A gate is
+ * ms unless us or s is written; `pp` percentage points for % figures). A change
+ * without a unit is only for counts (`lost > 0`) or zero: `throughput < -10`
+ * is refused, since -10% was as likely meant as -10/s. A gate is
  * crossed when `change comparator threshold` holds, so `e2e.p99 > +20%` fails
  * when p99 rose by more than a fifth.
  */
@@ -68,6 +70,14 @@ export function parseGates(text: string): Gate[] {
       )
     }
     let threshold = Number(number)
+    // `throughput < -10` read as -10/s where -10% was meant: a change on a figure with a unit must say
+    // which (0 is 0 in any unit). Counts have none: `lost > 0`.
+    if (unit === undefined && figure.unit !== '' && threshold !== 0) {
+      const absolute = figure.unit === '%' ? 'pp' : figure.unit
+      throw new ConfigError(
+        `--fail-on: "${source}" gives the change no unit, and ${figure.name} is in ${figure.unit} — write ${number}% for a relative change or ${number}${absolute} for an absolute one`,
+      )
+    }
     const relative = unit === '%'
     if (!relative && unit !== undefined) {
       const fits =
@@ -170,14 +180,14 @@ function holds(value: number, comparator: Gate['comparator'], threshold: number)
 
 /**
  * What differs between two runs in a way that changes what they measure: the
- * pipeline, the load, the machine, a run cut short. Seeds and names are not
+ * pipeline (its part and faults), the load, the machine, a run cut short. Seeds and names are not
  * listed; they do not change the load's shape.
  */
 export function unfairDifferences(a: RunResult, b: RunResult): string[] {
   const labels = { a: 'baseline', b: 'candidate' }
   const notes: string[] = []
   // One file twice, or a copy: every change reads 0, which looks like a result.
-  if (a.runId === b.runId)
+  if (sameRunFile(a, b))
     notes.push(
       `both results are run ${a.runId}: a run compared with itself (one file twice, or a copy of it) shows no change`,
     )
@@ -196,6 +206,27 @@ export function unfairDifferences(a: RunResult, b: RunResult): string[] {
   }
   notes.push(...loadDifferences(a, b, labels), ...machineDifferences(a, b))
   return notes
+}
+
+/**
+ * Whether two results are one run's one file (the file twice, or a copy). The run id alone does not
+ * tell: one process and the merge of shards run with one `--run-id` share it but are two runs. A copy
+ * has the same id, shard, start and end, counts and histograms.
+ */
+function sameRunFile(a: RunResult, b: RunResult): boolean {
+  const key = (r: RunResult) =>
+    JSON.stringify([
+      r.runId,
+      r.shard ?? null,
+      r.startedAt,
+      r.endedAt,
+      r.start?.actualMicros ?? null,
+      r.mergedFrom?.map((p) => [p.runId, p.shard ?? null, p.startedAt]) ?? null,
+      r.events,
+      r.operations,
+      r.histograms,
+    ])
+  return key(a) === key(b)
 }
 
 /**
@@ -223,9 +254,29 @@ function pipelineDifferences(a: RunResult, b: RunResult): string[] {
   const notes: string[] = []
   differ(notes, 'source', a.source, b.source)
   differ(notes, 'sink', a.sink, b.sink)
+  // A pipeline part (a connector, the memory pipeline) is what carries the events; results of
+  // older cdcb record it only in `pipeline`, newer ones in `config.pipeline` too.
+  const partA = pipelinePart(a)
+  const partB = pipelinePart(b)
+  if (partA !== partB) notes.push(`pipeline part differs: ${partA} vs ${partB}`)
+  // A fault (a stall, a killed connector) is the thing a run measures recovery from.
+  const faultsA = faultPlan(a)
+  const faultsB = faultPlan(b)
+  if (faultsA !== faultsB) notes.push(`faults differ: ${faultsA} vs ${faultsB}`)
   differ(notes, 'time base', a.timeBase, b.timeBase)
   differ(notes, 'workers', a.workers, b.workers)
   return notes
+}
+
+function pipelinePart(r: RunResult): string {
+  return r.config?.pipeline?.name ?? r.pipeline?.name ?? 'none'
+}
+
+/** The planned faults as one line (`stall at 5s for 3s, kill at 20s`); `none` without any. */
+function faultPlan(r: RunResult): string {
+  const faults = r.config?.faults ?? r.faults ?? []
+  if (faults.length === 0) return 'none'
+  return faults.map((f) => `${f.name} at ${f.at}s${f.for === null ? '' : ` for ${f.for}s`}`).join(', ')
 }
 
 function loadDifferences(a: RunResult, b: RunResult, labels: { a: string; b: string }): string[] {
@@ -247,12 +298,25 @@ function loadDifferences(a: RunResult, b: RunResult, labels: { a: string; b: str
   }
   const x = a.config
   const y = b.config
-  for (const slot of ['source', 'sink'] as const) {
-    const changed = optionDifferences(x[slot].options, y[slot].options)
+  const slots = [
+    ['source', x.source, y.source],
+    ['sink', x.sink, y.sink],
+    // Options of one pipeline part; another part is noted by pipelineDifferences.
+    ['pipeline', x.pipeline, y.pipeline],
+  ] as const
+  for (const [slot, px, py] of slots) {
+    if (!px || !py || (slot === 'pipeline' && px.name !== py.name)) continue
+    const changed = optionDifferences(px.options, py.options)
     if (changed.length === 0) continue
     const shown = changed.slice(0, MAX_OPTION_DIFFERENCES).join('; ')
     const more = changed.length - MAX_OPTION_DIFFERENCES
     notes.push(`${slot} options differ: ${shown}${more > 0 ? `; and ${more} more` : ''}`)
+  }
+  // Same names and times but another action (SIGSTOP instead of a pipeline stall) is another fault.
+  if (x.faults && y.faults && faultPlan(a) === faultPlan(b)) {
+    const ax = JSON.stringify(x.faults.map((f) => f.action))
+    const ay = JSON.stringify(y.faults.map((f) => f.action))
+    if (ax !== ay) notes.push(`fault actions differ: ${ax} vs ${ay}`)
   }
   const { seed: _s1, ...loadA } = x.load
   const { seed: _s2, ...loadB } = y.load

@@ -76,9 +76,9 @@ function cell(value: unknown): string {
 }
 
 /**
- * Every number in every CSV file by one rule: at most 3 decimals (µs for ms,
- * thousandths of an event/s), but at least 3 significant digits, so a small
- * fraction (a late share of 0.000123) is not written as 0. The result keeps
+ * Every number in every CSV file by one rule (README's `--csv`): 3 decimals (µs
+ * for ms, thousandths of an event/s), or 3 significant digits under 0.1, so a
+ * small fraction (a late share of 0.000123) is not written as 0. The result keeps
  * full precision; a CSV row must not show one figure as 1982.770283887163
  * beside another as 1982.77.
  */

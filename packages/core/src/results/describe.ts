@@ -47,6 +47,13 @@ export function describeConfig(config: ResolvedConfig): ConfigDescription {
     intervalSeconds: config.intervalMicros / 1e6,
     slo: config.slo.map((s) => s.source),
     abortOnFail: config.abortOnFail,
+    pipeline: config.pipeline ? describePlugin(config.pipeline) : null,
+    faults: config.faults.map((f) => ({
+      name: f.name,
+      at: f.atMicros / 1e6,
+      for: f.forMicros === undefined ? null : f.forMicros / 1e6,
+      action: redactSecrets(f.action) as Record<string, unknown>,
+    })),
     load: {
       model: load.model,
       stages: load.schedule.segments.map((s) => ({

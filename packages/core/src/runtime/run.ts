@@ -22,7 +22,7 @@ import {
   RuntimeFailure,
   redactUrl,
 } from '../errors.js'
-import { formatShard, planWorker, START_AT_TOLERANCE_MICROS } from '../load/shard.js'
+import { formatShard, planWorker, START_LATE_WARNING_MICROS } from '../load/shard.js'
 import { createTrackerBuffers, Tracker } from '../metrics/tracker.js'
 import type { LogKind, Mismatch, Preparation, Reporter, RunContext, Slot } from '../plugin.js'
 import { builtInReporters, whyNotWritable } from '../reporters/index.js'
@@ -698,8 +698,8 @@ class BenchmarkRun {
       if (left > 0) await this.sleepUnlessStopped(left)
       actualStartAt = nowMicros()
     }
-    if (config.startAtMicros !== undefined && actualStartAt - startAt > START_AT_TOLERANCE_MICROS) {
-      this.lateStart = `the schedule started ${((actualStartAt - startAt) / 1e6).toFixed(1)}s after --start-at (preparing took longer than the lead time): its first operations were sent late — give the shards a later start time`
+    if (config.startAtMicros !== undefined && actualStartAt - startAt > START_LATE_WARNING_MICROS) {
+      this.lateStart = `the schedule started ${((actualStartAt - startAt) / 1e3).toFixed(0)} ms after --start-at (more than ${START_LATE_WARNING_MICROS / 1e3} ms skews a merge of shards; preparing took longer than the lead time, or this machine was busy): its first operations were sent late — give the shards a later start time`
       this.reporters.log(this.lateStart)
     }
     this.livePhase = 'warmup'

@@ -104,6 +104,25 @@ describe('--shard, --run-id and --start-at are checked as the config keys they o
       /^--start-at: .* is 3\d\.\ds in the past \(at most 2s is allowed\) — give a later start time$/,
     )
     expect(await problem({ ...base, startAt: 1 })).toMatch(/^bench\.config\.ts: startAt: .* in the past/)
+    // Found by a fresh user: `--start-at $(date +%s%3N)` (milliseconds) waited 1,794,850,350,673.7 s.
+    const millis = String(Date.now() + 60_000)
+    expect(await problem(base, { shard: '0/3', runId: 'abc', startAt: millis })).toBe(
+      `--start-at: this looks like epoch milliseconds (or finer), not seconds — give epoch seconds (date +%s) or ISO 8601 with a zone, got "${millis}"`,
+    )
+    expect(await problem({ ...base, startAt: Date.now() * 1000 })).toMatch(
+      /^bench\.config\.ts: startAt: this looks like epoch milliseconds/,
+    )
+    // A date 400 days ahead is a typo, not a plan; 23 h ahead is allowed.
+    const far = new Date(Date.now() + 400 * 86_400_000).toISOString()
+    expect(await problem(base, { shard: '0/3', runId: 'abc', startAt: far })).toMatch(
+      /^--start-at: .* is 960\d\.\d h ahead \(at most 24 h is allowed: .*\) — give a start time within 24 h, as epoch seconds or ISO 8601$/,
+    )
+    const later = String(Math.round(Date.now() / 1000) + 23 * 3600)
+    const config = await resolveConfig(base, {
+      origin: 'x',
+      overrides: { shard: '0/3', runId: 'abc', startAt: later },
+    })
+    expect(config.startAtMicros).toBe(Number(later) * 1e6)
     // Each of 3 shards' 2 workers owns keys: the plan has 6 workers.
     expect(
       await problem(

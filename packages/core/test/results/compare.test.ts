@@ -21,11 +21,20 @@ describe('parseGates', () => {
       ['ack.p50', '>=', 0.5, false],
       ['lag.max', '>', 1000, false],
     ])
+    // Zero is zero in any unit: "rose at all".
+    expect(parseGates('e2e.p99 > 0, errors > +0')[0]).toMatchObject({ threshold: 0, relative: false })
   })
 
   it.each([
     ['e2e.p98 > +20%', /unknown figure "e2e\.p98".*use one of e2e\.p50/],
     ['throughput < -10ms', /"ms" does not fit throughput/],
+    // Found by a fresh user: it meant -10/s where -10% was surely meant.
+    [
+      'throughput < -10',
+      /"throughput < -10" gives the change no unit, and throughput is in \/s — write -10% for a relative change or -10\/s for an absolute one/,
+    ],
+    ['e2e.p99 > 5', /write 5% for a relative change or 5ms for an absolute one/],
+    ['late > +1', /write \+1% for a relative change or \+1pp/],
     ['e2e.p99 rose by 20%', /cannot read "e2e\.p99 rose by 20%"/],
     [' , ', /no gate given/],
     // A typo between commas silently dropped a gate (found by a fresh user).
@@ -102,6 +111,31 @@ describe('compareResults', () => {
     ])
   })
 
+  it('tells a run compared with a copy of itself from another run of the same run id', () => {
+    const copy = JSON.parse(JSON.stringify(baseline)) as typeof baseline
+    expect(compareResults(baseline, copy).unfair[0]).toMatch(/a run compared with itself/)
+    // Found by a fresh user: one process run with --run-id X against the merge of run X's three
+    // shards (the README's "the very same plan") was called one file twice.
+    const single = makeResult({ e2e: latencies(300, 2_000, 8) }, { runId: 'X' })
+    const merged = makeResult(
+      { e2e: latencies(300, 2_000, 9) },
+      {
+        runId: 'X',
+        startedAt: '2026-01-01T00:05:00.000Z',
+        mergedFrom: [0, 1, 2].map((index) => ({
+          file: `s${index}.json`,
+          runId: 'X',
+          shard: `${index}/3`,
+          startedAt: '2026-01-01T00:05:00.000Z',
+          status: 'passed',
+        })),
+      },
+    )
+    const notes = compareResults(single, merged).unfair
+    expect(notes.join('\n')).not.toMatch(/compared with itself/)
+    expect(notes).toContain('the candidate is a merge of 3 results')
+  })
+
   it('counts a gate on a figure one run lacks as crossed, and shows it as –', () => {
     const noVerify = makeResult({ e2e: [1000] })
     const c = compareResults(noVerify, noVerify, parseGates('verified < -1%'))
@@ -160,6 +194,71 @@ describe('compareResults', () => {
     expect(notes).toMatch(/candidate was interrupted/)
     // The seed changes which keys are written, not how hard the pipeline is pushed.
     expect(notes).not.toMatch(/seed/)
+  })
+
+  it('warns when the pipeline part, the faults or the load shape differ (a stall run against a run without one)', () => {
+    // Found by a fresh user: a memory-pipeline run with a stall compared with a plain run warned only of source options.
+    const config = (extra: Record<string, unknown>, rate = 1000) => ({
+      name: 'x',
+      source: { name: 'memory', options: {} },
+      sink: { name: 'memory', options: {} },
+      verify: null,
+      workers: 1,
+      intervalSeconds: 1,
+      slo: [],
+      abortOnFail: false,
+      pipeline: null,
+      faults: [],
+      load: {
+        model: 'open',
+        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
+        warmupSeconds: 0,
+        totalSeconds: 10,
+        concurrency: 1,
+        maxInFlight: 1000,
+        batchSize: 1,
+        mix: { insert: 1, update: 0, delete: 0 },
+        keys: 1000,
+        payloadSize: 100,
+        seed: 1,
+        drainTimeoutSeconds: 5,
+        lateAfterMs: 10,
+      },
+      ...extra,
+    })
+    const stall = { name: 'stall', at: 3, for: 2, action: { pipeline: 'stall', undo: 'resume' } }
+    const plain = makeResult({ e2e: [1000] }, { runId: 'a', config: config({}) })
+    const stalled = makeResult(
+      { e2e: [1000] },
+      {
+        runId: 'b',
+        config: config({ pipeline: { name: 'memory', options: { capacity: 5 } }, faults: [stall] }, 2000),
+        pipeline: { name: 'memory', failed: false, eventCount: 0, events: [] },
+        faults: [{ name: 'stall', at: 3, for: 2, startedAt: 3, endedAt: 5, error: null }],
+      },
+    )
+    const notes = compareResults(plain, stalled).unfair
+    expect(notes).toContain('pipeline part differs: none vs memory')
+    expect(notes).toContain('faults differ: none vs stall at 3s for 2s')
+    expect(notes.join('\n')).toMatch(/load\.stages differs/)
+    // One part with other options, and one fault plan with another action, are told too.
+    const other = makeResult(
+      { e2e: [1000] },
+      {
+        runId: 'c',
+        config: config(
+          {
+            pipeline: { name: 'memory', options: { capacity: 9 } },
+            faults: [{ ...stall, action: { signal: 'SIGSTOP', pidFile: 'p' } }],
+          },
+          2000,
+        ),
+      },
+    )
+    const more = compareResults(stalled, other).unfair
+    expect(more).toContain('pipeline options differ: capacity 5 vs 9')
+    expect(more.join('\n')).toMatch(/fault actions differ: .*"stall".* vs .*"SIGSTOP"/)
+    expect(more.join('\n')).not.toMatch(/faults differ|pipeline part|load\.stages/)
   })
 
   it('names each differing option once, by its path, and never a key a library added ($source)', () => {

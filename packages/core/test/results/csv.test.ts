@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { toCsv } from '../../src/results/csv.js'
+import { csvNumber, toCsv } from '../../src/results/csv.js'
 import { makeResult } from './make-result.js'
 
 describe('toCsv', () => {
@@ -84,5 +85,16 @@ describe('toCsv', () => {
     expect(totals).toContain('\nslo: throughput >= 3000/s,,skipped\n')
     expect(totals).toContain('\nslo: lost == 0,2,failed\n')
     expect(totals).toContain('\nslo: e2e.p99 < 1s,3,passed\n')
+  })
+
+  it('writes numbers as the README says it does, examples included', () => {
+    // Found by a fresh user: the README promised at most 3 decimals, and totals read `lateShare,0.00958`.
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8')
+    const csv = readme.slice(readme.indexOf('**`--csv PREFIX`**'), readme.indexOf('### One run across'))
+    const examples = [...csv.matchAll(/`(\d+\.\d+)…` is\s+written `(\d+(?:\.\d+)?)`/g)]
+    expect(examples.map((m) => m[2])).toEqual(['1982.77', '0.00958'])
+    for (const [, given, written] of examples) expect(csvNumber(Number(`${given}4`))).toBe(written)
+    const totals = toCsv(makeResult({ e2e: [1000] }, { lateShare: 0.0095814 })).totals
+    expect(totals).toContain('\nlateShare,0.00958,fraction\n')
   })
 })
