@@ -233,7 +233,11 @@ describe('exec faults as a user runs them', () => {
     // /bin/sh was killed by execFile's timeout and its `sleep` orphaned, still running after cdcb exited.
     expect(processesRunning('sleep 987.654')).toEqual([])
     const result = readResult(out)
-    expect(result.faults[0]!.error).toBe('the run stopped while it was still running')
+    // It ran and hung; "never started — the run stopped while it was still running" said otherwise.
+    expect(result.faults[0]!.error).toMatch(
+      /^its command, started at 1\.\ds, was still running when the run stopped and was killed$/,
+    )
+    expect(run.stdout).toMatch(/fault {8}"hangs" failed: its command, started at 1\.\ds, was still running/)
     const header = run.stdout.split('\n').find((line) => line.includes(' — FAILED'))!
     expect(header).toMatch(
       /FAILED \(fault "hangs" failed: .* the run did not measure the scenario it was asked for\)$/,

@@ -34,7 +34,9 @@
  *   backlog ran out is left out (it was partly idle and would dilute the rate);
  *   drain rate = backlog cleared per second over the same span. Both are null
  *   (unknown) when the backlog cleared within one interval of the episode's
- *   end: a shorter `interval` measures them.
+ *   end: a shorter `interval` measures them;
+ * - a fault cut short (the run stopped while it was in force and undid it
+ *   early) has an unknown recovery: what it measures is not the fault planned.
  *
  * Resolution: one interval (`interval` in the config, 1 s by default).
  */
@@ -59,6 +61,8 @@ export interface Episode {
   readonly label: string
   readonly start: number
   readonly end: number
+  /** A fault the run's stop undid before its planned end: its recovery is unknown. */
+  readonly cutShort?: true
 }
 
 export interface RecoveryOptions {
@@ -97,6 +101,8 @@ export interface Recovery {
   readonly drainRate: number | null
   /** True when the run was stopped (Ctrl-C, abortOnFail) before it recovered: `time` is unknown, not "never". */
   readonly interrupted?: true
+  /** True when a fault of the episode was cut short by the run's stop (undone early): `time` is unknown. */
+  readonly cutShort?: true
 }
 
 /**
@@ -169,7 +175,7 @@ export function measureRecovery(
       break
     }
   }
-  if (!recoveredAt) {
+  if (!recoveredAt || episode.cutShort) {
     return {
       ...episode,
       baselineBacklog,
@@ -223,6 +229,7 @@ export function measureRecoveries(
         label: `${episode.label} + ${overlapping.label}`,
         start: episode.start,
         end: Math.max(episode.end, overlapping.end),
+        ...(episode.cutShort || overlapping.cutShort ? { cutShort: true as const } : {}),
       }
       recovery = measure(episode)
     }

@@ -245,6 +245,25 @@ describe('recovery.time with nothing to recover from', () => {
       expect(ran.warnings).toEqual([expect.stringMatching(/never came back/)])
     })
 
+    it('a fault the stop undid early has no recovery figure, though the backlog came back (Ctrl-C during a SIGSTOP passed recovery.time)', () => {
+      const cut = { ...fault, cutShort: true }
+      const recovered = [...series, point(5.065, 0, 6.9)]
+      expect(scenarioOf(config, [fault], recovered, true).recoveryTimeMs).toBeCloseTo(2065, 0)
+      const stopped = scenarioOf(config, [cut], recovered, true)
+      expect(stopped.recovery).toMatchObject([
+        {
+          label: 'fault stall',
+          time: null,
+          catchUpRate: null,
+          drainRate: null,
+          interrupted: true,
+          cutShort: true,
+        },
+      ])
+      expect(stopped.recoveryTimeMs).toBeNull()
+      expect(stopped.warnings).toEqual([])
+    })
+
     it('reads the final interval: a recovery in it is one (fixW item 2b)', () => {
       const withFinal = scenarioOf(config, [fault], [...series, point(5.065, 0, 6.9)], false)
       expect(withFinal.recovery[0]!.time).toBeCloseTo(2.065, 3)
