@@ -87,6 +87,28 @@ describe('measureRecovery', () => {
     expect(recovery.drainRate).toBeNull()
   })
 
+  it('the drain rate counts from the peak after the end: a backlog that grew before it drained read as -426/s', () => {
+    // A broker SIGSTOPped 6 s from 6 s: resumed at 12 s, its backlog still grew for two intervals
+    // (the producers' retries arriving) before it drained at about 1,000/s.
+    const backlogs = [
+      0, 0, 0, 0, 0, 0, 1000, 2000, 3000, 4000, 5000, 6000, 6500, 7000, 6000, 5000, 4000, 3000, 2000, 1000, 0,
+      0,
+    ]
+    const series: BacklogPoint[] = backlogs.map((backlog, i) => ({
+      t: i + 1,
+      backlog,
+      observed: (i + 1) * 1000 - backlog,
+      e2eP99: backlog > 0 ? 4000 : 3,
+    }))
+    const recovery = measureRecovery(series, { label: 'fault SIGSTOP', start: 6, end: 12 })
+    expect(recovery.time).toBe(9)
+    // 7,000 at 14 s to 1,000 at 20 s.
+    expect(recovery.drainRate).toBe(1000)
+    // Still growing at the last point behind: no drain to speak of, so unknown rather than negative.
+    const growing = series.map((p) => (p.t === 20 ? { ...p, backlog: 8000 } : p))
+    expect(measureRecovery(growing, { label: 'fault SIGSTOP', start: 6, end: 12 }).drainRate).toBeNull()
+  })
+
   it('never recovered within the run is null, not the run length', () => {
     const series = simulate((t) => (t > 5 ? 3000 : 100), 2000, 20)
     const recovery = measureRecovery(series, { label: 'step', start: 5, end: 10 })
