@@ -91,12 +91,20 @@ export interface FaultProblem {
 
 /**
  * Checks what can be checked before the run: signal names, that an undo has a
- * `for` to wait and a `for` has an undo to end it, and pipeline action names
- * once the pipeline part's actions are known (`undefined`: not known yet).
+ * `for` to wait and a `for` has an undo to end it, that a pipeline action is not
+ * its own undo, and pipeline action names once the pipeline part's actions are
+ * known (`undefined`: not known yet; `undoOf`, when the plugin lists them, names
+ * each action's counterpart).
  */
 export function checkFault(
   plan: FaultPlan,
-  pipeline: { readonly name: string; readonly actions: readonly string[] } | undefined,
+  pipeline:
+    | {
+        readonly name: string
+        readonly actions: readonly string[]
+        readonly undoOf?: (action: string) => string | undefined
+      }
+    | undefined,
 ): FaultProblem | undefined {
   const { action } = plan
   if ('signal' in action && !(action.signal in constants.signals)) {
@@ -116,6 +124,14 @@ export function checkFault(
         key,
         message: `the ${pipeline.name} pipeline has no action "${name}"${suggestion ? ` — did you mean "${suggestion}"?` : ''} (its actions: ${pipeline.actions.join(', ') || 'none'})`,
       }
+    }
+  }
+  // `{ pipeline: 'stall', undo: 'stall' }` stalled again at the fault's end: the fault was never undone.
+  if ('pipeline' in action && action.undo === action.pipeline) {
+    const counterpart = pipeline?.undoOf?.(action.pipeline)
+    return {
+      key: 'action.undo',
+      message: `'${action.undo}' is the action itself — ${counterpart ? `use '${counterpart}'` : 'name the action that reverses it'}`,
     }
   }
   return checkUndo(plan)

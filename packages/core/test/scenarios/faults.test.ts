@@ -389,6 +389,11 @@ describe('faults', () => {
       'the postgres pipeline has no action "zzz" (its actions: disableSubscription, enableSubscription, terminateWalsender)',
     )
     expect(checkFault(plan({ signal: 'SIGSTOP', pidFile: 'x' }), undefined)).toBeUndefined()
+    // A part that does not list its actions: no counterpart to name, the undo is refused all the same.
+    expect(checkFault(plan({ pipeline: 'pause', undo: 'pause' }), undefined)).toEqual({
+      key: 'action.undo',
+      message: "'pause' is the action itself — name the action that reverses it",
+    })
   })
 
   it('refuses an undo without "for", and a "for" that nothing undoes', () => {
