@@ -218,6 +218,29 @@ describe('faults in the config', () => {
   })
 })
 
+describe('a signal fault whose pid file is missing', () => {
+  it('is a config error before the load starts, in one line, with nothing written (it failed the run only when the fault fired)', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 10, duration: '4s' },
+      faults: [{ at: '3s', for: '500ms', action: { signal: 'SIGSTOP', pidFile: 'no-such-broker.pid' } }],
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const started = Date.now()
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
+    expect(run.code).toBe(2)
+    const missing = path.join(path.dirname(config), 'no-such-broker.pid')
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `cdcb: ${path.basename(config)}: faults.0.action.pidFile: ${missing} does not exist — start the process first, or fix the path (a relative one resolves against the config file's folder)`,
+    ])
+    expect(existsSync(out)).toBe(false)
+    // Refused before the load, not at the fault's 3 s.
+    expect(run.stdout).not.toMatch(/interval|SIGSTOP/)
+    expect(Date.now() - started).toBeLessThan(30_000)
+  })
+})
+
 describe('exec faults as a user runs them', () => {
   it('kills a hanging command with its children when the run stops, and says so in one line', async () => {
     const dir = tempDir()

@@ -320,6 +320,41 @@ async function perform(
   return true
 }
 
+/**
+ * Whether a signal fault's pid file names a running process, checked before the load starts (once
+ * the pipeline parts are up: one may start the process): a missing file found only when the fault
+ * fired failed the run after it had written its load. Undefined when it does.
+ */
+export async function checkPidFile(plan: FaultPlan, baseDir: string): Promise<FaultProblem | undefined> {
+  const { action } = plan
+  if (!('signal' in action)) return undefined
+  const file = path.resolve(baseDir, action.pidFile)
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => error)
+  if (typeof text !== 'string') {
+    const why = text.code === 'ENOENT' ? 'does not exist' : `cannot be read (${text.code ?? text.message})`
+    return {
+      key: 'action.pidFile',
+      message: `${file} ${why} — start the process first, or fix the path (a relative one resolves against the config file's folder)`,
+    }
+  }
+  const pid = pidIn(text)
+  if (pid === undefined)
+    return {
+      key: 'action.pidFile',
+      message: `${file} holds no pid — it must hold a number, or JSON with a "pid" number`,
+    }
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH')
+      return {
+        key: 'action.pidFile',
+        message: `${file} names pid ${pid}, which is not running (the pid file is stale) — start the process first`,
+      }
+  }
+  return undefined
+}
+
 async function sendSignal(signal: string, pidFile: string, baseDir: string): Promise<void> {
   const file = path.resolve(baseDir, pidFile)
   const text = await readFile(file, 'utf8').catch(() => {
