@@ -92,6 +92,34 @@ describe('catch-up after a stall, and a pipeline that never comes back', () => {
   }, 60_000)
 })
 
+describe('--duration or --rate on a config with stages', () => {
+  it('says which stages it dropped and what it runs instead (the burst example PASSED with no burst, silently)', async () => {
+    // examples/burst in short: `run --duration 12s` on it held 100/s and PASSED, "the run had no fault and no burst".
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: {
+        rate: 100,
+        stages: [
+          { duration: '1s', rate: 100 },
+          { duration: '1s', rate: 5000 },
+          { duration: '1s', rate: 100 },
+        ],
+      },
+      recovery: { baseline: '1s' },
+    })
+    const run = await runCli(['run', '--config', config, '--duration', '2s', '--quiet'])
+    expect(run.code).toBe(0)
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'cdcb: --duration 2s replaces load.stages (3 stages, 100/s to 5000/s): this run holds 100/s for 2s, without their bursts and ramps — drop --duration to run the stages',
+    ])
+    const both = await runCli(['run', '--config', config, '--duration', '1s', '--rate', '50', '--quiet'])
+    expect(both.stderr).toContain(
+      'cdcb: --rate 50 and --duration 1s replace load.stages (3 stages, 100/s to 5000/s): this run holds 50/s for 1s, without their bursts and ramps — drop both flags to run the stages',
+    )
+  }, 60_000)
+})
+
 describe('recovery SLOs without a disturbance', () => {
   it('skips recovery.time when the run had no fault and no burst, instead of failing it for no data', async () => {
     const config = writeConfig({

@@ -53,8 +53,14 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
       description:
         'Serve live metrics at http://HOST:PORT/metrics for Prometheus while the run goes (e.g. 127.0.0.1:9464; port 0 picks a free one).',
     }),
-    rate: Flags.string({ description: 'Operations per second; overrides load.rate and load.stages.' }),
-    duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
+    rate: Flags.string({
+      description:
+        'Operations per second; overrides load.rate and load.stages (a notice says what it dropped).',
+    }),
+    duration: Flags.string({
+      description:
+        'Measured duration such as 30s or 5m; overrides load.duration, and load.stages (a notice says what it dropped).',
+    }),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
     seed: Flags.string({
       description:
