@@ -350,6 +350,41 @@ describe('the memory pipeline part', () => {
     expect(run.stdout).toMatch(/fault {8}"stall" 3\.\ds → 5\.\ds/)
   }, 60_000)
 
+  it('a Ctrl-C during the fault cuts it short: recovery unknown and recovery.time skipped, not passed on what the stop undid', async () => {
+    // A 6 s SIGSTOP interrupted 2.8 s in printed "✓ pass recovery.time < 20s actual 393.538 ms".
+    const config = writeConfig({
+      source: { plugin: 'memory', options: { delay: '2ms' } },
+      sink: { plugin: 'memory' },
+      pipeline: { plugin: 'memory' },
+      load: { rate: 200, duration: '12s' },
+      faults: [{ name: 'stall', at: '2s', for: '6s', action: { pipeline: 'stall' } }],
+      recovery: { baseline: '2s' },
+      slo: { 'recovery.time': '< 20s' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    let interrupted = false
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'], {
+      onStdout: (text, kill) => {
+        if (!interrupted && text.includes('fault "stall" started')) {
+          interrupted = true
+          setTimeout(() => kill('SIGINT'), 1000)
+        }
+      },
+    })
+    expect(run.code).toBe(130)
+    const result = readResult(out)
+    expect(result.faults[0]).toMatchObject({ name: 'stall', cutShort: true, error: null })
+    expect(result.recovery[0]).toMatchObject({ time: null, interrupted: true, cutShort: true })
+    expect(result.slo.checks[0]).toMatchObject({
+      status: 'skipped',
+      note: 'not measured: the interrupt (Ctrl-C) cut fault stall short (undone early, before its planned end)',
+    })
+    expect(result.warnings).toContainEqual(
+      expect.stringMatching(/^fault "stall" cut short: the run stopped at /),
+    )
+    expect(run.stdout).toMatch(/fault {8}"stall" \d+\.\ds → \d+\.\ds \(cut short: the run stopped\)/)
+  }, 60_000)
+
   it('refuses a misspelt action before anything runs: one line, a did-you-mean and the actions there are', async () => {
     const config = writeConfig({
       source: { plugin: 'memory' },
