@@ -64,7 +64,36 @@ export async function runFromCli(flags: RunFlags): Promise<number> {
     overrides: overridesOf(flags),
   })
   checkOutputs([...configReportFiles(config), ...outputsOfFlags(flags)], inputs)
+  const dropped = droppedStagesNotice((raw as { load?: unknown } | undefined)?.load, flags, config)
+  if (dropped) process.stderr.write(`cdcb: ${dropped}\n`)
   return runResolved(config, flags)
+}
+
+/**
+ * What `--rate` or `--duration` dropped from a config with `load.stages`: the stages (its bursts
+ * and ramps) — said, as `cdcb search` says it in its header, since a run that silently held one
+ * rate reported "no fault and no burst" and PASSED a burst example.
+ */
+export function droppedStagesNotice(
+  load: unknown,
+  flags: Pick<RunFlags, 'rate' | 'duration'>,
+  config: ResolvedConfig,
+): string | undefined {
+  const stages = (load as { stages?: unknown } | undefined)?.stages
+  if (!Array.isArray(stages) || (flags.rate === undefined && flags.duration === undefined)) return undefined
+  const by = [
+    flags.rate === undefined ? undefined : `--rate ${flags.rate}`,
+    flags.duration === undefined ? undefined : `--duration ${flags.duration}`,
+  ].filter((flag) => flag !== undefined)
+  const rates = stages
+    .map((stage: { rate?: unknown; target?: unknown }) => stage?.rate ?? stage?.target)
+    .filter((rate): rate is number => typeof rate === 'number')
+  const span = rates.length > 0 ? `, ${Math.min(...rates)}/s to ${Math.max(...rates)}/s` : ''
+  const { load: resolved } = config
+  // Stages are open-model only (load.concurrency beside them is refused): the flags left one steady rate.
+  const held = `${resolved.schedule.segments.at(-1)?.toRate ?? 0}/s`
+  const seconds = (resolved.totalMicros - resolved.warmupMicros) / 1e6
+  return `${by.join(' and ')} replace${by.length > 1 ? '' : 's'} load.stages (${stages.length} stage${stages.length === 1 ? '' : 's'}${span}): this run holds ${held} for ${seconds}s, without their bursts and ramps — drop ${by.length > 1 ? 'both flags' : by[0]!.split(' ')[0]} to run the stages`
 }
 
 /** The files the config's own reporters write (json, junit), each named by its entry as core names it. */

@@ -203,7 +203,7 @@ export async function searchFromCli(flags: SearchFlags): Promise<number> {
   }
 
   const knee = kneeOf(result.trials)
-  line(kneeLine(knee, result.end === 'stopped'))
+  line(kneeLine(knee, result.end === 'stopped' || result.end === 'generator' ? result.end : undefined))
   line(conclusion(result))
   if (flags.out) {
     const file = {
@@ -308,9 +308,11 @@ export function failedSloEntries(trial: Pick<TrialOutcome, 'failedSlos' | 'sloAc
 
 /**
  * The line under the trial table: the knee, with its definition, or why there is none. A search
- * stopped (Ctrl-C) before e2e p99 rose does not know it: "not reached" would claim trials never run.
+ * that stopped first — Ctrl-C (`stopped`), or cdcb's own send rate at its ceiling (`generator`) —
+ * before e2e p99 rose does not know it: "not reached" would claim rates it never tried.
  */
-export function kneeLine(knee: Knee, stopped = false): string {
+export function kneeLine(knee: Knee, stoppedBy?: 'stopped' | 'generator'): string {
+  const stopped = stoppedBy === 'stopped'
   const at = (point: { rate: number; e2eP99: number }) =>
     `${formatMicros(point.e2eP99 * 1e3)} at ${formatRate(point.rate)}`
   if (!knee.baseline) {
@@ -320,6 +322,8 @@ export function kneeLine(knee: Knee, stopped = false): string {
   }
   if (!knee.beyond && stopped)
     return `knee: unknown — the search was stopped before e2e p99 rose above ${knee.factor}× the lowest-rate trial's (${at(knee.baseline)}); it may lie at a rate not yet tried`
+  if (!knee.beyond && stoppedBy === 'generator')
+    return `knee: unknown — cdcb could not send faster before e2e p99 rose above ${knee.factor}× the lowest-rate trial's (${at(knee.baseline)}); it may lie above the generator's ceiling`
   if (!knee.beyond)
     return `knee: not reached — e2e p99 stayed within ${knee.factor}× of the lowest-rate trial's (${at(knee.baseline)}) in every trial run at its rate`
   if (knee.rate === null || knee.e2eP99 === null)

@@ -276,4 +276,32 @@ describe('renderHtml', () => {
     const finished = text(renderHtml(makeResult({ e2e: [1000] }, { recovery: [episode] })))
     expect(finished).toMatch(/\bnever\b/)
   })
+
+  it("shows each recovery's drain rate beside its catch-up rate, as the summary and the JSON do", () => {
+    const recovered = {
+      label: 'burst 5000/s',
+      start: 10,
+      end: 20,
+      baselineBacklog: 3,
+      baselineE2eP99: 2,
+      backlogMax: 30_013,
+      time: 17.2,
+      catchUpRate: 2000,
+      drainRate: 1900,
+    }
+    const page = text(renderHtml(makeResult({ e2e: [1000] }, { recovery: [recovered] })))
+    expect(page).toContain('backlog cleared at')
+    expect(page).toMatch(/burst 5000\/s .*17\.2 s 2,000\/s 1,900\/s/)
+    const cut = {
+      ...recovered,
+      time: null,
+      catchUpRate: null,
+      drainRate: null,
+      interrupted: true as const,
+      cutShort: true as const,
+    }
+    expect(text(renderHtml(makeResult({ e2e: [1000] }, { recovery: [cut] })))).toContain(
+      'unknown (the run stopped during the fault and undid it early)',
+    )
+  })
 })

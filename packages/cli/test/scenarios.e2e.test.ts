@@ -92,6 +92,34 @@ describe('catch-up after a stall, and a pipeline that never comes back', () => {
   }, 60_000)
 })
 
+describe('--duration or --rate on a config with stages', () => {
+  it('says which stages it dropped and what it runs instead (the burst example PASSED with no burst, silently)', async () => {
+    // examples/burst in short: `run --duration 12s` on it held 100/s and PASSED, "the run had no fault and no burst".
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: {
+        rate: 100,
+        stages: [
+          { duration: '1s', rate: 100 },
+          { duration: '1s', rate: 5000 },
+          { duration: '1s', rate: 100 },
+        ],
+      },
+      recovery: { baseline: '1s' },
+    })
+    const run = await runCli(['run', '--config', config, '--duration', '2s', '--quiet'])
+    expect(run.code).toBe(0)
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'cdcb: --duration 2s replaces load.stages (3 stages, 100/s to 5000/s): this run holds 100/s for 2s, without their bursts and ramps — drop --duration to run the stages',
+    ])
+    const both = await runCli(['run', '--config', config, '--duration', '1s', '--rate', '50', '--quiet'])
+    expect(both.stderr).toContain(
+      'cdcb: --rate 50 and --duration 1s replace load.stages (3 stages, 100/s to 5000/s): this run holds 50/s for 1s, without their bursts and ramps — drop both flags to run the stages',
+    )
+  }, 60_000)
+})
+
 describe('recovery SLOs without a disturbance', () => {
   it('skips recovery.time when the run had no fault and no burst, instead of failing it for no data', async () => {
     const config = writeConfig({
@@ -218,6 +246,29 @@ describe('faults in the config', () => {
   })
 })
 
+describe('a signal fault whose pid file is missing', () => {
+  it('is a config error before the load starts, in one line, with nothing written (it failed the run only when the fault fired)', async () => {
+    const config = writeConfig({
+      source: { plugin: 'memory' },
+      sink: { plugin: 'memory' },
+      load: { rate: 10, duration: '4s' },
+      faults: [{ at: '3s', for: '500ms', action: { signal: 'SIGSTOP', pidFile: 'no-such-broker.pid' } }],
+    })
+    const out = path.join(tempDir(), 'result.json')
+    const started = Date.now()
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'])
+    expect(run.code).toBe(2)
+    const missing = path.join(path.dirname(config), 'no-such-broker.pid')
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `cdcb: ${path.basename(config)}: faults.0.action.pidFile: ${missing} does not exist — start the process first, or fix the path (a relative one resolves against the config file's folder)`,
+    ])
+    expect(existsSync(out)).toBe(false)
+    // Refused before the load, not at the fault's 3 s.
+    expect(run.stdout).not.toMatch(/interval|SIGSTOP/)
+    expect(Date.now() - started).toBeLessThan(30_000)
+  })
+})
+
 describe('exec faults as a user runs them', () => {
   it('kills a hanging command with its children when the run stops, and says so in one line', async () => {
     const dir = tempDir()
@@ -233,7 +284,11 @@ describe('exec faults as a user runs them', () => {
     // /bin/sh was killed by execFile's timeout and its `sleep` orphaned, still running after cdcb exited.
     expect(processesRunning('sleep 987.654')).toEqual([])
     const result = readResult(out)
-    expect(result.faults[0]!.error).toBe('the run stopped while it was still running')
+    // It ran and hung; "never started — the run stopped while it was still running" said otherwise.
+    expect(result.faults[0]!.error).toMatch(
+      /^its command, started at 1\.\ds, was still running when the run stopped and was killed$/,
+    )
+    expect(run.stdout).toMatch(/fault {8}"hangs" failed: its command, started at 1\.\ds, was still running/)
     const header = run.stdout.split('\n').find((line) => line.includes(' — FAILED'))!
     expect(header).toMatch(
       /FAILED \(fault "hangs" failed: .* the run did not measure the scenario it was asked for\)$/,
@@ -293,6 +348,41 @@ describe('the memory pipeline part', () => {
     expect(recovery!.time).not.toBeNull()
     expect(result.slo.checks.map((c) => c.status)).toEqual(['passed', 'passed'])
     expect(run.stdout).toMatch(/fault {8}"stall" 3\.\ds → 5\.\ds/)
+  }, 60_000)
+
+  it('a Ctrl-C during the fault cuts it short: recovery unknown and recovery.time skipped, not passed on what the stop undid', async () => {
+    // A 6 s SIGSTOP interrupted 2.8 s in printed "✓ pass recovery.time < 20s actual 393.538 ms".
+    const config = writeConfig({
+      source: { plugin: 'memory', options: { delay: '2ms' } },
+      sink: { plugin: 'memory' },
+      pipeline: { plugin: 'memory' },
+      load: { rate: 200, duration: '12s' },
+      faults: [{ name: 'stall', at: '2s', for: '6s', action: { pipeline: 'stall' } }],
+      recovery: { baseline: '2s' },
+      slo: { 'recovery.time': '< 20s' },
+    })
+    const out = path.join(tempDir(), 'result.json')
+    let interrupted = false
+    const run = await runCli(['run', '--config', config, '--out', out, '--no-tui'], {
+      onStdout: (text, kill) => {
+        if (!interrupted && text.includes('fault "stall" started')) {
+          interrupted = true
+          setTimeout(() => kill('SIGINT'), 1000)
+        }
+      },
+    })
+    expect(run.code).toBe(130)
+    const result = readResult(out)
+    expect(result.faults[0]).toMatchObject({ name: 'stall', cutShort: true, error: null })
+    expect(result.recovery[0]).toMatchObject({ time: null, interrupted: true, cutShort: true })
+    expect(result.slo.checks[0]).toMatchObject({
+      status: 'skipped',
+      note: 'not measured: the interrupt (Ctrl-C) cut fault stall short (undone early, before its planned end)',
+    })
+    expect(result.warnings).toContainEqual(
+      expect.stringMatching(/^fault "stall" cut short: the run stopped at /),
+    )
+    expect(run.stdout).toMatch(/fault {8}"stall" \d+\.\ds → \d+\.\ds \(cut short: the run stopped\)/)
   }, 60_000)
 
   it('refuses a misspelt action before anything runs: one line, a did-you-mean and the actions there are', async () => {

@@ -36,12 +36,27 @@ describe("cdcb search's verdict line", () => {
   // A Ctrl-C'd search printed "knee: not reached", as if every rate had been tried.
   it('a stopped search says the knee is unknown, not that it was not reached', () => {
     const baseline = { rate: 1000, e2eP99: 7 }
-    expect(kneeLine({ rate: null, e2eP99: null, baseline, beyond: null, factor: 2 }, true)).toBe(
+    expect(kneeLine({ rate: null, e2eP99: null, baseline, beyond: null, factor: 2 }, 'stopped')).toBe(
       "knee: unknown — the search was stopped before e2e p99 rose above 2× the lowest-rate trial's (7.00ms at 1000/s); it may lie at a rate not yet tried",
     )
-    expect(kneeLine({ rate: null, e2eP99: null, baseline: null, beyond: null, factor: 2 }, true)).toBe(
+    expect(kneeLine({ rate: null, e2eP99: null, baseline: null, beyond: null, factor: 2 }, 'stopped')).toBe(
       'knee: unknown — the search was stopped before any trial measured e2e latency at its planned rate',
     )
+  })
+
+  // A search that ended at the generator's ceiling printed "knee: not reached"; the README calls that unknown.
+  it("a search that ended at cdcb's own ceiling says the knee is unknown: it may lie above the rates cdcb could send", () => {
+    const baseline = { rate: 1000, e2eP99: 7 }
+    expect(kneeLine({ rate: null, e2eP99: null, baseline, beyond: null, factor: 2 }, 'generator')).toBe(
+      "knee: unknown — cdcb could not send faster before e2e p99 rose above 2× the lowest-rate trial's (7.00ms at 1000/s); it may lie above the generator's ceiling",
+    )
+    // A knee found below the ceiling is still a knee.
+    expect(
+      kneeLine(
+        { rate: 2000, e2eP99: 9, baseline, beyond: { rate: 4000, e2eP99: 30 }, factor: 2 },
+        'generator',
+      ),
+    ).toMatch(/^knee: 2000\/s/)
   })
 
   // A trial failing only on an SLO gave neither in its row nor in its JSON the figure that failed.

@@ -58,8 +58,14 @@ Exit codes: 0 all SLOs held, 1 an SLO failed, 2 usage or config error (nothing w
         'With --prometheus: when the run ends, keep serving /metrics until one scrape has read the final state (phase done, final counters, loss, SLO verdicts, exit code), for at most this long; 0 closes at once, Ctrl-C ends the wait. Default 30s (twice the usual 15s scrape interval).',
       helpValue: 'DURATION',
     }),
-    rate: Flags.string({ description: 'Operations per second; overrides load.rate and load.stages.' }),
-    duration: Flags.string({ description: 'Measured duration such as 30s or 5m; overrides load.duration.' }),
+    rate: Flags.string({
+      description:
+        'Operations per second; overrides load.rate and load.stages (a notice says what it dropped).',
+    }),
+    duration: Flags.string({
+      description:
+        'Measured duration such as 30s or 5m; overrides load.duration, and load.stages (a notice says what it dropped).',
+    }),
     workers: Flags.string({ description: 'Worker threads; overrides workers (default: CPU cores).' }),
     seed: Flags.string({
       description:

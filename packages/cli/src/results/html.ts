@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type { RunResult } from '@cdcb/core'
+import type { Recovery, RunResult } from '@cdcb/core'
 import { formatCount, LATENCY_METRICS } from '@cdcb/core'
 import { ResultFigures, redactSecrets } from '@cdcb/core/results'
 import { decodeHistogram } from '@cdcb/core/runtime'
@@ -337,7 +337,7 @@ function scenarioSection(result: RunResult): string {
   const s = (v: number | null) => (v === null ? '–' : `${num(v)} s`)
   return `<section><h2>Faults and recovery</h2><p class="note">Faults that ran are shaded orange in the charts above.</p><p>backlog max: ${count(result.backlogMax)}</p>
 ${faults.length ? `<table class="faults"><tr><th>fault</th><th>planned at</th><th>started</th><th>ended</th><th>error</th></tr>${faults.map((f) => `<tr><th>${esc(f.name)}</th><td>${s(f.at)}</td><td>${s(f.startedAt)}</td><td>${s(f.endedAt)}</td><td>${esc(f.error ?? '')}</td></tr>`).join('')}</table>` : ''}
-${recovery.length ? `<table class="recovery"><tr><th>episode</th><th>from</th><th>to</th><th>backlog max</th><th>recovered after</th><th>catch-up</th></tr>${recovery.map((r) => `<tr><th>${esc(r.label)}</th><td>${s(r.start)}</td><td>${s(r.end)}</td><td>${count(r.backlogMax)}</td><td>${r.time === null ? (r.interrupted ? 'unknown (the run was stopped first)' : 'never') : s(r.time)}</td><td>${r.catchUpRate === null ? '–' : `${num(r.catchUpRate)}/s`}</td></tr>`).join('')}</table>` : ''}</section>`
+${recovery.length ? `<table class="recovery"><tr><th>episode</th><th>from</th><th>to</th><th>backlog max</th><th>recovered after</th><th>catch-up</th><th>backlog cleared at</th></tr>${recovery.map((r) => `<tr><th>${esc(r.label)}</th><td>${s(r.start)}</td><td>${s(r.end)}</td><td>${count(r.backlogMax)}</td><td>${recoveredAfter(r)}</td><td>${rate(r.catchUpRate)}</td><td>${rate(r.drainRate)}</td></tr>`).join('')}</table>` : ''}</section>`
 }
 
 function warningsSection(result: RunResult): string {
@@ -377,6 +377,13 @@ function plural(n: number, noun: string): string {
 }
 
 /** A measured quantity (ms, s, events/s): decimals by magnitude. Counts go through `count`. */
+/** A recovery's time as the summary says it: unknown when the run's stop came first or cut its fault short. */
+function recoveredAfter(r: Recovery): string {
+  if (r.time !== null) return `${num(r.time)} s`
+  if (r.cutShort) return 'unknown (the run stopped during the fault and undid it early)'
+  return r.interrupted ? 'unknown (the run was stopped first)' : 'never'
+}
+
 function num(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '–'
   if (value === 0) return '0'

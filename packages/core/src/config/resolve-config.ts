@@ -360,7 +360,11 @@ function resolveFaults(
     }
     const problem = checkFault(
       plan,
-      pipeline && { name: pipeline.name, actions: Object.keys(pipeline.actions) },
+      pipeline && {
+        name: pipeline.name,
+        actions: Object.keys(pipeline.actions),
+        undoOf: (name) => pipeline.actions[name]?.undo,
+      },
     )
     if (problem) throw new ConfigError(`${origin}: faults.${i}.${problem.key}: ${problem.message}`)
     // A plugin that does not list its part's actions has them checked once the part exists, before the load.

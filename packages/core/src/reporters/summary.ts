@@ -129,18 +129,23 @@ export function formatSummary(result: RunResult, color = false): string {
   for (const fault of result.faults ?? []) {
     const when =
       fault.startedAt === null
-        ? 'never started'
+        ? fault.error
+          ? `failed: ${fault.error}`
+          : 'never started (the run ended before its time)'
         : fault.for === null
           ? `${fault.startedAt.toFixed(1)}s (no undo)`
-          : `${fault.startedAt.toFixed(1)}s → ${fault.endedAt === null ? 'not undone' : `${fault.endedAt.toFixed(1)}s`}`
-    lines.push(`  fault        "${fault.name}" ${when}${fault.error ? ` — ${fault.error}` : ''}`)
+          : `${fault.startedAt.toFixed(1)}s → ${fault.endedAt === null ? 'not undone' : `${fault.endedAt.toFixed(1)}s`}${fault.cutShort ? ' (cut short: the run stopped)' : ''}`
+    const error = fault.startedAt !== null && fault.error ? ` — ${fault.error}` : ''
+    lines.push(`  fault        "${fault.name}" ${when}${error}`)
   }
   for (const r of result.recovery ?? []) {
     const recovered =
       r.time === null
-        ? r.interrupted
-          ? 'recovery unknown: the run was stopped before it recovered'
-          : 'never recovered within the run'
+        ? r.cutShort
+          ? 'recovery unknown: the run stopped during the fault and undid it early'
+          : r.interrupted
+            ? 'recovery unknown: the run was stopped before it recovered'
+            : 'never recovered within the run'
         : `recovered in ${r.time.toFixed(1)}s, catching up at ${r.catchUpRate === null ? '–' : formatRate(r.catchUpRate)} (backlog cleared at ${r.drainRate === null ? '–' : formatRate(r.drainRate)})`
     lines.push(`  recovery     ${r.label}: backlog max ${formatCount(r.backlogMax)}, ${recovered}`)
   }

@@ -145,6 +145,10 @@ export function buildResult(state: FinalState): RunResult {
       if (shareNote) return shareNote
       if (metric.kind === 'scenario' && metric.name === 'recovery.time' && scenario.recovery.length === 0)
         return noRecoveryNote(state.faults)
+      // A fault undone early by the stop measured a shorter fault than planned: no figure for it can pass.
+      const undoneEarly = scenario.recovery.find((r) => r.cutShort)
+      if (metric.kind === 'scenario' && metric.name === 'recovery.time' && undoneEarly)
+        return `not measured: ${stoppedBy} cut ${undoneEarly.label} short (undone early, before its planned end)`
       const cutShort = scenario.recovery.find((r) => r.interrupted)
       if (metric.kind === 'scenario' && metric.name === 'recovery.time' && cutShort)
         return `not measured: ${stoppedBy} ended the run before ${cutShort.label} recovered`
@@ -339,7 +343,12 @@ export function scenarioOf(
     measured.length > 0 ? Math.max(...measured.map((p) => (p.owed ?? p.backlog) - lostInWarmup)) : null
   const episodes: Episode[] = faults
     .filter((f) => f.startedAt !== null)
-    .map((f) => ({ label: `fault ${f.name}`, start: f.startedAt!, end: f.endedAt ?? f.startedAt! }))
+    .map((f) => ({
+      label: `fault ${f.name}`,
+      start: f.startedAt!,
+      end: f.endedAt ?? f.startedAt!,
+      ...(f.cutShort ? { cutShort: true as const } : {}),
+    }))
   if (config.load.model === 'open') {
     const stages = config.load.schedule.segments.map((s) => ({
       seconds: s.durationMicros / 1e6,

@@ -28,7 +28,7 @@ import type { LogKind, Mismatch, Preparation, Reporter, RunContext, Slot } from 
 import { builtInReporters, whyNotWritable } from '../reporters/index.js'
 import { claimOutput, type OutputClaim } from '../reporters/output-lock.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
-import { checkFault, startFaults } from '../scenarios/faults.js'
+import { checkFault, checkPidFile, startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
 import { Aggregator, settleCounters } from './aggregator.js'
 import { buildResult, type DrainTail } from './build-result.js'
@@ -149,6 +149,7 @@ async function runReporting(
       control.pipeline = pipeline
       checkPipelineFaults(config, pipeline)
     }
+    await checkFaultTargets(config)
     result = await run.measure(pipeline)
   } finally {
     teardownFailures = await run.teardown(preparations, pipeline)
@@ -194,6 +195,21 @@ function checkPipelineFaults(config: ResolvedConfig, pipeline: PipelineRun): voi
     const origin = config.configPath ? path.basename(config.configPath) : 'config'
     throw new ConfigError(`${origin}: faults.${i}.${problem.key}: ${problem.message}`)
   })
+}
+
+/**
+ * The processes the signal faults will signal, once every part is up (a part may start them) and
+ * before the load: a missing pid file is a config error now, not a failed run at the fault. Shard 0
+ * only, as only it runs the faults.
+ */
+async function checkFaultTargets(config: ResolvedConfig): Promise<void> {
+  if ((config.shard?.index ?? 0) !== 0) return
+  for (const [i, plan] of config.faults.entries()) {
+    const problem = await checkPidFile(plan, config.baseDir)
+    if (!problem) continue
+    const origin = config.configPath ? path.basename(config.configPath) : 'config'
+    throw new ConfigError(`${origin}: faults.${i}.${problem.key}: ${problem.message}`)
+  }
 }
 
 /**

@@ -56,6 +56,11 @@ export interface FaultRecord {
   readonly endedAt: number | null
   /** Why the action or its undo failed. */
   readonly error: string | null
+  /**
+   * True when the run stopped (Ctrl-C, abortOnFail) while the fault was in force and its undo ran
+   * then, before `at + for`: the fault held for less than planned, so its recovery is unknown.
+   */
+  readonly cutShort?: true
 }
 
 /** The calls a pipeline part offers, by name. */
@@ -86,12 +91,20 @@ export interface FaultProblem {
 
 /**
  * Checks what can be checked before the run: signal names, that an undo has a
- * `for` to wait and a `for` has an undo to end it, and pipeline action names
- * once the pipeline part's actions are known (`undefined`: not known yet).
+ * `for` to wait and a `for` has an undo to end it, that a pipeline action is not
+ * its own undo, and pipeline action names once the pipeline part's actions are
+ * known (`undefined`: not known yet; `undoOf`, when the plugin lists them, names
+ * each action's counterpart).
  */
 export function checkFault(
   plan: FaultPlan,
-  pipeline: { readonly name: string; readonly actions: readonly string[] } | undefined,
+  pipeline:
+    | {
+        readonly name: string
+        readonly actions: readonly string[]
+        readonly undoOf?: (action: string) => string | undefined
+      }
+    | undefined,
 ): FaultProblem | undefined {
   const { action } = plan
   if ('signal' in action && !(action.signal in constants.signals)) {
@@ -111,6 +124,14 @@ export function checkFault(
         key,
         message: `the ${pipeline.name} pipeline has no action "${name}"${suggestion ? ` — did you mean "${suggestion}"?` : ''} (its actions: ${pipeline.actions.join(', ') || 'none'})`,
       }
+    }
+  }
+  // `{ pipeline: 'stall', undo: 'stall' }` stalled again at the fault's end: the fault was never undone.
+  if ('pipeline' in action && action.undo === action.pipeline) {
+    const counterpart = pipeline?.undoOf?.(action.pipeline)
+    return {
+      key: 'action.undo',
+      message: `'${action.undo}' is the action itself — ${counterpart ? `use '${counterpart}'` : 'name the action that reverses it'}`,
     }
   }
   return checkUndo(plan)
@@ -194,12 +215,17 @@ export function startFaults(plans: readonly FaultPlan[], startAtMicros: number, 
         const record = records[i]!
         track(
           (async () => {
+            const launchedAt = seconds()
             try {
               await perform(plan.action, 'do', context, commands)
               record.startedAt = seconds()
               context.onEvent(`fault "${plan.name}" started at ${record.startedAt.toFixed(1)}s`, false)
             } catch (error) {
-              record.error = message(error)
+              // The command did run: "never started" would hide that it hung until the run stopped.
+              record.error =
+                error instanceof KilledAtStop
+                  ? `its command, started at ${launchedAt.toFixed(1)}s, ${error.message}`
+                  : message(error)
               context.onEvent(`fault "${plan.name}" failed: ${record.error}`, true)
               return
             }
@@ -219,9 +245,22 @@ export function startFaults(plans: readonly FaultPlan[], startAtMicros: number, 
     async stop(): Promise<FaultRecord[]> {
       stopped = true
       for (const timer of timers) clearTimeout(timer)
-      commands.killAll('the run stopped while it was still running')
+      commands.killAll()
       await Promise.allSettled([...pending])
-      for (const i of [...active]) await undo(i)
+      for (const i of [...active]) {
+        // Undone before its time: the fault measured is not the one planned, and its recovery is unknown.
+        const plan = plans[i]!
+        const plannedEnd = (plan.atMicros + (plan.forMicros ?? 0)) / 1e6
+        const now = seconds()
+        if (now < plannedEnd) {
+          records[i]!.cutShort = true
+          context.onEvent(
+            `fault "${plan.name}" cut short: the run stopped at ${now.toFixed(1)}s, before its planned end at ${plannedEnd.toFixed(1)}s, and undid it then — its recovery is unknown`,
+            true,
+          )
+        }
+        await undo(i)
+      }
       return records
     },
   }
@@ -281,6 +320,41 @@ async function perform(
   return true
 }
 
+/**
+ * Whether a signal fault's pid file names a running process, checked before the load starts (once
+ * the pipeline parts are up: one may start the process): a missing file found only when the fault
+ * fired failed the run after it had written its load. Undefined when it does.
+ */
+export async function checkPidFile(plan: FaultPlan, baseDir: string): Promise<FaultProblem | undefined> {
+  const { action } = plan
+  if (!('signal' in action)) return undefined
+  const file = path.resolve(baseDir, action.pidFile)
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => error)
+  if (typeof text !== 'string') {
+    const why = text.code === 'ENOENT' ? 'does not exist' : `cannot be read (${text.code ?? text.message})`
+    return {
+      key: 'action.pidFile',
+      message: `${file} ${why} — start the process first, or fix the path (a relative one resolves against the config file's folder)`,
+    }
+  }
+  const pid = pidIn(text)
+  if (pid === undefined)
+    return {
+      key: 'action.pidFile',
+      message: `${file} holds no pid — it must hold a number, or JSON with a "pid" number`,
+    }
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH')
+      return {
+        key: 'action.pidFile',
+        message: `${file} names pid ${pid}, which is not running (the pid file is stale) — start the process first`,
+      }
+  }
+  return undefined
+}
+
 async function sendSignal(signal: string, pidFile: string, baseDir: string): Promise<void> {
   const file = path.resolve(baseDir, pidFile)
   const text = await readFile(file, 'utf8').catch(() => {
@@ -321,6 +395,13 @@ export function pidIn(text: string): number | undefined {
   return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined
 }
 
+/** A command killed because the run stopped while it was still running (not a timeout, not its own failure). */
+class KilledAtStop extends Error {
+  constructor() {
+    super('was still running when the run stopped and was killed')
+  }
+}
+
 /** How much of a command's stderr is kept: its last line is all a failure shows. */
 const STDERR_KEPT_BYTES = 4096
 
@@ -358,6 +439,7 @@ class CommandGroups {
     const [file, ...args] = typeof command === 'string' ? ['/bin/sh', '-c', command] : command
     return new Promise((resolve, reject) => {
       let stderr = ''
+      // Why it was killed: a timeout's one-line reason, or `stop` when the run stopped.
       let killedFor: string | undefined
       const child = spawn(file!, args, { cwd: this.cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
       const group = child.pid
@@ -386,7 +468,7 @@ class CommandGroups {
         if (group !== undefined) runningGroups.delete(group)
         child.stderr!.destroy()
         if (outcome === undefined) resolve()
-        else reject(new Error(outcome))
+        else reject(outcome === 'stop' ? new KilledAtStop() : new Error(outcome))
       }
       child.on('error', (error) => settle(`cannot run it: ${error.message}`))
       const exited = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -403,9 +485,9 @@ class CommandGroups {
     })
   }
 
-  /** Kills every command still running, with its whole process group; each fails with `why`. */
-  killAll(why: string): void {
-    for (const kill of this.running.values()) kill(why)
+  /** Kills every command still running, with its whole process group, as the run stops; each fails with `KilledAtStop`. */
+  killAll(): void {
+    for (const kill of this.running.values()) kill('stop')
   }
 }
 

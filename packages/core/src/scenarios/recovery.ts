@@ -32,9 +32,15 @@
  *   intervals in which the pipeline had a backlog to deliver count — that is
  *   its replay throughput, the pipeline's ceiling. The interval in which the
  *   backlog ran out is left out (it was partly idle and would dilute the rate);
- *   drain rate = backlog cleared per second over the same span. Both are null
- *   (unknown) when the backlog cleared within one interval of the episode's
- *   end: a shorter `interval` measures them.
+ * - drain rate = backlog cleared per second from the backlog's peak within that
+ *   span to its last point: the backlog may still grow after the episode's end
+ *   (a broker resumed but not yet delivering, writes still arriving), and the
+ *   drop from the span's first point would then read as a negative rate. Null
+ *   when the backlog never fell within the span (its peak is the last point);
+ * - both are null (unknown) when the backlog cleared within one interval of the
+ *   episode's end: a shorter `interval` measures them;
+ * - a fault cut short (the run stopped while it was in force and undid it
+ *   early) has an unknown recovery: what it measures is not the fault planned.
  *
  * Resolution: one interval (`interval` in the config, 1 s by default).
  */
@@ -59,6 +65,8 @@ export interface Episode {
   readonly label: string
   readonly start: number
   readonly end: number
+  /** A fault the run's stop undid before its planned end: its recovery is unknown. */
+  readonly cutShort?: true
 }
 
 export interface RecoveryOptions {
@@ -93,10 +101,15 @@ export interface Recovery {
    * the backlog cleared within one interval (too fast for the interval to measure).
    */
   readonly catchUpRate: number | null
-  /** Backlog cleared per second over the same intervals; null as `catchUpRate`. */
+  /**
+   * Backlog cleared per second over the same intervals, from the backlog's peak among them to
+   * their last; null as `catchUpRate`, and when the backlog never fell over them.
+   */
   readonly drainRate: number | null
   /** True when the run was stopped (Ctrl-C, abortOnFail) before it recovered: `time` is unknown, not "never". */
   readonly interrupted?: true
+  /** True when a fault of the episode was cut short by the run's stop (undone early): `time` is unknown. */
+  readonly cutShort?: true
 }
 
 /**
@@ -140,6 +153,8 @@ export function measureRecovery(
   const lostBefore = before.length > 0 ? owed(before.at(-1)!) - before.at(-1)!.backlog : 0
   let backlogMax = 0
   let drainFrom: BacklogPoint | undefined
+  // The highest backlog from drainFrom to stillBehind: where the drain really began.
+  let drainPeak: BacklogPoint | undefined
   let drainedAt: BacklogPoint | undefined
   // The last interval end after the episode at which the pipeline was still behind.
   let stillBehind: BacklogPoint | undefined
@@ -155,7 +170,10 @@ export function measureRecovery(
     drainFrom ??= point
     const backlogBack = point.backlog <= baselineBacklog + slack
     if (backlogBack) drainedAt ??= point
-    else if (!drainedAt) stillBehind = point
+    else if (!drainedAt) {
+      stillBehind = point
+      if (!drainPeak || point.backlog > drainPeak.backlog) drainPeak = point
+    }
     const latencyBack =
       (point.e2eP99 === null && owedSince <= baselineBacklog + slack) ||
       (point.e2eP99 !== null && baselineE2eP99 === null) ||
@@ -169,7 +187,7 @@ export function measureRecovery(
       break
     }
   }
-  if (!recoveredAt) {
+  if (!recoveredAt || episode.cutShort) {
     return {
       ...episode,
       baselineBacklog,
@@ -182,6 +200,8 @@ export function measureRecovery(
   }
   const time = Math.max(0, recoveredAt.t - episode.end)
   const drainSeconds = stillBehind ? stillBehind.t - drainFrom!.t : 0
+  // From the peak, not the span's first point: a backlog that grew before it drained read as -426/s.
+  const fallSeconds = stillBehind && drainPeak ? stillBehind.t - drainPeak.t : 0
   return {
     ...episode,
     baselineBacklog,
@@ -189,7 +209,10 @@ export function measureRecovery(
     backlogMax,
     time,
     catchUpRate: drainSeconds > 0 ? (stillBehind!.observed - drainFrom!.observed) / drainSeconds : null,
-    drainRate: drainSeconds > 0 ? (drainFrom!.backlog - stillBehind!.backlog) / drainSeconds : null,
+    drainRate:
+      drainSeconds > 0 && fallSeconds > 0 && drainPeak!.backlog > stillBehind!.backlog
+        ? (drainPeak!.backlog - stillBehind!.backlog) / fallSeconds
+        : null,
   }
 }
 
@@ -223,6 +246,7 @@ export function measureRecoveries(
         label: `${episode.label} + ${overlapping.label}`,
         start: episode.start,
         end: Math.max(episode.end, overlapping.end),
+        ...(episode.cutShort || overlapping.cutShort ? { cutShort: true as const } : {}),
       }
       recovery = measure(episode)
     }

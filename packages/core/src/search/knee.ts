@@ -17,7 +17,8 @@ export interface LatencyPoint {
 export interface Knee {
   /**
    * Highest rate of a trial that held, below the first trial whose e2e p99 rose above
-   * `factor` × the baseline's; null when none rose that far (`beyond` null: not reached),
+   * `factor` × the baseline's; null when none rose that far (`beyond` null: not reached among the
+   * rates tried, or unknown when the search ended first, by a stop or at cdcb's own ceiling),
    * no trial measured e2e, or no trial below that one held.
    */
   readonly rate: number | null

@@ -211,6 +211,13 @@ describe("a fault's pipeline action is checked against the plugin's list before 
     )
     expect(once.faults[0]!.action).toEqual({ pipeline: 'stall' })
   })
+
+  it('an undo that is the action itself: one line naming its counterpart (it stalled again at the end)', async () => {
+    const faults = [{ at: '1s', for: '1s', action: { pipeline: 'stall', undo: 'stall' } }]
+    expect(await problem({ ...memoryPipeline, faults })).toBe(
+      "bench.config.ts: faults.0.action.undo: 'stall' is the action itself — use 'resume'",
+    )
+  })
 })
 
 describe('a fault whose "for" and undo do not go together is refused, naming the key', () => {

@@ -163,6 +163,34 @@ describe('faults', () => {
     }
   })
 
+  it('marks a fault the stop undid before its planned end as cut short, and warns (a Ctrl-C during a SIGSTOP passed recovery.time)', async () => {
+    const { ctx, warnings } = context(tempDir())
+    const calls: string[] = []
+    const actions = {
+      stall: async () => void calls.push('stall'),
+      resume: async () => void calls.push('resume'),
+    }
+    const runner = startFaults(
+      [
+        { name: 'stall', atMicros: 0, forMicros: 60e6, action: { pipeline: 'stall', undo: 'resume' } },
+        { name: 'blip', atMicros: 0, forMicros: 1e3, action: { pipeline: 'stall', undo: 'resume' } },
+      ],
+      nowMicros(),
+      { ...ctx, pipelineActions: actions },
+    )
+    await until(() => calls.filter((c) => c === 'resume').length === 1)
+    const [cut, blip] = await runner.stop()
+    expect(cut).toMatchObject({ cutShort: true, error: null })
+    expect(cut!.endedAt).not.toBeNull()
+    // One undone by its own timer ran its course.
+    expect(blip!.cutShort).toBeUndefined()
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^fault "stall" cut short: the run stopped at \d+\.\ds, before its planned end at 60\.0s, and undid it then — its recovery is unknown$/,
+      ),
+    ])
+  })
+
   it('runs a command and its undo, and reports a failing command with its last stderr line', async () => {
     const dir = tempDir()
     const marker = path.join(dir, 'on')
@@ -253,7 +281,10 @@ describe('faults', () => {
     const [stoppedRecord] = await stopped.stop()
     // The run does not wait out the action's timeout, and leaves nothing running.
     expect(Date.now() - startedStop).toBeLessThan(5_000)
-    expect(stoppedRecord!.error).toBe('the run stopped while it was still running')
+    // It ran, and hung: "never started — the run stopped while it was still running" said otherwise.
+    expect(stoppedRecord!.error).toMatch(
+      /^its command, started at 0\.\ds, was still running when the run stopped and was killed$/,
+    )
     await until(() => !alive(orphan))
   })
 
@@ -358,6 +389,11 @@ describe('faults', () => {
       'the postgres pipeline has no action "zzz" (its actions: disableSubscription, enableSubscription, terminateWalsender)',
     )
     expect(checkFault(plan({ signal: 'SIGSTOP', pidFile: 'x' }), undefined)).toBeUndefined()
+    // A part that does not list its actions: no counterpart to name, the undo is refused all the same.
+    expect(checkFault(plan({ pipeline: 'pause', undo: 'pause' }), undefined)).toEqual({
+      key: 'action.undo',
+      message: "'pause' is the action itself — name the action that reverses it",
+    })
   })
 
   it('refuses an undo without "for", and a "for" that nothing undoes', () => {

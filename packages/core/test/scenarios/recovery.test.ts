@@ -87,6 +87,28 @@ describe('measureRecovery', () => {
     expect(recovery.drainRate).toBeNull()
   })
 
+  it('the drain rate counts from the peak after the end: a backlog that grew before it drained read as -426/s', () => {
+    // A broker SIGSTOPped 6 s from 6 s: resumed at 12 s, its backlog still grew for two intervals
+    // (the producers' retries arriving) before it drained at about 1,000/s.
+    const backlogs = [
+      0, 0, 0, 0, 0, 0, 1000, 2000, 3000, 4000, 5000, 6000, 6500, 7000, 6000, 5000, 4000, 3000, 2000, 1000, 0,
+      0,
+    ]
+    const series: BacklogPoint[] = backlogs.map((backlog, i) => ({
+      t: i + 1,
+      backlog,
+      observed: (i + 1) * 1000 - backlog,
+      e2eP99: backlog > 0 ? 4000 : 3,
+    }))
+    const recovery = measureRecovery(series, { label: 'fault SIGSTOP', start: 6, end: 12 })
+    expect(recovery.time).toBe(9)
+    // 7,000 at 14 s to 1,000 at 20 s.
+    expect(recovery.drainRate).toBe(1000)
+    // Still growing at the last point behind: no drain to speak of, so unknown rather than negative.
+    const growing = series.map((p) => (p.t === 20 ? { ...p, backlog: 8000 } : p))
+    expect(measureRecovery(growing, { label: 'fault SIGSTOP', start: 6, end: 12 }).drainRate).toBeNull()
+  })
+
   it('never recovered within the run is null, not the run length', () => {
     const series = simulate((t) => (t > 5 ? 3000 : 100), 2000, 20)
     const recovery = measureRecovery(series, { label: 'step', start: 5, end: 10 })
@@ -243,6 +265,25 @@ describe('recovery.time with nothing to recover from', () => {
       const ran = scenarioOf(config, [fault], series, false)
       expect(ran.recovery[0]!.interrupted).toBeUndefined()
       expect(ran.warnings).toEqual([expect.stringMatching(/never came back/)])
+    })
+
+    it('a fault the stop undid early has no recovery figure, though the backlog came back (Ctrl-C during a SIGSTOP passed recovery.time)', () => {
+      const cut = { ...fault, cutShort: true }
+      const recovered = [...series, point(5.065, 0, 6.9)]
+      expect(scenarioOf(config, [fault], recovered, true).recoveryTimeMs).toBeCloseTo(2065, 0)
+      const stopped = scenarioOf(config, [cut], recovered, true)
+      expect(stopped.recovery).toMatchObject([
+        {
+          label: 'fault stall',
+          time: null,
+          catchUpRate: null,
+          drainRate: null,
+          interrupted: true,
+          cutShort: true,
+        },
+      ])
+      expect(stopped.recoveryTimeMs).toBeNull()
+      expect(stopped.warnings).toEqual([])
     })
 
     it('reads the final interval: a recovery in it is one (fixW item 2b)', () => {
