@@ -9,7 +9,7 @@ import {
 } from '../../src/results/compare.js'
 import { toCsv } from '../../src/results/csv.js'
 import { ResultFigures } from '../../src/results/figures.js'
-import { latencies, makeResult } from './make-result.js'
+import { latencies, makeResult, recordedConfig } from './make-result.js'
 
 describe('parseGates', () => {
   it('reads relative and absolute gates, latencies in ms whatever unit is written', () => {
@@ -146,31 +146,7 @@ describe('compareResults', () => {
   })
 
   it('says what makes the comparison unfair: another load, worker count, machine, an interrupted run', () => {
-    const config = (rate: number) => ({
-      name: 'x',
-      source: { name: 'memory', options: {} },
-      sink: { name: 'memory', options: {} },
-      verify: null,
-      workers: 2,
-      intervalSeconds: 1,
-      slo: [],
-      abortOnFail: false,
-      load: {
-        model: 'open',
-        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
-        warmupSeconds: 0,
-        totalSeconds: 10,
-        concurrency: 1,
-        maxInFlight: 1000,
-        batchSize: 1,
-        mix: { insert: 1, update: 0, delete: 0 },
-        keys: 1000,
-        payloadSize: 100,
-        seed: rate,
-        drainTimeoutSeconds: 5,
-        lateAfterMs: 10,
-      },
-    })
+    const config = (rate: number) => recordedConfig(rate, { workers: 2 }, { seed: rate })
     const machine = (hostname: string) => ({
       hostname,
       platform: 'linux',
@@ -198,34 +174,8 @@ describe('compareResults', () => {
 
   it('warns when the pipeline part, the faults or the load shape differ (a stall run against a run without one)', () => {
     // Found by a fresh user: a memory-pipeline run with a stall compared with a plain run warned only of source options.
-    const config = (extra: Record<string, unknown>, rate = 1000) => ({
-      name: 'x',
-      source: { name: 'memory', options: {} },
-      sink: { name: 'memory', options: {} },
-      verify: null,
-      workers: 1,
-      intervalSeconds: 1,
-      slo: [],
-      abortOnFail: false,
-      pipeline: null,
-      faults: [],
-      load: {
-        model: 'open',
-        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
-        warmupSeconds: 0,
-        totalSeconds: 10,
-        concurrency: 1,
-        maxInFlight: 1000,
-        batchSize: 1,
-        mix: { insert: 1, update: 0, delete: 0 },
-        keys: 1000,
-        payloadSize: 100,
-        seed: 1,
-        drainTimeoutSeconds: 5,
-        lateAfterMs: 10,
-      },
-      ...extra,
-    })
+    const config = (extra: Record<string, unknown>, rate = 1000) =>
+      recordedConfig(rate, { pipeline: null, faults: [], ...extra })
     const stall = { name: 'stall', at: 3, for: 2, action: { pipeline: 'stall', undo: 'resume' } }
     const plain = makeResult({ e2e: [1000] }, { runId: 'a', config: config({}) })
     const stalled = makeResult(

@@ -23,6 +23,44 @@ export function latencies(count: number, median: number, seed: number): number[]
 }
 
 /**
+ * The config a result records for a memory-pipeline run at `rate`/s held 10 s, with `overrides`
+ * (top-level fields) and `load` (fields of the load) on top.
+ */
+export function recordedConfig(
+  rate: number,
+  overrides: Record<string, unknown> = {},
+  load: Record<string, unknown> = {},
+) {
+  return {
+    name: 'x',
+    source: { name: 'memory', options: {} },
+    sink: { name: 'memory', options: {} },
+    verify: null,
+    workers: 1,
+    intervalSeconds: 1,
+    slo: [] as string[],
+    abortOnFail: false,
+    load: {
+      model: 'open' as const,
+      stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
+      warmupSeconds: 0,
+      totalSeconds: 10,
+      concurrency: 1,
+      maxInFlight: 1000,
+      batchSize: 1,
+      mix: { insert: 1, update: 0, delete: 0 },
+      keys: 1000,
+      payloadSize: 100,
+      seed: 1,
+      drainTimeoutSeconds: 5,
+      lateAfterMs: 10,
+      ...load,
+    },
+    ...overrides,
+  }
+}
+
+/**
  * A schemaVersion 1 result whose histograms hold exactly `samples` (µs per
  * metric; e2e's samples stand in for all metrics not given), as a run with
  * those samples would have written it.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createHistogram, decodeHistogram, encodeHistogram, summarize } from '../../src/metrics/histograms.js'
 import { mergeResults } from '../../src/results/merge.js'
 import { parseSlo } from '../../src/slo/parser.js'
-import { latencies, makeResult } from './make-result.js'
+import { latencies, makeResult, recordedConfig } from './make-result.js'
 
 /** The exact percentile of raw samples, ranked as HdrHistogram ranks (round half up, at least 1). */
 function exactPercentile(sorted: number[], percentile: number): number {
@@ -255,31 +255,8 @@ describe('mergeResults', () => {
 
   it("warns of unrelated runs as compare does, and keeps each input's config rather than the first one's", () => {
     // Found by a fresh user: merge r1.json stall.json (other rate, delay, SLOs) stored r1's config and said nothing.
-    const config = (rate: number, slo: string[]) => ({
-      name: 'c',
-      source: { name: 'memory', options: { delayMs: rate / 100 } },
-      sink: { name: 'memory', options: {} },
-      verify: null,
-      workers: 1,
-      intervalSeconds: 1,
-      slo,
-      abortOnFail: false,
-      load: {
-        model: 'open' as const,
-        stages: [{ seconds: 10, fromRate: rate, toRate: rate }],
-        warmupSeconds: 0,
-        totalSeconds: 10,
-        concurrency: 1,
-        maxInFlight: 1000,
-        batchSize: 1,
-        mix: { insert: 1, update: 0, delete: 0 },
-        keys: 1000,
-        payloadSize: 100,
-        seed: 1,
-        drainTimeoutSeconds: 5,
-        lateAfterMs: 10,
-      },
-    })
+    const config = (rate: number, slo: string[]) =>
+      recordedConfig(rate, { name: 'c', source: { name: 'memory', options: { delayMs: rate / 100 } }, slo })
     const r1 = makeResult({ e2e: [1000] }, { runId: 'a', config: config(1000, ['e2e.p99 < 1s']) })
     const stall = makeResult({ e2e: [1000] }, { runId: 'b', config: config(2000, ['lost == 0']) })
     const merged = mergeResults([
