@@ -57,13 +57,14 @@ export async function connectWithin(
   try {
     await Promise.race([client.metadata({ topics: [] }), timeout])
   } catch (error) {
-    let cause = causeOf(error)
-    if (/Connection closed/i.test(cause))
-      cause = 'the connection closed before Kafka answered (wrong address, or a TLS/SASL listener?)'
+    const said = causeOf(error)
+    const cause = /Connection closed/i.test(said)
+      ? 'the connection closed before Kafka answered (wrong address, or a TLS/SASL listener?)'
+      : said
     // The broker answered, but not in the way the options asked: the fix is in ssl or sasl, not brokers.
-    const security = /\bTLS\b|SSL|certificate|handshake/i.test(cause)
+    const security = /\bTLS\b|SSL|certificate|handshake/i.test(said)
       ? `Kafka at ${options.brokers.join(',')} answered, but TLS failed (${what}): ${cause} — check the ssl option against the listener (a plain listener needs no ssl; a TLS one needs ssl: true and its CA)`
-      : /SASL|authenticat/i.test(cause)
+      : /SASL|authenticat/i.test(said)
         ? `Kafka at ${options.brokers.join(',')} answered, but SASL failed (${what}): ${cause} — check the sasl option (mechanism, username, password) against the listener`
         : undefined
     if (security) throw new Error(security)
