@@ -25,6 +25,7 @@ import {
   type LatencyMetric,
   type RunResult,
   type RunStatus,
+  type SloCheck,
 } from '../result.js'
 import { noRecoveryNote } from '../scenarios/recovery.js'
 import { evaluateSlo, type LatencyValue } from '../slo/evaluate.js'
@@ -198,15 +199,27 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     windows: single
       ? (expression) => single.slo.checks.find((c) => c.expression === expression.source)?.windows
       : undefined,
-  }).map((check) => {
-    if (check.status !== 'skipped' || !expressions.find((e) => e.source === check.expression)?.windowMicros)
-      return check
-    // Unknown, not passed: say what each input found in its own windows.
-    const verdicts = inputs.map((input) => {
-      const own = input.result.slo.checks.find((c) => c.expression === check.expression)
-      return `${input.file} ${own ? own.status : 'not checked'}`
-    })
-    return { ...check, note: `${check.note}; inputs: ${verdicts.join(', ')}` }
+  }).map((check): SloCheck => {
+    const expression = expressions.find((e) => e.source === check.expression)
+    const perRun =
+      expression?.windowMicros !== undefined || (expression?.metric.kind === 'scenario' && !single)
+    if (check.status !== 'skipped' || !perRun) return check
+    // What the merge cannot recompute is judged by each input in its own run: say what each found, and a
+    // gate an input failed fails the merge too (a merge of two runs that never recovered had passed).
+    const own = inputs.map((input) => ({
+      file: input.file,
+      check: input.result.slo.checks.find((c) => c.expression === check.expression),
+    }))
+    if (own.every((o) => !o.check)) return check
+    const verdicts = own.map((o) => `${o.file} ${o.check ? o.check.status : 'not checked'}`).join(', ')
+    const failed = own.filter((o) => o.check?.status === 'failed').map((o) => o.file)
+    if (failed.length === 0) return { ...check, note: `${check.note}; inputs: ${verdicts}` }
+    return {
+      ...check,
+      status: 'failed',
+      passed: false,
+      note: `failed in ${failed.join(', ')} (judged per run); inputs: ${verdicts}`,
+    }
   })
   const metrics = Object.fromEntries(
     LATENCY_METRICS.map((m) => [m, { ...summarize(histograms[m]), ...outside[m] }]),

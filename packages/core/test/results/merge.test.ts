@@ -124,6 +124,27 @@ describe('mergeResults', () => {
     )
     expect(merged.slo.passed).toBe(true)
     expect(merged.status).toBe('passed')
+    // Two runs that never recovered do not pass merged (a fresh user's merge printed PASSED).
+    const never = {
+      expression: 'recovery.time < 30s',
+      unit: 'ms',
+      threshold: 30_000,
+      actual: null,
+      passed: false,
+      status: 'failed' as const,
+      note: 'never recovered within the run: fault stall',
+    }
+    const stalled = (runId: string) =>
+      makeResult({ e2e: [1000] }, { runId, slo: { passed: false, checks: [never] } })
+    const both = mergeResults([
+      { file: 'n.json', result: stalled('n') },
+      { file: 'n2.json', result: stalled('n2') },
+    ])
+    expect(both.slo.checks[0]).toMatchObject({
+      status: 'failed',
+      note: /^failed in n\.json, n2\.json \(judged per run\)/,
+    })
+    expect(both.status).toBe('failed')
     // One input with no fault and no burst: nothing to recover from, said so.
     const one = mergeResults([inputs[0]!], { slo: [slo[0]!] })
     expect(one.slo.checks[0]).toMatchObject({
@@ -176,15 +197,17 @@ describe('mergeResults', () => {
       { file: 'a.json', result: failedRun },
       { file: 'b.json', result: makeResult({ e2e: [1000] }, { runId: 'b' }) },
     ])
+    // A gate one input failed in its own windows fails the merge (it cannot be recomputed, nor pass).
     expect(two.slo.checks).toMatchObject([
       {
         expression: 'e2e.p99[1m] < 2s',
-        status: 'skipped',
+        status: 'failed',
         passed: false,
         actual: null,
-        note: /per-window.*; inputs: a\.json failed, b\.json not checked$/,
+        note: /^failed in a\.json \(judged per run\); inputs: a\.json failed, b\.json not checked$/,
       },
     ])
+    expect(two.status).toBe('failed')
     expect(two.slo.checks[0]).not.toHaveProperty('windows')
   })
 
