@@ -125,7 +125,7 @@ export function buildResult(state: FinalState): RunResult {
     config,
     state.faults,
     withoutLost(state.backlogSeries, lostOffsets),
-    stop !== undefined,
+    stop === undefined ? undefined : (stop.at - state.startAt) / 1e6,
   )
   const interruptedBy = stop?.by ?? 'Ctrl-C'
   // A verifier that could not verify (a server it could not reach) is a runtime failure, as a source's or sink's is.
@@ -326,13 +326,19 @@ function lostIntendedOffsets(schedule: Schedule, seqs: readonly number[]): numbe
     })
 }
 
-/** `stopped`: the run was stopped early, so an episode not yet recovered has an unknown recovery, not "never". */
+/**
+ * `stoppedAt`: seconds from the schedule's start at which the run was stopped early (Ctrl-C, abortOnFail), if
+ * it was. An episode not recovered by then has an unknown recovery, not "never": what the series shows after
+ * the stop is the drain of a load that had ended, no recovery under load (a stop 1.3 s after a stall read
+ * "recovered in 3.2s" from the drain).
+ */
 export function scenarioOf(
   config: ResolvedConfig,
   faults: readonly FaultRecord[],
   series: readonly BacklogPoint[],
-  stopped: boolean,
+  stoppedAt: number | undefined,
 ) {
+  const stopped = stoppedAt !== undefined
   const warmupSeconds = config.load.warmupMicros / 1e6
   const measured = series.filter((p) => p.t > warmupSeconds)
   // The peak of what was owed (sent − failed − observed, as the live view shows it): events the run wrote
@@ -356,7 +362,8 @@ export function scenarioOf(
     }))
     episodes.push(...burstsOf(stages))
   }
-  const recovery = measureRecoveries(series, episodes, {
+  const underLoad = stopped ? series.filter((p) => p.t <= stoppedAt + 1e-3) : series
+  const recovery = measureRecoveries(underLoad, episodes, {
     baselineSeconds: config.recovery.baselineSeconds,
     latencyFactor: config.recovery.latencyFactor,
   }).map((r) => (stopped && r.time === null ? { ...r, interrupted: true as const } : r))

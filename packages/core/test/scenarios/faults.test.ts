@@ -184,7 +184,8 @@ describe('faults', () => {
     expect(cut!.endedAt).not.toBeNull()
     // One undone by its own timer ran its course.
     expect(blip!.cutShort).toBeUndefined()
-    expect(warnings).toEqual([
+    // (On a loaded machine the 1 ms blip may also be warned of as held short: not what this checks.)
+    expect(warnings.filter((w) => /cut short/.test(w))).toEqual([
       expect.stringMatching(
         /^fault "stall" cut short: the run stopped at \d+\.\ds, before its planned end at 60\.0s, and undid it then — its recovery is unknown$/,
       ),

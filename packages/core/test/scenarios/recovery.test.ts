@@ -258,11 +258,11 @@ describe('recovery.time with nothing to recover from', () => {
     const series = [point(1, 0, 2), point(2, 0, 2), point(3, 1000, null), point(4, 600, 900)]
 
     it('a stopped run that had not recovered: recovery unknown, said by the check alone, no "never" warning (fixW item 3)', () => {
-      const stopped = scenarioOf(config, [fault], series, true)
+      const stopped = scenarioOf(config, [fault], series, 4.2)
       expect(stopped.recovery).toMatchObject([{ label: 'fault stall', time: null, interrupted: true }])
       expect(stopped.warnings).toEqual([])
       expect(stopped.recoveryTimeMs).toBeNull()
-      const ran = scenarioOf(config, [fault], series, false)
+      const ran = scenarioOf(config, [fault], series, undefined)
       expect(ran.recovery[0]!.interrupted).toBeUndefined()
       expect(ran.warnings).toEqual([expect.stringMatching(/never came back/)])
     })
@@ -270,8 +270,8 @@ describe('recovery.time with nothing to recover from', () => {
     it('a fault the stop undid early has no recovery figure, though the backlog came back (Ctrl-C during a SIGSTOP passed recovery.time)', () => {
       const cut = { ...fault, cutShort: true }
       const recovered = [...series, point(5.065, 0, 6.9)]
-      expect(scenarioOf(config, [fault], recovered, true).recoveryTimeMs).toBeCloseTo(2065, 0)
-      const stopped = scenarioOf(config, [cut], recovered, true)
+      expect(scenarioOf(config, [fault], recovered, 5.2).recoveryTimeMs).toBeCloseTo(2065, 0)
+      const stopped = scenarioOf(config, [cut], recovered, 5.2)
       expect(stopped.recovery).toMatchObject([
         {
           label: 'fault stall',
@@ -286,8 +286,15 @@ describe('recovery.time with nothing to recover from', () => {
       expect(stopped.warnings).toEqual([])
     })
 
+    it('a stop after the fault ended but before it recovered: unknown, not a recovery read from the drain after the stop', () => {
+      // Stopped at 4.2 s; the drain after it emptied the backlog by 5.065 s with no load left to carry.
+      const drained = scenarioOf(config, [fault], [...series, point(5.065, 0, 6.9)], 4.2)
+      expect(drained.recovery).toMatchObject([{ time: null, interrupted: true }])
+      expect(drained.recoveryTimeMs).toBeNull()
+    })
+
     it('reads the final interval: a recovery in it is one (fixW item 2b)', () => {
-      const withFinal = scenarioOf(config, [fault], [...series, point(5.065, 0, 6.9)], false)
+      const withFinal = scenarioOf(config, [fault], [...series, point(5.065, 0, 6.9)], undefined)
       expect(withFinal.recovery[0]!.time).toBeCloseTo(2.065, 3)
       expect(withFinal.recoveryTimeMs).toBeCloseTo(2065, 0)
       expect(withFinal.warnings).toEqual([])
