@@ -369,6 +369,14 @@ export function scenarioOf(
   }).map((r) => (stopped && r.time === null ? { ...r, interrupted: true as const } : r))
   // Said once, by the recovery line and the recovery.time check: no "never came back" warning for a stopped run.
   const never = recovery.filter((r) => r.time === null && !r.interrupted)
+  // With no interval ended before it, an episode's baseline is an idle pipeline (backlog 0, no latency):
+  // a level a loaded pipeline (with events in flight, or some lost) never comes back to.
+  const unbased = recovery
+    .filter((r) => !underLoad.some((p) => p.t <= r.start))
+    .map(
+      (r) =>
+        `${r.label} started at ${r.start.toFixed(1)}s, before the first interval ended: its recovery is measured against an idle pipeline (backlog 0), not the pipeline's level under load — start it after the first ${config.intervalMicros / 1e6}s interval, better after recovery.baseline`,
+    )
   const warnings = never.map(
     (r) =>
       `${r.label} (${r.start.toFixed(1)}–${r.end.toFixed(1)}s): the backlog and e2e p99 never came back to their level before it within the run`,
@@ -377,7 +385,7 @@ export function scenarioOf(
     recovery.length === 0 || recovery.some((r) => r.time === null)
       ? null
       : Math.max(...recovery.map((r) => r.time!)) * 1e3
-  return { recovery, backlogMax, recoveryTimeMs, warnings }
+  return { recovery, backlogMax, recoveryTimeMs, warnings: [...unbased, ...warnings] }
 }
 
 /**

@@ -252,6 +252,7 @@ describe('recovery.time with nothing to recover from', () => {
         schedule: createSchedule(1000, [{ durationMicros: 5e6, rate: 1000 }]),
       },
       recovery: { baselineSeconds: 10, latencyFactor: 2 },
+      intervalMicros: 1e6,
     } as unknown as ResolvedConfig
     const fault = { name: 'stall', startedAt: 2, endedAt: 3, error: null } as never
     const point = (t: number, backlog: number, e2eP99: number | null) => ({ t, backlog, observed: 0, e2eP99 })
@@ -291,6 +292,17 @@ describe('recovery.time with nothing to recover from', () => {
       const drained = scenarioOf(config, [fault], [...series, point(5.065, 0, 6.9)], 4.2)
       expect(drained.recovery).toMatchObject([{ time: null, interrupted: true }])
       expect(drained.recoveryTimeMs).toBeNull()
+    })
+
+    it('warns of an episode that started before any interval ended: its baseline is an idle pipeline', () => {
+      const early = { name: 'stall', startedAt: 0.5, endedAt: 3, error: null } as never
+      const { warnings } = scenarioOf(config, [early], series, undefined)
+      expect(warnings).toContainEqual(
+        expect.stringMatching(
+          /^fault stall started at 0\.5s, before the first interval ended: its recovery is measured against an idle pipeline/,
+        ),
+      )
+      expect(scenarioOf(config, [fault], series, undefined).warnings.join()).not.toMatch(/idle pipeline/)
     })
 
     it('reads the final interval: a recovery in it is one (fixW item 2b)', () => {
