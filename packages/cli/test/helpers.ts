@@ -22,6 +22,8 @@ export function runCli(
     /** Variables to remove from the inherited environment. */
     unset?: string[]
     onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void
+    /** Text piped to the CLI's stdin (none: stdin is closed). */
+    stdin?: string
   } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
@@ -30,8 +32,9 @@ export function runCli(
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? tempDir(),
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     })
+    if (options.stdin !== undefined) child.stdin!.end(options.stdin)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {

@@ -186,6 +186,12 @@ describe('argument mistakes are one line, as for run', () => {
       /^cdcb: compare: missing CANDIDATE \(the new result\) — usage: cdcb compare BASELINE CANDIDATE/,
     )
     expectRefused(await runCli(['report']), /^cdcb: report: missing RESULT .* — usage: cdcb report RESULT/)
+    // A piped stdin is no argument: oclif read it as the missing one (a script's heredoc became a file name).
+    expectRefused(
+      await runCli(['compare', results.first], { stdin: `${results.second}\n` }),
+      /^cdcb: compare: missing CANDIDATE/,
+    )
+    expectRefused(await runCli(['report'], { stdin: `${results.first}\n` }), /^cdcb: report: missing RESULT/)
     expectRefused(
       await runCli(['report', results.first, '--htm', 'x.html']),
       /^cdcb: report: unknown flag --htm — did you mean --html\?/,

@@ -17,8 +17,13 @@ Exit codes: 0 no gate crossed, 1 a gate crossed, 2 bad input (unreadable result,
   ]
 
   static override args = {
-    baseline: Args.string({ description: 'The result to compare against.', required: true }),
-    candidate: Args.string({ description: 'The new result.', required: true }),
+    // A piped stdin is not an argument: oclif would read it as the missing one (a script's heredoc became a file name).
+    baseline: Args.string({
+      description: 'The result to compare against.',
+      required: true,
+      ignoreStdin: true,
+    }),
+    candidate: Args.string({ description: 'The new result.', required: true, ignoreStdin: true }),
   }
 
   static override flags = {

@@ -15,7 +15,12 @@ Without --html or --csv it prints the summary. Exit codes: 0 written, 2 bad inpu
   ]
 
   static override args = {
-    result: Args.string({ description: 'A result written by cdcb run --out or cdcb merge.', required: true }),
+    // A piped stdin is not an argument (oclif would read it as the missing one).
+    result: Args.string({
+      description: 'A result written by cdcb run --out or cdcb merge.',
+      required: true,
+      ignoreStdin: true,
+    }),
   }
 
   static override flags = {
