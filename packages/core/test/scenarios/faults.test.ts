@@ -49,6 +49,12 @@ function context(
     },
   }
 }
+/** The pid a command wrote to `file`, once it is there in full. */
+async function writtenPid(file: string): Promise<number> {
+  await until(() => existsSync(file) && /^\d+\n$/.test(readFileSync(file, 'utf8')))
+  return Number(readFileSync(file, 'utf8'))
+}
+
 /** Whether a process exists (a zombie counts as gone: it no longer runs). */
 function alive(pid: number): boolean {
   try {
@@ -263,8 +269,8 @@ describe('faults', () => {
       nowMicros(),
       ctx,
     )
-    await until(() => existsSync(path.join(dir, 'timed-out.pid')))
-    const timedOut = Number(readFileSync(path.join(dir, 'timed-out.pid'), 'utf8'))
+    // The shell creates the file before `echo` writes the pid: an empty read is pid 0, "not alive" at once.
+    const timedOut = await writtenPid(path.join(dir, 'timed-out.pid'))
     await until(() => !alive(timedOut))
     const [record] = await runner.stop()
     expect(record!.error).toBe('did not finish within 0.3s (killed with its child processes)')
@@ -276,8 +282,7 @@ describe('faults', () => {
       nowMicros(),
       patient.ctx,
     )
-    await until(() => existsSync(path.join(dir, 'stopped.pid')))
-    const orphan = Number(readFileSync(path.join(dir, 'stopped.pid'), 'utf8'))
+    const orphan = await writtenPid(path.join(dir, 'stopped.pid'))
     const startedStop = Date.now()
     const [stoppedRecord] = await stopped.stop()
     // The run does not wait out the action's timeout, and leaves nothing running.
