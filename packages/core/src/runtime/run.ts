@@ -28,7 +28,7 @@ import type { LogKind, Mismatch, Preparation, Reporter, RunContext, Slot } from 
 import { builtInReporters, whyNotWritable } from '../reporters/index.js'
 import { claimOutput, type OutputClaim } from '../reporters/output-lock.js'
 import type { Phase, RunResult, RunSnapshot } from '../result.js'
-import { checkFault, checkPidFile, startFaults } from '../scenarios/faults.js'
+import { checkFault, checkPidFile, type FaultProblem, startFaults } from '../scenarios/faults.js'
 import type { BacklogPoint } from '../scenarios/recovery.js'
 import { Aggregator, settleCounters } from './aggregator.js'
 import { buildResult, type DrainTail } from './build-result.js'
@@ -191,9 +191,7 @@ function checkPipelineFaults(config: ResolvedConfig, pipeline: PipelineRun): voi
   const part = { name: config.pipeline!.name, actions: Object.keys(pipeline.actions() ?? {}) }
   config.faults.forEach((plan, i) => {
     const problem = checkFault(plan, part)
-    if (!problem) return
-    const origin = config.configPath ? path.basename(config.configPath) : 'config'
-    throw new ConfigError(`${origin}: faults.${i}.${problem.key}: ${problem.message}`)
+    if (problem) throw faultConfigError(config, i, problem)
   })
 }
 
@@ -206,10 +204,14 @@ async function checkFaultTargets(config: ResolvedConfig): Promise<void> {
   if ((config.shard?.index ?? 0) !== 0) return
   for (const [i, plan] of config.faults.entries()) {
     const problem = await checkPidFile(plan, config.baseDir)
-    if (!problem) continue
-    const origin = config.configPath ? path.basename(config.configPath) : 'config'
-    throw new ConfigError(`${origin}: faults.${i}.${problem.key}: ${problem.message}`)
+    if (problem) throw faultConfigError(config, i, problem)
   }
+}
+
+/** The one-line config error for fault `index`, naming the config file and the field. */
+function faultConfigError(config: ResolvedConfig, index: number, problem: FaultProblem): ConfigError {
+  const origin = config.configPath ? path.basename(config.configPath) : 'config'
+  return new ConfigError(`${origin}: faults.${index}.${problem.key}: ${problem.message}`)
 }
 
 /**

@@ -175,11 +175,10 @@ export function measureRecovery(
       if (!drainPeak || point.backlog > drainPeak.backlog) drainPeak = point
     }
     const latencyBack =
-      (point.e2eP99 === null && owedSince <= baselineBacklog + slack) ||
-      (point.e2eP99 !== null && baselineE2eP99 === null) ||
-      (point.e2eP99 !== null &&
-        baselineE2eP99 !== null &&
-        point.e2eP99 <= Math.max(latencyFactor * baselineE2eP99, baselineE2eP99 + latencySlack))
+      point.e2eP99 === null
+        ? owedSince <= baselineBacklog + slack
+        : baselineE2eP99 === null ||
+          point.e2eP99 <= Math.max(latencyFactor * baselineE2eP99, baselineE2eP99 + latencySlack)
     // Only an interval that began once the episode was over shows a recovery: the one it ended in
     // mixes latencies from before it (a one-shot stall's interval read as recovered 0.1 s after it).
     if (backlogBack && latencyBack && began >= episode.end) {
