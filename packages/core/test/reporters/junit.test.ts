@@ -12,6 +12,12 @@ const held: SloCheck = {
   status: 'passed',
 }
 
+/** The JUnit file of a run whose checks all held but which failed for `reason` with `exitCode`. */
+const failedRunJunit = (exitCode: number, reason: string) =>
+  toJunit(
+    makeResult({ e2e: [100] }, { status: 'failed', exitCode, reason, slo: { passed: true, checks: [held] } }),
+  )
+
 describe('the JUnit file', () => {
   it('is the checks alone when the run passed', () => {
     const xml = toJunit(makeResult({ e2e: [100] }, { slo: { passed: true, checks: [held] } }))
@@ -22,12 +28,7 @@ describe('the JUnit file', () => {
   // A run whose checks all held but whose verifier could not reach its server exited 3; its JUnit file read green.
   it('errs with the reason when the run failed at runtime though every check held (exit 3)', () => {
     const reason = 'runtime failure: verifier "postgres" failed to verify: cannot reach PostgreSQL'
-    const xml = toJunit(
-      makeResult(
-        { e2e: [100] },
-        { status: 'failed', exitCode: 3, reason, slo: { passed: true, checks: [held] } },
-      ),
-    )
+    const xml = failedRunJunit(3, reason)
     expect(xml).toContain('tests="2" failures="0" errors="1" skipped="0"')
     expect(xml).toContain(
       '<testcase classname="cdcb.run" name="the run completed">\n      <error message="runtime failure: verifier &#34;postgres&#34; failed to verify: cannot reach PostgreSQL"/>',
@@ -37,12 +38,7 @@ describe('the JUnit file', () => {
   it('fails the run case when a fault that could not be applied failed a run whose checks held (exit 1)', () => {
     const reason =
       'fault "freeze" failed: exit code 4 — the run did not measure the scenario it was asked for'
-    const xml = toJunit(
-      makeResult(
-        { e2e: [100] },
-        { status: 'failed', exitCode: 1, reason, slo: { passed: true, checks: [held] } },
-      ),
-    )
+    const xml = failedRunJunit(1, reason)
     expect(xml).toContain('tests="2" failures="1" errors="0" skipped="0"')
     expect(xml).toMatch(
       /<testcase classname="cdcb.run" name="the run completed">\n\s+<failure message="fault/,
