@@ -25,6 +25,14 @@ export function freezer(pid, { afterMs, forMs }) {
       )
     },
     thaw,
+    /** Epoch ms of the freeze (0 before it). */
+    get frozenAt() {
+      return frozenAt
+    },
+    /** Epoch ms of the thaw (0 before it). */
+    get thawedAt() {
+      return thawedAt
+    },
     /** How long the server was frozen, in ms (0 until it was frozen and thawed). */
     get frozenMs() {
       return thawedAt - frozenAt

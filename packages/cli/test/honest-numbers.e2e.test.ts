@@ -224,6 +224,29 @@ describe('2b. a drain that times out decides lost or unresolved from what was st
     expect(r.code).toBe(1)
   })
 
+  it('a drain quiet only because the sink had no answer from the target declares nothing lost', async () => {
+    // A broker frozen to the end holds the events: quiet from a sink that cannot read is no evidence of loss.
+    const r = await run({
+      source: { plugin: 'memory', options: { targetUnreachable: { at: '500ms', for: '1h' } } },
+      sink: { plugin: 'memory' },
+      workers: 2,
+      load: { rate: 1000, duration: '1s', drainTimeout: '1500ms' },
+      slo: { lost: '== 0' },
+    })
+    const result = readResult(r.out)
+    expect(result.events.lost).toBeNull()
+    expect(result.events.unresolved).toBeGreaterThan(400)
+    expect(result.events.unresolved).toBeLessThan(600)
+    expect(result.warnings.join('\n')).toMatch(
+      /drain: nothing arrived in the drain's last 1\.\ds, but the sink had no answer from the target in that time either \(its last came [23]\.\ds before the drain ended: a server frozen or unreachable\), so the quiet shows nothing; \d+ acknowledged events not yet seen are unresolved, not lost/,
+    )
+    expect(result.warnings.join('\n')).not.toMatch(/count as lost/)
+    expect(r.stdout).toMatch(
+      /✗ FAIL\s+lost == 0\s+actual unknown: the sink had no answer from the target as the drain ended — \d+ unresolved/,
+    )
+    expect(r.code).toBe(1)
+  })
+
   it('a drain that ended quiet declares the unseen events lost', async () => {
     const r = await run({
       source: { plugin: 'memory', options: { loss: 0.2 } },

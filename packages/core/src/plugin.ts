@@ -130,6 +130,17 @@ export interface Observer {
    * that observers made outside core (tests) need not provide it.
    */
   error?(kind: string, message: string, count?: number): void
+  /**
+   * Tells core that a read of the target completed (a fetch, a poll, a query
+   * or a keepalive answered, with or without changes): the sink could see at
+   * that moment. A drain that ends with events unseen and nothing arriving
+   * calls them lost only if the sink was still getting answers in its quiet
+   * period; when its last answer came before it (a server frozen or
+   * unreachable to the end), they are unresolved: quiet from a sink that
+   * cannot read says nothing about the pipeline. A sink that never calls it is
+   * judged by quiet alone. Call it once per answer, not per change; it is cheap.
+   */
+  answered?(): void
 }
 
 /**

@@ -41,6 +41,8 @@ export interface ReaderOptions {
   readonly partitionMaxBytes?: number
   readonly log: (message: string) => void
   readonly what: string
+  /** Called each time a fetch is answered, with or without records (the sink's `Observer.answered`). */
+  readonly onAnswer?: () => void
 }
 
 export class PartitionReader {
@@ -164,6 +166,7 @@ export class PartitionReader {
           this.retry(error)
           return
         }
+        this.options.onAnswer?.()
         try {
           for (const topicResponse of response.responses) {
             const topic = topicNames.get(topicResponse.topicId) ?? topicResponse.topicId

@@ -145,6 +145,8 @@ class KafkaSink implements Sink {
         maxWaitMs: 100,
         log: (m) => context.log(m),
         what: `sink ${context.shard}`,
+        // A broker frozen to the end answers no fetch: core then calls what it holds unresolved, not lost.
+        onAnswer: () => this.observer?.answered?.(),
       },
     )
     this.reader = reader
@@ -168,6 +170,7 @@ class KafkaSink implements Sink {
         const metadata = await consumer
           .metadata({ topics: [topic], forceUpdate: true })
           .catch(() => undefined)
+        if (metadata) this.observer?.answered?.()
         const partitions = metadata?.topics.get(topic)?.partitions
         if (partitions && partitions.length > 0 && partitions.every((p) => p && p.leader >= 0))
           found.push(topic)

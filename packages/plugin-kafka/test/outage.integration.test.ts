@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { Admin, Consumer } from '@platformatic/kafka'
 import { describe, expect, it } from 'vitest'
 import { freezer } from '../../../services/freeze.mjs'
 import { status } from '../../../services/index.mjs'
+import { PartitionReader } from '../src/reader.js'
 import { brokers, env, runKafka, uniqueTopic } from './helpers.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -68,7 +70,46 @@ describe.skipIf(!brokers || !env.harness)('the broker frozen mid-run', () => {
     }
     const said = [run.result.reason ?? '', ...run.result.warnings, ...run.logs].join('\n')
     expect(said).toMatch(new RegExp(`left behind: topic ${topic} at ${brokers} — cdcb clean --config`))
+    // The broker holds whatever the sink had not read: unresolved, never lost (its fetches went unanswered).
+    expect(run.result.events.lost ?? 0).toBe(0)
   }, 120_000)
+
+  it('the sink tells core when the broker answers its fetches, and stops while the broker is frozen', async () => {
+    const kafka = await status('kafka')
+    const topic = uniqueTopic('answers')
+    const admin = new Admin({ bootstrapBrokers: [brokers], clientId: 'cdcb-test' })
+    const consumer = new Consumer({ bootstrapBrokers: [brokers], clientId: 'cdcb-test', groupId: 'unused' })
+    const answers: number[] = []
+    try {
+      await admin.createTopics({ topics: [topic], partitions: 1, replicas: -1 })
+      const reader = new PartitionReader(consumer, [{ topic, partition: 0, offset: 0n }], () => {}, {
+        maxWaitMs: 100,
+        log: () => {},
+        what: 'test',
+        onAnswer: () => answers.push(Date.now()),
+      })
+      await reader.start()
+      const freeze = freezer(kafka.pid!, { afterMs: 1000, forMs: 2000 })
+      try {
+        freeze.start()
+        await new Promise((r) => setTimeout(r, 4000))
+      } finally {
+        freeze.thaw()
+      }
+      await new Promise((r) => setTimeout(r, 1000))
+      reader.stop()
+      const { frozenAt, thawedAt } = freeze
+      expect(freeze.frozenMs).toBeGreaterThanOrEqual(1900)
+      // Idle fetches are answered every 100 ms; none while the broker is frozen (after one in flight as it froze).
+      expect(answers.filter((t) => t < frozenAt).length).toBeGreaterThanOrEqual(5)
+      expect(answers.filter((t) => t > frozenAt + 200 && t < thawedAt)).toEqual([])
+      expect(answers.filter((t) => t > thawedAt).length).toBeGreaterThanOrEqual(3)
+    } finally {
+      await consumer.close(true)
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {})
+      await admin.close()
+    }
+  }, 60_000)
 })
 
 async function runCli(options: Record<string, unknown>) {

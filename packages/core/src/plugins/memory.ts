@@ -59,6 +59,11 @@ const optionsSchema = z.strictObject({
   writeStall: window.optional(),
   /** Delivery pauses from `at` for `for`; changes queue up and arrive after it. Not a fault: for one whose recovery is measured, use `pipeline: memory()` and a `{ pipeline: 'stall' }` fault. */
   pipelineStall: window.optional(),
+  /**
+   * The target stops answering the sink from `at` for `for` (a server frozen or unreachable): changes still
+   * commit at their time, but the sink sees none and its reads go unanswered (`Observer.answered`) until it ends.
+   */
+  targetUnreachable: window.optional(),
   /** Most deliveries per second for the whole pipeline; beyond it changes queue up. */
   maxThroughput: z.number().positive().optional(),
   /** Seed for the faults; defaults to the run's seed. */
@@ -72,6 +77,9 @@ export const memory = pluginRef<MemoryOptions>('memory')
 
 /** A flush delivers changes due up to this far ahead, rather than arming a timer for each. */
 const FLUSH_AHEAD_MICROS = 200
+
+/** How often the memory sink reads its target (and says it was answered: `Observer.answered`). */
+const ANSWER_EVERY_MS = 100
 
 /** How long a held-back change waits for a later change of its key before it is delivered anyway. */
 const HOLD_LIMIT_MICROS = 200_000
@@ -126,6 +134,8 @@ class Pipeline {
   private readonly stalls: BroadcastChannel
   private readonly queue = new DeliveryQueue()
   private timer: NodeJS.Timeout | undefined
+  /** The sink's reads of the target, while one is attached. */
+  private reads: NodeJS.Timeout | undefined
   private immediate: NodeJS.Immediate | undefined
   private armedFor = Number.POSITIVE_INFINITY
   /**
@@ -173,8 +183,24 @@ class Pipeline {
     this.arm()
   }
 
+  /** Attaches the sink; while one is attached it reads the target every ANSWER_EVERY_MS and says when answered. */
   attach(observer: Observer | undefined): void {
     this.observer = observer
+    clearInterval(this.reads)
+    this.reads = undefined
+    if (!observer) return
+    const answer = () => {
+      if (this.unreachableUntil(nowMicros()) === undefined) observer.answered?.()
+    }
+    answer()
+    this.reads = setInterval(answer, ANSWER_EVERY_MS)
+    this.reads.unref()
+  }
+
+  /** The end of the `targetUnreachable` window when `at` is inside it (epoch µs), else undefined. */
+  private unreachableUntil(at: number): number | undefined {
+    const window = this.window(this.options.targetUnreachable)
+    return window && at >= window.from && at < window.to ? window.to : undefined
   }
 
   /** Acknowledges a batch (after a write stall, if one is on) and queues its deliveries. */
@@ -267,6 +293,13 @@ class Pipeline {
     this.immediate = undefined
     this.armedFor = Number.POSITIVE_INFINITY
     const now = nowMicros()
+    // An unreachable target: what committed meanwhile is seen (keeping its commit time) once it answers again.
+    const unreachableUntil = this.unreachableUntil(now)
+    if (unreachableUntil !== undefined) {
+      this.armedFor = unreachableUntil
+      this.timer = setTimeout(() => this.flush(), (unreachableUntil - now) / 1e3)
+      return
+    }
     // Deliver what is due, up to a bound so a burst cannot starve the scheduler.
     for (let n = 0; n < 50_000; n++) {
       const due = this.queue.peekTime()
@@ -339,6 +372,7 @@ class Pipeline {
 
   close(): void {
     this.clearTimers()
+    clearInterval(this.reads)
     this.stalls.close()
     this.observer = undefined
   }

@@ -43,6 +43,8 @@ import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } fro
  * it was shorter). Decides lost versus unresolved at the drain's deadline.
  */
 export interface DrainTail {
+  /** Epoch µs the drain ended. */
+  readonly endAt: number
   readonly seconds: number
   readonly arrived: number
   readonly quietSeconds: number
@@ -85,6 +87,12 @@ export interface FinalState {
   readonly unseenAcked: number
   /** The drain's last stretch; undefined when no drain ran (a failure before it). */
   readonly drainTail?: DrainTail | undefined
+  /**
+   * The earliest of the workers' last answers from the target (`Observer.answered`, epoch µs, read as the
+   * drain ended); undefined when no sink says. A last answer before the drain's quiet period makes its quiet
+   * no evidence of loss.
+   */
+  readonly sinkAnsweredAt?: number | undefined
   readonly unseenSample: readonly number[]
   /** Every acknowledged seq never seen at the end (loss, when the drain decided it): taken out of recovery's backlog. */
   readonly unseenSeqs?: readonly number[]
@@ -189,7 +197,9 @@ export function buildResult(state: FinalState): RunResult {
         note:
           behind.kind === 'arriving'
             ? `unknown: the drain ended while deliveries were still arriving — ${state.unseenAcked} unresolved`
-            : `unknown: the drain was too short to show the pipeline quiet — ${state.unseenAcked} unresolved`,
+            : behind.kind === 'blind'
+              ? `unknown: the sink had no answer from the target as the drain ended — ${state.unseenAcked} unresolved`
+              : `unknown: the drain was too short to show the pipeline quiet — ${state.unseenAcked} unresolved`,
       }
     return check
   })
@@ -403,6 +413,7 @@ function drainBehind(
 ):
   | { kind: 'arriving'; rate: number; neededSeconds: number; tail: DrainTail }
   | { kind: 'short'; tail: DrainTail }
+  | { kind: 'blind'; tail: DrainTail; silentSeconds: number }
   | undefined {
   const tail = state.drainTail
   const drain = state.phases.find((p) => p.name === 'drain')
@@ -412,7 +423,11 @@ function drainBehind(
     return { kind: 'arriving', rate, neededSeconds: drain.seconds + state.unseenAcked / rate, tail }
   }
   // The drain is polled every 20 ms: a drain within 5 % of the quiet period has shown it.
-  return tail.seconds < tail.quietSeconds * 0.95 ? { kind: 'short', tail } : undefined
+  if (tail.seconds < tail.quietSeconds * 0.95) return { kind: 'short', tail }
+  const answeredAt = state.sinkAnsweredAt
+  if (answeredAt !== undefined && answeredAt < tail.endAt - tail.seconds * 1e6)
+    return { kind: 'blind', tail, silentSeconds: (tail.endAt - answeredAt) / 1e6 }
+  return undefined
 }
 
 /** The measured window: the planned one, or up to the stop when the run was stopped before its end. */
@@ -472,6 +487,12 @@ function warningsFor(
   if (derived.behind?.kind === 'short') {
     warnings.push(
       `drain: load.drainTimeout ${config.load.drainTimeoutMicros / 1e6}s is shorter than the ${derived.behind.tail.quietSeconds}s the pipeline must be quiet to call events lost; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost — set load.drainTimeout to at least ${Math.ceil(derived.behind.tail.quietSeconds)}s`,
+    )
+  }
+  if (derived.behind?.kind === 'blind') {
+    const { tail, silentSeconds } = derived.behind
+    warnings.push(
+      `drain: nothing arrived in the drain's last ${tail.seconds.toFixed(1)}s, but the sink had no answer from the target in that time either (its last came ${silentSeconds.toFixed(1)}s before the drain ended: a server frozen or unreachable), so the quiet shows nothing; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost; first seqs: ${state.unseenSample.join(', ')}`,
     )
   }
   if (derived.behind?.kind === 'arriving') {

@@ -118,6 +118,11 @@ export type WorkerMessage =
   | { readonly type: 'scheduleDone'; readonly shard: number }
   /** Every write settled, or `finish` said to stop waiting for them. */
   | { readonly type: 'loadDone'; readonly shard: number }
+  /**
+   * Posted as `finish` arrives, before the sink stops: when the sink last had an
+   * answer from the target (`Observer.answered`, epoch µs); undefined when it never said.
+   */
+  | { readonly type: 'sinkAnswered'; readonly shard: number; readonly at: number | undefined }
 
 export type MainMessage =
   | { readonly type: 'start'; readonly startAt: number }

@@ -293,6 +293,8 @@ class BenchmarkRun {
   private readonly ready = new Set<number>()
   private readonly scheduleDone = new Set<number>()
   private readonly loadDone = new Set<number>()
+  /** Per worker, when its sink last had an answer from the target, as `finish` arrived (epoch µs). */
+  private readonly sinkAnsweredAt = new Map<number, number>()
   private readonly closed = new Set<number>()
   private readonly ports: MessagePort[] = []
   private readonly tasks: Promise<WorkerResult | undefined>[] = []
@@ -527,6 +529,7 @@ class BenchmarkRun {
       histograms: this.aggregator.encodedTotals(),
       unseenAcked,
       drainTail: tail,
+      sinkAnsweredAt: this.sinkAnsweredAt.size > 0 ? Math.min(...this.sinkAnsweredAt.values()) : undefined,
       unseenSample: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, 10) : [],
       unseenSeqs: unseenAcked > 0 ? this.tracker.unseenAcked(totals.seqLimit, unseenAcked) : [],
       phases: this.phases.records,
@@ -617,6 +620,9 @@ class BenchmarkRun {
         break
       case 'loadDone':
         this.loadDone.add(message.shard)
+        break
+      case 'sinkAnswered':
+        if (message.at !== undefined) this.sinkAnsweredAt.set(message.shard, message.at)
         break
     }
     this.changed.notify()
@@ -830,6 +836,7 @@ class BenchmarkRun {
     return {
       drained,
       tail: {
+        endAt: end,
         seconds: (end - from) / 1e6,
         arrived: Math.max(0, leftThen - left),
         quietSeconds: quiet / 1e6,

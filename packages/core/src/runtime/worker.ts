@@ -118,6 +118,8 @@ class Shard {
   /** Set once the final counters are posted: nothing is counted or marked after them. */
   private accounted = false
   private sinkStopped = false
+  /** When the sink last said a read of the target completed (`Observer.answered`), epoch µs. */
+  private sinkAnsweredAt: number | undefined
   private capacityWaiter: (() => void) | undefined
   private onStopped: () => void = () => {}
   /** Settles on `stop` or `finish`, so a closed-model writer never waits for ever on a write that never settles. */
@@ -134,7 +136,11 @@ class Shard {
     this.port.on('message', (message: MainMessage) => {
       if (message.type === 'stop' || message.type === 'finish') {
         this.stopRequested = true
-        if (message.type === 'finish') this.finishRequested = true
+        if (message.type === 'finish') {
+          this.finishRequested = true
+          // Now, before the sink stops (its stop may wait on a server that stopped answering).
+          this.post({ type: 'sinkAnswered', shard: this.init.shard, at: this.sinkAnsweredAt })
+        }
         this.wakeCapacityWaiter()
         this.onStopped()
       }
@@ -498,6 +504,9 @@ class Shard {
       },
       // Counted also while the sink stops (after observing ends): its last calls' failures are real.
       error: (kind, message, count = 1) => this.recordError({ name: kind, message }, 0, count),
+      answered: () => {
+        this.sinkAnsweredAt = nowMicros()
+      },
     }
   }
 
