@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest'
 const configPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'cdcb.config.ts')
 const plugin = './failing-plugin.mjs'
 
-async function run(options: Record<string, unknown>, logs: string[] = []) {
+async function run(options: Record<string, unknown>, logs: string[] = [], workers = 1) {
   const ref = { plugin, options }
   const config = await resolveConfig(
-    { source: ref, sink: ref, verify: ref, workers: 1, load: { rate: 100, duration: '300ms', keys: 10 } },
+    { source: ref, sink: ref, verify: ref, workers, load: { rate: 100, duration: '300ms', keys: 10 } },
     { configPath },
   )
   return runBenchmark(config, { reporters: [{ onLog: (message) => void logs.push(message) }] })
@@ -51,11 +51,12 @@ describe('a plugin error says which plugin, part and phase', () => {
     )
   })
 
-  it('when a verifier fails, in the log, and the run goes on', async () => {
+  it('when a verifier fails, in the log once (not once per worker), and the run goes on', async () => {
     const logs: string[] = []
-    const result = await run({ fail: 'verifier.verify' }, logs)
+    const result = await run({ fail: 'verifier.verify' }, logs, 3)
     expect(result.events.observed).toBe(30)
-    expect(logs).toContain('verifier "./failing-plugin.mjs" failed to verify: Connection is closed.')
+    const line = 'verifier "./failing-plugin.mjs" failed to verify: Connection is closed.'
+    expect(logs.filter((l) => l === line)).toEqual([line])
   })
 
   // Found by a fresh user: a verifier that could not reach its server read "checked 0 keys, 0 mismatched", PASSED, exit 0.

@@ -295,6 +295,8 @@ class BenchmarkRun {
   private readonly loadDone = new Set<number>()
   /** Per worker, when its sink last had an answer from the target, as `finish` arrived (epoch µs). */
   private readonly sinkAnsweredAt = new Map<number, number>()
+  /** Log lines from the workers in the last second, and when each was said (epoch µs). */
+  private readonly recentLogs = new Map<string, number>()
   private readonly closed = new Set<number>()
   private readonly ports: MessagePort[] = []
   private readonly tasks: Promise<WorkerResult | undefined>[] = []
@@ -610,6 +612,7 @@ class BenchmarkRun {
           : `${message.shard === 0 ? '' : `worker ${message.shard}: `}${message.message}`
         break
       case 'log':
+        if (this.isRepeat(message.message)) break
         this.reporters.log(message.message)
         break
       case 'snapshot':
@@ -626,6 +629,19 @@ class BenchmarkRun {
         break
     }
     this.changed.notify()
+  }
+
+  /**
+   * Whether every worker said the same line within the last second (a verifier that cannot reach its
+   * server fails alike in each): said once. A line a plugin repeats over time still shows each time.
+   */
+  private isRepeat(line: string): boolean {
+    const now = nowMicros()
+    const said = this.recentLogs.get(line)
+    if (said !== undefined && now - said < 1e6) return true
+    if (this.recentLogs.size >= 256) this.recentLogs.clear()
+    this.recentLogs.set(line, now)
+    return false
   }
 
   /** Phase `ready`: every worker's source open and sink watching before the first operation. */
