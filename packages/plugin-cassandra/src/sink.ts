@@ -107,6 +107,8 @@ export async function createCassandraSink(options: CassandraOptions, context: Pl
         // Buckets in parallel: one read then takes about one partition's time, not the sum.
         const found: number[] = await Promise.all(mine.map((_, i) => readBucket(i, observer, back)))
         counts.reads++
+        // Only a round that read every bucket: a node frozen to the end then leaves its rows unresolved, not lost.
+        observer.answered?.()
         if (sweep) {
           counts.sweeps++
           lastSweep = started

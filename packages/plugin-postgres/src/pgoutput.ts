@@ -147,15 +147,18 @@ export function decodeFrame(chunk: Buffer): StreamFrame {
   return { type: 'unknown' }
 }
 
-/** Standby status update: everything up to `lsn` is processed and may be released. */
-export function statusUpdate(lsn: bigint, nowMicros: number): Buffer {
+/**
+ * Standby status update: everything up to `lsn` is processed and may be released. With `replyRequested`
+ * the walsender answers at once with a keepalive.
+ */
+export function statusUpdate(lsn: bigint, nowMicros: number, replyRequested = false): Buffer {
   const out = Buffer.alloc(34)
   out[0] = 0x72 // r
   out.writeBigUInt64BE(lsn, 1)
   out.writeBigUInt64BE(lsn, 9)
   out.writeBigUInt64BE(lsn, 17)
   out.writeBigInt64BE(BigInt(Math.round(nowMicros)) - PG_EPOCH_MICROS, 25)
-  out[33] = 0
+  out[33] = replyRequested ? 1 : 0
   return out
 }
 

@@ -124,6 +124,12 @@ function timeBaseFor(mode: string, options: PostgresOptions, offset?: ClockOffse
 }
 
 /**
+ * How often the stream sink asks the walsender for a keepalive, in ms: four answers a second, well within
+ * the drain's quiet period (at least 1 s) that core judges the sink's last answer by.
+ */
+const REPLY_REQUEST_MS = 250
+
+/**
  * Streams the sink slot's changes. If the replication connection drops (the
  * target restarts, a proxy cuts it, someone terminates the walsender), it
  * reopens the stream from the end of the last transaction it processed, so a
@@ -138,10 +144,15 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
   let connection: StreamConnection | undefined
   let offset: ClockOffset = { offsetMicros: 0, uncertaintyMicros: 0 }
   let statusTimer: NodeJS.Timeout | undefined
+  let replyTimer: NodeJS.Timeout | undefined
   let stopped = false
+  /** Told of every frame the walsender sends (`Observer.answered`); set by `start`. */
+  let observer: Observer | undefined
   const relations = new Map<number, Relation & { index: Record<string, number> }>()
   /** End of the last transaction processed: what we confirm to the server, and where a reopened stream starts. */
   let flushed = 0n
+  /** What the last status update confirmed: a reply request repeats it, so the slot advances once a second. */
+  let confirmed = 0n
   /** Commit LSN of the last transaction processed, and of the one being read. */
   let lastCommitLsn = 0n
   let currentCommitLsn = 0n
@@ -149,11 +160,19 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
   /** Changes of this run reported to core, by the kind the target applied (duplicates included). */
   const seen = { inserts: 0, updates: 0, deletes: 0 }
   const sendStatus = () => {
-    if (!stopped) connection?.sendCopyFromChunk(statusUpdate(flushed, nowMicros()))
+    if (stopped || !connection) return
+    connection.sendCopyFromChunk(statusUpdate(flushed, nowMicros()))
+    confirmed = flushed
+  }
+  // An idle walsender sends a keepalive only every wal_sender_timeout / 2 (30 s by default): asking for one
+  // is how the sink learns that the target still answers (a frozen one does not).
+  const requestReply = () => {
+    if (!stopped) connection?.sendCopyFromChunk(statusUpdate(confirmed, nowMicros(), true))
   }
 
   const onChunk = (report: ReturnType<typeof makeReporter>, chunk: Buffer) => {
     const frame = decodeFrame(chunk)
+    if (frame.type !== 'unknown') observer?.answered?.()
     if (frame.type === 'keepalive') {
       if (frame.replyRequested) sendStatus()
       return
@@ -237,7 +256,8 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
   const sink: { timeBase: string; stampResolutionMicros: number } & Sink = {
     timeBase: timeBaseFor('logical', options),
     stampResolutionMicros: 0,
-    async start(observer) {
+    async start(sinkObserver) {
+      observer = sinkObserver
       const plain = await connect(options, 'sink')
       let stamped: boolean
       try {
@@ -254,7 +274,7 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       sink.timeBase = timeBaseFor('logical', options, offset, stamped)
       sink.stampResolutionMicros = stampResolution(offset)
       context.log(`postgres sink: target clock offset ${describeOffset(offset)} (Cristian's method)`)
-      const report = makeReporter(context, observer, offset)
+      const report = makeReporter(context, sinkObserver, offset)
       const reconnect = async (why: string) => {
         context.log(
           `postgres sink: replication stream lost (${why}); reopening it from ${formatLsn(flushed)}`,
@@ -278,6 +298,8 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       await openStream(report, (why) => void reconnect(why))
       statusTimer = setInterval(sendStatus, 1000)
       statusTimer.unref()
+      replyTimer = setInterval(requestReply, REPLY_REQUEST_MS)
+      replyTimer.unref()
       context.log(`postgres sink: streaming slot ${names.sinkSlot} from ${formatLsn(flushed)}`)
     },
     /** Changes seen by kind, from the row's `op` (a delete: the target's delete), duplicates included. */
@@ -285,6 +307,7 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
     async stop() {
       stopped = true
       if (statusTimer) clearInterval(statusTimer)
+      if (replyTimer) clearInterval(replyTimer)
       const c = client
       client = undefined
       connection = undefined
@@ -374,6 +397,7 @@ async function createPollSink(options: PostgresOptions, context: PluginContext):
         polling = (async () => {
           try {
             await readPast()
+            observer.answered?.()
           } catch (error) {
             if (!stopped) context.log(`postgres sink: poll failed: ${(error as Error).message}`)
           }

@@ -86,6 +86,8 @@ describe('pgoutput decoding', () => {
     expect(status[0]).toBe(0x72)
     expect(status.readBigUInt64BE(1)).toBe(0x100000010n)
     expect(status.readBigInt64BE(25)).toBe(5n)
+    expect(status[33]).toBe(0)
+    expect(statusUpdate(0x100000010n, Number(PG_EPOCH_MICROS) + 5, true)[33]).toBe(1)
     expect(formatLsn(0x100000010n)).toBe('1/10')
   })
 })

@@ -2,6 +2,7 @@
  * One embedded PostgreSQL per test file, with a source and a target database,
  * and helpers to run a benchmark through the public runtime API.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import type { Reporter, RunResult, UserConfig } from '@cdcb/core'
 import { RunControl, resolveConfig, runBenchmark } from '@cdcb/core/runtime'
 import pg from 'pg'
@@ -73,4 +74,48 @@ export async function run(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/**
+ * Freezes (SIGSTOP) the postmaster `pid` and every process it forked, until `thaw()`. Signalling the
+ * postmaster's process group is not enough: each backend, the walsenders included, calls setsid() and
+ * leads its own (ps shows their PGID equal to their PID).
+ */
+export function freezeServer(pid: number): { readonly frozenAt: number; thaw(): number } {
+  const pids = [pid, ...childrenOf(pid)]
+  for (const p of pids) process.kill(p, 'SIGSTOP')
+  const frozenAt = Date.now()
+  let thawedAt = 0
+  return {
+    frozenAt,
+    /** Resumes them all; returns when (epoch ms). Safe to call twice. */
+    thaw() {
+      if (thawedAt) return thawedAt
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGCONT')
+        } catch {
+          // Gone meanwhile: nothing to resume.
+        }
+      }
+      thawedAt = Date.now()
+      return thawedAt
+    },
+  }
+}
+
+/** The pids whose parent is `pid` (field 4 of /proc/<pid>/stat, after the command's closing parenthesis). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) children.push(Number(entry))
+    } catch {
+      // Exited while listed.
+    }
+  }
+  return children
 }
