@@ -70,12 +70,15 @@ stream.on('data', (message) => {
 })
 
 // One request out; what is planned meanwhile waits and goes in the next one (as cdcb's lanes do).
+const MAX_RECORDS_PER_REQUEST = 900
 let queue = []
 let sending = false
 function pump() {
   if (sending || queue.length === 0) return
-  const batch = queue
-  queue = []
+  // At most about cdcb's batch.maxBytes (1 MB) per request: a backlog built while a fresh broker was slow to
+  // answer the first requests went out whole, and the broker refused it (MESSAGE_TOO_LARGE).
+  const batch = queue.length <= MAX_RECORDS_PER_REQUEST ? queue : queue.splice(0, MAX_RECORDS_PER_REQUEST)
+  if (batch === queue) queue = []
   sending = true
   producer.send({ messages: batch }, (error) => {
     sending = false
