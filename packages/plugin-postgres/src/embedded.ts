@@ -31,7 +31,10 @@ export interface EmbeddedServer {
   readonly port: number
   readonly user: string
   readonly password: string
-  /** The postmaster's pid; it leads its own process group (backends included), e.g. to freeze the whole server. */
+  /**
+   * The postmaster's pid. It leads a process group, but every process it forks (backends, walsenders, background
+   * workers) calls setsid() and leads its own: freezing the whole server means signalling each (`childrenOf`).
+   */
   readonly pid: number | undefined
   /** Connection URL for a database of this server. */
   url(database?: string): string
@@ -336,13 +339,16 @@ async function stopChild(child: ChildProcess): Promise<void> {
     return Promise.race([exited.then(() => true), sleep(waitMs).then(() => false)])
   }
   // The data is thrown away, so an immediate shutdown (no checkpoint) is safe and quick. A server someone froze
-  // (SIGSTOP, a fault) keeps the signal pending until resumed: resume its whole group (it leads one) to act on it.
-  // Again and again until it exits: a child the postmaster was forking as the group was frozen can stop after
-  // the first SIGCONT (seen 2 in 15 times), and the postmaster then waits 5 s for it before SIGKILL.
+  // (SIGSTOP, a fault) keeps the signal pending until resumed: resume the postmaster's group and each process it
+  // forked (each leads its own group; a frozen backend made the postmaster wait 5 s for it before SIGKILL).
+  // Again and again until it exits: a child the postmaster was forking as it was frozen can stop after the
+  // first SIGCONT (seen 2 in 15 times).
   const resume = () => {
-    try {
-      process.kill(-child.pid!, 'SIGCONT')
-    } catch {}
+    for (const target of [-child.pid!, ...childrenOf(child.pid!)]) {
+      try {
+        process.kill(target, 'SIGCONT')
+      } catch {}
+    }
   }
   const quit = escalate('SIGQUIT', 5000)
   resume()
@@ -353,6 +359,21 @@ async function stopChild(child: ChildProcess): Promise<void> {
   } finally {
     clearInterval(resuming)
   }
+}
+
+/** The pids whose parent is `pid` (field 4 of /proc/<pid>/stat, after the command's closing parenthesis). */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry))
+    } catch {
+      // Exited while listed.
+    }
+  }
+  return children
 }
 
 function sleep(ms: number): Promise<void> {

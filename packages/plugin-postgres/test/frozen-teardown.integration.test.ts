@@ -8,6 +8,7 @@ import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { startEmbeddedPostgres } from '../src/embedded.js'
 import { postgres } from '../src/index.js'
+import { freezeServer } from './server.js'
 
 describe('a server frozen during teardown', () => {
   // 3 s: each connection attempt times out by itself; the default 10 s: the target's and then the publisher's
@@ -19,10 +20,10 @@ describe('a server frozen during teardown', () => {
     'connectTimeout %s: ends within the teardown deadline with exit 3, naming the table, the function and the SQL left',
     async (_, timeout) => {
       const server = await startEmbeddedPostgres()
-      const group = -server.pid!
+      let frozen: ReturnType<typeof freezeServer> | undefined
       let frozenAt = 0
       // Should cdcb wait for the server after all, it resumes it in the end, so the test fails instead of hanging.
-      const safety = setTimeout(() => process.kill(group, 'SIGCONT'), 90_000)
+      const safety = setTimeout(() => frozen?.thaw(), 90_000)
       try {
         const admin = new pg.Client({ connectionString: server.url() })
         await admin.connect()
@@ -50,8 +51,8 @@ describe('a server frozen during teardown', () => {
         // The report comes before teardown: freeze the postmaster and every backend right then.
         const freezer: Reporter = {
           onRunEnd: () => {
-            process.kill(group, 'SIGSTOP')
-            frozenAt = Date.now()
+            frozen = freezeServer(server.pid!)
+            frozenAt = frozen.frozenAt
           },
           onLog: (message) => {
             logs.push(message)
@@ -77,7 +78,7 @@ describe('a server frozen during teardown', () => {
         expect(result.warnings.filter((w) => w.startsWith('teardown: '))).toHaveLength(2)
       } finally {
         clearTimeout(safety)
-        process.kill(group, 'SIGCONT')
+        frozen?.thaw()
         await server.stop()
       }
     },

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { startEmbeddedPostgres } from '../src/embedded.js'
+import { freezeServer } from './server.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hold-embedded.mjs', import.meta.url))
 
@@ -83,17 +84,15 @@ describe('stopping an embedded server that is frozen (SIGSTOP)', () => {
   // process keeps SIGQUIT pending, so stop() used to wait its 5 s before escalating to SIGKILL.
   it('stops it at once, without waiting for it to be resumed', async () => {
     const server = await startEmbeddedPostgres()
-    const group = -server.pid!
-    process.kill(group, 'SIGSTOP')
+    // The postmaster and every process it forked (each leads its own process group).
+    const frozen = freezeServer(server.pid!)
     try {
       const started = Date.now()
       await server.stop()
       expect(Date.now() - started).toBeLessThan(3000)
       expect(existsSync(`/proc/${server.pid}`)).toBe(false)
     } finally {
-      try {
-        process.kill(group, 'SIGCONT')
-      } catch {}
+      frozen.thaw()
     }
   })
 })

@@ -2,12 +2,11 @@
  * One embedded PostgreSQL per test file, with a source and a target database,
  * and helpers to run a benchmark through the public runtime API.
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import type { Reporter, RunResult, UserConfig } from '@cdcb/core'
 import { RunControl, resolveConfig, runBenchmark } from '@cdcb/core/runtime'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
-import { type EmbeddedServer, startEmbeddedPostgres } from '../src/embedded.js'
+import { childrenOf, type EmbeddedServer, startEmbeddedPostgres } from '../src/embedded.js'
 
 export interface TestServer {
   server: EmbeddedServer
@@ -102,20 +101,4 @@ export function freezeServer(pid: number): { readonly frozenAt: number; thaw(): 
       return thawedAt
     },
   }
-}
-
-/** The pids whose parent is `pid` (field 4 of /proc/<pid>/stat, after the command's closing parenthesis). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === pid) children.push(Number(entry))
-    } catch {
-      // Exited while listed.
-    }
-  }
-  return children
 }
