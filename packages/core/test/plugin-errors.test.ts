@@ -90,6 +90,15 @@ describe('a plugin error says which plugin, part and phase', () => {
     expect(summary).not.toMatch(/checked 0 keys/)
   })
 
+  // Found by a fresh user: a teardown that failed after the verifier had replaced the verifier's reason.
+  it('a verifier failure and a teardown failure: the reason keeps both', async () => {
+    const result = await run({ fail: 'verifier.verify', failTeardown: true })
+    expect(result.exitCode).toBe(3)
+    expect(result.reason).toMatch(
+      /^runtime failure: verifier "\.\/failing-plugin\.mjs" failed to verify: Connection is closed\. \| source .*failed to tear down.*left behind: table t/,
+    )
+  })
+
   // Before: `worker 0 crashed: () => {} could not be cloned.` once the run had started.
   it('options that cannot reach the worker threads are a config error naming the option', async () => {
     const error = await run({ onEvent: () => {} }).catch((e: unknown) => e)

@@ -152,7 +152,15 @@ class Pipeline {
   private readonly random: () => number
   /** Final state as the pipeline applied it, in delivery order, per key: seq + 1, -(seq + 1) when deleted, 0 never. */
   readonly store: Float64Array
-  readonly stats = { dropped: 0, duplicated: 0, reordered: 0, stalledWrites: 0, delivered: 0 }
+  /** `unansweredReads`: the sink's reads (every ANSWER_EVERY_MS) that `targetUnreachable` left unanswered. */
+  readonly stats = {
+    dropped: 0,
+    duplicated: 0,
+    reordered: 0,
+    stalledWrites: 0,
+    delivered: 0,
+    unansweredReads: 0,
+  }
 
   constructor(
     private readonly options: MemoryOptions,
@@ -191,6 +199,7 @@ class Pipeline {
     if (!observer) return
     const answer = () => {
       if (this.unreachableUntil(nowMicros()) === undefined) observer.answered?.()
+      else this.stats.unansweredReads++
     }
     answer()
     this.reads = setInterval(answer, ANSWER_EVERY_MS)

@@ -47,6 +47,7 @@ export const FIGURES: readonly Figure[] = [
   { name: 'events.acked', unit: '', better: 'neither' },
   { name: 'events.observed', unit: '', better: 'neither' },
   { name: 'lost', unit: '', better: 'lower' },
+  { name: 'unresolved', unit: '', better: 'lower' },
   { name: 'duplicates', unit: '', better: 'lower' },
   { name: 'outOfOrder', unit: '', better: 'lower' },
   { name: 'late', unit: '%', better: 'lower' },
@@ -155,6 +156,7 @@ export class ResultFigures {
       case 'events.observed':
         return e.observed
       case 'lost':
+      case 'unresolved':
       case 'duplicates':
       case 'outOfOrder':
       case 'corrupt':

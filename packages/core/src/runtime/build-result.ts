@@ -32,7 +32,7 @@ import {
   noRecoveryNote,
   withoutLost,
 } from '../scenarios/recovery.js'
-import { evaluateSlo } from '../slo/evaluate.js'
+import { DEFAULT_CHECK_NOTE, evaluateSlo } from '../slo/evaluate.js'
 import type { SloWindows } from '../slo/windows.js'
 import { formatCount, formatRate } from '../units.js'
 import { type CounterTotals, deliveryRate, liveEvents, sendRate, sloInputs } from './aggregator.js'
@@ -175,13 +175,10 @@ export function buildResult(state: FinalState): RunResult {
     const metric = config.slo[index]?.metric
     // A verifier that failed verified nothing: unknown, and the check says why rather than "no data".
     if (verifyFailure !== undefined && metric?.kind === 'counter' && metric.name === 'verified')
-      return {
-        ...check,
-        actual: null,
-        passed: false,
-        status: 'failed' as const,
-        note: `unknown: ${verifyFailure}`,
-      }
+      return explained(
+        { ...check, actual: null, passed: false, status: 'failed' as const },
+        `unknown: ${verifyFailure}`,
+      )
     // Not "no data": the episode's recovery was watched to the end of the run and never came.
     const never = scenario.recovery.filter((r) => r.time === null && !r.interrupted)
     if (
@@ -190,17 +187,16 @@ export function buildResult(state: FinalState): RunResult {
       metric.name === 'recovery.time' &&
       never.length > 0
     )
-      return { ...check, note: `never recovered within the run: ${never.map((r) => r.label).join(', ')}` }
+      return explained(check, `never recovered within the run: ${never.map((r) => r.label).join(', ')}`)
     if (behind && check.actual === null && metric?.kind === 'counter' && metric.name === 'lost')
-      return {
-        ...check,
-        note:
-          behind.kind === 'arriving'
-            ? `unknown: the drain ended while deliveries were still arriving — ${state.unseenAcked} unresolved`
-            : behind.kind === 'blind'
-              ? `unknown: the sink had no answer from the target as the drain ended — ${state.unseenAcked} unresolved`
-              : `unknown: the drain was too short to show the pipeline quiet — ${state.unseenAcked} unresolved`,
-      }
+      return explained(
+        check,
+        behind.kind === 'arriving'
+          ? `unknown: the drain ended while deliveries were still arriving — ${formatCount(state.unseenAcked)} unresolved`
+          : behind.kind === 'blind'
+            ? `unknown: the sink had no answer from the target as the drain ended — ${formatCount(state.unseenAcked)} unresolved`
+            : `unknown: the drain was too short to show the pipeline quiet — ${formatCount(state.unseenAcked)} unresolved`,
+      )
     return check
   })
   const judged = checks.filter((c) => c.status !== 'skipped')
@@ -430,6 +426,17 @@ function drainBehind(
   return undefined
 }
 
+/** A sink silent this long at the drain's end is warned of: a healthy one answers several times a second. */
+const SINK_SILENT_WARN_SECONDS = 2
+
+/** `check` with `note` saying what its actual is, keeping that it is a default check (a note it had said so). */
+function explained(check: SloCheck, note: string): SloCheck {
+  return {
+    ...check,
+    note: check.note?.startsWith(DEFAULT_CHECK_NOTE) ? `${note}; ${DEFAULT_CHECK_NOTE}` : note,
+  }
+}
+
 /** The measured window: the planned one, or up to the stop when the run was stopped before its end. */
 function measuredWindowMicros({ config, startAt, stop }: FinalState): number {
   const { totalMicros, warmupMicros } = config.load
@@ -493,6 +500,16 @@ function warningsFor(
     const { tail, silentSeconds } = derived.behind
     warnings.push(
       `drain: nothing arrived in the drain's last ${tail.seconds.toFixed(1)}s, but the sink had no answer from the target in that time either (its last came ${silentSeconds.toFixed(1)}s before the drain ended: a server frozen or unreachable), so the quiet shows nothing; ${state.unseenAcked} acknowledged events not yet seen are unresolved, not lost; first seqs: ${state.unseenSample.join(', ')}`,
+    )
+  }
+  // Every acknowledged event seen, yet the sink heard nothing at the end (one frozen broker stops acks and reads
+  // alike): not a loss, but the run's end was not watched — say so rather than let a PASS read as a clean end.
+  const tail = state.drainTail
+  const silentSeconds =
+    tail && state.sinkAnsweredAt !== undefined ? (tail.endAt - state.sinkAnsweredAt) / 1e6 : 0
+  if (derived.behind?.kind !== 'blind' && silentSeconds > SINK_SILENT_WARN_SECONDS) {
+    warnings.push(
+      `sink: no answer from the target in the ${silentSeconds.toFixed(1)}s before the drain ended (a server frozen or unreachable); the sink could see nothing after that${totals.inFlight > 0 ? `, and ${totals.inFlight} writes never settled` : ''}`,
     )
   }
   if (derived.behind?.kind === 'arriving') {

@@ -173,7 +173,11 @@ async function runReporting(
         : {
             status: result.status === 'interrupted' ? ('interrupted' as const) : ('failed' as const),
             exitCode: 3,
-            reason: `runtime failure: ${failure}`,
+            // A run that had failed already (a verifier that could not reach its server) keeps saying so.
+            reason:
+              result.exitCode === 3 && result.reason?.startsWith('runtime failure: ')
+                ? `${result.reason} | ${failure}`
+                : `runtime failure: ${failure}`,
           }),
     }
     // The report was made before teardown (so a slow teardown never delays it): files are rewritten with the final status.

@@ -48,6 +48,9 @@ export function unitOf(metric: SloMetric): string {
   return ''
 }
 
+/** The note of a check cdcb added because the config sets no SLO (it stays when a later note explains the actual). */
+export const DEFAULT_CHECK_NOTE = 'default check: the config sets no slo'
+
 /**
  * Evaluates every check. A check cdcb cannot judge in this run is `skipped`
  * with the reason; one with no value otherwise fails ("no data"); a latency
@@ -62,7 +65,7 @@ export function evaluateSlo(expressions: readonly SloExpression[], inputs: SloIn
     if (skip !== undefined) return { ...base, actual: null, passed: false, status: 'skipped', note: skip }
     if (expression.windowMicros !== undefined) return windowedCheck(expression, base, inputs)
     const notes: string[] = []
-    if (expression.isDefault) notes.push('default check: the config sets no slo')
+    if (expression.isDefault) notes.push(DEFAULT_CHECK_NOTE)
     let actual: number | null
     if (expression.metric.kind === 'latency') {
       const latency = inputs.latency(expression.metric.name, expression.metric.statistic)

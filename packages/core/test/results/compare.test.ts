@@ -136,6 +136,18 @@ describe('compareResults', () => {
     expect(notes).toContain('the candidate is a merge of 3 results')
   })
 
+  // Found by a fresh user: a run whose lost was unknown showed "lost –" and no unresolved count to explain or gate it.
+  it('shows and gates unresolved, the count that explains a lost figure left unknown', () => {
+    const base = makeResult({ e2e: [1000] })
+    const frozen = makeResult({ e2e: [1000] })
+    const candidate = { ...frozen, events: { ...frozen.events, lost: null, unresolved: 1510 } }
+    const c = compareResults(base, candidate, parseGates('unresolved > 0'))
+    expect(c.gates[0]).toMatchObject({ crossed: true })
+    const text = formatComparison(c, { baseline: 'a', candidate: 'b' })
+    expect(text).toMatch(/lost\s+0\s+–/)
+    expect(text).toMatch(/unresolved\s+0\s+1,510/)
+  })
+
   it('counts a gate on a figure one run lacks as crossed, and shows it as –', () => {
     const noVerify = makeResult({ e2e: [1000] })
     const c = compareResults(noVerify, noVerify, parseGates('verified < -1%'))

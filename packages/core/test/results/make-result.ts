@@ -105,6 +105,7 @@ export function makeResult(
       errors: 0,
       corrupt: 0,
       lost: 0,
+      unresolved: 0,
     },
     operations: { insert: n, update: 0, delete: 0 },
     lateShare: 0,
