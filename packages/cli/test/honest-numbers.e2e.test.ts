@@ -249,6 +249,24 @@ describe('2b. a drain that times out decides lost or unresolved from what was st
     expect(r.code).toBe(1)
   })
 
+  // Found by a fresh user: a frozen broker made a run look hung, with nothing said while it waited.
+  it('says live when the target stops answering the sink, and when it answers again, once for all workers', async () => {
+    const r = await run({
+      source: { plugin: 'memory', options: { targetUnreachable: { at: '1s', for: '6500ms' } } },
+      sink: { plugin: 'memory' },
+      workers: 2,
+      load: { rate: 100, duration: '9s' },
+    })
+    const said = `${r.stdout}\n${r.stderr}`
+    expect(
+      said.match(
+        /sink "memory": no answer from the target for 5s \(a server frozen or unreachable\?\); still waiting/g,
+      ),
+    ).toHaveLength(1)
+    expect(said.match(/sink "memory": the target answers again, after 6\.\ds/g)).toHaveLength(1)
+    expect(readResult(r.out).events.observed).toBe(900)
+  }, 60_000)
+
   // Found by a fresh user: a broker frozen to the end stops acks and reads alike; every acknowledged event was
   // seen, lost == 0 passed, and nothing said the run's end went unwatched.
   it('a sink silent at the end says so even when every acknowledged event was seen', async () => {
