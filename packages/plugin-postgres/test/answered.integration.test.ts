@@ -3,38 +3,11 @@
  * and healthy, never while it is frozen. Core calls the events a drain did not see unresolved, not lost, when
  * the sink's last answer is older than the drain's quiet period (at least 1 s).
  */
-import { digestOf, type PluginContext, payloadFor, type RunContext, writePayload } from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
 import plugin from '../src/index.js'
-import { freezeServer, sleep, useEmbeddedPostgres } from './server.js'
+import { freezeServer, pluginContexts, sleep, useEmbeddedPostgres } from './server.js'
 
 const server = useEmbeddedPostgres()
-
-function contexts(runId: string): { run: RunContext; plugin: PluginContext } {
-  const seed = 3
-  const payloadSize = 32
-  const signal = new AbortController().signal
-  const payload = (seq: number) => payloadFor(seed, seq, payloadSize)
-  return {
-    run: { runId, name: 'answered', seed, shards: 1, signal, log: () => {} },
-    plugin: {
-      runId,
-      shard: 0,
-      shards: 1,
-      seed,
-      payloadSize,
-      keys: 10,
-      startedAt: () => undefined,
-      signal,
-      payload,
-      writePayload: (seq, target, offset) => writePayload(seed, seq, target, offset, payloadSize),
-      digest: (seq) => digestOf(payload(seq)),
-      marker: (op) => ({ runId, seq: op.seq, intendedAt: op.intendedAt, digest: digestOf(payload(op.seq)) }),
-      parseMarker: () => undefined,
-      log: () => {},
-    },
-  }
-}
 
 describe('the sink says when the target answers it', () => {
   it.each([
@@ -44,7 +17,7 @@ describe('the sink says when the target answers it', () => {
     '%s: at least 3 times a second while idle, never while the server is frozen, again after',
     async (mode, runId) => {
       const options = { url: server.targetUrl, table: `${runId}_events`, mode }
-      const { run, plugin: context } = contexts(runId)
+      const { run, plugin: context } = pluginContexts(runId, 'answered')
       const prepared = await plugin.prepare!('sink', options, run)
       const sink = await plugin.createSink!(options, context)
       const answers: number[] = []

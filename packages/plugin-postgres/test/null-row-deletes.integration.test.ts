@@ -6,46 +6,19 @@
  * written, only the marker arrives: the sink must not report it as the delete,
  * or the run would count that seq both as a write error and as observed.
  */
-import { digestOf, type PluginContext, payloadFor, type RunContext, writePayload } from '@cdcb/core'
+import { digestOf } from '@cdcb/core'
 import { describe, expect, it } from 'vitest'
 import plugin from '../src/index.js'
-import { sleep, useEmbeddedPostgres } from './server.js'
+import { pluginContexts, sleep, useEmbeddedPostgres } from './server.js'
 
 const server = useEmbeddedPostgres()
 
 const runId = 'nullrow1'
-const seed = 3
-const payloadSize = 32
-
-function contexts(): { run: RunContext; plugin: PluginContext } {
-  const signal = new AbortController().signal
-  const payload = (seq: number) => payloadFor(seed, seq, payloadSize)
-  return {
-    run: { runId, name: 'null-row-deletes', seed, shards: 1, signal, log: () => {} },
-    plugin: {
-      runId,
-      shard: 0,
-      shards: 1,
-      seed,
-      payloadSize,
-      keys: 10,
-      startedAt: () => undefined,
-      signal,
-      payload,
-      writePayload: (seq, target, offset) => writePayload(seed, seq, target, offset, payloadSize),
-      digest: (seq) => digestOf(payload(seq)),
-      marker: (op) => ({ runId, seq: op.seq, intendedAt: op.intendedAt, digest: digestOf(payload(op.seq)) }),
-      parseMarker: () => undefined,
-      log: () => {},
-    },
-  }
-}
-
 describe('a target with nullRowDeletes, written as an upserting JDBC sink writes it', () => {
   it('reports a delete once its row of nulls arrives, never its marker alone', async () => {
     const table = 'null_row_events'
     const options = { url: server.targetUrl, table, mode: 'logical' as const, nullRowDeletes: true }
-    const { run, plugin: context } = contexts()
+    const { run, plugin: context } = pluginContexts(runId, 'null-row-deletes')
     const prepared = await plugin.prepare!('sink', options, run)
     const sink = await plugin.createSink!(options, context)
     const seen: { seq: number; key: number }[] = []

@@ -2,7 +2,16 @@
  * One embedded PostgreSQL per test file, with a source and a target database,
  * and helpers to run a benchmark through the public runtime API.
  */
-import type { Reporter, RunResult, UserConfig } from '@cdcb/core'
+import {
+  digestOf,
+  type PluginContext,
+  payloadFor,
+  type Reporter,
+  type RunContext,
+  type RunResult,
+  type UserConfig,
+  writePayload,
+} from '@cdcb/core'
 import { RunControl, resolveConfig, runBenchmark } from '@cdcb/core/runtime'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
@@ -99,6 +108,36 @@ export function freezeServer(pid: number): { readonly frozenAt: number; thaw(): 
       }
       thawedAt = Date.now()
       return thawedAt
+    },
+  }
+}
+
+/**
+ * The contexts a test gives a plugin's parts when it drives them without a run (`prepare` gets `run`,
+ * `createSink`/`createSource` get `plugin`): seed 3, 32-byte payloads, 10 keys, one shard.
+ */
+export function pluginContexts(runId: string, name: string): { run: RunContext; plugin: PluginContext } {
+  const seed = 3
+  const payloadSize = 32
+  const signal = new AbortController().signal
+  const payload = (seq: number) => payloadFor(seed, seq, payloadSize)
+  return {
+    run: { runId, name, seed, shards: 1, signal, log: () => {} },
+    plugin: {
+      runId,
+      shard: 0,
+      shards: 1,
+      seed,
+      payloadSize,
+      keys: 10,
+      startedAt: () => undefined,
+      signal,
+      payload,
+      writePayload: (seq, target, offset) => writePayload(seed, seq, target, offset, payloadSize),
+      digest: (seq) => digestOf(payload(seq)),
+      marker: (op) => ({ runId, seq: op.seq, intendedAt: op.intendedAt, digest: digestOf(payload(op.seq)) }),
+      parseMarker: () => undefined,
+      log: () => {},
     },
   }
 }
