@@ -263,7 +263,10 @@ describe('2b. a drain that times out decides lost or unresolved from what was st
         /sink "memory": no answer from the target for 5s \(a server frozen or unreachable\?\); still waiting/g,
       ),
     ).toHaveLength(1)
-    expect(said.match(/sink "memory": the target answers again, after 6\.\ds/g)).toHaveLength(1)
+    // Said by the main thread from the workers' snapshots (each second): once, whatever the workers' timing.
+    expect(
+      said.match(/sink "memory": the target answers again, after about [678]s of silence/g),
+    ).toHaveLength(1)
     expect(readResult(r.out).events.observed).toBe(900)
   }, 60_000)
 

@@ -113,6 +113,8 @@ export type WorkerMessage =
       readonly hops?: HopCounts | null
       readonly counters: WorkerCounters
       readonly errors: readonly ErrorTally[]
+      /** When the sink last had an answer from the target (`Observer.answered`, epoch µs); undefined if it never said. */
+      readonly sinkAnsweredAt?: number | undefined
     }
   /** The schedule ended (or was stopped); writes may still be in flight. */
   | { readonly type: 'scheduleDone'; readonly shard: number }

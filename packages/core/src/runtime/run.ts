@@ -101,6 +101,8 @@ const WORKER_URL = new URL('./worker.js', import.meta.url).href
 const MAX_MISMATCHES_REPORTED = 50
 /** How often the drain rescans the tracker for acknowledged events not yet seen. */
 const DRAIN_POLL_MICROS = 20e3
+/** A sink whose target has not answered this long is said to be waiting on it (a healthy one answers several times a second). */
+const SINK_SILENCE_NOTE_MICROS = 5e6
 
 export async function runBenchmark(config: ResolvedConfig, options: RunOptions = {}): Promise<RunResult> {
   const control = options.control ?? new RunControl()
@@ -299,6 +301,10 @@ class BenchmarkRun {
   private readonly loadDone = new Set<number>()
   /** Per worker, when its sink last had an answer from the target, as `finish` arrived (epoch µs). */
   private readonly sinkAnsweredAt = new Map<number, number>()
+  /** Per worker, its sink's last answer from the target as of its latest snapshot (epoch µs). */
+  private readonly liveSinkAnsweredAt = new Map<number, number>()
+  /** The earliest last answer of a silence the log has noted (epoch µs); undefined while every sink hears. */
+  private silenceNotedFrom: number | undefined
   /** Log lines from the workers in the last second, and when each was said (epoch µs). */
   private readonly recentLogs = new Map<string, number>()
   private readonly closed = new Set<number>()
@@ -621,6 +627,8 @@ class BenchmarkRun {
         break
       case 'snapshot':
         this.aggregator.add(message)
+        if (message.sinkAnsweredAt !== undefined)
+          this.liveSinkAnsweredAt.set(message.shard, message.sinkAnsweredAt)
         break
       case 'scheduleDone':
         this.scheduleDone.add(message.shard)
@@ -633,6 +641,28 @@ class BenchmarkRun {
         break
     }
     this.changed.notify()
+  }
+
+  /**
+   * Says live when a sink's target has not answered it (`Observer.answered`) for SINK_SILENCE_NOTE_MICROS, and
+   * when every sink hears again: someone watching a run that seems to stall learns it is the target, not cdcb.
+   */
+  private noteSinkSilence(now: number): void {
+    // Once the drain is over the sinks stop, and their silence is cdcb's doing.
+    if (this.liveSinkAnsweredAt.size === 0 || this.livePhase === 'verify' || this.livePhase === 'done') return
+    const oldest = Math.min(...this.liveSinkAnsweredAt.values())
+    const silent = now - oldest > SINK_SILENCE_NOTE_MICROS
+    if (silent && this.silenceNotedFrom === undefined) {
+      this.silenceNotedFrom = oldest
+      this.reporters.log(
+        `sink "${this.config.sink.name}": no answer from the target for ${SINK_SILENCE_NOTE_MICROS / 1e6}s (a server frozen or unreachable?); still waiting`,
+      )
+    } else if (!silent && this.silenceNotedFrom !== undefined) {
+      this.reporters.log(
+        `sink "${this.config.sink.name}": the target answers again, after about ${Math.round((oldest - this.silenceNotedFrom) / 1e6)}s of silence`,
+      )
+      this.silenceNotedFrom = undefined
+    }
   }
 
   /**
@@ -802,6 +832,7 @@ class BenchmarkRun {
     const tickOffset = Math.min(config.intervalMicros / 4, 150e3)
     return everyAligned(startAt, config.intervalMicros, tickOffset, () => {
       this.ticking = this.ticking.then(async () => {
+        this.noteSinkSilence(nowMicros())
         const snapshot = this.aggregator.tick(this.runId, currentPhase(), startAt, nowMicros())
         this.backlogSeries.push(backlogPoint(snapshot))
         await this.reporters.snapshot(snapshot)

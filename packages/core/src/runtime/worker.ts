@@ -51,8 +51,6 @@ function takeSparse(set: RecorderSet): IntervalCounts {
 }
 
 const MAX_ERROR_KINDS = 20
-/** A sink whose target has not answered this long is said to be waiting on it (a healthy one answers several times a second). */
-const SINK_SILENCE_NOTE_MICROS = 5e6
 /**
  * How long past the planned end of the load a generator that fell behind may
  * keep catching up: 5 s, or a quarter of the load phase if longer. What is
@@ -122,8 +120,6 @@ class Shard {
   private sinkStopped = false
   /** When the sink last said a read of the target completed (`Observer.answered`), epoch µs. */
   private sinkAnsweredAt: number | undefined
-  /** The last answer before a silence the log has noted (epoch µs); undefined while the target answers. */
-  private silenceNotedFrom: number | undefined
   private capacityWaiter: (() => void) | undefined
   private onStopped: () => void = () => {}
   /** Settles on `stop` or `finish`, so a closed-model writer never waits for ever on a write that never settles. */
@@ -192,10 +188,9 @@ class Shard {
     this.startAt = start.startAt
     this.measureStart = start.startAt + this.init.load.warmupMicros
     this.loadEnd = start.startAt + this.init.load.totalMicros
-    const stopReporting = everyAligned(start.startAt, this.init.intervalMicros, 0, (dueAt) => {
-      this.postSnapshot(dueAt)
-      this.noteSinkSilence(dueAt)
-    })
+    const stopReporting = everyAligned(start.startAt, this.init.intervalMicros, 0, (dueAt) =>
+      this.postSnapshot(dueAt),
+    )
 
     try {
       if (this.init.load.model === 'open') await this.runOpenModel()
@@ -578,29 +573,6 @@ class Shard {
     }
   }
 
-  /**
-   * Says live when the sink's target stops answering (`Observer.answered`) for SINK_SILENCE_NOTE_MICROS, and
-   * when it answers again: someone watching a run that seems to stall learns it is the target, not cdcb.
-   */
-  private noteSinkSilence(now: number): void {
-    const answeredAt = this.sinkAnsweredAt
-    if (answeredAt === undefined) return
-    const silent = now - answeredAt > SINK_SILENCE_NOTE_MICROS
-    if (silent && this.silenceNotedFrom !== answeredAt) {
-      this.silenceNotedFrom = answeredAt
-      this.post({
-        type: 'log',
-        message: `sink "${this.init.sink.name}": no answer from the target for ${SINK_SILENCE_NOTE_MICROS / 1e6}s (a server frozen or unreachable?); still waiting`,
-      })
-    } else if (!silent && this.silenceNotedFrom !== undefined) {
-      this.post({
-        type: 'log',
-        message: `sink "${this.init.sink.name}": the target answers again, after ${((answeredAt - this.silenceNotedFrom) / 1e6).toFixed(1)}s`,
-      })
-      this.silenceNotedFrom = undefined
-    }
-  }
-
   /** `dueAt`: the reporting tick this snapshot closes (epoch µs); the final one, off the ticks, passes none. */
   private postSnapshot(dueAt = nowMicros()): void {
     this.post({
@@ -612,6 +584,7 @@ class Shard {
       hops: this.hops.take(),
       counters: { ...this.counters },
       errors: [...this.errors.values()].map((e) => ({ ...e })),
+      sinkAnsweredAt: this.sinkAnsweredAt,
     })
   }
 
