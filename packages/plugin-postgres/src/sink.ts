@@ -146,7 +146,7 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
   let statusTimer: NodeJS.Timeout | undefined
   let replyTimer: NodeJS.Timeout | undefined
   let stopped = false
-  /** Told of every frame the walsender sends (`Observer.answered`); set by `start`. */
+  /** Told of each keepalive and each commit the walsender sends (`Observer.answered`); set by `start`. */
   let observer: Observer | undefined
   const relations = new Map<number, Relation & { index: Record<string, number> }>()
   /** End of the last transaction processed: what we confirm to the server, and where a reopened stream starts. */
@@ -172,8 +172,8 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
 
   const onChunk = (report: ReturnType<typeof makeReporter>, chunk: Buffer) => {
     const frame = decodeFrame(chunk)
-    if (frame.type !== 'unknown') observer?.answered?.()
     if (frame.type === 'keepalive') {
+      observer?.answered?.()
       if (frame.replyRequested) sendStatus()
       return
     }
@@ -189,6 +189,8 @@ async function createLogicalSink(options: PostgresOptions, context: PluginContex
       })
       relations.set(message.relation.id, { ...message.relation, index })
     } else if (message.type === 'commit') {
+      // Once per transaction, not per change; the keepalives asked for every 250 ms cover a long one.
+      observer?.answered?.()
       if (!skipping) lastCommitLsn = currentCommitLsn
       if (message.endLsn > flushed) flushed = message.endLsn
     } else if (message.type === 'change' && !skipping) {

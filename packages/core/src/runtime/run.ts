@@ -299,10 +299,11 @@ class BenchmarkRun {
   private readonly ready = new Set<number>()
   private readonly scheduleDone = new Set<number>()
   private readonly loadDone = new Set<number>()
-  /** Per worker, when its sink last had an answer from the target, as `finish` arrived (epoch µs). */
+  /**
+   * Per worker, its sink's last answer from the target (epoch µs): from its snapshots while the run goes, and
+   * last from its `sinkAnswered` as `finish` arrives; nothing after that (the sinks stop then).
+   */
   private readonly sinkAnsweredAt = new Map<number, number>()
-  /** Per worker, its sink's last answer from the target as of its latest snapshot (epoch µs). */
-  private readonly liveSinkAnsweredAt = new Map<number, number>()
   /** The earliest last answer of a silence the log has noted (epoch µs); undefined while every sink hears. */
   private silenceNotedFrom: number | undefined
   /** Log lines from the workers in the last second, and when each was said (epoch µs). */
@@ -627,8 +628,8 @@ class BenchmarkRun {
         break
       case 'snapshot':
         this.aggregator.add(message)
-        if (message.sinkAnsweredAt !== undefined)
-          this.liveSinkAnsweredAt.set(message.shard, message.sinkAnsweredAt)
+        if (message.sinkAnsweredAt !== undefined && this.livePhase !== 'verify' && this.livePhase !== 'done')
+          this.sinkAnsweredAt.set(message.shard, message.sinkAnsweredAt)
         break
       case 'scheduleDone':
         this.scheduleDone.add(message.shard)
@@ -649,8 +650,8 @@ class BenchmarkRun {
    */
   private noteSinkSilence(now: number): void {
     // Once the drain is over the sinks stop, and their silence is cdcb's doing.
-    if (this.liveSinkAnsweredAt.size === 0 || this.livePhase === 'verify' || this.livePhase === 'done') return
-    const oldest = Math.min(...this.liveSinkAnsweredAt.values())
+    if (this.sinkAnsweredAt.size === 0 || this.livePhase === 'verify' || this.livePhase === 'done') return
+    const oldest = Math.min(...this.sinkAnsweredAt.values())
     const silent = now - oldest > SINK_SILENCE_NOTE_MICROS
     if (silent && this.silenceNotedFrom === undefined) {
       this.silenceNotedFrom = oldest
